@@ -1,0 +1,78 @@
+"""ember: PyTorch's core, built from scratch on NumPy, to read and to use.
+
+``import ember as torch`` runs code written for the parts ember covers: tensors and their
+ops, define-by-run autograd, ``nn``, ``optim``, ``utils.data``; plus ``ember.text``
+(Vocab, TextDataset) and the ``ember train`` command.
+"""
+from __future__ import annotations
+
+from . import _dtype
+from ._backend import device
+from ._dtype import (bfloat16, dtype, float16, float32, float64, get_default_dtype,  # noqa: F401
+                     int8, int16, int32, int64, promote_types, set_default_dtype, uint8)
+from ._dtype import bool_ as bool  # noqa: A001
+from ._dtype import result_type as _result_type
+from ._tensor import Size, Tensor
+from ._random import (Generator, default_generator, get_rng_state, initial_seed,  # noqa: F401
+                      manual_seed, seed, set_rng_state)
+from ._creation import (arange, as_tensor, asarray, bernoulli, empty, empty_like, eye,  # noqa: F401
+                        from_numpy, full, full_like, linspace, logspace, multinomial, normal,
+                        ones, ones_like, poisson, rand, rand_like, randint, randint_like, randn,
+                        randn_like, randperm, tensor, tril_indices, triu_indices, zeros,
+                        zeros_like)
+from ._format import set_printoptions  # noqa: F401
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
+from .autograd.grad_mode import is_inference_mode_enabled  # noqa: F401
+from .ops import *  # noqa: F401,F403
+from .ops import (abs, add, all, amax, amin, any, argmax, argmin, cat, clamp, div, exp,  # noqa: F401
+                  log, matmul, max, mean, min, mul, pow, round, stack, sub, sum, where)
+
+float = float32  # noqa: A001
+double = float64
+half = float16
+long = int64
+int = int32  # noqa: A001
+short = int16
+cfloat = None
+FloatTensor = DoubleTensor = LongTensor = BoolTensor = IntTensor = ByteTensor = Tensor
+__version__ = "0.1.0"
+
+
+def is_tensor(obj) -> bool:
+    """True for ember Tensors."""
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input) -> bool:
+    """True when ``input`` has a float dtype."""
+    return input.is_floating_point()
+
+
+def numel(input) -> int:
+    """Number of elements of ``input``."""
+    return input.numel()
+
+
+def result_type(tensor1, tensor2):
+    """The dtype torch's promotion gives ``tensor1 op tensor2``."""
+    return _result_type(tensor1, tensor2)
+
+
+def can_cast(from_, to) -> bool:
+    """Whether a value of dtype ``from_`` may be cast to ``to`` by in-place ops."""
+    return from_._category <= to._category
+
+
+def __getattr__(name):
+    import importlib
+
+    lazy = {"nn", "optim", "utils", "text", "models", "autograd", "testing", "cuda",
+            "backends", "distributed", "amp", "serialization", "cli", "linalg", "special",
+            "random", "jit", "onnx", "fft", "mps"}
+    if name in lazy:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name in ("save", "load"):
+        from . import serialization
+
+        return getattr(serialization, name)
+    raise AttributeError(f"module 'ember' has no attribute {name!r}")

@@ -1,0 +1,152 @@
+"""dtypes: torch's names over NumPy dtypes, and torch's type-promotion rules."""
+from __future__ import annotations
+
+import numpy as np
+
+
+class dtype:  # noqa: N801  (torch spells it in lower case)
+    """A tensor element type, e.g. ``ember.float32``; wraps one NumPy dtype."""
+
+    __slots__ = ("name", "np", "is_floating_point", "is_signed", "itemsize", "_category")
+
+    def __init__(self, name: str, np_dtype, category: int):
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        self.is_floating_point = category == 2
+        self.is_signed = name not in ("uint8", "bool")
+        self.itemsize = self.np.itemsize
+        self._category = category  # 0 bool, 1 integer, 2 floating point
+
+    @property
+    def is_complex(self) -> bool:
+        """Always False: ember has no complex dtypes."""
+        return False
+
+    def to_real(self) -> dtype:
+        """The dtype itself (no complex dtypes here)."""
+        return self
+
+    def __repr__(self) -> str:
+        return f"ember.{self.name}"
+
+    def __reduce__(self):
+        return (from_name, (self.name,))
+
+
+float32 = dtype("float32", np.float32, 2)
+float64 = dtype("float64", np.float64, 2)
+float16 = dtype("float16", np.float16, 2)
+int64 = dtype("int64", np.int64, 1)
+int32 = dtype("int32", np.int32, 1)
+int16 = dtype("int16", np.int16, 1)
+int8 = dtype("int8", np.int8, 1)
+uint8 = dtype("uint8", np.uint8, 1)
+bool_ = dtype("bool", np.bool_, 0)
+# NumPy has no bfloat16: the name exists so scripts that mention it import; it computes in float32.
+bfloat16 = dtype("bfloat16", np.float32, 2)
+
+ALL = (float32, float64, float16, int64, int32, int16, int8, uint8, bool_)
+_BY_NP = {d.np: d for d in ALL}
+_BY_NAME = {d.name: d for d in ALL + (bfloat16,)}
+_BY_NAME.update(float=float32, double=float64, half=float16, long=int64, int=int32, short=int16)
+
+_default = [float32]
+
+
+def from_name(name: str) -> dtype:
+    """The dtype called ``name`` ("float32", "long", ...)."""
+    return _BY_NAME[name]
+
+
+def to_numpy(d) -> np.dtype:
+    """The NumPy dtype of an ember dtype (also accepts NumPy dtypes and Python types)."""
+    if isinstance(d, dtype):
+        return d.np
+    return np.dtype(convert(d).np)
+
+
+def from_numpy(np_dtype) -> dtype:
+    """The ember dtype of a NumPy dtype; TypeError for dtypes ember does not have."""
+    try:
+        return _BY_NP[np.dtype(np_dtype)]
+    except KeyError:
+        raise TypeError(
+            f"can't convert np.ndarray of type {np.dtype(np_dtype)}. The only supported types "
+            "are: float64, float32, float16, int64, int32, int16, int8, uint8, and bool."
+        ) from None
+
+
+def convert(d) -> dtype:
+    """Accept an ember dtype, a NumPy dtype, or the Python types float/int/bool."""
+    if isinstance(d, dtype):
+        return d
+    if d is float:
+        return _default[0]
+    if d is int:
+        return int64
+    if d is bool:
+        return bool_
+    if isinstance(d, str):
+        return from_name(d)
+    return from_numpy(d)
+
+
+def get_default_dtype() -> dtype:
+    """The dtype of floating-point tensors made from Python floats (float32 at start)."""
+    return _default[0]
+
+
+def set_default_dtype(d) -> None:
+    """Change the default floating-point dtype (float32, float64 or float16)."""
+    d = convert(d)
+    if not d.is_floating_point:
+        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+    _default[0] = d
+
+
+def promote_types(a: dtype, b: dtype) -> dtype:
+    """torch.promote_types: the higher category wins; within a category NumPy's rule."""
+    if a is b:
+        return a
+    if a._category != b._category:
+        return a if a._category > b._category else b
+    return _BY_NP[np.promote_types(a.np, b.np)]
+
+
+def scalar_dtype(value) -> dtype:
+    """The dtype torch gives a Python scalar standing alone."""
+    if isinstance(value, bool):
+        return bool_
+    if isinstance(value, int):
+        return int64
+    return _default[0]
+
+
+def result_type(*operands) -> dtype:
+    """torch.result_type for tensors (dimensioned, then 0-d) and Python scalars.
+
+    Dimensioned tensors decide the dtype; a 0-d tensor or a scalar changes it only when it
+    is of a higher category (bool < integer < floating point), so ``int_tensor * 2.5`` is
+    float32 and ``float32_tensor * float64_scalar_tensor`` stays float32.
+    """
+    from ._tensor import Tensor
+
+    dims = zero = scal = None
+    for x in operands:
+        if isinstance(x, Tensor):
+            d = x.dtype
+            if x._data.ndim:
+                dims = d if dims is None else promote_types(dims, d)
+            else:
+                zero = d if zero is None else promote_types(zero, d)
+        elif isinstance(x, np.ndarray):
+            d = from_numpy(x.dtype)
+            dims = d if dims is None else promote_types(dims, d)
+        else:
+            d = scalar_dtype(x)
+            scal = d if scal is None else promote_types(scal, d)
+    out = dims
+    for group in (zero, scal):
+        if group is not None and (out is None or group._category > out._category):
+            out = group
+    return out

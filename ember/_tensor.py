@@ -1,0 +1,624 @@
+"""Tensor: one private NumPy array plus the autograd fields (grad, grad_fn, version)."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import _dtype
+from ._backend import CPU, check_device
+from .autograd import grad_mode
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple of ints that prints as ``ember.Size([2, 3])``."""
+
+    def __repr__(self):
+        return f"ember.Size({list(self)})"
+
+    def numel(self) -> int:
+        """Product of the sizes."""
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __getitem__(self, item):
+        r = tuple.__getitem__(self, item)
+        return Size(r) if isinstance(item, slice) else r
+
+
+_new = object.__new__
+
+
+def _wrap(arr, requires_grad=False):
+    """A fresh leaf Tensor around ``arr`` (no copy)."""
+    t = _new(Tensor)
+    t._data = arr
+    t._rg = requires_grad
+    t.grad = None
+    t.grad_fn = None
+    t._vc = [0]
+    t._output_nr = 0
+    t._base = None
+    t._accum = None
+    t._hooks = None
+    t._post_acc_hooks = None
+    return t
+
+
+def _wrap_result(arr, node, index):
+    """The ``index``-th output of ``node``; integer and bool outputs never require grad."""
+    t = _new(Tensor)
+    t._data = arr
+    t.grad = None
+    if arr.dtype.kind == "f":
+        t._rg = True
+        t.grad_fn = node
+    else:
+        t._rg = False
+        t.grad_fn = None
+    t._vc = [0]
+    t._output_nr = index
+    t._base = None
+    t._accum = None
+    t._hooks = None
+    t._post_acc_hooks = None
+    return t
+
+
+def _view_result(out, base):
+    """Mark ``out`` as a view of ``base`` when their arrays share memory."""
+    if out._data.base is not None and np.shares_memory(out._data, base._data):
+        out._vc = base._vc
+        out._base = base if base._base is None else base._base
+    return out
+
+
+def _as_array(value, dtype=None):
+    if isinstance(value, Tensor):
+        return value._data
+    return np.asarray(value, dtype=dtype)
+
+
+class Tensor:
+    """A multi-dimensional array that can record the operations applied to it.
+
+    Shares torch's surface: ``shape``, ``dtype``, ``device``, ``requires_grad``, ``grad``,
+    ``grad_fn``, ``backward()``, methods for every op, in-place ops ending in ``_``.
+    ``Tensor(data)`` builds a float tensor from data, ``Tensor(2, 3)`` an uninitialised one
+    (torch's legacy constructor); prefer ``ember.tensor``.
+    """
+
+    __slots__ = ("_data", "_rg", "grad", "grad_fn", "_vc", "_output_nr", "_base", "_accum",
+                 "_hooks", "_post_acc_hooks", "__weakref__")
+
+    __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected op
+
+    def __init__(self, *args, dtype=None, device=None):
+        check_device(device)
+        d = _dtype.convert(dtype) if dtype is not None else _dtype.get_default_dtype()
+        if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+            arr = np.array(_as_array(args[0]), dtype=d.np)
+        else:
+            arr = np.empty(tuple(int(a) for a in args), dtype=d.np)
+        self._data = arr
+        self._rg = False
+        self.grad = None
+        self.grad_fn = None
+        self._vc = [0]
+        self._output_nr = 0
+        self._base = None
+        self._accum = None
+        self._hooks = None
+        self._post_acc_hooks = None
+
+    # --- attributes ------------------------------------------------------------
+    @property
+    def shape(self) -> Size:
+        """The sizes of each dimension."""
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        """The shape, or the size of dimension ``dim``."""
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_wrap_dim(dim, self._data.ndim)]
+
+    def dim(self) -> int:
+        """Number of dimensions."""
+        return self._data.ndim
+
+    ndimension = dim
+
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions."""
+        return self._data.ndim
+
+    def numel(self) -> int:
+        """Number of elements."""
+        return self._data.size
+
+    nelement = numel
+
+    @property
+    def dtype(self):
+        """The element type, e.g. ``ember.float32``."""
+        return _dtype._BY_NP[self._data.dtype]
+
+    @property
+    def device(self):
+        """Always the CPU for now."""
+        return CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        """False: ember runs on the CPU."""
+        return False
+
+    @property
+    def layout(self):
+        """``"strided"``, the only layout."""
+        return "strided"
+
+    def element_size(self) -> int:
+        """Bytes per element."""
+        return self._data.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        """Bytes per element."""
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of all elements."""
+        return self._data.nbytes
+
+    def is_floating_point(self) -> bool:
+        """True for float dtypes."""
+        return self._data.dtype.kind == "f"
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        """True when the elements are laid out row-major without gaps."""
+        return self._data.flags.c_contiguous
+
+    def stride(self, dim=None):
+        """Steps between elements, in elements (like torch), per dimension."""
+        st = tuple(s // self._data.itemsize for s in self._data.strides)
+        return st if dim is None else st[_wrap_dim(dim, self._data.ndim)]
+
+    def data_ptr(self) -> int:
+        """Address of the first element."""
+        return self._data.__array_interface__["data"][0]
+
+    def untyped_storage(self):
+        """The underlying buffer (a NumPy array viewing the same memory)."""
+        base = self._data
+        while isinstance(base.base, np.ndarray):
+            base = base.base
+        return base
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's storage has seen."""
+        return self._vc[0]
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether ops on this tensor are recorded for backward."""
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` on a leaf (float dtypes only); returns self."""
+        requires_grad = bool(requires_grad)
+        if self.grad_fn is not None:
+            if requires_grad:
+                return self
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use "
+                "a computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach().")
+        if requires_grad and self._data.dtype.kind != "f":
+            raise RuntimeError("only Tensors of floating point and complex dtype can require "
+                               f"gradients (got {self.dtype})")
+        self._rg = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not made by a recorded op (their ``.grad`` is filled)."""
+        return self.grad_fn is None
+
+    @property
+    def retains_grad(self) -> bool:
+        """True after ``retain_grad()`` on a non-leaf."""
+        return bool(self.grad_fn is not None and self.grad_fn._tensor_hooks
+                    and any(getattr(h, "_retain", False)
+                            for h in self.grad_fn._tensor_hooks.get(self._output_nr, ())))
+
+    @property
+    def output_nr(self) -> int:
+        """Which output of ``grad_fn`` this tensor is."""
+        return self._output_nr
+
+    @property
+    def data(self) -> Tensor:
+        """A detached Tensor sharing this one's storage (changes are not tracked)."""
+        return _wrap(self._data)
+
+    @data.setter
+    def data(self, value):
+        self._data = _as_array(value)
+
+    @property
+    def T(self):  # noqa: N802
+        """Dimensions reversed (``permute(n-1, ..., 0)``)."""
+        return _ops.permute(self, tuple(range(self._data.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self):  # noqa: N802
+        """The last two dimensions swapped."""
+        return _ops.transpose(self, -2, -1)
+
+    # --- conversion --------------------------------------------------------------
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
+                               "to Scalar")
+        return self._data.reshape(()).item()
+
+    def tolist(self):
+        """Nested Python lists (a number for a 0-d tensor)."""
+        return self._data.tolist()
+
+    def numpy(self, *, force=False) -> np.ndarray:
+        """The underlying NumPy array (shared); refuses a tensor that requires grad."""
+        if self._rg and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        if dtype is not None and np.dtype(dtype) != self._data.dtype:
+            return self._data.astype(dtype)
+        return self._data.copy() if copy else self._data
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._data)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self._data.reshape(()))
+
+    def __complex__(self):
+        return complex(self.item())
+
+    def __format__(self, spec):
+        if self._data.ndim == 0 or (spec and self._data.size == 1):
+            return format(self.item(), spec)
+        return format(repr(self), spec)
+
+    def __hash__(self):
+        return id(self)
+
+    def __reduce_ex__(self, protocol):
+        from ._creation import _rebuild
+
+        return (_rebuild, (self._data, self._rg))
+
+    def __deepcopy__(self, memo):
+        if self.grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
+                               "support the deepcopy protocol at the moment.")
+        new = type(self).__new__(type(self))
+        _copy_fields(new, _wrap(self._data.copy(), self._rg))
+        if self.grad is not None:
+            new.grad = _wrap(self.grad._data.copy())
+        if hasattr(self, "__dict__"):
+            import copy
+
+            new.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        memo[id(self)] = new
+        return new
+
+    def to(self, *args, **kwargs) -> Tensor:
+        """Convert dtype and/or move to a device (only "cpu"); returns self when nothing changes."""
+        dtype = kwargs.pop("dtype", None)
+        device = kwargs.pop("device", None)
+        copy = kwargs.pop("copy", False)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)
+        for a in args:
+            if isinstance(a, _dtype.dtype):
+                dtype = a
+            elif isinstance(a, Tensor):
+                dtype = a.dtype
+            elif a is not None:
+                device = a
+        check_device(device)
+        if dtype is None or _dtype.convert(dtype).np == self._data.dtype:
+            return self.clone() if copy else self
+        return _ops.to_dtype(self, _dtype.convert(dtype))
+
+    def type(self, dtype=None):
+        """The type name (no argument), or a converted tensor."""
+        if dtype is None:
+            from .autograd.function import _TORCH_TYPE_NAMES
+
+            return "torch." + _TORCH_TYPE_NAMES[self._data.dtype.name]
+        return self.to(dtype)
+
+    def type_as(self, other) -> Tensor:
+        """Converted to ``other``'s dtype."""
+        return self.to(other.dtype)
+
+    def float(self):
+        """As float32."""
+        return self.to(_dtype.float32)
+
+    def double(self):
+        """As float64."""
+        return self.to(_dtype.float64)
+
+    def half(self):
+        """As float16."""
+        return self.to(_dtype.float16)
+
+    def bfloat16(self):
+        """As 'bfloat16' (float32 storage: NumPy has no bfloat16)."""
+        return self.to(_dtype.float32)
+
+    def long(self):
+        """As int64."""
+        return self.to(_dtype.int64)
+
+    def int(self):
+        """As int32."""
+        return self.to(_dtype.int32)
+
+    def short(self):
+        """As int16."""
+        return self.to(_dtype.int16)
+
+    def char(self):
+        """As int8."""
+        return self.to(_dtype.int8)
+
+    def byte(self):
+        """As uint8."""
+        return self.to(_dtype.uint8)
+
+    def bool(self):
+        """As bool."""
+        return self.to(_dtype.bool_)
+
+    def cpu(self):
+        """Self: tensors already live on the CPU."""
+        return self
+
+    def cuda(self, device=None, non_blocking=False):
+        """Raises: no CUDA device here."""
+        check_device("cuda")
+
+    def pin_memory(self):
+        """Self: nothing to pin on the CPU."""
+        return self
+
+    def is_pinned(self) -> bool:
+        """False."""
+        return False
+
+    def share_memory_(self):
+        """Self (NumPy arrays are shared with worker processes by the DataLoader itself)."""
+        return self
+
+    def is_shared(self) -> bool:
+        """False."""
+        return False
+
+    # --- graph -------------------------------------------------------------------
+    def detach(self) -> Tensor:
+        """A tensor sharing storage (and version counter) but cut from the graph."""
+        t = _wrap(self._data)
+        t._vc = self._vc
+        t._base = self._base
+        return t
+
+    def detach_(self) -> Tensor:
+        """Cut this tensor from the graph in place."""
+        self.grad_fn = None
+        self._rg = False
+        return self
+
+    def clone(self, *, memory_format=None) -> Tensor:
+        """A copy with its own storage; gradient flows back to the original."""
+        return _ops.clone(self)
+
+    def contiguous(self, memory_format=None) -> Tensor:
+        """Self if row-major contiguous, else a contiguous copy."""
+        if self._data.flags.c_contiguous:
+            return self
+        return _ops.clone(self)
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf tensor after backward."""
+        if self.grad_fn is None:
+            if not self._rg:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+            return
+        if self.retains_grad:
+            return
+        import weakref
+
+        ref = weakref.ref(self)
+
+        def retain(grad):
+            t = ref()
+            if t is not None:
+                if t.grad is None:
+                    t.grad = _wrap(grad._data.copy())
+                else:
+                    t.grad = _wrap(t.grad._data + grad._data)
+
+        retain._retain = True
+        hooks = self.grad_fn._tensor_hooks
+        if hooks is None:
+            hooks = self.grad_fn._tensor_hooks = {}
+        hooks.setdefault(self._output_nr, []).append(retain)
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one."""
+        from .autograd.function import _RemovableHandle
+
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is None:
+            if self._hooks is None:
+                self._hooks = []
+            self._hooks.append(hook)
+            return _RemovableHandle(self._hooks, hook)
+        hooks = self.grad_fn._tensor_hooks
+        if hooks is None:
+            hooks = self.grad_fn._tensor_hooks = {}
+        lst = hooks.setdefault(self._output_nr, [])
+        lst.insert(len([h for h in lst if not getattr(h, "_retain", False)]), hook)
+        return _RemovableHandle(lst, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """On a leaf: call ``hook(tensor)`` after its ``.grad`` was accumulated."""
+        from .autograd.function import _RemovableHandle
+
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors")
+        if self._post_acc_hooks is None:
+            self._post_acc_hooks = []
+        self._post_acc_hooks.append(hook)
+        return _RemovableHandle(self._post_acc_hooks, hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None,
+                 explain=False):
+        """Compute the gradient of this tensor with respect to the graph's leaves.
+
+        Args:
+            gradient: the gradient of some scalar with respect to this tensor; needed
+                unless it has one element.
+            retain_graph: keep saved values so backward can run again (default: False).
+            create_graph: not supported yet (raises NotImplementedError).
+            inputs: accumulate only into these tensors' ``.grad``.
+            explain: print each step of the walk (see ``ember.autograd.explain``).
+        """
+        from .autograd import backward as _backward
+
+        _backward(self, gradient, retain_graph, create_graph, inputs=inputs, explain=explain)
+
+    # --- printing ------------------------------------------------------------------
+    def __repr__(self):
+        from ._format import format_tensor
+
+        return format_tensor(self)
+
+    __str__ = __repr__
+
+    # --- in-place machinery --------------------------------------------------------
+    def _check_inplace(self):
+        if self._rg and self.grad_fn is None and grad_mode.state.enabled:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                               "operation.")
+
+    def _bump(self):
+        self._vc[0] += 1
+
+    def _inplace(self, fn, *args, **kwargs):
+        """``self = fn(self, *args)`` written into self's storage, graph rebased like torch."""
+        self._check_inplace()
+        recording = grad_mode.state.enabled and (
+            self._rg or any(isinstance(a, Tensor) and a._rg for a in args))
+        if not recording:
+            with grad_mode.no_grad():
+                out = fn(self, *args, **kwargs)
+            _assign(self, out._data)
+            self._bump()
+            return self
+        if self._base is not None and self._rg:
+            raise NotImplementedError(
+                "in-place change of a view of a tensor that requires grad is not supported yet; "
+                "use an out-of-place op (y = y + 1) or clone() the view first")
+        snap = _wrap(self._data.copy(), self._rg)
+        snap.grad_fn, snap._output_nr, snap._accum = self.grad_fn, self._output_nr, self._accum
+        snap._vc = [self._vc[0]]
+        out = fn(snap, *args, **kwargs)
+        _assign(self, out._data)
+        self._bump()
+        self.grad_fn = out.grad_fn
+        self._output_nr = out._output_nr
+        self._rg = out._rg
+        return self
+
+    def __setitem__(self, index, value):
+        index = _ops.normalize_index(index, self)
+        self._check_inplace()
+        if grad_mode.state.enabled and (self._rg or (isinstance(value, Tensor) and value._rg)):
+            self._inplace(_ops.index_put, index, value)
+            return
+        self._data[index] = _as_array(value)
+        self._bump()
+
+
+def _assign(t, values):
+    if values.dtype != t._data.dtype:
+        if values.dtype.kind == "f" and t._data.dtype.kind in "iub":
+            raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                               f"{_dtype.from_numpy(t._data.dtype).name}")
+        values = values.astype(t._data.dtype)
+    if t._data.shape != values.shape:
+        try:
+            np.broadcast_to(values, t._data.shape)
+        except ValueError:
+            raise RuntimeError(
+                f"output with shape {list(t._data.shape)} doesn't match the broadcast shape "
+                f"{list(np.broadcast_shapes(t._data.shape, values.shape))}") from None
+    np.copyto(t._data, values)
+
+
+def _copy_fields(dst, src):
+    for name in Tensor.__slots__:
+        if name != "__weakref__":
+            setattr(dst, name, getattr(src, name))
+
+
+def _wrap_dim(dim, ndim):
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    return dim % n
+
+
+from . import ops as _ops  # noqa: E402  (ops need Tensor defined first)
+from . import _tensor_methods  # noqa: E402,F401  (attaches op methods and dunders)

@@ -1,0 +1,348 @@
+"""Tensor methods and operators, each a thin call into ``ember.ops``.
+
+Kept apart from ``_tensor.py`` so the class itself stays short: this file only wires
+torch's method names to the functions that implement them.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import _random, ops
+from ._tensor import Tensor, _as_array
+from .autograd import grad_mode
+from .ops._shape_utils import operands
+
+
+def _method(fn):
+    def method(self, *args, **kwargs):
+        return fn(self, *args, **kwargs)
+
+    method.__name__ = fn.__name__
+    method.__doc__ = fn.__doc__
+    return method
+
+
+_SAME_NAME = """
+abs absolute add addcdiv addcmul all amax amin any argmax argmin argsort ceil chunk clamp
+clamp_max clamp_min clip cos count_nonzero cumprod cumsum div divide dot eq exp expand_as expm1
+flatten flip float_power floor floor_divide fmod gather ge gelu gt index_add index_select
+isclose isfinite isinf isnan kthvalue le lerp log log1p log2 log10 logical_and logical_not
+logical_or logical_xor logsumexp lt masked_fill masked_select matmul maximum mean minimum mm
+movedim mul multiply nan_to_num narrow ne neg negative nonzero norm outer permute pow prod
+ravel reciprocal relu remainder repeat reshape reshape_as roll round rsqrt scatter
+scatter_add select sigmoid sign sin softmax log_softmax sort split sqrt square squeeze std
+sub subtract sum swapaxes swapdims t take_along_dim tan tanh tensor_split topk transpose
+tril triu true_divide trunc unbind unflatten unsqueeze var view_as bmm addmm allclose equal
+expand view fmax fmin max min logical_xor bitwise_and bitwise_or bitwise_xor bitwise_not
+""".split()
+
+for _name in _SAME_NAME:
+    setattr(Tensor, _name, _method(getattr(ops, _name)))
+
+Tensor.greater, Tensor.greater_equal, Tensor.less, Tensor.less_equal, Tensor.not_equal = (
+    Tensor.gt, Tensor.ge, Tensor.lt, Tensor.le, Tensor.ne)
+Tensor.arccos = None
+del Tensor.arccos
+
+
+def _size_args(fn):
+    def method(self, *sizes):
+        return fn(self, *sizes)
+
+    method.__name__ = fn.__name__
+    method.__doc__ = fn.__doc__
+    return method
+
+
+Tensor.reshape = _size_args(ops.reshape)
+Tensor.view = _size_args(ops.view)
+Tensor.expand = _size_args(ops.expand)
+Tensor.repeat = _size_args(ops.repeat)
+Tensor.permute = _size_args(ops.permute)
+
+
+def _flatten(self, start_dim=0, end_dim=-1):
+    """Merge dims ``start_dim..end_dim``."""
+    return ops.flatten(self, start_dim, end_dim)
+
+
+Tensor.flatten = _flatten
+
+
+# --- operators -------------------------------------------------------------------------
+def _r(fn):
+    def reflected(self, other):
+        return fn(other, self)
+
+    return reflected
+
+
+Tensor.__add__ = lambda self, other: ops.add(self, other)
+Tensor.__radd__ = lambda self, other: ops.add(self, other)
+Tensor.__sub__ = lambda self, other: ops.sub(self, other)
+Tensor.__rsub__ = _r(ops.sub)
+Tensor.__mul__ = lambda self, other: ops.mul(self, other)
+Tensor.__rmul__ = lambda self, other: ops.mul(self, other)
+Tensor.__truediv__ = lambda self, other: ops.div(self, other)
+Tensor.__rtruediv__ = _r(ops.div)
+Tensor.__floordiv__ = lambda self, other: ops.floor_divide(self, other)
+Tensor.__rfloordiv__ = _r(ops.floor_divide)
+Tensor.__mod__ = lambda self, other: ops.remainder(self, other)
+Tensor.__rmod__ = _r(ops.remainder)
+Tensor.__pow__ = lambda self, other: ops.pow(self, other)
+Tensor.__rpow__ = _r(ops.pow)
+Tensor.__matmul__ = lambda self, other: ops.matmul(self, other)
+Tensor.__rmatmul__ = _r(ops.matmul)
+Tensor.__neg__ = lambda self: ops.neg(self)
+Tensor.__pos__ = lambda self: self
+Tensor.__abs__ = lambda self: ops.abs(self)
+Tensor.__invert__ = lambda self: ops.bitwise_not(self)
+Tensor.__and__ = lambda self, other: ops.bitwise_and(self, other)
+Tensor.__or__ = lambda self, other: ops.bitwise_or(self, other)
+Tensor.__xor__ = lambda self, other: ops.bitwise_xor(self, other)
+Tensor.__rand__ = Tensor.__and__
+Tensor.__ror__ = Tensor.__or__
+Tensor.__rxor__ = Tensor.__xor__
+Tensor.__eq__ = lambda self, other: ops.eq(self, other)
+Tensor.__ne__ = lambda self, other: ops.ne(self, other)
+Tensor.__lt__ = lambda self, other: ops.lt(self, other)
+Tensor.__le__ = lambda self, other: ops.le(self, other)
+Tensor.__gt__ = lambda self, other: ops.gt(self, other)
+Tensor.__ge__ = lambda self, other: ops.ge(self, other)
+Tensor.__getitem__ = lambda self, index: ops.getitem(self, index)
+
+
+# --- in-place ops --------------------------------------------------------------------------
+_NP_INPLACE = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide}
+
+
+def _fast_inplace(name, fn):
+    """In-place arithmetic: straight into the array when nothing is recorded."""
+    ufunc = _NP_INPLACE[name]
+
+    def method(self, other, *, alpha=1, **kwargs):
+        if not (grad_mode.state.enabled and (self._rg or (isinstance(other, Tensor)
+                                                          and other._rg))) and not kwargs:
+            o = other._data if isinstance(other, Tensor) else other
+            if self._data.dtype.kind != "f" and (
+                    name == "div" or np.result_type(self._data, o).kind == "f"):
+                return self._inplace(fn, other, **({"alpha": alpha} if alpha != 1 else {}))
+            if alpha != 1:
+                o = np.multiply(o, alpha)
+            try:
+                ufunc(self._data, o, out=self._data, casting="same_kind")
+            except ValueError:
+                from .ops._shape_utils import check_broadcast
+
+                check_broadcast(self._data.shape, np.shape(o))
+                raise RuntimeError(
+                    f"output with shape {list(self._data.shape)} doesn't match the broadcast "
+                    f"shape {list(np.broadcast_shapes(self._data.shape, np.shape(o)))}") from None
+            self._vc[0] += 1
+            return self
+        extra = dict(kwargs)
+        if alpha != 1:
+            extra["alpha"] = alpha
+        return self._inplace(fn, other, **extra)
+
+    method.__name__ = name + "_"
+    method.__doc__ = f"In-place ``{name}``; returns self."
+    return method
+
+
+for _name in ("add", "sub", "mul", "div"):
+    setattr(Tensor, _name + "_", _fast_inplace(_name, getattr(ops, _name)))
+
+Tensor.__iadd__ = lambda self, other: self.add_(other)
+Tensor.__isub__ = lambda self, other: self.sub_(other)
+Tensor.__imul__ = lambda self, other: self.mul_(other)
+Tensor.__itruediv__ = lambda self, other: self.div_(other)
+Tensor.subtract_, Tensor.multiply_, Tensor.divide_, Tensor.true_divide_ = (
+    Tensor.sub_, Tensor.mul_, Tensor.div_, Tensor.div_)
+
+
+def _generic_inplace(fn):
+    def method(self, *args, **kwargs):
+        return self._inplace(fn, *args, **kwargs)
+
+    method.__name__ = fn.__name__ + "_"
+    method.__doc__ = f"In-place ``{fn.__name__}``; returns self."
+    return method
+
+
+for _name in ("pow clamp clamp_min clamp_max clip exp log sqrt rsqrt neg abs sigmoid tanh relu "
+              "masked_fill floor ceil round trunc sign reciprocal lerp addcmul addcdiv "
+              "scatter scatter_add index_add fmod remainder sin cos square tril triu "
+              "log1p nan_to_num floor_divide").split():
+    setattr(Tensor, _name + "_", _generic_inplace(getattr(ops, _name)))
+
+
+def zero_(self):
+    """Fill with zeros in place."""
+    self._check_inplace()
+    self._data[...] = 0
+    self._vc[0] += 1
+    return self
+
+
+def fill_(self, value):
+    """Fill with ``value`` in place."""
+    self._check_inplace()
+    self._data[...] = _as_array(value)
+    self._vc[0] += 1
+    return self
+
+
+def copy_(self, src, non_blocking=False):
+    """Copy ``src``'s values (broadcast, converted) into self."""
+    if grad_mode.state.enabled and (self._rg or (isinstance(src, Tensor) and src._rg)):
+        return self._inplace(lambda x, s: ops.add(ops.mul(x, 0), s.to(x.dtype)), src)
+    self._check_inplace()
+    arr = _as_array(src)
+    np.copyto(self._data, np.broadcast_to(arr, self._data.shape), casting="unsafe")
+    self._vc[0] += 1
+    return self
+
+
+def _random_fill(draw):
+    def method(self, *args, generator=None, **kwargs):
+        self._check_inplace()
+        rng = _random._rng(generator)
+        self._data[...] = draw(rng, self._data.shape, *args, **kwargs)
+        self._vc[0] += 1
+        return self
+
+    method.__doc__ = f"Fill in place with random numbers ({draw.__name__})."
+    return method
+
+
+def _uniform(rng, shape, a=0.0, b=1.0):
+    return rng.uniform(a, b, shape)
+
+
+def _normal(rng, shape, mean=0.0, std=1.0):
+    return rng.normal(mean, std, shape)
+
+
+def _bernoulli(rng, shape, p=0.5):
+    return rng.random(shape) < (p._data if isinstance(p, Tensor) else p)
+
+
+def _exponential(rng, shape, lambd=1.0):
+    return rng.exponential(1.0 / lambd, shape)
+
+
+def _random_ints(rng, shape, low=0, high=None, to=None):
+    if high is None and to is None:
+        high, low = (1 << 53) if low == 0 else low, 0
+    return rng.integers(low, to if to is not None else high, shape)
+
+
+Tensor.zero_ = zero_
+Tensor.fill_ = fill_
+Tensor.copy_ = copy_
+Tensor.uniform_ = _random_fill(_uniform)
+Tensor.normal_ = _random_fill(_normal)
+Tensor.bernoulli_ = _random_fill(_bernoulli)
+Tensor.exponential_ = _random_fill(_exponential)
+Tensor.random_ = _random_fill(_random_ints)
+
+
+def masked_fill_(self, mask, value):
+    """Fill with ``value`` where ``mask`` is True, in place."""
+    if not (grad_mode.state.enabled and (self._rg or (isinstance(value, Tensor) and value._rg))):
+        self._check_inplace()
+        m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+        np.copyto(self._data, np.asarray(_as_array(value), self._data.dtype),
+                  where=np.broadcast_to(m, self._data.shape))
+        self._vc[0] += 1
+        return self
+    return self._inplace(ops.masked_fill, mask, value)
+
+
+Tensor.masked_fill_ = masked_fill_
+
+
+def index_put_(self, indices, values, accumulate=False):
+    """``self[indices] = values`` (added when ``accumulate``), in place."""
+    return self._inplace(ops.index_put, ops.normalize_index(tuple(indices)), values,
+                         accumulate=accumulate)
+
+
+Tensor.index_put_ = index_put_
+Tensor.index_put = lambda self, indices, values, accumulate=False: ops.index_put(
+    self, ops.normalize_index(tuple(indices)), values, accumulate)
+
+
+def _unary_reduce_alias(name, fn):
+    def method(self, dim=None, keepdim=False):
+        return fn(self, dim, keepdim)
+
+    method.__name__ = name
+    return method
+
+
+def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+    """A new tensor from ``data`` with this tensor's dtype by default."""
+    from ._creation import tensor
+
+    return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+def _new_filled(fill):
+    def method(self, *size, dtype=None, device=None, requires_grad=False):
+        from . import _creation
+
+        if len(size) == 1 and isinstance(size[0], (tuple, list)):
+            size = tuple(size[0])
+        return getattr(_creation, fill)(*size, dtype=dtype or self.dtype,
+                                        requires_grad=requires_grad)
+
+    method.__name__ = "new_" + fill
+    method.__doc__ = f"A new ``{fill}`` tensor with this tensor's dtype by default."
+    return method
+
+
+Tensor.new_tensor = new_tensor
+Tensor.new_zeros = _new_filled("zeros")
+Tensor.new_ones = _new_filled("ones")
+Tensor.new_empty = _new_filled("empty")
+
+
+def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    """A new tensor filled with ``fill_value``, this tensor's dtype by default."""
+    from ._creation import full
+
+    return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+Tensor.new_full = new_full
+
+
+def _softmax_method(fn):
+    def method(self, dim=None, dtype=None):
+        return fn(self, dim, dtype)
+
+    method.__name__ = fn.__name__
+    method.__doc__ = fn.__doc__
+    return method
+
+
+Tensor.softmax = _softmax_method(ops.softmax)
+Tensor.log_softmax = _softmax_method(ops.log_softmax)
+
+
+def _multinomial(self, num_samples, replacement=False, *, generator=None):
+    from ._creation import multinomial
+
+    return multinomial(self, num_samples, replacement, generator=generator)
+
+
+Tensor.multinomial = _multinomial
+
+
+def _op_add_scalar(self, other):
+    return operands(self, other)
+
+
+del _op_add_scalar

@@ -1,0 +1,101 @@
+"""Define-by-run automatic differentiation: the graph is recorded as ops run.
+
+``backward`` and ``grad`` walk it from the outputs back to the leaves (see ``engine``);
+``Function`` lets users add their own differentiable ops; ``gradcheck`` verifies
+gradients against finite differences; ``graph`` inspects and draws the recorded graph.
+"""
+from __future__ import annotations
+
+from .function import Function, record_creation_site  # noqa: F401
+from .grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
+                        no_grad, set_grad_enabled)
+
+
+def _as_tuple(x):
+    if x is None:
+        return None
+    if isinstance(x, (list, tuple)):
+        return tuple(x)
+    return (x,)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
+             grad_variables=None, inputs=None, explain=False):
+    """Accumulate the gradients of ``tensors`` into the leaves' ``.grad``.
+
+    Args:
+        tensors: outputs to differentiate (a tensor or a sequence).
+        grad_tensors: their gradients (None for one-element outputs).
+        retain_graph: keep the graph's saved values for another backward.
+        create_graph: higher-order gradients; not supported yet.
+        inputs: only these leaves accumulate.
+        explain: print the walk step by step (``ember.autograd.explain``).
+    """
+    from . import engine
+
+    if create_graph:
+        raise NotImplementedError(
+            "create_graph=True (higher-order gradients) is not supported yet: ember's op "
+            "backwards work on arrays and are not themselves recorded.")
+    tensors = _as_tuple(tensors)
+    grads = _as_tuple(grad_tensors if grad_tensors is not None else grad_variables)
+    if grads is not None and len(grads) != len(tensors):
+        raise RuntimeError(f"grad can be implicitly created only for scalar outputs "
+                           f"(got {len(grads)} gradients for {len(tensors)} tensors)")
+    tracer = None
+    if explain:
+        from .explain import Tracer
+
+        tracer = Tracer(print_fn=print if explain is True else explain)
+    inputs = _as_tuple(inputs)
+    if inputs is not None:
+        res = engine.run_backward(tensors, grads, bool(retain_graph), inputs=inputs,
+                                  allow_unused=True, tracer=tracer)
+        for x, g in zip(inputs, res):
+            if g is not None:
+                engine._accumulate(x, g._data, False)
+        return
+    engine.run_backward(tensors, grads, bool(retain_graph), tracer=tracer)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """Gradients of ``outputs`` with respect to ``inputs``, returned (``.grad`` untouched)."""
+    from . import engine
+
+    if create_graph:
+        raise NotImplementedError(
+            "create_graph=True (higher-order gradients) is not supported yet: ember's op "
+            "backwards work on arrays and are not themselves recorded.")
+    outputs = _as_tuple(outputs)
+    inputs = _as_tuple(inputs)
+    grads = _as_tuple(grad_outputs)
+    res = engine.run_backward(outputs, grads, bool(retain_graph), inputs=inputs,
+                              accumulate=False, allow_unused=bool(allow_unused or
+                                                                  materialize_grads))
+    if materialize_grads:
+        from .._creation import zeros_like
+
+        res = tuple(r if r is not None else zeros_like(x) for r, x in zip(res, inputs))
+    return res
+
+
+def __getattr__(name):
+    # submodules loaded on first use keep `import ember` cheap
+    if name in ("gradcheck", "gradgradcheck"):
+        from . import gradcheck as _gc
+
+        return getattr(_gc, name)
+    if name in ("graph", "explain_module", "functional"):
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    if name == "explain":
+        from .explain import explain
+
+        return explain
+    if name == "check_function":
+        from .check_function import check_function
+
+        return check_function
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,308 @@
+"""The backward engine: from the outputs' gradients to every leaf's ``.grad``.
+
+The steps the notes describe, in order:
+
+1. Find the graph: walk from each output's ``grad_fn`` through ``next_functions``
+   (iteratively, so a 10,000-op chain needs no recursion) and count, for every node, how
+   many edges lead into it (its dependencies).
+2. Run nodes in reverse topological order: a node becomes ready when all the gradient
+   it will receive has arrived (its count drops to zero); among ready nodes the most
+   recently created runs first, as in torch.
+3. Each node's backward turns the gradient of its output into gradients for its inputs;
+   gradients reaching the same place from several branches are summed.
+4. ``AccumulateGrad`` nodes add into the leaves' ``.grad`` (hence ``zero_grad``).
+5. Unless ``retain_graph``, each node frees what it saved once it has run.
+"""
+from __future__ import annotations
+
+import heapq
+
+import numpy as np
+
+from . import grad_mode
+from .function import AccumulateGrad
+from .. import _tensor as _t
+
+
+def _node_of(t):
+    if t.grad_fn is not None:
+        return t.grad_fn, t._output_nr
+    acc = t._accum
+    if acc is None:
+        acc = t._accum = AccumulateGrad(t)
+    return acc, 0
+
+
+def _root_grads(tensors, grad_tensors):
+    roots = []
+    for i, t in enumerate(tensors):
+        if not t._rg:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn")
+        g = grad_tensors[i] if grad_tensors is not None else None
+        if g is None:
+            if t._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            g = np.ones_like(t._data)
+        else:
+            g = g._data if isinstance(g, _t.Tensor) else np.asarray(g, dtype=t._data.dtype)
+            if g.shape != t._data.shape:
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{i}] has a shape of {_t.Size(g.shape)} and "
+                    f"output[{i}] has a shape of {_t.Size(t._data.shape)}.")
+        roots.append((t, g))
+    return roots
+
+
+def _discover(root_nodes):
+    """Dependency counts of every node reachable from the roots (iterative DFS)."""
+    deps = {}
+    seen = set(root_nodes)
+    stack = list(root_nodes)
+    while stack:
+        node = stack.pop()
+        for child, _ in node.next_functions:
+            if child is None:
+                continue
+            deps[child] = deps.get(child, 0) + 1
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return deps, seen
+
+
+def _needed(root_nodes, targets):
+    """Nodes from which some target node can be reached (post-order, iteratively)."""
+    needed = {}
+    for root in root_nodes:
+        if root in needed:
+            continue
+        stack = [(root, iter(root.next_functions))]
+        while stack:
+            node, it = stack[-1]
+            for child, _ in it:
+                if child is not None and child not in needed:
+                    stack.append((child, iter(child.next_functions)))
+                    break
+            else:
+                stack.pop()
+                needed[node] = node in targets or any(
+                    needed.get(c, False) for c, _ in node.next_functions if c is not None)
+    return needed
+
+
+def _validate(node, i, g, meta):
+    if type(g) is not np.ndarray:
+        if isinstance(g, _t.Tensor):
+            g = g._data
+        else:
+            g = np.asarray(g)
+    shape, dtype = meta
+    if g.shape != shape:
+        try:
+            if np.broadcast_shapes(g.shape, shape) != shape:
+                raise ValueError
+            g = _sum_to(g, shape)
+        except ValueError:
+            raise RuntimeError(
+                f"Function {node.name()} returned an invalid gradient at index {i} - got "
+                f"{list(g.shape)} but expected shape compatible with {list(shape)}") from None
+    if g.dtype != dtype:
+        g = g.astype(dtype)
+    return g
+
+
+def _sum_to(g, shape):
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1)
+    g = g.sum(axis=axes, keepdims=True) if axes else g
+    return g.reshape(shape)
+
+
+def _accumulate(t, g, shared):
+    """Add ``g`` into leaf ``t``'s ``.grad``: copy on first write, in place after."""
+    if t._hooks:
+        for hook in t._hooks:
+            r = hook(_t._wrap(g))
+            if r is not None:
+                g = r._data
+    if g.dtype != t._data.dtype:
+        g = g.astype(t._data.dtype)
+    if t.grad is None:
+        if shared or g.base is not None or not g.flags.writeable or not g.flags.owndata:
+            g = g.copy()
+        t.grad = _t._wrap(g)
+    else:
+        t.grad._data += g
+    hooks = t._post_acc_hooks
+    if hooks:
+        for hook in hooks:
+            hook(t)
+
+
+def run_backward(tensors, grad_tensors=None, retain_graph=False, inputs=None,
+                 accumulate=True, allow_unused=False, tracer=None):
+    """Backpropagate from ``tensors``. With ``inputs`` (autograd.grad) return their gradients."""
+    roots = _root_grads(tensors, grad_tensors)
+    buffers = {}
+    handed = {}
+    shared = set()
+    root_nodes = []
+    for t, g in roots:
+        node, nr = _node_of(t)
+        buf = buffers.get(node)
+        if buf is None:
+            buf = buffers[node] = [None] * node._n_outputs
+            root_nodes.append(node)
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+        shared.add(id(g))
+        handed[id(g)] = g
+    deps, seen = _discover(root_nodes)
+
+    captures = None
+    needed = None
+    if inputs is not None:
+        captures = {}
+        targets = set()
+        for x in inputs:
+            if not x._rg:
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
+            node, nr = _node_of(x)
+            targets.add(node)
+            captures.setdefault(node, []).append((nr, x))
+        needed = _needed(root_nodes, targets)
+        results = {}
+
+    if tracer is not None:
+        tracer.start(root_nodes, deps, seen)
+
+    ready = [(-n._seq_nr, i, n) for i, n in enumerate(root_nodes) if deps.get(n, 0) == 0]
+    heapq.heapify(ready)
+    counter = len(ready)
+    grad_enabled_before = grad_mode.state.enabled
+    grad_mode.state.enabled = False
+    try:
+        while ready:
+            _, _, node = heapq.heappop(ready)
+            grads = buffers.pop(node, None)
+            if captures is not None and node in captures:
+                for nr, x in captures[node]:
+                    g = grads[nr] if grads is not None else None
+                    if g is not None:
+                        results[id(x)] = g
+                if type(node) is AccumulateGrad or not any(
+                        needed.get(c, False) for c, _ in node.next_functions if c is not None):
+                    grads = None
+            if type(node) is AccumulateGrad:
+                if grads is not None and grads[0] is not None and accumulate:
+                    if tracer is not None:
+                        tracer.accumulate(node, grads[0])
+                    _accumulate(node.variable, grads[0], id(grads[0]) in shared)
+                continue
+            results_of_node = None
+            if grads is not None and node._tensor_hooks:
+                grads = _run_tensor_hooks(node, grads)
+            if grads is not None and node._pre_hooks:
+                for hook in node._pre_hooks:
+                    r = hook(tuple(_t._wrap(g) if g is not None else None for g in grads))
+                    if r is not None:
+                        grads = [x._data if x is not None else None for x in r]
+            if grads is not None and any(g is not None for g in grads) and (
+                    needed is None or needed.get(node, False)):
+                results_of_node = _call_backward(node, grads, tracer)
+                if node._post_hooks:
+                    for hook in node._post_hooks:
+                        hook(tuple(_t._wrap(g) if g is not None else None
+                                   for g in results_of_node),
+                             tuple(_t._wrap(g) if g is not None else None for g in grads))
+            if not retain_graph:
+                if node._saved is not None:
+                    node._saved = None
+                node._released = True
+            for i, (child, nr) in enumerate(node.next_functions):
+                if child is None:
+                    continue
+                if results_of_node is not None:
+                    g = results_of_node[i]
+                    if g is not None:
+                        g = _validate(node, i, g, node._in_meta[i])
+                        key = id(g)
+                        if key in handed:
+                            shared.add(key)
+                        else:
+                            handed[key] = g
+                        buf = buffers.get(child)
+                        if buf is None:
+                            buf = buffers[child] = [None] * child._n_outputs
+                        buf[nr] = g if buf[nr] is None else buf[nr] + g
+                left = deps[child] - 1
+                deps[child] = left
+                if left == 0 and (needed is None or needed.get(child, False)):
+                    counter += 1
+                    heapq.heappush(ready, (-child._seq_nr, counter, child))
+    finally:
+        grad_mode.state.enabled = grad_enabled_before
+        if tracer is not None:
+            tracer.finish()
+
+    if inputs is None:
+        return None
+    out = []
+    for x in inputs:
+        g = results.get(id(x))
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    "One of the differentiated Tensors appears to not have been used in the "
+                    "graph. Set allow_unused=True if this is the desired behavior.")
+            out.append(None)
+        else:
+            if id(g) in shared or g.base is not None:
+                g = g.copy()
+            out.append(_t._wrap(g))
+    return tuple(out)
+
+
+def _run_tensor_hooks(node, grads):
+    grads = list(grads)
+    for nr, hooks in node._tensor_hooks.items():
+        g = grads[nr]
+        if g is None:
+            continue
+        for hook in hooks:
+            r = hook(_t._wrap(g))
+            if r is not None:
+                g = r._data if isinstance(r, _t.Tensor) else np.asarray(r)
+        grads[nr] = g
+    return grads
+
+
+def _call_backward(node, grads, tracer):
+    fn = node._fn
+    if node._saved_versions:
+        from .function import _check_versions
+
+        _check_versions(node)
+    if tracer is not None:
+        tracer.before(node, grads)
+    if node._n_outputs == 1:
+        res = fn.backward(node, grads[0])
+        if type(res) is not tuple:
+            res = (res,)
+    else:
+        full = [g if g is not None else np.zeros(shape, dtype)
+                for g, (shape, dtype) in zip(grads, node._out_meta)]
+        res = fn.backward(node, *full)
+        if type(res) is not tuple:
+            res = (res,)
+    n_in = len(node.next_functions)
+    if len(res) != n_in:
+        if len(res) > n_in and all(r is None for r in res[n_in:]):
+            res = res[:n_in]
+        else:
+            raise RuntimeError(f"function {node.name()} returned an incorrect number of "
+                               f"gradients (expected {n_in}, got {len(res)})")
+    if tracer is not None:
+        tracer.after(node, res)
+    return res

@@ -1,0 +1,331 @@
+"""Functions and graph nodes.
+
+Every differentiable op is a ``Function`` with ``forward(ctx, ...)`` and
+``backward(ctx, grad)``. Calling ``SomeOp.apply`` runs forward; when grad mode is on and
+an input requires grad, it also creates a node (the ``ctx``, later ``out.grad_fn``) that
+remembers where each input's gradient must go (``next_functions``) and what forward saved.
+
+Two flavours share the machinery:
+
+- ``Op``: ember's own ops. ``forward``/``backward`` take and return NumPy arrays, the
+  lean path that keeps per-op overhead below torch's.
+- ``Function``: the public base for users, with torch's contract (Tensors in and out).
+"""
+from __future__ import annotations
+
+import itertools
+import sys
+
+import numpy as np
+
+from . import grad_mode
+from .. import _tensor as _t
+
+_seq = itertools.count()
+_FREED = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward."
+)
+
+
+class _Where:
+    """Whether nodes record the user's file and line (on by default; one frame look-up)."""
+
+    enabled = True
+
+
+record_creation_site = _Where()
+_THIS_PACKAGE = __file__.rsplit("autograd", 1)[0]
+
+
+def _creation_site():
+    f = sys._getframe(2)
+    while f is not None and f.f_code.co_filename.startswith(_THIS_PACKAGE):
+        f = f.f_back
+    if f is None:
+        return None
+    return (f.f_code.co_filename, f.f_lineno)
+
+
+class Node:
+    """A node of the backward graph (torch's ``grad_fn`` objects).
+
+    Attributes:
+        next_functions: one ``(node, input_nr)`` pair per input, ``(None, 0)`` for inputs
+            that need no gradient; ``node`` is another op's node or an ``AccumulateGrad``.
+        needs_input_grad: one bool per input.
+    """
+
+    _fn = None
+    _n_outputs = 1
+
+    def name(self) -> str:
+        """The node's class name, e.g. ``MulBackward0``."""
+        return type(self).__name__
+
+    def __repr__(self):
+        return f"<{type(self).__name__} object at {hex(id(self))}>"
+
+    # --- ctx API -------------------------------------------------------------
+    def save_for_backward(self, *values):
+        """Keep arrays (or tensors, for user Functions) for backward."""
+        self._saved = values
+
+    @property
+    def saved_tensors(self):
+        """What forward saved; raises torch's error after the graph was freed."""
+        saved = self._saved
+        if saved is None:
+            if self._released:
+                raise RuntimeError(_FREED)
+            return ()
+        if self._saved_versions:
+            _check_versions(self)
+        return saved
+
+    def register_hook(self, fn):
+        """``fn(grad_inputs, grad_outputs)`` runs after this node's backward."""
+        self._post_hooks = getattr(self, "_post_hooks", None) or []
+        self._post_hooks.append(fn)
+        return _RemovableHandle(self._post_hooks, fn)
+
+    def register_prehook(self, fn):
+        """``fn(grad_outputs)`` runs before this node's backward and may replace them."""
+        self._pre_hooks = getattr(self, "_pre_hooks", None) or []
+        self._pre_hooks.append(fn)
+        return _RemovableHandle(self._pre_hooks, fn)
+
+    @property
+    def metadata(self) -> dict:
+        """A dict for the user's own notes about this node."""
+        if not hasattr(self, "_metadata"):
+            self._metadata = {}
+        return self._metadata
+
+
+_Node_defaults = dict(_saved=None, _saved_versions=None, _released=False, _tensor_hooks=None,
+                      _post_hooks=None, _pre_hooks=None, _site=None)
+for _k, _v in _Node_defaults.items():
+    setattr(Node, _k, _v)
+
+
+class _RemovableHandle:
+    """Returned by ``register_hook``; ``remove()`` takes the hook out again."""
+
+    def __init__(self, hooks, fn):
+        self._hooks, self._fn = hooks, fn
+
+    def remove(self):
+        """Remove the hook (a second call does nothing)."""
+        if self._fn in self._hooks:
+            self._hooks.remove(self._fn)
+
+
+def _check_versions(node):
+    for i, (vc, version, shape, dtype, origin) in enumerate(node._saved_versions):
+        if vc is not None and vc[0] != version:
+            tname = f"torch.{_TORCH_TYPE_NAMES.get(dtype, dtype)}"
+            dims = ", ".join(str(s) for s in shape)
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: [{tname} [{dims}]], which is {origin}, is at version "
+                f"{vc[0]}; expected version {version} instead. Hint: the tensor was changed in "
+                "place after it was saved for backward; use an out-of-place op (x = x + 1 "
+                "instead of x += 1) or clone() it before the in-place change."
+            )
+
+
+_TORCH_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+                     "int64": "LongTensor", "int32": "IntTensor", "int8": "CharTensor",
+                     "uint8": "ByteTensor", "bool": "BoolTensor", "int16": "ShortTensor"}
+
+
+class AccumulateGrad(Node):
+    """The node that adds an incoming gradient into a leaf tensor's ``.grad``."""
+
+    next_functions = ()
+
+    def __init__(self, variable):
+        self.variable = variable
+        self._seq_nr = sys.maxsize  # leaves run as soon as their gradient is complete
+
+
+class _NoGradCtx:
+    """The ctx handed to forward when nothing is recorded: saving is a no-op."""
+
+    needs_input_grad = ()
+
+    def save_for_backward(self, *values):
+        pass
+
+    def mark_non_differentiable(self, *values):
+        pass
+
+    def set_materialize_grads(self, value):
+        pass
+
+    def mark_dirty(self, *values):
+        pass
+
+
+def _is_op(cls):
+    return any(k.__name__ == "Op" and k.__module__ == __name__ for k in cls.__mro__)
+
+
+def _node_class(fn_cls, suffix):
+    name = getattr(fn_cls, "_backward_name", None) or f"{fn_cls.__name__}{suffix}"
+    return type(name, (Node,), {"_fn": fn_cls, "__module__": fn_cls.__module__})
+
+
+class Function:
+    """Base for custom differentiable functions, with torch's contract.
+
+    Subclass it with static ``forward(ctx, *args)`` and ``backward(ctx, *grad_outputs)``
+    receiving and returning Tensors, then call ``MyFunction.apply(*args)``. ``ctx``
+    offers ``save_for_backward``, ``saved_tensors``, ``needs_input_grad``,
+    ``mark_non_differentiable``, ``set_materialize_grads`` and ``mark_dirty``. Forward runs
+    with grad mode off; backward runs with it off too (no higher-order gradients yet).
+    """
+
+    _node_cls = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        suffix = "Backward0" if cls.__dict__.get("_array_level", _is_op(cls)) else "Backward"
+        cls._node_cls = _node_class(cls, suffix)
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        """Compute the outputs from the inputs."""
+        raise NotImplementedError("You must implement the forward function for custom Function.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        """Compute the inputs' gradients from the outputs' gradients."""
+        raise NotImplementedError("You must implement either the backward or vjp method for "
+                                  "your custom autograd.Function to use it with backward mode AD.")
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """Optional (torch 2 style): save what backward needs, when forward takes no ctx."""
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Run forward and, when grad mode is on and an input requires grad, record a node."""
+        from . import _user_function
+
+        return _user_function.apply(cls, args, kwargs)
+
+
+class Op(Function):
+    """Base of ember's built-in ops: forward and backward work on NumPy arrays.
+
+    ``apply`` takes Tensors (and plain values such as Python scalars, passed on as they
+    are) and returns Tensors. ``backward`` returns one array or None per positional input
+    (a bare array when there is one input); it is only asked for inputs that need grad.
+    """
+
+    @classmethod
+    def apply(cls, *inputs, **options):
+        """Run forward on the inputs' arrays; record a node when some input needs grad."""
+        Tensor = _t.Tensor
+        arrays = []
+        need = False
+        for x in inputs:
+            if isinstance(x, Tensor):
+                arrays.append(x._data)
+                if x._rg:
+                    need = True
+            else:
+                arrays.append(x)
+        if not (need and grad_mode.state.enabled):
+            out = cls.forward(_NO_CTX, *arrays, **options)
+            if type(out) is tuple:
+                return tuple(_t._wrap(o) for o in out)
+            return _t._wrap(out)
+        return _record(cls, inputs, arrays, options)
+
+
+_NO_CTX = _NoGradCtx()
+
+
+def _record(cls, inputs, arrays, options):
+    Tensor = _t.Tensor
+    ctx = cls._node_cls()
+    next_functions = []
+    needs = []
+    in_meta = []
+    for x in inputs:
+        if isinstance(x, Tensor) and x._rg:
+            fn = x.grad_fn
+            if fn is None:
+                fn = x._accum
+                if fn is None:
+                    fn = x._accum = AccumulateGrad(x)
+            next_functions.append((fn, x._output_nr))
+            needs.append(True)
+            in_meta.append(x._data)
+        else:
+            next_functions.append((None, 0))
+            needs.append(False)
+            in_meta.append(None)
+    ctx.next_functions = tuple(next_functions)
+    ctx.needs_input_grad = tuple(needs)
+    out = cls.forward(ctx, *arrays, **options)
+    ctx._seq_nr = next(_seq)
+    ctx._in_meta = tuple((a.shape, a.dtype) if a is not None else None for a in in_meta)
+    if record_creation_site.enabled:
+        ctx._site = _creation_site()
+    if type(out) is tuple:
+        outs = tuple(_t._wrap_result(o, ctx, i) for i, o in enumerate(out))
+        ctx._n_outputs = len(out)
+        ctx._out_meta = tuple((o.shape, o.dtype) for o in out)
+        nondiff = getattr(ctx, "_non_differentiable", None)
+        if nondiff:
+            for i in nondiff:
+                outs[i]._rg = False
+                outs[i].grad_fn = None
+    else:
+        outs = _t._wrap_result(out, ctx, 0)
+        ctx._out_meta = ((out.shape, out.dtype),)
+    if ctx._saved:
+        _remember_versions(ctx, inputs, arrays, outs)
+    return outs
+
+
+def _remember_versions(ctx, inputs, arrays, outs):
+    """Link each saved array to the tensor it came from, for the in-place check."""
+    Tensor = _t.Tensor
+    records = []
+    out_list = outs if type(outs) is tuple else (outs,)
+    for s in ctx._saved:
+        rec = None
+        if isinstance(s, np.ndarray):
+            for i, a in enumerate(arrays):
+                if a is s and isinstance(inputs[i], Tensor):
+                    x = inputs[i]
+                    origin = (f"output {x._output_nr} of {x.grad_fn.name()}" if x.grad_fn
+                              else "a leaf tensor" if x._rg else "an input tensor")
+                    rec = (x._vc, x._vc[0], s.shape, s.dtype.name, origin)
+                    break
+            else:
+                for j, o in enumerate(out_list):
+                    if o._data is s:
+                        rec = (o._vc, o._vc[0], s.shape, s.dtype.name,
+                               f"output {j} of {ctx.name()}")
+                        break
+        if rec is not None:
+            records.append(rec)
+    ctx._saved_versions = records or None
+
+
+def mark_non_differentiable(ctx, *indices):
+    """For ``Op`` forwards: outputs at these indices get no gradient (e.g. argmax indices)."""
+    ctx._non_differentiable = indices
+
+
+Node.mark_non_differentiable_outputs = mark_non_differentiable

@@ -1,0 +1,116 @@
+"""Grad modes: ``no_grad``, ``enable_grad``, ``set_grad_enabled``, ``inference_mode``.
+
+The flag is thread-local, as in torch: a ``no_grad`` block in one thread leaves other
+threads recording.
+"""
+from __future__ import annotations
+
+import functools
+import threading
+
+
+class _State(threading.local):
+    enabled = True
+
+
+state = _State()
+
+
+def is_grad_enabled() -> bool:
+    """True when ops record the graph in this thread."""
+    return state.enabled
+
+
+class _GradModeContext:
+    """Base of the grad-mode context managers; each also works as a decorator."""
+
+    _target = True
+
+    def __enter__(self):
+        self._prev = state.enabled
+        state.enabled = self._target
+
+    def __exit__(self, *exc):
+        state.enabled = self._prev
+        return False
+
+    def __call__(self, fn):
+        mode = type(self)
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with mode():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+    def clone(self):
+        """A fresh context manager of the same kind."""
+        return type(self)()
+
+
+class no_grad(_GradModeContext):  # noqa: N801
+    """Context manager and decorator that stops ops from recording the graph.
+
+    Inside it no ``grad_fn`` is built and nothing is saved for backward, which is where
+    the memory saving of evaluation comes from.
+    """
+
+    _target = False
+
+    def __init__(self, orig_func=None):
+        # Support the bare decorator form ``@no_grad`` as well as ``@no_grad()``.
+        self._orig = orig_func
+
+    def __new__(cls, orig_func=None):
+        self = super().__new__(cls)
+        if callable(orig_func) and not isinstance(orig_func, _GradModeContext):
+            return self.__call__(orig_func)
+        return self
+
+
+class enable_grad(_GradModeContext):  # noqa: N801
+    """Context manager and decorator that turns recording back on inside ``no_grad``."""
+
+    _target = True
+
+
+class set_grad_enabled(_GradModeContext):  # noqa: N801
+    """Set grad mode to ``mode``; takes effect at once and also works as a context manager."""
+
+    def __init__(self, mode: bool):
+        self._prev = state.enabled
+        self._target = bool(mode)
+        state.enabled = self._target
+
+    def __enter__(self):
+        pass
+
+    def __exit__(self, *exc):
+        state.enabled = self._prev
+        return False
+
+    def clone(self):
+        """A context manager with the same mode."""
+        return set_grad_enabled(self._target)
+
+
+class inference_mode(_GradModeContext):  # noqa: N801
+    """Like ``no_grad`` (ember has no separate inference tensors); ``mode=False`` is a no-op."""
+
+    def __init__(self, mode: bool = True):
+        self._target = not mode if mode else state.enabled
+        self._mode = mode
+
+    def __enter__(self):
+        self._prev = state.enabled
+        state.enabled = False if self._mode else state.enabled
+
+    def clone(self):
+        """A context manager with the same mode."""
+        return inference_mode(self._mode)
+
+
+def is_inference_mode_enabled() -> bool:
+    """True inside ``inference_mode`` or ``no_grad`` (ember does not tell them apart)."""
+    return not state.enabled

@@ -1,0 +1,59 @@
+"""``Parameter``: a Tensor that a Module registers as one of its learnable weights."""
+from __future__ import annotations
+
+import numpy as np
+
+from .._tensor import Tensor, _copy_fields, _wrap
+
+
+class Parameter(Tensor):
+    """A leaf tensor, ``requires_grad=True`` by default, that Modules collect.
+
+    Assigning one as a Module attribute registers it (``named_parameters``,
+    ``state_dict``). ``Parameter(t)`` shares ``t``'s storage.
+    """
+
+    def __new__(cls, data=None, requires_grad=True):
+        if data is None:
+            data = _wrap(np.empty(0, np.float32))
+        if not isinstance(data, Tensor):
+            data = _wrap(np.asarray(data))
+        self = object.__new__(cls)
+        _copy_fields(self, _wrap(data._data))
+        self._vc = data._vc
+        if requires_grad:
+            self.requires_grad_(True)
+        return self
+
+    def __init__(self, data=None, requires_grad=True):
+        pass
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+    def __reduce_ex__(self, protocol):
+        return (Parameter, (_wrap(self._data), self._rg))
+
+    def __deepcopy__(self, memo):
+        if id(self) in memo:
+            return memo[id(self)]
+        new = Parameter(_wrap(self._data.copy()), self._rg)
+        if self.grad is not None:
+            new.grad = _wrap(self.grad._data.copy())
+        memo[id(self)] = new
+        return new
+
+
+class Buffer(Tensor):
+    """Marks a tensor to be registered as a Module buffer when assigned (torch 2.5+)."""
+
+    def __new__(cls, data=None, *, persistent=True):
+        if data is None:
+            data = _wrap(np.empty(0, np.float32))
+        self = object.__new__(cls)
+        _copy_fields(self, _wrap(data._data))
+        self.persistent = persistent
+        return self
+
+    def __init__(self, data=None, *, persistent=True):
+        pass

@@ -1,0 +1,106 @@
+"""Helpers shared by the ops: undoing broadcasting, normalising dims, operand dtypes."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _dtype
+from .._tensor import Tensor
+
+
+def sum_to_shape(g, shape):
+    """Sum ``g`` over the axes that broadcasting added or stretched, to get ``shape``."""
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape)
+
+
+def wrap_dim(dim, ndim):
+    """A possibly negative ``dim`` as an index in ``range(ndim)``; torch's IndexError otherwise."""
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    return dim % n
+
+
+def wrap_dims(dim, ndim):
+    """``dim`` (None, int or sequence) as a sorted tuple of axes, or None for all axes."""
+    if dim is None:
+        return None
+    if isinstance(dim, (int, np.integer)):
+        return (wrap_dim(int(dim), ndim),)
+    dims = tuple(sorted(wrap_dim(int(d), ndim) for d in dim))
+    if len(set(dims)) != len(dims):
+        raise RuntimeError(f"dim {dims[0]} appears multiple times in the list of dims")
+    return dims if dims else None
+
+
+def check_broadcast(a_shape, b_shape):
+    """torch's error for shapes that do not broadcast."""
+    try:
+        return np.broadcast_shapes(a_shape, b_shape)
+    except ValueError:
+        pass
+    for i in range(1, min(len(a_shape), len(b_shape)) + 1):
+        sa, sb = a_shape[-i], b_shape[-i]
+        if sa != sb and sa != 1 and sb != 1:
+            raise RuntimeError(
+                f"The size of tensor a ({sa}) must match the size of tensor b ({sb}) at "
+                f"non-singleton dimension {max(len(a_shape), len(b_shape)) - i}")
+    raise RuntimeError(f"shapes {list(a_shape)} and {list(b_shape)} cannot be broadcast")
+
+
+def py_scalar(v):
+    """NumPy scalars as Python numbers and arrays as tensors, so promotion follows torch."""
+    if isinstance(v, (bool, int, float)):
+        return v
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, np.ndarray):
+        from .._tensor import _wrap
+
+        return _wrap(v)
+    if isinstance(v, (list, tuple)):
+        from .._creation import tensor
+
+        return tensor(v)
+    return v
+
+
+def operands(x, y, floating=False):
+    """Cast tensor operands to torch's result dtype; Python scalars stay (NumPy treats them
+    weakly). With ``floating``, integer results become the default float dtype (true division).
+    """
+    if not isinstance(x, Tensor):
+        x = py_scalar(x)
+    if not isinstance(y, Tensor):
+        y = py_scalar(y)
+    tx, ty = isinstance(x, Tensor), isinstance(y, Tensor)
+    if tx and ty:
+        dx = x._data.dtype
+        if dx == y._data.dtype and (dx.kind == "f" or not floating):
+            return x, y
+    elif tx:
+        if x._data.dtype.kind == "f" or not (floating or isinstance(y, float)):
+            return x, y
+    elif ty:
+        if y._data.dtype.kind == "f" or not (floating or isinstance(x, float)):
+            return x, y
+    else:
+        raise TypeError(f"expected a Tensor operand, got {type(x).__name__} and "
+                        f"{type(y).__name__}")
+    rt = _dtype.result_type(x, y)
+    if floating and not rt.is_floating_point:
+        rt = _dtype.get_default_dtype()
+    from .elementwise import to_dtype
+
+    if tx and x._data.dtype != rt.np:
+        x = to_dtype(x, rt)
+    if ty and y._data.dtype != rt.np:
+        y = to_dtype(y, rt)
+    return x, y

@@ -1,0 +1,918 @@
+"""Elementwise ops: arithmetic, powers, exponentials, activations, clamping.
+
+Each op's forward and backward sit side by side; gradients of broadcast operands are
+summed back to the operand's shape with ``sum_to_shape``.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import _dtype
+from .._tensor import Tensor
+from ..autograd.function import Op
+from ._shape_utils import check_broadcast, operands, sum_to_shape
+
+
+def _bshape_check(x, y):
+    if isinstance(x, np.ndarray) and isinstance(y, np.ndarray) and x.shape != y.shape:
+        check_broadcast(x.shape, y.shape)
+
+
+def _shape(v):
+    return v.shape if isinstance(v, np.ndarray) else ()
+
+
+# --- arithmetic ---------------------------------------------------------------------
+class Add(Op):
+    """z = x + alpha * y"""
+
+    @staticmethod
+    def forward(ctx, x, y, *, alpha=1):
+        _bshape_check(x, y)
+        ctx.x_shape, ctx.y_shape, ctx.alpha = _shape(x), _shape(y), alpha
+        return np.add(x, y) if alpha == 1 else np.add(x, np.multiply(y, alpha))
+
+    @staticmethod
+    def backward(ctx, grad):
+        gx = sum_to_shape(grad, ctx.x_shape) if ctx.needs_input_grad[0] else None
+        gy = None
+        if ctx.needs_input_grad[1]:
+            gy = sum_to_shape(grad if ctx.alpha == 1 else grad * ctx.alpha, ctx.y_shape)
+        return gx, gy
+
+
+class Sub(Op):
+    """z = x - alpha * y"""
+
+    @staticmethod
+    def forward(ctx, x, y, *, alpha=1):
+        _bshape_check(x, y)
+        ctx.x_shape, ctx.y_shape, ctx.alpha = _shape(x), _shape(y), alpha
+        return np.subtract(x, y) if alpha == 1 else np.subtract(x, np.multiply(y, alpha))
+
+    @staticmethod
+    def backward(ctx, grad):
+        gx = sum_to_shape(grad, ctx.x_shape) if ctx.needs_input_grad[0] else None
+        gy = sum_to_shape(-grad * ctx.alpha, ctx.y_shape) if ctx.needs_input_grad[1] else None
+        return gx, gy
+
+
+class Mul(Op):
+    """z = x * y"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        _bshape_check(x, y)
+        ctx.save_for_backward(x, y)
+        return np.multiply(x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        gx = sum_to_shape(grad * y, _shape(x)) if ctx.needs_input_grad[0] else None
+        gy = sum_to_shape(grad * x, _shape(y)) if ctx.needs_input_grad[1] else None
+        return gx, gy
+
+
+class Div(Op):
+    """z = x / y"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        _bshape_check(x, y)
+        ctx.save_for_backward(x, y)
+        return np.true_divide(x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        gx = sum_to_shape(grad / y, _shape(x)) if ctx.needs_input_grad[0] else None
+        gy = sum_to_shape(-grad * x / (y * y), _shape(y)) if ctx.needs_input_grad[1] else None
+        return gx, gy
+
+
+class Neg(Op):
+    """z = -x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.negative(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class Pow(Op):
+    """z = x ** y (tensor or scalar exponent, tensor or scalar base)"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        _bshape_check(x, y)
+        out = np.power(x, y)
+        ctx.save_for_backward(x, y, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y, out = ctx.saved_tensors
+        gx = gy = None
+        if ctx.needs_input_grad[0]:
+            if isinstance(y, np.ndarray):
+                gx = grad * y * np.power(x, y - 1)
+            elif y == 0:
+                gx = np.zeros_like(grad)
+            else:
+                gx = grad * (y * np.power(x, y - 1))
+            gx = sum_to_shape(gx, _shape(x))
+        if ctx.needs_input_grad[1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                # d/dy x**y = x**y log x; torch defines it as 0 where x == 0 and y >= 0
+                gy = grad * np.where((x == 0) & (y >= 0), 0, out * np.log(x))
+            gy = sum_to_shape(gy.astype(grad.dtype, copy=False), _shape(y))
+        return gx, gy
+
+
+def add(input, other, *, alpha=1, out=None):
+    """``input + alpha * other`` with broadcasting; mirrors ``torch.add``."""
+    x, y = operands(input, other)
+    if not isinstance(x, Tensor):
+        x, y = y, x
+    return _out(Add.apply(x, y, alpha=alpha) if alpha != 1 else Add.apply(x, y), out)
+
+
+def sub(input, other, *, alpha=1, out=None):
+    """``input - alpha * other``; mirrors ``torch.sub``."""
+    x, y = operands(input, other)
+    if not isinstance(x, Tensor):
+        return _out(add(neg(y), x) if alpha == 1 else add(mul(y, -alpha), x), out)
+    return _out(Sub.apply(x, y, alpha=alpha) if alpha != 1 else Sub.apply(x, y), out)
+
+
+subtract = sub
+
+
+def rsub(input, other, *, alpha=1):
+    """``other - alpha * input``."""
+    return sub(other, input, alpha=alpha) if isinstance(other, Tensor) else add(
+        mul(input, -alpha), other)
+
+
+def mul(input, other, *, out=None):
+    """Elementwise product; mirrors ``torch.mul``."""
+    x, y = operands(input, other)
+    if not isinstance(x, Tensor):
+        x, y = y, x
+    return _out(Mul.apply(x, y), out)
+
+
+multiply = mul
+
+
+def div(input, other, *, rounding_mode=None, out=None):
+    """Elementwise quotient; ``rounding_mode`` "trunc" or "floor" rounds (no gradient)."""
+    if rounding_mode is not None:
+        if rounding_mode not in ("trunc", "floor"):
+            raise ValueError("div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                             f"but found '{rounding_mode}'")
+        x, y = operands(input, other)
+        xa = x._data if isinstance(x, Tensor) else x
+        ya = y._data if isinstance(y, Tensor) else y
+        kind = np.result_type(xa, ya).kind
+        if kind in "iub":
+            if rounding_mode == "floor":
+                r = np.floor_divide(xa, ya)
+            else:
+                r = np.trunc(np.true_divide(xa, ya)).astype(np.result_type(xa, ya))
+        else:
+            q = np.true_divide(xa, ya)
+            r = np.floor(q) if rounding_mode == "floor" else np.trunc(q)
+        from .._tensor import _wrap
+
+        return _out(_wrap(np.asarray(r)), out)
+    x, y = operands(input, other, floating=True)
+    if not isinstance(x, Tensor):
+        return _out(mul(reciprocal(y), x), out)
+    return _out(Div.apply(x, y), out)
+
+
+divide = true_divide = div
+
+
+def floor_divide(input, other):
+    """Elementwise floor of the quotient (no gradient)."""
+    return div(input, other, rounding_mode="floor")
+
+
+def remainder(input, other):
+    """Python-style modulus (sign of the divisor); gradient 1 for ``input``."""
+    return sub(input, mul(floor_divide(input, other), other))
+
+
+def fmod(input, other):
+    """C-style modulus (sign of the dividend)."""
+    return sub(input, mul(div(input, other, rounding_mode="trunc"), other))
+
+
+def neg(input):
+    """``-input``."""
+    return Neg.apply(input)
+
+
+negative = neg
+
+
+def pow(input, exponent):  # noqa: A001
+    """``input ** exponent`` for tensor or scalar base and exponent."""
+    if not isinstance(input, Tensor):
+        base = py_num(input)
+        y = exponent
+        if y._data.dtype.kind != "f" and isinstance(base, float):
+            y = to_dtype(y, _dtype.get_default_dtype())
+        return Pow.apply(np.asarray(base, dtype=y._data.dtype), y)
+    x, y = operands(input, exponent)
+    if isinstance(y, int) and not isinstance(y, bool) and x._data.dtype.kind in "iu" and y < 0:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    return Pow.apply(x, y)
+
+
+def py_num(v):
+    """A NumPy scalar as a Python number."""
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def float_power(input, exponent):
+    """``input ** exponent`` computed in float64."""
+    x = input.double() if isinstance(input, Tensor) else input
+    e = exponent.double() if isinstance(exponent, Tensor) else exponent
+    return pow(x, e)
+
+
+def square(input):
+    """``input * input``."""
+    return mul(input, input)
+
+
+def _out(result, out):
+    if out is None:
+        return result
+    out._data = result._data if out._data.shape == result._data.shape else result._data
+    out._bump()
+    return out
+
+
+# --- unary math -----------------------------------------------------------------------
+def _float_input(x):
+    """Unary float ops promote integer tensors to the default float dtype, as torch does."""
+    if x._data.dtype.kind != "f":
+        return to_dtype(x, _dtype.get_default_dtype())
+    return x
+
+
+class Exp(Op):
+    """z = exp(x)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.exp(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * out
+
+
+class Log(Op):
+    """z = log(x)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / x
+
+
+class Log1p(Op):
+    """z = log(1 + x)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log1p(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (1 + x)
+
+
+class Sqrt(Op):
+    """z = sqrt(x)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        with np.errstate(invalid="ignore"):
+            out = np.sqrt(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        with np.errstate(divide="ignore"):
+            return grad / (2 * out)
+
+
+class Rsqrt(Op):
+    """z = 1 / sqrt(x)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = 1 / np.sqrt(x)
+        ctx.save_for_backward(out)
+        return out.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (-0.5 * out * out * out)
+
+
+class Sin(Op):
+    """z = sin(x)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * np.cos(x)
+
+
+class Cos(Op):
+    """z = cos(x)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cos(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return -grad * np.sin(x)
+
+
+class Tanh(Op):
+    """z = tanh(x)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.tanh(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (1 - out * out)
+
+
+class Sigmoid(Op):
+    """z = 1 / (1 + exp(-x)), computed without overflow"""
+
+    @staticmethod
+    def forward(ctx, x):
+        e = np.exp(-np.abs(x))
+        out = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * out * (1 - out)
+
+
+class Abs(Op):
+    """z = |x| (gradient sign(x), 0 at 0 as in torch)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * np.sign(x)
+
+
+class Relu(Op):
+    """z = max(x, 0) (gradient 0 at 0, as in torch)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.maximum(x, 0)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (out > 0)
+
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+class Gelu(Op):
+    """z = x * Phi(x) (exact, with erf) or its tanh approximation"""
+
+    @staticmethod
+    def forward(ctx, x, *, approximate="none"):
+        ctx.save_for_backward(x)
+        ctx.approximate = approximate
+        if approximate == "tanh":
+            inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
+            return (0.5 * x * (1 + np.tanh(inner))).astype(x.dtype, copy=False)
+        return (0.5 * x * (1 + _erf(x / math.sqrt(2)))).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        if ctx.approximate == "tanh":
+            inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
+            t = np.tanh(inner)
+            d_inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+            d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner
+        else:
+            cdf = 0.5 * (1 + _erf(x / math.sqrt(2)))
+            pdf = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+            d = cdf + x * pdf
+        return (grad * d).astype(grad.dtype, copy=False)
+
+
+def _erf(x):
+    """Error function, vectorised: SciPy's when installed, else Abramowitz-Stegun 7.1.26
+    (absolute error below 1.5e-7, under float32 resolution)."""
+    if _scipy_erf is not None:
+        return _scipy_erf(x)
+    z = np.abs(x.astype(np.float64, copy=False))
+    t = 1.0 / (1.0 + 0.3275911 * z)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027
+                                                                          + t * 1.061405429))))
+    y = 1.0 - poly * np.exp(-z * z)
+    return (np.sign(x) * y).astype(x.dtype, copy=False)
+
+
+try:  # SciPy is optional; its erf is exact to float64
+    from scipy.special import erf as _scipy_erf  # type: ignore
+except ImportError:  # pragma: no cover - depends on the environment
+    _scipy_erf = None
+
+
+class Silu(Op):
+    """z = x * sigmoid(x)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        s = Sigmoid.forward(ctx, x)
+        ctx.save_for_backward(x, s)
+        return x * s
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, s = ctx.saved_tensors
+        return grad * (s * (1 + x * (1 - s)))
+
+
+class Softplus(Op):
+    """z = log(1 + exp(beta x)) / beta, linear above ``threshold``"""
+
+    @staticmethod
+    def forward(ctx, x, *, beta=1.0, threshold=20.0):
+        ctx.save_for_backward(x)
+        ctx.beta, ctx.threshold = beta, threshold
+        bx = x * beta
+        soft = (np.logaddexp(0, bx) / beta).astype(x.dtype, copy=False)
+        return np.where(bx > threshold, x, soft)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        bx = x * ctx.beta
+        e = np.exp(-np.abs(bx))
+        s = np.where(bx >= 0, 1 / (1 + e), e / (1 + e)).astype(grad.dtype, copy=False)
+        return grad * np.where(bx > ctx.threshold, 1, s)
+
+
+class Clamp(Op):
+    """z = min(max(x, lo), hi); gradient passes where lo <= x <= hi"""
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        ctx.save_for_backward(x, lo, hi)
+        out = x
+        if lo is not None:
+            out = np.maximum(out, lo)
+        if hi is not None:
+            out = np.minimum(out, hi)
+        return out if out is not x else x.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, lo, hi = ctx.saved_tensors
+        mask = np.ones(x.shape, dtype=bool)
+        if lo is not None:
+            mask &= x >= lo
+        if hi is not None:
+            mask &= x <= hi
+        gx = grad * mask if ctx.needs_input_grad[0] else None
+        glo = ghi = None
+        if isinstance(lo, np.ndarray) and ctx.needs_input_grad[1]:
+            glo = sum_to_shape(grad * (x < lo), lo.shape)
+        if isinstance(hi, np.ndarray) and ctx.needs_input_grad[2]:
+            ghi = sum_to_shape(grad * (x > hi), hi.shape)
+        return gx, glo, ghi
+
+
+class Maximum(Op):
+    """z = max(x, y); ties split the gradient equally, as in torch"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        _bshape_check(x, y)
+        ctx.save_for_backward(x, y)
+        return np.maximum(x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        w = (x > y) + 0.5 * (x == y)
+        gx = sum_to_shape(grad * w, x.shape) if ctx.needs_input_grad[0] else None
+        gy = sum_to_shape(grad * (1 - w), y.shape) if ctx.needs_input_grad[1] else None
+        return gx, gy
+
+
+class Minimum(Op):
+    """z = min(x, y); ties split the gradient equally, as in torch"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        _bshape_check(x, y)
+        ctx.save_for_backward(x, y)
+        return np.minimum(x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        w = (x < y) + 0.5 * (x == y)
+        gx = sum_to_shape(grad * w, x.shape) if ctx.needs_input_grad[0] else None
+        gy = sum_to_shape(grad * (1 - w), y.shape) if ctx.needs_input_grad[1] else None
+        return gx, gy
+
+
+class Where(Op):
+    """z = x where cond else y"""
+
+    @staticmethod
+    def forward(ctx, cond, x, y):
+        ctx.save_for_backward(cond)
+        ctx.x_shape, ctx.y_shape = _shape(x), _shape(y)
+        return np.where(cond, x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (cond,) = ctx.saved_tensors
+        zero = np.zeros((), grad.dtype)
+        gx = sum_to_shape(np.where(cond, grad, zero), ctx.x_shape) if ctx.needs_input_grad[1] \
+            else None
+        gy = sum_to_shape(np.where(cond, zero, grad), ctx.y_shape) if ctx.needs_input_grad[2] \
+            else None
+        return None, gx, gy
+
+
+class ToDtype(Op):
+    """z = x converted to another dtype; the gradient converts back"""
+
+    @staticmethod
+    def forward(ctx, x, *, dtype):
+        ctx.x_dtype = x.dtype
+        return x.astype(dtype.np)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.astype(ctx.x_dtype)
+
+
+class Clone(Op):
+    """z = a copy of x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+def to_dtype(input, dtype):
+    """``input`` converted to ``dtype`` (differentiable between float dtypes)."""
+    dtype = _dtype.convert(dtype)
+    if input._data.dtype == dtype.np:
+        return input
+    if not dtype.is_floating_point:
+        from .._tensor import _wrap
+
+        return _wrap(input._data.astype(dtype.np))
+    return ToDtype.apply(input, dtype=dtype)
+
+
+def clone(input, *, memory_format=None):
+    """A copy with its own storage."""
+    return Clone.apply(input)
+
+
+def exp(input):
+    """Elementwise e**x."""
+    return Exp.apply(_float_input(input))
+
+
+def log(input):
+    """Elementwise natural logarithm."""
+    return Log.apply(_float_input(input))
+
+
+def log1p(input):
+    """Elementwise log(1 + x), accurate near 0."""
+    return Log1p.apply(_float_input(input))
+
+
+def log2(input):
+    """Elementwise base-2 logarithm."""
+    return div(log(input), math.log(2))
+
+
+def log10(input):
+    """Elementwise base-10 logarithm."""
+    return div(log(input), math.log(10))
+
+
+def expm1(input):
+    """Elementwise exp(x) - 1."""
+    return sub(exp(input), 1)
+
+
+def sqrt(input):
+    """Elementwise square root."""
+    return Sqrt.apply(_float_input(input))
+
+
+def rsqrt(input):
+    """Elementwise 1 / sqrt(x)."""
+    return Rsqrt.apply(_float_input(input))
+
+
+def reciprocal(input):
+    """Elementwise 1 / x."""
+    x = _float_input(input)
+    return Pow.apply(x, -1.0)
+
+
+def sin(input):
+    """Elementwise sine."""
+    return Sin.apply(_float_input(input))
+
+
+def cos(input):
+    """Elementwise cosine."""
+    return Cos.apply(_float_input(input))
+
+
+def tan(input):
+    """Elementwise tangent."""
+    return div(sin(input), cos(input))
+
+
+def tanh(input):
+    """Elementwise hyperbolic tangent."""
+    return Tanh.apply(_float_input(input))
+
+
+def sigmoid(input):
+    """Elementwise logistic function."""
+    return Sigmoid.apply(_float_input(input))
+
+
+def abs(input):  # noqa: A001
+    """Elementwise absolute value."""
+    return Abs.apply(input) if input._rg else _plain(np.abs(input._data))
+
+
+absolute = abs
+
+
+def relu(input, inplace=False):
+    """Elementwise max(x, 0)."""
+    if inplace:
+        return input._inplace(relu)
+    return Relu.apply(input)
+
+
+def gelu(input, approximate="none"):
+    """Gaussian error linear unit; ``approximate="tanh"`` uses the tanh formula."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(f"approximate argument must be either none or tanh (got "
+                           f"{approximate!r})")
+    return Gelu.apply(input, approximate=approximate)
+
+
+def silu(input, inplace=False):
+    """x * sigmoid(x)."""
+    return Silu.apply(input)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta x)) / beta, linear above ``threshold``."""
+    return Softplus.apply(input, beta=beta, threshold=threshold)
+
+
+def _bound(v, like):
+    if v is None or isinstance(v, Tensor):
+        return v
+    if like._data.dtype.kind in "iu" and isinstance(v, float):
+        return np.asarray(v, dtype=_dtype.get_default_dtype().np)
+    return np.asarray(v, dtype=like._data.dtype)
+
+
+def clamp(input, min=None, max=None):  # noqa: A002
+    """Limit values to [min, max] (either may be None, a number, or a tensor)."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    return Clamp.apply(input, _bound(min, input), _bound(max, input))
+
+
+clip = clamp
+
+
+def clamp_min(input, min):  # noqa: A002
+    """Limit values from below."""
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):  # noqa: A002
+    """Limit values from above."""
+    return clamp(input, max=max)
+
+
+def maximum(input, other):
+    """Elementwise maximum of two tensors."""
+    x, y = operands(input, other)
+    return Maximum.apply(x, y)
+
+
+def minimum(input, other):
+    """Elementwise minimum of two tensors."""
+    x, y = operands(input, other)
+    return Minimum.apply(x, y)
+
+
+def fmax(input, other):
+    """Elementwise maximum (NaN-ignoring in torch; same as maximum here without NaN)."""
+    return maximum(input, other)
+
+
+def fmin(input, other):
+    """Elementwise minimum."""
+    return minimum(input, other)
+
+
+def where(condition, input=None, other=None):
+    """``input`` where ``condition`` holds, else ``other``; one argument: ``nonzero`` tuple."""
+    if input is None and other is None:
+        from .indexing import nonzero
+
+        return nonzero(condition, as_tuple=True)
+    x, y = operands(input, other)
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != np.bool_:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
+                           f"with dtype {_dtype.from_numpy(cond.dtype).name.capitalize()}")
+    if not isinstance(x, Tensor) and not isinstance(y, Tensor):
+        d = _dtype.result_type(x, y).np
+        x, y = np.asarray(x, d), np.asarray(y, d)
+    elif not isinstance(x, Tensor):
+        x = np.asarray(x, y._data.dtype)
+    elif not isinstance(y, Tensor):
+        y = np.asarray(y, x._data.dtype)
+    return Where.apply(cond, x, y)
+
+
+# --- non-differentiable elementwise -----------------------------------------------------
+def _plain(arr):
+    from .._tensor import _wrap
+
+    return _wrap(arr)
+
+
+def _stepwise(fn):
+    """Ops whose gradient is zero almost everywhere (sign, floor, ...): torch gives zeros."""
+
+    class Step(Op):
+        __doc__ = f"z = {fn.__name__}(x) (zero gradient)"
+
+        @staticmethod
+        def forward(ctx, x):
+            return fn(x)
+
+        @staticmethod
+        def backward(ctx, grad):
+            return np.zeros_like(grad)
+
+    Step.__name__ = fn.__name__.capitalize()
+    Step._node_cls.__name__ = Step.__name__ + "Backward0"
+    return Step
+
+
+_Sign, _Floor, _Ceil, _Round, _Trunc = (
+    _stepwise(np.sign), _stepwise(np.floor), _stepwise(np.ceil), _stepwise(np.round),
+    _stepwise(np.trunc))
+
+
+def sign(input):
+    """Elementwise -1, 0 or 1."""
+    return _Sign.apply(input)
+
+
+def floor(input):
+    """Elementwise floor."""
+    return _Floor.apply(input) if input.is_floating_point() else input.clone()
+
+
+def ceil(input):
+    """Elementwise ceiling."""
+    return _Ceil.apply(input) if input.is_floating_point() else input.clone()
+
+
+def round(input, *, decimals=0):  # noqa: A001
+    """Round half to even, as torch does."""
+    if decimals:
+        s = 10.0 ** decimals
+        return div(_Round.apply(mul(input, s)), s)
+    return _Round.apply(input) if input.is_floating_point() else input.clone()
+
+
+def trunc(input):
+    """Round toward zero."""
+    return _Trunc.apply(input) if input.is_floating_point() else input.clone()
+
+
+def isnan(input):
+    """Elementwise NaN test."""
+    return _plain(np.isnan(input._data))
+
+
+def isinf(input):
+    """Elementwise infinity test."""
+    return _plain(np.isinf(input._data))
+
+
+def isfinite(input):
+    """Elementwise finiteness test."""
+    return _plain(np.isfinite(input._data))
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    """Replace NaN and infinities with finite numbers."""
+    return _plain(np.nan_to_num(input._data, nan=nan, posinf=posinf, neginf=neginf))
+
+
+def lerp(input, end, weight):
+    """``input + weight * (end - input)``."""
+    return add(input, mul(sub(end, input), weight))
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):
+    """``input + value * tensor1 * tensor2``."""
+    return add(input, mul(mul(tensor1, tensor2), value))
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    """``input + value * tensor1 / tensor2``."""
+    return add(input, mul(div(tensor1, tensor2), value))

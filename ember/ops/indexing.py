@@ -1,0 +1,492 @@
+"""Indexing ops: ``x[...]``, index_put (``x[i] = v``), gather/scatter, index_select,
+masked_fill, one_hot, sort/topk, nonzero."""
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+from .._tensor import Tensor, _wrap
+from ..autograd.function import Op
+from ._shape_utils import sum_to_shape, wrap_dim
+
+
+def normalize_index(index, tensor=None):
+    """Turn tensors and lists inside an index into NumPy arrays, checking their dtypes."""
+    if isinstance(index, tuple):
+        return tuple(_one_index(i) for i in index)
+    return _one_index(index)
+
+
+def _one_index(i):
+    if isinstance(i, Tensor):
+        a = i._data
+    elif isinstance(i, (list, range)):
+        a = np.asarray(i)
+        if a.dtype.kind == "f" or (a.dtype == object):
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        if a.size == 0:
+            a = a.astype(np.int64)
+    elif isinstance(i, np.ndarray):
+        a = i
+    else:
+        return i
+    if a.dtype.kind not in "iub":
+        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    if a.dtype == np.uint8:
+        a = a.astype(bool)
+    return a
+
+
+def _index_error(e, shape):
+    msg = str(e)
+    if "out of bounds" in msg:
+        msg = msg.replace("axis", "dimension")
+    elif "boolean index did not match" in msg:
+        msg = (f"The shape of the mask does not match the shape of the indexed tensor "
+               f"{list(shape)}: {msg}")
+    return IndexError(msg)
+
+
+def _is_basic(index):
+    if isinstance(index, tuple):
+        return all(i is None or i is Ellipsis or isinstance(i, (int, slice, np.integer))
+                   for i in index)
+    return index is None or index is Ellipsis or isinstance(index, (int, slice, np.integer))
+
+
+def accumulate_rows(num_rows, idx, g):
+    """``out[idx[k]] += g[k]`` for a 1-D integer ``idx`` on axis 0, duplicates summed.
+
+    Faster than ``np.add.at``: a sort and one ``np.add.reduceat`` (or a one-hot product
+    when the table is small).
+    """
+    idx = idx.reshape(-1)
+    g2 = g.reshape(idx.shape[0], -1)
+    out = np.zeros((num_rows, g2.shape[1]), g.dtype)
+    if idx.size == 0:
+        return out.reshape((num_rows,) + g.shape[idx.ndim:] if g.ndim > 1 else (num_rows,))
+    if num_rows * idx.size <= (1 << 20) and g.dtype.kind == "f":
+        onehot = np.zeros((idx.size, num_rows), g.dtype)
+        onehot[np.arange(idx.size), idx] = 1
+        np.matmul(onehot.T, g2, out=out)
+    else:
+        order = np.argsort(idx, kind="stable")
+        sidx = idx[order]
+        starts = np.flatnonzero(np.r_[True, sidx[1:] != sidx[:-1]])
+        out[sidx[starts]] = np.add.reduceat(g2[order], starts, axis=0)
+    return out
+
+
+class GetItem(Op):
+    """z = x[index]; the gradient is scattered back (duplicate indices accumulate)"""
+
+    @staticmethod
+    def forward(ctx, x, *, index):
+        try:
+            out = x[index]
+        except IndexError as e:
+            raise _index_error(e, x.shape) from None
+        ctx.x_shape, ctx.x_dtype, ctx.index = x.shape, x.dtype, index
+        return out if isinstance(out, np.ndarray) else np.asarray(out)
+
+    @staticmethod
+    def backward(ctx, grad):
+        index = ctx.index
+        if _is_basic(index):
+            out = np.zeros(ctx.x_shape, grad.dtype)
+            out[index] = grad
+            return out
+        if isinstance(index, np.ndarray) and index.dtype.kind in "iu" and len(ctx.x_shape):
+            rows = accumulate_rows(ctx.x_shape[0], index, grad)
+            return rows.reshape(ctx.x_shape)
+        out = np.zeros(ctx.x_shape, grad.dtype)
+        np.add.at(out, index, grad)
+        return out
+
+
+class IndexPut(Op):
+    """z = x with z[index] = v; gradient to x outside index, to v (summed) from inside"""
+
+    @staticmethod
+    def forward(ctx, x, v, *, index, accumulate=False):
+        out = x.copy()
+        try:
+            if accumulate:
+                np.add.at(out, index, v)
+            else:
+                out[index] = v
+        except IndexError as e:
+            raise _index_error(e, x.shape) from None
+        ctx.index, ctx.v_shape, ctx.accumulate = index, np.shape(v), accumulate
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        gx = gv = None
+        if ctx.needs_input_grad[0]:
+            gx = grad.copy()
+            if not ctx.accumulate:
+                gx[ctx.index] = 0
+        if ctx.needs_input_grad[1]:
+            gv = sum_to_shape(grad[ctx.index], ctx.v_shape)
+        return gx, gv
+
+
+class Gather(Op):
+    """z[i][j] = x[i][index[i][j]] (for dim=1)"""
+
+    @staticmethod
+    def forward(ctx, x, index, *, dim):
+        ctx.save_for_backward(index)
+        ctx.x_shape, ctx.axis = x.shape, dim
+        return np.take_along_axis(x, index, dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (index,) = ctx.saved_tensors
+        out = np.zeros(ctx.x_shape, grad.dtype)
+        _scatter_add_into(out, ctx.axis, index, grad)
+        return out, None
+
+
+def _scatter_add_into(out, axis, index, src):
+    idx = list(np.indices(index.shape, sparse=True))
+    idx[axis] = index
+    np.add.at(out, tuple(idx), src[tuple(slice(0, s) for s in index.shape)])
+
+
+class ScatterAdd(Op):
+    """z = x with src added at ``index`` along ``dim``"""
+
+    @staticmethod
+    def forward(ctx, x, index, src, *, dim):
+        out = x.copy()
+        _scatter_add_into(out, dim, index, src)
+        ctx.save_for_backward(index)
+        ctx.axis = dim
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (index,) = ctx.saved_tensors
+        gsrc = np.take_along_axis(grad, index, ctx.axis) if ctx.needs_input_grad[2] else None
+        return grad if ctx.needs_input_grad[0] else None, None, gsrc
+
+
+class Scatter(Op):
+    """z = x with src written at ``index`` along ``dim``"""
+
+    @staticmethod
+    def forward(ctx, x, index, src, *, dim):
+        out = x.copy()
+        if np.ndim(src) == 0:
+            src = np.broadcast_to(np.asarray(src, x.dtype), index.shape)
+        np.put_along_axis(out, index, src[tuple(slice(0, s) for s in index.shape)], dim)
+        ctx.save_for_backward(index)
+        ctx.axis, ctx.src_shape = dim, np.shape(src)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (index,) = ctx.saved_tensors
+        gx = gsrc = None
+        if ctx.needs_input_grad[0]:
+            gx = grad.copy()
+            np.put_along_axis(gx, index, 0, ctx.axis)
+        if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]:
+            part = np.take_along_axis(grad, index, ctx.axis)
+            gsrc = np.zeros(ctx.src_shape, grad.dtype)
+            gsrc[tuple(slice(0, s) for s in index.shape)] = part
+        return gx, None, gsrc
+
+
+class IndexSelect(Op):
+    """z = x[..., index, ...] along ``dim``"""
+
+    @staticmethod
+    def forward(ctx, x, index, *, dim):
+        ctx.save_for_backward(index)
+        ctx.x_shape, ctx.axis = x.shape, dim
+        return np.take(x, index, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (index,) = ctx.saved_tensors
+        g = np.moveaxis(grad, ctx.axis, 0)
+        rows = accumulate_rows(ctx.x_shape[ctx.axis], index, g)
+        shape = (ctx.x_shape[ctx.axis],) + g.shape[1:]
+        return np.moveaxis(rows.reshape(shape), 0, ctx.axis), None
+
+
+class MaskedFill(Op):
+    """z = x with ``value`` where mask is True"""
+
+    @staticmethod
+    def forward(ctx, x, mask, value):
+        ctx.save_for_backward(mask)
+        ctx.x_shape, ctx.value_shape = x.shape, np.shape(value)
+        return np.where(mask, np.asarray(value, x.dtype), x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (mask,) = ctx.saved_tensors
+        gx = sum_to_shape(np.where(mask, 0, grad), ctx.x_shape) if ctx.needs_input_grad[0] \
+            else None
+        gv = None
+        if ctx.needs_input_grad[2]:
+            gv = np.asarray(np.where(mask, grad, 0).sum(), grad.dtype).reshape(ctx.value_shape)
+        return gx, None, gv
+
+
+class SortValues(Op):
+    """(values, indices) = x sorted along ``dim``; the gradient returns to the source slots"""
+
+    @staticmethod
+    def forward(ctx, x, *, dim, descending, k=None, largest=True, stable=False):
+        axis = wrap_dim(dim, x.ndim)
+        if x.ndim == 0:
+            return x.copy(), np.zeros((), np.int64)
+        key = -x if descending else x
+        if k is not None and k < x.shape[axis] // 4 and not stable:
+            part = np.argpartition(key, k - 1, axis=axis) if k else np.take(
+                np.argsort(key, axis=axis), [], axis=axis)
+            part = np.take(part, np.arange(k), axis=axis)
+            vals = np.take_along_axis(key, part, axis)
+            order = np.argsort(vals, axis=axis, kind="stable")
+            idx = np.take_along_axis(part, order, axis)
+        else:
+            idx = np.argsort(key, axis=axis, kind="stable")
+            if k is not None:
+                idx = np.take(idx, np.arange(k), axis=axis)
+        ctx.save_for_backward(idx)
+        ctx.axis, ctx.x_shape = axis, x.shape
+        return np.take_along_axis(x, idx, axis), idx.astype(np.int64)
+
+    @staticmethod
+    def backward(ctx, grad, grad_idx):
+        (idx,) = ctx.saved_tensors
+        if not ctx.x_shape:
+            return grad
+        out = np.zeros(ctx.x_shape, grad.dtype)
+        np.put_along_axis(out, idx, grad, ctx.axis)
+        return out
+
+
+# --- wrappers ---------------------------------------------------------------------------
+def getitem(input, index):
+    """``input[index]`` with ints, slices, None, Ellipsis, integer tensors and bool masks."""
+    index = normalize_index(index, input)
+    if not input._rg:
+        try:
+            out = input._data[index]
+        except IndexError as e:
+            raise _index_error(e, input._data.shape) from None
+        t = _wrap(out if isinstance(out, np.ndarray) else np.asarray(out))
+        if _is_basic(index) and isinstance(out, np.ndarray):
+            t._vc = input._vc
+            t._base = input if input._base is None else input._base
+        return t
+    out = GetItem.apply(input, index=index)
+    if _is_basic(index):
+        out._vc = input._vc
+        out._base = input if input._base is None else input._base
+    return out
+
+
+def index_put(input, index, values, accumulate=False):
+    """A copy of ``input`` with ``input[index] = values`` (summed when ``accumulate``)."""
+    if not isinstance(values, Tensor):
+        values = _wrap(np.asarray(values, input._data.dtype))
+    elif values._data.dtype != input._data.dtype:
+        values = values.to(input.dtype)
+    if isinstance(index, tuple) and len(index) and all(isinstance(i, Tensor) for i in index):
+        index = normalize_index(index)
+    return IndexPut.apply(input, values, index=index, accumulate=accumulate)
+
+
+def _check_index(index, name):
+    if not isinstance(index, Tensor) or index._data.dtype != np.int64:
+        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+    return index._data
+
+
+def gather(input, dim, index, *, sparse_grad=False):
+    """Values of ``input`` at ``index`` along ``dim``."""
+    idx = _check_index(index, "gather")
+    d = wrap_dim(dim, input._data.ndim)
+    if idx.size and (idx.min() < -input._data.shape[d] or idx.max() >= input._data.shape[d]):
+        raise RuntimeError(f"index {int(idx.max())} is out of bounds for dimension {d} with "
+                           f"size {input._data.shape[d]}")
+    return Gather.apply(input, index, dim=d)
+
+
+def scatter_add(input, dim, index, src):
+    """``input`` with ``src`` added at ``index`` along ``dim``."""
+    idx = _check_index(index, "scatter_add")
+    d = wrap_dim(dim, input._data.ndim)
+    if idx.size and idx.max() >= input._data.shape[d]:
+        raise RuntimeError(f"index {int(idx.max())} is out of bounds for dimension {d} with "
+                           f"size {input._data.shape[d]}")
+    return ScatterAdd.apply(input, index, src, dim=d)
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None):
+    """``input`` with ``src`` (or ``value``) written at ``index`` along ``dim``."""
+    if reduce == "add":
+        return scatter_add(input, dim, index, src)
+    _check_index(index, "scatter")
+    d = wrap_dim(dim, input._data.ndim)
+    s = src if src is not None else value
+    if not isinstance(s, Tensor):
+        s = np.asarray(s, input._data.dtype)
+    return Scatter.apply(input, index, s, dim=d)
+
+
+def index_select(input, dim, index):
+    """Rows (along ``dim``) picked by a 1-D integer ``index``."""
+    if not isinstance(index, Tensor) or index._data.dtype.kind not in "iu":
+        raise IndexError("index_select(): Expected dtype int32/int64 for index")
+    if index._data.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    d = wrap_dim(dim, input._data.ndim)
+    n = input._data.shape[d] if input._data.ndim else 1
+    idx = index._data.reshape(-1)
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        bad = int(idx.max()) if idx.max() >= n else int(idx.min())
+        raise IndexError(f"index out of range in self (got {bad}, size {n})")
+    return IndexSelect.apply(input, idx, dim=d)
+
+
+def masked_fill(input, mask, value):
+    """``input`` with ``value`` where ``mask`` is True (mask broadcasts)."""
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{m.dtype}")
+    try:
+        np.broadcast_shapes(m.shape, input._data.shape)
+    except ValueError:
+        raise RuntimeError(f"The size of tensor a ({input._data.shape[-1]}) must match the size "
+                           f"of tensor b ({m.shape[-1]}) at non-singleton dimension "
+                           f"{input._data.ndim - 1}") from None
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
+                               f"tensor with {value._data.ndim} dimension(s).")
+        if value._data.dtype != input._data.dtype:
+            value = value.to(input.dtype)
+    elif isinstance(value, np.generic):
+        value = value.item()
+    return MaskedFill.apply(input, m, value)
+
+
+def masked_select(input, mask):
+    """1-D tensor of the elements where ``mask`` is True."""
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = np.broadcast_to(m, np.broadcast_shapes(m.shape, input._data.shape))
+    x = input.expand(m.shape) if input.shape != m.shape else input
+    return getitem(x, m)
+
+
+def one_hot(tensor, num_classes=-1):
+    """int64 one-hot encoding with a new last dim of size ``num_classes``."""
+    if not isinstance(tensor, Tensor) or tensor._data.dtype != np.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    idx = tensor._data
+    if idx.size and idx.min() < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    if num_classes == -1:
+        num_classes = int(idx.max()) + 1 if idx.size else 0
+    elif idx.size and idx.max() >= num_classes:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    out = np.zeros(idx.shape + (num_classes,), np.int64)
+    np.put_along_axis(out, idx[..., None], 1, -1)
+    return _wrap(out)
+
+
+_Sorted = namedtuple("sort", ["values", "indices"])
+_Topk = namedtuple("topk", ["values", "indices"])
+
+
+def sort(input, dim=-1, descending=False, stable=False):
+    """(values, indices) sorted along ``dim`` (ties keep their order)."""
+    v, i = SortValues.apply(input, dim=dim, descending=descending, stable=True)
+    return _Sorted(v, i)
+
+
+def argsort(input, dim=-1, descending=False, stable=False):
+    """Indices that sort ``input`` along ``dim``."""
+    return sort(input, dim, descending, stable).indices
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
+    """The ``k`` largest (or smallest) values along ``dim`` and their indices."""
+    d = wrap_dim(dim, input._data.ndim)
+    n = input._data.shape[d] if input._data.ndim else 1
+    if not 0 <= k <= n:
+        raise RuntimeError("selected index k out of range")
+    v, i = SortValues.apply(input, dim=d, descending=largest, k=k)
+    return _Topk(v, i)
+
+
+def kthvalue(input, k, dim=-1, keepdim=False):
+    """The k-th smallest value along ``dim`` and its index."""
+    v, i = sort(input, dim)
+    v = v.narrow(dim, k - 1, 1) if hasattr(v, "narrow") else v
+    return v, i
+
+
+def nonzero(input, *, as_tuple=False):
+    """Indices of non-zero elements: an (n, ndim) int64 tensor, or a tuple of 1-D ones."""
+    nz = np.nonzero(input._data)
+    if as_tuple:
+        return tuple(_wrap(a.astype(np.int64)) for a in nz)
+    return _wrap(np.stack(nz, axis=1).astype(np.int64) if nz else np.zeros((0, 0), np.int64))
+
+
+def take_along_dim(input, indices, dim=None):
+    """Values at ``indices`` along ``dim`` (flattened when None)."""
+    if dim is None:
+        return getitem(input.reshape(-1), indices.reshape(-1))
+    return gather(input, dim, indices.expand(*[
+        max(a, b) if i != wrap_dim(dim, input.dim()) else b
+        for i, (a, b) in enumerate(zip(input.shape, indices.shape))]))
+
+
+def narrow(input, dim, start, length):
+    """A view of ``length`` elements of ``dim`` starting at ``start``."""
+    d = wrap_dim(dim, input._data.ndim)
+    index = (slice(None),) * d + (slice(start, start + length),)
+    return getitem(input, index)
+
+
+def select(input, dim, index):
+    """The slice at ``index`` of ``dim``, without that dim."""
+    d = wrap_dim(dim, input._data.ndim)
+    return getitem(input, (slice(None),) * d + (index,))
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    """``input`` with ``alpha * source`` rows added at ``index`` along ``dim``."""
+    from .elementwise import mul
+
+    d = wrap_dim(dim, input._data.ndim)
+    idx = index._data
+    shape = [1] * input._data.ndim
+    shape[d] = idx.size
+    full = np.broadcast_to(idx.reshape(shape), source._data.shape)
+    src = source if alpha == 1 else mul(source, alpha)
+    return ScatterAdd.apply(input, np.ascontiguousarray(full), src, dim=d)
+
+
+def searchsorted(sorted_sequence, values, *, right=False, side=None):
+    """Insertion points that keep ``sorted_sequence`` sorted."""
+    side = side or ("right" if right else "left")
+    v = values._data if isinstance(values, Tensor) else np.asarray(values)
+    return _wrap(np.asarray(np.searchsorted(sorted_sequence._data, v, side=side), np.int64))
+
+
+def bucketize(input, boundaries, *, right=False):
+    """Bucket index of each value."""
+    return searchsorted(boundaries, input, right=right)

@@ -1,0 +1,226 @@
+"""Matrix products: matmul (1-D, 2-D, batched with broadcasting), mm, bmm, addmm, linear."""
+from __future__ import annotations
+
+import numpy as np
+
+from .._tensor import Tensor
+from ..autograd.function import Op
+from ._shape_utils import operands, sum_to_shape
+
+
+def _check_matmul(x, y, name="matmul"):
+    if x.ndim == 0 or y.ndim == 0:
+        raise RuntimeError(f"both arguments to {name} need to be at least 1D, but they are "
+                           f"{x.ndim}D and {y.ndim}D")
+    k1 = x.shape[-1]
+    k2 = y.shape[0] if y.ndim == 1 else y.shape[-2]
+    if k1 != k2:
+        if x.ndim <= 2 and y.ndim <= 2:
+            a = "x".join(str(s) for s in (x.shape if x.ndim == 2 else (1,) + x.shape))
+            b = "x".join(str(s) for s in (y.shape if y.ndim == 2 else y.shape + (1,)))
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a} and {b})")
+        raise RuntimeError(f"Expected size for the contracted dimension to match: input is "
+                           f"{list(x.shape)} and other is {list(y.shape)} ({k1} != {k2})")
+    if x.ndim > 2 and y.ndim > 2:
+        try:
+            np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
+        except ValueError:
+            raise RuntimeError(f"The size of tensor a ({x.shape[:-2]}) must match the size of "
+                               f"tensor b ({y.shape[:-2]}) at non-singleton dimension "
+                               "0") from None
+
+
+class MatMul(Op):
+    """z = x @ y with torch's 1-D and batch-broadcasting rules"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        _check_matmul(x, y)
+        ctx.save_for_backward(x, y)
+        return np.matmul(x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        if x.ndim == 1 and y.ndim == 1:
+            return (grad * y if ctx.needs_input_grad[0] else None,
+                    grad * x if ctx.needs_input_grad[1] else None)
+        x2 = x[None, :] if x.ndim == 1 else x
+        y2 = y[:, None] if y.ndim == 1 else y
+        g = grad
+        if x.ndim == 1:
+            g = np.expand_dims(g, -2)
+        if y.ndim == 1:
+            g = np.expand_dims(g, -1)
+        gx = gy = None
+        if ctx.needs_input_grad[0]:
+            gx = sum_to_shape(np.matmul(g, np.swapaxes(y2, -1, -2)), x2.shape).reshape(x.shape)
+        if ctx.needs_input_grad[1]:
+            if x2.ndim == 2 and g.ndim > 2 and y2.ndim == 2:
+                gy = np.matmul(x2.T, g).sum(axis=tuple(range(g.ndim - 2)))
+            elif g.ndim > 2 and y2.ndim == 2:
+                # fold the batch into the rows: one big GEMM instead of a batch of small ones
+                gy = np.matmul(x2.reshape(-1, x2.shape[-1]).T, g.reshape(-1, g.shape[-1]))
+            else:
+                gy = sum_to_shape(np.matmul(np.swapaxes(x2, -1, -2), g), y2.shape)
+            gy = gy.reshape(y.shape)
+        return gx, gy
+
+
+class Linear(Op):
+    """z = x @ W.T + b: one node for the whole affine map (torch's ``F.linear``)"""
+
+    @staticmethod
+    def forward(ctx, x, w, b=None):
+        if x.shape[-1] != w.shape[-1]:
+            rows = int(np.prod(x.shape[:-1])) if x.ndim > 1 else 1
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x"
+                               f"{x.shape[-1]} and {w.shape[1]}x{w.shape[0]})")
+        ctx.save_for_backward(x, w)
+        out = np.matmul(x, w.T)
+        if b is not None:
+            out += b
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w = ctx.saved_tensors
+        gx = gw = gb = None
+        g2 = grad.reshape(-1, grad.shape[-1]) if grad.ndim != 2 else grad
+        if ctx.needs_input_grad[0]:
+            gx = np.matmul(grad, w)
+        if ctx.needs_input_grad[1]:
+            x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
+            gw = np.matmul(g2.T, x2)
+        if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]:
+            gb = g2.sum(axis=0)
+        return gx, gw, gb
+
+
+class Addmm(Op):
+    """z = beta * input + alpha * (m1 @ m2)"""
+
+    @staticmethod
+    def forward(ctx, c, a, b, *, beta=1, alpha=1):
+        if a.ndim != 2 or b.ndim != 2:
+            raise RuntimeError(f"mat1 must be a matrix, got {a.ndim}-D tensor")
+        _check_matmul(a, b)
+        ctx.save_for_backward(a, b)
+        ctx.c_shape, ctx.alpha, ctx.beta = c.shape, alpha, beta
+        out = np.matmul(a, b)
+        if alpha != 1:
+            out *= alpha
+        out += c if beta == 1 else beta * c
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        gc = ga = gb = None
+        if ctx.needs_input_grad[0]:
+            gc = sum_to_shape(grad if ctx.beta == 1 else grad * ctx.beta, ctx.c_shape)
+        g = grad if ctx.alpha == 1 else grad * ctx.alpha
+        if ctx.needs_input_grad[1]:
+            ga = g @ b.T
+        if ctx.needs_input_grad[2]:
+            gb = a.T @ g
+        return gc, ga, gb
+
+
+def matmul(input, other, *, out=None):
+    """Matrix product with torch's rules for 1-D, 2-D and batched (broadcast) operands."""
+    x, y = operands(input, other)
+    r = MatMul.apply(x, y)
+    if out is not None:
+        out._data = r._data
+        return out
+    return r
+
+
+def mm(input, mat2):
+    """Product of two 2-D matrices."""
+    if input.dim() != 2 or mat2.dim() != 2:
+        raise RuntimeError(f"self must be a matrix (got {input.dim()}-D and {mat2.dim()}-D)")
+    return matmul(input, mat2)
+
+
+def bmm(input, mat2):
+    """Batched product of (B, n, m) and (B, m, p) tensors."""
+    if input.dim() != 3 or mat2.dim() != 3:
+        raise RuntimeError(f"batch1 must be a 3D tensor (got {input.dim()}-D and "
+                           f"{mat2.dim()}-D)")
+    if input.shape[0] != mat2.shape[0]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{input.shape[0]}, {input.shape[2]}] but got: [{mat2.shape[0]}, "
+                           f"{mat2.shape[1]}].")
+    return matmul(input, mat2)
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """``beta * input + alpha * (mat1 @ mat2)`` as one node."""
+    return Addmm.apply(input, mat1, mat2, beta=beta, alpha=alpha)
+
+
+def linear(input, weight, bias=None):
+    """``input @ weight.T + bias`` as one node (``F.linear``)."""
+    if bias is None:
+        return Linear.apply(input, weight)
+    return Linear.apply(input, weight, bias)
+
+
+def dot(input, other):
+    """Inner product of two 1-D tensors."""
+    if input.dim() != 1 or other.dim() != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.dim()}D and {other.dim()}D "
+                           "tensors")
+    return matmul(input, other)
+
+
+def outer(input, vec2):
+    """Outer product of two 1-D tensors."""
+    return matmul(input.reshape(-1, 1), vec2.reshape(1, -1))
+
+
+def einsum(equation, *operands_):
+    """Einstein summation for two operands or one (built from matmul-free NumPy einsum)."""
+    if len(operands_) == 1 and isinstance(operands_[0], (list, tuple)):
+        operands_ = tuple(operands_[0])
+    return Einsum.apply(*operands_, equation=equation)
+
+
+class Einsum(Op):
+    """z = einsum(equation, *xs); each gradient is another einsum"""
+
+    @staticmethod
+    def forward(ctx, *xs, equation):
+        eq = equation.replace(" ", "")
+        if "->" not in eq:
+            raise NotImplementedError("einsum needs an explicit '->' output here")
+        ctx.save_for_backward(*xs)
+        ctx.eq = eq
+        return np.asarray(np.einsum(eq, *xs))
+
+    @staticmethod
+    def backward(ctx, grad):
+        xs = ctx.saved_tensors
+        ins, out = ctx.eq.split("->")
+        terms = ins.split(",")
+        grads = []
+        for i, x in enumerate(xs):
+            if not ctx.needs_input_grad[i]:
+                grads.append(None)
+                continue
+            others = [t for j, t in enumerate(terms) if j != i]
+            arrays = [a for j, a in enumerate(xs) if j != i]
+            target = terms[i]
+            letters = set(target)
+            sub = ",".join([out] + others) + "->" + "".join(
+                c for c in dict.fromkeys(target) if c in set(out + "".join(others)))
+            g = np.einsum(sub, grad, *arrays)
+            if len(set(target)) != len(target) or not letters <= set(out + "".join(others)):
+                raise NotImplementedError("einsum gradient for repeated or summed-only indices")
+            grads.append(np.ascontiguousarray(np.broadcast_to(g, x.shape)))
+        return tuple(grads)
+
+
+__all__ = ["matmul", "mm", "bmm", "addmm", "linear", "dot", "outer", "einsum", "Tensor"]

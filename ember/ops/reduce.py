@@ -1,0 +1,468 @@
+"""Reductions: sum, mean, var/std, prod, max/min, softmax family, cumsum, all/any."""
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+from .. import _dtype
+from .._tensor import Tensor, _wrap
+from ..autograd.function import Op
+from ._shape_utils import wrap_dim, wrap_dims
+
+
+def _expand_back(grad, x_shape, axes, keepdim):
+    """Re-insert reduced axes (when ``keepdim`` was False) and broadcast to ``x_shape``."""
+    if axes is None:
+        return np.broadcast_to(grad.reshape((1,) * len(x_shape)), x_shape)
+    if not keepdim:
+        grad = np.expand_dims(grad, axes)
+    return np.broadcast_to(grad, x_shape)
+
+
+def _dims(dim, x, keepdim):
+    axes = wrap_dims(dim, x.ndim)
+    if axes is not None and x.ndim == 0:
+        axes = None
+    return axes
+
+
+class Sum(Op):
+    """z = sum of x over ``dim``"""
+
+    @staticmethod
+    def forward(ctx, x, *, dim=None, keepdim=False, dtype=None):
+        axes = _dims(dim, x, keepdim)
+        ctx.x_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        out = np.sum(x, axis=axes, keepdims=keepdim, dtype=dtype)
+        return np.asarray(out)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.ascontiguousarray(_expand_back(grad, ctx.x_shape, ctx.axes, ctx.keepdim))
+
+
+class Mean(Op):
+    """z = mean of x over ``dim``"""
+
+    @staticmethod
+    def forward(ctx, x, *, dim=None, keepdim=False):
+        axes = _dims(dim, x, keepdim)
+        ctx.x_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        n = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
+        ctx.n = n
+        return np.asarray(np.mean(x, axis=axes, keepdims=keepdim)).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        g = _expand_back(grad, ctx.x_shape, ctx.axes, ctx.keepdim)
+        return g * np.asarray(1.0 / ctx.n, dtype=grad.dtype) if ctx.n else g.copy()
+
+
+class Var(Op):
+    """z = sum((x - mean)**2) / (N - correction) over ``dim``"""
+
+    @staticmethod
+    def forward(ctx, x, *, dim=None, correction=1, keepdim=False):
+        axes = _dims(dim, x, keepdim)
+        n = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
+        mean = np.mean(x, axis=axes, keepdims=True)
+        centred = x - mean
+        ctx.save_for_backward(centred)
+        ctx.axes, ctx.keepdim, ctx.x_shape = axes, keepdim, x.shape
+        ctx.denom = max(n - correction, 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.sum(centred * centred, axis=axes, keepdims=keepdim) / ctx.denom
+        return np.asarray(out).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (centred,) = ctx.saved_tensors
+        g = _expand_back(grad, ctx.x_shape, ctx.axes, ctx.keepdim)
+        return (g * centred * (2.0 / ctx.denom)).astype(grad.dtype, copy=False)
+
+
+class Prod(Op):
+    """z = product of x over ``dim`` (zeros handled exactly)"""
+
+    @staticmethod
+    def forward(ctx, x, *, dim=None, keepdim=False):
+        axes = _dims(dim, x, keepdim)
+        ctx.save_for_backward(x)
+        ctx.axes, ctx.keepdim = axes, keepdim
+        return np.asarray(np.prod(x, axis=axes, keepdims=keepdim))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        axes = ctx.axes
+        if axes is None:
+            flat = x.reshape(-1)
+            g = _prod_others(flat, 0) * grad.reshape(())
+            return g.reshape(x.shape)
+        (axis,) = axes
+        g = grad if ctx.keepdim else np.expand_dims(grad, axis)
+        return _prod_others(x, axis) * g
+
+
+def _prod_others(x, axis):
+    """Product of all other elements along ``axis`` for each element (exclusive cumprods)."""
+    x = np.moveaxis(x, axis, -1)
+    ones = np.ones(x.shape[:-1] + (1,), x.dtype)
+    left = np.cumprod(np.concatenate([ones, x[..., :-1]], -1), -1)
+    right = np.flip(np.cumprod(np.flip(np.concatenate([x[..., 1:], ones], -1), -1), -1), -1)
+    return np.moveaxis(left * right, -1, axis)
+
+
+class MaxAll(Op):
+    """z = max (or min) of all elements; the gradient is shared among ties"""
+
+    @staticmethod
+    def forward(ctx, x, *, largest=True):
+        if x.size == 0:
+            raise RuntimeError("max(): Expected reduction dim to be specified for input.numel() "
+                               "== 0. Specify the reduction dim with the 'dim' argument.")
+        out = np.asarray(x.max() if largest else x.min())
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        mask = x == out
+        return mask * (grad / mask.sum()).astype(grad.dtype)
+
+
+class MaxDim(Op):
+    """(values, indices) = max (or min) along ``dim``; gradient to the chosen index"""
+
+    @staticmethod
+    def forward(ctx, x, *, dim, keepdim=False, largest=True):
+        axis = wrap_dim(dim, x.ndim)
+        if x.ndim == 0:
+            return x.copy(), np.zeros((), np.int64)
+        if x.shape[axis] == 0:
+            raise IndexError(f"max(): Expected reduction dim {axis} to have non-zero size.")
+        idx = np.argmax(x, axis=axis) if largest else np.argmin(x, axis=axis)
+        idx = np.expand_dims(idx, axis)
+        values = np.take_along_axis(x, idx, axis)
+        ctx.axis, ctx.keepdim, ctx.x_shape = axis, keepdim, x.shape
+        ctx.save_for_backward(idx)
+        if not keepdim:
+            values, idx = values.squeeze(axis), idx.squeeze(axis)
+        return values, idx.astype(np.int64)
+
+    @staticmethod
+    def backward(ctx, grad, grad_idx):
+        (idx,) = ctx.saved_tensors
+        if ctx.x_shape == ():
+            return grad
+        g = grad if ctx.keepdim else np.expand_dims(grad, ctx.axis)
+        out = np.zeros(ctx.x_shape, grad.dtype)
+        np.put_along_axis(out, idx, g, ctx.axis)
+        return out
+
+
+class Amax(Op):
+    """z = max over ``dim``; ties share the gradient equally"""
+
+    @staticmethod
+    def forward(ctx, x, *, dim=(), keepdim=False, largest=True):
+        axes = wrap_dims(dim, x.ndim) if dim not in ((), []) else None
+        out = (np.max if largest else np.min)(x, axis=axes, keepdims=True)
+        ctx.save_for_backward(x, out)
+        ctx.axes, ctx.keepdim = axes, keepdim
+        return out if keepdim else (out.reshape(()) if axes is None else out.squeeze(axes))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        mask = x == out
+        count = mask.sum(axis=ctx.axes, keepdims=True)
+        g = grad if ctx.keepdim else grad.reshape(out.shape)
+        return (mask * (g / count)).astype(grad.dtype)
+
+
+class Softmax(Op):
+    """z = exp(x - max) / sum(exp(x - max)) along ``dim``"""
+
+    @staticmethod
+    def forward(ctx, x, *, dim):
+        axis = wrap_dim(dim, x.ndim)
+        e = np.exp(x - x.max(axis=axis, keepdims=True))
+        e /= e.sum(axis=axis, keepdims=True)
+        ctx.save_for_backward(e)
+        ctx.axis = axis
+        return e
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        gy = grad * out
+        gy -= out * gy.sum(axis=ctx.axis, keepdims=True)
+        return gy
+
+
+class LogSoftmax(Op):
+    """z = x - logsumexp(x) along ``dim``"""
+
+    @staticmethod
+    def forward(ctx, x, *, dim):
+        axis = wrap_dim(dim, x.ndim)
+        shifted = x - x.max(axis=axis, keepdims=True)
+        out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        ctx.save_for_backward(out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad - np.exp(out) * grad.sum(axis=ctx.axis, keepdims=True)
+
+
+class Logsumexp(Op):
+    """z = log(sum(exp(x))) over ``dim``, shifted by the max for stability"""
+
+    @staticmethod
+    def forward(ctx, x, *, dim, keepdim=False):
+        axes = wrap_dims(dim, x.ndim)
+        m = np.max(x, axis=axes, keepdims=True) if x.size else np.zeros((1,) * x.ndim, x.dtype)
+        m = np.where(np.isfinite(m), m, 0)
+        out = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
+        ctx.save_for_backward(x, out)
+        ctx.axes, ctx.keepdim = axes, keepdim
+        if keepdim:
+            return out
+        return out.reshape(()) if axes is None else out.squeeze(axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        g = grad if ctx.keepdim else grad.reshape(out.shape)
+        return g * np.exp(x - out)
+
+
+class Cumsum(Op):
+    """z = running sum along ``dim``"""
+
+    @staticmethod
+    def forward(ctx, x, *, dim):
+        ctx.axis = wrap_dim(dim, x.ndim)
+        if x.ndim == 0:
+            return x.copy()
+        return np.cumsum(x, axis=ctx.axis, dtype=np.int64 if x.dtype.kind in "iub" else None)
+
+    @staticmethod
+    def backward(ctx, grad):
+        if grad.ndim == 0:
+            return grad
+        return np.flip(np.cumsum(np.flip(grad, ctx.axis), axis=ctx.axis), ctx.axis).copy()
+
+
+# --- wrappers ---------------------------------------------------------------------------
+def _dim_arg(dim, axis):
+    return axis if dim is None and axis is not None else dim
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):  # noqa: A001
+    """Sum over ``dim`` (all elements by default); integer and bool inputs sum to int64."""
+    dim = _dim_arg(dim, axis)
+    keepdim = keepdims if keepdims is not None else keepdim
+    np_dtype = None
+    if dtype is not None:
+        np_dtype = _dtype.convert(dtype).np
+    elif input._data.dtype.kind in "iub":
+        np_dtype = np.int64
+    if dim == () or dim == []:
+        dim = None
+    if not input._rg:
+        return _wrap(np.asarray(np.sum(input._data, axis=_dims(dim, input._data, keepdim),
+                                       keepdims=keepdim, dtype=np_dtype)))
+    return Sum.apply(input, dim=dim, keepdim=keepdim, dtype=np_dtype)
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """Mean over ``dim``; float dtypes only, as in torch."""
+    dim = _dim_arg(dim, axis)
+    keepdim = keepdims if keepdims is not None else keepdim
+    if dtype is not None:
+        input = input.to(dtype)
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point "
+            f"or complex dtype. Got: {_TORCH_NAME.get(input._data.dtype.name, input.dtype)}")
+    if dim == () or dim == []:
+        dim = None
+    return Mean.apply(input, dim=dim, keepdim=keepdim)
+
+
+_TORCH_NAME = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
+               "uint8": "Byte", "bool": "Bool"}
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    if unbiased is None:
+        return 1
+    return 1 if unbiased else 0
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Variance over ``dim`` with Bessel's ``correction`` (1 by default; ``unbiased=False`` = 0)."""
+    if isinstance(dim, bool):
+        unbiased, dim = dim, None
+    return Var.apply(input, dim=dim, correction=_correction(unbiased, correction), keepdim=keepdim)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Standard deviation over ``dim`` (see ``var``)."""
+    from .elementwise import sqrt
+
+    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(var, mean) over ``dim``."""
+    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(std, mean) over ``dim``."""
+    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    """Product over ``dim`` (one dim or all)."""
+    if dtype is not None:
+        input = input.to(dtype)
+    return Prod.apply(input, dim=dim, keepdim=keepdim)
+
+
+_MaxResult = namedtuple("max", ["values", "indices"])
+_MinResult = namedtuple("min", ["values", "indices"])
+
+
+def max(input, dim=None, keepdim=False, *, other=None):  # noqa: A001
+    """Largest element; with ``dim`` a ``(values, indices)`` pair; with a tensor, ``maximum``."""
+    if isinstance(dim, Tensor) or other is not None:
+        from .elementwise import maximum
+
+        return maximum(input, dim if other is None else other)
+    if dim is None:
+        return MaxAll.apply(input, largest=True)
+    return _MaxResult(*MaxDim.apply(input, dim=dim, keepdim=keepdim, largest=True))
+
+
+def min(input, dim=None, keepdim=False, *, other=None):  # noqa: A001
+    """Smallest element; with ``dim`` a ``(values, indices)`` pair; with a tensor, ``minimum``."""
+    if isinstance(dim, Tensor) or other is not None:
+        from .elementwise import minimum
+
+        return minimum(input, dim if other is None else other)
+    if dim is None:
+        return MaxAll.apply(input, largest=False)
+    return _MinResult(*MaxDim.apply(input, dim=dim, keepdim=keepdim, largest=False))
+
+
+def amax(input, dim=(), keepdim=False):
+    """Max over one or several dims; ties share the gradient."""
+    return Amax.apply(input, dim=dim, keepdim=keepdim, largest=True)
+
+
+def amin(input, dim=(), keepdim=False):
+    """Min over one or several dims; ties share the gradient."""
+    return Amax.apply(input, dim=dim, keepdim=keepdim, largest=False)
+
+
+def argmax(input, dim=None, keepdim=False):
+    """Index of the largest element (of the flattened tensor when ``dim`` is None)."""
+    x = input._data
+    if dim is None:
+        out = np.asarray(np.argmax(x))
+        return _wrap(out.reshape((1,) * x.ndim) if keepdim else out)
+    axis = wrap_dim(dim, x.ndim)
+    return _wrap(np.asarray(np.argmax(x, axis=axis, keepdims=keepdim) if x.ndim else 0, np.int64))
+
+
+def argmin(input, dim=None, keepdim=False):
+    """Index of the smallest element."""
+    x = input._data
+    if dim is None:
+        out = np.asarray(np.argmin(x))
+        return _wrap(out.reshape((1,) * x.ndim) if keepdim else out)
+    axis = wrap_dim(dim, x.ndim)
+    return _wrap(np.asarray(np.argmin(x, axis=axis, keepdims=keepdim) if x.ndim else 0, np.int64))
+
+
+def _softmax_input(input, dtype):
+    if dtype is not None:
+        return input.to(dtype)
+    if input._data.dtype.kind != "f":
+        return input.to(_dtype.get_default_dtype())
+    return input
+
+
+def softmax(input, dim=None, dtype=None, *, _stacklevel=3):
+    """exp(x) normalised to sum to 1 along ``dim``."""
+    if dim is None:
+        dim = 0 if input.dim() in (0, 1, 3) else 1
+    return Softmax.apply(_softmax_input(input, dtype), dim=dim)
+
+
+def log_softmax(input, dim=None, dtype=None, *, _stacklevel=3):
+    """log(softmax(x)) along ``dim``, computed stably."""
+    if dim is None:
+        dim = 0 if input.dim() in (0, 1, 3) else 1
+    return LogSoftmax.apply(_softmax_input(input, dtype), dim=dim)
+
+
+def logsumexp(input, dim, keepdim=False):
+    """log(sum(exp(x))) over ``dim``."""
+    return Logsumexp.apply(_softmax_input(input, None), dim=dim, keepdim=keepdim)
+
+
+def cumsum(input, dim, *, dtype=None):
+    """Running sum along ``dim``."""
+    if dtype is not None:
+        input = input.to(dtype)
+    return Cumsum.apply(input, dim=dim)
+
+
+def cumprod(input, dim, *, dtype=None):
+    """Running product along ``dim`` (no gradient yet: raises if one is needed)."""
+    if input._rg:
+        raise NotImplementedError("cumprod backward is not implemented yet")
+    return _wrap(np.cumprod(input._data, axis=wrap_dim(dim, input.dim())))
+
+
+def all(input, dim=None, keepdim=False):  # noqa: A001
+    """True where all elements (along ``dim``) are non-zero."""
+    axes = wrap_dims(dim, input._data.ndim)
+    return _wrap(np.asarray(np.all(input._data, axis=axes, keepdims=keepdim)))
+
+
+def any(input, dim=None, keepdim=False):  # noqa: A001
+    """True where any element (along ``dim``) is non-zero."""
+    axes = wrap_dims(dim, input._data.ndim)
+    return _wrap(np.asarray(np.any(input._data, axis=axes, keepdims=keepdim)))
+
+
+def count_nonzero(input, dim=None):
+    """Number of non-zero elements (along ``dim``)."""
+    axes = wrap_dims(dim, input._data.ndim)
+    return _wrap(np.asarray(np.count_nonzero(input._data, axis=axes), dtype=np.int64))
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """Vector p-norm over ``dim`` (2-norm / Frobenius by default)."""
+    from .elementwise import abs as _abs, pow as _pow, sqrt
+
+    if p in ("fro", 2, 2.0, None):
+        return sqrt(sum(input * input, dim=dim, keepdim=keepdim))
+    if p in (float("inf"), "inf"):
+        return amax(_abs(input), dim=dim if dim is not None else (), keepdim=keepdim)
+    if p == 1:
+        return sum(_abs(input), dim=dim, keepdim=keepdim)
+    return _pow(sum(_pow(_abs(input), p), dim=dim, keepdim=keepdim), 1.0 / p)

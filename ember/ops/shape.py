@@ -1,0 +1,524 @@
+"""Shape ops: reshape/view, permute/transpose, expand/repeat, squeeze/unsqueeze,
+cat/stack/split/chunk, tril/triu, flip, roll."""
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from .._tensor import Tensor, _wrap
+from ..autograd.function import Op
+from ._shape_utils import sum_to_shape, wrap_dim
+
+
+def _as_view(out, base):
+    """Share the version counter with ``base`` when NumPy returned a view."""
+    if out._data.base is not None:
+        out._vc = base._vc
+        out._base = base if base._base is None else base._base
+    return out
+
+
+def _sizes(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list, Tensor)):
+        shape = tuple(shape[0].tolist() if isinstance(shape[0], Tensor) else shape[0])
+    return tuple(int(s) for s in shape)
+
+
+def _infer(shape, numel, src_shape):
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    known = 1
+    for s in shape:
+        if s != -1:
+            if s < 0:
+                raise RuntimeError(f"invalid shape dimension {s}")
+            known *= s
+    if -1 in shape:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        shape = tuple(numel // known if s == -1 else s for s in shape)
+    elif known != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+class Reshape(Op):
+    """z = x with a new shape"""
+
+    @staticmethod
+    def forward(ctx, x, *, shape):
+        ctx.x_shape = x.shape
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.x_shape)
+
+
+class Permute(Op):
+    """z = x with its dims reordered"""
+
+    @staticmethod
+    def forward(ctx, x, *, dims):
+        ctx.dims = dims
+        return x.transpose(dims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.transpose(np.argsort(ctx.dims))
+
+
+class Expand(Op):
+    """z = x broadcast to a larger shape (a view)"""
+
+    @staticmethod
+    def forward(ctx, x, *, shape):
+        ctx.x_shape = x.shape
+        return np.broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return sum_to_shape(grad, ctx.x_shape)
+
+
+class Repeat(Op):
+    """z = x tiled ``repeats`` times along each dim"""
+
+    @staticmethod
+    def forward(ctx, x, *, repeats):
+        ctx.x_shape, ctx.repeats = x.shape, repeats
+        return np.tile(x, repeats)
+
+    @staticmethod
+    def backward(ctx, grad):
+        reps = ctx.repeats
+        shape = (1,) * (len(reps) - len(ctx.x_shape)) + ctx.x_shape
+        split = []
+        for r, s in zip(reps, shape):
+            split += [r, s]
+        g = grad.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
+        return g.reshape(ctx.x_shape)
+
+
+class Cat(Op):
+    """z = inputs joined along ``dim``"""
+
+    @staticmethod
+    def forward(ctx, *xs, dim):
+        ctx.sizes = [x.shape[dim] for x in xs]
+        ctx.axis = dim
+        return np.concatenate(xs, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        bounds = np.cumsum(ctx.sizes)[:-1]
+        parts = np.split(grad, bounds, axis=ctx.axis)
+        return tuple(p if need else None for p, need in zip(parts, ctx.needs_input_grad))
+
+
+class Stack(Op):
+    """z = inputs stacked along a new ``dim``"""
+
+    @staticmethod
+    def forward(ctx, *xs, dim):
+        ctx.axis = dim
+        return np.stack(xs, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        parts = np.moveaxis(grad, ctx.axis, 0)
+        return tuple(p if need else None for p, need in zip(parts, ctx.needs_input_grad))
+
+
+class Split(Op):
+    """(z_1, ..., z_k) = consecutive pieces of x along ``dim``"""
+
+    @staticmethod
+    def forward(ctx, x, *, sizes, dim):
+        ctx.axis = dim
+        bounds = np.cumsum(sizes)[:-1]
+        return tuple(np.split(x, bounds, axis=dim))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return np.concatenate(grads, axis=ctx.axis)
+
+
+class Tri(Op):
+    """z = lower (tril) or upper (triu) triangle of x, the rest zero"""
+
+    @staticmethod
+    def forward(ctx, x, *, diagonal=0, upper=False):
+        ctx.diagonal, ctx.upper = diagonal, upper
+        return np.triu(x, diagonal) if upper else np.tril(x, diagonal)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.triu(grad, ctx.diagonal) if ctx.upper else np.tril(grad, ctx.diagonal)
+
+
+class Flip(Op):
+    """z = x reversed along ``dims``"""
+
+    @staticmethod
+    def forward(ctx, x, *, dims):
+        ctx.dims = dims
+        return np.flip(x, dims).copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.flip(grad, ctx.dims).copy()
+
+
+class Roll(Op):
+    """z = x rolled by ``shifts`` along ``dims``"""
+
+    @staticmethod
+    def forward(ctx, x, *, shifts, dims):
+        ctx.shifts, ctx.dims = shifts, dims
+        return np.roll(x, shifts, dims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        neg = tuple(-s for s in ctx.shifts) if isinstance(ctx.shifts, tuple) else -ctx.shifts
+        return np.roll(grad, neg, ctx.dims)
+
+
+# --- wrappers --------------------------------------------------------------------------
+def reshape(input, *shape):
+    """Same data, new shape (a view when possible); one dim may be -1."""
+    shape = _infer(_sizes(shape), input._data.size, input._data.shape)
+    if shape == input._data.shape:
+        return _as_view(Reshape.apply(input, shape=shape), input)
+    return _as_view(Reshape.apply(input, shape=shape), input)
+
+
+def view(input, *shape):
+    """Same storage, new shape; raises when the layout makes that impossible (see reshape)."""
+    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list, Tensor)):
+        return input.to(shape[0])
+    shape = _infer(_sizes(shape), input._data.size, input._data.shape)
+    if not input._data.flags.c_contiguous and input._data.size > 1:
+        try:
+            arr = input._data.view()
+            arr.shape = shape
+        except AttributeError:
+            raise RuntimeError(
+                "view size is not compatible with input tensor's size and stride (at least one "
+                "dimension spans across two contiguous subspaces). Use .reshape(...) "
+                "instead.") from None
+    return _as_view(Reshape.apply(input, shape=shape), input)
+
+
+def view_as(input, other):
+    """View with ``other``'s shape."""
+    return view(input, other.shape)
+
+
+def reshape_as(input, other):
+    """Reshape to ``other``'s shape."""
+    return reshape(input, other.shape)
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    """Merge dims ``start_dim..end_dim`` into one."""
+    nd = input._data.ndim
+    if nd == 0:
+        return reshape(input, 1)
+    s, e = wrap_dim(start_dim, nd), wrap_dim(end_dim, nd)
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    shp = input._data.shape
+    return reshape(input, shp[:s] + (-1 if 0 not in shp[s:e + 1] else 0,) + shp[e + 1:])
+
+
+def unflatten(input, dim, sizes):
+    """Split dim ``dim`` into ``sizes``."""
+    nd = input._data.ndim
+    d = wrap_dim(dim, nd)
+    shp = input._data.shape
+    sizes = tuple(sizes)
+    if -1 in sizes:
+        sizes = _infer(sizes, shp[d], (shp[d],))
+    if int(np.prod(sizes)) != shp[d]:
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
+                           f"size of dim {dim} ({shp[d]}) in the input tensor")
+    return reshape(input, shp[:d] + sizes + shp[d + 1:])
+
+
+def squeeze(input, dim=None):
+    """Remove size-1 dims (all, or those in ``dim``)."""
+    shp = input._data.shape
+    if dim is None:
+        new = tuple(s for s in shp if s != 1)
+    else:
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        dims = {wrap_dim(d, len(shp)) for d in dims}
+        new = tuple(s for i, s in enumerate(shp) if not (i in dims and s == 1))
+    return _as_view(Reshape.apply(input, shape=new), input)
+
+
+def unsqueeze(input, dim):
+    """Insert a size-1 dim at ``dim``."""
+    nd = input._data.ndim
+    d = wrap_dim(dim, nd + 1)
+    shp = input._data.shape
+    return _as_view(Reshape.apply(input, shape=shp[:d] + (1,) + shp[d:]), input)
+
+
+def permute(input, *dims):
+    """Reorder dims."""
+    dims = _sizes(dims)
+    nd = input._data.ndim
+    if len(dims) != nd:
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
+                           f"not match the length of the desired ordering of dimensions i.e. "
+                           f"input.dim() = {nd} is not equal to len(dims) = {len(dims)}")
+    dims = tuple(wrap_dim(d, nd) for d in dims)
+    return _as_view(Permute.apply(input, dims=dims), input)
+
+
+def transpose(input, dim0, dim1):
+    """Swap two dims."""
+    nd = input._data.ndim
+    if nd == 0:
+        return input
+    order = list(range(nd))
+    a, b = wrap_dim(dim0, nd), wrap_dim(dim1, nd)
+    order[a], order[b] = order[b], order[a]
+    return _as_view(Permute.apply(input, dims=tuple(order)), input)
+
+
+swapaxes = swapdims = transpose
+
+
+def t(input):
+    """Transpose a matrix (0-D and 1-D inputs are returned as they are)."""
+    if input._data.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                           f"{input._data.ndim}D")
+    return transpose(input, 0, 1) if input._data.ndim == 2 else input
+
+
+def movedim(input, source, destination):
+    """Move dims from ``source`` to ``destination``."""
+    nd = input._data.ndim
+    order = np.moveaxis(np.arange(nd), source, destination).tolist()
+    return permute(input, order)
+
+
+def expand(input, *sizes):
+    """Broadcast to ``sizes`` (-1 keeps a dim) without copying."""
+    sizes = _sizes(sizes)
+    shp = input._data.shape
+    if len(sizes) < len(shp):
+        raise RuntimeError(f"expand(torch.FloatTensor{{{list(shp)}}}, size={list(sizes)}): the "
+                           "number of sizes provided must be greater or equal to the number of "
+                           "dimensions in the tensor")
+    lead = len(sizes) - len(shp)
+    target = []
+    for i, s in enumerate(sizes):
+        if i < lead:
+            if s == -1:
+                raise RuntimeError("expand: -1 is not allowed in a leading, non-existing "
+                                   "dimension")
+            target.append(s)
+        else:
+            cur = shp[i - lead]
+            if s == -1:
+                target.append(cur)
+            elif cur != 1 and cur != s:
+                raise RuntimeError(
+                    f"The expanded size of the tensor ({s}) must match the existing size ({cur}) "
+                    f"at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor "
+                    f"sizes: {list(shp)}")
+            else:
+                target.append(s)
+    return _as_view(Expand.apply(input, shape=tuple(target)), input)
+
+
+def expand_as(input, other):
+    """Broadcast to ``other``'s shape."""
+    return expand(input, other.shape)
+
+
+def broadcast_to(input, size):
+    """Broadcast to ``size``."""
+    return expand(input, size)
+
+
+def repeat(input, *repeats):
+    """Tile the tensor ``repeats`` times along each dim."""
+    repeats = _sizes(repeats)
+    if len(repeats) < input._data.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
+                           "of dimensions of tensor")
+    return Repeat.apply(input, repeats=repeats)
+
+
+def _check_same(tensors, name):
+    if not tensors:
+        raise RuntimeError(f"{name}(): expected a non-empty list of Tensors")
+    for t in tensors:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element in argument 0, but got "
+                            f"{type(t).__name__}")
+
+
+def cat(tensors, dim=0, *, axis=None, out=None):
+    """Join tensors along an existing dim; dtypes promote as in torch."""
+    from .. import _dtype
+    from .elementwise import to_dtype
+
+    if axis is not None:
+        dim = axis
+    tensors = list(tensors)
+    _check_same(tensors, "cat")
+    # torch skips legacy empty 1-D tensors in cat
+    tensors = [t for t in tensors if not (t._data.ndim == 1 and t._data.size == 0)] or tensors[:1]
+    ref = tensors[0]._data
+    d = wrap_dim(dim, ref.ndim)
+    for i, t in enumerate(tensors):
+        a = t._data
+        if a.ndim != ref.ndim:
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.ndim} "
+                               f"and {a.ndim}")
+        for j in range(ref.ndim):
+            if j != d and a.shape[j] != ref.shape[j]:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. "
+                                   f"Expected size {ref.shape[j]} but got size {a.shape[j]} for "
+                                   f"tensor number {i} in the list.")
+    dt = tensors[0].dtype
+    for t in tensors[1:]:
+        dt = _dtype.promote_types(dt, t.dtype)
+    tensors = [to_dtype(t, dt) for t in tensors]
+    r = Cat.apply(*tensors, dim=d)
+    if out is not None:
+        out._data = r._data
+        return out
+    return r
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0, *, out=None):
+    """Join same-shaped tensors along a new dim."""
+    from .. import _dtype
+    from .elementwise import to_dtype
+
+    tensors = list(tensors)
+    _check_same(tensors, "stack")
+    shp = tensors[0]._data.shape
+    for i, t in enumerate(tensors):
+        if t._data.shape != shp:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
+                               f"{list(shp)} at entry 0 and {list(t._data.shape)} at entry {i}")
+    d = wrap_dim(dim, len(shp) + 1)
+    dt = tensors[0].dtype
+    for t in tensors[1:]:
+        dt = _dtype.promote_types(dt, t.dtype)
+    tensors = [to_dtype(t, dt) for t in tensors]
+    r = Stack.apply(*tensors, dim=d)
+    if out is not None:
+        out._data = r._data
+        return out
+    return r
+
+
+def hstack(tensors):
+    """Stack along dim 1 (dim 0 for 1-D tensors)."""
+    tensors = list(tensors)
+    return cat(tensors, 0 if tensors[0].dim() == 1 else 1)
+
+
+def vstack(tensors):
+    """Stack as rows."""
+    return cat([t.reshape(1, -1) if t.dim() == 1 else t for t in tensors], 0)
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    """Pieces of ``split_size`` (the last may be smaller) or of the given ``sections``."""
+    d = wrap_dim(dim, tensor._data.ndim)
+    n = tensor._data.shape[d]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        s = int(split_size_or_sections)
+        if s <= 0 and n > 0:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
+                               f"dimension size of {n}")
+        sizes = [s] * (n // s) + ([n % s] if n % s else []) if s else [0]
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if builtins.sum(sizes) != n:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} "
+                               f"(input tensor's size at dimension {d}), but got "
+                               f"split_sizes={sizes}")
+    if len(sizes) == 1:
+        return (_as_view(Reshape.apply(tensor, shape=tensor._data.shape), tensor),)
+    outs = Split.apply(tensor, sizes=sizes, dim=d)
+    return tuple(_as_view(o, tensor) for o in outs)
+
+
+def tensor_split(input, indices_or_sections, dim=0):
+    """numpy.array_split semantics."""
+    d = wrap_dim(dim, input._data.ndim)
+    n = input._data.shape[d]
+    if isinstance(indices_or_sections, int):
+        k = indices_or_sections
+        sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
+    else:
+        idx = [0] + list(indices_or_sections) + [n]
+        sizes = [b - a for a, b in zip(idx[:-1], idx[1:])]
+    return split(input, sizes, d)
+
+
+def chunk(input, chunks, dim=0):
+    """Split into ``chunks`` pieces of equal size (the last may be smaller), like torch."""
+    if chunks <= 0:
+        raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+    n = input._data.shape[wrap_dim(dim, input._data.ndim)]
+    size = -(-n // chunks) if n else 1
+    return split(input, builtins.max(size, 1), dim)
+
+
+def unbind(input, dim=0):
+    """All slices along ``dim``, each without that dim."""
+    d = wrap_dim(dim, input._data.ndim)
+    return tuple(squeeze(p, d) for p in split(input, 1, d))
+
+
+def tril(input, diagonal=0):
+    """Lower triangle (elements above ``diagonal`` zeroed)."""
+    return Tri.apply(input, diagonal=diagonal, upper=False)
+
+
+def triu(input, diagonal=0):
+    """Upper triangle (elements below ``diagonal`` zeroed)."""
+    return Tri.apply(input, diagonal=diagonal, upper=True)
+
+
+def flip(input, dims):
+    """Reverse the order along ``dims``."""
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    return Flip.apply(input, dims=dims)
+
+
+def roll(input, shifts, dims=None):
+    """Shift elements cyclically."""
+    shifts = tuple(shifts) if isinstance(shifts, (list, tuple)) else shifts
+    dims = tuple(dims) if isinstance(dims, (list, tuple)) else dims
+    return Roll.apply(input, shifts=shifts, dims=dims)
+
+
+def atleast_1d(input):
+    """At least one dimension."""
+    return input.reshape(1) if input.dim() == 0 else input
+
+
+def ravel(input):
+    """Flattened to 1-D."""
+    return reshape(input, -1)
+
+
+__all__ = ["_wrap"]
