@@ -37,11 +37,6 @@ def _wrap(arr, requires_grad=False):
     t.grad = None
     t.grad_fn = None
     t._vc = [0]
-    t._output_nr = 0
-    t._base = None
-    t._accum = None
-    t._hooks = None
-    t._post_acc_hooks = None
     return t
 
 
@@ -57,11 +52,8 @@ def _wrap_result(arr, node, index):
         t._rg = False
         t.grad_fn = None
     t._vc = [0]
-    t._output_nr = index
-    t._base = None
-    t._accum = None
-    t._hooks = None
-    t._post_acc_hooks = None
+    if index:
+        t._output_nr = index
     return t
 
 
@@ -88,8 +80,13 @@ class Tensor:
     (torch's legacy constructor); prefer ``ember.tensor``.
     """
 
-    __slots__ = ("_data", "_rg", "grad", "grad_fn", "_vc", "_output_nr", "_base", "_accum",
-                 "_hooks", "_post_acc_hooks", "__weakref__")
+    __slots__ = ("_data", "_rg", "grad", "grad_fn", "_vc", "__dict__", "__weakref__")
+    # Rarely set: class-level defaults, stored in the instance only when they differ.
+    _output_nr = 0
+    _base = None
+    _accum = None
+    _hooks = None
+    _post_acc_hooks = None
 
     __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected op
 
@@ -105,11 +102,6 @@ class Tensor:
         self.grad = None
         self.grad_fn = None
         self._vc = [0]
-        self._output_nr = 0
-        self._base = None
-        self._accum = None
-        self._hooks = None
-        self._post_acc_hooks = None
 
     # --- attributes ------------------------------------------------------------
     @property
@@ -607,9 +599,9 @@ def _assign(t, values):
 
 
 def _copy_fields(dst, src):
-    for name in Tensor.__slots__:
-        if name != "__weakref__":
-            setattr(dst, name, getattr(src, name))
+    for name in ("_data", "_rg", "grad", "grad_fn", "_vc"):
+        setattr(dst, name, getattr(src, name))
+    dst.__dict__.update(src.__dict__)
 
 
 def _wrap_dim(dim, ndim):

@@ -83,9 +83,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 def __getattr__(name):
     # submodules loaded on first use keep `import ember` cheap
     if name in ("gradcheck", "gradgradcheck"):
-        from . import gradcheck as _gc
+        import importlib
 
-        return getattr(_gc, name)
+        # NOTE: importing the submodule binds the package attribute ``gradcheck`` to the
+        # module; rebind both names to the functions, as torch.autograd exposes them.
+        _gc = importlib.import_module(f"{__name__}.gradcheck")
+        globals().update(gradcheck=_gc.gradcheck, gradgradcheck=_gc.gradgradcheck)
+        return globals()[name]
     if name in ("graph", "explain_module", "functional"):
         import importlib
 

@@ -106,7 +106,6 @@ def apply(cls, args, kwargs):
                 in_meta.append(None)
     ctx._arg_is_tensor = tuple(isinstance(a, Tensor) for a in args)
     ctx.next_functions = tuple(next_functions)
-    ctx._in_meta = tuple(in_meta)
     ctx._seq_nr = next(_seq)
     if record_creation_site.enabled:
         ctx._site = _creation_site()

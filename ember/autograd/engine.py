@@ -98,6 +98,8 @@ def _validate(node, i, g, meta):
         else:
             g = np.asarray(g)
     shape, dtype = meta
+    if g.shape == shape and g.dtype == dtype:
+        return g
     if g.shape != shape:
         try:
             if np.broadcast_shapes(g.shape, shape) != shape:
@@ -110,6 +112,14 @@ def _validate(node, i, g, meta):
     if g.dtype != dtype:
         g = g.astype(dtype)
     return g
+
+
+def _expected(child, nr):
+    """(shape, dtype) of the tensor a gradient is for: the child's output ``nr``."""
+    if type(child) is AccumulateGrad:
+        d = child.variable._data
+        return d.shape, d.dtype
+    return child._out_meta[nr]
 
 
 def _sum_to(g, shape):
@@ -219,6 +229,7 @@ def run_backward(tensors, grad_tensors=None, retain_graph=False, inputs=None,
             if not retain_graph:
                 if node._saved is not None:
                     node._saved = None
+                    node._saved_versions = None
                 node._released = True
             for i, (child, nr) in enumerate(node.next_functions):
                 if child is None:
@@ -226,7 +237,7 @@ def run_backward(tensors, grad_tensors=None, retain_graph=False, inputs=None,
                 if results_of_node is not None:
                     g = results_of_node[i]
                     if g is not None:
-                        g = _validate(node, i, g, node._in_meta[i])
+                        g = _validate(node, i, g, _expected(child, nr))
                         key = id(g)
                         if key in handed:
                             shared.add(key)

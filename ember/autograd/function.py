@@ -41,13 +41,33 @@ record_creation_site = _Where()
 _THIS_PACKAGE = __file__.rsplit("autograd", 1)[0]
 
 
+_internal_code = {}
+
+
 def _creation_site():
-    f = sys._getframe(2)
-    while f is not None and f.f_code.co_filename.startswith(_THIS_PACKAGE):
+    """(code, line) of the nearest caller outside the ember package."""
+    f = sys._getframe(3)
+    internal = _internal_code
+    while f is not None:
+        code = f.f_code
+        inside = internal.get(code)
+        if inside is None:
+            inside = internal[code] = code.co_filename.startswith(_THIS_PACKAGE)
+        if not inside:
+            return code.co_filename, f.f_lineno
         f = f.f_back
-    if f is None:
-        return None
-    return (f.f_code.co_filename, f.f_lineno)
+    return None
+
+
+class _NeedsInputGrad:
+    """``ctx.needs_input_grad``, computed from ``next_functions`` on first use."""
+
+    def __get__(self, node, owner=None):
+        if node is None:
+            return self
+        value = tuple(fn is not None for fn, _ in node.next_functions)
+        node.__dict__["needs_input_grad"] = value
+        return value
 
 
 class Node:
@@ -61,6 +81,7 @@ class Node:
 
     _fn = None
     _n_outputs = 1
+    needs_input_grad = _NeedsInputGrad()
 
     def name(self) -> str:
         """The node's class name, e.g. ``MulBackward0``."""
@@ -82,8 +103,6 @@ class Node:
             if self._released:
                 raise RuntimeError(_FREED)
             return ()
-        if self._saved_versions:
-            _check_versions(self)
         return saved
 
     def register_hook(self, fn):
@@ -125,10 +144,14 @@ class _RemovableHandle:
 
 
 def _check_versions(node):
-    for i, (vc, version, shape, dtype, origin) in enumerate(node._saved_versions):
-        if vc is not None and vc[0] != version:
-            tname = f"torch.{_TORCH_TYPE_NAMES.get(dtype, dtype)}"
+    """Raise torch's error if a tensor whose array this node saved was changed in place."""
+    saved_ids = {id(a) for a in node._saved if a is not None}
+    for arr_id, vc, version, shape, dtype, fn, output_nr, rg in node._saved_versions:
+        if vc[0] != version and arr_id in saved_ids:
+            tname = f"torch.{_TORCH_TYPE_NAMES.get(dtype.name, dtype.name)}"
             dims = ", ".join(str(s) for s in shape)
+            origin = (f"output {output_nr} of {fn.name()}" if fn is not None
+                      else "a leaf tensor" if rg else "an input tensor")
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "
                 f"inplace operation: [{tname} [{dims}]], which is {origin}, is at version "
@@ -253,12 +276,32 @@ class Op(Function):
 _NO_CTX = _NoGradCtx()
 
 
+_NO_EDGE = (None, 0)
+
+
+def _remember_versions(ctx, inputs, outs):
+    """Version of every input and output tensor, for the in-place check at backward.
+
+    Arrays are identified by ``id``: a saved array is alive for as long as the node is, so
+    an id match at check time means the saved array is that tensor's array.
+    """
+    versions = []
+    for x in inputs:
+        if isinstance(x, _t.Tensor):
+            d = x._data
+            vc = x._vc
+            versions.append((id(d), vc, vc[0], d.shape, d.dtype, x.grad_fn, x._output_nr, x._rg))
+    for j, o in enumerate(outs):
+        d = o._data
+        versions.append((id(d), o._vc, o._vc[0], d.shape, d.dtype, ctx, j, True))
+    ctx._saved_versions = versions
+
+
 def _record(cls, inputs, arrays, options):
+    """Run forward with a fresh node as ctx and wire the outputs to it."""
     Tensor = _t.Tensor
     ctx = cls._node_cls()
-    next_functions = []
-    needs = []
-    in_meta = []
+    edges = []
     for x in inputs:
         if isinstance(x, Tensor) and x._rg:
             fn = x.grad_fn
@@ -266,18 +309,12 @@ def _record(cls, inputs, arrays, options):
                 fn = x._accum
                 if fn is None:
                     fn = x._accum = AccumulateGrad(x)
-            next_functions.append((fn, x._output_nr))
-            needs.append(True)
-            in_meta.append(x._data)
+            edges.append((fn, x._output_nr))
         else:
-            next_functions.append((None, 0))
-            needs.append(False)
-            in_meta.append(None)
-    ctx.next_functions = tuple(next_functions)
-    ctx.needs_input_grad = tuple(needs)
+            edges.append(_NO_EDGE)
+    ctx.next_functions = tuple(edges)
     out = cls.forward(ctx, *arrays, **options)
     ctx._seq_nr = next(_seq)
-    ctx._in_meta = tuple((a.shape, a.dtype) if a is not None else None for a in in_meta)
     if record_creation_site.enabled:
         ctx._site = _creation_site()
     if type(out) is tuple:
@@ -289,38 +326,14 @@ def _record(cls, inputs, arrays, options):
             for i in nondiff:
                 outs[i]._rg = False
                 outs[i].grad_fn = None
+        out_list = outs
     else:
         outs = _t._wrap_result(out, ctx, 0)
         ctx._out_meta = ((out.shape, out.dtype),)
+        out_list = (outs,)
     if ctx._saved:
-        _remember_versions(ctx, inputs, arrays, outs)
+        _remember_versions(ctx, inputs, out_list)
     return outs
-
-
-def _remember_versions(ctx, inputs, arrays, outs):
-    """Link each saved array to the tensor it came from, for the in-place check."""
-    Tensor = _t.Tensor
-    records = []
-    out_list = outs if type(outs) is tuple else (outs,)
-    for s in ctx._saved:
-        rec = None
-        if isinstance(s, np.ndarray):
-            for i, a in enumerate(arrays):
-                if a is s and isinstance(inputs[i], Tensor):
-                    x = inputs[i]
-                    origin = (f"output {x._output_nr} of {x.grad_fn.name()}" if x.grad_fn
-                              else "a leaf tensor" if x._rg else "an input tensor")
-                    rec = (x._vc, x._vc[0], s.shape, s.dtype.name, origin)
-                    break
-            else:
-                for j, o in enumerate(out_list):
-                    if o._data is s:
-                        rec = (o._vc, o._vc[0], s.shape, s.dtype.name,
-                               f"output {j} of {ctx.name()}")
-                        break
-        if rec is not None:
-            records.append(rec)
-    ctx._saved_versions = records or None
 
 
 def mark_non_differentiable(ctx, *indices):
