@@ -11,13 +11,15 @@ from .. import _tensor as _t
 class _UserBackward:
     """Adapter the engine calls: wraps arrays into Tensors for the user's backward."""
 
+    handles_missing_grads = True
+
     def __init__(self, cls):
         self.cls = cls
 
     def backward(self, ctx, *grads):
         wrapped = tuple(_t._wrap(g) if g is not None else None for g in grads)
         if ctx._materialize:
-            wrapped = tuple(w if w is not None else _t._wrap(np.zeros(s, d))
+            wrapped = tuple(w if w is not None or d is None else _t._wrap(np.zeros(s, d))
                             for w, (s, d) in zip(wrapped, ctx._out_meta))
         res = self.cls.backward(ctx, *wrapped)
         if not isinstance(res, tuple):

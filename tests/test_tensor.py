@@ -1,0 +1,188 @@
+"""Tensor basics: creation, dtypes, attributes, conversion, repr, in-place ops."""
+import numpy as np
+import pytest
+
+import ember
+
+
+def test_default_dtypes_follow_torch():
+    assert ember.tensor([1.0, 2.0]).dtype is ember.float32
+    assert ember.tensor([1, 2]).dtype is ember.int64
+    assert ember.tensor([True]).dtype is ember.bool
+    assert ember.tensor(np.zeros(2, np.float64)).dtype is ember.float64
+    assert ember.zeros(2).dtype is ember.float32
+    assert ember.arange(3).dtype is ember.int64
+    assert ember.arange(0, 1, 0.5).dtype is ember.float32
+
+
+def test_promotion_rules():
+    i = ember.tensor([1, 2])
+    f = ember.tensor([1.0, 2.0])
+    assert (i / i).dtype is ember.float32
+    assert (i * 2.5).dtype is ember.float32
+    assert (i * 2).dtype is ember.int64
+    assert (f * 2).dtype is ember.float32
+    assert (f + ember.tensor(1.0, dtype=ember.float64)).dtype is ember.float32
+    assert (f < 1.5).dtype is ember.bool
+    assert (f + f.double()).dtype is ember.float64
+
+
+def test_as_tensor_and_from_numpy_share_memory():
+    a = np.arange(4, dtype=np.float32)
+    t = ember.as_tensor(a)
+    u = ember.from_numpy(a)
+    a[0] = 10
+    assert t[0].item() == 10 and u[0].item() == 10
+    c = ember.as_tensor(a, dtype=ember.float64)
+    a[1] = 20
+    assert c[1].item() == 1.0
+
+
+def test_tensor_copies():
+    a = np.arange(3)
+    t = ember.tensor(a)
+    a[0] = 7
+    assert t[0].item() == 0
+
+
+def test_attributes():
+    t = ember.zeros(2, 3, 4)
+    assert t.shape == (2, 3, 4) and isinstance(t.shape, ember.Size)
+    assert t.size(1) == 3 and t.size(-1) == 4 and t.dim() == 3 and t.ndim == 3
+    assert t.numel() == 24 and len(t) == 2
+    assert str(t.device) == "cpu"
+    assert t.T.shape == (4, 3, 2)
+    assert repr(t.shape) == "ember.Size([2, 3, 4])"
+
+
+def test_item_tolist_numpy():
+    t = ember.tensor([[1.0, 2.0]])
+    assert t.tolist() == [[1.0, 2.0]]
+    assert ember.tensor([3.5]).item() == 3.5
+    with pytest.raises(RuntimeError, match="cannot be converted to Scalar"):
+        t.item()
+    r = ember.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="Can't call numpy\\(\\) on Tensor that requires grad"):
+        r.numpy()
+    assert isinstance(r.detach().numpy(), np.ndarray)
+    assert np.asarray(t).shape == (1, 2)
+
+
+def test_conversions():
+    t = ember.tensor([1.7, -2.2])
+    assert t.long().tolist() == [1, -2]
+    assert t.int().dtype is ember.int32
+    assert t.double().dtype is ember.float64
+    assert t.bool().tolist() == [True, True]
+    assert t.to(ember.float16).dtype is ember.float16
+    assert t.to("cpu") is t
+
+
+def test_set_default_dtype():
+    ember.set_default_dtype(ember.float64)
+    try:
+        assert ember.tensor([1.0]).dtype is ember.float64
+        assert ember.zeros(1).dtype is ember.float64
+    finally:
+        ember.set_default_dtype(ember.float32)
+
+
+def test_repr_like_torch():
+    assert repr(ember.tensor([1.0, 2.0])) == "tensor([1., 2.])"
+    assert repr(ember.tensor([1.5, 2.25])) == "tensor([1.5000, 2.2500])"
+    assert repr(ember.tensor([1, 2])) == "tensor([1, 2])"
+    assert repr(ember.tensor([1.0], requires_grad=True)) == "tensor([1.], requires_grad=True)"
+    x = ember.tensor([1.0], requires_grad=True)
+    assert repr(x * 2) == "tensor([2.], grad_fn=<MulBackward0>)"
+    assert repr(ember.tensor([1.0], dtype=ember.float64)) == "tensor([1.], dtype=ember.float64)"
+    assert repr(ember.tensor([True, False])) == "tensor([ True, False])"
+
+
+def test_clone_detach_contiguous():
+    x = ember.ones(2, 3, requires_grad=True)
+    c = x.clone()
+    assert c.grad_fn.name() == "CloneBackward0"
+    d = x.detach()
+    assert d.grad_fn is None and not d.requires_grad
+    d[0, 0] = 5
+    assert x[0, 0].item() == 5
+    tt = ember.ones(2, 3).t()
+    assert not tt.is_contiguous() and tt.contiguous().is_contiguous()
+
+
+def test_in_place_ops_and_versions():
+    t = ember.zeros(3)
+    t.add_(1).mul_(3).sub_(1).div_(2)
+    np.testing.assert_allclose(t.numpy(), [1.0, 1.0, 1.0])
+    assert t._version == 4
+    t.zero_()
+    t.fill_(2.0)
+    t.clamp_(max=1.5)
+    np.testing.assert_allclose(t.numpy(), [1.5, 1.5, 1.5])
+    t += 1
+    t[0] = 0
+    np.testing.assert_allclose(t.numpy(), [0.0, 2.5, 2.5])
+    t.copy_(ember.tensor([1.0, 2.0, 3.0]))
+    assert t.tolist() == [1.0, 2.0, 3.0]
+
+
+def test_random_in_place_and_seeding():
+    ember.manual_seed(0)
+    a = ember.empty(4).normal_()
+    b = ember.empty(4).uniform_(-1, 1)
+    ember.manual_seed(0)
+    assert ember.equal(a, ember.empty(4).normal_())
+    assert (b >= -1).all() and (b < 1).all()
+
+
+def test_generator_argument_and_state():
+    g = ember.Generator().manual_seed(42)
+    x = ember.randn(5, generator=g)
+    g.manual_seed(42)
+    assert ember.equal(x, ember.randn(5, generator=g))
+    state = g.get_state()
+    y = ember.rand(3, generator=g)
+    g.set_state(state)
+    assert ember.equal(y, ember.rand(3, generator=g))
+
+
+def test_random_creation_functions():
+    ember.manual_seed(1)
+    assert ember.randint(0, 5, (100,)).max().item() < 5
+    p = ember.randperm(10)
+    assert sorted(p.tolist()) == list(range(10))
+    m = ember.multinomial(ember.tensor([0.0, 1.0, 0.0]), 4, replacement=True)
+    assert m.tolist() == [1, 1, 1, 1]
+    nr = ember.multinomial(ember.tensor([1.0, 1.0, 1.0]), 3)
+    assert sorted(nr.tolist()) == [0, 1, 2]
+    b = ember.bernoulli(ember.full((1000,), 0.3))
+    assert 0.2 < b.mean().item() < 0.4
+    n = ember.normal(2.0, 3.0, size=(5000,))
+    assert abs(n.mean().item() - 2.0) < 0.2
+
+
+def test_creation_helpers():
+    assert ember.full((2, 2), 7).dtype is ember.int64
+    assert ember.full((2,), 1.5).tolist() == [1.5, 1.5]
+    assert ember.eye(2, 3).tolist() == [[1, 0, 0], [0, 1, 0]]
+    assert ember.linspace(0, 1, 5).tolist() == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert ember.zeros_like(ember.ones(2, dtype=ember.int32)).dtype is ember.int32
+    with pytest.raises(RuntimeError, match="negative dimension"):
+        ember.zeros(-1)
+
+
+def test_numbers_protocols():
+    t = ember.tensor(2.5)
+    assert float(t) == 2.5 and int(ember.tensor(3)) == 3
+    assert f"{t:.2f}" == "2.50"
+    assert list(range(ember.tensor(3))) == [0, 1, 2]
+    with pytest.raises(RuntimeError, match="ambiguous"):
+        bool(ember.ones(2))
+
+
+def test_requires_grad_only_for_floats():
+    with pytest.raises(RuntimeError, match="only Tensors of floating point"):
+        ember.tensor([1, 2], requires_grad=True)
+    y = ember.ones(2, requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match="leaf variables"):
+        y.requires_grad = False
