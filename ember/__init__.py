@@ -6,26 +6,96 @@ ops, define-by-run autograd, ``nn``, ``optim``, ``utils.data``; plus ``ember.tex
 """
 from __future__ import annotations
 
-from . import _dtype
-from ._backend import device
-from ._dtype import (bfloat16, dtype, float16, float32, float64, get_default_dtype,  # noqa: F401
-                     int8, int16, int32, int64, promote_types, set_default_dtype, uint8)
+from . import _dtype  # noqa: F401
+from ._backend import device  # noqa: F401
+from ._creation import (  # noqa: F401
+    arange,
+    as_tensor,
+    asarray,
+    bernoulli,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    logspace,
+    multinomial,
+    normal,
+    ones,
+    ones_like,
+    poisson,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    tril_indices,
+    triu_indices,
+    zeros,
+    zeros_like,
+)
+from ._dtype import (  # noqa: F401
+    bfloat16,
+    dtype,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int8,
+    int16,
+    int32,
+    int64,
+    promote_types,
+    set_default_dtype,
+    uint8,
+)
 from ._dtype import bool_ as bool  # noqa: A001
 from ._dtype import result_type as _result_type
-from ._tensor import Size, Tensor
-from ._random import (Generator, default_generator, get_rng_state, initial_seed,  # noqa: F401
-                      manual_seed, seed, set_rng_state)
-from ._creation import (arange, as_tensor, asarray, bernoulli, empty, empty_like, eye,  # noqa: F401
-                        from_numpy, full, full_like, linspace, logspace, multinomial, normal,
-                        ones, ones_like, poisson, rand, rand_like, randint, randint_like, randn,
-                        randn_like, randperm, tensor, tril_indices, triu_indices, zeros,
-                        zeros_like)
 from ._format import set_printoptions  # noqa: F401
+from ._random import (  # noqa: F401
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
+from ._tensor import Size, Tensor  # noqa: F401
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .autograd.grad_mode import is_inference_mode_enabled  # noqa: F401
 from .ops import *  # noqa: F401,F403
-from .ops import (abs, add, all, amax, amin, any, argmax, argmin, cat, clamp, div, exp,  # noqa: F401
-                  log, matmul, max, mean, min, mul, pow, round, stack, sub, sum, where)
+from .ops import (  # noqa: F401
+    abs,
+    add,
+    all,
+    amax,
+    amin,
+    any,
+    argmax,
+    argmin,
+    cat,
+    clamp,
+    div,
+    exp,
+    log,
+    matmul,
+    max,
+    mean,
+    min,
+    mul,
+    pow,
+    round,
+    stack,
+    sub,
+    sum,
+    where,
+)
 
 float = float32  # noqa: A001
 double = float64

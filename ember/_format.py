@@ -39,7 +39,6 @@ def _float_formatter(values):
         sci = big >= 1e8 or (small and (small < 1e-4 or big / small > 1e3 and not integral
                                         and small < 1e-4))
     if integral and not sci:
-        width = max(len(f"{v:.0f}") for v in finite) + 1
         return lambda v: _special(v) or f"{v:.0f}."
     if sci:
         return lambda v: _special(v) or f"{v:.{prec}e}"

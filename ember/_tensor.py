@@ -293,7 +293,7 @@ class Tensor:
     def __bool__(self):
         if self._data.size != 1:
             raise RuntimeError(
-                f"Boolean value of Tensor with more than one value is ambiguous")
+                "Boolean value of Tensor with more than one value is ambiguous")
         return bool(self._data)
 
     def __float__(self):
@@ -612,5 +612,5 @@ def _wrap_dim(dim, ndim):
     return dim % n
 
 
-from . import ops as _ops  # noqa: E402  (ops need Tensor defined first)
 from . import _tensor_methods  # noqa: E402,F401  (attaches op methods and dunders)
+from . import ops as _ops  # noqa: E402  (ops need Tensor defined first)

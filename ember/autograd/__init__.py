@@ -7,8 +7,7 @@ gradients against finite differences; ``graph`` inspects and draws the recorded 
 from __future__ import annotations
 
 from .function import Function, record_creation_site  # noqa: F401
-from .grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
-                        no_grad, set_grad_enabled)
+from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 
 
 def _as_tuple(x):

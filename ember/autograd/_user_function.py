@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _tensor as _t
 from . import grad_mode
 from .function import AccumulateGrad, _creation_site, _seq, record_creation_site
-from .. import _tensor as _t
 
 
 class _UserBackward:

@@ -19,9 +19,9 @@ import heapq
 
 import numpy as np
 
+from .. import _tensor as _t
 from . import grad_mode
 from .function import AccumulateGrad
-from .. import _tensor as _t
 
 
 def _node_of(t):

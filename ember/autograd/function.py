@@ -16,10 +16,8 @@ from __future__ import annotations
 import itertools
 import sys
 
-import numpy as np
-
-from . import grad_mode
 from .. import _tensor as _t
+from . import grad_mode
 
 _seq = itertools.count()
 _FREED = (

@@ -544,10 +544,12 @@ class Clamp(Op):
             mask &= x <= hi
         gx = grad * mask if ctx.needs_input_grad[0] else None
         glo = ghi = None
+        # crossed bounds (lo > hi) give hi everywhere, so hi takes the whole gradient (torch)
+        crossed = hi is not None and lo is not None and hi < lo
         if isinstance(lo, np.ndarray) and ctx.needs_input_grad[1]:
-            glo = sum_to_shape(grad * (x < lo), lo.shape)
+            glo = sum_to_shape(grad * ((x < lo) & ~crossed), lo.shape)
         if isinstance(hi, np.ndarray) and ctx.needs_input_grad[2]:
-            ghi = sum_to_shape(grad * (x > hi), hi.shape)
+            ghi = sum_to_shape(grad * ((x > hi) | crossed), hi.shape)
         return gx, glo, ghi
 
 

@@ -140,7 +140,7 @@ class Gather(Op):
     def forward(ctx, x, index, *, dim):
         ctx.save_for_backward(index)
         ctx.x_shape, ctx.axis = x.shape, dim
-        return np.take_along_axis(x, index, dim)
+        return np.take_along_axis(_narrow_to(x, index.shape, dim), index, dim)
 
     @staticmethod
     def backward(ctx, grad):
@@ -148,6 +148,22 @@ class Gather(Op):
         out = np.zeros(ctx.x_shape, grad.dtype)
         _scatter_add_into(out, ctx.axis, index, grad)
         return out, None
+
+
+def _narrow_to(a, index_shape, axis):
+    """``a`` cut to ``index_shape`` in every dim but ``axis`` (torch lets index be smaller)."""
+    if all(s == n for d, (s, n) in enumerate(zip(index_shape, a.shape)) if d != axis):
+        return a
+    return a[tuple(slice(None) if d == axis else slice(0, s) for d, s in enumerate(index_shape))]
+
+
+def _into_shape(part, shape):
+    """``part`` written into the leading corner of a zero array of ``shape``."""
+    if part.shape == shape:
+        return part
+    out = np.zeros(shape, part.dtype)
+    out[tuple(slice(0, s) for s in part.shape)] = part
+    return out
 
 
 def _scatter_add_into(out, axis, index, src):
@@ -164,13 +180,16 @@ class ScatterAdd(Op):
         out = x.copy()
         _scatter_add_into(out, dim, index, src)
         ctx.save_for_backward(index)
-        ctx.axis = dim
+        ctx.axis, ctx.src_shape = dim, src.shape
         return out
 
     @staticmethod
     def backward(ctx, grad):
         (index,) = ctx.saved_tensors
-        gsrc = np.take_along_axis(grad, index, ctx.axis) if ctx.needs_input_grad[2] else None
+        gsrc = None
+        if ctx.needs_input_grad[2]:
+            part = np.take_along_axis(_narrow_to(grad, index.shape, ctx.axis), index, ctx.axis)
+            gsrc = _into_shape(part, ctx.src_shape)
         return grad if ctx.needs_input_grad[0] else None, None, gsrc
 
 
@@ -182,7 +201,8 @@ class Scatter(Op):
         out = x.copy()
         if np.ndim(src) == 0:
             src = np.broadcast_to(np.asarray(src, x.dtype), index.shape)
-        np.put_along_axis(out, index, src[tuple(slice(0, s) for s in index.shape)], dim)
+        np.put_along_axis(_narrow_to(out, index.shape, dim), index,
+                          src[tuple(slice(0, s) for s in index.shape)], dim)
         ctx.save_for_backward(index)
         ctx.axis, ctx.src_shape = dim, np.shape(src)
         return out
@@ -193,11 +213,10 @@ class Scatter(Op):
         gx = gsrc = None
         if ctx.needs_input_grad[0]:
             gx = grad.copy()
-            np.put_along_axis(gx, index, 0, ctx.axis)
+            np.put_along_axis(_narrow_to(gx, index.shape, ctx.axis), index, 0, ctx.axis)
         if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]:
-            part = np.take_along_axis(grad, index, ctx.axis)
-            gsrc = np.zeros(ctx.src_shape, grad.dtype)
-            gsrc[tuple(slice(0, s) for s in index.shape)] = part
+            part = np.take_along_axis(_narrow_to(grad, index.shape, ctx.axis), index, ctx.axis)
+            gsrc = _into_shape(part, ctx.src_shape)
         return gx, None, gsrc
 
 

@@ -219,7 +219,7 @@ class Einsum(Op):
             g = np.einsum(sub, grad, *arrays)
             if len(set(target)) != len(target) or not letters <= set(out + "".join(others)):
                 raise NotImplementedError("einsum gradient for repeated or summed-only indices")
-            grads.append(np.ascontiguousarray(np.broadcast_to(g, x.shape)))
+            grads.append(np.broadcast_to(g, x.shape).copy())
         return tuple(grads)
 
 

@@ -39,7 +39,7 @@ class Sum(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        return np.ascontiguousarray(_expand_back(grad, ctx.x_shape, ctx.axes, ctx.keepdim))
+        return _expand_back(grad, ctx.x_shape, ctx.axes, ctx.keepdim).copy()
 
 
 class Mean(Op):
@@ -70,7 +70,7 @@ class Var(Op):
         centred = x - mean
         ctx.save_for_backward(centred)
         ctx.axes, ctx.keepdim, ctx.x_shape = axes, keepdim, x.shape
-        ctx.denom = max(n - correction, 0)
+        ctx.denom = n - correction if n > correction else 0
         with np.errstate(divide="ignore", invalid="ignore"):
             out = np.sum(centred * centred, axis=axes, keepdims=keepdim) / ctx.denom
         return np.asarray(out).astype(x.dtype, copy=False)
