@@ -22,6 +22,9 @@ def atomic_write(path, mode: str = "wb"):
             yield f
             f.flush()
             os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the mode open() would
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
