@@ -1,0 +1,439 @@
+"""Adam (with AMSGrad and L2 or decoupled weight decay) and AdamW."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import ember
+
+from .optimizer import (
+    Optimizer,
+    _check_impl_flags,
+    _check_lr,
+    _scalar,
+    _step_tensor,
+    _zeros_state,
+)
+
+__all__ = ["Adam", "AdamW"]
+
+
+def _as_float(x: Any) -> Any:
+    """A 1-element Tensor hyper-parameter as a float, for the range checks."""
+    return float(x) if isinstance(x, ember.Tensor) else x
+
+
+class Adam(Optimizer):
+    """Adam, torch's single-tensor algorithm, updating parameters in place.
+
+    With ``g`` the gradient (negated when ``maximize``) and ``t`` the step count::
+
+        p = p * (1 - lr * weight_decay)      if decoupled_weight_decay (AdamW)
+        g = g + weight_decay * p             otherwise, if weight_decay != 0
+        m = lerp(m, g, 1 - beta1);  v = beta2 * v + (1 - beta2) * g * g
+        v_max = max(v_max, v)                if amsgrad (used in place of v below)
+        p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+
+    State per parameter (torch's names): ``step`` (0-d float32 Tensor), ``exp_avg``,
+    ``exp_avg_sq`` and, with amsgrad, ``max_exp_avg_sq``.
+
+    Args:
+        params: parameters or parameter groups (see :class:`Optimizer`).
+        lr: learning rate (default 1e-3); a float or 1-element Tensor.
+        betas: coefficients of the running averages of the gradient and its square.
+        eps: term added to the denominator for numerical stability (default 1e-8).
+        weight_decay: weight decay (default 0): an L2 penalty, or decoupled (AdamW).
+        amsgrad: use the AMSGrad variant (the running maximum of ``exp_avg_sq``).
+        foreach: accepted for compatibility; ember always runs one in-place loop.
+        maximize: maximize the objective instead of minimizing it.
+        capturable: accepted for compatibility (no-op: there are no CUDA graphs here).
+        differentiable: only ``False`` is supported (``True`` raises NotImplementedError).
+        fused: accepted for compatibility (no-op).
+        decoupled_weight_decay: apply weight decay to the parameters directly (AdamW).
+
+    Raises:
+        ValueError: an lr, eps or weight_decay below 0, a beta outside [0, 1), or betas
+            that mix floats and Tensors, with torch's messages.
+    """
+
+    def __init__(
+        self,
+        params: Any,
+        lr: float | ember.Tensor = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        amsgrad: bool = False,
+        *,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
+        decoupled_weight_decay: bool = False,
+    ) -> None:
+        _check_lr(lr)
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= _as_float(betas[0]) < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= _as_float(betas[1]) < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not (
+            (isinstance(betas[0], float) and isinstance(betas[1], float))
+            or (isinstance(betas[0], ember.Tensor) and isinstance(betas[1], ember.Tensor))
+        ):
+            raise ValueError("betas must be either both floats or both Tensors")
+        for i, beta in enumerate(betas):
+            if isinstance(beta, ember.Tensor) and beta.numel() != 1:
+                raise ValueError(f"Tensor betas[{i}] must be 1-element")
+        defaults = {
+            "lr": lr,
+            "betas": tuple(betas),
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "amsgrad": amsgrad,
+            "maximize": maximize,
+            "foreach": foreach,
+            "capturable": capturable,
+            "differentiable": differentiable,
+            "fused": fused,
+            "decoupled_weight_decay": decoupled_weight_decay,
+        }
+        _check_impl_flags(foreach, fused, differentiable)
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("amsgrad", False)
+            group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+            group.setdefault("capturable", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("decoupled_weight_decay", False)
+            group.setdefault("fused", None)
+            for p in group["params"]:
+                p_state = self.state.get(p, {})
+                if len(p_state) != 0 and not isinstance(p_state.get("step"), ember.Tensor):
+                    p_state["step"] = _step_tensor(float(p_state.get("step", 0.0)))
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Perform one optimization step on every parameter that has a gradient.
+
+        Parameters with fewer than ``_PACK_LIMIT`` elements are updated together: their
+        moments live in one flat buffer per group (each ``state`` tensor is a view of it),
+        so a model of many small tensors costs a dozen NumPy calls, not a dozen per tensor.
+        The arithmetic is the same, element for element, as the per-parameter path.
+
+        Args:
+            closure: optional callable that re-evaluates the model and returns the loss.
+
+        Returns:
+            The closure's loss, or ``None``.
+        """
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            hp = _Hyper(group)
+            small = []
+            for p in group["params"]:
+                if p._data.size < _PACK_LIMIT:
+                    small.append(p)
+                elif p.grad is not None:
+                    self._step_one(p, hp)
+            if small and not self._step_packed(group, small, hp):
+                for p in small:
+                    if p.grad is not None:
+                        self._step_one(p, hp)
+        return loss
+
+    def _init_state(self, p: Any, amsgrad: bool) -> dict[str, Any]:
+        state = self.state[p]
+        if len(state) == 0:
+            param = p._data
+            state["step"] = _step_tensor()
+            state["exp_avg"] = _zeros_state(param)
+            state["exp_avg_sq"] = _zeros_state(param)
+            if amsgrad:
+                state["max_exp_avg_sq"] = _zeros_state(param)
+        elif amsgrad and "max_exp_avg_sq" not in state:
+            state["max_exp_avg_sq"] = _zeros_state(p._data)
+        return state
+
+    def _step_one(self, p: Any, hp: _Hyper) -> None:
+        """The update of one parameter, on its own arrays."""
+        state = self._init_state(p, hp.amsgrad)
+        param = p._data
+        grad = p.grad._data
+        step_arr = state["step"]._data
+        step_arr[()] = float(step_arr) + 1.0  # in place, like torch's step_t += 1
+        step = float(step_arr)
+        tmp = self._scratch(param, 0)
+        if hp.decay is not None:
+            np.multiply(param, hp.decay, param)
+        if hp.maximize or hp.l2:
+            gbuf = self._scratch(param, 1)
+            if hp.l2:
+                np.multiply(param, hp.weight_decay, gbuf)
+                if hp.maximize:
+                    np.subtract(gbuf, grad, gbuf)
+                else:
+                    np.add(grad, gbuf, gbuf)
+            else:
+                np.negative(grad, gbuf)
+            grad = gbuf
+        max_t = state.get("max_exp_avg_sq") if hp.amsgrad else None
+        _adam_delta(
+            grad,
+            state["exp_avg"]._data,
+            state["exp_avg_sq"]._data,
+            None if max_t is None else max_t._data,
+            tmp,
+            hp,
+            step,
+        )
+        np.add(param, tmp, param)
+        p._vc[0] += 1  # an in-place update, as torch's version counter sees it
+
+    def _step_packed(self, group: dict[str, Any], params: list, hp: _Hyper) -> bool:
+        """Update ``params`` (the group's small ones) through their flat pack; return False
+        (having done nothing) when some lack a gradient or their step counts differ."""
+        for p in params:
+            if p.grad is None:
+                return False
+        packs = self.__dict__.setdefault("_packs", {})
+        pack = packs.get(id(group))
+        if pack is None or pack.group is not group or not pack.valid(params, self.state, hp):
+            pack = _Pack.build(group, params, self, hp)
+            if pack is None:
+                packs.pop(id(group), None)
+                return False
+            packs[id(group)] = pack
+        steps = [self.state[p]["step"]._data for p in params]
+        step = float(steps[0])
+        for s in steps:
+            if float(s) != step:
+                return False
+        step += 1.0
+        for s in steps:
+            s[()] = step
+        step = float(steps[0])
+
+        gflat = pack.gflat
+        np.concatenate([p.grad._data.reshape(-1) for p in params], out=gflat)
+        if hp.maximize:
+            np.negative(gflat, gflat)
+        if hp.l2:
+            pflat = pack.pflat()
+            np.concatenate([p._data.reshape(-1) for p in params], out=pflat)
+            np.multiply(pflat, hp.weight_decay, pflat)
+            np.add(gflat, pflat, gflat)
+        flats = pack.flats
+        _adam_delta(
+            gflat,
+            flats["exp_avg"],
+            flats["exp_avg_sq"],
+            flats.get("max_exp_avg_sq") if hp.amsgrad else None,
+            pack.tmp,
+            hp,
+            step,
+        )
+        decay = hp.decay
+        for p, delta in zip(params, pack.tmp_views):
+            param = p._data
+            if decay is not None:
+                np.multiply(param, decay, param)
+            np.add(param, delta, param)
+            p._vc[0] += 1
+        return True
+
+
+_PACK_LIMIT = 1 << 16  # parameters smaller than this (in elements) share a flat pack
+
+
+class _Hyper:
+    """A group's hyper-parameters, read once per step."""
+
+    __slots__ = ("lr", "beta1", "beta2", "eps", "weight_decay", "amsgrad", "maximize", "l2",
+                 "decay")
+
+    def __init__(self, group: dict[str, Any]) -> None:
+        self.lr = lr = _scalar(group["lr"])
+        beta1, beta2 = group["betas"]
+        self.beta1, self.beta2 = _scalar(beta1), _scalar(beta2)
+        self.eps = _scalar(group["eps"])
+        self.weight_decay = wd = _scalar(group["weight_decay"])
+        self.amsgrad = group["amsgrad"]
+        self.maximize = group["maximize"]
+        decoupled = group["decoupled_weight_decay"]
+        self.l2 = wd != 0 and not decoupled
+        self.decay = 1 - lr * wd if wd != 0 and decoupled else None
+
+
+def _adam_delta(grad, exp_avg, exp_avg_sq, max_sq, tmp, hp: _Hyper, step: float) -> None:
+    """Update the moments from ``grad`` and leave the parameter's update in ``tmp``, with
+    torch's operations in torch's order (``denom = sqrt(v) / sqrt(bc2) + eps``)."""
+    multiply, subtract = np.multiply, np.subtract
+    beta1, beta2 = hp.beta1, hp.beta2
+    # exp_avg.lerp_(grad, 1 - beta1)
+    weight = 1 - beta1
+    subtract(grad, exp_avg, tmp)
+    if abs(weight) < 0.5:
+        multiply(tmp, weight, tmp)
+        np.add(exp_avg, tmp, exp_avg)
+    else:
+        multiply(tmp, 1.0 - weight, tmp)
+        subtract(grad, tmp, exp_avg)
+    # exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+    multiply(exp_avg_sq, beta2, exp_avg_sq)
+    multiply(grad, 1 - beta2, tmp)
+    multiply(tmp, grad, tmp)
+    np.add(exp_avg_sq, tmp, exp_avg_sq)
+
+    bias_correction1 = 1 - beta1**step
+    bias_correction2 = 1 - beta2**step
+    step_size = hp.lr / bias_correction1
+    bias_correction2_sqrt = bias_correction2**0.5
+    if max_sq is not None:
+        np.maximum(max_sq, exp_avg_sq, out=max_sq)
+        np.sqrt(max_sq, tmp)
+    else:
+        np.sqrt(exp_avg_sq, tmp)
+    np.divide(tmp, bias_correction2_sqrt, tmp)
+    np.add(tmp, hp.eps, tmp)
+    np.divide(exp_avg, tmp, tmp)
+    multiply(tmp, -step_size, tmp)
+
+
+class _Pack:
+    """Flat moment buffers for a group's small parameters; the state tensors are views."""
+
+    __slots__ = ("group", "params", "shapes", "dtype", "flats", "views", "gflat", "tmp",
+                 "tmp_views", "_pflat")
+
+    @classmethod
+    def build(cls, group: dict[str, Any], params: list, opt: Adam, hp: _Hyper) -> _Pack | None:
+        """Move the parameters' state into new flat buffers (None if the parameters cannot
+        share one: mixed or non-float dtypes, or a parameter listed twice)."""
+        dtype = params[0]._data.dtype
+        if dtype.kind != "f" or any(p._data.dtype != dtype for p in params):
+            return None
+        if len({id(p) for p in params}) != len(params):
+            return None  # a parameter listed twice is stepped twice, one at a time
+        pack = cls()
+        pack.group = group
+        pack.params = list(params)
+        pack.shapes = [p._data.shape for p in params]
+        pack.dtype = dtype
+        sizes = [p._data.size for p in params]
+        offsets = np.concatenate([[0], np.cumsum(sizes)]).tolist()
+        total = offsets[-1]
+
+        def views_of(flat: np.ndarray) -> list[np.ndarray]:
+            return [flat[offsets[i]:offsets[i + 1]].reshape(shape)
+                    for i, shape in enumerate(pack.shapes)]
+
+        names = ["exp_avg", "exp_avg_sq"] + (["max_exp_avg_sq"] if hp.amsgrad else [])
+        states = [opt._init_state(p, hp.amsgrad) for p in params]
+        pack.flats, pack.views = {}, {}
+        for name in names:
+            flat = np.empty(total, dtype=dtype)
+            views = views_of(flat)
+            for st, view in zip(states, views):
+                t = st[name]
+                view[...] = t._data
+                t._data = view  # the same Tensor, now backed by the pack
+            pack.flats[name] = flat
+            pack.views[name] = views
+        pack.gflat = np.empty(total, dtype=dtype)
+        pack.tmp = np.empty(total, dtype=dtype)
+        pack.tmp_views = views_of(pack.tmp)
+        pack._pflat = None
+        return pack
+
+    def pflat(self) -> np.ndarray:
+        """A flat buffer for the parameters (L2 weight decay needs them together)."""
+        if self._pflat is None:
+            self._pflat = np.empty(self.tmp.size, dtype=self.dtype)
+        return self._pflat
+
+    def valid(self, params: list, state: dict, hp: _Hyper) -> bool:
+        """Whether the pack still backs exactly these parameters' state."""
+        mine = self.params
+        if len(params) != len(mine):
+            return False
+        names = self.views
+        if hp.amsgrad and "max_exp_avg_sq" not in names:
+            return False
+        for i, p in enumerate(params):
+            if p is not mine[i] or p._data.shape != self.shapes[i] or p._data.dtype != self.dtype:
+                return False
+            st = state.get(p)
+            if st is None:
+                return False
+            for name, views in names.items():
+                t = st.get(name)
+                if t is None or t._data is not views[i]:
+                    return False
+        return True
+
+
+class AdamW(Adam):
+    """AdamW: Adam with decoupled weight decay (``p *= 1 - lr * weight_decay`` each step).
+
+    Args:
+        params: parameters or parameter groups (see :class:`Optimizer`).
+        lr: learning rate (default 1e-3).
+        betas: coefficients of the running averages (default (0.9, 0.999)).
+        eps: denominator term for numerical stability (default 1e-8).
+        weight_decay: decoupled weight decay coefficient (default 1e-2, torch's).
+        amsgrad: use the AMSGrad variant.
+        maximize: maximize the objective instead of minimizing it.
+        foreach: accepted for compatibility (no-op).
+        capturable: accepted for compatibility (no-op).
+        differentiable: only ``False`` is supported.
+        fused: accepted for compatibility (no-op).
+
+    Raises:
+        ValueError: as :class:`Adam`.
+    """
+
+    def __init__(
+        self,
+        params: Any,
+        lr: float | ember.Tensor = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
+    ) -> None:
+        super().__init__(
+            params,
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            foreach=foreach,
+            maximize=maximize,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
+            decoupled_weight_decay=True,
+        )
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group["decoupled_weight_decay"] = True
