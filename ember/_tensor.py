@@ -25,12 +25,22 @@ class Size(tuple):
         r = tuple.__getitem__(self, item)
         return Size(r) if isinstance(item, slice) else r
 
+    def __add__(self, other):
+        return Size(tuple.__add__(self, other))
+
+    def __radd__(self, other):
+        return Size(tuple.__add__(tuple(other), self))
+
 
 _new = object.__new__
 
 
 def _wrap(arr, requires_grad=False):
     """A fresh leaf Tensor around ``arr`` (no copy)."""
+    if type(arr) is not np.ndarray:  # ufuncs on 0-d arrays return NumPy scalars
+        arr = np.asarray(arr)
+    if type(arr) is not np.ndarray:
+        arr = np.asarray(arr)  # NumPy returns scalars from some 0-d computations
     t = _new(Tensor)
     t._data = arr
     t._rg = requires_grad
@@ -42,6 +52,10 @@ def _wrap(arr, requires_grad=False):
 
 def _wrap_result(arr, node, index):
     """The ``index``-th output of ``node``; integer and bool outputs never require grad."""
+    if type(arr) is not np.ndarray:  # ufuncs on 0-d arrays return NumPy scalars
+        arr = np.asarray(arr)
+    if type(arr) is not np.ndarray:
+        arr = np.asarray(arr)
     t = _new(Tensor)
     t._data = arr
     t.grad = None
@@ -292,15 +306,20 @@ class Tensor:
 
     def __bool__(self):
         if self._data.size != 1:
-            raise RuntimeError(
-                "Boolean value of Tensor with more than one value is ambiguous")
+            raise RuntimeError("Boolean value of Tensor with "
+                               f"{'no values' if self._data.size == 0 else 'more than one value'}"
+                               " is ambiguous")
         return bool(self._data)
 
     def __float__(self):
-        return float(self.item())
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return float(self._data.reshape(()))
 
     def __int__(self):
-        return int(self.item())
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return int(self._data.reshape(()))
 
     def __index__(self):
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
@@ -313,7 +332,9 @@ class Tensor:
     def __format__(self, spec):
         if self._data.ndim == 0 or (spec and self._data.size == 1):
             return format(self.item(), spec)
-        return format(repr(self), spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return repr(self)
 
     def __hash__(self):
         return id(self)
@@ -543,8 +564,12 @@ class Tensor:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                                "operation.")
 
-    def _bump(self):
-        self._vc[0] += 1
+    def _bump(self, op: str = "an in-place op"):
+        """Count an in-place change; remember which op and where, for the error messages."""
+        vc = self._vc
+        vc[0] += 1
+        if _fn.record_creation_site.enabled:
+            vc[1:] = [(op, _fn._creation_site())]
 
     def _inplace(self, fn, *args, **kwargs):
         """``self = fn(self, *args)`` written into self's storage, graph rebased like torch."""
@@ -555,7 +580,7 @@ class Tensor:
             with grad_mode.no_grad():
                 out = fn(self, *args, **kwargs)
             _assign(self, out._data)
-            self._bump()
+            self._bump(getattr(fn, "__name__", "an in-place op") + "_")
             return self
         if self._base is not None and self._rg:
             raise NotImplementedError(
@@ -566,7 +591,7 @@ class Tensor:
         snap._vc = [self._vc[0]]
         out = fn(snap, *args, **kwargs)
         _assign(self, out._data)
-        self._bump()
+        self._bump(getattr(fn, "__name__", "an in-place op") + "_")
         self.grad_fn = out.grad_fn
         self._output_nr = out._output_nr
         self._rg = out._rg
@@ -578,8 +603,14 @@ class Tensor:
         if grad_mode.state.enabled and (self._rg or (isinstance(value, Tensor) and value._rg)):
             self._inplace(_ops.index_put, index, value)
             return
-        self._data[index] = _as_array(value)
-        self._bump()
+        try:
+            _ops.indexing.assign(self._data, index, _as_array(value))
+        except IndexError as e:  # NumPy's wording -> torch's
+            raise _ops.indexing._index_error(e, self._data.shape, index) from None
+        except ValueError:
+            _ops._shape_utils.check_expand(np.shape(_as_array(value)), self._data[index].shape)
+            raise
+        self._bump("__setitem__")
 
 
 def _assign(t, values):
@@ -614,3 +645,4 @@ def _wrap_dim(dim, ndim):
 
 from . import _tensor_methods  # noqa: E402,F401  (attaches op methods and dunders)
 from . import ops as _ops  # noqa: E402  (ops need Tensor defined first)
+from .autograd import function as _fn  # noqa: E402

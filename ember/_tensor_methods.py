@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _random, ops
+from ._compat import torch_kwargs
 from ._tensor import Tensor, _as_array
 from .autograd import grad_mode
 from .ops._shape_utils import operands
@@ -15,6 +16,8 @@ from .ops._shape_utils import operands
 
 def _method(fn):
     def method(self, *args, **kwargs):
+        if kwargs and ("axis" in kwargs or "keepdims" in kwargs):  # torch's NumPy aliases
+            kwargs = torch_kwargs(kwargs)
         return fn(self, *args, **kwargs)
 
     method.__name__ = fn.__name__
@@ -67,6 +70,14 @@ def _flatten(self, start_dim=0, end_dim=-1):
 
 
 Tensor.flatten = _flatten
+
+
+def _flip(self, *dims, **kwargs):
+    """Reverse the order along ``dims`` (given as varargs or one sequence, like torch)."""
+    return ops.flip(self, kwargs.pop("dims", dims[0] if len(dims) == 1 else dims))
+
+
+Tensor.flip = _flip
 
 
 # --- operators -------------------------------------------------------------------------
@@ -138,7 +149,7 @@ def _fast_inplace(name, fn):
                 raise RuntimeError(
                     f"output with shape {list(self._data.shape)} doesn't match the broadcast "
                     f"shape {list(np.broadcast_shapes(self._data.shape, np.shape(o)))}") from None
-            self._vc[0] += 1
+            self._bump(name + "_")
             return self
         extra = dict(kwargs)
         if alpha != 1:
@@ -181,7 +192,7 @@ def zero_(self):
     """Fill with zeros in place."""
     self._check_inplace()
     self._data[...] = 0
-    self._vc[0] += 1
+    self._bump("zero_")
     return self
 
 
@@ -189,7 +200,7 @@ def fill_(self, value):
     """Fill with ``value`` in place."""
     self._check_inplace()
     self._data[...] = _as_array(value)
-    self._vc[0] += 1
+    self._bump("fill_")
     return self
 
 
@@ -200,7 +211,7 @@ def copy_(self, src, non_blocking=False):
     self._check_inplace()
     arr = _as_array(src)
     np.copyto(self._data, np.broadcast_to(arr, self._data.shape), casting="unsafe")
-    self._vc[0] += 1
+    self._bump("copy_")
     return self
 
 
@@ -209,7 +220,7 @@ def _random_fill(draw):
         self._check_inplace()
         rng = _random._rng(generator)
         self._data[...] = draw(rng, self._data.shape, *args, **kwargs)
-        self._vc[0] += 1
+        self._bump(draw.__name__.lstrip("_") + "_")
         return self
 
     method.__doc__ = f"Fill in place with random numbers ({draw.__name__})."
@@ -255,7 +266,7 @@ def masked_fill_(self, mask, value):
         m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
         np.copyto(self._data, np.asarray(_as_array(value), self._data.dtype),
                   where=np.broadcast_to(m, self._data.shape))
-        self._vc[0] += 1
+        self._bump("masked_fill_")
         return self
     return self._inplace(ops.masked_fill, mask, value)
 
@@ -320,8 +331,8 @@ Tensor.new_full = new_full
 
 
 def _softmax_method(fn):
-    def method(self, dim=None, dtype=None):
-        return fn(self, dim, dtype)
+    def method(self, dim=None, dtype=None, *, axis=None):
+        return fn(self, dim if axis is None else axis, dtype)
 
     method.__name__ = fn.__name__
     method.__doc__ = fn.__doc__

@@ -9,6 +9,10 @@ from __future__ import annotations
 from .function import Function, record_creation_site  # noqa: F401
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 
+# NOTE: imported eagerly, as torch does, so that ``autograd.gradcheck`` is always the function
+# (a lazy import would leave the package attribute bound to the submodule).
+from .gradcheck import gradcheck, gradgradcheck  # noqa: E402,F401
+
 
 def _as_tuple(x):
     if x is None:
@@ -81,14 +85,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 def __getattr__(name):
     # submodules loaded on first use keep `import ember` cheap
-    if name in ("gradcheck", "gradgradcheck"):
-        import importlib
-
-        # NOTE: importing the submodule binds the package attribute ``gradcheck`` to the
-        # module; rebind both names to the functions, as torch.autograd exposes them.
-        _gc = importlib.import_module(f"{__name__}.gradcheck")
-        globals().update(gradcheck=_gc.gradcheck, gradgradcheck=_gc.gradgradcheck)
-        return globals()[name]
     if name in ("graph", "explain_module", "functional"):
         import importlib
 

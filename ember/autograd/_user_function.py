@@ -29,8 +29,9 @@ class _UserBackward:
             if len(res) > n_args and all(r is None for r in res[n_args:]):
                 res = res[:n_args]
             else:
-                raise RuntimeError(f"function {ctx.name()} returned an incorrect number of "
-                                   f"gradients (expected {n_args}, got {len(res)})")
+                from ._errors import wrong_count  # torch's line, then why, where, fix
+
+                raise RuntimeError(wrong_count(ctx, n_args, len(res)))
         out = []
         for r, is_t in zip(res, ctx._arg_is_tensor):
             if not is_t:
@@ -47,16 +48,16 @@ def _user_saved(self):
     saved = self._saved
     if saved is None:
         if self._released:
-            from .function import _FREED
+            from ._errors import freed  # torch's line, then which node, freed where
 
-            raise RuntimeError(_FREED)
+            raise RuntimeError(freed(self))
         return ()
     for t, version in zip(saved, self._user_versions):
         if t is not None and t._vc[0] != version:
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: [{t.type()} {list(t.shape)}], which is saved by "
-                f"{self.name()}, is at version {t._vc[0]}; expected version {version} instead.")
+            from ._errors import inplace_modified  # torch's line, then why, where, fix
+
+            raise RuntimeError(inplace_modified(self, t._vc, version, t.shape, t._data.dtype,
+                                                t.grad_fn, t._output_nr, t._rg, tensor=t))
     return saved
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import _tensor as _t
 from . import grad_mode
-from .function import AccumulateGrad
+from .function import AccumulateGrad, _creation_site, record_creation_site
 
 
 def _node_of(t):
@@ -33,23 +33,29 @@ def _node_of(t):
     return acc, 0
 
 
+def _errors():
+    from . import _errors  # error path only: the messages explain why, where and the fix
+
+    return _errors
+
+
 def _root_grads(tensors, grad_tensors):
     roots = []
     for i, t in enumerate(tensors):
         if not t._rg:
-            raise RuntimeError(
-                f"element {i} of tensors does not require grad and does not have a grad_fn")
+            raise RuntimeError(_errors().no_grad_fn(i, t))
         g = grad_tensors[i] if grad_tensors is not None else None
         if g is None:
             if t._data.size != 1:
-                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+                raise RuntimeError(_errors().not_scalar(t))
             g = np.ones_like(t._data)
         else:
             g = g._data if isinstance(g, _t.Tensor) else np.asarray(g, dtype=t._data.dtype)
             if g.shape != t._data.shape:
-                raise RuntimeError(
+                raise RuntimeError(_errors().shape_mismatch(
+                    i, g.shape, t._data.shape,
                     f"Mismatch in shape: grad_output[{i}] has a shape of {_t.Size(g.shape)} and "
-                    f"output[{i}] has a shape of {_t.Size(t._data.shape)}.")
+                    f"output[{i}] has a shape of {_t.Size(t._data.shape)}."))
         roots.append((t, g))
     return roots
 
@@ -106,9 +112,7 @@ def _validate(node, i, g, meta):
                 raise ValueError
             g = _sum_to(g, shape)
         except ValueError:
-            raise RuntimeError(
-                f"Function {node.name()} returned an invalid gradient at index {i} - got "
-                f"{list(g.shape)} but expected shape compatible with {list(shape)}") from None
+            raise RuntimeError(_errors().invalid_gradient(node, i, g.shape, shape)) from None
     if g.dtype != dtype:
         g = g.astype(dtype)
     return g
@@ -123,6 +127,8 @@ def _expected(child, nr):
 
 
 def _sum_to(g, shape):
+    if g.ndim < len(shape):
+        g = g.reshape((1,) * (len(shape) - g.ndim) + g.shape)
     lead = g.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
         i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1)
@@ -155,6 +161,7 @@ def run_backward(tensors, grad_tensors=None, retain_graph=False, inputs=None,
                  accumulate=True, allow_unused=False, tracer=None):
     """Backpropagate from ``tensors``. With ``inputs`` (autograd.grad) return their gradients."""
     roots = _root_grads(tensors, grad_tensors)
+    released = (record_creation_site.enabled and _creation_site()) or True  # for the error
     buffers = {}
     handed = {}
     shared = set()
@@ -177,7 +184,7 @@ def run_backward(tensors, grad_tensors=None, retain_graph=False, inputs=None,
         targets = set()
         for x in inputs:
             if not x._rg:
-                raise RuntimeError("One of the differentiated Tensors does not require grad")
+                raise RuntimeError(_errors().input_no_grad(inputs, x))
             node, nr = _node_of(x)
             targets.add(node)
             captures.setdefault(node, []).append((nr, x))
@@ -230,7 +237,7 @@ def run_backward(tensors, grad_tensors=None, retain_graph=False, inputs=None,
                 if node._saved is not None:
                     node._saved = None
                     node._saved_versions = None
-                node._released = True
+                node._released = released
             for i, (child, nr) in enumerate(node.next_functions):
                 if child is None:
                     continue
@@ -260,13 +267,11 @@ def run_backward(tensors, grad_tensors=None, retain_graph=False, inputs=None,
     if inputs is None:
         return None
     out = []
-    for x in inputs:
+    for i, x in enumerate(inputs):
         g = results.get(id(x))
         if g is None:
             if not allow_unused:
-                raise RuntimeError(
-                    "One of the differentiated Tensors appears to not have been used in the "
-                    "graph. Set allow_unused=True if this is the desired behavior.")
+                raise RuntimeError(_errors().unused_input(i, x))
             out.append(None)
         else:
             if id(g) in shared or g.base is not None:
@@ -314,8 +319,7 @@ def _call_backward(node, grads, tracer):
         if len(res) > n_in and all(r is None for r in res[n_in:]):
             res = res[:n_in]
         else:
-            raise RuntimeError(f"function {node.name()} returned an incorrect number of "
-                               f"gradients (expected {n_in}, got {len(res)})")
+            raise RuntimeError(_errors().wrong_count(node, n_in, len(res)))
     if tracer is not None:
         tracer.after(node, res)
     return res

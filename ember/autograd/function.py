@@ -99,7 +99,9 @@ class Node:
         saved = self._saved
         if saved is None:
             if self._released:
-                raise RuntimeError(_FREED)
+                from ._errors import freed  # torch's line, then which node, freed where
+
+                raise RuntimeError(freed(self))
             return ()
         return saved
 
@@ -141,22 +143,20 @@ class _RemovableHandle:
             self._hooks.remove(self._fn)
 
 
+_OWN_OUTPUT = "own output"  # stands for the node itself in its version records
+
+
 def _check_versions(node):
     """Raise torch's error if a tensor whose array this node saved was changed in place."""
     saved_ids = {id(a) for a in node._saved if a is not None}
     for arr_id, vc, version, shape, dtype, fn, output_nr, rg in node._saved_versions:
         if vc[0] != version and arr_id in saved_ids:
-            tname = f"torch.{_TORCH_TYPE_NAMES.get(dtype.name, dtype.name)}"
-            dims = ", ".join(str(s) for s in shape)
-            origin = (f"output {output_nr} of {fn.name()}" if fn is not None
-                      else "a leaf tensor" if rg else "an input tensor")
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: [{tname} [{dims}]], which is {origin}, is at version "
-                f"{vc[0]}; expected version {version} instead. Hint: the tensor was changed in "
-                "place after it was saved for backward; use an out-of-place op (x = x + 1 "
-                "instead of x += 1) or clone() it before the in-place change."
-            )
+            from ._errors import inplace_modified  # torch's line, then why, where, fix
+
+            if fn is _OWN_OUTPUT:
+                fn = node
+            raise RuntimeError(inplace_modified(node, vc, version, shape, dtype, fn, output_nr,
+                                                rg))
 
 
 _TORCH_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
@@ -291,7 +291,9 @@ def _remember_versions(ctx, inputs, outs):
             versions.append((id(d), vc, vc[0], d.shape, d.dtype, x.grad_fn, x._output_nr, x._rg))
     for j, o in enumerate(outs):
         d = o._data
-        versions.append((id(d), o._vc, o._vc[0], d.shape, d.dtype, ctx, j, True))
+        # not ctx itself: a node must not refer to itself (that cycle would keep its saved
+        # arrays alive until the cyclic GC runs)
+        versions.append((id(d), o._vc, o._vc[0], d.shape, d.dtype, _OWN_OUTPUT, j, True))
     ctx._saved_versions = versions
 
 
