@@ -6,6 +6,8 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor
 
+float64_hook = None  # set by ember.autograd.graph.warn_on_float64(True)
+
 
 def sum_to_shape(g, shape):
     """Sum ``g`` over the axes that broadcasting added or stretched, to get ``shape``."""
@@ -55,12 +57,37 @@ def check_broadcast(a_shape, b_shape):
     raise RuntimeError(f"shapes {list(a_shape)} and {list(b_shape)} cannot be broadcast")
 
 
+def check_expand(shape, target, shown=None):
+    """torch's error when ``shape`` cannot be expanded to ``target`` (``shown``: the sizes the
+    user asked for, -1 included)."""
+    lead = len(target) - len(shape)
+    for i in reversed(range(len(shape))):  # torch checks from the last dim
+        s, t = shape[i], target[lead + i]
+        if s != 1 and s != t:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({t}) must match the existing size ({s}) at "
+                f"non-singleton dimension {lead + i}.  Target sizes: {list(shown or target)}.  "
+                f"Tensor sizes: {list(shape)}")
+
+
+_TORCH_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+                     "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                     "bool": "Bool"}
+
+
+def type_name(np_dtype):
+    """torch's name for a dtype in error messages: 'Float', 'Long', ..."""
+    return _TORCH_TYPE_NAMES.get(np.dtype(np_dtype).name, str(np_dtype))
+
+
 def py_scalar(v):
     """NumPy scalars as Python numbers and arrays as tensors, so promotion follows torch."""
-    if isinstance(v, (bool, int, float)):
-        return v
+    # NOTE: np.float64 subclasses float, so NumPy scalars are caught before Python numbers:
+    # torch treats them as Python scalars (float32 * np.float64(2) stays float32).
     if isinstance(v, np.generic):
         return v.item()
+    if isinstance(v, (bool, int, float)):
+        return v
     if isinstance(v, np.ndarray):
         from .._tensor import _wrap
 
@@ -69,6 +96,16 @@ def py_scalar(v):
         from .._creation import tensor
 
         return tensor(v)
+    return v
+
+
+def _fit_int(v, dtype):
+    """A Python int outside an integer dtype's range wrapped into it, as torch's C++ cast does
+    (NumPy would raise OverflowError): ``uint8_tensor + (-3)`` adds 253 modulo 256."""
+    if type(v) is int and dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        if not info.min <= v <= info.max:
+            return int(np.array(v, np.int64).astype(dtype))
     return v
 
 
@@ -86,15 +123,19 @@ def operands(x, y, floating=False):
         if dx == y._data.dtype and (dx.kind == "f" or not floating):
             return x, y
     elif tx:
-        if x._data.dtype.kind == "f" or not (floating or isinstance(y, float)):
-            return x, y
+        k = x._data.dtype.kind
+        if k == "f" or not (floating or isinstance(y, float) or (k == "b" and type(y) is int)):
+            return x, _fit_int(y, x._data.dtype)
     elif ty:
-        if y._data.dtype.kind == "f" or not (floating or isinstance(x, float)):
-            return x, y
+        k = y._data.dtype.kind
+        if k == "f" or not (floating or isinstance(x, float) or (k == "b" and type(x) is int)):
+            return _fit_int(x, y._data.dtype), y
     else:
         raise TypeError(f"expected a Tensor operand, got {type(x).__name__} and "
                         f"{type(y).__name__}")
     rt = _dtype.result_type(x, y)
+    if float64_hook is not None and rt is _dtype.float64:
+        float64_hook(x, y)
     if floating and not rt.is_floating_point:
         rt = _dtype.get_default_dtype()
     from .elementwise import to_dtype

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor, _wrap
-from ._shape_utils import check_broadcast, operands
+from ._shape_utils import check_broadcast, operands, type_name
 
 
 def _arrays(x, y):
@@ -59,8 +59,9 @@ def logical_not(input):
 def _bitwise(ufunc, name):
     def op(input, other):
         a, b = _arrays(input, other)
-        if np.result_type(a, b).kind == "f":
-            raise RuntimeError(f'"{name}_cpu" not implemented for \'Float\'')
+        rt = np.result_type(a, b)
+        if rt.kind == "f":
+            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{type_name(rt)}\'')
         return _wrap(np.asarray(ufunc(a, b)))
 
     op.__name__ = name
@@ -76,7 +77,8 @@ bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
 def bitwise_not(input):
     """Elementwise NOT of integer or bool tensors."""
     if input._data.dtype.kind == "f":
-        raise RuntimeError("\"bitwise_not_cpu\" not implemented for 'Float'")
+        raise NotImplementedError(f"\"bitwise_not_cpu\" not implemented for "
+                                  f"'{type_name(input._data.dtype)}'")
     return _wrap(np.invert(input._data))
 
 

@@ -12,7 +12,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.function import Op
-from ._shape_utils import check_broadcast, operands, sum_to_shape
+from ._shape_utils import check_broadcast, operands, sum_to_shape, type_name
 
 
 def _bshape_check(x, y):
@@ -112,6 +112,8 @@ class Pow(Op):
     def forward(ctx, x, y):
         _bshape_check(x, y)
         out = np.power(x, y)
+        if out.dtype != x.dtype:  # NumPy raises bools to int8; torch keeps the operands' dtype
+            out = out.astype(x.dtype)
         ctx.save_for_backward(x, y, out)
         return out
 
@@ -143,8 +145,19 @@ def add(input, other, *, alpha=1, out=None):
     return _out(Add.apply(x, y, alpha=alpha) if alpha != 1 else Add.apply(x, y), out)
 
 
+def _is_bool(v):
+    return isinstance(v, (bool, np.bool_)) or (isinstance(v, Tensor) and v._data.dtype == np.bool_)
+
+
 def sub(input, other, *, alpha=1, out=None):
     """``input - alpha * other``; mirrors ``torch.sub``."""
+    if _is_bool(input) or _is_bool(other):
+        if _is_bool(input) and _is_bool(other):
+            raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                               "supported. Use the `^` or `logical_xor()` operator instead.")
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
     x, y = operands(input, other)
     if not isinstance(x, Tensor):
         return _out(add(neg(y), x) if alpha == 1 else add(mul(y, -alpha), x), out)
@@ -218,6 +231,10 @@ def fmod(input, other):
 
 def neg(input):
     """``-input``."""
+    if input._data.dtype == np.bool_:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you "
+                           "are trying to invert a mask, use the `~` or `logical_not()` operator "
+                           "instead.")
     return Neg.apply(input)
 
 
@@ -227,14 +244,14 @@ negative = neg
 def pow(input, exponent):  # noqa: A001
     """``input ** exponent`` for tensor or scalar base and exponent."""
     if not isinstance(input, Tensor):
-        base = py_num(input)
-        y = exponent
-        if y._data.dtype.kind != "f" and isinstance(base, float):
-            y = to_dtype(y, _dtype.get_default_dtype())
-        return Pow.apply(np.asarray(base, dtype=y._data.dtype), y)
-    x, y = operands(input, exponent)
-    if isinstance(y, int) and not isinstance(y, bool) and x._data.dtype.kind in "iu" and y < 0:
+        x, y = operands(py_num(input), exponent)
+        if y._data.dtype == np.bool_:
+            raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+        return Pow.apply(np.asarray(x, dtype=y._data.dtype), y)
+    e = py_num(exponent)
+    if type(e) is int and e < 0 and input._data.dtype.kind in "biu":
         raise RuntimeError("Integers to negative integer powers are not allowed.")
+    x, y = operands(input, e)
     return Pow.apply(x, y)
 
 
@@ -438,52 +455,103 @@ class Relu(Op):
 
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
-
-
-class Gelu(Op):
-    """z = x * Phi(x) (exact, with erf) or its tanh approximation"""
-
-    @staticmethod
-    def forward(ctx, x, *, approximate="none"):
-        ctx.save_for_backward(x)
-        ctx.approximate = approximate
-        if approximate == "tanh":
-            inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
-            return (0.5 * x * (1 + np.tanh(inner))).astype(x.dtype, copy=False)
-        return (0.5 * x * (1 + _erf(x / math.sqrt(2)))).astype(x.dtype, copy=False)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        if ctx.approximate == "tanh":
-            inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
-            t = np.tanh(inner)
-            d_inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
-            d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner
-        else:
-            cdf = 0.5 * (1 + _erf(x / math.sqrt(2)))
-            pdf = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
-            d = cdf + x * pdf
-        return (grad * d).astype(grad.dtype, copy=False)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+# Abramowitz-Stegun 7.1.26: erfc(z) ~ t (a1 + t (a2 + ...)) exp(-z^2), t = 1 / (1 + p z), z >= 0
+# (absolute error below 1.5e-7: under float32's resolution near 1)
+_AS_P = 0.3275911
+_AS_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
+_math_erf = np.frompyfunc(math.erf, 1, 1)
 
 
 def _erf(x):
-    """Error function, vectorised: SciPy's when installed, else Abramowitz-Stegun 7.1.26
-    (absolute error below 1.5e-7, under float32 resolution)."""
-    if _scipy_erf is not None:
-        return _scipy_erf(x)
-    z = np.abs(x.astype(np.float64, copy=False))
-    t = 1.0 / (1.0 + 0.3275911 * z)
-    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027
-                                                                          + t * 1.061405429))))
-    y = 1.0 - poly * np.exp(-z * z)
-    return (np.sign(x) * y).astype(x.dtype, copy=False)
+    """Error function, vectorised: exact (math.erf) in float64, else Abramowitz-Stegun."""
+    if x.dtype == np.float64:
+        return _math_erf(x).astype(np.float64)
+    cdf, _ = _normal_cdf_pdf(x)
+    cdf *= 2
+    cdf -= 1
+    return cdf
 
 
-try:  # SciPy is optional; its erf is exact to float64
-    from scipy.special import erf as _scipy_erf  # type: ignore
-except ImportError:  # pragma: no cover - depends on the environment
-    _scipy_erf = None
+def _normal_cdf_pdf(x):
+    """(Phi(x), exp(-x^2 / 2)) in x's dtype, with few passes over memory (the GELU hot path).
+
+    float32 and float16 use Abramowitz-Stegun in place (about 15 array passes, no float64
+    temporaries); float64 is exact.
+    """
+    dt = x.dtype.type
+    if x.dtype == np.float64:
+        cdf = _math_erf(x * (1.0 / math.sqrt(2.0))).astype(np.float64)
+        cdf += 1.0
+        cdf *= 0.5
+        return cdf, np.exp(-0.5 * x * x)
+    z = np.abs(x)
+    z *= dt(1.0 / math.sqrt(2.0))
+    t = z * dt(_AS_P)
+    t += dt(1.0)
+    np.reciprocal(t, out=t)
+    a1, a2, a3, a4, a5 = _AS_A
+    poly = t * dt(a5)
+    for a in (a4, a3, a2, a1):
+        poly += dt(a)
+        poly *= t
+    np.square(z, out=z)
+    np.negative(z, out=z)
+    e = np.exp(z, out=z)  # exp(-x^2 / 2)
+    poly *= e  # erfc(|x| / sqrt 2)
+    # Phi(x) = 0.5 + 0.5 * sign(x) * erf(|x| / sqrt 2), without a branch (np.where is slower)
+    np.subtract(dt(1.0), poly, out=poly)
+    poly *= dt(0.5)
+    np.copysign(poly, x, out=poly)
+    poly += dt(0.5)
+    return poly, e
+
+
+class Gelu(Op):
+    """z = x * Phi(x) (exact, with erf) or its tanh approximation
+
+    Forward computes the derivative too and saves only it: backward is one multiply.
+    """
+
+    @staticmethod
+    def forward(ctx, x, *, approximate="none"):
+        dt = x.dtype.type
+        if approximate == "tanh":
+            x2 = x * x
+            inner = x2 * dt(0.044715)
+            inner += dt(1.0)
+            inner *= x
+            inner *= dt(_SQRT_2_OVER_PI)
+            t = np.tanh(inner, out=inner)
+            half = t + dt(1.0)
+            half *= dt(0.5)  # 0.5 (1 + t)
+            out = x * half
+            if ctx.needs_input_grad:
+                # d = 0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)
+                np.square(t, out=t)
+                np.subtract(dt(1.0), t, out=t)
+                x2 *= dt(3 * 0.044715)
+                x2 += dt(1.0)
+                x2 *= t
+                x2 *= x
+                x2 *= dt(0.5 * _SQRT_2_OVER_PI)
+                x2 += half
+                ctx.save_for_backward(x2)
+            return out
+        cdf, e = _normal_cdf_pdf(x)
+        out = x * cdf
+        if ctx.needs_input_grad:
+            # d/dx x Phi(x) = Phi(x) + x phi(x), phi(x) = exp(-x^2/2) / sqrt(2 pi)
+            e *= x
+            e *= dt(_INV_SQRT_2PI)
+            e += cdf
+            ctx.save_for_backward(e)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (d,) = ctx.saved_tensors
+        return grad * d
 
 
 class Silu(Op):
@@ -594,6 +662,8 @@ class Where(Op):
 
     @staticmethod
     def forward(ctx, cond, x, y):
+        if not cond.shape == np.shape(x) == np.shape(y):
+            check_broadcast(check_broadcast(cond.shape, np.shape(x)), np.shape(y))
         ctx.save_for_backward(cond)
         ctx.x_shape, ctx.y_shape = _shape(x), _shape(y)
         return np.where(cond, x, y)
@@ -756,10 +826,10 @@ def softplus(input, beta=1.0, threshold=20.0):
 
 
 def _bound(v, like):
-    if v is None or isinstance(v, Tensor):
+    if v is None:
         return v
-    if like._data.dtype.kind in "iu" and isinstance(v, float):
-        return np.asarray(v, dtype=_dtype.get_default_dtype().np)
+    if isinstance(v, Tensor):
+        return to_dtype(v, like.dtype)
     return np.asarray(v, dtype=like._data.dtype)
 
 
@@ -767,6 +837,9 @@ def clamp(input, min=None, max=None):  # noqa: A002
     """Limit values to [min, max] (either may be None, a number, or a tensor)."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    rt = _dtype.result_type(input, *(b for b in (min, max) if b is not None))
+    if rt.np != input._data.dtype:  # e.g. an int tensor clamped to 0.5 becomes float32
+        input = to_dtype(input, rt)
     return Clamp.apply(input, _bound(min, input), _bound(max, input))
 
 
@@ -815,7 +888,7 @@ def where(condition, input=None, other=None):
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
-                           f"with dtype {_dtype.from_numpy(cond.dtype).name.capitalize()}")
+                           f"with dtype {type_name(cond.dtype)}")
     if not isinstance(x, Tensor) and not isinstance(y, Tensor):
         d = _dtype.result_type(x, y).np
         x, y = np.asarray(x, d), np.asarray(y, d)

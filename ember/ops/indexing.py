@@ -29,6 +29,9 @@ def _one_index(i):
             a = a.astype(np.int64)
     elif isinstance(i, np.ndarray):
         a = i
+    elif isinstance(i, (float, np.floating)):
+        raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
+                         "Variables are valid indices (got float)")
     else:
         return i
     if a.dtype.kind not in "iub":
@@ -38,14 +41,74 @@ def _one_index(i):
     return a
 
 
-def _index_error(e, shape):
+def _index_error(e, shape, index=()):
+    """NumPy's IndexError reworded as torch's."""
     msg = str(e)
     if "out of bounds" in msg:
         msg = msg.replace("axis", "dimension")
     elif "boolean index did not match" in msg:
-        msg = (f"The shape of the mask does not match the shape of the indexed tensor "
-               f"{list(shape)}: {msg}")
+        msg = _mask_mismatch(index, shape) or msg
+    elif msg.startswith("too many indices"):
+        msg = f"too many indices for tensor of dimension {len(shape)}"
     return IndexError(msg)
+
+
+def _mask_mismatch(index, shape):
+    """torch's message for the first bool mask whose shape does not fit the dims it covers."""
+    items = index if isinstance(index, tuple) else (index,)
+    is_mask = [isinstance(i, np.ndarray) and i.dtype == np.bool_ for i in items]
+    used = [i.ndim if m else 0 if i is None or i is Ellipsis else 1
+            for i, m in zip(items, is_mask)]
+    pos = 0
+    for i, m, w in zip(items, is_mask, used):
+        if i is Ellipsis:
+            pos += len(shape) - sum(used)
+        elif m:
+            for j, (a, b) in enumerate(zip(i.shape, shape[pos:pos + w])):
+                if a != b:
+                    return (f"The shape of the mask {list(i.shape)} at index {j} does not match "
+                            f"the shape of the indexed tensor {list(shape)} at index {pos + j}")
+        pos += w
+    return None
+
+
+def _target(arr, index):
+    """``(view, idx)`` such that ``view[idx]`` is torch's ``arr[index]``.
+
+    torch applies ints (as selects), slices, None and ``...`` first and the tensor indices
+    after; NumPy counts ints as advanced indices too, which moves dims to the front when ints
+    and arrays mix (``x[0, :, idx]`` is (3, 2) in torch, (2, 3) in NumPy). Such an index is
+    split in two steps: ``arr[basic]`` (a view) then ``[advanced]``.
+    """
+    if type(index) is not tuple or not any(isinstance(i, np.ndarray) for i in index):
+        return arr, index
+    ints = [isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))
+            for i in index]
+    if not any(ints):
+        return arr, index
+    dims = [i.ndim if isinstance(i, np.ndarray) and i.dtype == np.bool_ else
+            0 if i is None or i is Ellipsis or isinstance(i, (bool, np.bool_)) else 1
+            for i in index]
+    basic, advanced = [], []
+    for i, is_int, k in zip(index, ints, dims):
+        if isinstance(i, np.ndarray):
+            basic += [slice(None)] * k
+            advanced.append(i)
+        elif i is Ellipsis:
+            basic.append(i)
+            advanced += [slice(None)] * (arr.ndim - sum(dims))
+        elif not is_int:  # slice, None, True/False: one output dim each
+            basic.append(i)
+            advanced.append(slice(None))
+        else:
+            basic.append(i)
+    return arr[tuple(basic)], tuple(advanced)
+
+
+def assign(arr, index, value):
+    """``arr[index] = value`` with torch's reading of ``index`` (see ``_target``)."""
+    view, index = _target(arr, index)
+    view[index] = value
 
 
 def _is_basic(index):
@@ -84,9 +147,10 @@ class GetItem(Op):
     @staticmethod
     def forward(ctx, x, *, index):
         try:
-            out = x[index]
+            view, idx = _target(x, index)
+            out = view[idx]
         except IndexError as e:
-            raise _index_error(e, x.shape) from None
+            raise _index_error(e, x.shape, index) from None
         ctx.x_shape, ctx.x_dtype, ctx.index = x.shape, x.dtype, index
         return out if isinstance(out, np.ndarray) else np.asarray(out)
 
@@ -101,7 +165,7 @@ class GetItem(Op):
             rows = accumulate_rows(ctx.x_shape[0], index, grad)
             return rows.reshape(ctx.x_shape)
         out = np.zeros(ctx.x_shape, grad.dtype)
-        np.add.at(out, index, grad)
+        np.add.at(*_target(out, index), grad)
         return out
 
 
@@ -113,11 +177,11 @@ class IndexPut(Op):
         out = x.copy()
         try:
             if accumulate:
-                np.add.at(out, index, v)
+                np.add.at(*_target(out, index), v)
             else:
-                out[index] = v
+                assign(out, index, v)
         except IndexError as e:
-            raise _index_error(e, x.shape) from None
+            raise _index_error(e, x.shape, index) from None
         ctx.index, ctx.v_shape, ctx.accumulate = index, np.shape(v), accumulate
         return out
 
@@ -127,9 +191,10 @@ class IndexPut(Op):
         if ctx.needs_input_grad[0]:
             gx = grad.copy()
             if not ctx.accumulate:
-                gx[ctx.index] = 0
+                assign(gx, ctx.index, 0)
         if ctx.needs_input_grad[1]:
-            gv = sum_to_shape(grad[ctx.index], ctx.v_shape)
+            view, idx = _target(grad, ctx.index)
+            gv = sum_to_shape(view[idx], ctx.v_shape)
         return gx, gv
 
 
@@ -264,6 +329,7 @@ class SortValues(Op):
     @staticmethod
     def forward(ctx, x, *, dim, descending, k=None, largest=True, stable=False):
         axis = wrap_dim(dim, x.ndim)
+        ctx.x_shape = x.shape
         if x.ndim == 0:
             return x.copy(), np.zeros((), np.int64)
         key = -x if descending else x
@@ -279,14 +345,14 @@ class SortValues(Op):
             if k is not None:
                 idx = np.take(idx, np.arange(k), axis=axis)
         ctx.save_for_backward(idx)
-        ctx.axis, ctx.x_shape = axis, x.shape
+        ctx.axis = axis
         return np.take_along_axis(x, idx, axis), idx.astype(np.int64)
 
     @staticmethod
     def backward(ctx, grad, grad_idx):
-        (idx,) = ctx.saved_tensors
         if not ctx.x_shape:
             return grad
+        (idx,) = ctx.saved_tensors
         out = np.zeros(ctx.x_shape, grad.dtype)
         np.put_along_axis(out, idx, grad, ctx.axis)
         return out
@@ -298,9 +364,10 @@ def getitem(input, index):
     index = normalize_index(index, input)
     if not input._rg:
         try:
-            out = input._data[index]
+            view, idx = _target(input._data, index)
+            out = view[idx]
         except IndexError as e:
-            raise _index_error(e, input._data.shape) from None
+            raise _index_error(e, input._data.shape, index) from None
         t = _wrap(out if isinstance(out, np.ndarray) else np.asarray(out))
         if _is_basic(index) and isinstance(out, np.ndarray):
             t._vc = input._vc
@@ -377,12 +444,17 @@ def index_select(input, dim, index):
     return IndexSelect.apply(input, idx, dim=d)
 
 
+_C_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
+                 "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+                 "uint8": "unsigned char"}  # torch names the mask's C++ type here
+
+
 def masked_fill(input, mask, value):
     """``input`` with ``value`` where ``mask`` is True (mask broadcasts)."""
     m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     if m.dtype != np.bool_:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{m.dtype}")
+                           f"{_C_TYPE_NAMES.get(m.dtype.name, m.dtype.name)}")
     try:
         np.broadcast_shapes(m.shape, input._data.shape)
     except ValueError:
@@ -426,6 +498,7 @@ def one_hot(tensor, num_classes=-1):
 
 _Sorted = namedtuple("sort", ["values", "indices"])
 _Topk = namedtuple("topk", ["values", "indices"])
+_Kthvalue = namedtuple("kthvalue", ["values", "indices"])
 
 
 def sort(input, dim=-1, descending=False, stable=False):
@@ -451,9 +524,15 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
 
 def kthvalue(input, k, dim=-1, keepdim=False):
     """The k-th smallest value along ``dim`` and its index."""
-    v, i = sort(input, dim)
-    v = v.narrow(dim, k - 1, 1) if hasattr(v, "narrow") else v
-    return v, i
+    d = wrap_dim(dim, input._data.ndim)
+    n = input._data.shape[d] if input._data.ndim else 1
+    if not 1 <= k <= n:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+    v, i = sort(input, d)
+    if input._data.ndim == 0:
+        return _Kthvalue(v, i)
+    index = (slice(None),) * d + (slice(k - 1, k) if keepdim else k - 1,)
+    return _Kthvalue(getitem(v, index), getitem(i, index))
 
 
 def nonzero(input, *, as_tuple=False):

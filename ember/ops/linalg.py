@@ -5,29 +5,34 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.function import Op
-from ._shape_utils import operands, sum_to_shape
+from ._shape_utils import check_broadcast, check_expand, operands, sum_to_shape
 
 
 def _check_matmul(x, y, name="matmul"):
+    """torch's errors for matmul operands, phrased as torch's kernel for each case."""
     if x.ndim == 0 or y.ndim == 0:
         raise RuntimeError(f"both arguments to {name} need to be at least 1D, but they are "
                            f"{x.ndim}D and {y.ndim}D")
     k1 = x.shape[-1]
     k2 = y.shape[0] if y.ndim == 1 else y.shape[-2]
+    if y.ndim <= 2 and (x.ndim <= 2 or y.ndim < x.ndim):
+        if k1 == k2:
+            return
+        # torch folds x's batch into rows here: an mm (or mv / dot) of 2-D operands
+        rows = int(np.prod(x.shape[:-1]))
+        if x.ndim == 1 and y.ndim == 1:
+            raise RuntimeError(f"inconsistent tensor size, expected tensor [{k1}] and src [{k2}] "
+                               f"to have the same number of elements, but got {k1} and {k2} "
+                               "elements respectively")
+        if y.ndim == 1:
+            raise RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{k1}), vec ({k2})")
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k1} and "
+                           f"{k2}x{y.shape[-1]})")
+    batch = check_broadcast(x.shape[:-2], y.shape[:-2])
     if k1 != k2:
-        if x.ndim <= 2 and y.ndim <= 2:
-            a = "x".join(str(s) for s in (x.shape if x.ndim == 2 else (1,) + x.shape))
-            b = "x".join(str(s) for s in (y.shape if y.ndim == 2 else y.shape + (1,)))
-            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a} and {b})")
-        raise RuntimeError(f"Expected size for the contracted dimension to match: input is "
-                           f"{list(x.shape)} and other is {list(y.shape)} ({k1} != {k2})")
-    if x.ndim > 2 and y.ndim > 2:
-        try:
-            np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
-        except ValueError:
-            raise RuntimeError(f"The size of tensor a ({x.shape[:-2]}) must match the size of "
-                               f"tensor b ({y.shape[:-2]}) at non-singleton dimension "
-                               "0") from None
+        b = int(np.prod(batch))
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{b}, {k1}] but got: [{b}, {k2}].")
 
 
 class MatMul(Op):
@@ -105,6 +110,8 @@ class Addmm(Op):
         if a.ndim != 2 or b.ndim != 2:
             raise RuntimeError(f"mat1 must be a matrix, got {a.ndim}-D tensor")
         _check_matmul(a, b)
+        if np.shape(c) != (a.shape[0], b.shape[1]):
+            check_expand(np.shape(c), (a.shape[0], b.shape[1]))
         ctx.save_for_backward(a, b)
         ctx.c_shape, ctx.alpha, ctx.beta = c.shape, alpha, beta
         out = np.matmul(a, b)

@@ -1,6 +1,7 @@
 """Reductions: sum, mean, var/std, prod, max/min, softmax family, cumsum, all/any."""
 from __future__ import annotations
 
+import builtins
 from collections import namedtuple
 
 import numpy as np
@@ -8,7 +9,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Op
-from ._shape_utils import wrap_dim, wrap_dims
+from ._shape_utils import type_name, wrap_dim, wrap_dims
 
 
 def _expand_back(grad, x_shape, axes, keepdim):
@@ -90,7 +91,9 @@ class Prod(Op):
         axes = _dims(dim, x, keepdim)
         ctx.save_for_backward(x)
         ctx.axes, ctx.keepdim = axes, keepdim
-        return np.asarray(np.prod(x, axis=axes, keepdims=keepdim))
+        # integer and bool products are int64 in torch (NumPy would give uint64 for uint8)
+        dtype = np.int64 if x.dtype.kind in "biu" else None
+        return np.asarray(np.prod(x, axis=axes, keepdims=keepdim, dtype=dtype))
 
     @staticmethod
     def backward(ctx, grad):
@@ -139,6 +142,7 @@ class MaxDim(Op):
     @staticmethod
     def forward(ctx, x, *, dim, keepdim=False, largest=True):
         axis = wrap_dim(dim, x.ndim)
+        ctx.x_shape = x.shape
         if x.ndim == 0:
             return x.copy(), np.zeros((), np.int64)
         if x.shape[axis] == 0:
@@ -146,7 +150,7 @@ class MaxDim(Op):
         idx = np.argmax(x, axis=axis) if largest else np.argmin(x, axis=axis)
         idx = np.expand_dims(idx, axis)
         values = np.take_along_axis(x, idx, axis)
-        ctx.axis, ctx.keepdim, ctx.x_shape = axis, keepdim, x.shape
+        ctx.axis, ctx.keepdim = axis, keepdim
         ctx.save_for_backward(idx)
         if not keepdim:
             values, idx = values.squeeze(axis), idx.squeeze(axis)
@@ -154,9 +158,9 @@ class MaxDim(Op):
 
     @staticmethod
     def backward(ctx, grad, grad_idx):
-        (idx,) = ctx.saved_tensors
         if ctx.x_shape == ():
             return grad
+        (idx,) = ctx.saved_tensors
         g = grad if ctx.keepdim else np.expand_dims(grad, ctx.axis)
         out = np.zeros(ctx.x_shape, grad.dtype)
         np.put_along_axis(out, idx, g, ctx.axis)
@@ -168,7 +172,7 @@ class Amax(Op):
 
     @staticmethod
     def forward(ctx, x, *, dim=(), keepdim=False, largest=True):
-        axes = wrap_dims(dim, x.ndim) if dim not in ((), []) else None
+        axes = _dims(dim, x, keepdim) if dim not in ((), []) else None
         out = (np.max if largest else np.min)(x, axis=axes, keepdims=True)
         ctx.save_for_backward(x, out)
         ctx.axes, ctx.keepdim = axes, keepdim
@@ -226,7 +230,7 @@ class Logsumexp(Op):
 
     @staticmethod
     def forward(ctx, x, *, dim, keepdim=False):
-        axes = wrap_dims(dim, x.ndim)
+        axes = _dims(dim, x, keepdim)
         m = np.max(x, axis=axes, keepdims=True) if x.size else np.zeros((1,) * x.ndim, x.dtype)
         m = np.where(np.isfinite(m), m, 0)
         out = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
@@ -291,14 +295,10 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
     if input._data.dtype.kind != "f":
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
-            f"or complex dtype. Got: {_TORCH_NAME.get(input._data.dtype.name, input.dtype)}")
+            f"or complex dtype. Got: {type_name(input._data.dtype)}")
     if dim == () or dim == []:
         dim = None
     return Mean.apply(input, dim=dim, keepdim=keepdim)
-
-
-_TORCH_NAME = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
-               "uint8": "Byte", "bool": "Bool"}
 
 
 def _correction(unbiased, correction):
@@ -313,6 +313,8 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance over ``dim`` with Bessel's ``correction`` (1 by default; ``unbiased=False`` = 0)."""
     if isinstance(dim, bool):
         unbiased, dim = dim, None
+    if input._data.dtype.kind != "f":
+        raise RuntimeError("std and var only support floating point and complex dtypes")
     return Var.apply(input, dim=dim, correction=_correction(unbiased, correction), keepdim=keepdim)
 
 
@@ -335,6 +337,9 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     """Product over ``dim`` (one dim or all)."""
+    if dim is not None and not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"prod() received an invalid combination of arguments - got "
+                        f"(dim={type(dim).__name__}), but expected dim to be an int")
     if dtype is not None:
         input = input.to(dtype)
     return Prod.apply(input, dim=dim, keepdim=keepdim)
@@ -396,10 +401,15 @@ def argmin(input, dim=None, keepdim=False):
     return _wrap(np.asarray(np.argmin(x, axis=axis, keepdims=keepdim) if x.ndim else 0, np.int64))
 
 
-def _softmax_input(input, dtype):
+def _softmax_input(input, dtype, kernel=None, dim=None):
     if dtype is not None:
         return input.to(dtype)
     if input._data.dtype.kind != "f":
+        if kernel:  # torch has no integer softmax kernels (logsumexp promotes instead)
+            last = wrap_dim(dim, input._data.ndim) == builtins.max(input._data.ndim - 1, 0)
+            name = f"{kernel}_lastdim_kernel_impl" if last else f"{kernel}_kernel_impl"
+            raise NotImplementedError(f'"{name}" not implemented for '
+                                      f"'{type_name(input._data.dtype)}'")
         return input.to(_dtype.get_default_dtype())
     return input
 
@@ -408,14 +418,14 @@ def softmax(input, dim=None, dtype=None, *, _stacklevel=3):
     """exp(x) normalised to sum to 1 along ``dim``."""
     if dim is None:
         dim = 0 if input.dim() in (0, 1, 3) else 1
-    return Softmax.apply(_softmax_input(input, dtype), dim=dim)
+    return Softmax.apply(_softmax_input(input, dtype, "softmax", dim), dim=dim)
 
 
 def log_softmax(input, dim=None, dtype=None, *, _stacklevel=3):
     """log(softmax(x)) along ``dim``, computed stably."""
     if dim is None:
         dim = 0 if input.dim() in (0, 1, 3) else 1
-    return LogSoftmax.apply(_softmax_input(input, dtype), dim=dim)
+    return LogSoftmax.apply(_softmax_input(input, dtype, "log_softmax", dim), dim=dim)
 
 
 def logsumexp(input, dim, keepdim=False):
@@ -440,13 +450,18 @@ def cumprod(input, dim, *, dtype=None):
 def all(input, dim=None, keepdim=False):  # noqa: A001
     """True where all elements (along ``dim``) are non-zero."""
     axes = wrap_dims(dim, input._data.ndim)
-    return _wrap(np.asarray(np.all(input._data, axis=axes, keepdims=keepdim)))
+    return _wrap(_like_uint8(np.all(input._data, axis=axes, keepdims=keepdim), input))
 
 
 def any(input, dim=None, keepdim=False):  # noqa: A001
     """True where any element (along ``dim``) is non-zero."""
     axes = wrap_dims(dim, input._data.ndim)
-    return _wrap(np.asarray(np.any(input._data, axis=axes, keepdims=keepdim)))
+    return _wrap(_like_uint8(np.any(input._data, axis=axes, keepdims=keepdim), input))
+
+
+def _like_uint8(out, input):
+    """torch's all/any return uint8 for uint8 input (bool otherwise)."""
+    return np.asarray(out, np.uint8 if input._data.dtype == np.uint8 else np.bool_)
 
 
 def count_nonzero(input, dim=None):
@@ -457,7 +472,9 @@ def count_nonzero(input, dim=None):
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """Vector p-norm over ``dim`` (2-norm / Frobenius by default)."""
-    from .elementwise import abs as _abs, pow as _pow, sqrt
+    from .elementwise import abs as _abs
+    from .elementwise import pow as _pow
+    from .elementwise import sqrt
 
     if p in ("fro", 2, 2.0, None):
         return sqrt(sum(input * input, dim=dim, keepdim=keepdim))

@@ -8,7 +8,7 @@ import numpy as np
 
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Op
-from ._shape_utils import sum_to_shape, wrap_dim
+from ._shape_utils import check_expand, sum_to_shape, type_name, wrap_dim
 
 
 def _as_view(out, base):
@@ -304,7 +304,15 @@ def t(input):
 def movedim(input, source, destination):
     """Move dims from ``source`` to ``destination``."""
     nd = input._data.ndim
-    order = np.moveaxis(np.arange(nd), source, destination).tolist()
+    src = [wrap_dim(s, nd) for s in (source if isinstance(source, (tuple, list)) else [source])]
+    dst = [wrap_dim(d, nd) for d in (destination if isinstance(destination, (tuple, list))
+                                     else [destination])]
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) "
+                           f"should contain the same number of dims as destination ({dst} dims)")
+    order = [d for d in range(nd) if d not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
     return permute(input, order)
 
 
@@ -313,28 +321,16 @@ def expand(input, *sizes):
     sizes = _sizes(sizes)
     shp = input._data.shape
     if len(sizes) < len(shp):
-        raise RuntimeError(f"expand(torch.FloatTensor{{{list(shp)}}}, size={list(sizes)}): the "
-                           "number of sizes provided must be greater or equal to the number of "
-                           "dimensions in the tensor")
+        raise RuntimeError(f"expand(torch.{type_name(input._data.dtype)}Tensor{{{list(shp)}}}, "
+                           f"size={list(sizes)}): the number of sizes provided ({len(sizes)}) "
+                           "must be greater or equal to the number of dimensions in the tensor "
+                           f"({len(shp)})")
     lead = len(sizes) - len(shp)
-    target = []
-    for i, s in enumerate(sizes):
-        if i < lead:
-            if s == -1:
-                raise RuntimeError("expand: -1 is not allowed in a leading, non-existing "
-                                   "dimension")
-            target.append(s)
-        else:
-            cur = shp[i - lead]
-            if s == -1:
-                target.append(cur)
-            elif cur != 1 and cur != s:
-                raise RuntimeError(
-                    f"The expanded size of the tensor ({s}) must match the existing size ({cur}) "
-                    f"at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor "
-                    f"sizes: {list(shp)}")
-            else:
-                target.append(s)
+    if -1 in sizes[:lead]:
+        raise RuntimeError("expand: -1 is not allowed in a leading, non-existing dimension")
+    target = tuple(shp[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
+    if target != shp:
+        check_expand(shp, target, shown=sizes)
     return _as_view(Expand.apply(input, shape=tuple(target)), input)
 
 
@@ -359,7 +355,9 @@ def repeat(input, *repeats):
 
 def _check_same(tensors, name):
     if not tensors:
-        raise RuntimeError(f"{name}(): expected a non-empty list of Tensors")
+        if name == "stack":
+            raise RuntimeError("stack expects a non-empty TensorList")
+        raise ValueError(f"torch.{name}(): expected a non-empty list of Tensors")
     for t in tensors:
         if not isinstance(t, Tensor):
             raise TypeError(f"expected Tensor as element in argument 0, but got "
@@ -490,11 +488,15 @@ def unbind(input, dim=0):
 
 def tril(input, diagonal=0):
     """Lower triangle (elements above ``diagonal`` zeroed)."""
+    if input._data.ndim < 2:
+        raise RuntimeError("tril: input tensor must have at least 2 dimensions")
     return Tri.apply(input, diagonal=diagonal, upper=False)
 
 
 def triu(input, diagonal=0):
     """Upper triangle (elements below ``diagonal`` zeroed)."""
+    if input._data.ndim < 2:
+        raise RuntimeError("triu: input tensor must have at least 2 dimensions")
     return Tri.apply(input, diagonal=diagonal, upper=True)
 
 
