@@ -6,8 +6,24 @@ ops, define-by-run autograd, ``nn``, ``optim``, ``utils.data``; plus ``ember.tex
 """
 from __future__ import annotations
 
-from . import _dtype  # noqa: F401
+from . import _compat, _dtype  # noqa: F401
 from ._backend import device  # noqa: F401
+from ._compat import (  # noqa: F401
+    are_deterministic_algorithms_enabled,
+    compile,
+    finfo,
+    get_float32_matmul_precision,
+    get_num_interop_threads,
+    get_num_threads,
+    histc,
+    histogram,
+    iinfo,
+    is_autocast_enabled,
+    set_float32_matmul_precision,
+    set_num_interop_threads,
+    set_num_threads,
+    use_deterministic_algorithms,
+)
 from ._creation import (  # noqa: F401
     arange,
     as_tensor,
@@ -67,6 +83,7 @@ from ._random import (  # noqa: F401
     set_rng_state,
 )
 from ._tensor import Size, Tensor  # noqa: F401
+from .amp import autocast  # noqa: F401
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .autograd.grad_mode import is_inference_mode_enabled  # noqa: F401
 from .ops import *  # noqa: F401,F403
@@ -106,6 +123,7 @@ short = int16
 cfloat = None
 FloatTensor = DoubleTensor = LongTensor = BoolTensor = IntTensor = ByteTensor = Tensor
 __version__ = "0.1.0"
+globals().update(_compat.out_variants())  # torch.exp(x, out=y) and friends
 
 
 def is_tensor(obj) -> bool:

@@ -1,5 +1,13 @@
-"""Printing tensors the way torch does: ``tensor([[1., 2.], ...], requires_grad=True)``."""
+"""Printing tensors the way torch does: ``tensor([[1., 2.], ...], requires_grad=True)``.
+
+A port of torch's ``_tensor_str``: one formatter per tensor picks integer, fixed or
+scientific notation from the nonzero finite values and pads every element to the width of
+the widest of those; rows wrap at ``linewidth``; tensors above ``threshold`` elements print
+``edgeitems`` from each end.
+"""
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -8,15 +16,26 @@ from . import _dtype
 _DEFAULT_INT = np.dtype(np.int64)
 PRINT_OPTIONS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80,
                  "sci_mode": None}
+_PROFILES = {"default": dict(precision=4, threshold=1000, edgeitems=3, linewidth=80),
+             "short": dict(precision=2, threshold=1000, edgeitems=2, linewidth=80),
+             "full": dict(precision=4, threshold=math.inf, edgeitems=3, linewidth=80)}
 
 
 def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None,
                      profile=None, sci_mode=None):
-    """torch.set_printoptions: digits, summarisation threshold, edge items, line width."""
-    if profile == "default":
-        PRINT_OPTIONS.update(precision=4, threshold=1000, edgeitems=3, linewidth=80)
-    elif profile == "full":
-        PRINT_OPTIONS.update(threshold=float("inf"))
+    """torch.set_printoptions: digits, summarisation threshold, edge items, line width.
+
+    Args:
+        precision: digits after the decimal point (4).
+        threshold: element count above which a tensor is summarised (1000).
+        edgeitems: items printed at each end of a summarised dimension (3).
+        linewidth: characters per line before wrapping (80).
+        profile: "default", "short" or "full" (never summarise); the other arguments
+            override it.
+        sci_mode: True/False forces scientific notation on/off; None chooses.
+    """
+    if profile is not None:
+        PRINT_OPTIONS.update(_PROFILES[profile])
     for k, v in (("precision", precision), ("threshold", threshold), ("edgeitems", edgeitems),
                  ("linewidth", linewidth)):
         if v is not None:
@@ -24,70 +43,144 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
     PRINT_OPTIONS["sci_mode"] = sci_mode
 
 
-def _float_formatter(values):
-    prec = PRINT_OPTIONS["precision"]
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        return lambda v: _special(v) or str(v)
-    absvals = np.abs(finite)
-    integral = np.all(finite == np.round(finite))
-    nonzero = absvals[absvals > 0]
-    big = absvals.max()
-    small = nonzero.min() if nonzero.size else 0.0
-    sci = PRINT_OPTIONS["sci_mode"]
-    if sci is None:
-        sci = big >= 1e8 or (small and (small < 1e-4 or big / small > 1e3 and not integral
-                                        and small < 1e-4))
-    if integral and not sci:
-        return lambda v: _special(v) or f"{v:.0f}."
-    if sci:
-        return lambda v: _special(v) or f"{v:.{prec}e}"
-    return lambda v: _special(v) or f"{v:.{prec}f}"
+class _Formatter:
+    """Chooses the notation and the element width from (the summarised) values."""
+
+    def __init__(self, arr):
+        self.floating = arr.dtype.kind == "f"
+        self.int_mode = True
+        self.sci_mode = False
+        self.max_width = 1
+        prec = PRINT_OPTIONS["precision"]
+        values = arr.reshape(-1)
+        if not self.floating:
+            if values.size:
+                self.max_width = max(len(str(v)) for v in values.tolist())
+            return
+        values = values.astype(np.float64)
+        nonzero = values[np.isfinite(values) & (values != 0)]
+        if nonzero.size == 0:
+            return
+        mags = np.abs(nonzero)
+        lo, hi = mags.min(), mags.max()
+        self.int_mode = bool(np.all(nonzero == np.ceil(nonzero)))
+        vals = nonzero.tolist()
+        if hi / lo > 1000.0 or hi > 1.0e8 or (not self.int_mode and lo < 1.0e-4):
+            self.sci_mode = True
+            self.max_width = max(len(f"{v:.{prec}e}") for v in vals)
+        elif self.int_mode:
+            self.max_width = max(len(f"{v:.0f}") for v in vals) + 1
+        else:
+            self.max_width = max(len(f"{v:.{prec}f}") for v in vals)
+        if PRINT_OPTIONS["sci_mode"] is not None:
+            self.sci_mode = PRINT_OPTIONS["sci_mode"]
+
+    def format(self, value) -> str:
+        if self.floating:
+            prec = PRINT_OPTIONS["precision"]
+            if self.sci_mode:
+                s = f"{value:{self.max_width}.{prec}e}"
+            elif self.int_mode:
+                s = f"{value:.0f}"
+                if math.isfinite(value):
+                    s += "."
+            else:
+                s = f"{value:.{prec}f}"
+        else:
+            s = f"{value}"
+        return " " * (self.max_width - len(s)) + s
 
 
-def _special(v):
-    if np.isnan(v):
-        return "nan"
-    if np.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    return None
+def _summarized(arr):
+    """The elements a summarised print shows (they decide the formatter's width)."""
+    edge = PRINT_OPTIONS["edgeitems"]
+    if arr.ndim == 0:
+        return arr
+    if arr.ndim == 1:
+        if arr.shape[0] > 2 * edge:
+            return np.concatenate((arr[:edge], arr[-edge:]))
+        return arr
+    if not edge:
+        return np.empty([0] * arr.ndim, arr.dtype)
+    rows = range(arr.shape[0])
+    if arr.shape[0] > 2 * edge:
+        rows = list(range(edge)) + list(range(arr.shape[0] - edge, arr.shape[0]))
+    return np.stack([_summarized(arr[i]) for i in rows])
 
 
-def _body(arr):
-    opts = PRINT_OPTIONS
-    if arr.dtype.kind == "f":
-        fmt = _float_formatter(arr.astype(np.float64).reshape(-1)) if arr.size else str
-        strs = np.vectorize(fmt, otypes=[object])(arr.astype(np.float64)) if arr.size else arr
-        width = max((len(s) for s in strs.reshape(-1)), default=0)
-        formatter = {"float_kind": lambda v: fmt(v).rjust(width)}
-    elif arr.dtype.kind == "b":
-        formatter = {"bool": lambda v: "True" if v else "False"}
-        width = 5 if arr.any() and not arr.all() else 0
-        formatter = {"bool": lambda v: ("True" if v else "False").rjust(width)}
+def _vector_str(arr, indent, summarize, fmt):
+    edge = PRINT_OPTIONS["edgeitems"]
+    per_line = max(1, int(math.floor((PRINT_OPTIONS["linewidth"] - indent)
+                                     / (fmt.max_width + 2))))
+    if summarize and not edge:
+        data = ["..."]
+    elif summarize and arr.shape[0] > 2 * edge:
+        data = ([fmt.format(v) for v in arr[:edge].tolist()] + [" ..."]
+                + [fmt.format(v) for v in arr[-edge:].tolist()])
     else:
-        formatter = None
-    return np.array2string(arr, separator=", ", prefix="tensor(", formatter=formatter,
-                           threshold=opts["threshold"], edgeitems=opts["edgeitems"],
-                           max_line_width=opts["linewidth"])
+        data = [fmt.format(v) for v in arr.tolist()]
+    lines = [", ".join(data[i:i + per_line]) for i in range(0, len(data), per_line)]
+    return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+
+
+def _tensor_str(arr, indent, summarize, fmt):
+    if arr.ndim == 0:
+        return fmt.format(arr.item())
+    if arr.ndim == 1:
+        return _vector_str(arr, indent, summarize, fmt)
+    edge = PRINT_OPTIONS["edgeitems"]
+    n = arr.shape[0]
+    if summarize and n > 2 * edge:
+        slices = ([_tensor_str(arr[i], indent + 1, summarize, fmt) for i in range(edge)]
+                  + ["..."]
+                  + [_tensor_str(arr[i], indent + 1, summarize, fmt)
+                     for i in range(n - edge, n)])
+    else:
+        slices = [_tensor_str(arr[i], indent + 1, summarize, fmt) for i in range(n)]
+    return "[" + ("," + "\n" * (arr.ndim - 1) + " " * (indent + 1)).join(slices) + "]"
+
+
+def format_array(arr, indent: int = 7) -> str:
+    """The bracketed body torch prints for ``arr`` (no ``tensor(`` prefix or suffixes)."""
+    if arr.size == 0:
+        return "[]"
+    summarize = arr.size > PRINT_OPTIONS["threshold"]
+    fmt = _Formatter(_summarized(arr) if summarize else arr)
+    return _tensor_str(arr, indent, summarize, fmt)
+
+
+def _add_suffixes(text, suffixes, indent):
+    parts = [text]
+    last_line_len = len(text) - text.rfind("\n") + 1
+    for suffix in suffixes:
+        if last_line_len + len(suffix) + 2 > PRINT_OPTIONS["linewidth"]:
+            parts.append(",\n" + " " * indent + suffix)
+            last_line_len = indent + len(suffix)
+        else:
+            parts.append(", " + suffix)
+            last_line_len += len(suffix) + 2
+    parts.append(")")
+    return "".join(parts)
 
 
 def format_tensor(t) -> str:
     """torch-style repr of tensor ``t``."""
     arr = t._data
-    body = _body(arr)
-    suffix = []
-    if arr.size == 0 and arr.shape != (0,):
-        suffix.append(f"size={tuple(arr.shape)}")
+    prefix = "tensor("
+    indent = len(prefix)
+    suffixes = []
     d = arr.dtype
     default = _dtype.get_default_dtype().np
-    if not (d == default or d == _DEFAULT_INT or d == np.bool_):
-        suffix.append(f"dtype={_dtype.from_numpy(d)}")
-    elif arr.size == 0 and d != default:
-        suffix.append(f"dtype={_dtype.from_numpy(d)}")
+    if arr.size == 0:
+        if arr.ndim != 1:
+            suffixes.append(f"size={tuple(arr.shape)}")
+        if d != default:
+            suffixes.append(f"dtype={_dtype.from_numpy(d)}")
+    elif not (d == default or d == _DEFAULT_INT or d == np.bool_):
+        suffixes.append(f"dtype={_dtype.from_numpy(d)}")
+    body = format_array(arr, indent)
     if t.grad_fn is not None:
-        suffix.append(f"grad_fn=<{t.grad_fn.name()}>")
+        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t._rg:
-        suffix.append("requires_grad=True")
-    if suffix:
-        return f"tensor({body}, " + ", ".join(suffix) + ")"
-    return f"tensor({body})"
+        suffixes.append("requires_grad=True")
+    return _add_suffixes(prefix + body, suffixes, indent)

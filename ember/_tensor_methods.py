@@ -88,13 +88,13 @@ def _r(fn):
     return reflected
 
 
-Tensor.__add__ = lambda self, other: ops.add(self, other)
-Tensor.__radd__ = lambda self, other: ops.add(self, other)
-Tensor.__sub__ = lambda self, other: ops.sub(self, other)
+Tensor.__add__ = ops.add
+Tensor.__radd__ = ops.add
+Tensor.__sub__ = ops.sub
 Tensor.__rsub__ = _r(ops.sub)
-Tensor.__mul__ = lambda self, other: ops.mul(self, other)
-Tensor.__rmul__ = lambda self, other: ops.mul(self, other)
-Tensor.__truediv__ = lambda self, other: ops.div(self, other)
+Tensor.__mul__ = ops.mul
+Tensor.__rmul__ = ops.mul
+Tensor.__truediv__ = ops.div
 Tensor.__rtruediv__ = _r(ops.div)
 Tensor.__floordiv__ = lambda self, other: ops.floor_divide(self, other)
 Tensor.__rfloordiv__ = _r(ops.floor_divide)
@@ -102,9 +102,9 @@ Tensor.__mod__ = lambda self, other: ops.remainder(self, other)
 Tensor.__rmod__ = _r(ops.remainder)
 Tensor.__pow__ = lambda self, other: ops.pow(self, other)
 Tensor.__rpow__ = _r(ops.pow)
-Tensor.__matmul__ = lambda self, other: ops.matmul(self, other)
+Tensor.__matmul__ = ops.matmul
 Tensor.__rmatmul__ = _r(ops.matmul)
-Tensor.__neg__ = lambda self: ops.neg(self)
+Tensor.__neg__ = ops.neg
 Tensor.__pos__ = lambda self: self
 Tensor.__abs__ = lambda self: ops.abs(self)
 Tensor.__invert__ = lambda self: ops.bitwise_not(self)
@@ -120,7 +120,7 @@ Tensor.__lt__ = lambda self, other: ops.lt(self, other)
 Tensor.__le__ = lambda self, other: ops.le(self, other)
 Tensor.__gt__ = lambda self, other: ops.gt(self, other)
 Tensor.__ge__ = lambda self, other: ops.ge(self, other)
-Tensor.__getitem__ = lambda self, index: ops.getitem(self, index)
+Tensor.__getitem__ = ops.getitem
 
 
 # --- in-place ops --------------------------------------------------------------------------

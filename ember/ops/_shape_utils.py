@@ -113,6 +113,15 @@ def operands(x, y, floating=False):
     """Cast tensor operands to torch's result dtype; Python scalars stay (NumPy treats them
     weakly). With ``floating``, integer results become the default float dtype (true division).
     """
+    # fast path: the common float cases need no promotion at all
+    if isinstance(x, Tensor):
+        dx = x._data.dtype
+        if dx.kind == "f":
+            if isinstance(y, Tensor):
+                if y._data.dtype is dx:
+                    return x, y
+            elif type(y) is float or type(y) is int:
+                return x, y
     if not isinstance(x, Tensor):
         x = py_scalar(x)
     if not isinstance(y, Tensor):

@@ -271,6 +271,12 @@ def _dim_arg(dim, axis):
 
 def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):  # noqa: A001
     """Sum over ``dim`` (all elements by default); integer and bool inputs sum to int64."""
+    if dim is None and axis is None and dtype is None and not keepdim and not keepdims:
+        x = input._data
+        if x.dtype.kind == "f":
+            if input._rg:
+                return Sum.apply(input)
+            return _wrap(np.asarray(x.sum()))
     dim = _dim_arg(dim, axis)
     keepdim = keepdims if keepdims is not None else keepdim
     np_dtype = None

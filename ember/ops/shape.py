@@ -189,8 +189,6 @@ class Roll(Op):
 def reshape(input, *shape):
     """Same data, new shape (a view when possible); one dim may be -1."""
     shape = _infer(_sizes(shape), input._data.size, input._data.shape)
-    if shape == input._data.shape:
-        return _as_view(Reshape.apply(input, shape=shape), input)
     return _as_view(Reshape.apply(input, shape=shape), input)
 
 
