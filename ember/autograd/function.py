@@ -37,6 +37,9 @@ class _Where:
 
 record_creation_site = _Where()
 _THIS_PACKAGE = __file__.rsplit("autograd", 1)[0]
+# the ready models and the command line are ember's own *user* code: their lines are the
+# ones worth showing as creation sites
+_USER_LEVEL = (_THIS_PACKAGE + "models", _THIS_PACKAGE + "cli.py")
 
 
 _internal_code = {}
@@ -50,7 +53,9 @@ def _creation_site():
         code = f.f_code
         inside = internal.get(code)
         if inside is None:
-            inside = internal[code] = code.co_filename.startswith(_THIS_PACKAGE)
+            name = code.co_filename
+            inside = internal[code] = name.startswith(_THIS_PACKAGE) and not name.startswith(
+                _USER_LEVEL)
         if not inside:
             return code.co_filename, f.f_lineno
         f = f.f_back

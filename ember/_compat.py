@@ -1,0 +1,378 @@
+"""Small top-level functions that training scripts call on a CPU.
+
+``compile`` (returns its argument unchanged), thread counts, the float32 matmul precision
+flag, ``finfo``/``iinfo`` and ``histogram``/``histc``; plus torch's spellings of the
+common functions (``out=``, ``axis``/``keepdims``), which ``ember/__init__`` and the
+Tensor methods apply. None of them touches autograd.
+"""
+from __future__ import annotations
+
+import builtins
+import os
+import warnings
+from collections import namedtuple
+
+import numpy as np
+
+from . import _dtype
+
+__all__ = ["compile", "set_num_threads", "get_num_threads", "set_num_interop_threads",
+           "get_num_interop_threads", "set_float32_matmul_precision",
+           "get_float32_matmul_precision", "finfo", "iinfo", "histogram", "histc",
+           "is_autocast_enabled", "use_deterministic_algorithms",
+           "are_deterministic_algorithms_enabled"]
+
+
+# --- compile ----------------------------------------------------------------------------------
+_compile_noted = [False]
+
+
+def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=None,  # noqa: A001
+            options=None, name=None, disable=False, **kwargs):
+    """torch.compile: returns ``model`` unchanged (ember has no compiler).
+
+    The first call warns once that nothing was compiled. Called without ``model`` it
+    returns a decorator, as torch does (``@torch.compile(mode="max-autotune")``).
+
+    Returns:
+        ``model`` itself, or a decorator that returns its argument.
+    """
+    if model is None:
+        def decorator(fn):
+            return compile(fn, fullgraph=fullgraph, dynamic=dynamic, backend=backend,
+                           mode=mode, options=options, name=name, disable=disable)
+
+        return decorator
+    if not callable(model):
+        raise RuntimeError(f"compile: expected a callable (a Module or a function), got "
+                           f"{type(model).__name__}")
+    if not _compile_noted[0] and not disable:
+        _compile_noted[0] = True
+        warnings.warn("ember.compile: ember has no compiler; the model runs eagerly, unchanged.",
+                      UserWarning, stacklevel=2)
+    return model
+
+
+# --- threads ----------------------------------------------------------------------------------
+_threads = {"intra": None, "inter": None, "limiter": None}
+
+
+def _blas_threads():
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    counts = [p["num_threads"] for p in threadpool_info() if p.get("user_api") == "blas"]
+    return max(counts) if counts else None
+
+
+def _check_thread_count(fn, n):
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise RuntimeError(f"{fn} expects an int, but got {type(n).__name__}")
+    if n <= 0:
+        raise RuntimeError(f"{fn} expects a positive integer")
+
+
+def set_num_threads(int) -> None:  # noqa: A002  (torch's parameter name)
+    """Set how many threads NumPy's BLAS uses (through threadpoolctl, when installed).
+
+    Without threadpoolctl the number is only remembered, and ``get_num_threads`` returns it.
+
+    Raises:
+        RuntimeError: ``int`` is not a positive integer (torch's message).
+    """
+    n = int
+    _check_thread_count("set_num_threads", n)
+    _threads["intra"] = builtins.int(n)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    # The limiter applies at construction and stays in force until restored.
+    _threads["limiter"] = threadpool_limits(limits=builtins.int(n), user_api="blas")
+
+
+def get_num_threads() -> builtins.int:
+    """Threads used for intra-op work: the BLAS thread count, else the CPU count."""
+    if _threads["intra"] is not None:
+        return _threads["intra"]
+    return _blas_threads() or os.cpu_count() or 1
+
+
+def set_num_interop_threads(int) -> None:  # noqa: A002
+    """Remembered only: ember runs ops one after another on the calling thread."""
+    _check_thread_count("set_num_interop_threads", int)
+    _threads["inter"] = builtins.int(int)
+
+
+def get_num_interop_threads() -> builtins.int:
+    """The value given to ``set_num_interop_threads``, else the CPU count."""
+    return _threads["inter"] or os.cpu_count() or 1
+
+
+# --- float32 matmul precision -------------------------------------------------------------------
+_matmul_precision = ["highest"]
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """Remember the float32 matmul precision ("highest", "high" or "medium").
+
+    NumPy always multiplies float32 at full precision, so this changes no result; it keeps
+    ``get_float32_matmul_precision`` and ``backends.cuda.matmul.allow_tf32`` consistent as
+    in torch. An unknown value warns and has no effect, like torch.
+    """
+    if precision not in ("highest", "high", "medium"):
+        warnings.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the current "
+                      "setFloat32MatmulPrecision call has no effect.", UserWarning, stacklevel=2)
+        return
+    _matmul_precision[0] = precision
+
+
+def get_float32_matmul_precision() -> str:
+    """The value last set by ``set_float32_matmul_precision`` ("highest" at start)."""
+    return _matmul_precision[0]
+
+
+_deterministic = [False]
+
+
+def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+    """Remembered only: every ember op is already deterministic."""
+    _deterministic[0] = bool(mode)
+
+
+def are_deterministic_algorithms_enabled() -> bool:
+    """The value given to ``use_deterministic_algorithms`` (False at start)."""
+    return _deterministic[0]
+
+
+def is_autocast_enabled(device_type: str | None = None) -> bool:
+    """Whether an ``autocast`` region is active (see ``ember.amp``)."""
+    from .amp.autocast_mode import _state
+
+    return _state.is_enabled(device_type)
+
+
+# --- finfo / iinfo ------------------------------------------------------------------------------
+def _fmt(v) -> str:
+    return f"{v:g}"
+
+
+# bfloat16 has float32's exponent and an 8-bit significand; NumPy has no such type, so its
+# limits are written out (ember stores bfloat16 tensors as float32).
+_BF16 = dict(bits=16, eps=0.0078125, max=3.3895313892515355e38, tiny=1.1754943508222875e-38,
+             resolution=0.01)
+
+
+class finfo:  # noqa: N801  (torch spells it in lower case)
+    """Machine limits of a floating-point dtype: ``bits``, ``eps``, ``max``, ``min``,
+    ``tiny`` (= ``smallest_normal``), ``resolution`` and ``dtype`` (its name).
+
+    Args:
+        type: a floating-point dtype; the default dtype when omitted.
+
+    Raises:
+        TypeError: ``type`` is not a floating-point dtype.
+    """
+
+    def __init__(self, type=None):  # noqa: A002
+        d = _dtype.get_default_dtype() if type is None else _dtype.convert(type)
+        if not d.is_floating_point:
+            raise TypeError("torch.finfo() requires a floating point input type. Use torch.iinfo "
+                            "to handle 'torch.finfo'")
+        if d.name == "bfloat16":
+            v = _BF16
+        else:
+            info = np.finfo(d.np)
+            v = dict(bits=info.bits, eps=builtins.float(info.eps),
+                     max=builtins.float(info.max), tiny=builtins.float(info.smallest_normal),
+                     resolution=10.0 ** -info.precision)
+        self.bits = v["bits"]
+        self.eps = v["eps"]
+        self.max = v["max"]
+        self.min = -v["max"]
+        self.tiny = self.smallest_normal = v["tiny"]
+        self.resolution = v["resolution"]
+        self.dtype = d.name
+
+    def __eq__(self, other):
+        return isinstance(other, finfo) and self.dtype == other.dtype
+
+    def __hash__(self):
+        return hash(("finfo", self.dtype))
+
+    def __repr__(self):
+        return (f"finfo(resolution={_fmt(self.resolution)}, min={_fmt(self.min)}, "
+                f"max={_fmt(self.max)}, eps={_fmt(self.eps)}, "
+                f"smallest_normal={_fmt(self.smallest_normal)}, tiny={_fmt(self.tiny)}, "
+                f"dtype={self.dtype})")
+
+
+class iinfo:  # noqa: N801
+    """Machine limits of an integer dtype: ``bits``, ``min``, ``max`` and ``dtype`` (its name).
+
+    Raises:
+        TypeError: ``type`` is bool or a floating-point dtype.
+    """
+
+    def __init__(self, type):  # noqa: A002
+        d = _dtype.convert(type)
+        if d.name == "bool":
+            raise TypeError("torch.bool is not supported by torch.iinfo")
+        if d.is_floating_point:
+            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to "
+                            "handle 'torch.iinfo'")
+        info = np.iinfo(d.np)
+        self.bits = info.bits
+        self.min = builtins.int(info.min)
+        self.max = builtins.int(info.max)
+        self.dtype = d.name
+
+    def __eq__(self, other):
+        return isinstance(other, iinfo) and self.dtype == other.dtype
+
+    def __hash__(self):
+        return hash(("iinfo", self.dtype))
+
+    def __repr__(self):
+        return f"iinfo(min={_fmt(self.min)}, max={_fmt(self.max)}, dtype={self.dtype})"
+
+
+# --- histograms -------------------------------------------------------------------------------
+histogram_result = namedtuple("histogram", ["hist", "bin_edges"])
+
+
+def _float_array(input, fn):
+    arr = np.asarray(input)
+    if arr.dtype.kind != "f":
+        name = {"i": "Long", "u": "Byte", "b": "Bool"}.get(arr.dtype.kind, str(arr.dtype))
+        raise NotImplementedError(f'"{fn}" not implemented for \'{name}\'')
+    return arr
+
+
+def histogram(input, bins=100, *, range=None, weight=None, density=False, out=None):  # noqa: A002
+    """Histogram of the values of a float tensor; mirrors ``torch.histogram``.
+
+    Args:
+        input: float tensor of any shape (flattened).
+        bins: number of equal-width bins, or a 1-D tensor of increasing bin edges.
+        range: ``(min, max)`` of the bins; the data's range when omitted.
+        weight: optional tensor shaped like ``input``, each value's weight.
+        density: normalise so the histogram integrates to 1.
+
+    Returns:
+        ``(hist, bin_edges)``, a named tuple of tensors with ``input``'s dtype.
+    """
+    from ._creation import tensor
+
+    x = _float_array(input, "histogramdd")
+    edges = np.asarray(bins, dtype=x.dtype) if not isinstance(bins, builtins.int) else bins
+    if range is None and isinstance(edges, builtins.int) and x.size == 0:
+        range = (0.0, 1.0)  # noqa: A001
+    w = None if weight is None else np.asarray(weight).reshape(-1)
+    hist, bin_edges = np.histogram(x.reshape(-1), bins=edges, range=range, weights=w,
+                                   density=density)
+    result = histogram_result(tensor(hist.astype(x.dtype)), tensor(bin_edges.astype(x.dtype)))
+    if out is not None:
+        for dst, src in zip(out, result):
+            dst.copy_(src)
+        return histogram_result(*out)
+    return result
+
+
+def histc(input, bins=100, min=0, max=0, *, out=None):  # noqa: A002
+    """Equal-width histogram; ``min == max`` uses the data's range. Mirrors ``torch.histc``."""
+    from ._creation import tensor
+
+    x = _float_array(input, "histogram_cpu").reshape(-1)
+    lo, hi = builtins.float(min), builtins.float(max)
+    if lo == hi and x.size:
+        lo, hi = builtins.float(x.min()), builtins.float(x.max())
+    if lo == hi:  # a single value (or no data): NumPy centres a unit-wide range on it
+        hist, _ = np.histogram(x, bins=bins)
+    else:
+        hist, _ = np.histogram(x[(x >= lo) & (x <= hi)], bins=bins, range=(lo, hi))
+    result = tensor(hist.astype(x.dtype))
+    if out is not None:
+        return out.copy_(result)
+    return result
+
+
+# --- torch's spellings on the common functions ---------------------------------------------
+# Functions whose torch twin takes ``out=`` but whose ember op does not; ``ember/__init__``
+# exports wrapped versions (Tensor methods keep the unwrapped, faster ones).
+_OUT_FUNCTIONS = frozenset("""
+abs acos addcdiv addcmul amax amin argmax argmin bmm ceil clamp cos cumprod cumsum exp expm1
+floor gather index_select lerp log log10 log1p log2 logsumexp masked_select maximum minimum
+mean mm neg norm pow prod reciprocal remainder round rsqrt sigmoid sign sin sqrt square std
+sum tan tanh trunc var where
+""".split())
+# Functions taking ``dim``/``keepdim`` that torch also lets you spell ``axis``/``keepdims``
+# (NumPy's names: ``x.max(axis=1)`` and ``x.std(1, keepdims=True)`` run under torch).
+DIM_FUNCTIONS = frozenset("""
+all amax amin any argmax argmin argsort count_nonzero cumprod cumsum log_softmax logsumexp
+max mean min prod softmax sort squeeze std sum topk unbind unsqueeze var stack
+""".split())
+
+
+def torch_kwargs(kwargs: dict) -> dict:
+    """``kwargs`` with torch's NumPy-style aliases renamed: axis -> dim, keepdims -> keepdim.
+
+    Raises:
+        TypeError: both a name and its alias were given.
+    """
+    kwargs = dict(kwargs)
+    for alias, name in (("axis", "dim"), ("keepdims", "keepdim")):
+        if alias in kwargs:
+            if name in kwargs:
+                raise TypeError(f"got both {name!r} and its alias {alias!r}")
+            kwargs[name] = kwargs.pop(alias)
+    return kwargs
+
+
+def _write_out(name, result, out):
+    """Copy ``result`` into ``out`` as torch does: cast check, resize, no autograd."""
+    from ._tensor import _assign
+    from .autograd import grad_mode
+
+    if result._rg and grad_mode.state.enabled:
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+    if out._data.shape == result._data.shape:
+        _assign(out, result._data)
+    else:
+        if out._data.size:
+            warnings.warn(f"An output with one or more elements was resized since it had shape "
+                          f"{list(out._data.shape)}, which does not match the required output "
+                          f"shape {list(result._data.shape)}.", UserWarning, stacklevel=3)
+        out._data = np.empty(result._data.shape, out._data.dtype)  # torch resizes ``out``
+        _assign(out, result._data)
+    out._bump()
+    return out
+
+
+def _torch_spelling(fn, takes_out: bool, takes_dim: bool):
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, out=None, **kwargs):
+        if takes_dim and ("axis" in kwargs or "keepdims" in kwargs):
+            kwargs = torch_kwargs(kwargs)
+        result = fn(*args, **kwargs)
+        if out is None:
+            return result
+        if not takes_out:
+            raise TypeError(f"{fn.__name__}() got an unexpected keyword argument 'out'")
+        return _write_out(fn.__name__, result, out)
+
+    return wrapper
+
+
+def out_variants() -> dict:
+    """``{name: function}`` for ``ember/__init__``: the ops of ``_OUT_FUNCTIONS`` accepting
+    ``out=`` and those of ``DIM_FUNCTIONS`` accepting ``axis``/``keepdims``."""
+    from . import ops
+
+    return {name: _torch_spelling(getattr(ops, name), name in _OUT_FUNCTIONS,
+                                  name in DIM_FUNCTIONS)
+            for name in sorted(_OUT_FUNCTIONS | DIM_FUNCTIONS) if hasattr(ops, name)}

@@ -1,0 +1,196 @@
+"""Scaled dot-product attention as one fused op with a closed-form backward.
+
+One node instead of five (matmul, scale, mask, softmax, matmul): forward keeps only the
+attention weights, backward is three batched matmuls and a softmax Jacobian-vector
+product, and the causal mask is a cached additive (0 / -inf) array added in place.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import _random
+from .._tensor import Tensor
+from ..autograd.function import Op
+from ..ops._shape_utils import sum_to_shape, type_name
+
+_CAUSAL = {}
+
+
+def _causal_bias(L, S, dtype):
+    """(L, S) array: 0 on and below the diagonal, -inf above (cached: it is read-only)."""
+    key = (L, S, dtype)
+    bias = _CAUSAL.get(key)
+    if bias is None:
+        if len(_CAUSAL) > 64:
+            _CAUSAL.clear()
+        bias = np.triu(np.full((L, S), -np.inf, dtype=dtype), 1)
+        bias.flags.writeable = False
+        _CAUSAL[key] = bias
+    return bias
+
+
+def _swap(a):
+    return np.swapaxes(a, -1, -2)
+
+
+class ScaledDotProductAttention(Op):
+    """z = softmax(q k^T * scale + bias) v, with dropout on the weights when p > 0.
+
+    ``bias`` is an additive float mask (-inf where a bool mask is False); ``causal``
+    adds the cached upper-triangle -inf bias. Rows with every score -inf give zeros, as in
+    torch. Backward: with P the weights and G the output gradient,
+    dV = P^T G, dP = G V^T, dS = P * (dP - rowsum(dP * P)), dQ = dS K * scale,
+    dK = dS^T Q * scale, dBias = dS.
+    """
+
+    @staticmethod
+    def forward(ctx, q, k, v, bias=None, *, scale, causal=False, dropout_p=0.0, rng=None):
+        s = np.matmul(q, _swap(k))
+        s *= s.dtype.type(scale)
+        L, S = s.shape[-2], s.shape[-1]
+        if causal:
+            s += _causal_bias(L, S, s.dtype)
+        if bias is not None:
+            full = np.broadcast_shapes(s.shape, bias.shape)
+            s = np.add(s, bias, out=s) if full == s.shape else s + bias
+        m = s.max(axis=-1, keepdims=True)
+        masked_rows = None
+        if bias is not None:
+            dead = np.isneginf(m)
+            if dead.any():  # a row that may attend nowhere: torch returns zeros there
+                masked_rows = dead
+                m[dead] = 0
+        s -= m
+        np.exp(s, out=s)
+        total = s.sum(axis=-1, keepdims=True)
+        if masked_rows is not None:
+            total[masked_rows] = 1
+        s /= total
+        p = s
+        keep = None
+        if dropout_p > 0.0:
+            keep = rng.random(p.shape, dtype=np.float64 if p.dtype == np.float64 else np.float32)
+            keep = (keep >= dropout_p).astype(p.dtype)
+            if dropout_p < 1.0:
+                keep *= p.dtype.type(1.0 / (1.0 - dropout_p))
+            pd = p * keep
+        else:
+            pd = p
+        out = np.matmul(pd, v)
+        ctx.scale = scale
+        ctx.save_for_backward(q, k, v, p, keep)
+        ctx.bias_shape = None if bias is None else bias.shape
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        q, k, v, p, keep = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        scale = p.dtype.type(ctx.scale)
+        gq = gk = gv = gb = None
+        pd = p if keep is None else p * keep
+        if need[2]:
+            gv = sum_to_shape(np.matmul(_swap(pd), grad), v.shape)
+        if need[0] or need[1] or (len(need) > 3 and need[3]):
+            dp = np.matmul(grad, _swap(v))
+            if keep is not None:
+                dp *= keep
+            # softmax backward: dS = P * (dP - sum(dP * P, -1))
+            ds = dp
+            ds -= np.einsum("...ij,...ij->...i", dp, p)[..., None]
+            ds *= p
+            if len(need) > 3 and need[3]:
+                gb = sum_to_shape(ds, ctx.bias_shape)
+            if need[0] or need[1]:
+                ds *= scale
+                if need[0]:
+                    gq = sum_to_shape(np.matmul(ds, k), q.shape)
+                if need[1]:
+                    gk = sum_to_shape(np.matmul(_swap(ds), q), k.shape)
+        return gq, gk, gv, gb
+
+
+def _repeat_heads(x, rep):
+    """(..., H, S, E) -> (..., H * rep, S, E), each head repeated in place (as
+    ``repeat_interleave``)."""
+    from .. import ops
+
+    shape = tuple(x.shape)
+    expanded = ops.expand(ops.unsqueeze(x, -3), *shape[:-2], rep, *shape[-2:])
+    return ops.reshape(expanded, *shape[:-3], shape[-3] * rep, *shape[-2:])
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask=None,
+                                 dropout_p: float = 0.0, is_causal: bool = False,
+                                 scale: float | None = None, enable_gqa: bool = False) -> Tensor:
+    """Attention ``softmax(query @ key^T * scale + mask) @ value``, one fused op.
+
+    Args:
+        query: ``(N, ..., L, E)``.
+        key: ``(N, ..., S, E)``.
+        value: ``(N, ..., S, Ev)``.
+        attn_mask: broadcastable to ``(N, ..., L, S)``: bool (True = may attend) or a
+            float tensor added to the scores (it receives a gradient if it requires one).
+        dropout_p: dropout probability on the attention weights, applied whenever > 0
+            (pass ``p if self.training else 0.0``, as with torch).
+        is_causal: mask out keys after each query (the top-left aligned lower triangle);
+            must not be combined with ``attn_mask``.
+        scale: score multiplier; ``1 / sqrt(E)`` by default.
+        enable_gqa: let ``key``/``value`` have fewer heads (dim -3) than ``query``; each
+            is repeated to match.
+
+    Returns:
+        ``(N, ..., L, Ev)``. Rows whose mask allows no key are zeros, as in torch.
+
+    Raises:
+        RuntimeError: torch's messages for mismatched dtypes, a mask of the wrong dtype,
+            or ``attn_mask`` together with ``is_causal``.
+    """
+    if is_causal and attn_mask is not None:
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be "
+                           "set when is_causal=True")
+    qd, kd, vd = query._data.dtype, key._data.dtype, value._data.dtype
+    if not (qd == kd == vd):
+        raise RuntimeError(
+            "Expected query, key, and value to have the same dtype, but got query.dtype: "
+            f"{_c_name(qd)} key.dtype: {_c_name(kd)} and value.dtype: {_c_name(vd)} instead.")
+    if query._data.shape[-1] != key._data.shape[-1]:
+        L, E = query._data.shape[-2:]
+        S, Ek = key._data.shape[-2:]
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({L}x{E} and {Ek}x{S})")
+    if key._data.shape[-2] != value._data.shape[-2]:
+        raise RuntimeError(f"Expected key and value to have the same sequence length, but got "
+                           f"{key._data.shape[-2]} and {value._data.shape[-2]}")
+    if scale is None:
+        scale = 1.0 / math.sqrt(query._data.shape[-1])
+    if enable_gqa and key.dim() >= 3 and key._data.shape[-3] != query._data.shape[-3]:
+        rep = query._data.shape[-3] // key._data.shape[-3]
+        key, value = _repeat_heads(key, rep), _repeat_heads(value, rep)
+    if not 0.0 <= dropout_p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
+    rng = _random.default_generator._rng if dropout_p > 0.0 else None
+    options = dict(scale=float(scale), causal=bool(is_causal), dropout_p=float(dropout_p),
+                   rng=rng)
+    if attn_mask is None:
+        return ScaledDotProductAttention.apply(query, key, value, **options)
+    if not isinstance(attn_mask, Tensor):
+        from .._creation import as_tensor
+
+        attn_mask = as_tensor(attn_mask)
+    md = attn_mask._data.dtype
+    if md == np.bool_:
+        bias = np.where(attn_mask._data, qd.type(0), qd.type(-np.inf))
+        return ScaledDotProductAttention.apply(query, key, value, bias, **options)
+    if md != qd:
+        raise RuntimeError(
+            "Expected attn_mask dtype to be bool or float or to match query dtype, but got "
+            f"attn_mask.dtype: {_c_name(md)} and  query.dtype: {_c_name(qd)} instead.")
+    return ScaledDotProductAttention.apply(query, key, value, attn_mask, **options)
+
+
+def _c_name(np_dtype) -> str:
+    """torch's C++ spelling of a dtype in these messages ("float", "double", "long int")."""
+    return {"float32": "float", "float64": "double", "int64": "long int", "float16": "c10::Half",
+            "int32": "int"}.get(np.dtype(np_dtype).name, type_name(np_dtype))

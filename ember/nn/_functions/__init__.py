@@ -1,0 +1,2 @@
+"""The fused ops behind ``ember.nn.functional``: one ``Op`` (NumPy forward and backward)
+per file, for the layers and losses where one node beats a chain of primitives."""

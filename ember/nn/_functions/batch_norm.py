@@ -1,0 +1,107 @@
+"""Batch normalisation over every axis but the channel axis 1, with its closed-form backward."""
+from __future__ import annotations
+
+import numpy as np
+
+from ...autograd.function import Op
+
+
+def _channel_view(v, ndim):
+    """A per-channel vector shaped to broadcast against (N, C, *)."""
+    return v if ndim == 2 else v.reshape((-1,) + (1,) * (ndim - 2))
+
+
+def _per_channel_dot(a, b):
+    """sum over every axis but 1 of a * b, without a temporary."""
+    if a.ndim == 2:
+        return np.einsum("ij,ij->j", a, b)
+    n, c = a.shape[:2]
+    return np.einsum("icl,icl->c", a.reshape(n, c, -1), b.reshape(n, c, -1))
+
+
+class BatchNorm(Op):
+    """z = (x - mean) / sqrt(var + eps) * weight + bias, statistics per channel (axis 1)
+
+    In training the batch's mean and biased variance normalise, and the running
+    statistics (when given) move toward the batch's mean and *unbiased* variance by
+    ``momentum``; otherwise the running statistics normalise.
+
+    Backward (training), with xhat = (x - mean) * invstd and n values per channel:
+    ``dx = weight * invstd * (g - mean(g) - xhat * mean(g * xhat))``,
+    ``dweight = sum(g * xhat)``, ``dbias = sum(g)``.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight=None, bias=None, *, running_mean=None, running_var=None,
+                training=True, momentum=0.1, eps=1e-5):
+        ndim = x.ndim
+        axes = 0 if ndim == 2 else (0,) + tuple(range(2, ndim))
+        ctx.ndim, ctx.axes, ctx.training = ndim, axes, training
+        cv = _channel_view
+        if training:
+            n = x.size // x.shape[1]
+            inv_n = 1.0 / n
+            mean = x.sum(axis=axes)
+            mean *= inv_n
+            xc = x - cv(mean, ndim)
+            var = _per_channel_dot(xc, xc)
+            var *= inv_n                                     # biased: normalises
+            invstd = var + eps
+            np.sqrt(invstd, out=invstd)
+            np.divide(1.0, invstd, out=invstd)
+            if running_mean is not None:
+                running_mean *= 1.0 - momentum
+                running_mean += momentum * mean
+            if running_var is not None:
+                running_var *= 1.0 - momentum
+                running_var += (momentum * n / max(n - 1, 1)) * var   # unbiased: tracked
+            # out = xc * (weight * invstd) + bias: xhat itself is never materialised
+            k = invstd if weight is None else weight * invstd
+            out = xc * cv(k, ndim)
+            if bias is not None:
+                out += cv(bias, ndim)
+            ctx.save_for_backward(xc, invstd, k)
+            return out
+        # evaluation: one scale and one shift per channel
+        invstd = 1.0 / np.sqrt(running_var + eps)
+        k = invstd if weight is None else weight * invstd
+        shift = -running_mean * k
+        if bias is not None:
+            shift += bias
+        out = x * cv(k.astype(x.dtype, copy=False), ndim)
+        out += cv(shift.astype(x.dtype, copy=False), ndim)
+        if ctx.needs_input_grad:
+            ctx.save_for_backward(x, running_mean.copy(), invstd, k)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        need = ctx.needs_input_grad
+        ndim, axes = ctx.ndim, ctx.axes
+        cv = _channel_view
+        gx = gw = gb = None
+        need_w = len(need) > 1 and need[1]
+        need_b = len(need) > 2 and need[2]
+        if not ctx.training:
+            x, mean, invstd, k = ctx.saved_tensors
+            if need_w:
+                gw = _per_channel_dot(grad, x - cv(mean, ndim)) * invstd
+            if need_b:
+                gb = grad.sum(axis=axes)
+            if need[0]:
+                gx = grad * cv(k, ndim)
+            return gx, gw, gb
+        xc, invstd, k = ctx.saved_tensors
+        n = grad.size // grad.shape[1]
+        gsum = grad.sum(axis=axes)
+        gdot = _per_channel_dot(grad, xc)
+        gdot *= invstd                                       # sum(g * xhat)
+        if need_w:
+            gw = gdot
+        if need_b:
+            gb = gsum
+        if need[0]:
+            gx = grad * cv(k, ndim)
+            gx -= xc * cv(k * invstd * gdot * (1.0 / n), ndim)
+            gx -= cv(gsum * k * (1.0 / n), ndim)
+        return gx, gw, gb
