@@ -187,7 +187,7 @@ def part_transport(args) -> None:
     print(f"{'batch':>8}{'ember shm':>22}{'ember pipe':>22}{'torch':>22}{'shm/pipe':>10}")
     for mb in args.transport_mb:
         row_bytes = int(mb * (1 << 20)) // 64
-        n_batches = max(30, int(400 / mb))
+        n_batches = max(60, int(1600 / mb))
         ds = _Blobs(n_batches, 64, row_bytes)
         runs = {"shm": [], "pipe": [], "torch": []}
         for _ in range(args.rounds):

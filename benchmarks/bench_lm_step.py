@@ -24,6 +24,9 @@ import statistics
 import sys
 import time
 
+import numpy  # noqa: F401  (loaded before threadpoolctl looks for BLAS libraries)
+import threadpoolctl
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHARED_BENCH = os.path.normpath(os.path.join(HERE, "..", "..", "shared", "bench"))
 
@@ -70,6 +73,8 @@ def _steps_per_round(sz) -> int:
 def bench_size(lm, name, rounds, impls, seed=0, clock="wall"):
     sz = lm.SIZES[name]
     runners = _runners(lm, sz, seed, impls)
+    # limit after every library is loaded: a BLAS loaded later would keep its own threads
+    limiter = threadpoolctl.threadpool_limits(limits=1)
     k = _steps_per_round(sz)
     for fn in runners.values():  # warm-up: caches, allocator, lazy imports
         for i in range(max(2, min(k, 20))):
@@ -93,6 +98,9 @@ def bench_size(lm, name, rounds, impls, seed=0, clock="wall"):
            "cpu_ms": {impl: statistics.median(ts) for impl, ts in cpu.items()},
            "min_wall_ms": {impl: min(ts) for impl, ts in times.items()},
            "rounds": rounds, "steps_per_round": k}
+    row["threads"] = [(d["internal_api"], d["num_threads"])
+                      for d in threadpoolctl.threadpool_info()]
+    limiter.restore_original_limits()
     if "ember" in med:
         if "torch" in med:
             row["ember_vs_torch"] = med["ember"] / med["torch"]
@@ -116,9 +124,6 @@ def main(argv=None) -> int:
                     help="rank by wall time (default) or by this process's CPU time, which a "
                          "busy shared machine disturbs less")
     args = ap.parse_args(argv)
-    import threadpoolctl
-
-    threadpoolctl.threadpool_limits(limits=1, user_api="blas")
     lm = _load_workload()
     impls = args.impl or ["ember", "torch", "numpy"]
     sizes = args.size or ["tiny", "seed", "wide"]

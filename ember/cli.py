@@ -82,7 +82,7 @@ LR_DEFAULTS = {"adamw": 1e-2, "adam": 1e-2, "sgd": 0.1}
 WORD_MAX_VOCAB = 10_000
 # Model-size options: CLI flag -> constructor argument; defaults come from the constructor.
 SIZE_OPTIONS = {"--context": "context", "--embed-dim": "embed_dim", "--hidden": "hidden",
-                "--layers": "layers", "--dropout": "dropout"}
+                "--layers": "layers", "--heads": "heads", "--dropout": "dropout"}
 # Options `--resume` accepts: the run's own settings are fixed in its config.json.
 RESUME_OPTIONS = {"steps", "epochs", "workers", "threads"}
 
@@ -177,10 +177,13 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--embed-dim", type=_int_at_least(1), metavar="N",
                    help=f"embedding size per token (default: {md['embed_dim']})")
     m.add_argument("--hidden", type=_int_at_least(1), metavar="N",
-                   help=f"width of each hidden layer (default: {md['hidden']})")
+                   help=f"width of each hidden layer (mlp) or of the feed-forward block "
+                        f"(gpt) (default: {md['hidden']})")
     m.add_argument("--layers", type=_int_at_least(0), metavar="N",
-                   help=f"hidden Linear-BatchNorm1d-ReLU-Dropout blocks (default: "
-                        f"{md['layers']})")
+                   help=f"hidden Linear-BatchNorm1d-ReLU-Dropout blocks (mlp) or transformer "
+                        f"blocks (gpt) (default: {md['layers']})")
+    m.add_argument("--heads", type=_int_at_least(1), metavar="N",
+                   help="attention heads per block (gpt only)")
     m.add_argument("--dropout", type=_float_in(0, 1, False, True,
                    "dropout probability has to be between 0 and 1 (excluding 1)"),
                    metavar="P", help=f"dropout after each hidden activation (default: "

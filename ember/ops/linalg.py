@@ -75,6 +75,8 @@ class MatMul(Op):
 class Linear(Op):
     """z = x @ W.T + b: one node for the whole affine map (torch's ``F.linear``)"""
 
+    _backward_name = "AddmmBackward0"
+
     @staticmethod
     def forward(ctx, x, w, b=None):
         if x.shape[-1] != w.shape[-1]:
@@ -82,7 +84,11 @@ class Linear(Op):
             raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x"
                                f"{x.shape[-1]} and {w.shape[1]}x{w.shape[0]})")
         ctx.save_for_backward(x, w)
-        out = np.matmul(x, w.T)
+        if x.ndim > 2:
+            # one (N*L, C) GEMM instead of a batch of N small ones
+            out = np.matmul(x.reshape(-1, x.shape[-1]), w.T).reshape(x.shape[:-1] + w.shape[:1])
+        else:
+            out = np.matmul(x, w.T)
         if b is not None:
             out += b
         return out
@@ -93,7 +99,7 @@ class Linear(Op):
         gx = gw = gb = None
         g2 = grad.reshape(-1, grad.shape[-1]) if grad.ndim != 2 else grad
         if ctx.needs_input_grad[0]:
-            gx = np.matmul(grad, w)
+            gx = np.matmul(g2, w).reshape(x.shape) if grad.ndim > 2 else np.matmul(grad, w)
         if ctx.needs_input_grad[1]:
             x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
             gw = np.matmul(g2.T, x2)

@@ -289,7 +289,7 @@ class Sender:
         for old in [r for r in self.old_rings if int(r.ctl[0]) >= r.head]:
             old.close()  # all handed back by the main process: give the memory back
             self.old_rings.remove(old)
-        size = max(self.ring_bytes, 1 << (_aligned(need, _PAGE) * self.slots - 1).bit_length())
+        size = max(self.ring_bytes, _aligned(need, _PAGE) * self.slots)
         try:
             ring = _Ring(size)
         except OSError:  # /dev/shm full or missing: use the pipe from now on

@@ -577,7 +577,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                              f"{self._prefetch_factor}")
         ctx = loader._mp_context()
         transport = {"mode": getattr(loader, "_transport", _transport.DEFAULT),
-                     "slots": self._prefetch_factor + 2}
+                     "slots": self._prefetch_factor + 1}
         fork = ctx.get_start_method() == "fork"
         inherited = []  # parent fds that children forked later must close
         _live_iterators.add(self)
