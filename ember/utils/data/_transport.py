@@ -214,14 +214,16 @@ class _Ring:
         return start, self.head, [None if p is None else p - base for p in placed]
 
     def close(self):
-        attached = bool(self.ctl[1])
-        del self.ctl, self.data
-        self.mm.close()
-        if not attached:  # the main process never opened it: remove the name ourselves
+        if not self.ctl[1]:  # the main process never opened it: remove the name ourselves
             try:
                 os.unlink(self.path)
             except OSError:
                 pass
+        del self.ctl, self.data
+        try:
+            self.mm.close()
+        except BufferError:  # a batch built here is still referenced: unmapped at exit
+            pass
 
 
 def remove_orphans(pids) -> None:

@@ -344,7 +344,10 @@ def default_collate(batch):
     * ``Sequence[V1_i, V2_i, ...]`` -> ``[default_collate([V1_1, ...]), ...]`` (tuples
       become lists, as in torch)
 
-    A batch of same-shape tensors or arrays costs one ``np.stack``.
+    A batch of same-shape tensors or arrays costs one ``np.concatenate``. In a DataLoader
+    worker the stacked arrays are built in the worker's shared-memory ring, which is
+    reused once the batch has been delivered: a ``collate_fn`` that keeps this output
+    around in the worker (a cache across batches) must keep a copy.
 
     Args:
         batch: a list of samples.
@@ -556,7 +559,13 @@ class PadCollate:
         lengths = np.array([0 if a is None else a.shape[0] for a in arrays], np.int64)
         L = int(lengths.max()) if len(lengths) else 0
         dtype = np.result_type(*[a.dtype for a in arrays if a is not None])
-        out = np.full((len(arrays), L, *trailing), value, dtype=dtype)
+        shape = (len(arrays), L, *trailing)
+        # In a worker, build the batch in the shared-memory ring (no copy when sent).
+        out = _transport.worker_empty(shape, dtype) if self.batch_first else None
+        if out is None:
+            out = np.full(shape, value, dtype=dtype)
+        else:
+            out.fill(value)
         mask = np.zeros((len(arrays), L), dtype=bool)
         left = self.padding_side == "left"
         for i, a in enumerate(arrays):

@@ -415,3 +415,21 @@ def test_no_worker_left_after_normal_epochs():
         next(it)
         del it
     assert set(children()) <= before
+
+
+def test_state_dict_iterable_dataset_with_workers():
+    loader = DataLoader(ShardedRange(0, 40), batch_size=3, num_workers=2)
+    full = [b.tolist() for b in loader]
+    it = iter(loader)
+    seen = [next(it).tolist() for _ in range(4)]
+    state = loader.state_dict()
+    del it
+    fresh = DataLoader(ShardedRange(0, 40), batch_size=3, num_workers=2)
+    fresh.load_state_dict(state)
+    assert seen + [b.tolist() for b in fresh] == full
+
+
+def test_reachable_as_in_torch():
+    import ember as torch_like
+
+    assert torch_like.utils.data.DataLoader is DataLoader

@@ -112,11 +112,16 @@ def test_timeout_raises_and_cleans_up(no_leftover_children):
 
 
 def test_breaking_out_of_the_loop_shuts_workers_down(no_leftover_children):
-    files = _shm_files()
-    for i, _ in enumerate(DataLoader(Slow(100, delay=0.01), batch_size=2, num_workers=2)):
+    pids = []
+    for i, _ in enumerate(loop := iter(DataLoader(Slow(100, delay=0.01), batch_size=2,
+                                                  num_workers=2))):
+        pids = [w.pid for w in loop._workers]
         if i == 2:
             break
-    assert _shm_files() <= files
+    del loop
+    assert not wait_gone(pids, timeout=3)
+    # no shared-memory ring of theirs is left behind either
+    assert not [f for f in _shm_files() if int(f.split("-")[2]) in pids]
 
 
 def test_deleting_an_iterator_with_a_busy_worker_is_quick(no_leftover_children):
