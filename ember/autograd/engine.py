@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import _tensor as _t
 from . import grad_mode
-from .function import AccumulateGrad, _creation_site, record_creation_site
+from .function import AccumulateGrad, _check_versions, _creation_site, record_creation_site
 
 
 def _node_of(t):
@@ -118,14 +118,6 @@ def _validate(node, i, g, meta):
     return g
 
 
-def _expected(child, nr):
-    """(shape, dtype) of the tensor a gradient is for: the child's output ``nr``."""
-    if type(child) is AccumulateGrad:
-        d = child.variable._data
-        return d.shape, d.dtype
-    return child._out_meta[nr]
-
-
 def _sum_to(g, shape):
     if g.ndim < len(shape):
         g = g.reshape((1,) * (len(shape) - g.ndim) + g.shape)
@@ -163,7 +155,8 @@ def run_backward(tensors, grad_tensors=None, retain_graph=False, inputs=None,
     roots = _root_grads(tensors, grad_tensors)
     released = (record_creation_site.enabled and _creation_site()) or True  # for the error
     buffers = {}
-    handed = {}
+    # ids of gradient arrays that more than one place may hold (a user's root gradient, one
+    # array returned for two inputs): a leaf copies these instead of keeping them as .grad
     shared = set()
     root_nodes = []
     for t, g in roots:
@@ -174,7 +167,6 @@ def run_backward(tensors, grad_tensors=None, retain_graph=False, inputs=None,
             root_nodes.append(node)
         buf[nr] = g if buf[nr] is None else buf[nr] + g
         shared.add(id(g))
-        handed[id(g)] = g
     deps, seen = _discover(root_nodes)
 
     captures = None
@@ -197,11 +189,12 @@ def run_backward(tensors, grad_tensors=None, retain_graph=False, inputs=None,
     ready = [(-n._seq_nr, i, n) for i, n in enumerate(root_nodes) if deps.get(n, 0) == 0]
     heapq.heapify(ready)
     counter = len(ready)
+    heappop, heappush = heapq.heappop, heapq.heappush
     grad_enabled_before = grad_mode.state.enabled
     grad_mode.state.enabled = False
     try:
         while ready:
-            _, _, node = heapq.heappop(ready)
+            node = heappop(ready)[2]
             grads = buffers.pop(node, None)
             if captures is not None and node in captures:
                 for nr, x in captures[node]:
@@ -217,48 +210,43 @@ def run_backward(tensors, grad_tensors=None, retain_graph=False, inputs=None,
                         tracer.accumulate(node, grads[0])
                     _accumulate(node.variable, grads[0], id(grads[0]) in shared)
                 continue
-            results_of_node = None
-            if grads is not None and node._tensor_hooks:
-                grads = _run_tensor_hooks(node, grads)
-            if grads is not None and node._pre_hooks:
-                for hook in node._pre_hooks:
-                    r = hook(tuple(_t._wrap(g) if g is not None else None for g in grads))
-                    if r is not None:
-                        grads = [x._data if x is not None else None for x in r]
-            if grads is not None and any(g is not None for g in grads) and (
-                    needed is None or needed.get(node, False)):
-                results_of_node = _call_backward(node, grads, tracer)
-                if node._post_hooks:
-                    for hook in node._post_hooks:
-                        hook(tuple(_t._wrap(g) if g is not None else None
-                                   for g in results_of_node),
-                             tuple(_t._wrap(g) if g is not None else None for g in grads))
+            res = None
+            if grads is not None:
+                if node._tensor_hooks or node._pre_hooks:
+                    grads = _run_pre_hooks(node, grads)
+                if (grads[0] is not None if len(grads) == 1
+                        else any(g is not None for g in grads)) and (
+                        needed is None or needed.get(node, False)):
+                    res = _call_backward(node, grads, tracer)
+                    if len(res) > 1:
+                        _mark_duplicates(res, shared)
+                    if node._post_hooks:
+                        _run_post_hooks(node, res, grads)
             if not retain_graph:
                 if node._saved is not None:
                     node._saved = None
                     node._saved_versions = None
                 node._released = released
-            for i, (child, nr) in enumerate(node.next_functions):
-                if child is None:
-                    continue
-                if results_of_node is not None:
-                    g = results_of_node[i]
-                    if g is not None:
-                        g = _validate(node, i, g, _expected(child, nr))
-                        key = id(g)
-                        if key in handed:
-                            shared.add(key)
-                        else:
-                            handed[key] = g
-                        buf = buffers.get(child)
-                        if buf is None:
-                            buf = buffers[child] = [None] * child._n_outputs
-                        buf[nr] = g if buf[nr] is None else buf[nr] + g
-                left = deps[child] - 1
-                deps[child] = left
-                if left == 0 and (needed is None or needed.get(child, False)):
-                    counter += 1
-                    heapq.heappush(ready, (-child._seq_nr, counter, child))
+            i = 0
+            for child, nr in node.next_functions:
+                if child is not None:
+                    if res is not None:
+                        g = res[i]
+                        if g is not None:
+                            meta = child._out_meta[nr]
+                            if type(g) is not np.ndarray or g.shape != meta[0] or \
+                                    g.dtype != meta[1]:
+                                g = _validate(node, i, g, meta)
+                            buf = buffers.get(child)
+                            if buf is None:
+                                buf = buffers[child] = [None] * child._n_outputs
+                            buf[nr] = g if buf[nr] is None else buf[nr] + g
+                    left = deps[child] - 1
+                    deps[child] = left
+                    if left == 0 and (needed is None or needed.get(child, False)):
+                        counter += 1
+                        heappush(ready, (-child._seq_nr, counter, child))
+                i += 1
     finally:
         grad_mode.state.enabled = grad_enabled_before
         if tracer is not None:
@@ -280,6 +268,33 @@ def run_backward(tensors, grad_tensors=None, retain_graph=False, inputs=None,
     return tuple(out)
 
 
+def _mark_duplicates(res, shared):
+    """One array returned for several inputs (``Add`` gives ``grad`` to both) is shared."""
+    for a in range(len(res)):
+        ga = res[a]
+        if ga is not None:
+            for b in range(a + 1, len(res)):
+                if res[b] is ga:
+                    shared.add(id(ga))
+
+
+def _run_pre_hooks(node, grads):
+    if node._tensor_hooks:
+        grads = _run_tensor_hooks(node, grads)
+    if node._pre_hooks:
+        for hook in node._pre_hooks:
+            r = hook(tuple(_t._wrap(g) if g is not None else None for g in grads))
+            if r is not None:
+                grads = [x._data if x is not None else None for x in r]
+    return grads
+
+
+def _run_post_hooks(node, res, grads):
+    for hook in node._post_hooks:
+        hook(tuple(_t._wrap(g) if g is not None else None for g in res),
+             tuple(_t._wrap(g) if g is not None else None for g in grads))
+
+
 def _run_tensor_hooks(node, grads):
     grads = list(grads)
     for nr, hooks in node._tensor_hooks.items():
@@ -297,8 +312,6 @@ def _run_tensor_hooks(node, grads):
 def _call_backward(node, grads, tracer):
     fn = node._fn
     if node._saved_versions:
-        from .function import _check_versions
-
         _check_versions(node)
     if tracer is not None:
         tracer.before(node, grads)

@@ -178,6 +178,12 @@ class AccumulateGrad(Node):
         self.variable = variable
         self._seq_nr = sys.maxsize  # leaves run as soon as their gradient is complete
 
+    @property
+    def _out_meta(self):
+        """(shape, dtype) of the leaf, read now (``.data`` may have been reassigned)."""
+        d = self.variable._data
+        return ((d.shape, d.dtype),)
+
 
 class _NoGradCtx:
     """The ctx handed to forward when nothing is recorded: saving is a no-op."""

@@ -7,15 +7,15 @@ compositions of them.
 """
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np
 
 from .. import _random
 from .. import ops as _ops
-from .._tensor import Tensor, _wrap
+from .._tensor import Tensor
 from . import _reduction
+from ._attention import scaled_dot_product_attention  # noqa: F401  (one fused node)
 from ._functions.activation import Elu, Hardtanh, LeakyRelu, LogSigmoid
 from ._functions.batch_norm import BatchNorm
 from ._functions.cross_entropy import CrossEntropy, NLLLoss, SoftCrossEntropy
@@ -175,7 +175,7 @@ def _verify_batch_size(shape) -> None:
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None,
                training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
-    """Normalise each channel (dimension 1) of ``input``.
+    """Normalise each channel (dimension 1) of ``input``, one fused node.
 
     In training the batch statistics (biased variance) normalise and, when given, the
     running statistics are updated in place with the unbiased variance; otherwise the
@@ -183,22 +183,25 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
 
     Raises:
         ValueError: training with one value per channel.
+        RuntimeError: a running statistic, weight or bias whose size is not the channel
+            count; evaluation without running statistics.
     """
     shape = input._data.shape
     if training:
         _verify_batch_size(shape)
     c = shape[1] if len(shape) > 1 else 0
-    for name, t in (("running_mean", running_mean), ("running_var", running_var),
-                    ("weight", weight), ("bias", bias)):
-        if t is not None and t._data.size != c:
-            raise RuntimeError(f"{name} should contain {c} elements not {t._data.size}")
     rm = running_mean._data if running_mean is not None else None
     rv = running_var._data if running_var is not None else None
+    w = weight._data if weight is not None else None
+    b = bias._data if bias is not None else None
+    for name, a in (("running_mean", rm), ("running_var", rv), ("weight", w), ("bias", b)):
+        if a is not None and a.size != c:
+            raise RuntimeError(f"{name} should contain {c} elements not {a.size}")
     if not training and (rm is None or rv is None):
         raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
-    out = BatchNorm.apply(input, weight, bias, running_mean=rm,
-                          running_var=rv, training=training, momentum=momentum, eps=eps)
-    if training:
+    out = BatchNorm.apply(input, weight, bias, running_mean=rm, running_var=rv,
+                          training=training, momentum=momentum, eps=eps)
+    if training:  # the running statistics changed in place
         if running_mean is not None:
             running_mean._vc[0] += 1
         if running_var is not None:
@@ -609,47 +612,3 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
         total = _ops.sum(loss)
         return total / input.shape[0] if input.dim() else total
     return _reduce(loss, _reduction.check(reduction))
-
-
-# --- attention ------------------------------------------------------------------------------
-def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask=None,
-                                 dropout_p: float = 0.0, is_causal: bool = False,
-                                 scale: float | None = None, enable_gqa: bool = False) -> Tensor:
-    """``softmax(q @ k^T * scale + mask) @ v`` (composed from matmul and softmax).
-
-    ``attn_mask`` is boolean (True = attend) or additive; ``is_causal`` masks the upper
-    triangle. Shapes ``(..., L, E)``, ``(..., S, E)``, ``(..., S, Ev)`` -> ``(..., L, Ev)``.
-    """
-    if is_causal and attn_mask is not None:
-        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be "
-                           "set when is_causal=True")
-    L, S = query.shape[-2], key.shape[-2]
-    if scale is None:
-        scale = 1.0 / math.sqrt(query.shape[-1])
-    if enable_gqa and key.dim() >= 3 and key.shape[-3] != query.shape[-3]:
-        rep = query.shape[-3] // key.shape[-3]
-        key, value = _repeat_heads(key, rep), _repeat_heads(value, rep)
-    scores = _ops.matmul(query, _ops.transpose(key, -2, -1)) * scale
-    if is_causal:
-        allowed = np.tril(np.ones((L, S), bool))
-        scores = _ops.masked_fill(scores, _wrap(~allowed), float("-inf"))
-    elif attn_mask is not None:
-        if attn_mask.dtype.name == "bool":
-            scores = _ops.masked_fill(scores, _wrap(~attn_mask._data), float("-inf"))
-        else:
-            scores = scores + attn_mask
-    attn = _ops.softmax(scores, -1)
-    if dropout_p > 0.0:
-        attn = dropout(attn, dropout_p, training=True)
-    return _ops.matmul(attn, value)
-
-
-def _repeat_heads(t, rep):
-    # (..., H, S, E) -> (..., H * rep, S, E), each head repeated in place (repeat_interleave)
-    shape = tuple(t.shape)
-    expanded = _ops.expand(_ops.unsqueeze(t, -3), *shape[:-2], rep, *shape[-2:])
-    return _ops.reshape(expanded, *shape[:-3], shape[-3] * rep, *shape[-2:])
-
-
-# The fused attention op (one node, closed-form backward) replaces the composition above.
-from ._attention import scaled_dot_product_attention  # noqa: E402,F811

@@ -7,7 +7,6 @@ from ... import _creation
 from ..._tensor import _wrap
 from .. import functional as F
 from .. import init
-from .._functions.batch_norm import BatchNorm
 from ..parameter import Parameter
 from .module import Module
 
@@ -86,12 +85,11 @@ class _NormBase(Module):
 class _BatchNorm(_NormBase):
     def forward(self, input):
         self._check_input_dim(input)
-        params, buffers = self._parameters, self._buffers
         training = self.training
-        track = self.track_running_stats
         momentum = self.momentum
         factor = 0.0 if momentum is None else momentum
-        if training and track:
+        buffers = self._buffers
+        if training and self.track_running_stats:
             nbt = buffers["num_batches_tracked"]
             if nbt is not None:
                 nbt._data += 1
@@ -100,27 +98,11 @@ class _BatchNorm(_NormBase):
                     factor = 1.0 / float(nbt._data)
         rm, rv = buffers["running_mean"], buffers["running_var"]
         bn_training = training or (rm is None and rv is None)
-        if training and not track:
-            rm = rv = None
-        shape = input._data.shape
-        if bn_training:
-            F._verify_batch_size(shape)
-        if shape[1] != self.num_features:
-            name = "running_mean" if rm is not None else "weight"
-            raise RuntimeError(f"{name} should contain {shape[1]} elements not "
-                               f"{self.num_features}")
-        rma = rm._data if rm is not None else None
-        rva = rv._data if rv is not None else None
-        if not bn_training and (rma is None or rva is None):
-            raise RuntimeError("running_mean and running_var must be defined in evaluation "
-                               "mode")
-        out = BatchNorm.apply(input, params["weight"], params["bias"], running_mean=rma,
-                              running_var=rva, training=bn_training, momentum=factor,
-                              eps=self.eps)
-        if bn_training and rm is not None:
-            rm._vc[0] += 1
-            rv._vc[0] += 1
-        return out
+        if training and not self.track_running_stats:
+            rm = rv = None  # statistics that are not tracked are never updated
+        params = self._parameters
+        return F.batch_norm(input, rm, rv, params["weight"], params["bias"], bn_training,
+                            factor, self.eps)
 
 
 class BatchNorm1d(_BatchNorm):

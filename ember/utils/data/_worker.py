@@ -139,7 +139,7 @@ def _exit_on_sigterm(signum, frame):
 def _worker_loop(kind, dataset, task_conn, result_conn, auto_collation, collate_fn, drop_last,
                  base_seed, init_fn, worker_id, num_workers, transport, fds_to_close):
     """Body of worker process ``worker_id``: fetch and collate each task until told to stop."""
-    from ._fetch import create_fetcher
+    from ._fetch import ITERABLE, create_fetcher
 
     for fd in fds_to_close:  # other workers' pipe ends inherited through fork
         try:
@@ -192,12 +192,12 @@ def _worker_loop(kind, dataset, task_conn, result_conn, auto_collation, collate_
                 continue  # this worker's IterableDataset copy is done; the main process knows
             idx, index = task
             if init_exception is not None:
-                data, init_exception = init_exception, None
+                data = init_exception  # every task of this worker reports it
             else:
                 try:
                     data = fetcher.fetch(index)
                 except StopIteration:
-                    if kind != 1:
+                    if kind != ITERABLE:
                         data = ExceptionWrapper(
                             where=f"in DataLoader worker process {worker_id}")
                     else:

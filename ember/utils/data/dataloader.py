@@ -493,9 +493,9 @@ class _BaseDataLoaderIter:
             self._num_yielded += 1
 
     def __next__(self):
-        if self._discard:
-            self._skip_discarded()
         try:
+            if self._discard:
+                self._skip_discarded()
             data = self._next_data()
         except StopIteration:
             self._finished = True
