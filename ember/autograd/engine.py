@@ -190,6 +190,7 @@ def run_backward(tensors, grad_tensors=None, retain_graph=False, inputs=None,
     heapq.heapify(ready)
     counter = len(ready)
     heappop, heappush = heapq.heappop, heapq.heappush
+    fast_leaves = captures is None and tracer is None and accumulate
     grad_enabled_before = grad_mode.state.enabled
     grad_mode.state.enabled = False
     try:
@@ -244,8 +245,14 @@ def run_backward(tensors, grad_tensors=None, retain_graph=False, inputs=None,
                     left = deps[child] - 1
                     deps[child] = left
                     if left == 0 and (needed is None or needed.get(child, False)):
-                        counter += 1
-                        heappush(ready, (-child._seq_nr, counter, child))
+                        if fast_leaves and type(child) is AccumulateGrad:
+                            # a leaf's gradient is complete: accumulate now, no queueing
+                            lbuf = buffers.pop(child, None)
+                            if lbuf is not None and lbuf[0] is not None:
+                                _accumulate(child.variable, lbuf[0], id(lbuf[0]) in shared)
+                        else:
+                            counter += 1
+                            heappush(ready, (-child._seq_nr, counter, child))
                 i += 1
     finally:
         grad_mode.state.enabled = grad_enabled_before
