@@ -186,3 +186,13 @@ def test_requires_grad_only_for_floats():
     y = ember.ones(2, requires_grad=True) * 2
     with pytest.raises(RuntimeError, match="leaf variables"):
         y.requires_grad = False
+
+
+def test_integer_index_is_a_view_like_torch():
+    b = ember.zeros(2, 3)
+    b[1, 2].add_(1)
+    b[0].fill_(5)
+    v = ember.zeros(4)
+    v[2].add_(3)
+    assert b.tolist() == [[5, 5, 5], [0, 0, 1]] and v.tolist() == [0, 0, 3, 0]
+    assert b._version == 2 and v._version == 1

@@ -361,10 +361,23 @@ class SortValues(Op):
 # --- wrappers ---------------------------------------------------------------------------
 def getitem(input, index):
     """``input[index]`` with ints, slices, None, Ellipsis, integer tensors and bool masks."""
+    if not input._rg and (type(index) is slice or type(index) is int):
+        # fast path for x[i] and x[a:b] (the DataLoader's per-sample reads)
+        arr = input._data
+        try:
+            out = arr[index, ...] if type(index) is int else arr[index]  # ``...``: a 0-d view
+        except IndexError as e:
+            raise _index_error(e, arr.shape, index) from None
+        t = _wrap(out if type(out) is np.ndarray else np.asarray(out))
+        t._vc = input._vc
+        t._base = input if input._base is None else input._base
+        return t
     index = normalize_index(index, input)
     if not input._rg:
         try:
             view, idx = _target(input._data, index)
+            if type(idx) is tuple and _is_basic(idx) and Ellipsis not in idx:
+                idx = idx + (Ellipsis,)  # all-int indices then give a 0-d view, not a copy
             out = view[idx]
         except IndexError as e:
             raise _index_error(e, input._data.shape, index) from None
