@@ -19,18 +19,10 @@ import numpy as np
 
 import ember
 from ember import nn
+from ember.models._checks import _check_int
 from ember.text.datasets import TextDataset
 
 __all__ = ["MLPLanguageModel", "NextTokenDataset", "generate", "unigram_loss"]
-
-
-def _check_int(value, name: str, low: int) -> int:
-    if isinstance(value, bool) or not hasattr(value, "__index__"):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    value = operator.index(value)
-    if value < low:
-        raise ValueError(f"{name} must be at least {low}, got {value}")
-    return value
 
 
 class NextTokenDataset(TextDataset):

@@ -13,23 +13,14 @@ initialisation, and the output layer sharing its weight with the token embedding
 from __future__ import annotations
 
 import math
-import operator
 
 import ember
 from ember import nn
+from ember.models._checks import _check_int
 from ember.nn import functional as F
 from ember.text.datasets import TextDataset
 
 __all__ = ["GPTLanguageModel"]
-
-
-def _check_int(value, name: str, low: int) -> int:
-    if isinstance(value, bool) or not hasattr(value, "__index__"):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    value = operator.index(value)
-    if value < low:
-        raise ValueError(f"{name} must be at least {low}, got {value}")
-    return value
 
 
 class CausalSelfAttention(nn.Module):

@@ -930,6 +930,11 @@ _Sign, _Floor, _Ceil, _Round, _Trunc = (
     _stepwise(np.trunc))
 
 
+def _to_whole(op, input):
+    """Apply a rounding op; an integer tensor is already whole and comes back as a copy."""
+    return op.apply(input) if input.is_floating_point() else input.clone()
+
+
 def sign(input):
     """Elementwise -1, 0 or 1."""
     return _Sign.apply(input)
@@ -937,12 +942,12 @@ def sign(input):
 
 def floor(input):
     """Elementwise floor."""
-    return _Floor.apply(input) if input.is_floating_point() else input.clone()
+    return _to_whole(_Floor, input)
 
 
 def ceil(input):
     """Elementwise ceiling."""
-    return _Ceil.apply(input) if input.is_floating_point() else input.clone()
+    return _to_whole(_Ceil, input)
 
 
 def round(input, *, decimals=0):  # noqa: A001
@@ -950,12 +955,12 @@ def round(input, *, decimals=0):  # noqa: A001
     if decimals:
         s = 10.0 ** decimals
         return div(_Round.apply(mul(input, s)), s)
-    return _Round.apply(input) if input.is_floating_point() else input.clone()
+    return _to_whole(_Round, input)
 
 
 def trunc(input):
     """Round toward zero."""
-    return _Trunc.apply(input) if input.is_floating_point() else input.clone()
+    return _to_whole(_Trunc, input)
 
 
 def isnan(input):

@@ -9,14 +9,16 @@ import numpy as np
 
 import ember
 
-from .optimizer import (
-    Optimizer,
+from ._step_utils import (
     _check_impl_flags,
     _check_lr,
+    _grad_with_decay,
     _scalar,
     _step_tensor,
+    _steps_as_tensors,
     _zeros_state,
 )
+from .optimizer import Optimizer
 
 __all__ = ["Adam", "AdamW"]
 
@@ -118,10 +120,7 @@ class Adam(Optimizer):
             group.setdefault("differentiable", False)
             group.setdefault("decoupled_weight_decay", False)
             group.setdefault("fused", None)
-            for p in group["params"]:
-                p_state = self.state.get(p, {})
-                if len(p_state) != 0 and not isinstance(p_state.get("step"), ember.Tensor):
-                    p_state["step"] = _step_tensor(float(p_state.get("step", 0.0)))
+        _steps_as_tensors(self)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Perform one optimization step on every parameter that has a gradient.
@@ -176,17 +175,8 @@ class Adam(Optimizer):
         tmp = self._scratch(param, 0)
         if hp.decay is not None:
             np.multiply(param, hp.decay, param)
-        if hp.maximize or hp.l2:
-            gbuf = self._scratch(param, 1)
-            if hp.l2:
-                np.multiply(param, hp.weight_decay, gbuf)
-                if hp.maximize:
-                    np.subtract(gbuf, grad, gbuf)
-                else:
-                    np.add(grad, gbuf, gbuf)
-            else:
-                np.negative(grad, gbuf)
-            grad = gbuf
+        grad = _grad_with_decay(self, param, grad, hp.weight_decay if hp.l2 else 0,
+                                hp.maximize)
         max_t = state.get("max_exp_avg_sq") if hp.amsgrad else None
         _adam_delta(
             grad,

@@ -91,56 +91,6 @@ def _typename(obj: Any) -> str:
     return f"{module}.{cls.__qualname__}"
 
 
-def _scalar(x: Any) -> float:
-    """A hyper-parameter (float, int or 1-element Tensor) as a Python float."""
-    return x if type(x) is float else float(x)
-
-
-def _check_lr(lr: Any) -> None:
-    """torch's learning-rate checks, shared by every optimizer."""
-    if isinstance(lr, ember.Tensor):
-        if lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if float(lr) < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-    elif not 0.0 <= lr:
-        raise ValueError(f"Invalid learning rate: {lr}")
-
-
-def _check_impl_flags(foreach: Any, fused: Any, differentiable: bool) -> None:
-    """Validate the implementation switches that ember accepts as no-ops."""
-    if differentiable:
-        raise NotImplementedError(
-            "differentiable=True is not supported by ember: optimizer steps run outside "
-            "autograd"
-        )
-    if fused and foreach:
-        raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
-
-
-def _zeros_state(arr: np.ndarray) -> ember.Tensor:
-    """A zero state Tensor shaped and typed like the parameter array ``arr``."""
-    return ember.from_numpy(np.zeros(arr.shape, dtype=arr.dtype))
-
-
-def _step_tensor(value: float = 0.0) -> ember.Tensor:
-    """The 0-d ``step`` counter: float32 like torch's (float64 under a float64 default)."""
-    dtype = np.float64 if ember.get_default_dtype() == ember.float64 else np.float32
-    return ember.from_numpy(np.array(value, dtype=dtype))
-
-
-def _lerp_(start: np.ndarray, end: np.ndarray, weight: float, tmp: np.ndarray) -> None:
-    """``start.lerp_(end, weight)`` in place, with torch's two formulas for accuracy."""
-    np.subtract(end, start, out=tmp)
-    if abs(weight) < 0.5:
-        tmp *= weight
-        start += tmp
-    else:
-        # end - (end - start) * (1 - weight)
-        tmp *= 1.0 - weight
-        np.subtract(end, tmp, out=start)
-
-
 def _hooked_step(step: Callable) -> Callable:
     """Wrap a subclass's ``step`` so that global and per-instance step hooks run around it."""
 
@@ -520,9 +470,7 @@ class Optimizer:
         Returns:
             A handle whose ``remove()`` unregisters the hook.
         """
-        handle = _RemovableHandle(self._optimizer_step_pre_hooks)
-        self._optimizer_step_pre_hooks[handle.id] = hook
-        return handle
+        return self._register(self._optimizer_step_pre_hooks, hook, False)
 
     def register_step_post_hook(self, hook: Callable) -> _RemovableHandle:
         """Register ``hook(optimizer, args, kwargs) -> None`` to run after each step.
@@ -530,9 +478,7 @@ class Optimizer:
         Returns:
             A handle whose ``remove()`` unregisters the hook.
         """
-        handle = _RemovableHandle(self._optimizer_step_post_hooks)
-        self._optimizer_step_post_hooks[handle.id] = hook
-        return handle
+        return self._register(self._optimizer_step_post_hooks, hook, False)
 
     def register_state_dict_pre_hook(self, hook: Callable, prepend: bool = False):
         """Register ``hook(optimizer)`` to run before :meth:`state_dict`.

@@ -9,15 +9,17 @@ import numpy as np
 
 import ember
 
-from .optimizer import (
-    Optimizer,
+from ._step_utils import (
     _check_impl_flags,
     _check_lr,
+    _grad_with_decay,
     _lerp_,
     _scalar,
     _step_tensor,
+    _steps_as_tensors,
     _zeros_state,
 )
+from .optimizer import Optimizer
 
 __all__ = ["RMSprop"]
 
@@ -102,10 +104,7 @@ class RMSprop(Optimizer):
             group.setdefault("maximize", False)
             group.setdefault("differentiable", False)
             group.setdefault("capturable", False)
-            for p in group["params"]:
-                p_state = self.state.get(p, {})
-                if len(p_state) != 0 and not isinstance(p_state.get("step"), ember.Tensor):
-                    p_state["step"] = _step_tensor(float(p_state.get("step", 0.0)))
+        _steps_as_tensors(self)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Perform one optimization step on every parameter that has a gradient.
@@ -144,19 +143,7 @@ class RMSprop(Optimizer):
                 step_arr = state["step"]._data
                 step_arr[()] = float(step_arr) + 1.0  # in place, like torch's step += 1
                 tmp = scratch(param, 0)
-
-                if weight_decay != 0:
-                    gbuf = scratch(param, 1)
-                    multiply(param, weight_decay, out=gbuf)
-                    if maximize:
-                        np.subtract(gbuf, grad, out=gbuf)
-                    else:
-                        np.add(grad, gbuf, out=gbuf)
-                    grad = gbuf
-                elif maximize:
-                    gbuf = scratch(param, 1)
-                    np.negative(grad, out=gbuf)
-                    grad = gbuf
+                grad = _grad_with_decay(self, param, grad, weight_decay, maximize)
 
                 square_avg = state["square_avg"]._data
                 square_avg *= alpha

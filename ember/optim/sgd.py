@@ -9,7 +9,8 @@ import numpy as np
 
 import ember
 
-from .optimizer import Optimizer, _check_impl_flags, _check_lr, _scalar
+from ._step_utils import _check_impl_flags, _check_lr, _grad_with_decay, _scalar
+from .optimizer import Optimizer
 
 __all__ = ["SGD"]
 
@@ -98,7 +99,7 @@ class SGD(Optimizer):
             The closure's loss, or ``None``.
         """
         loss = self._closure_loss(closure)
-        multiply, add, negative = np.multiply, np.add, np.negative
+        multiply, add = np.multiply, np.add
         for group in self.param_groups:
             lr = _scalar(group["lr"])
             momentum = _scalar(group["momentum"])
@@ -113,18 +114,7 @@ class SGD(Optimizer):
                 param = p._data
                 grad = g_t._data
                 tmp = self._scratch(param, 0)
-                if weight_decay != 0:
-                    gbuf = self._scratch(param, 1)
-                    multiply(param, weight_decay, out=gbuf)
-                    if maximize:
-                        np.subtract(gbuf, grad, out=gbuf)
-                    else:
-                        add(grad, gbuf, out=gbuf)
-                    grad = gbuf
-                elif maximize:
-                    gbuf = self._scratch(param, 1)
-                    negative(grad, out=gbuf)
-                    grad = gbuf
+                grad = _grad_with_decay(self, param, grad, weight_decay, maximize)
 
                 if momentum != 0:
                     state = self.state[p]

@@ -12,7 +12,23 @@ def _inplace_repr(inplace, lead=""):
     return f"{lead}inplace=True" if inplace else ""
 
 
-class ReLU(Module):
+class _InplaceActivation(Module):
+    """An activation whose only option is ``inplace``: calls ``_fn(input, inplace=...)``."""
+
+    _fn = None
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return type(self)._fn(input, inplace=self.inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace)
+
+
+class ReLU(_InplaceActivation):
     """``max(x, 0)`` elementwise.
 
     Args:
@@ -22,15 +38,7 @@ class ReLU(Module):
         - Input: ``(*)``; Output: the same.
     """
 
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input):
-        return F.relu(input, inplace=self.inplace)
-
-    def extra_repr(self) -> str:
-        return _inplace_repr(self.inplace)
+    _fn = staticmethod(F.relu)
 
 
 class Hardtanh(Module):
@@ -123,40 +131,24 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
-class SiLU(Module):
+class SiLU(_InplaceActivation):
     """``x * sigmoid(x)`` (swish).
 
     Shape:
         - Input: ``(*)``; Output: the same.
     """
 
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input):
-        return F.silu(input, inplace=self.inplace)
-
-    def extra_repr(self) -> str:
-        return _inplace_repr(self.inplace)
+    _fn = staticmethod(F.silu)
 
 
-class Mish(Module):
+class Mish(_InplaceActivation):
     """``x * tanh(softplus(x))``.
 
     Shape:
         - Input: ``(*)``; Output: the same.
     """
 
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input):
-        return F.mish(input, inplace=self.inplace)
-
-    def extra_repr(self) -> str:
-        return _inplace_repr(self.inplace)
+    _fn = staticmethod(F.mish)
 
 
 class Tanh(Module):

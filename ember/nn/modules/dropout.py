@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .. import functional as F
+from ..functional._normalization import _check_p
 from .module import Module
 
 __all__ = ["Dropout"]
@@ -10,7 +11,7 @@ __all__ = ["Dropout"]
 class _DropoutNd(Module):
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
-        F._check_p(p)
+        _check_p(p)
         self.p = p
         self.inplace = inplace
 

@@ -1,13 +1,13 @@
 """``Module``: the base of every layer, with torch's registration, traversal, state-dict and
-hook behaviour."""
+hook behaviour.
+
+The hooks (``_hooks``) and the state dict (``_state_dict``) live in private mixins of
+their own; this file keeps registration, attribute access, traversal, conversion and repr.
+"""
 from __future__ import annotations
 
-import functools
-import itertools
-import warnings
-import weakref
-from collections import OrderedDict, namedtuple
-from collections.abc import Callable, Iterator, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ... import _dtype
@@ -15,58 +15,18 @@ from ..._backend import check_device
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 from ..parameter import Buffer, Parameter
+from ._hooks import (
+    RemovableHandle,
+    _global_forward_hooks,
+    _global_forward_pre_hooks,
+    _HooksMixin,
+    register_module_forward_hook,
+    register_module_forward_pre_hook,
+)
+from ._state_dict import _StateDictMixin
 
 __all__ = ["Module", "RemovableHandle", "register_module_forward_pre_hook",
            "register_module_forward_hook"]
-
-_EXTRA_STATE_KEY_SUFFIX = "_extra_state"
-
-
-class RemovableHandle:
-    """Returned by the ``register_*_hook`` methods; ``remove()`` unregisters the hook.
-
-    Also a context manager: the hook is removed on exit.
-    """
-
-    next_id = 0
-
-    def __init__(self, hooks_dict, *, extra_dict=None):
-        self.hooks_dict_ref = weakref.ref(hooks_dict)
-        self.id = RemovableHandle.next_id
-        RemovableHandle.next_id += 1
-        if extra_dict is None:
-            extra = ()
-        elif isinstance(extra_dict, (list, tuple)):
-            extra = tuple(extra_dict)
-        else:
-            extra = (extra_dict,)
-        self.extra_dict_ref = tuple(weakref.ref(d) for d in extra)
-
-    def remove(self) -> None:
-        """Unregister the hook (a second call does nothing)."""
-        for ref in (self.hooks_dict_ref,) + self.extra_dict_ref:
-            d = ref()
-            if d is not None and self.id in d:
-                del d[self.id]
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-
-
-class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    """What ``load_state_dict`` returns: the keys it missed and the ones it did not know."""
-
-    __slots__ = ()
-
-    def __repr__(self):
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return super().__repr__()
-
-    __str__ = __repr__
 
 
 def _addindent(s: str, num_spaces: int) -> str:
@@ -88,31 +48,18 @@ def _typename(obj) -> str:
     return name if module in ("builtins", None) else f"{module}.{name}"
 
 
-# hooks that run for every module (torch.nn.modules.module.register_module_forward_*_hook)
-_global_forward_pre_hooks: OrderedDict = OrderedDict()
-_global_forward_hooks: OrderedDict = OrderedDict()
-_global_forward_hooks_always_called: OrderedDict = OrderedDict()
-_global_forward_hooks_with_kwargs: OrderedDict = OrderedDict()
-
-
-def register_module_forward_pre_hook(hook: Callable) -> RemovableHandle:
-    """Run ``hook(module, args)`` before every module's forward (may return new args)."""
-    handle = RemovableHandle(_global_forward_pre_hooks)
-    _global_forward_pre_hooks[handle.id] = hook
-    return handle
-
-
-def register_module_forward_hook(hook: Callable, *, with_kwargs: bool = False,
-                                 always_call: bool = False) -> RemovableHandle:
-    """Run ``hook(module, args, output)`` after every module's forward (may replace output)."""
-    handle = RemovableHandle(_global_forward_hooks,
-                             extra_dict=_global_forward_hooks_always_called)
-    _global_forward_hooks[handle.id] = hook
-    if with_kwargs:
-        _global_forward_hooks_with_kwargs[handle.id] = True
-    if always_call:
-        _global_forward_hooks_always_called[handle.id] = True
-    return handle
+def _check_new_member_name(module, kind: str, registry: str, name) -> None:
+    """torch's checks on a new buffer or parameter name (``kind``), in torch's order."""
+    if registry not in module.__dict__:
+        raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} name should be a string. Got {_typename(name)}")
+    if "." in name:
+        raise KeyError(f'{kind} name can\'t contain "."')
+    if name == "":
+        raise KeyError(f'{kind} name can\'t be empty string ""')
+    if hasattr(module, name) and name not in module.__dict__[registry]:
+        raise KeyError(f"attribute '{name}' already exists")
 
 
 def _forward_unimplemented(self, *input: Any) -> None:
@@ -120,7 +67,7 @@ def _forward_unimplemented(self, *input: Any) -> None:
                               '"forward" function')
 
 
-class Module:
+class Module(_HooksMixin, _StateDictMixin):
     """Base class of all layers and models.
 
     Subclasses call ``super().__init__()`` and then assign ``Parameter``s, sub-modules and
@@ -170,16 +117,7 @@ class Module:
 
         Persistent buffers appear in ``state_dict``; ``None`` registers the name only.
         """
-        if "_buffers" not in self.__dict__:
-            raise AttributeError("cannot assign buffer before Module.__init__() call")
-        if not isinstance(name, str):
-            raise TypeError(f"buffer name should be a string. Got {_typename(name)}")
-        if "." in name:
-            raise KeyError('buffer name can\'t contain "."')
-        if name == "":
-            raise KeyError('buffer name can\'t be empty string ""')
-        if hasattr(self, name) and name not in self._buffers:
-            raise KeyError(f"attribute '{name}' already exists")
+        _check_new_member_name(self, "buffer", "_buffers", name)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{_typename(tensor)}' object to buffer '{name}' "
                             "(torch Tensor or None required)")
@@ -191,16 +129,7 @@ class Module:
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Add a parameter (or ``None``) under ``name``."""
-        if "_parameters" not in self.__dict__:
-            raise AttributeError("cannot assign parameter before Module.__init__() call")
-        if not isinstance(name, str):
-            raise TypeError(f"parameter name should be a string. Got {_typename(name)}")
-        if "." in name:
-            raise KeyError('parameter name can\'t contain "."')
-        if name == "":
-            raise KeyError('parameter name can\'t be empty string ""')
-        if hasattr(self, name) and name not in self._parameters:
-            raise KeyError(f"attribute '{name}' already exists")
+        _check_new_member_name(self, "parameter", "_parameters", name)
         if param is None:
             self._parameters[name] = None
         elif not isinstance(param, Parameter):
@@ -265,16 +194,6 @@ class Module:
         if buffer_name not in mod._buffers:
             raise AttributeError("`" + buffer_name + "` is not a buffer")
         return getattr(mod, buffer_name)
-
-    def get_extra_state(self) -> Any:
-        """Extra state for ``state_dict`` (override together with ``set_extra_state``)."""
-        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never "
-                           "be called.")
-
-    def set_extra_state(self, state: Any) -> None:
-        """Restore what ``get_extra_state`` returned."""
-        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never "
-                           "be called.")
 
     # --- attribute protocol -------------------------------------------------------------
     def __getattr__(self, name: str):
@@ -379,162 +298,6 @@ class Module:
         return self.forward(*args, **kwargs)
 
     _call_impl = __call__
-
-    def _call_with_hooks(self, args, kwargs):
-        result = None
-        called_always = set()
-        try:
-            for hook_id, hook in (*_global_forward_pre_hooks.items(),
-                                  *self._forward_pre_hooks.items()):
-                if hook_id in self._forward_pre_hooks_with_kwargs:
-                    res = hook(self, args, kwargs)
-                    if res is not None:
-                        if isinstance(res, tuple) and len(res) == 2:
-                            args, kwargs = res
-                        else:
-                            raise RuntimeError("forward pre-hook must return None or a tuple "
-                                               f"of (new_args, new_kwargs), but got {res}.")
-                else:
-                    res = hook(self, args)
-                    if res is not None:
-                        args = res if isinstance(res, tuple) else (res,)
-            bw = None
-            if self._backward_hooks or self._backward_pre_hooks:
-                from ._backward_hooks import BackwardHook
-
-                bw = BackwardHook(self, list(self._backward_hooks.values()),
-                                  list(self._backward_pre_hooks.values()))
-                args = bw.setup_input_hook(args)
-            result = self.forward(*args, **kwargs)
-            for hook_id, hook in (*_global_forward_hooks.items(),
-                                  *self._forward_hooks.items()):
-                if (hook_id in self._forward_hooks_always_called
-                        or hook_id in _global_forward_hooks_always_called):
-                    called_always.add(hook_id)
-                if (hook_id in self._forward_hooks_with_kwargs
-                        or hook_id in _global_forward_hooks_with_kwargs):
-                    res = hook(self, args, kwargs, result)
-                else:
-                    res = hook(self, args, result)
-                if res is not None:
-                    result = res
-            if bw is not None:
-                result = bw.setup_output_hook(result)
-            return result
-        except Exception:
-            for hook_id, hook in (*_global_forward_hooks.items(),
-                                  *self._forward_hooks.items()):
-                always = (hook_id in self._forward_hooks_always_called
-                          or hook_id in _global_forward_hooks_always_called)
-                if not always or hook_id in called_always:
-                    continue
-                try:
-                    if hook_id in self._forward_hooks_with_kwargs:
-                        res = hook(self, args, kwargs, result)
-                    else:
-                        res = hook(self, args, result)
-                    if res is not None:
-                        result = res
-                except Exception as e:
-                    warnings.warn("module forward hook with ``always_call=True`` raised an "
-                                  f"exception that was silenced as another error was raised "
-                                  f"in forward: {e}", stacklevel=2)
-            raise
-
-    # --- hooks ------------------------------------------------------------------------------
-    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
-                                  with_kwargs: bool = False) -> RemovableHandle:
-        """Run ``hook(module, args)`` before ``forward``; a non-None result replaces the
-        positional inputs (a single value is wrapped in a tuple). With ``with_kwargs``:
-        ``hook(module, args, kwargs)`` returning None or ``(args, kwargs)``."""
-        handle = RemovableHandle(self._forward_pre_hooks,
-                                 extra_dict=self._forward_pre_hooks_with_kwargs)
-        self._forward_pre_hooks[handle.id] = hook
-        if with_kwargs:
-            self._forward_pre_hooks_with_kwargs[handle.id] = True
-        if prepend:
-            self._forward_pre_hooks.move_to_end(handle.id, last=False)
-        return handle
-
-    def register_forward_hook(self, hook: Callable, *, prepend: bool = False,
-                              with_kwargs: bool = False,
-                              always_call: bool = False) -> RemovableHandle:
-        """Run ``hook(module, args, output)`` after ``forward``; a non-None result replaces
-        the output. ``with_kwargs``: ``hook(module, args, kwargs, output)``;
-        ``always_call``: also run when forward raised."""
-        handle = RemovableHandle(self._forward_hooks,
-                                 extra_dict=[self._forward_hooks_with_kwargs,
-                                             self._forward_hooks_always_called])
-        self._forward_hooks[handle.id] = hook
-        if with_kwargs:
-            self._forward_hooks_with_kwargs[handle.id] = True
-        if always_call:
-            self._forward_hooks_always_called[handle.id] = True
-        if prepend:
-            self._forward_hooks.move_to_end(handle.id, last=False)
-        return handle
-
-    def register_full_backward_pre_hook(self, hook: Callable, prepend: bool = False
-                                        ) -> RemovableHandle:
-        """Run ``hook(module, grad_output)`` when the gradients of the module's outputs
-        are ready; a non-None result replaces them."""
-        handle = RemovableHandle(self._backward_pre_hooks)
-        self._backward_pre_hooks[handle.id] = hook
-        if prepend:
-            self._backward_pre_hooks.move_to_end(handle.id, last=False)
-        return handle
-
-    def register_full_backward_hook(self, hook: Callable, prepend: bool = False
-                                    ) -> RemovableHandle:
-        """Run ``hook(module, grad_input, grad_output)`` once the gradients of the module's
-        positional tensor inputs are computed; a non-None result replaces ``grad_input``."""
-        handle = RemovableHandle(self._backward_hooks)
-        self._backward_hooks[handle.id] = hook
-        if prepend:
-            self._backward_hooks.move_to_end(handle.id, last=False)
-        return handle
-
-    def register_backward_hook(self, hook: Callable) -> RemovableHandle:
-        """Deprecated in torch; here the same as ``register_full_backward_hook``."""
-        return self.register_full_backward_hook(hook)
-
-    def register_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
-        """Run ``hook(module, prefix, keep_vars)`` before ``state_dict`` collects."""
-        handle = RemovableHandle(self._state_dict_pre_hooks)
-        self._state_dict_pre_hooks[handle.id] = hook
-        return handle
-
-    def register_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
-        """Run ``hook(module, state_dict, prefix, local_metadata)`` after (must return None)."""
-        hook._from_public_api = True
-        handle = RemovableHandle(self._state_dict_hooks)
-        self._state_dict_hooks[handle.id] = hook
-        return handle
-
-    def _register_state_dict_hook(self, hook: Callable) -> RemovableHandle:
-        handle = RemovableHandle(self._state_dict_hooks)
-        self._state_dict_hooks[handle.id] = hook
-        return handle
-
-    def register_load_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
-        """Run ``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
-        unexpected_keys, error_msgs)`` before this module loads its entries."""
-        handle = RemovableHandle(self._load_state_dict_pre_hooks)
-        self._load_state_dict_pre_hooks[handle.id] = functools.partial(hook, self)
-        return handle
-
-    def _register_load_state_dict_pre_hook(self, hook: Callable, with_module: bool = False):
-        handle = RemovableHandle(self._load_state_dict_pre_hooks)
-        self._load_state_dict_pre_hooks[handle.id] = (
-            functools.partial(hook, self) if with_module else hook)
-        return handle
-
-    def register_load_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
-        """Run ``hook(module, incompatible_keys)`` after loading; it may edit the key lists in
-        place (and must return None)."""
-        handle = RemovableHandle(self._load_state_dict_post_hooks)
-        self._load_state_dict_post_hooks[handle.id] = hook
-        return handle
 
     # --- traversal ----------------------------------------------------------------------
     def _named_members(self, get_members_fn, prefix="", recurse=True, remove_duplicate=True):
@@ -736,178 +499,6 @@ class Module:
     def bfloat16(self) -> Module:
         """Like torch's, but NumPy has no bfloat16: stays float32."""
         return self._apply(lambda t: t.bfloat16() if t.is_floating_point() else t)
-
-    # --- state dict -----------------------------------------------------------------------
-    def _save_to_state_dict(self, destination, prefix, keep_vars) -> None:
-        for name, param in self._parameters.items():
-            if param is not None:
-                destination[prefix + name] = param if keep_vars else param.detach()
-        for name, buf in self._buffers.items():
-            if buf is not None and name not in self._non_persistent_buffers_set:
-                destination[prefix + name] = buf if keep_vars else buf.detach()
-        if type(self).get_extra_state is not Module.get_extra_state:
-            destination[prefix + _EXTRA_STATE_KEY_SUFFIX] = self.get_extra_state()
-
-    def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False):
-        """An ``OrderedDict`` of every parameter and persistent buffer, under torch's dotted
-        key names (``"0.weight"``, ``"bn.running_mean"``, ``"bn.num_batches_tracked"``).
-
-        The tensors are detached but share storage with the module (``keep_vars=True``
-        returns the parameters themselves).
-        """
-        if args:
-            warnings.warn("Positional args are being deprecated, use kwargs instead.",
-                          FutureWarning, stacklevel=2)
-            if destination is None:
-                destination = args[0]
-            if len(args) > 1 and prefix == "":
-                prefix = args[1]
-            if len(args) > 2 and keep_vars is False:
-                keep_vars = args[2]
-        if destination is None:
-            destination = OrderedDict()
-            destination._metadata = OrderedDict()
-        local_metadata = dict(version=self._version)
-        if hasattr(destination, "_metadata"):
-            destination._metadata[prefix[:-1]] = local_metadata
-        for hook in self._state_dict_pre_hooks.values():
-            hook(self, prefix, keep_vars)
-        self._save_to_state_dict(destination, prefix, keep_vars)
-        for name, module in self._modules.items():
-            if module is not None:
-                module.state_dict(destination=destination, prefix=prefix + name + ".",
-                                  keep_vars=keep_vars)
-        for hook in self._state_dict_hooks.values():
-            result = hook(self, destination, prefix, local_metadata)
-            if getattr(hook, "_from_public_api", False):
-                if result is not None:
-                    raise RuntimeError("state_dict post-hook must return None")
-            elif result is not None:
-                destination = result
-        return destination
-
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
-                              unexpected_keys, error_msgs) -> None:
-        for hook in self._load_state_dict_pre_hooks.values():
-            hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
-                 error_msgs)
-        persistent = {k: v for k, v in self._buffers.items()
-                      if k not in self._non_persistent_buffers_set}
-        local_state = {k: v for k, v in itertools.chain(self._parameters.items(),
-                                                        persistent.items()) if v is not None}
-        assign = local_metadata.get("assign_to_params_buffers", False)
-        for name, param in local_state.items():
-            key = prefix + name
-            if key not in state_dict:
-                if strict:
-                    missing_keys.append(key)
-                continue
-            value = state_dict[key]
-            if not isinstance(value, Tensor):
-                error_msgs.append(f'While copying the parameter named "{key}", expected '
-                                  "torch.Tensor or Tensor-like object from checkpoint but "
-                                  f"received {type(value)}")
-                continue
-            if param.dim() == 0 and value.dim() == 1 and value.shape[0] == 1:
-                value = value[0]
-            if value.shape != param.shape:
-                error_msgs.append(f"size mismatch for {key}: copying a param with shape "
-                                  f"torch.Size({list(value.shape)}) from checkpoint, the shape "
-                                  f"in current model is torch.Size({list(param.shape)}).")
-                continue
-            try:
-                with no_grad():
-                    if assign:
-                        if isinstance(param, Parameter):
-                            if not isinstance(value, Parameter):
-                                value = Parameter(value, requires_grad=param.requires_grad)
-                            else:
-                                value.requires_grad_(param.requires_grad)
-                        setattr(self, name, value)
-                    else:
-                        param.copy_(value)
-            except Exception as ex:
-                error_msgs.append(f'While copying the parameter named "{key}", whose '
-                                  f"dimensions in the model are {param.size()} and whose "
-                                  f"dimensions in the checkpoint are {value.size()}, an "
-                                  f"exception occurred : {ex.args}.")
-        extra_key = prefix + _EXTRA_STATE_KEY_SUFFIX
-        if type(self).set_extra_state is not Module.set_extra_state:
-            if extra_key in state_dict:
-                self.set_extra_state(state_dict[extra_key])
-            elif strict:
-                missing_keys.append(extra_key)
-        elif strict and extra_key in state_dict:
-            unexpected_keys.append(extra_key)
-        if strict:
-            for key in state_dict:
-                if key.startswith(prefix) and key != extra_key:
-                    head = key[len(prefix):].split(".", 1)
-                    if len(head) > 1:
-                        if head[0] not in self._modules:
-                            unexpected_keys.append(key)
-                    elif head[0] not in local_state:
-                        unexpected_keys.append(key)
-
-    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
-                        assign: bool = False):
-        """Copy parameters and buffers from ``state_dict`` into this module, in place.
-
-        Args:
-            state_dict: a mapping from ``state_dict()``'s key names to tensors.
-            strict: raise when keys are missing or unexpected.
-            assign: put the given tensors in place instead of copying into the current ones.
-
-        Returns:
-            ``IncompatibleKeys(missing_keys, unexpected_keys)`` (filled even when not strict).
-
-        Raises:
-            RuntimeError: ``"Error(s) in loading state_dict for <Class>:"`` followed by the
-                missing keys, the unexpected keys (when ``strict``) and every size mismatch.
-            TypeError: ``state_dict`` is not a mapping.
-        """
-        if not isinstance(state_dict, Mapping):
-            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
-        missing_keys: list[str] = []
-        unexpected_keys: list[str] = []
-        error_msgs: list[str] = []
-        metadata = getattr(state_dict, "_metadata", None)
-        state_dict = OrderedDict(state_dict)
-        if metadata is not None:
-            state_dict._metadata = metadata
-
-        def load(module, local_state_dict, prefix=""):
-            local_metadata = {} if metadata is None else dict(metadata.get(prefix[:-1], {}))
-            if assign:
-                local_metadata["assign_to_params_buffers"] = assign
-            module._load_from_state_dict(local_state_dict, prefix, local_metadata, True,
-                                         missing_keys, unexpected_keys, error_msgs)
-            for name, child in module._modules.items():
-                if child is not None:
-                    child_prefix = prefix + name + "."
-                    child_state = {k: v for k, v in local_state_dict.items()
-                                   if k.startswith(child_prefix)}
-                    load(child, child_state, child_prefix)
-            incompatible = _IncompatibleKeys(missing_keys, unexpected_keys)
-            for hook in module._load_state_dict_post_hooks.values():
-                if hook(module, incompatible) is not None:
-                    raise AssertionError("Hooks registered with "
-                                         "``register_load_state_dict_post_hook`` are not "
-                                         "expected to return new values, if incompatible_keys "
-                                         "need to be modified, it should be done inplace.")
-
-        load(self, state_dict)
-        if strict:
-            if unexpected_keys:
-                error_msgs.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
-                    ", ".join(f'"{k}"' for k in unexpected_keys)))
-            if missing_keys:
-                error_msgs.insert(0, "Missing key(s) in state_dict: {}. ".format(
-                    ", ".join(f'"{k}"' for k in missing_keys)))
-        if error_msgs:
-            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
-                self.__class__.__name__, "\n\t".join(error_msgs)))
-        return _IncompatibleKeys(missing_keys, unexpected_keys)
 
     # --- printing -------------------------------------------------------------------------
     def _get_name(self) -> str:

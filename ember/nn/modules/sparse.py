@@ -5,6 +5,7 @@ from ... import _creation
 from ...autograd.grad_mode import no_grad
 from .. import functional as F
 from .. import init
+from ..functional._affine import _check_padding_idx
 from ..parameter import Parameter
 from .module import Module
 
@@ -48,7 +49,7 @@ class Embedding(Module):
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         if padding_idx is not None:
-            padding_idx = F._check_padding_idx(padding_idx, num_embeddings)
+            padding_idx = _check_padding_idx(padding_idx, num_embeddings)
         self.padding_idx = padding_idx
         self.max_norm = max_norm
         self.norm_type = norm_type

@@ -7,6 +7,11 @@ from .collate import CollateError
 MAP, ITERABLE = 0, 1  # dataset kinds
 
 
+class _DatasetKind:
+    Map = MAP
+    Iterable = ITERABLE
+
+
 class _MapDatasetFetcher:
     """``dataset[i]`` for each index (or ``dataset.__getitems__(indices)``), then collate."""
 

@@ -1,0 +1,14 @@
+"""Argument checks shared by the models' constructors."""
+from __future__ import annotations
+
+import operator
+
+
+def _check_int(value, name: str, low: int) -> int:
+    """``value`` as an int of at least ``low`` (a bool is not an int here)."""
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    value = operator.index(value)
+    if value < low:
+        raise ValueError(f"{name} must be at least {low}, got {value}")
+    return value

@@ -1,0 +1,148 @@
+"""The DataLoader iterators' shared base (epoch start, resuming, the length warning) and
+the single-process iterator (``num_workers=0``)."""
+from __future__ import annotations
+
+import itertools
+import warnings
+from typing import TYPE_CHECKING
+
+import ember
+
+from ._fetch import _DatasetKind, create_fetcher
+from .sampler import _draw_seed
+
+if TYPE_CHECKING:
+    from .dataloader import DataLoader
+
+_END = object()
+
+
+def _set_generator_states(owned: dict, states: dict) -> None:
+    """Give each generator the loader owns its saved state (paths it lacks are skipped)."""
+    for path, state in states.items():
+        if path in owned:
+            owned[path].set_state(state)
+
+
+class _BaseDataLoaderIter:
+    _shutdown = False
+
+    def __init__(self, loader: DataLoader) -> None:
+        self._dataset = loader.dataset
+        self._dataset_kind = loader._dataset_kind
+        self._IterableDataset_len_called = loader._IterableDataset_len_called
+        self._auto_collation = loader._auto_collation
+        self._drop_last = loader.drop_last
+        self._index_sampler = loader._index_sampler
+        self._num_workers = loader.num_workers
+        self._pin_memory = False  # nothing to pin on the CPU (documented no-op)
+        self._timeout = loader.timeout
+        self._collate_fn = loader.collate_fn
+        self._persistent_workers = loader.persistent_workers
+        self._snapshot = None
+        self._finished = False
+        self._start_epoch(loader)
+
+    def _start_epoch(self, loader) -> None:
+        """Draw the epoch's base seed, start the index sampler, and apply a pending resume."""
+        resume, loader._pending_state = loader._pending_state, None
+        owned = loader._owned_generators()
+        use_global = loader.generator is None
+        saved_global = None
+        if resume is not None:
+            _set_generator_states(owned, resume["generators"])
+            if use_global and resume["global_rng"] is not None:
+                # Replay the epoch's draws from the default generator without changing
+                # its state for the rest of the program.
+                saved_global = ember.get_rng_state()
+                ember.set_rng_state(resume["global_rng"])
+        try:
+            self._snapshot = {
+                "generators": {p: g.get_state() for p, g in owned.items()},
+                "global_rng": ember.get_rng_state() if use_global else None,
+            }
+            self._base_seed = _draw_seed(loader.generator)
+            it = iter(self._index_sampler)
+            # Draw the first index now, so the epoch's random draws all happen here.
+            first = next(it, _END)
+            self._sampler_iter = iter(()) if first is _END else itertools.chain((first,), it)
+            skip = resume["num_yielded"] if resume is not None else 0
+            self._num_yielded = 0
+            self._discard = 0
+            if skip and self._dataset_kind == _DatasetKind.Map:
+                for _ in itertools.islice(self._sampler_iter, skip):
+                    pass
+                self._num_yielded = skip
+            elif skip:
+                self._discard = skip  # iterable: load and drop these batches
+        finally:
+            if saved_global is not None:
+                ember.set_rng_state(saved_global)
+        self._finished = False
+
+    def __iter__(self):
+        return self
+
+    def _reset(self, loader, first_iter=False) -> None:
+        self._start_epoch(loader)
+        self._IterableDataset_len_called = loader._IterableDataset_len_called
+
+    def _next_index(self):
+        return next(self._sampler_iter)
+
+    def _next_data(self):
+        raise NotImplementedError
+
+    def _skip_discarded(self) -> None:
+        while self._discard:
+            self._discard -= 1
+            self._next_data()
+            self._num_yielded += 1
+
+    def __next__(self):
+        try:
+            if self._discard:
+                self._skip_discarded()
+            data = self._next_data()
+        except StopIteration:
+            self._finished = True
+            raise
+        self._num_yielded += 1
+        if self._IterableDataset_len_called is not None and \
+                self._dataset_kind == _DatasetKind.Iterable and \
+                self._num_yielded > self._IterableDataset_len_called:
+            self._warn_len()
+        return data
+
+    def _warn_len(self) -> None:
+        msg = (f"Length of IterableDataset {self._dataset} was reported to be "
+               f"{self._IterableDataset_len_called}(when accessing len(dataloader)), but "
+               f"{self._num_yielded} samples have been fetched. ")
+        if self._num_workers > 0:
+            msg += ("For multiprocessing data-loading, this could be caused by not properly "
+                    "configuring the IterableDataset replica at each worker. Please see "
+                    "the IterableDataset documentation for examples.")
+        warnings.warn(msg, stacklevel=3)
+
+    def __len__(self) -> int:
+        return len(self._index_sampler)
+
+    def __getstate__(self):
+        raise NotImplementedError(f"{self.__class__.__name__} cannot be pickled")
+
+
+class _SingleProcessDataLoaderIter(_BaseDataLoaderIter):
+    """Fetch and collate in the calling process."""
+
+    def __init__(self, loader) -> None:
+        super().__init__(loader)
+        self._fetcher = create_fetcher(self._dataset_kind, self._dataset, self._auto_collation,
+                                       self._collate_fn, self._drop_last)
+
+    def _reset(self, loader, first_iter=False) -> None:
+        super()._reset(loader, first_iter)
+        self._fetcher = create_fetcher(self._dataset_kind, self._dataset, self._auto_collation,
+                                       self._collate_fn, self._drop_last)
+
+    def _next_data(self):
+        return self._fetcher.fetch(next(self._sampler_iter))
