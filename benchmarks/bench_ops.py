@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 
 import numpy as np
@@ -106,12 +107,18 @@ def bench_mlp(quick: bool):
             (out.sum() / 256).backward()
         return step
 
-    mt = 1.0 if quick else 3.0
-    te = median_time(make(ember, ember.ops), min_time=mt)
-    tt = median_time(make(torch, torch.nn.functional), min_time=mt) if torch else None
-    tn = median_time(lambda: mlp_numpy(x, gout, ws), min_time=mt)
+    # interleaved rounds: a busy shared machine then slows all three alike
+    steps = {"ember": make(ember, ember.ops), "numpy": lambda: mlp_numpy(x, gout, ws)}
+    if torch:
+        steps["torch"] = make(torch, torch.nn.functional)
+    samples = {k: [] for k in steps}
+    for _ in range(6 if quick else 15):
+        for name, fn in steps.items():
+            samples[name].append(median_time(fn, warmup=1, min_time=0.0, min_iters=3))
+    med = {k: statistics.median(v) for k, v in samples.items()}
     print_table("3-layer MLP forward+backward, batch 256, 1024-512-512-96 (median per step)",
-                [("MLP step", te, tt, tn)], unit="ms", scale=1e3)
+                [("MLP step", med["ember"], med.get("torch"), med["numpy"])], unit="ms",
+                scale=1e3)
 
 
 def main(argv=None):

@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from .. import _dtype
-from .._tensor import Tensor
+from .._tensor import Tensor, _wrap
 from ..autograd.function import Op
 from ._shape_utils import check_broadcast, operands, sum_to_shape, type_name
 
@@ -137,8 +137,32 @@ class Pow(Op):
         return gx, gy
 
 
+def _untracked(ufunc, input, other):
+    """``ufunc`` straight on the arrays when nothing needs recording and no promotion is due:
+    two float tensors of one dtype, or a float tensor and a Python number. None otherwise."""
+    if type(input) is not Tensor or input._rg:
+        return None
+    x = input._data
+    if x.dtype.kind != "f":
+        return None
+    if type(other) is Tensor:
+        if other._rg or other._data.dtype is not x.dtype:
+            return None
+        y = other._data
+        if x.shape != y.shape:
+            check_broadcast(x.shape, y.shape)
+        return _wrap(ufunc(x, y))
+    if type(other) is float or type(other) is int:
+        return _wrap(ufunc(x, other))
+    return None
+
+
 def add(input, other, *, alpha=1, out=None):
     """``input + alpha * other`` with broadcasting; mirrors ``torch.add``."""
+    if alpha == 1 and out is None:
+        r = _untracked(np.add, input, other)
+        if r is not None:
+            return r
     x, y = operands(input, other)
     if not isinstance(x, Tensor):
         x, y = y, x
@@ -151,6 +175,10 @@ def _is_bool(v):
 
 def sub(input, other, *, alpha=1, out=None):
     """``input - alpha * other``; mirrors ``torch.sub``."""
+    if alpha == 1 and out is None:
+        r = _untracked(np.subtract, input, other)
+        if r is not None:
+            return r
     if _is_bool(input) or _is_bool(other):
         if _is_bool(input) and _is_bool(other):
             raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
@@ -175,6 +203,10 @@ def rsub(input, other, *, alpha=1):
 
 def mul(input, other, *, out=None):
     """Elementwise product; mirrors ``torch.mul``."""
+    if out is None:
+        r = _untracked(np.multiply, input, other)
+        if r is not None:
+            return r
     x, y = operands(input, other)
     if not isinstance(x, Tensor):
         x, y = y, x

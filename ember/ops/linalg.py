@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import Tensor, _wrap
 from ..autograd.function import Op
 from ._shape_utils import check_broadcast, check_expand, operands, sum_to_shape
 
@@ -142,6 +142,12 @@ class Addmm(Op):
 
 def matmul(input, other, *, out=None):
     """Matrix product with torch's rules for 1-D, 2-D and batched (broadcast) operands."""
+    if out is None and type(input) is Tensor and type(other) is Tensor and not (
+            input._rg or other._rg):
+        a, b = input._data, other._data
+        if a.ndim == 2 and b.ndim == 2 and a.dtype is b.dtype and a.shape[1] == b.shape[0] \
+                and a.dtype.kind == "f":
+            return _wrap(np.matmul(a, b))
     x, y = operands(input, other)
     r = MatMul.apply(x, y)
     if out is not None:

@@ -188,6 +188,12 @@ class Roll(Op):
 # --- wrappers --------------------------------------------------------------------------
 def reshape(input, *shape):
     """Same data, new shape (a view when possible); one dim may be -1."""
+    if not input._rg and shape and type(shape[0]) is int:
+        # untracked fast path; NumPy's errors are re-raised in torch's words below
+        try:
+            return _as_view(_wrap(input._data.reshape(shape)), input)
+        except (ValueError, TypeError):
+            pass
     shape = _infer(_sizes(shape), input._data.size, input._data.shape)
     return _as_view(Reshape.apply(input, shape=shape), input)
 
