@@ -20,6 +20,7 @@ from ._worker import (
     _ResumeIteration,
     _worker_loop,
 )
+from .dataset import share_without_copy_on_read
 
 # Longest single wait (seconds) before re-checking the workers when there is no timeout.
 _STATUS_CHECK_INTERVAL = 5.0
@@ -84,6 +85,14 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         # worker would write to every tracked object's header and copy its page. Freezing
         # the heap first keeps the workers' collections off the parent's objects (only if
         # the program has not frozen anything itself, since unfreeze undoes all of it).
+        worker_dataset = self._dataset
+        if fork and getattr(loader, "serialize_large_lists", True):
+            # big Python lists would be copied into every worker as it reads them (their
+            # refcounts live on the shared pages): give the workers serialized copies
+            worker_dataset = loader.__dict__.get("_worker_dataset")
+            if worker_dataset is None:
+                worker_dataset = share_without_copy_on_read(self._dataset)
+                object.__setattr__(loader, "_worker_dataset", worker_dataset)
         freeze = fork and gc.isenabled() and gc.get_freeze_count() == 0
         if freeze:
             gc.freeze()
@@ -94,7 +103,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 _transport.grow_pipe(res_w.fileno())
                 w = ctx.Process(
                     target=_worker_loop,
-                    args=(self._dataset_kind, self._dataset, task_r, res_w,
+                    args=(self._dataset_kind, worker_dataset, task_r, res_w,
                           self._auto_collation, self._collate_fn, self._drop_last,
                           self._base_seed, loader.worker_init_fn, i, self._num_workers,
                           transport, tuple(inherited) if fork else ()),

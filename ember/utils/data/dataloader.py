@@ -100,9 +100,12 @@ class DataLoader:
     Memory (copy-on-read): forked workers share the dataset's memory with the main
     process, but reading a Python object writes to its reference count, so a dataset
     holding a big Python list ends up copied into every worker over an epoch. NumPy
-    arrays and tensors do not suffer from it; for lists, wrap them in
-    :class:`SerializedList`. The loader also freezes the garbage collector's view of the
-    heap while forking (``gc.freeze``), so that collections in the workers do not copy
+    arrays and tensors do not suffer from it. So, with ``fork``, the loader hands its
+    workers a shallow copy of the dataset in which every ``list`` attribute of 10,000 items
+    or more is a :class:`SerializedList` (one byte buffer: reading copies nothing shared);
+    your dataset object itself is untouched. Set ``serialize_large_lists = False`` on the
+    loader (or the class) if a worker must mutate such a list. The loader also freezes the
+    garbage collector's view of the heap while forking (``gc.freeze``), so that collections in the workers do not copy
     objects they never read. ``benchmarks/bench_dataloader.py --part memory`` measures it.
 
     Raises:
@@ -111,6 +114,8 @@ class DataLoader:
     """
 
     _initialized = False
+    #: with ``fork``, give workers SerializedList copies of big list attributes (see above)
+    serialize_large_lists = True
 
     def __init__(self, dataset, batch_size: int | None = 1, shuffle: bool | None = None,
                  sampler: Sampler | Iterable | None = None,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import bisect
+import copy
 import itertools
 import math
 import pickle
@@ -255,6 +256,30 @@ class SerializedList(Sequence):
 
     def __repr__(self) -> str:
         return f"SerializedList(<{len(self)} items, {self._buf.nbytes} bytes>)"
+
+
+def share_without_copy_on_read(dataset, min_items: int = 10_000):
+    """``dataset`` as forked workers should see it: large list attributes as SerializedLists.
+
+    Returns a shallow copy whose ``list`` attributes of at least ``min_items`` items are
+    replaced by ``SerializedList``s (the user's dataset object is not changed), or the
+    dataset itself when there is nothing to replace. The DataLoader hands this copy to
+    forked workers so that reading items does not copy the parent's pages into each worker.
+    Lists whose items cannot be pickled are left as they are.
+    """
+    attrs = getattr(dataset, "__dict__", None)
+    if not attrs:
+        return dataset
+    big = {k: v for k, v in attrs.items() if type(v) is list and len(v) >= min_items}
+    if not big:
+        return dataset
+    clone = copy.copy(dataset)
+    for name, items in big.items():
+        try:
+            setattr(clone, name, SerializedList(items))
+        except Exception:  # unpicklable items: keep the list (and its copy-on-read cost)
+            continue
+    return clone
 
 
 def random_split(dataset: Dataset, lengths: Sequence[int | float],

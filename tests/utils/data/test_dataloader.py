@@ -11,6 +11,7 @@ import ember
 from ember.utils.data import (
     BatchSampler,
     DataLoader,
+    Dataset,
     TensorDataset,
     get_worker_info,
 )
@@ -433,3 +434,38 @@ def test_reachable_as_in_torch():
     import ember as torch_like
 
     assert torch_like.utils.data.DataLoader is DataLoader
+
+
+class _ListDataset(Dataset):
+    """Holds its samples in a big Python list (the copy-on-read case)."""
+
+    def __init__(self, n):
+        self.items = [(i, float(i) / 2) for i in range(n)]
+
+    def __len__(self):
+        return len(self.items)
+
+    def __getitem__(self, i):
+        return self.items[i]
+
+
+def test_forked_workers_read_big_lists_through_a_serialized_copy():
+    from ember.utils.data.dataset import SerializedList
+
+    ds = _ListDataset(12_000)
+    loader = DataLoader(ds, batch_size=1000, num_workers=2, multiprocessing_context="fork")
+    batches = list(loader)
+    reference = list(DataLoader(ds, batch_size=1000))
+    assert len(batches) == len(reference) == 12
+    for (a, b), (c, d) in zip(batches, reference):
+        assert a.tolist() == c.tolist() and b.tolist() == d.tolist()
+    assert type(ds.items) is list  # the user's dataset is untouched
+    assert isinstance(loader._worker_dataset.items, SerializedList)
+
+
+def test_serialize_large_lists_can_be_switched_off():
+    ds = _ListDataset(12_000)
+    loader = DataLoader(ds, batch_size=4000, num_workers=2, multiprocessing_context="fork")
+    loader.serialize_large_lists = False
+    assert len(list(loader)) == 3
+    assert "_worker_dataset" not in loader.__dict__
