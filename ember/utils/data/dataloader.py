@@ -106,7 +106,8 @@ class DataLoader:
     your dataset object itself is untouched. Set ``serialize_large_lists = False`` on the
     loader (or the class) if a worker must mutate such a list. The loader also freezes the
     garbage collector's view of the heap while forking (``gc.freeze``), so that
-    collections in the workers do not copy objects they never read. ``benchmarks/bench_dataloader.py --part memory`` measures it.
+    collections in the workers do not copy objects they never read.
+    ``benchmarks/bench_dataloader.py --part memory`` measures it.
 
     Raises:
         ValueError: invalid or mutually exclusive options, as torch.
