@@ -39,7 +39,7 @@ record_creation_site = _Where()
 _THIS_PACKAGE = __file__.rsplit("autograd", 1)[0]
 # the ready models and the command line are ember's own *user* code: their lines are the
 # ones worth showing as creation sites
-_USER_LEVEL = (_THIS_PACKAGE + "models", _THIS_PACKAGE + "cli.py")
+_USER_LEVEL = (_THIS_PACKAGE + "models", _THIS_PACKAGE + "cli")
 
 
 _internal_code = {}

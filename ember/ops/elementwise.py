@@ -1,4 +1,4 @@
-"""Elementwise ops: arithmetic, powers, exponentials, activations, clamping.
+"""Elementwise ops: arithmetic, powers, exponentials, clamping (activations: activation.py).
 
 Each op's forward and backward sit side by side; gradients of broadcast operands are
 summed back to the operand's shape with ``sum_to_shape``.
@@ -426,37 +426,6 @@ class Cos(Op):
         return -grad * np.sin(x)
 
 
-class Tanh(Op):
-    """z = tanh(x)"""
-
-    @staticmethod
-    def forward(ctx, x):
-        out = np.tanh(x)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        return grad * (1 - out * out)
-
-
-class Sigmoid(Op):
-    """z = 1 / (1 + exp(-x)), computed without overflow"""
-
-    @staticmethod
-    def forward(ctx, x):
-        e = np.exp(-np.abs(x))
-        out = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        return grad * out * (1 - out)
-
-
 class Abs(Op):
     """z = |x| (gradient sign(x), 0 at 0 as in torch)"""
 
@@ -469,156 +438,6 @@ class Abs(Op):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad * np.sign(x)
-
-
-class Relu(Op):
-    """z = max(x, 0) (gradient 0 at 0, as in torch)"""
-
-    @staticmethod
-    def forward(ctx, x):
-        out = np.maximum(x, 0)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        return grad * (out > 0)
-
-
-_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
-_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
-# Abramowitz-Stegun 7.1.26: erfc(z) ~ t (a1 + t (a2 + ...)) exp(-z^2), t = 1 / (1 + p z), z >= 0
-# (absolute error below 1.5e-7: under float32's resolution near 1)
-_AS_P = 0.3275911
-_AS_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
-_math_erf = np.frompyfunc(math.erf, 1, 1)
-
-
-def _erf(x):
-    """Error function, vectorised: exact (math.erf) in float64, else Abramowitz-Stegun."""
-    if x.dtype == np.float64:
-        return _math_erf(x).astype(np.float64)
-    cdf, _ = _normal_cdf_pdf(x)
-    cdf *= 2
-    cdf -= 1
-    return cdf
-
-
-def _normal_cdf_pdf(x):
-    """(Phi(x), exp(-x^2 / 2)) in x's dtype, with few passes over memory (the GELU hot path).
-
-    float32 and float16 use Abramowitz-Stegun in place (about 15 array passes, no float64
-    temporaries); float64 is exact.
-    """
-    dt = x.dtype.type
-    if x.dtype == np.float64:
-        cdf = _math_erf(x * (1.0 / math.sqrt(2.0))).astype(np.float64)
-        cdf += 1.0
-        cdf *= 0.5
-        return cdf, np.exp(-0.5 * x * x)
-    z = np.abs(x)
-    z *= dt(1.0 / math.sqrt(2.0))
-    t = z * dt(_AS_P)
-    t += dt(1.0)
-    np.reciprocal(t, out=t)
-    a1, a2, a3, a4, a5 = _AS_A
-    poly = t * dt(a5)
-    for a in (a4, a3, a2, a1):
-        poly += dt(a)
-        poly *= t
-    np.square(z, out=z)
-    np.negative(z, out=z)
-    e = np.exp(z, out=z)  # exp(-x^2 / 2)
-    poly *= e  # erfc(|x| / sqrt 2)
-    # Phi(x) = 0.5 + 0.5 * sign(x) * erf(|x| / sqrt 2), without a branch (np.where is slower)
-    np.subtract(dt(1.0), poly, out=poly)
-    poly *= dt(0.5)
-    np.copysign(poly, x, out=poly)
-    poly += dt(0.5)
-    return poly, e
-
-
-class Gelu(Op):
-    """z = x * Phi(x) (exact, with erf) or its tanh approximation
-
-    Forward computes the derivative too and saves only it: backward is one multiply.
-    """
-
-    @staticmethod
-    def forward(ctx, x, *, approximate="none"):
-        dt = x.dtype.type
-        if approximate == "tanh":
-            x2 = x * x
-            inner = x2 * dt(0.044715)
-            inner += dt(1.0)
-            inner *= x
-            inner *= dt(_SQRT_2_OVER_PI)
-            t = np.tanh(inner, out=inner)
-            half = t + dt(1.0)
-            half *= dt(0.5)  # 0.5 (1 + t)
-            out = x * half
-            if ctx.needs_input_grad:
-                # d = 0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)
-                np.square(t, out=t)
-                np.subtract(dt(1.0), t, out=t)
-                x2 *= dt(3 * 0.044715)
-                x2 += dt(1.0)
-                x2 *= t
-                x2 *= x
-                x2 *= dt(0.5 * _SQRT_2_OVER_PI)
-                x2 += half
-                ctx.save_for_backward(x2)
-            return out
-        cdf, e = _normal_cdf_pdf(x)
-        out = x * cdf
-        if ctx.needs_input_grad:
-            # d/dx x Phi(x) = Phi(x) + x phi(x), phi(x) = exp(-x^2/2) / sqrt(2 pi)
-            e *= x
-            e *= dt(_INV_SQRT_2PI)
-            e += cdf
-            ctx.save_for_backward(e)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (d,) = ctx.saved_tensors
-        return grad * d
-
-
-class Silu(Op):
-    """z = x * sigmoid(x)"""
-
-    @staticmethod
-    def forward(ctx, x):
-        s = Sigmoid.forward(ctx, x)
-        ctx.save_for_backward(x, s)
-        return x * s
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, s = ctx.saved_tensors
-        return grad * (s * (1 + x * (1 - s)))
-
-
-class Softplus(Op):
-    """z = log(1 + exp(beta x)) / beta, linear above ``threshold``"""
-
-    @staticmethod
-    def forward(ctx, x, *, beta=1.0, threshold=20.0):
-        ctx.save_for_backward(x)
-        ctx.beta, ctx.threshold = beta, threshold
-        bx = x * beta
-        soft = (np.logaddexp(0, bx) / beta).astype(x.dtype, copy=False)
-        return np.where(bx > threshold, x, soft)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        bx = x * ctx.beta
-        e = np.exp(-np.abs(bx))
-        s = np.where(bx >= 0, 1 / (1 + e), e / (1 + e)).astype(grad.dtype, copy=False)
-        return grad * np.where(bx > ctx.threshold, 1, s)
 
 
 class Clamp(Op):
@@ -814,47 +633,12 @@ def tan(input):
     return div(sin(input), cos(input))
 
 
-def tanh(input):
-    """Elementwise hyperbolic tangent."""
-    return Tanh.apply(_float_input(input))
-
-
-def sigmoid(input):
-    """Elementwise logistic function."""
-    return Sigmoid.apply(_float_input(input))
-
-
 def abs(input):  # noqa: A001
     """Elementwise absolute value."""
     return Abs.apply(input) if input._rg else _plain(np.abs(input._data))
 
 
 absolute = abs
-
-
-def relu(input, inplace=False):
-    """Elementwise max(x, 0)."""
-    if inplace:
-        return input._inplace(relu)
-    return Relu.apply(input)
-
-
-def gelu(input, approximate="none"):
-    """Gaussian error linear unit; ``approximate="tanh"`` uses the tanh formula."""
-    if approximate not in ("none", "tanh"):
-        raise RuntimeError(f"approximate argument must be either none or tanh (got "
-                           f"{approximate!r})")
-    return Gelu.apply(input, approximate=approximate)
-
-
-def silu(input, inplace=False):
-    """x * sigmoid(x)."""
-    return Silu.apply(input)
-
-
-def softplus(input, beta=1.0, threshold=20.0):
-    """log(1 + exp(beta x)) / beta, linear above ``threshold``."""
-    return Softplus.apply(input, beta=beta, threshold=threshold)
 
 
 def _bound(v, like):
