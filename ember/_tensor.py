@@ -54,8 +54,6 @@ def _wrap_result(arr, node, index):
     """The ``index``-th output of ``node``; integer and bool outputs never require grad."""
     if type(arr) is not np.ndarray:  # ufuncs on 0-d arrays return NumPy scalars
         arr = np.asarray(arr)
-    if type(arr) is not np.ndarray:
-        arr = np.asarray(arr)
     t = _new(Tensor)
     t._data = arr
     t.grad = None

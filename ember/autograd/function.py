@@ -265,6 +265,14 @@ class Op(Function):
     def apply(cls, *inputs, **options):
         """Run forward on the inputs' arrays; record a node when some input needs grad."""
         Tensor = _t.Tensor
+        if len(inputs) == 1 and isinstance(inputs[0], Tensor):  # unary: the common case
+            x = inputs[0]
+            if x._rg and grad_mode.state.enabled:
+                return _record(cls, inputs, (x._data,), options)
+            out = cls.forward(_NO_CTX, x._data, **options)
+            if type(out) is tuple:
+                return tuple(_t._wrap(o) for o in out)
+            return _t._wrap(out)
         arrays = []
         need = False
         for x in inputs:
@@ -312,18 +320,27 @@ def _record(cls, inputs, arrays, options):
     """Run forward with a fresh node as ctx and wire the outputs to it."""
     Tensor = _t.Tensor
     ctx = cls._node_cls()
-    edges = []
-    for x in inputs:
-        if isinstance(x, Tensor) and x._rg:
-            fn = x.grad_fn
+    if len(inputs) == 1:  # unary ops: no list to build
+        x = inputs[0]
+        fn = x.grad_fn
+        if fn is None:
+            fn = x._accum
             if fn is None:
-                fn = x._accum
+                fn = x._accum = AccumulateGrad(x)
+        ctx.next_functions = ((fn, x._output_nr),)
+    else:
+        edges = []
+        for x in inputs:
+            if isinstance(x, Tensor) and x._rg:
+                fn = x.grad_fn
                 if fn is None:
-                    fn = x._accum = AccumulateGrad(x)
-            edges.append((fn, x._output_nr))
-        else:
-            edges.append(_NO_EDGE)
-    ctx.next_functions = tuple(edges)
+                    fn = x._accum
+                    if fn is None:
+                        fn = x._accum = AccumulateGrad(x)
+                edges.append((fn, x._output_nr))
+            else:
+                edges.append(_NO_EDGE)
+        ctx.next_functions = tuple(edges)
     out = cls.forward(ctx, *arrays, **options)
     ctx._seq_nr = next(_seq)
     if record_creation_site.enabled:
