@@ -533,6 +533,8 @@ class Where(Op):
 class ToDtype(Op):
     """z = x converted to another dtype; the gradient converts back"""
 
+    _backward_name = "ToCopyBackward0"  # torch's name
+
     @staticmethod
     def forward(ctx, x, *, dtype):
         ctx.x_dtype = x.dtype

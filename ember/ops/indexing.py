@@ -144,6 +144,8 @@ def accumulate_rows(num_rows, idx, g):
 class GetItem(Op):
     """z = x[index]; the gradient is scattered back (duplicate indices accumulate)"""
 
+    _backward_name = "IndexBackward0"  # torch's name
+
     @staticmethod
     def forward(ctx, x, *, index):
         try:
@@ -325,6 +327,8 @@ class MaskedFill(Op):
 
 class SortValues(Op):
     """(values, indices) = x sorted along ``dim``; the gradient returns to the source slots"""
+
+    _backward_name = "SortBackward0"  # torch's name
 
     @staticmethod
     def forward(ctx, x, *, dim, descending, k=None, largest=True, stable=False):

@@ -120,6 +120,8 @@ def _prod_others(x, axis):
 class MaxAll(Op):
     """z = max (or min) of all elements; the gradient is shared among ties"""
 
+    _backward_name = "MaxBackward1"  # torch's name
+
     @staticmethod
     def forward(ctx, x, *, largest=True):
         if x.size == 0:
@@ -138,6 +140,8 @@ class MaxAll(Op):
 
 class MaxDim(Op):
     """(values, indices) = max (or min) along ``dim``; gradient to the chosen index"""
+
+    _backward_name = "MaxBackward0"  # torch's name
 
     @staticmethod
     def forward(ctx, x, *, dim, keepdim=False, largest=True):

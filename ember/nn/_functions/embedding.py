@@ -52,6 +52,8 @@ def accumulate(num_rows: int, idx: np.ndarray, grad: np.ndarray) -> np.ndarray:
 class EmbeddingLookup(Op):
     """z[..., :] = weight[idx[...], :]; the padding row gets no gradient"""
 
+    _backward_name = "EmbeddingBackward0"  # torch's name
+
     @staticmethod
     def forward(ctx, weight, *, idx, padding_idx=None, scale_grad_by_freq=False):
         ctx.idx, ctx.num_rows = idx, weight.shape[0]
