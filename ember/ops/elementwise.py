@@ -1,11 +1,10 @@
-"""Elementwise ops: arithmetic, powers, exponentials, clamping (activations: activation.py).
+"""Elementwise ops: arithmetic, powers, clamping, rounding (exp/log/sqrt/trig: unary.py;
+activations: activation.py).
 
 Each op's forward and backward sit side by side; gradients of broadcast operands are
 summed back to the operand's shape with ``sum_to_shape``.
 """
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
@@ -320,126 +319,6 @@ def _float_input(x):
     return x
 
 
-class Exp(Op):
-    """z = exp(x)"""
-
-    @staticmethod
-    def forward(ctx, x):
-        out = np.exp(x)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        return grad * out
-
-
-class Log(Op):
-    """z = log(x)"""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad / x
-
-
-class Log1p(Op):
-    """z = log(1 + x)"""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log1p(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad / (1 + x)
-
-
-class Sqrt(Op):
-    """z = sqrt(x)"""
-
-    @staticmethod
-    def forward(ctx, x):
-        with np.errstate(invalid="ignore"):
-            out = np.sqrt(x)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        with np.errstate(divide="ignore"):
-            return grad / (2 * out)
-
-
-class Rsqrt(Op):
-    """z = 1 / sqrt(x)"""
-
-    @staticmethod
-    def forward(ctx, x):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out = 1 / np.sqrt(x)
-        ctx.save_for_backward(out)
-        return out.astype(x.dtype, copy=False)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        return grad * (-0.5 * out * out * out)
-
-
-class Sin(Op):
-    """z = sin(x)"""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.sin(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * np.cos(x)
-
-
-class Cos(Op):
-    """z = cos(x)"""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.cos(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return -grad * np.sin(x)
-
-
-class Abs(Op):
-    """z = |x| (gradient sign(x), 0 at 0 as in torch)"""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.abs(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * np.sign(x)
-
-
 class Clamp(Op):
     """z = min(max(x, lo), hi); gradient passes where lo <= x <= hi"""
 
@@ -574,73 +453,10 @@ def clone(input, *, memory_format=None):
     return Clone.apply(input)
 
 
-def exp(input):
-    """Elementwise e**x."""
-    return Exp.apply(_float_input(input))
-
-
-def log(input):
-    """Elementwise natural logarithm."""
-    return Log.apply(_float_input(input))
-
-
-def log1p(input):
-    """Elementwise log(1 + x), accurate near 0."""
-    return Log1p.apply(_float_input(input))
-
-
-def log2(input):
-    """Elementwise base-2 logarithm."""
-    return div(log(input), math.log(2))
-
-
-def log10(input):
-    """Elementwise base-10 logarithm."""
-    return div(log(input), math.log(10))
-
-
-def expm1(input):
-    """Elementwise exp(x) - 1."""
-    return sub(exp(input), 1)
-
-
-def sqrt(input):
-    """Elementwise square root."""
-    return Sqrt.apply(_float_input(input))
-
-
-def rsqrt(input):
-    """Elementwise 1 / sqrt(x)."""
-    return Rsqrt.apply(_float_input(input))
-
-
 def reciprocal(input):
     """Elementwise 1 / x."""
     x = _float_input(input)
     return Pow.apply(x, -1.0)
-
-
-def sin(input):
-    """Elementwise sine."""
-    return Sin.apply(_float_input(input))
-
-
-def cos(input):
-    """Elementwise cosine."""
-    return Cos.apply(_float_input(input))
-
-
-def tan(input):
-    """Elementwise tangent."""
-    return div(sin(input), cos(input))
-
-
-def abs(input):  # noqa: A001
-    """Elementwise absolute value."""
-    return Abs.apply(input) if input._rg else _plain(np.abs(input._data))
-
-
-absolute = abs
 
 
 def _bound(v, like):

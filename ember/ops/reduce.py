@@ -330,7 +330,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation over ``dim`` (see ``var``)."""
-    from .elementwise import sqrt
+    from .unary import sqrt
 
     return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
 
@@ -482,9 +482,9 @@ def count_nonzero(input, dim=None):
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """Vector p-norm over ``dim`` (2-norm / Frobenius by default)."""
-    from .elementwise import abs as _abs
     from .elementwise import pow as _pow
-    from .elementwise import sqrt
+    from .unary import abs as _abs
+    from .unary import sqrt
 
     if p in ("fro", 2, 2.0, None):
         return sqrt(sum(input * input, dim=dim, keepdim=keepdim))
