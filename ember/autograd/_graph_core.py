@@ -117,22 +117,12 @@ def _roots(t):
 
 
 def dependencies(roots):
-    """Every node reachable from ``roots`` and how many edges lead into each (iterative)."""
-    deps = {}
-    seen = set(roots)
-    order = list(roots)
-    stack = list(roots)
-    while stack:
-        node = stack.pop()
-        for child, _ in node.next_functions:
-            if child is None:
-                continue
-            deps[child] = deps.get(child, 0) + 1
-            if child not in seen:
-                seen.add(child)
-                order.append(child)
-                stack.append(child)
-    return deps, order
+    """Every node reachable from ``roots`` (in the order found) and how many edges lead into
+    each: the engine's own walk."""
+    from .engine import _discover
+
+    deps, seen = _discover(roots)
+    return deps, list(seen)
 
 
 def schedule(roots, deps):

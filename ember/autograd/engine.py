@@ -61,9 +61,10 @@ def _root_grads(tensors, grad_tensors):
 
 
 def _discover(root_nodes):
-    """Dependency counts of every node reachable from the roots (iterative DFS)."""
+    """Dependency counts of every node reachable from the roots (iterative DFS), and the
+    nodes themselves as a dict in the order they were found (the graph views show it)."""
     deps = {}
-    seen = set(root_nodes)
+    seen = dict.fromkeys(root_nodes)
     stack = list(root_nodes)
     while stack:
         node = stack.pop()
@@ -72,7 +73,7 @@ def _discover(root_nodes):
                 continue
             deps[child] = deps.get(child, 0) + 1
             if child not in seen:
-                seen.add(child)
+                seen[child] = None
                 stack.append(child)
     return deps, seen
 
