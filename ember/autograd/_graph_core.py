@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _tensor as _t
-from .function import _OWN_OUTPUT, AccumulateGrad, Node
+from .function import AccumulateGrad, Node, version_records
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
@@ -302,24 +302,6 @@ def _flat_arrays(value):
             yield from _flat_arrays(v)
 
 
-def _version_records(node):
-    """``id(array) -> (vc, version_at_save, fn, output_nr, requires_grad)``.
-
-    Reads the core's ``_saved_versions`` records, laid out as
-    ``(arr_id, vc, version, shape, dtype, fn, output_nr, rg)``.
-    """
-    out = {}
-    for rec in getattr(node, "_saved_versions", None) or ():
-        try:
-            arr_id, vc, version, _shape, _dtype, fn, output_nr, rg = rec
-        except (TypeError, ValueError):
-            continue
-        if fn is _OWN_OUTPUT:
-            fn = node
-        out.setdefault(arr_id, (vc, version, fn, output_nr, rg))
-    return out
-
-
 def saved_tensors(node, names=None) -> list:
     """What ``node`` keeps for its backward: saved values and arrays held on ``ctx``.
 
@@ -333,7 +315,7 @@ def saved_tensors(node, names=None) -> list:
     out = []
     saved = getattr(node, "_saved", None)
     if saved:
-        records = _version_records(node)
+        records = version_records(node)
         user_versions = getattr(node, "_user_versions", None) or ()
         leaf_arrays = {}
         for i, (child, _) in enumerate(node.next_functions):

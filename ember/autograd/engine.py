@@ -48,7 +48,8 @@ def _root_grads(tensors, grad_tensors):
         if g is None:
             if t._data.size != 1:
                 raise RuntimeError(_errors().not_scalar(t))
-            g = np.ones_like(t._data)
+            g = np.ones(t._data.shape, t._data.dtype) if t._data.ndim else np.array(
+                1, t._data.dtype)
         else:
             g = g._data if isinstance(g, _t.Tensor) else np.asarray(g, dtype=t._data.dtype)
             if g.shape != t._data.shape:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import itertools
 import sys
 
+import numpy as np
+
 from .. import _tensor as _t
 from . import grad_mode
 
@@ -148,20 +150,42 @@ class _RemovableHandle:
             self._hooks.remove(self._fn)
 
 
-_OWN_OUTPUT = "own output"  # stands for the node itself in its version records
+def version_records(node):
+    """``id(saved array) -> (vc, version, fn, output_nr, requires_grad)`` for ``node``.
+
+    ``_record`` keeps one ``(arr_id, vc, version, slot)`` per tensor the op touched: ``slot``
+    is the input's position (its producer is then ``next_functions[slot]``) or ``~j`` for
+    output ``j`` (produced by ``node`` itself). An id match means the saved array is that
+    tensor's: a saved array is alive for as long as the node is.
+    """
+    out = {}
+    for arr_id, vc, version, slot in node._saved_versions or ():
+        if slot < 0:
+            fn, output_nr, rg = node, ~slot, True
+        else:
+            fn, output_nr = node.next_functions[slot]
+            rg = fn is not None
+            if type(fn) is AccumulateGrad:
+                fn, output_nr = None, 0
+        out.setdefault(arr_id, (vc, version, fn, output_nr, rg))
+    return out
 
 
 def _check_versions(node):
     """Raise torch's error if a tensor whose array this node saved was changed in place."""
-    saved_ids = {id(a) for a in node._saved if a is not None}
-    for arr_id, vc, version, shape, dtype, fn, output_nr, rg in node._saved_versions:
-        if vc[0] != version and arr_id in saved_ids:
+    for _arr_id, vc, version, _slot in node._saved_versions:
+        if vc[0] != version:
+            break
+    else:
+        return
+    saved = {id(a): a for a in node._saved if a is not None}
+    for arr_id, (vc, version, fn, output_nr, rg) in version_records(node).items():
+        if vc[0] != version and arr_id in saved:
             from ._errors import inplace_modified  # torch's line, then why, where, fix
 
-            if fn is _OWN_OUTPUT:
-                fn = node
-            raise RuntimeError(inplace_modified(node, vc, version, shape, dtype, fn, output_nr,
-                                                rg))
+            a = saved[arr_id]
+            raise RuntimeError(inplace_modified(node, vc, version, a.shape, a.dtype, fn,
+                                                output_nr, rg))
 
 
 _TORCH_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
@@ -273,6 +297,16 @@ class Op(Function):
             if type(out) is tuple:
                 return tuple(_t._wrap(o) for o in out)
             return _t._wrap(out)
+        if len(inputs) == 2:  # binary: the other common case, spelled out
+            x, y = inputs
+            x_is_t, y_is_t = isinstance(x, Tensor), isinstance(y, Tensor)
+            arrays = (x._data if x_is_t else x, y._data if y_is_t else y)
+            if ((x_is_t and x._rg) or (y_is_t and y._rg)) and grad_mode.state.enabled:
+                return _record(cls, inputs, arrays, options)
+            out = cls.forward(_NO_CTX, *arrays, **options)
+            if type(out) is tuple:
+                return tuple(_t._wrap(o) for o in out)
+            return _t._wrap(out)
         arrays = []
         need = False
         for x in inputs:
@@ -291,64 +325,80 @@ class Op(Function):
 
 
 _NO_CTX = _NoGradCtx()
+_new = object.__new__
 
 
 _NO_EDGE = (None, 0)
+_NO_RECORD = (0, [0], 0, 0)  # a scalar input: no array, never modified
 
 
-def _remember_versions(ctx, inputs, outs):
-    """Version of every input and output tensor, for the in-place check at backward.
-
-    Arrays are identified by ``id``: a saved array is alive for as long as the node is, so
-    an id match at check time means the saved array is that tensor's array.
-    """
-    versions = []
-    for x in inputs:
-        if isinstance(x, _t.Tensor):
-            d = x._data
-            vc = x._vc
-            versions.append((id(d), vc, vc[0], d.shape, d.dtype, x.grad_fn, x._output_nr, x._rg))
-    for j, o in enumerate(outs):
-        d = o._data
-        # not ctx itself: a node must not refer to itself (that cycle would keep its saved
-        # arrays alive until the cyclic GC runs)
-        versions.append((id(d), o._vc, o._vc[0], d.shape, d.dtype, _OWN_OUTPUT, j, True))
-    ctx._saved_versions = versions
+def _edge(x):
+    """``(node, input_nr)``: where the gradient for tensor ``x`` goes (its ``grad_fn``, or the
+    ``AccumulateGrad`` of a leaf, made on first use)."""
+    fn = x.grad_fn
+    if fn is None:
+        fn = x._accum
+        if fn is None:
+            fn = x._accum = AccumulateGrad(x)
+    return fn, x._output_nr
 
 
 def _record(cls, inputs, arrays, options):
-    """Run forward with a fresh node as ctx and wire the outputs to it."""
+    """Run forward with a fresh node as ctx and wire the outputs to it.
+
+    One and two inputs (nearly every op) are spelled out; it is the hottest code in ember.
+    """
     Tensor = _t.Tensor
     ctx = cls._node_cls()
-    if len(inputs) == 1:  # unary ops: no list to build
-        x = inputs[0]
-        fn = x.grad_fn
-        if fn is None:
-            fn = x._accum
-            if fn is None:
-                fn = x._accum = AccumulateGrad(x)
-        ctx.next_functions = ((fn, x._output_nr),)
+    n = len(inputs)
+    if n == 1:
+        ctx.next_functions = (_edge(inputs[0]),)
+    elif n == 2:
+        x, y = inputs
+        ctx.next_functions = (_edge(x) if isinstance(x, Tensor) and x._rg else _NO_EDGE,
+                              _edge(y) if isinstance(y, Tensor) and y._rg else _NO_EDGE)
     else:
-        edges = []
-        for x in inputs:
-            if isinstance(x, Tensor) and x._rg:
-                fn = x.grad_fn
-                if fn is None:
-                    fn = x._accum
-                    if fn is None:
-                        fn = x._accum = AccumulateGrad(x)
-                edges.append((fn, x._output_nr))
-            else:
-                edges.append(_NO_EDGE)
-        ctx.next_functions = tuple(edges)
+        ctx.next_functions = tuple([_edge(x) if isinstance(x, Tensor) and x._rg else _NO_EDGE
+                                    for x in inputs])
     out = cls.forward(ctx, *arrays, **options)
     ctx._seq_nr = next(_seq)
     if record_creation_site.enabled:
         ctx._site = _creation_site()
+    if type(out) is np.ndarray:
+        result = _new(Tensor)
+        result._data = out
+        result.grad = None
+        result._vc = out_vc = [0]
+        if out.dtype.kind == "f":
+            result._rg = True
+            result.grad_fn = ctx
+        else:
+            result._rg = False
+            result.grad_fn = None
+        ctx._out_meta = ((out.shape, out.dtype),)
+        if ctx._saved:
+            # versions of every tensor the op touched, for the in-place check at backward
+            # (the node refers to its output's counter, never to the output: no cycle)
+            if n == 1:
+                x = inputs[0]
+                ctx._saved_versions = ((id(arrays[0]), x._vc, x._vc[0], 0),
+                                       (id(out), out_vc, 0, -1))
+            elif n == 2:
+                x, y = inputs
+                ctx._saved_versions = (
+                    (id(arrays[0]), x._vc, x._vc[0], 0) if isinstance(x, Tensor) else _NO_RECORD,
+                    (id(arrays[1]), y._vc, y._vc[0], 1) if isinstance(y, Tensor) else _NO_RECORD,
+                    (id(out), out_vc, 0, -1))
+            else:
+                versions = [(id(x._data), x._vc, x._vc[0], i)
+                            for i, x in enumerate(inputs) if isinstance(x, Tensor)]
+                versions.append((id(out), out_vc, 0, -1))
+                ctx._saved_versions = versions
+        return result
     if type(out) is tuple:
         outs = tuple(_t._wrap_result(o, ctx, i) for i, o in enumerate(out))
         ctx._n_outputs = len(out)
-        ctx._out_meta = tuple((o.shape, o.dtype) for o in out)
+        ctx._out_meta = tuple((o._data.shape, o._data.dtype) for o in outs)
         nondiff = getattr(ctx, "_non_differentiable", None)
         if nondiff:
             for i in nondiff:
@@ -357,10 +407,13 @@ def _record(cls, inputs, arrays, options):
         out_list = outs
     else:
         outs = _t._wrap_result(out, ctx, 0)
-        ctx._out_meta = ((out.shape, out.dtype),)
+        ctx._out_meta = ((outs._data.shape, outs._data.dtype),)
         out_list = (outs,)
     if ctx._saved:
-        _remember_versions(ctx, inputs, out_list)
+        versions = [(id(x._data), x._vc, x._vc[0], i)
+                    for i, x in enumerate(inputs) if isinstance(x, Tensor)]
+        versions += [(id(o._data), o._vc, o._vc[0], ~j) for j, o in enumerate(out_list)]
+        ctx._saved_versions = versions
     return outs
 
 

@@ -36,7 +36,6 @@ from ._graph_core import (  # noqa: F401
     _roots,
     _seq_of,
     _source_of_tensor,
-    _version_records,
     ctx_attributes_with_tensors,
     dependencies,
     fmt_bytes,

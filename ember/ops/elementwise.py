@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _wrap
+from ..autograd import grad_mode
 from ..autograd.function import Op
 from ._shape_utils import check_broadcast, operands, sum_to_shape, type_name
 
@@ -136,22 +137,27 @@ class Pow(Op):
         return gx, gy
 
 
-def _untracked(ufunc, input, other):
-    """``ufunc`` straight on the arrays when nothing needs recording and no promotion is due:
-    two float tensors of one dtype, or a float tensor and a Python number. None otherwise."""
-    if type(input) is not Tensor or input._rg:
+def _fast(op, ufunc, input, other):
+    """The common case without promotion: two float tensors of one dtype, or a float tensor
+    and a Python number. ``ufunc`` straight on the arrays when nothing needs recording,
+    ``op.apply`` otherwise; None when promotion (or anything unusual) is due."""
+    if type(input) is not Tensor:
         return None
     x = input._data
     if x.dtype.kind != "f":
         return None
     if type(other) is Tensor:
-        if other._rg or other._data.dtype is not x.dtype:
+        if other._data.dtype is not x.dtype:
             return None
+        if (input._rg or other._rg) and grad_mode.state.enabled:
+            return op.apply(input, other)
         y = other._data
         if x.shape != y.shape:
             check_broadcast(x.shape, y.shape)
         return _wrap(ufunc(x, y))
     if type(other) is float or type(other) is int:
+        if input._rg and grad_mode.state.enabled:
+            return op.apply(input, other)
         return _wrap(ufunc(x, other))
     return None
 
@@ -159,7 +165,7 @@ def _untracked(ufunc, input, other):
 def add(input, other, *, alpha=1, out=None):
     """``input + alpha * other`` with broadcasting; mirrors ``torch.add``."""
     if alpha == 1 and out is None:
-        r = _untracked(np.add, input, other)
+        r = _fast(Add, np.add, input, other)
         if r is not None:
             return r
     x, y = operands(input, other)
@@ -175,7 +181,7 @@ def _is_bool(v):
 def sub(input, other, *, alpha=1, out=None):
     """``input - alpha * other``; mirrors ``torch.sub``."""
     if alpha == 1 and out is None:
-        r = _untracked(np.subtract, input, other)
+        r = _fast(Sub, np.subtract, input, other)
         if r is not None:
             return r
     if _is_bool(input) or _is_bool(other):
@@ -203,7 +209,7 @@ def rsub(input, other, *, alpha=1):
 def mul(input, other, *, out=None):
     """Elementwise product; mirrors ``torch.mul``."""
     if out is None:
-        r = _untracked(np.multiply, input, other)
+        r = _fast(Mul, np.multiply, input, other)
         if r is not None:
             return r
     x, y = operands(input, other)

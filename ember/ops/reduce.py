@@ -12,13 +12,20 @@ from ..autograd.function import Op
 from ._shape_utils import type_name, wrap_dim, wrap_dims
 
 
-def _expand_back(grad, x_shape, axes, keepdim):
-    """Re-insert reduced axes (when ``keepdim`` was False) and broadcast to ``x_shape``."""
+def _kept_shape(grad, x_shape, axes, keepdim):
+    """``grad`` with the reduced axes back in as size 1, ready to broadcast to ``x_shape``."""
     if axes is None:
-        return np.broadcast_to(grad.reshape((1,) * len(x_shape)), x_shape)
-    if not keepdim:
-        grad = np.expand_dims(grad, axes)
-    return np.broadcast_to(grad, x_shape)
+        return grad.reshape((1,) * len(x_shape))
+    if keepdim:
+        return grad
+    return grad.reshape(tuple(1 if i in axes else s for i, s in enumerate(x_shape)))
+
+
+def _expand_back_copy(grad, x_shape, axes, keepdim):
+    """``grad`` broadcast back over the reduced axes to ``x_shape``, as a new array."""
+    out = np.empty(x_shape, grad.dtype)
+    np.copyto(out, _kept_shape(grad, x_shape, axes, keepdim))
+    return out
 
 
 def _dims(dim, x, keepdim):
@@ -40,7 +47,7 @@ class Sum(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        return _expand_back(grad, ctx.x_shape, ctx.axes, ctx.keepdim).copy()
+        return _expand_back_copy(grad, ctx.x_shape, ctx.axes, ctx.keepdim)
 
 
 class Mean(Op):
@@ -56,8 +63,10 @@ class Mean(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        g = _expand_back(grad, ctx.x_shape, ctx.axes, ctx.keepdim)
-        return g * np.asarray(1.0 / ctx.n, dtype=grad.dtype) if ctx.n else g.copy()
+        g = _expand_back_copy(grad, ctx.x_shape, ctx.axes, ctx.keepdim)
+        if ctx.n:
+            g *= np.asarray(1.0 / ctx.n, dtype=grad.dtype)
+        return g
 
 
 class Var(Op):
@@ -79,7 +88,7 @@ class Var(Op):
     @staticmethod
     def backward(ctx, grad):
         (centred,) = ctx.saved_tensors
-        g = _expand_back(grad, ctx.x_shape, ctx.axes, ctx.keepdim)
+        g = _kept_shape(grad, ctx.x_shape, ctx.axes, ctx.keepdim)  # broadcasts with centred
         return (g * centred * (2.0 / ctx.denom)).astype(grad.dtype, copy=False)
 
 
