@@ -72,8 +72,17 @@ def _wrap_result(arr, node, index):
 def _view_result(out, base):
     """Mark ``out`` as a view of ``base`` when their arrays share memory."""
     if out._data.base is not None and np.shares_memory(out._data, base._data):
-        out._vc = base._vc
-        out._base = base if base._base is None else base._base
+        _mark_view(out, base)
+    return out
+
+
+def _mark_view(out, base):
+    """``out`` shares ``base``'s memory: it shares the version counter and remembers the root
+    base (and the version it was made at: a later in-place change of the base refreshes it)."""
+    vc = out._vc = base._vc
+    out._base = base if base._base is None else base._base
+    if vc[0]:
+        out._view_version = vc[0]
     return out
 
 
@@ -99,6 +108,7 @@ class Tensor:
     _accum = None
     _hooks = None
     _post_acc_hooks = None
+    _view_version = 0  # a view's version when its grad_fn was made (see ops/copy_slices.py)
 
     __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected op
 
@@ -558,9 +568,15 @@ class Tensor:
 
     # --- in-place machinery --------------------------------------------------------
     def _check_inplace(self):
-        if self._rg and self.grad_fn is None and grad_mode.state.enabled:
+        if not grad_mode.state.enabled:
+            return
+        if self._rg and self.grad_fn is None:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                                "operation.")
+        base = self._base
+        if base is not None and base._rg and base.grad_fn is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                               "in-place operation.")
 
     def _bump(self, op: str = "an in-place op"):
         """Count an in-place change; remember which op and where, for the error messages."""
@@ -572,18 +588,21 @@ class Tensor:
     def _inplace(self, fn, *args, **kwargs):
         """``self = fn(self, *args)`` written into self's storage, graph rebased like torch."""
         self._check_inplace()
+        base = self._base
         recording = grad_mode.state.enabled and (
-            self._rg or any(isinstance(a, Tensor) and a._rg for a in args))
+            self._rg or (base is not None and base._rg)
+            or any(isinstance(a, Tensor) and a._rg for a in args))
         if not recording:
             with grad_mode.no_grad():
                 out = fn(self, *args, **kwargs)
             _assign(self, out._data)
             self._bump(getattr(fn, "__name__", "an in-place op") + "_")
             return self
-        if self._base is not None and self._rg:
-            raise NotImplementedError(
-                "in-place change of a view of a tensor that requires grad is not supported yet; "
-                "use an out-of-place op (y = y + 1) or clone() the view first")
+        if self._base is not None:
+            _ops.copy_slices.inplace_on_view(self, fn, args, kwargs, _assignable)
+            self._bump(getattr(fn, "__name__", "an in-place op") + "_")
+            _ops.copy_slices.refresh_view(self)
+            return self
         snap = _wrap(self._data.copy(), self._rg)
         snap.grad_fn, snap._output_nr, snap._accum = self.grad_fn, self._output_nr, self._accum
         snap._vc = [self._vc[0]]
@@ -612,6 +631,12 @@ class Tensor:
 
 
 def _assign(t, values):
+    np.copyto(t._data, _assignable(t, values))
+
+
+def _assignable(t, values):
+    """``values`` in ``t``'s dtype, after torch's checks (no float into an integer tensor; a
+    shape that broadcasts to ``t``'s)."""
     if values.dtype != t._data.dtype:
         if values.dtype.kind == "f" and t._data.dtype.kind in "iub":
             raise RuntimeError(f"result type Float can't be cast to the desired output type "
@@ -624,7 +649,7 @@ def _assign(t, values):
             raise RuntimeError(
                 f"output with shape {list(t._data.shape)} doesn't match the broadcast shape "
                 f"{list(np.broadcast_shapes(t._data.shape, values.shape))}") from None
-    np.copyto(t._data, values)
+    return values
 
 
 def _copy_fields(dst, src):

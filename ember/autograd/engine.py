@@ -21,10 +21,18 @@ import numpy as np
 
 from .. import _tensor as _t
 from . import grad_mode
-from .function import AccumulateGrad, _check_versions, _creation_site, record_creation_site
+from .function import (
+    AccumulateGrad,
+    _check_versions,
+    _creation_site,
+    _refresh_view,
+    record_creation_site,
+)
 
 
 def _node_of(t):
+    if t._base is not None and t._view_version != t._vc[0]:
+        _refresh_view(t)
     if t.grad_fn is not None:
         return t.grad_fn, t._output_nr
     acc = t._accum

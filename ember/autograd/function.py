@@ -329,18 +329,27 @@ _new = object.__new__
 
 
 _NO_EDGE = (None, 0)
+_NEEDS_ONE = (True,)
 _NO_RECORD = (0, [0], 0, 0)  # a scalar input: no array, never modified
 
 
 def _edge(x):
     """``(node, input_nr)``: where the gradient for tensor ``x`` goes (its ``grad_fn``, or the
     ``AccumulateGrad`` of a leaf, made on first use)."""
+    if x._base is not None and x._view_version != x._vc[0]:
+        _refresh_view(x)  # a view whose base changed in place: take the base's new history
     fn = x.grad_fn
     if fn is None:
         fn = x._accum
         if fn is None:
             fn = x._accum = AccumulateGrad(x)
     return fn, x._output_nr
+
+
+def _refresh_view(x):
+    from ..ops.copy_slices import refresh_view
+
+    refresh_view(x)
 
 
 def _record(cls, inputs, arrays, options):
@@ -353,10 +362,13 @@ def _record(cls, inputs, arrays, options):
     n = len(inputs)
     if n == 1:
         ctx.next_functions = (_edge(inputs[0]),)
+        ctx.needs_input_grad = _NEEDS_ONE
     elif n == 2:
         x, y = inputs
-        ctx.next_functions = (_edge(x) if isinstance(x, Tensor) and x._rg else _NO_EDGE,
-                              _edge(y) if isinstance(y, Tensor) and y._rg else _NO_EDGE)
+        x_needs = isinstance(x, Tensor) and x._rg
+        y_needs = isinstance(y, Tensor) and y._rg
+        ctx.next_functions = (_edge(x) if x_needs else _NO_EDGE, _edge(y) if y_needs else _NO_EDGE)
+        ctx.needs_input_grad = (x_needs, y_needs)
     else:
         ctx.next_functions = tuple([_edge(x) if isinstance(x, Tensor) and x._rg else _NO_EDGE
                                     for x in inputs])

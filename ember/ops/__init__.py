@@ -1,4 +1,5 @@
 """ember's differentiable ops, grouped by family; each name mirrors the torch function."""
+from . import copy_slices  # noqa: F401,E402  (in-place ops on views)
 from .activation import gelu, relu, sigmoid, silu, softplus, tanh  # noqa: F401
 from .compare import (  # noqa: F401
                       allclose,

@@ -6,7 +6,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from .._tensor import Tensor, _wrap
+from .._tensor import Tensor, _mark_view, _wrap
 from ..autograd.function import Op
 from ._shape_utils import sum_to_shape, wrap_dim
 
@@ -373,8 +373,7 @@ def getitem(input, index):
         except IndexError as e:
             raise _index_error(e, arr.shape, index) from None
         t = _wrap(out if type(out) is np.ndarray else np.asarray(out))
-        t._vc = input._vc
-        t._base = input if input._base is None else input._base
+        _mark_view(t, input)
         return t
     index = normalize_index(index, input)
     if not input._rg:
@@ -387,13 +386,11 @@ def getitem(input, index):
             raise _index_error(e, input._data.shape, index) from None
         t = _wrap(out if isinstance(out, np.ndarray) else np.asarray(out))
         if _is_basic(index) and isinstance(out, np.ndarray):
-            t._vc = input._vc
-            t._base = input if input._base is None else input._base
+            _mark_view(t, input)
         return t
     out = GetItem.apply(input, index=index)
     if _is_basic(index):
-        out._vc = input._vc
-        out._base = input if input._base is None else input._base
+        _mark_view(out, input)
     return out
 
 

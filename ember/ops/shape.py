@@ -6,7 +6,7 @@ import builtins
 
 import numpy as np
 
-from .._tensor import Tensor, _wrap
+from .._tensor import Tensor, _mark_view, _wrap
 from ..autograd.function import Op
 from ._shape_utils import check_expand, sum_to_shape, type_name, wrap_dim
 
@@ -14,8 +14,7 @@ from ._shape_utils import check_expand, sum_to_shape, type_name, wrap_dim
 def _as_view(out, base):
     """Share the version counter with ``base`` when NumPy returned a view."""
     if out._data.base is not None:
-        out._vc = base._vc
-        out._base = base if base._base is None else base._base
+        _mark_view(out, base)
     return out
 
 

@@ -1,0 +1,157 @@
+"""In-place ops on views, as torch records them: ``CopySlices`` and ``AsStridedBackward0``.
+
+A view shares its base's memory. When an in-place op changes a view of a tensor that is part
+of a graph, the *base* changed too, so both get new history:
+
+- the base's ``grad_fn`` becomes ``CopySlices``: the gradient of the old base is the incoming
+  gradient with the view's region zeroed (those values were overwritten), and the gradient
+  of the op's result is the incoming gradient's region;
+- the op itself ran out of place on a copy of the view's old values, taken from the old
+  base through ``AsStridedBackward0``;
+- the view's ``grad_fn`` becomes ``AsStridedBackward0`` of the new base.
+
+A view made before its base changed in place is refreshed the same way when it is next used
+(``refresh_view``), so its gradient flows through the base's new history.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Op, _record
+
+
+def _byte_bounds(a: np.ndarray) -> tuple[int, int]:
+    """First and one-past-last byte addresses ``a`` spans (NumPy's ``byte_bounds``)."""
+    low = high = a.__array_interface__["data"][0]
+    for n, stride in zip(a.shape, a.strides):
+        if n > 1:
+            if stride < 0:
+                low += (n - 1) * stride
+            else:
+                high += (n - 1) * stride
+    return low, high + a.dtype.itemsize
+
+
+class Region:
+    """Where a view's elements sit inside its base, to move gradients between the two.
+
+    Works on byte offsets and strides, so any NumPy view (slices, transposes, diagonals,
+    expands) maps exactly; ``overlap`` views (stride 0) sum their gradients.
+    """
+
+    def __init__(self, base: np.ndarray, view: np.ndarray):
+        if base.dtype.itemsize != view.dtype.itemsize:
+            raise NotImplementedError(
+                f"in-place change of a view with dtype {view.dtype} of a base with dtype "
+                f"{base.dtype} is not supported")
+        low, high = _byte_bounds(base)
+        self.base_shape, self.base_strides = base.shape, base.strides
+        self.view_shape, self.view_strides = view.shape, view.strides
+        self.dtype = base.dtype
+        self.n = (high - low) // base.dtype.itemsize
+        self.base_offset = base.__array_interface__["data"][0] - low
+        self.view_offset = view.__array_interface__["data"][0] - low
+        self.overlap = any(s == 0 and n > 1 for s, n in zip(view.strides, view.shape))
+
+    def _layout(self, fill=None):
+        """A buffer laid out like the base, and the base's and the view's arrays over it."""
+        buf = np.zeros(self.n, self.dtype) if fill is None else np.empty(self.n, self.dtype)
+        full = np.ndarray(self.base_shape, self.dtype, buf, self.base_offset, self.base_strides)
+        if fill is not None:
+            full[...] = fill
+        view = np.ndarray(self.view_shape, self.dtype, buf, self.view_offset,
+                          self.view_strides)
+        return buf, full, view
+
+    def take(self, grad: np.ndarray) -> np.ndarray:
+        """The view's region of a base-shaped gradient, as a new array."""
+        _, _, view = self._layout(fill=grad)
+        return view.copy()
+
+    def without(self, grad: np.ndarray) -> np.ndarray:
+        """A copy of a base-shaped gradient with the view's region zeroed."""
+        _, full, view = self._layout(fill=grad)
+        view[...] = 0
+        return np.array(full)
+
+    def scatter(self, grad: np.ndarray) -> np.ndarray:
+        """A base-shaped zero gradient with ``grad`` (view-shaped) added at the region."""
+        buf, full, view = self._layout()
+        if self.overlap:
+            size = self.dtype.itemsize
+            positions = np.lib.stride_tricks.as_strided(
+                np.arange(self.n)[self.view_offset // size:], self.view_shape,
+                tuple(s // size * np.dtype(np.intp).itemsize for s in self.view_strides))
+            np.add.at(buf, positions, grad)
+        else:
+            view[...] = grad
+        return np.array(full)
+
+
+class AsStrided(Op):
+    """The view's elements of its base: forward hands back the view's own array (``copy``:
+    a snapshot of it); backward scatters the gradient into a zero base."""
+
+    _backward_name = "AsStridedBackward0"
+
+    @staticmethod
+    def forward(ctx, base, *, view, region, copy=False):
+        ctx.region = region
+        return view.copy() if copy else view
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx.region.scatter(grad)
+
+
+class CopySlices(Op):
+    """The base after ``result`` was written into the view's region (the write happens here)."""
+
+    _backward_name = "CopySlices"
+
+    @staticmethod
+    def forward(ctx, base, result, *, view, region):
+        np.copyto(view, result, casting="unsafe")  # the caller checked the dtypes
+        ctx.region = region
+        return base
+
+    @staticmethod
+    def backward(ctx, grad):
+        need = ctx.needs_input_grad
+        return (ctx.region.without(grad) if need[0] else None,
+                ctx.region.take(grad) if need[1] else None)
+
+
+def _view_node(base, view, region):
+    """A fresh ``AsStridedBackward0`` node for ``view``, fed by ``base``'s current history."""
+    options = {"view": view._data, "region": region}
+    return _record(AsStrided, (base,), (base._data,), options).grad_fn  # even under no_grad
+
+
+def inplace_on_view(view, fn, args, kwargs, check_values):
+    """``view = fn(view, *args)`` for a view whose base is (or becomes) part of a graph.
+
+    ``fn`` runs out of place on a snapshot of the view's values taken from the old base;
+    ``CopySlices`` writes the result into the view's memory and becomes the base's history;
+    the view becomes ``AsStridedBackward0`` of the new base. ``check_values(view, array)``
+    raises torch's errors for results that cannot be written into the view.
+    """
+    base = view._base
+    region = Region(base._data, view._data)
+    snapshot = AsStrided.apply(base, view=view._data, region=region, copy=True)
+    out = fn(snapshot, *args, **kwargs)
+    check_values(view, out._data)
+    new_base = CopySlices.apply(base, out, view=view._data, region=region)
+    base.grad_fn, base._output_nr, base._rg = new_base.grad_fn, 0, True
+    return region
+
+
+def refresh_view(view):
+    """Give a view whose base changed in place since the view was made the base's new history
+    (``AsStridedBackward0`` of the base), as torch regenerates a view's ``grad_fn``."""
+    base = view._base
+    view._view_version = view._vc[0]
+    if base._rg:
+        view.grad_fn = _view_node(base, view, Region(base._data, view._data))
+        view._output_nr = 0
+        view._rg = True

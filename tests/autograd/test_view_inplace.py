@@ -1,0 +1,144 @@
+"""In-place ops on views of tensors in a graph (torch's CopySlices), checked by finite
+differences: each scenario is a function of float64 leaves that gradcheck differentiates."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ember
+from ember.autograd import gradcheck
+
+
+def _leaf(*shape, seed=0):
+    rng = np.random.default_rng(seed)
+    return ember.tensor(rng.standard_normal(shape), dtype=ember.float64, requires_grad=True)
+
+
+def view_row_mul(a):
+    x = a * 2
+    x[0].mul_(3)
+    return (x * x).sum()
+
+
+def view_setitem_with_grad_value(a, w):
+    x = a * 1
+    x[1][1:] = w
+    return (x * x * x).sum()
+
+
+def base_changed_then_old_view_used(a):
+    x = a * 2
+    v = x[:, 1]  # made before the base changes
+    x.mul_(3)
+    return (v * v).sum()
+
+
+def transposed_view(a):
+    x = a * 2
+    v = x.t()
+    v[0].add_(10)
+    v.mul_(v[:, :1] * 0 + 2)  # a recorded operand read from the view before the change
+    return (x ** 2).sum()
+
+
+def column_of_non_grad_base(w):
+    b = ember.zeros(3, 4, dtype=ember.float64)
+    b[:, 2].add_(w)
+    return (b.exp() * b).sum()
+
+
+def two_views_of_one_base(a):
+    x = a.exp()
+    y = x * 1
+    r0, r1 = y[0], y[1]
+    r0.mul_(2)
+    r1.add_(r0)
+    return (y * y).sum() + (r0 * 3).sum()
+
+
+def expanded_view_refreshed(a):
+    x = a * 1
+    e = x[0:1].expand(3, 3)  # every row of ``e`` is row 0 of ``x``
+    x[0].mul_(2)
+    return (e * e).sum()
+
+
+def flipped_strided_view(a):
+    x = a * 1
+    v = x[::-2, 1:]
+    v.pow_(2)
+    return (x * (x + 1)).sum()
+
+
+SCENARIOS = [
+    (view_row_mul, [(2, 3)]),
+    (view_setitem_with_grad_value, [(2, 3), (2,)]),
+    (base_changed_then_old_view_used, [(2, 3)]),
+    (transposed_view, [(2, 3)]),
+    (column_of_non_grad_base, [(3,)]),
+    (two_views_of_one_base, [(2, 3)]),
+    (expanded_view_refreshed, [(3, 3)]),
+    (flipped_strided_view, [(5, 4)]),
+]
+
+
+@pytest.mark.parametrize("fn,shapes", SCENARIOS, ids=[f.__name__ for f, _ in SCENARIOS])
+def test_gradients_through_in_place_view_changes(fn, shapes):
+    leaves = [_leaf(*s, seed=i) for i, s in enumerate(shapes)]
+    assert gradcheck(fn, leaves)
+
+
+def test_base_and_view_get_torch_node_names():
+    a = _leaf(2, 3)
+    x = a * 2
+    v = x[0]
+    v.mul_(3)
+    assert x.grad_fn.name() == "CopySlices"
+    assert v.grad_fn.name() == "AsStridedBackward0"
+    assert x._vc is v._vc and x._version == v._version == 1
+
+
+def test_values_are_written_through_the_view():
+    a = ember.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    x = a * 1
+    x[:, 0].mul_(10)
+    assert x.tolist() == [[10.0, 2.0], [30.0, 4.0]]
+
+
+def test_view_of_a_leaf_that_requires_grad_is_refused():
+    a = _leaf(2, 3)
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
+        a[0].mul_(2)
+    with ember.no_grad():
+        a[0].mul_(2)  # allowed: nothing is recorded
+
+
+def test_base_saved_for_backward_then_changed_through_a_view_raises():
+    a = _leaf(2, 3)
+    x = a.exp()  # ExpBackward0 saves its output x
+    x[0].add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        x.sum().backward()
+
+
+def test_int_view_refuses_a_float_result():
+    w = ember.tensor([1.5, 2.5], requires_grad=True)
+    b = ember.zeros(2, 2, dtype=ember.int64)
+    with pytest.raises(RuntimeError, match="result type Float can't be cast"):
+        b[0].add_(w)
+
+
+def test_mul_saves_only_the_operand_its_gradient_needs():
+    # like torch: x * w with only x requiring grad saves w, so changing x afterwards is fine
+    a = _leaf(2, 3)
+    w = ember.tensor([1.0, 2.0, 3.0], dtype=ember.float64)
+    x = a * 2
+    y = x * w
+    x.add_(1)
+    y.sum().backward()
+    assert a.grad.tolist() == [[2.0, 4.0, 6.0]] * 2
+    x = a * 2
+    y = x * w
+    w.add_(1)  # but w itself was saved
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
