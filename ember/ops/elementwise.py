@@ -112,8 +112,9 @@ class Pow(Op):
     """z = x ** y (tensor or scalar exponent, tensor or scalar base)"""
 
     @staticmethod
-    def forward(ctx, x, y):
+    def forward(ctx, x, y, *, node_name="PowBackward0"):
         _bshape_check(x, y)
+        ctx.show_as(node_name)  # torch's: tensor ** number 0, tensor ** tensor 1, number ** tensor 2
         out = np.power(x, y)
         if out.dtype != x.dtype:  # NumPy raises bools to int8; torch keeps the operands' dtype
             out = out.astype(x.dtype)
@@ -287,12 +288,12 @@ def pow(input, exponent):  # noqa: A001
         x, y = operands(py_num(input), exponent)
         if y._data.dtype == np.bool_:
             raise NotImplementedError("\"pow\" not implemented for 'Bool'")
-        return Pow.apply(np.asarray(x, dtype=y._data.dtype), y)
+        return Pow.apply(np.asarray(x, dtype=y._data.dtype), y, node_name="PowBackward2")
     e = py_num(exponent)
     if type(e) is int and e < 0 and input._data.dtype.kind in "biu":
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     x, y = operands(input, e)
-    return Pow.apply(x, y)
+    return Pow.apply(x, y, node_name="PowBackward1" if isinstance(y, Tensor) else "PowBackward0")
 
 
 def py_num(v):
@@ -332,8 +333,10 @@ class Clamp(Op):
     """z = min(max(x, lo), hi); gradient passes where lo <= x <= hi"""
 
     @staticmethod
-    def forward(ctx, x, lo, hi):
+    def forward(ctx, x, lo, hi, *, node_name=None):
         ctx.save_for_backward(x, lo, hi)
+        if node_name:
+            ctx.show_as(node_name)
         out = x
         if lo is not None:
             out = np.maximum(out, lo)
@@ -476,14 +479,19 @@ def _bound(v, like):
     return np.asarray(v, dtype=like._data.dtype)
 
 
-def clamp(input, min=None, max=None):  # noqa: A002
-    """Limit values to [min, max] (either may be None, a number, or a tensor)."""
+def clamp(input, min=None, max=None, *, node_name=None):  # noqa: A002
+    """Limit values to [min, max] (either may be None, a number, or a tensor).
+
+    ``node_name`` (ember's own): the recorded node's name, torch's by default."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     rt = _dtype.result_type(input, *(b for b in (min, max) if b is not None))
     if rt.np != input._data.dtype:  # e.g. an int tensor clamped to 0.5 becomes float32
         input = to_dtype(input, rt)
-    return Clamp.apply(input, _bound(min, input), _bound(max, input))
+    if node_name is None:
+        tensor_bound = isinstance(min, Tensor) or isinstance(max, Tensor)
+        node_name = "ClampBackward0" if tensor_bound else "ClampBackward1"
+    return Clamp.apply(input, _bound(min, input), _bound(max, input), node_name=node_name)
 
 
 clip = clamp
@@ -491,12 +499,14 @@ clip = clamp
 
 def clamp_min(input, min):  # noqa: A002
     """Limit values from below."""
-    return clamp(input, min=min)
+    return clamp(input, min=min, node_name="ClampMinBackward1" if isinstance(min, Tensor) else
+                 "ClampMinBackward0")
 
 
 def clamp_max(input, max):  # noqa: A002
     """Limit values from above."""
-    return clamp(input, max=max)
+    return clamp(input, max=max, node_name="ClampMaxBackward1" if isinstance(max, Tensor) else
+                 "ClampMaxBackward0")
 
 
 def maximum(input, other):

@@ -141,6 +141,26 @@ def accumulate_rows(num_rows, idx, g):
     return out
 
 
+_FULL = slice(None)
+
+
+def _basic_index_node_name(index):
+    """torch's node name for ``x[index]`` without tensors: the view op it applies last."""
+    if not isinstance(index, tuple):
+        if isinstance(index, slice):
+            return "SliceBackward0"  # x[:] too
+        index = (index,)
+    for i in reversed(index):
+        if i is None:
+            return "UnsqueezeBackward0"
+        if isinstance(i, slice):
+            if i != _FULL:
+                return "SliceBackward0"
+        elif i is not Ellipsis:
+            return "SelectBackward0"
+    return "AliasBackward0"
+
+
 class GetItem(Op):
     """z = x[index]; the gradient is scattered back (duplicate indices accumulate)"""
 
@@ -154,6 +174,8 @@ class GetItem(Op):
         except IndexError as e:
             raise _index_error(e, x.shape, index) from None
         ctx.x_shape, ctx.x_dtype, ctx.index = x.shape, x.dtype, index
+        if _is_basic(index):
+            ctx.show_as(_basic_index_node_name(index))
         return out if isinstance(out, np.ndarray) else np.asarray(out)
 
     @staticmethod
@@ -334,6 +356,8 @@ class SortValues(Op):
     def forward(ctx, x, *, dim, descending, k=None, largest=True, stable=False):
         axis = wrap_dim(dim, x.ndim)
         ctx.x_shape = x.shape
+        if k is not None:
+            ctx.show_as("TopkBackward0")
         if x.ndim == 0:
             return x.copy(), np.zeros((), np.int64)
         key = -x if descending else x

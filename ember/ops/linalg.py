@@ -35,13 +35,25 @@ def _check_matmul(x, y, name="matmul"):
                            f"[{b}, {k1}] but got: [{b}, {k2}].")
 
 
+def _matmul_node_name(x, y):
+    """torch's name for the node of ``x @ y``: the kernel its matmul dispatches to."""
+    if y.ndim <= 2 and x.ndim <= 2:
+        return {(1, 1): "DotBackward0", (2, 2): "MmBackward0", (2, 1): "MvBackward0",
+                (1, 2): "SqueezeBackward4"}[x.ndim, y.ndim]
+    if x.ndim == 1 or y.ndim <= 2:
+        return "UnsafeViewBackward0"  # a batch folded into the rows, then viewed back
+    batch = np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
+    return "UnsafeViewBackward0" if x.shape[:-2] == batch else "CloneBackward0"
+
+
 class MatMul(Op):
     """z = x @ y with torch's 1-D and batch-broadcasting rules"""
 
     @staticmethod
-    def forward(ctx, x, y):
+    def forward(ctx, x, y, *, node_name=None):
         _check_matmul(x, y)
         ctx.save_for_backward(x, y)
+        ctx.show_as(node_name or _matmul_node_name(x, y))
         return np.matmul(x, y)
 
     @staticmethod
@@ -72,6 +84,12 @@ class MatMul(Op):
         return gx, gy
 
 
+# (batched input, 1-D input, no bias) -> torch's node name
+_LINEAR_NODE_NAMES = {(False, False, True): "MmBackward0", (True, False, True): "UnsafeViewBackward0",
+                      (True, False, False): "ViewBackward0", (False, True, False): "ViewBackward0",
+                      (False, True, True): "SqueezeBackward4"}
+
+
 class Linear(Op):
     """z = x @ W.T + b: one node for the whole affine map (torch's ``F.linear``)"""
 
@@ -84,6 +102,8 @@ class Linear(Op):
             raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x"
                                f"{x.shape[-1]} and {w.shape[1]}x{w.shape[0]})")
         ctx.save_for_backward(x, w)
+        if b is None or x.ndim != 2:  # torch's names: F.linear is addmm only for 2-D with bias
+            ctx.show_as(_LINEAR_NODE_NAMES[x.ndim > 2, x.ndim == 1, b is None])
         if x.ndim > 2:
             # one (N*L, C) GEMM instead of a batch of N small ones
             out = np.matmul(x.reshape(-1, x.shape[-1]), w.T).reshape(x.shape[:-1] + w.shape[:1])
@@ -140,8 +160,10 @@ class Addmm(Op):
         return gc, ga, gb
 
 
-def matmul(input, other, *, out=None):
-    """Matrix product with torch's rules for 1-D, 2-D and batched (broadcast) operands."""
+def matmul(input, other, *, out=None, node_name=None):
+    """Matrix product with torch's rules for 1-D, 2-D and batched (broadcast) operands.
+
+    ``node_name`` (ember's own, for ``mm``/``bmm``): the name of the recorded node."""
     if out is None and type(input) is Tensor and type(other) is Tensor and not (
             input._rg or other._rg):
         a, b = input._data, other._data
@@ -149,7 +171,7 @@ def matmul(input, other, *, out=None):
                 and a.dtype.kind == "f":
             return _wrap(np.matmul(a, b))
     x, y = operands(input, other)
-    r = MatMul.apply(x, y)
+    r = MatMul.apply(x, y, **({"node_name": node_name} if node_name else {}))
     if out is not None:
         out._data = r._data
         return out
@@ -172,7 +194,7 @@ def bmm(input, mat2):
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{input.shape[0]}, {input.shape[2]}] but got: [{mat2.shape[0]}, "
                            f"{mat2.shape[1]}].")
-    return matmul(input, mat2)
+    return matmul(input, mat2, node_name="BmmBackward0")
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):

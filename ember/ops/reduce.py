@@ -138,6 +138,8 @@ class MaxAll(Op):
                                "== 0. Specify the reduction dim with the 'dim' argument.")
         out = np.asarray(x.max() if largest else x.min())
         ctx.save_for_backward(x, out)
+        if not largest:
+            ctx.show_as("MinBackward1")
         return out
 
     @staticmethod
@@ -156,6 +158,8 @@ class MaxDim(Op):
     def forward(ctx, x, *, dim, keepdim=False, largest=True):
         axis = wrap_dim(dim, x.ndim)
         ctx.x_shape = x.shape
+        if not largest:
+            ctx.show_as("MinBackward0")
         if x.ndim == 0:
             return x.copy(), np.zeros((), np.int64)
         if x.shape[axis] == 0:
@@ -189,6 +193,8 @@ class Amax(Op):
         out = (np.max if largest else np.min)(x, axis=axes, keepdims=True)
         ctx.save_for_backward(x, out)
         ctx.axes, ctx.keepdim = axes, keepdim
+        if not largest:
+            ctx.show_as("AminBackward0")
         return out if keepdim else (out.reshape(()) if axes is None else out.squeeze(axes))
 
     @staticmethod

@@ -48,9 +48,14 @@ class Reshape(Op):
     _backward_name = "ViewBackward0"  # torch's name for reshape/view of contiguous data
 
     @staticmethod
-    def forward(ctx, x, *, shape):
+    def forward(ctx, x, *, shape, node_name=None):
         ctx.x_shape = x.shape
-        return x.reshape(shape)
+        out = x.reshape(shape)
+        if node_name:
+            ctx.show_as(node_name)
+        elif not x.flags.c_contiguous and not np.may_share_memory(out, x):
+            ctx.show_as("UnsafeViewBackward0")  # torch's name when reshape had to copy
+        return out
 
     @staticmethod
     def backward(ctx, grad):
@@ -61,8 +66,10 @@ class Permute(Op):
     """z = x with its dims reordered"""
 
     @staticmethod
-    def forward(ctx, x, *, dims):
+    def forward(ctx, x, *, dims, node_name=None):
         ctx.dims = dims
+        if node_name:
+            ctx.show_as(node_name)
         return x.transpose(dims)
 
     @staticmethod
@@ -152,6 +159,7 @@ class Tri(Op):
     @staticmethod
     def forward(ctx, x, *, diagonal=0, upper=False):
         ctx.diagonal, ctx.upper = diagonal, upper
+        ctx.show_as("TriuBackward0" if upper else "TrilBackward0")
         return np.triu(x, diagonal) if upper else np.tril(x, diagonal)
 
     @staticmethod
@@ -257,11 +265,13 @@ def squeeze(input, dim=None):
     shp = input._data.shape
     if dim is None:
         new = tuple(s for s in shp if s != 1)
+        name = "SqueezeBackward0"
     else:
+        name = "SqueezeBackward1" if isinstance(dim, int) else "SqueezeBackward2"
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
         dims = {wrap_dim(d, len(shp)) for d in dims}
         new = tuple(s for i, s in enumerate(shp) if not (i in dims and s == 1))
-    return _as_view(Reshape.apply(input, shape=new), input)
+    return _as_view(Reshape.apply(input, shape=new, node_name=name), input)
 
 
 def unsqueeze(input, dim):
@@ -269,7 +279,8 @@ def unsqueeze(input, dim):
     nd = input._data.ndim
     d = wrap_dim(dim, nd + 1)
     shp = input._data.shape
-    return _as_view(Reshape.apply(input, shape=shp[:d] + (1,) + shp[d:]), input)
+    return _as_view(Reshape.apply(input, shape=shp[:d] + (1,) + shp[d:],
+                                  node_name="UnsqueezeBackward0"), input)
 
 
 def permute(input, *dims):
@@ -284,15 +295,15 @@ def permute(input, *dims):
     return _as_view(Permute.apply(input, dims=dims), input)
 
 
-def transpose(input, dim0, dim1):
-    """Swap two dims."""
+def transpose(input, dim0, dim1, *, node_name="TransposeBackward0"):
+    """Swap two dims (``node_name``, ember's own: the recorded node's name)."""
     nd = input._data.ndim
     if nd == 0:
         return input
     order = list(range(nd))
     a, b = wrap_dim(dim0, nd), wrap_dim(dim1, nd)
     order[a], order[b] = order[b], order[a]
-    return _as_view(Permute.apply(input, dims=tuple(order)), input)
+    return _as_view(Permute.apply(input, dims=tuple(order), node_name=node_name), input)
 
 
 swapaxes = swapdims = transpose
@@ -303,7 +314,7 @@ def t(input):
     if input._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
                            f"{input._data.ndim}D")
-    return transpose(input, 0, 1) if input._data.ndim == 2 else input
+    return transpose(input, 0, 1, node_name="TBackward0") if input._data.ndim == 2 else input
 
 
 def movedim(input, source, destination):

@@ -31,6 +31,8 @@ class BatchNorm(Op):
     ``dweight = sum(g * xhat)``, ``dbias = sum(g)``.
     """
 
+    _backward_name = "NativeBatchNormBackward0"  # torch's name
+
     @staticmethod
     def forward(ctx, x, weight=None, bias=None, *, running_mean=None, running_var=None,
                 training=True, momentum=0.1, eps=1e-5):

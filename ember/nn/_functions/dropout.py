@@ -23,6 +23,8 @@ def keep_mask(rng, shape, p):
 class Dropout(Op):
     """z = x * m / (1 - p), m ~ Bernoulli(1 - p) drawn once per element"""
 
+    _backward_name = "MulBackward0"  # torch's name
+
     @staticmethod
     def forward(ctx, x, *, p, rng):
         if p >= 1.0:

@@ -9,6 +9,8 @@ from ...autograd.function import Op
 class LayerNorm(Op):
     """z = (x - mean) / sqrt(var + eps) * weight + bias, statistics over the last k axes"""
 
+    _backward_name = "NativeLayerNormBackward0"  # torch's name
+
     @staticmethod
     def forward(ctx, x, weight=None, bias=None, *, k, eps=1e-5):
         axes = tuple(range(x.ndim - k, x.ndim))
