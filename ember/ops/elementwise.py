@@ -114,7 +114,8 @@ class Pow(Op):
     @staticmethod
     def forward(ctx, x, y, *, node_name="PowBackward0"):
         _bshape_check(x, y)
-        ctx.show_as(node_name)  # torch's: tensor ** number 0, tensor ** tensor 1, number ** tensor 2
+        # torch's names: tensor ** number 0, tensor ** tensor 1, number ** tensor 2
+        ctx.show_as(node_name)
         out = np.power(x, y)
         if out.dtype != x.dtype:  # NumPy raises bools to int8; torch keeps the operands' dtype
             out = out.astype(x.dtype)

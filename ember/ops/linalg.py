@@ -85,9 +85,13 @@ class MatMul(Op):
 
 
 # (batched input, 1-D input, no bias) -> torch's node name
-_LINEAR_NODE_NAMES = {(False, False, True): "MmBackward0", (True, False, True): "UnsafeViewBackward0",
-                      (True, False, False): "ViewBackward0", (False, True, False): "ViewBackward0",
-                      (False, True, True): "SqueezeBackward4"}
+_LINEAR_NODE_NAMES = {
+    (False, False, True): "MmBackward0",
+    (True, False, True): "UnsafeViewBackward0",
+    (True, False, False): "ViewBackward0",
+    (False, True, False): "ViewBackward0",
+    (False, True, True): "SqueezeBackward4",
+}
 
 
 class Linear(Op):

@@ -26,7 +26,8 @@ def _calls(T):
         "batched": lambda: c @ d, "batch_x_matrix": lambda: c @ b,
         "matrix_x_batch": lambda: a.t()[:, :3] @ c, "broadcast_batch": lambda: c[:1] @ d,
         "vec_x_batch": lambda: v @ d, "mm()": lambda: T.mm(a, b), "bmm()": lambda: T.bmm(c, d),
-        "linear": lambda: F.linear(a, b.t()), "linear_bias": lambda: F.linear(a, b.t(), v[:1] * 0 + b[0]),
+        "linear": lambda: F.linear(a, b.t()),
+        "linear_bias": lambda: F.linear(a, b.t(), v[:1] * 0 + b[0]),
         "linear_3d": lambda: F.linear(c, b.t()), "linear_3d_bias": lambda: F.linear(c, b.t(), b[0]),
         "addmm": lambda: T.addmm(b[0], a, b),
         "min": lambda: a.min(), "min_dim": lambda: a.min(1)[0], "max": lambda: a.max(),
@@ -42,7 +43,8 @@ def _calls(T):
         "clamp_max_tensor": lambda: a.clamp_max(T.zeros(4)),
         "pow_scalar": lambda: a ** 2, "pow_tensor": lambda: a.abs() ** a,
         "scalar_pow": lambda: 2 ** a, "topk": lambda: a.topk(2)[0], "sort": lambda: a.sort(1)[0],
-        "t": lambda: a.t(), "transpose": lambda: a.transpose(0, 1), "permute": lambda: c.permute(2, 0, 1),
+        "t": lambda: a.t(), "transpose": lambda: a.transpose(0, 1),
+        "permute": lambda: c.permute(2, 0, 1),
         "T": lambda: a.T, "mT": lambda: c.mT, "squeeze": lambda: a[None].squeeze(),
         "squeeze_dim": lambda: a[None].squeeze(0), "squeeze_dims": lambda: a[None].squeeze((0,)),
         "unsqueeze": lambda: a.unsqueeze(1), "reshape": lambda: a.reshape(12),
@@ -53,8 +55,9 @@ def _calls(T):
         "step": lambda: a[::2], "tensor_index": lambda: a[T.tensor([0, 0])],
         "narrow": lambda: a.narrow(1, 0, 2), "embedding": lambda: F.embedding(T.tensor([0, 1]), b),
         "to_double": lambda: a.double(), "exp": lambda: a.exp(), "sum": lambda: a.sum(),
-        "mean": lambda: a.mean(), "softmax": lambda: a.softmax(1), "log_softmax": lambda: a.log_softmax(1),
-        "cat": lambda: T.cat([a, a]), "stack": lambda: T.stack([a, a]), "expand": lambda: v.expand(3, 4),
+        "mean": lambda: a.mean(), "softmax": lambda: a.softmax(1),
+        "log_softmax": lambda: a.log_softmax(1), "cat": lambda: T.cat([a, a]),
+        "stack": lambda: T.stack([a, a]), "expand": lambda: v.expand(3, 4),
     }
 
 
