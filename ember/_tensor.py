@@ -344,8 +344,7 @@ class Tensor:
             raise TypeError("unsupported format string passed to Tensor.__format__")
         return repr(self)
 
-    def __hash__(self):
-        return id(self)
+    __hash__ = object.__hash__  # identity, as torch (and C-fast in dicts and sets)
 
     def __reduce_ex__(self, protocol):
         from ._creation import _rebuild

@@ -229,7 +229,11 @@ def run_backward(tensors, grad_tensors=None, retain_graph=False, inputs=None,
                         else any(g is not None for g in grads)) and (
                         needed is None or needed.get(node, False)):
                     res = _call_backward(node, grads, tracer)
-                    if len(res) > 1:
+                    n_res = len(res)
+                    if n_res == 2:
+                        if res[0] is res[1] and res[0] is not None:
+                            shared.add(id(res[0]))
+                    elif n_res > 2:
                         _mark_duplicates(res, shared)
                     if node._post_hooks:
                         _run_post_hooks(node, res, grads)
@@ -244,7 +248,11 @@ def run_backward(tensors, grad_tensors=None, retain_graph=False, inputs=None,
                     if res is not None:
                         g = res[i]
                         if g is not None:
-                            meta = child._out_meta[nr]
+                            if type(child) is AccumulateGrad:
+                                d = child.variable._data
+                                meta = d.shape, d.dtype
+                            else:
+                                meta = child._out_meta[nr]
                             if type(g) is not np.ndarray or g.shape != meta[0] or \
                                     g.dtype != meta[1]:
                                 g = _validate(node, i, g, meta)
@@ -336,6 +344,8 @@ def _call_backward(node, grads, tracer):
         res = fn.backward(node, grads[0])
         if type(res) is not tuple:
             res = (res,)
+        if len(res) == len(node.next_functions) and tracer is None:
+            return res
     elif getattr(fn, "handles_missing_grads", False):
         res = fn.backward(node, *grads)
     else:

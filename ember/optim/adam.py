@@ -204,25 +204,22 @@ class Adam(Optimizer):
                 packs.pop(id(group), None)
                 return False
             packs[id(group)] = pack
-        steps = [self.state[p]["step"]._data for p in params]
+        steps = pack.steps
         step = float(steps[0])
-        for s in steps:
-            if float(s) != step:
-                return False
-        step += 1.0
-        for s in steps:
-            s[()] = step
+        if len(steps) > 1 and not (steps == step).all():
+            return False
+        steps += 1.0  # every parameter's state["step"], in place
         step = float(steps[0])
 
         gflat = pack.gflat
         np.concatenate([p.grad._data.reshape(-1) for p in params], out=gflat)
         if hp.maximize:
             np.negative(gflat, gflat)
+        pflat = pack.pflat
+        np.concatenate([p._data.reshape(-1) for p in params], out=pflat)
         if hp.l2:
-            pflat = pack.pflat()
-            np.concatenate([p._data.reshape(-1) for p in params], out=pflat)
-            np.multiply(pflat, hp.weight_decay, pflat)
-            np.add(gflat, pflat, gflat)
+            np.multiply(pflat, hp.weight_decay, pack.tmp)
+            np.add(gflat, pack.tmp, gflat)
         flats = pack.flats
         _adam_delta(
             gflat,
@@ -233,12 +230,12 @@ class Adam(Optimizer):
             hp,
             step,
         )
-        decay = hp.decay
-        for p, delta in zip(params, pack.tmp_views):
-            param = p._data
-            if decay is not None:
-                np.multiply(param, decay, param)
-            np.add(param, delta, param)
+        # the per-parameter update (param * decay + delta), once on the flat copy
+        if hp.decay is not None:
+            np.multiply(pflat, hp.decay, pflat)
+        np.add(pflat, pack.tmp, pflat)
+        for p, new in zip(params, pack.pviews):
+            np.copyto(p._data, new)
             p._vc[0] += 1
         return True
 
@@ -301,10 +298,11 @@ def _adam_delta(grad, exp_avg, exp_avg_sq, max_sq, tmp, hp: _Hyper, step: float)
 
 
 class _Pack:
-    """Flat moment buffers for a group's small parameters; the state tensors are views."""
+    """Flat buffers for a group's small parameters: the moments and step counters (each
+    ``state`` tensor is a view of them), and scratch space for gradients and parameters."""
 
-    __slots__ = ("group", "params", "shapes", "dtype", "flats", "views", "gflat", "tmp",
-                 "tmp_views", "_pflat")
+    __slots__ = ("group", "params", "arrays", "states", "entries", "flats", "steps", "gflat",
+                 "tmp", "pflat", "pviews")
 
     @classmethod
     def build(cls, group: dict[str, Any], params: list, opt: Adam, hp: _Hyper) -> _Pack | None:
@@ -318,57 +316,50 @@ class _Pack:
         pack = cls()
         pack.group = group
         pack.params = list(params)
-        pack.shapes = [p._data.shape for p in params]
-        pack.dtype = dtype
+        pack.arrays = [p._data for p in params]
+        shapes = [p._data.shape for p in params]
         sizes = [p._data.size for p in params]
         offsets = np.concatenate([[0], np.cumsum(sizes)]).tolist()
         total = offsets[-1]
 
         def views_of(flat: np.ndarray) -> list[np.ndarray]:
             return [flat[offsets[i]:offsets[i + 1]].reshape(shape)
-                    for i, shape in enumerate(pack.shapes)]
+                    for i, shape in enumerate(shapes)]
 
         names = ["exp_avg", "exp_avg_sq"] + (["max_exp_avg_sq"] if hp.amsgrad else [])
-        states = [opt._init_state(p, hp.amsgrad) for p in params]
-        pack.flats, pack.views = {}, {}
+        pack.states = [opt._init_state(p, hp.amsgrad) for p in params]
+        pack.flats = {}
         for name in names:
             flat = np.empty(total, dtype=dtype)
-            views = views_of(flat)
-            for st, view in zip(states, views):
+            for st, view in zip(pack.states, views_of(flat)):
                 t = st[name]
                 view[...] = t._data
                 t._data = view  # the same Tensor, now backed by the pack
             pack.flats[name] = flat
-            pack.views[name] = views
+        first_step = pack.states[0]["step"]._data
+        pack.steps = np.array([st["step"]._data for st in pack.states], first_step.dtype)
+        for i, st in enumerate(pack.states):
+            st["step"]._data = pack.steps[i:i + 1].reshape(())
+        # what valid() compares by identity: each state tensor and the array behind it
+        pack.entries = [[(name, st[name], st[name]._data) for name in names + ["step"]]
+                        for st in pack.states]
         pack.gflat = np.empty(total, dtype=dtype)
         pack.tmp = np.empty(total, dtype=dtype)
-        pack.tmp_views = views_of(pack.tmp)
-        pack._pflat = None
+        pack.pflat = np.empty(total, dtype=dtype)
+        pack.pviews = views_of(pack.pflat)
         return pack
 
-    def pflat(self) -> np.ndarray:
-        """A flat buffer for the parameters (L2 weight decay needs them together)."""
-        if self._pflat is None:
-            self._pflat = np.empty(self.tmp.size, dtype=self.dtype)
-        return self._pflat
-
     def valid(self, params: list, state: dict, hp: _Hyper) -> bool:
-        """Whether the pack still backs exactly these parameters' state."""
-        mine = self.params
-        if len(params) != len(mine):
+        """Whether the pack still backs exactly these parameters and their state."""
+        if len(params) != len(self.params) or (hp.amsgrad and "max_exp_avg_sq" not in
+                                               self.flats):
             return False
-        names = self.views
-        if hp.amsgrad and "max_exp_avg_sq" not in names:
-            return False
-        for i, p in enumerate(params):
-            if p is not mine[i] or p._data.shape != self.shapes[i] or p._data.dtype != self.dtype:
+        for p, mine, arr, st, entry in zip(params, self.params, self.arrays, self.states,
+                                           self.entries):
+            if p is not mine or p._data is not arr or state.get(p) is not st:
                 return False
-            st = state.get(p)
-            if st is None:
-                return False
-            for name, views in names.items():
-                t = st.get(name)
-                if t is None or t._data is not views[i]:
+            for name, tensor, data in entry:
+                if st.get(name) is not tensor or tensor._data is not data:
                     return False
         return True
 
