@@ -31,6 +31,26 @@ def median_time(fn, *, warmup: int = 3, min_time: float = 0.5, min_iters: int = 
     return statistics.median(samples)
 
 
+def interleaved_best(fns, *, rounds: int = 15, inner: int = 200, warmup: int = 3) -> list:
+    """Best (minimum) seconds per call of each of ``fns``, timed in interleaved rounds.
+
+    Each round times ``inner`` calls of every function in turn, so a busy neighbour slows
+    them alike; the minimum over rounds is the least disturbed figure (what ``timeit``
+    recommends for per-call overhead).
+    """
+    for fn in fns:
+        for _ in range(warmup):
+            fn()
+    best = [float("inf")] * len(fns)
+    for _ in range(rounds):
+        for i, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            for _ in range(inner):
+                fn()
+            best[i] = min(best[i], (time.perf_counter() - t0) / inner)
+    return best
+
+
 def try_import_torch(threads: int = 1):
     """torch with ``threads`` threads, or None when it is not installed."""
     try:

@@ -16,7 +16,13 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import limit_threads, median_time, print_table, try_import_torch  # noqa: E402
+from _common import (  # noqa: E402
+    interleaved_best,
+    limit_threads,
+    median_time,
+    print_table,
+    try_import_torch,
+)
 
 import ember  # noqa: E402
 
@@ -53,12 +59,13 @@ def bench_ops(quick: bool):
     e_cases = op_cases(ember)
     t_cases = op_cases(torch) if torch else [(n, None) for n, _ in e_cases]
     rows = []
-    mt = 0.2 if quick else 0.5
+    rounds = 7 if quick else 25
     for (name, ef), (_, tf) in zip(e_cases, t_cases):
-        te = median_time(ef, min_time=mt, inner=200)
-        tt = median_time(tf, min_time=mt, inner=200) if tf else None
-        rows.append((name, te, tt, None))
-    print_table("Per-op overhead, 8x8 float32 tensors (median time per call)", rows)
+        inner = 20 if "fwd+bwd" in name else 200
+        te, tt = interleaved_best([ef, tf] if tf else [ef, ef], rounds=rounds, inner=inner)
+        rows.append((name, te, tt if tf else None, None))
+    print_table(f"Per-op overhead, 8x8 float32 tensors (best of {rounds} interleaved rounds, "
+                "per call)", rows)
 
 
 def mlp_numpy(x, y_grad, ws):

@@ -35,11 +35,14 @@ def _check_matmul(x, y, name="matmul"):
                            f"[{b}, {k1}] but got: [{b}, {k2}].")
 
 
+_SMALL_MATMUL_NAMES = {(1, 1): "DotBackward0", (2, 2): "MmBackward0", (2, 1): "MvBackward0",
+                       (1, 2): "SqueezeBackward4"}
+
+
 def _matmul_node_name(x, y):
     """torch's name for the node of ``x @ y``: the kernel its matmul dispatches to."""
     if y.ndim <= 2 and x.ndim <= 2:
-        return {(1, 1): "DotBackward0", (2, 2): "MmBackward0", (2, 1): "MvBackward0",
-                (1, 2): "SqueezeBackward4"}[x.ndim, y.ndim]
+        return _SMALL_MATMUL_NAMES[x.ndim, y.ndim]
     if x.ndim == 1 or y.ndim <= 2:
         return "UnsafeViewBackward0"  # a batch folded into the rows, then viewed back
     batch = np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
@@ -51,9 +54,12 @@ class MatMul(Op):
 
     @staticmethod
     def forward(ctx, x, y, *, node_name=None):
-        _check_matmul(x, y)
+        if x.ndim == 2 and y.ndim == 2 and x.shape[1] == y.shape[0]:
+            ctx.show_as(node_name or "MmBackward0")
+        else:
+            _check_matmul(x, y)
+            ctx.show_as(node_name or _matmul_node_name(x, y))
         ctx.save_for_backward(x, y)
-        ctx.show_as(node_name or _matmul_node_name(x, y))
         return np.matmul(x, y)
 
     @staticmethod
