@@ -11,7 +11,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _wrap
 from ..autograd import grad_mode
-from ..autograd.function import Op
+from ..autograd.function import Op, _record
 from ._shape_utils import check_broadcast, operands, sum_to_shape, type_name
 
 
@@ -142,6 +142,9 @@ class Pow(Op):
         return gx, gy
 
 
+_NO_OPTIONS = {}
+
+
 def _fast(op, ufunc, input, other):
     """The common case without promotion: two float tensors of one dtype, or a float tensor
     and a Python number. ``ufunc`` straight on the arrays when nothing needs recording,
@@ -155,14 +158,14 @@ def _fast(op, ufunc, input, other):
         if other._data.dtype is not x.dtype:
             return None
         if (input._rg or other._rg) and grad_mode.state.enabled:
-            return op.apply(input, other)
+            return _record(op, (input, other), (x, other._data), _NO_OPTIONS)
         y = other._data
         if x.shape != y.shape:
             check_broadcast(x.shape, y.shape)
         return _wrap(ufunc(x, y))
     if type(other) is float or type(other) is int:
         if input._rg and grad_mode.state.enabled:
-            return op.apply(input, other)
+            return _record(op, (input, other), (x, other), _NO_OPTIONS)
         return _wrap(ufunc(x, other))
     return None
 
