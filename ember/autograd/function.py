@@ -339,7 +339,6 @@ class Op(Function):
 
 
 _NO_CTX = _NoGradCtx()
-_new = object.__new__
 
 
 _NO_EDGE = (None, 0)
@@ -391,16 +390,8 @@ def _record(cls, inputs, arrays, options):
     if record_creation_site.enabled:
         ctx._site = _creation_site()
     if type(out) is np.ndarray:
-        result = _new(Tensor)
-        result._data = out
-        result.grad = None
-        result._vc = out_vc = [0]
-        if out.dtype.kind == "f":
-            result._rg = True
-            result.grad_fn = ctx
-        else:
-            result._rg = False
-            result.grad_fn = None
+        result = _t._wrap_result(out, ctx, 0)
+        out_vc = result._vc
         ctx._out_meta = ((out.shape, out.dtype),)
         if ctx._saved:
             # versions of every tensor the op touched, for the in-place check at backward
