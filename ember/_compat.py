@@ -332,7 +332,7 @@ def torch_kwargs(kwargs: dict) -> dict:
 
 def _write_out(name, result, out):
     """Copy ``result`` into ``out`` as torch does: cast check, resize, no autograd."""
-    from ._tensor import _assign
+    from ._inplace import assign as _assign
     from .autograd import grad_mode
 
     if result._rg and grad_mode.state.enabled:

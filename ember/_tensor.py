@@ -5,32 +5,8 @@ import numpy as np
 
 from . import _dtype
 from ._backend import CPU, check_device
+from ._size import Size
 from .autograd import grad_mode
-
-
-class Size(tuple):
-    """A tensor's shape: a tuple of ints that prints as ``ember.Size([2, 3])``."""
-
-    def __repr__(self):
-        return f"ember.Size({list(self)})"
-
-    def numel(self) -> int:
-        """Product of the sizes."""
-        n = 1
-        for s in self:
-            n *= s
-        return n
-
-    def __getitem__(self, item):
-        r = tuple.__getitem__(self, item)
-        return Size(r) if isinstance(item, slice) else r
-
-    def __add__(self, other):
-        return Size(tuple.__add__(self, other))
-
-    def __radd__(self, other):
-        return Size(tuple.__add__(tuple(other), self))
-
 
 _new = object.__new__
 
@@ -586,69 +562,10 @@ class Tensor:
 
     def _inplace(self, fn, *args, **kwargs):
         """``self = fn(self, *args)`` written into self's storage, graph rebased like torch."""
-        self._check_inplace()
-        base = self._base
-        recording = grad_mode.state.enabled and (
-            self._rg or (base is not None and base._rg)
-            or any(isinstance(a, Tensor) and a._rg for a in args))
-        if not recording:
-            with grad_mode.no_grad():
-                out = fn(self, *args, **kwargs)
-            _assign(self, out._data)
-            self._bump(getattr(fn, "__name__", "an in-place op") + "_")
-            return self
-        if self._base is not None:
-            _ops.copy_slices.inplace_on_view(self, fn, args, kwargs, _assignable)
-            self._bump(getattr(fn, "__name__", "an in-place op") + "_")
-            _ops.copy_slices.refresh_view(self)
-            return self
-        snap = _wrap(self._data.copy(), self._rg)
-        snap.grad_fn, snap._output_nr, snap._accum = self.grad_fn, self._output_nr, self._accum
-        snap._vc = [self._vc[0]]
-        out = fn(snap, *args, **kwargs)
-        _assign(self, out._data)
-        self._bump(getattr(fn, "__name__", "an in-place op") + "_")
-        self.grad_fn = out.grad_fn
-        self._output_nr = out._output_nr
-        self._rg = out._rg
-        return self
+        return _inplace.run(self, fn, args, kwargs)
 
     def __setitem__(self, index, value):
-        index = _ops.normalize_index(index, self)
-        self._check_inplace()
-        if grad_mode.state.enabled and (self._rg or (isinstance(value, Tensor) and value._rg)):
-            self._inplace(_ops.index_put, index, value)
-            return
-        try:
-            _ops.indexing.assign(self._data, index, _as_array(value))
-        except IndexError as e:  # NumPy's wording -> torch's
-            raise _ops.indexing._index_error(e, self._data.shape, index) from None
-        except ValueError:
-            _ops._shape_utils.check_expand(np.shape(_as_array(value)), self._data[index].shape)
-            raise
-        self._bump("__setitem__")
-
-
-def _assign(t, values):
-    np.copyto(t._data, _assignable(t, values))
-
-
-def _assignable(t, values):
-    """``values`` in ``t``'s dtype, after torch's checks (no float into an integer tensor; a
-    shape that broadcasts to ``t``'s)."""
-    if values.dtype != t._data.dtype:
-        if values.dtype.kind == "f" and t._data.dtype.kind in "iub":
-            raise RuntimeError(f"result type Float can't be cast to the desired output type "
-                               f"{_dtype.from_numpy(t._data.dtype).name}")
-        values = values.astype(t._data.dtype)
-    if t._data.shape != values.shape:
-        try:
-            np.broadcast_to(values, t._data.shape)
-        except ValueError:
-            raise RuntimeError(
-                f"output with shape {list(t._data.shape)} doesn't match the broadcast shape "
-                f"{list(np.broadcast_shapes(t._data.shape, values.shape))}") from None
-    return values
+        _inplace.setitem(self, index, value)
 
 
 def _copy_fields(dst, src):
@@ -665,6 +582,7 @@ def _wrap_dim(dim, ndim):
     return dim % n
 
 
+from . import _inplace  # noqa: E402,I001  (in-place ops need Tensor defined first)
 from . import _tensor_methods  # noqa: E402,F401  (attaches op methods and dunders)
 from . import ops as _ops  # noqa: E402  (ops need Tensor defined first)
 from .autograd import function as _fn  # noqa: E402

@@ -1,6 +1,7 @@
 """ember's differentiable ops, grouped by family; each name mirrors the torch function."""
 from . import copy_slices  # noqa: F401,E402  (in-place ops on views)
 from .activation import gelu, relu, sigmoid, silu, softplus, tanh  # noqa: F401
+from .clamp import clamp, clamp_max, clamp_min, clip, fmax, fmin, maximum, minimum, where  # noqa: F401,E501
 from .compare import (  # noqa: F401
                       allclose,
                       bitwise_and,
@@ -26,26 +27,18 @@ from .elementwise import (  # noqa: F401
                       addcdiv,
                       addcmul,
                       ceil,
-                      clamp,
-                      clamp_max,
-                      clamp_min,
-                      clip,
-                      clone,
+                                                                                              clone,
                       div,
                       divide,
                       float_power,
                       floor,
                       floor_divide,
-                      fmax,
-                      fmin,
-                      fmod,
+                                                          fmod,
                       isfinite,
                       isinf,
                       isnan,
                       lerp,
-                      maximum,
-                      minimum,
-                      mul,
+                                                          mul,
                       multiply,
                       nan_to_num,
                       neg,
@@ -62,18 +55,14 @@ from .elementwise import (  # noqa: F401
                       to_dtype,
                       true_divide,
                       trunc,
-                      where,
-)
+                  )
 from .indexing import (  # noqa: F401
-                      argsort,
-                      bucketize,
-                      gather,
+                                                          gather,
                       getitem,
                       index_add,
                       index_put,
                       index_select,
-                      kthvalue,
-                      masked_fill,
+                                        masked_fill,
                       masked_select,
                       narrow,
                       nonzero,
@@ -81,12 +70,9 @@ from .indexing import (  # noqa: F401
                       one_hot,
                       scatter,
                       scatter_add,
-                      searchsorted,
-                      select,
-                      sort,
-                      take_along_dim,
-                      topk,
-)
+                                        select,
+                                        take_along_dim,
+                  )
 from .linalg import addmm, bmm, dot, einsum, linear, matmul, mm, outer  # noqa: F401
 from .reduce import (  # noqa: F401
                       all,
@@ -148,6 +134,7 @@ from .shape import (  # noqa: F401
                       view_as,
                       vstack,
 )
+from .sort import argsort, bucketize, kthvalue, searchsorted, sort, topk  # noqa: F401
 from .unary import (  # noqa: F401
                       abs,
                       absolute,

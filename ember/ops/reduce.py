@@ -377,7 +377,7 @@ _MinResult = namedtuple("min", ["values", "indices"])
 def max(input, dim=None, keepdim=False, *, other=None):  # noqa: A001
     """Largest element; with ``dim`` a ``(values, indices)`` pair; with a tensor, ``maximum``."""
     if isinstance(dim, Tensor) or other is not None:
-        from .elementwise import maximum
+        from .clamp import maximum
 
         return maximum(input, dim if other is None else other)
     if dim is None:
@@ -388,7 +388,7 @@ def max(input, dim=None, keepdim=False, *, other=None):  # noqa: A001
 def min(input, dim=None, keepdim=False, *, other=None):  # noqa: A001
     """Smallest element; with ``dim`` a ``(values, indices)`` pair; with a tensor, ``minimum``."""
     if isinstance(dim, Tensor) or other is not None:
-        from .elementwise import minimum
+        from .clamp import minimum
 
         return minimum(input, dim if other is None else other)
     if dim is None:

@@ -1,0 +1,82 @@
+"""In-place ops: run the op out of place, write the result into the tensor's own memory,
+count the change, and give the tensor (and, for a view, its base) the new history."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import _dtype
+from . import ops as _ops
+from ._tensor import Tensor, _as_array, _wrap
+from .autograd import grad_mode
+
+
+def run(t, fn, args, kwargs):
+    """``t = fn(t, *args, **kwargs)`` in place; recorded like torch when grad mode is on."""
+    t._check_inplace()
+    base = t._base
+    name = getattr(fn, "__name__", "an in-place op") + "_"
+    recording = grad_mode.state.enabled and (
+        t._rg or (base is not None and base._rg)
+        or any(isinstance(a, Tensor) and a._rg for a in args))
+    if not recording:
+        with grad_mode.no_grad():
+            out = fn(t, *args, **kwargs)
+        assign(t, out._data)
+        t._bump(name)
+        return t
+    if base is not None:
+        _ops.copy_slices.inplace_on_view(t, fn, args, kwargs, assignable)
+        t._bump(name)
+        _ops.copy_slices.refresh_view(t)
+        return t
+    # the op runs on a snapshot that stands for t's old value in the graph
+    snap = _wrap(t._data.copy(), t._rg)
+    snap.grad_fn, snap._output_nr, snap._accum = t.grad_fn, t._output_nr, t._accum
+    snap._vc = [t._vc[0]]
+    out = fn(snap, *args, **kwargs)
+    assign(t, out._data)
+    t._bump(name)
+    t.grad_fn = out.grad_fn
+    t._output_nr = out._output_nr
+    t._rg = out._rg
+    return t
+
+
+def setitem(t, index, value):
+    """``t[index] = value``: a recorded ``index_put`` when a gradient is involved."""
+    index = _ops.normalize_index(index, t)
+    t._check_inplace()
+    if grad_mode.state.enabled and (t._rg or (isinstance(value, Tensor) and value._rg)):
+        run(t, _ops.index_put, (index, value), {})
+        return
+    try:
+        _ops.indexing.assign(t._data, index, _as_array(value))
+    except IndexError as e:  # NumPy's wording -> torch's
+        raise _ops.indexing._index_error(e, t._data.shape, index) from None
+    except ValueError:
+        _ops._shape_utils.check_expand(np.shape(_as_array(value)), t._data[index].shape)
+        raise
+    t._bump("__setitem__")
+
+
+def assign(t, values):
+    """Write ``values`` into ``t``'s memory (see ``assignable``)."""
+    np.copyto(t._data, assignable(t, values))
+
+
+def assignable(t, values):
+    """``values`` in ``t``'s dtype, after torch's checks (no float into an integer tensor; a
+    shape that broadcasts to ``t``'s)."""
+    if values.dtype != t._data.dtype:
+        if values.dtype.kind == "f" and t._data.dtype.kind in "iub":
+            raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                               f"{_dtype.from_numpy(t._data.dtype).name}")
+        values = values.astype(t._data.dtype)
+    if t._data.shape != values.shape:
+        try:
+            np.broadcast_to(values, t._data.shape)
+        except ValueError:
+            raise RuntimeError(
+                f"output with shape {list(t._data.shape)} doesn't match the broadcast shape "
+                f"{list(np.broadcast_shapes(t._data.shape, values.shape))}") from None
+    return values

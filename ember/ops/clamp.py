@@ -1,0 +1,183 @@
+"""Clamping and selection: clamp/clip, maximum/minimum (fmax/fmin), where."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _dtype
+from .._tensor import Tensor
+from ..autograd.function import Op
+from ._shape_utils import check_broadcast, operands, sum_to_shape, type_name
+from .elementwise import _bshape_check, _shape, to_dtype
+
+
+class Clamp(Op):
+    """z = min(max(x, lo), hi); gradient passes where lo <= x <= hi"""
+
+    @staticmethod
+    def forward(ctx, x, lo, hi, *, node_name=None):
+        ctx.save_for_backward(x, lo, hi)
+        if node_name:
+            ctx.show_as(node_name)
+        out = x
+        if lo is not None:
+            out = np.maximum(out, lo)
+        if hi is not None:
+            out = np.minimum(out, hi)
+        return out if out is not x else x.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, lo, hi = ctx.saved_tensors
+        mask = np.ones(x.shape, dtype=bool)
+        if lo is not None:
+            mask &= x >= lo
+        if hi is not None:
+            mask &= x <= hi
+        gx = grad * mask if ctx.needs_input_grad[0] else None
+        glo = ghi = None
+        # crossed bounds (lo > hi) give hi everywhere, so hi takes the whole gradient (torch)
+        crossed = hi is not None and lo is not None and hi < lo
+        if isinstance(lo, np.ndarray) and ctx.needs_input_grad[1]:
+            glo = sum_to_shape(grad * ((x < lo) & ~crossed), lo.shape)
+        if isinstance(hi, np.ndarray) and ctx.needs_input_grad[2]:
+            ghi = sum_to_shape(grad * ((x > hi) | crossed), hi.shape)
+        return gx, glo, ghi
+
+
+class Maximum(Op):
+    """z = max(x, y); ties split the gradient equally, as in torch"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        _bshape_check(x, y)
+        ctx.save_for_backward(x, y)
+        return np.maximum(x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        w = (x > y) + 0.5 * (x == y)
+        gx = sum_to_shape(grad * w, x.shape) if ctx.needs_input_grad[0] else None
+        gy = sum_to_shape(grad * (1 - w), y.shape) if ctx.needs_input_grad[1] else None
+        return gx, gy
+
+
+class Minimum(Op):
+    """z = min(x, y); ties split the gradient equally, as in torch"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        _bshape_check(x, y)
+        ctx.save_for_backward(x, y)
+        return np.minimum(x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        w = (x < y) + 0.5 * (x == y)
+        gx = sum_to_shape(grad * w, x.shape) if ctx.needs_input_grad[0] else None
+        gy = sum_to_shape(grad * (1 - w), y.shape) if ctx.needs_input_grad[1] else None
+        return gx, gy
+
+
+class Where(Op):
+    """z = x where cond else y"""
+
+    @staticmethod
+    def forward(ctx, cond, x, y):
+        if not cond.shape == np.shape(x) == np.shape(y):
+            check_broadcast(check_broadcast(cond.shape, np.shape(x)), np.shape(y))
+        ctx.save_for_backward(cond)
+        ctx.x_shape, ctx.y_shape = _shape(x), _shape(y)
+        return np.where(cond, x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (cond,) = ctx.saved_tensors
+        zero = np.zeros((), grad.dtype)
+        gx = sum_to_shape(np.where(cond, grad, zero), ctx.x_shape) if ctx.needs_input_grad[1] \
+            else None
+        gy = sum_to_shape(np.where(cond, zero, grad), ctx.y_shape) if ctx.needs_input_grad[2] \
+            else None
+        return None, gx, gy
+
+
+def _bound(v, like):
+    if v is None:
+        return v
+    if isinstance(v, Tensor):
+        return to_dtype(v, like.dtype)
+    return np.asarray(v, dtype=like._data.dtype)
+
+
+def clamp(input, min=None, max=None, *, node_name=None):  # noqa: A002
+    """Limit values to [min, max] (either may be None, a number, or a tensor).
+
+    ``node_name`` (ember's own): the recorded node's name, torch's by default."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    rt = _dtype.result_type(input, *(b for b in (min, max) if b is not None))
+    if rt.np != input._data.dtype:  # e.g. an int tensor clamped to 0.5 becomes float32
+        input = to_dtype(input, rt)
+    if node_name is None:
+        tensor_bound = isinstance(min, Tensor) or isinstance(max, Tensor)
+        node_name = "ClampBackward0" if tensor_bound else "ClampBackward1"
+    return Clamp.apply(input, _bound(min, input), _bound(max, input), node_name=node_name)
+
+
+clip = clamp
+
+
+def clamp_min(input, min):  # noqa: A002
+    """Limit values from below."""
+    return clamp(input, min=min, node_name="ClampMinBackward1" if isinstance(min, Tensor) else
+                 "ClampMinBackward0")
+
+
+def clamp_max(input, max):  # noqa: A002
+    """Limit values from above."""
+    return clamp(input, max=max, node_name="ClampMaxBackward1" if isinstance(max, Tensor) else
+                 "ClampMaxBackward0")
+
+
+def maximum(input, other):
+    """Elementwise maximum of two tensors."""
+    x, y = operands(input, other)
+    return Maximum.apply(x, y)
+
+
+def minimum(input, other):
+    """Elementwise minimum of two tensors."""
+    x, y = operands(input, other)
+    return Minimum.apply(x, y)
+
+
+def fmax(input, other):
+    """Elementwise maximum (NaN-ignoring in torch; same as maximum here without NaN)."""
+    return maximum(input, other)
+
+
+def fmin(input, other):
+    """Elementwise minimum."""
+    return minimum(input, other)
+
+
+def where(condition, input=None, other=None):
+    """``input`` where ``condition`` holds, else ``other``; one argument: ``nonzero`` tuple."""
+    if input is None and other is None:
+        from .indexing import nonzero
+
+        return nonzero(condition, as_tuple=True)
+    x, y = operands(input, other)
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != np.bool_:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
+                           f"with dtype {type_name(cond.dtype)}")
+    if not isinstance(x, Tensor) and not isinstance(y, Tensor):
+        d = _dtype.result_type(x, y).np
+        x, y = np.asarray(x, d), np.asarray(y, d)
+    elif not isinstance(x, Tensor):
+        x = np.asarray(x, y._data.dtype)
+    elif not isinstance(y, Tensor):
+        y = np.asarray(y, x._data.dtype)
+    return Where.apply(cond, x, y)
