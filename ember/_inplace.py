@@ -10,15 +10,43 @@ from ._tensor import Tensor, _as_array, _wrap
 from .autograd import grad_mode
 
 
+def check(t):
+    """Raise torch's error for an in-place change of ``t`` that torch forbids with grad mode
+    on: of a leaf that requires grad, of a view of one, of a view returned with others (split),
+    or of a view made under no_grad."""
+    if not grad_mode.state.enabled:
+        return
+    if t._rg and t.grad_fn is None:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                           "operation.")
+    base = t._base
+    if base is None or not base._rg:
+        return
+    if base.grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                           "in-place operation.")
+    if t._multi_view is not None:
+        name, i = t._multi_view
+        raise RuntimeError(
+            f"Output {i} of {name} is a view and is being modified inplace. This view is the "
+            "output of a function that returns multiple views. Such functions do not allow "
+            "the output views to be modified inplace. You should replace the inplace "
+            "operation by an out-of-place one.")
+    if t._no_grad_view:
+        raise RuntimeError(
+            "A view was created in no_grad mode and is being modified inplace with grad mode "
+            "enabled. Given that this use case is ambiguous and error-prone, it is forbidden. "
+            "You can clarify your code by moving both the view and the inplace either both "
+            "inside the no_grad block (if you don't want the inplace to be tracked) or both "
+            "outside (if you want the inplace to be tracked).")
+
+
 def run(t, fn, args, kwargs):
     """``t = fn(t, *args, **kwargs)`` in place; recorded like torch when grad mode is on."""
     t._check_inplace()
     base = t._base
     name = getattr(fn, "__name__", "an in-place op") + "_"
-    recording = grad_mode.state.enabled and (
-        t._rg or (base is not None and base._rg)
-        or any(isinstance(a, Tensor) and a._rg for a in args))
-    if not recording:
+    if not recording(t, args):
         with grad_mode.no_grad():
             out = fn(t, *args, **kwargs)
         assign(t, out._data)
@@ -42,11 +70,26 @@ def run(t, fn, args, kwargs):
     return t
 
 
+def recording(t, args=()) -> bool:
+    """Whether an in-place change of ``t`` with ``args`` goes into the graph: grad mode is
+    on and ``t``, its base (``t`` is a view) or an argument requires grad."""
+    if not grad_mode.state.enabled:
+        return False
+    base = t._base
+    return (t._rg or (base is not None and base._rg)
+            or any(isinstance(a, Tensor) and a._rg for a in args))
+
+
 def setitem(t, index, value):
     """``t[index] = value``: a recorded ``index_put`` when a gradient is involved."""
     index = _ops.normalize_index(index, t)
+    if t._rg and t.grad_fn is None and grad_mode.state.enabled and _ops.indexing._is_basic(
+            index):
+        # torch writes through the view t[index], so its message is the view's
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                           "in-place operation.")
     t._check_inplace()
-    if grad_mode.state.enabled and (t._rg or (isinstance(value, Tensor) and value._rg)):
+    if recording(t, (value,)):
         run(t, _ops.index_put, (index, value), {})
         return
     try:

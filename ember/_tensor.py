@@ -56,9 +56,11 @@ def _mark_view(out, base):
     """``out`` shares ``base``'s memory: it shares the version counter and remembers the root
     base (and the version it was made at: a later in-place change of the base refreshes it)."""
     vc = out._vc = base._vc
-    out._base = base if base._base is None else base._base
+    out._base = root = base if base._base is None else base._base
     if vc[0]:
         out._view_version = vc[0]
+    if root._rg and not grad_mode.state.enabled:
+        out._no_grad_view = True  # torch refuses to change it in place with grad mode on
     return out
 
 
@@ -85,6 +87,8 @@ class Tensor:
     _hooks = None
     _post_acc_hooks = None
     _view_version = 0  # a view's version when its grad_fn was made (see ops/copy_slices.py)
+    _no_grad_view = False  # a view of a tensor requiring grad, made under no_grad
+    _multi_view = None  # ("Split", i) for output i of an op returning several views
 
     __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected op
 
@@ -543,15 +547,8 @@ class Tensor:
 
     # --- in-place machinery --------------------------------------------------------
     def _check_inplace(self):
-        if not grad_mode.state.enabled:
-            return
-        if self._rg and self.grad_fn is None:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                               "operation.")
-        base = self._base
-        if base is not None and base._rg and base.grad_fn is None:
-            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
-                               "in-place operation.")
+        """torch's errors for in-place changes it forbids (see ``_inplace.check``)."""
+        _inplace.check(self)
 
     def _bump(self, op: str = "an in-place op"):
         """Count an in-place change; remember which op and where, for the error messages."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _random, ops
+from . import _inplace, _random, ops
 from ._compat import torch_kwargs
 from ._tensor import Tensor, _as_array
 from .autograd import grad_mode
@@ -132,8 +132,7 @@ def _fast_inplace(name, fn):
     ufunc = _NP_INPLACE[name]
 
     def method(self, other, *, alpha=1, **kwargs):
-        if not (grad_mode.state.enabled and (self._rg or (isinstance(other, Tensor)
-                                                          and other._rg))) and not kwargs:
+        if not kwargs and not _inplace.recording(self, (other,)):
             o = other._data if isinstance(other, Tensor) else other
             if self._data.dtype.kind != "f" and (
                     name == "div" or np.result_type(self._data, o).kind == "f"):
@@ -189,7 +188,9 @@ for _name in ("pow clamp clamp_min clamp_max clip exp log sqrt rsqrt neg abs sig
 
 
 def zero_(self):
-    """Fill with zeros in place."""
+    """Fill with zeros in place (recorded as ``ZeroBackward0`` when in a graph)."""
+    if _inplace.recording(self):
+        return self._inplace(ops.fill, 0, node_name="ZeroBackward0")
     self._check_inplace()
     self._data[...] = 0
     self._bump("zero_")
@@ -197,7 +198,9 @@ def zero_(self):
 
 
 def fill_(self, value):
-    """Fill with ``value`` in place."""
+    """Fill with ``value`` in place (recorded as ``FillBackward*`` when in a graph)."""
+    if _inplace.recording(self, (value,)):
+        return self._inplace(ops.fill, value)
     self._check_inplace()
     self._data[...] = _as_array(value)
     self._bump("fill_")
@@ -206,8 +209,8 @@ def fill_(self, value):
 
 def copy_(self, src, non_blocking=False):
     """Copy ``src``'s values (broadcast, converted) into self."""
-    if grad_mode.state.enabled and (self._rg or (isinstance(src, Tensor) and src._rg)):
-        return self._inplace(lambda x, s: ops.add(ops.mul(x, 0), s.to(x.dtype)), src)
+    if _inplace.recording(self, (src,)):
+        return self._inplace(ops.fill, src, node_name="CopyBackwards")
     self._check_inplace()
     arr = _as_array(src)
     np.copyto(self._data, np.broadcast_to(arr, self._data.shape), casting="unsafe")

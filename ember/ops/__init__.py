@@ -30,6 +30,7 @@ from .elementwise import (  # noqa: F401
                                                                                               clone,
                       div,
                       divide,
+    fill,
                       float_power,
                       floor,
                       floor_divide,

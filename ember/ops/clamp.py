@@ -45,36 +45,21 @@ class Clamp(Op):
 
 
 class Maximum(Op):
-    """z = max(x, y); ties split the gradient equally, as in torch"""
+    """z = max(x, y) (``largest=False``: min); ties split the gradient equally, as in torch"""
 
     @staticmethod
-    def forward(ctx, x, y):
+    def forward(ctx, x, y, *, largest=True):
         _bshape_check(x, y)
         ctx.save_for_backward(x, y)
-        return np.maximum(x, y)
+        ctx.largest = largest
+        if not largest:
+            ctx.show_as("MinimumBackward0")
+        return np.maximum(x, y) if largest else np.minimum(x, y)
 
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        w = (x > y) + 0.5 * (x == y)
-        gx = sum_to_shape(grad * w, x.shape) if ctx.needs_input_grad[0] else None
-        gy = sum_to_shape(grad * (1 - w), y.shape) if ctx.needs_input_grad[1] else None
-        return gx, gy
-
-
-class Minimum(Op):
-    """z = min(x, y); ties split the gradient equally, as in torch"""
-
-    @staticmethod
-    def forward(ctx, x, y):
-        _bshape_check(x, y)
-        ctx.save_for_backward(x, y)
-        return np.minimum(x, y)
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, y = ctx.saved_tensors
-        w = (x < y) + 0.5 * (x == y)
+        w = ((x > y) if ctx.largest else (x < y)) + 0.5 * (x == y)  # the share x gets
         gx = sum_to_shape(grad * w, x.shape) if ctx.needs_input_grad[0] else None
         gy = sum_to_shape(grad * (1 - w), y.shape) if ctx.needs_input_grad[1] else None
         return gx, gy
@@ -149,7 +134,7 @@ def maximum(input, other):
 def minimum(input, other):
     """Elementwise minimum of two tensors."""
     x, y = operands(input, other)
-    return Minimum.apply(x, y)
+    return Maximum.apply(x, y, largest=False)
 
 
 def fmax(input, other):

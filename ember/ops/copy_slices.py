@@ -138,11 +138,16 @@ def inplace_on_view(view, fn, args, kwargs, check_values):
     """
     base = view._base
     region = Region(base._data, view._data)
+    if region.overlap:  # an expanded view: several of its elements are one base element
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a "
+            "single memory location. Please clone() the tensor before performing the operation.")
     snapshot = AsStrided.apply(base, view=view._data, region=region, copy=True)
     out = fn(snapshot, *args, **kwargs)
     check_values(view, out._data)
     new_base = CopySlices.apply(base, out, view=view._data, region=region)
-    base.grad_fn, base._output_nr, base._rg = new_base.grad_fn, 0, True
+    # new_base requires grad unless nothing could (an integer base takes no gradient)
+    base.grad_fn, base._output_nr, base._rg = new_base.grad_fn, 0, new_base._rg
     return region
 
 

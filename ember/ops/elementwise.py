@@ -360,6 +360,37 @@ class Clone(Op):
         return grad
 
 
+class Fill(Op):
+    """z = value everywhere, in x's shape and dtype (zero_, fill_, copy_); no gradient to x"""
+
+    @staticmethod
+    def forward(ctx, x, value, *, node_name=None):
+        ctx.x_shape, ctx.value_shape = x.shape, np.shape(value)
+        # torch's names: fill_(number) 2, fill_(tensor) 3; zero_ and copy_ pass their own
+        ctx.show_as(node_name or ("FillBackward3" if isinstance(value, np.ndarray)
+                                  else "FillBackward2"))
+        out = np.empty(x.shape, x.dtype)
+        out[...] = value
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        need = ctx.needs_input_grad
+        gx = np.zeros(ctx.x_shape, grad.dtype) if need[0] else None
+        gv = sum_to_shape(grad, ctx.value_shape) if need[1] else None
+        return gx, gv
+
+
+def fill(input, value, *, node_name=None):
+    """A tensor like ``input`` holding ``value`` (a number, or a tensor broadcast to
+    ``input``'s shape) everywhere; its gradient goes to ``value``, none to ``input``.
+
+    ``node_name`` (ember's own): the recorded node's name (``ZeroBackward0`` for zero_).
+    """
+    options = {"node_name": node_name} if node_name else {}
+    return Fill.apply(input, value, **options)
+
+
 def to_dtype(input, dtype):
     """``input`` converted to ``dtype`` (differentiable between float dtypes)."""
     dtype = _dtype.convert(dtype)

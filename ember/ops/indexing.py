@@ -168,6 +168,10 @@ class GetItem(Op):
     def forward(ctx, x, *, index):
         try:
             view, idx = _target(x, index)
+            if _is_basic(idx):
+                idx = idx if type(idx) is tuple else (idx,)
+                if Ellipsis not in idx:
+                    idx = idx + (Ellipsis,)  # all-int indices then give a 0-d view, not a copy
             out = view[idx]
         except IndexError as e:
             raise _index_error(e, x.shape, index) from None

@@ -13,7 +13,7 @@ from ._shape_utils import check_expand, sum_to_shape, type_name, wrap_dim
 
 def _as_view(out, base):
     """Share the version counter with ``base`` when NumPy returned a view."""
-    if out._data.base is not None:
+    if out._data.base is not None and np.may_share_memory(out._data, base._data):
         _mark_view(out, base)
     return out
 
@@ -452,6 +452,14 @@ def vstack(tensors):
     return cat([t.reshape(1, -1) if t.dim() == 1 else t for t in tensors], 0)
 
 
+def _multi_views(outs, name):
+    """Mark the views an op returned together: torch refuses to change them in place."""
+    for i, o in enumerate(outs):
+        if o._base is not None:
+            o._multi_view = (name, i)
+    return outs
+
+
 def split(tensor, split_size_or_sections, dim=0):
     """Pieces of ``split_size`` (the last may be smaller) or of the given ``sections``."""
     d = wrap_dim(dim, tensor._data.ndim)
@@ -471,7 +479,7 @@ def split(tensor, split_size_or_sections, dim=0):
     if len(sizes) == 1:
         return (_as_view(Reshape.apply(tensor, shape=tensor._data.shape), tensor),)
     outs = Split.apply(tensor, sizes=sizes, dim=d)
-    return tuple(_as_view(o, tensor) for o in outs)
+    return _multi_views(tuple(_as_view(o, tensor) for o in outs), "Split")
 
 
 def tensor_split(input, indices_or_sections, dim=0):
@@ -499,7 +507,7 @@ def chunk(input, chunks, dim=0):
 def unbind(input, dim=0):
     """All slices along ``dim``, each without that dim."""
     d = wrap_dim(dim, input._data.ndim)
-    return tuple(squeeze(p, d) for p in split(input, 1, d))
+    return _multi_views(tuple(squeeze(p, d) for p in split(input, 1, d)), "Unbind")
 
 
 def tril(input, diagonal=0):
