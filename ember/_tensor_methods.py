@@ -91,7 +91,7 @@ def _r(fn):
 Tensor.__add__ = ops.add
 Tensor.__radd__ = ops.add
 Tensor.__sub__ = ops.sub
-Tensor.__rsub__ = _r(ops.sub)
+Tensor.__rsub__ = ops.rsub
 Tensor.__mul__ = ops.mul
 Tensor.__rmul__ = ops.mul
 Tensor.__truediv__ = ops.div

@@ -47,9 +47,11 @@ class Sub(Op):
     """z = x - alpha * y"""
 
     @staticmethod
-    def forward(ctx, x, y, *, alpha=1):
+    def forward(ctx, x, y, *, alpha=1, node_name=None):
         _bshape_check(x, y)
         ctx.x_shape, ctx.y_shape, ctx.alpha = _shape(x), _shape(y), alpha
+        if node_name:
+            ctx.show_as(node_name)
         return np.subtract(x, y) if alpha == 1 else np.subtract(x, np.multiply(y, alpha))
 
     @staticmethod
@@ -186,8 +188,9 @@ def _is_bool(v):
     return isinstance(v, (bool, np.bool_)) or (isinstance(v, Tensor) and v._data.dtype == np.bool_)
 
 
-def sub(input, other, *, alpha=1, out=None):
-    """``input - alpha * other``; mirrors ``torch.sub``."""
+def sub(input, other, *, alpha=1, out=None, node_name=None):
+    """``input - alpha * other``; mirrors ``torch.sub`` (``node_name``, ember's own: the name
+    of the recorded node when ``input`` is a number)."""
     if alpha == 1 and out is None:
         r = _fast(Sub, np.subtract, input, other)
         if r is not None:
@@ -200,8 +203,8 @@ def sub(input, other, *, alpha=1, out=None):
                            "If you are trying to invert a mask, use the `~` or `logical_not()` "
                            "operator instead.")
     x, y = operands(input, other)
-    if not isinstance(x, Tensor):
-        return _out(add(neg(y), x) if alpha == 1 else add(mul(y, -alpha), x), out)
+    if not isinstance(x, Tensor):  # a number minus a tensor
+        return _out(Sub.apply(x, y, alpha=alpha, node_name=node_name), out)
     return _out(Sub.apply(x, y, alpha=alpha) if alpha != 1 else Sub.apply(x, y), out)
 
 
@@ -209,9 +212,8 @@ subtract = sub
 
 
 def rsub(input, other, *, alpha=1):
-    """``other - alpha * input``."""
-    return sub(other, input, alpha=alpha) if isinstance(other, Tensor) else add(
-        mul(input, -alpha), other)
+    """``other - alpha * input`` (``number - tensor`` is torch's ``RsubBackward1``)."""
+    return sub(other, input, alpha=alpha, node_name="RsubBackward1")
 
 
 def mul(input, other, *, out=None):
@@ -313,8 +315,8 @@ def float_power(input, exponent):
 
 
 def square(input):
-    """``input * input``."""
-    return mul(input, input)
+    """``input ** 2`` (torch's ``PowBackward0``)."""
+    return pow(input, 2)
 
 
 def _out(result, out):
@@ -411,7 +413,7 @@ def clone(input, *, memory_format=None):
 def reciprocal(input):
     """Elementwise 1 / x."""
     x = _float_input(input)
-    return Pow.apply(x, -1.0)
+    return Pow.apply(x, -1.0, node_name="ReciprocalBackward0")
 
 
 # --- non-differentiable elementwise -----------------------------------------------------
@@ -498,16 +500,70 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     return _plain(np.nan_to_num(input._data, nan=nan, posinf=posinf, neginf=neginf))
 
 
+class Lerp(Op):
+    """z = x + w * (y - x), computed as torch does (from y's side when w >= 0.5)"""
+
+    @staticmethod
+    def forward(ctx, x, y, w):
+        ctx.save_for_backward(x, y, w)
+        ctx.shapes = (_shape(x), _shape(y), _shape(w))
+        ctx.show_as("LerpBackward1" if isinstance(w, np.ndarray) else "LerpBackward0")
+        diff = y - x
+        return np.where(np.abs(w) < 0.5, x + w * diff, y - diff * (1 - w)).astype(x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y, w = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        sx, sy, sw = ctx.shapes
+        gx = sum_to_shape(grad * (1 - w), sx) if need[0] else None
+        gy = sum_to_shape(grad * w, sy) if need[1] else None
+        gw = sum_to_shape(grad * (y - x), sw) if len(need) > 2 and need[2] else None
+        return gx, gy, gw
+
+
 def lerp(input, end, weight):
-    """``input + weight * (end - input)``."""
-    return add(input, mul(sub(end, input), weight))
+    """``input + weight * (end - input)`` (``weight`` a number or a tensor)."""
+    x, y = operands(input, end)
+    return Lerp.apply(x, y, weight if isinstance(weight, Tensor) else float(weight))
+
+
+class Addcmul(Op):
+    """z = x + value * t1 * t2 (``divide``: x + value * t1 / t2)"""
+
+    @staticmethod
+    def forward(ctx, x, t1, t2, *, value=1, divide=False):
+        ctx.save_for_backward(t1, t2)
+        ctx.shapes, ctx.value, ctx.divide = (x.shape, t1.shape, t2.shape), value, divide
+        if divide:
+            ctx.show_as("AddcdivBackward0")
+        if t1.shape != t2.shape:
+            check_broadcast(t1.shape, t2.shape)
+        part = t1 / t2 if divide else t1 * t2
+        if x.shape != part.shape:
+            check_broadcast(x.shape, part.shape)
+        return x + value * part if value != 1 else x + part
+
+    @staticmethod
+    def backward(ctx, grad):
+        t1, t2 = ctx.saved_tensors
+        need, v = ctx.needs_input_grad, ctx.value
+        sx, s1, s2 = ctx.shapes
+        gx = sum_to_shape(grad, sx) if need[0] else None
+        if ctx.divide:
+            g1 = sum_to_shape(grad * v / t2, s1) if need[1] else None
+            g2 = sum_to_shape(-grad * v * t1 / (t2 * t2), s2) if need[2] else None
+        else:
+            g1 = sum_to_shape(grad * v * t2, s1) if need[1] else None
+            g2 = sum_to_shape(grad * v * t1, s2) if need[2] else None
+        return gx, g1, g2
 
 
 def addcmul(input, tensor1, tensor2, *, value=1):
-    """``input + value * tensor1 * tensor2``."""
-    return add(input, mul(mul(tensor1, tensor2), value))
+    """``input + value * tensor1 * tensor2``, one node."""
+    return Addcmul.apply(input, tensor1, tensor2, value=value)
 
 
 def addcdiv(input, tensor1, tensor2, *, value=1):
-    """``input + value * tensor1 / tensor2``."""
-    return add(input, mul(div(tensor1, tensor2), value))
+    """``input + value * tensor1 / tensor2``, one node."""
+    return Addcmul.apply(input, tensor1, tensor2, value=value, divide=True)

@@ -165,7 +165,7 @@ class GetItem(Op):
     _backward_name = "IndexBackward0"  # torch's name
 
     @staticmethod
-    def forward(ctx, x, *, index):
+    def forward(ctx, x, *, index, node_name=None):
         try:
             view, idx = _target(x, index)
             if _is_basic(idx):
@@ -176,8 +176,8 @@ class GetItem(Op):
         except IndexError as e:
             raise _index_error(e, x.shape, index) from None
         ctx.x_shape, ctx.x_dtype, ctx.index = x.shape, x.dtype, index
-        if _is_basic(index):
-            ctx.show_as(_basic_index_node_name(index))
+        if node_name or _is_basic(index):
+            ctx.show_as(node_name or _basic_index_node_name(index))
         return out if isinstance(out, np.ndarray) else np.asarray(out)
 
     @staticmethod
@@ -478,7 +478,7 @@ def masked_select(input, mask):
     m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     m = np.broadcast_to(m, np.broadcast_shapes(m.shape, input._data.shape))
     x = input.expand(m.shape) if input.shape != m.shape else input
-    return getitem(x, m)
+    return GetItem.apply(x, index=normalize_index(m), node_name="MaskedSelectBackward0")
 
 
 def one_hot(tensor, num_classes=-1):

@@ -228,8 +228,10 @@ def dot(input, other):
 
 
 def outer(input, vec2):
-    """Outer product of two 1-D tensors."""
-    return matmul(input.reshape(-1, 1), vec2.reshape(1, -1))
+    """Outer product of two 1-D tensors (a broadcast product, as torch's)."""
+    from .elementwise import mul
+
+    return mul(input.reshape(-1, 1), vec2.reshape(1, -1))
 
 
 def einsum(equation, *operands_):

@@ -42,6 +42,8 @@ class Sum(Op):
     def forward(ctx, x, *, dim=None, keepdim=False, dtype=None):
         axes = _dims(dim, x, keepdim)
         ctx.x_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        if dim is not None:
+            ctx.show_as("SumBackward1")  # torch's name when dims are given
         out = np.sum(x, axis=axes, keepdims=keepdim, dtype=dtype)
         return np.asarray(out)
 
@@ -57,6 +59,8 @@ class Mean(Op):
     def forward(ctx, x, *, dim=None, keepdim=False):
         axes = _dims(dim, x, keepdim)
         ctx.x_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        if dim is not None:
+            ctx.show_as("MeanBackward1")  # torch's name when dims are given
         n = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
         ctx.n = n
         return np.asarray(np.mean(x, axis=axes, keepdims=keepdim)).astype(x.dtype, copy=False)
@@ -70,25 +74,33 @@ class Mean(Op):
 
 
 class Var(Op):
-    """z = sum((x - mean)**2) / (N - correction) over ``dim``"""
+    """z = sum((x - mean)**2) / (N - correction) over ``dim`` (``std``: its square root)"""
 
     @staticmethod
-    def forward(ctx, x, *, dim=None, correction=1, keepdim=False):
+    def forward(ctx, x, *, dim=None, correction=1, keepdim=False, std=False):
         axes = _dims(dim, x, keepdim)
         n = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
         mean = np.mean(x, axis=axes, keepdims=True)
         centred = x - mean
-        ctx.save_for_backward(centred)
-        ctx.axes, ctx.keepdim, ctx.x_shape = axes, keepdim, x.shape
+        ctx.axes, ctx.keepdim, ctx.x_shape, ctx.std = axes, keepdim, x.shape, std
         ctx.denom = n - correction if n > correction else 0
         with np.errstate(divide="ignore", invalid="ignore"):
             out = np.sum(centred * centred, axis=axes, keepdims=keepdim) / ctx.denom
-        return np.asarray(out).astype(x.dtype, copy=False)
+        out = np.asarray(out).astype(x.dtype, copy=False)
+        if std:
+            out = np.sqrt(out)
+            ctx.show_as("StdBackward0")
+        ctx.save_for_backward(centred, out)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        (centred,) = ctx.saved_tensors
+        centred, out = ctx.saved_tensors
         g = _kept_shape(grad, ctx.x_shape, ctx.axes, ctx.keepdim)  # broadcasts with centred
+        if ctx.std:  # d std = d var / (2 std); 0 where std is 0, as torch
+            s = _kept_shape(out, ctx.x_shape, ctx.axes, ctx.keepdim)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                g = np.where(s == 0, 0, g / (2 * s))
         return (g * centred * (2.0 / ctx.denom)).astype(grad.dtype, copy=False)
 
 
@@ -345,9 +357,12 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation over ``dim`` (see ``var``)."""
-    from .unary import sqrt
-
-    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
+    if isinstance(dim, bool):
+        unbiased, dim = dim, None
+    if input._data.dtype.kind != "f":
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    return Var.apply(input, dim=dim, correction=_correction(unbiased, correction),
+                     keepdim=keepdim, std=True)
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -495,16 +510,62 @@ def count_nonzero(input, dim=None):
     return _wrap(np.asarray(np.count_nonzero(input._data, axis=axes), dtype=np.int64))
 
 
-def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
-    """Vector p-norm over ``dim`` (2-norm / Frobenius by default)."""
-    from .elementwise import pow as _pow
-    from .unary import abs as _abs
-    from .unary import sqrt
+class VectorNorm(Op):
+    """z = (sum |x|^p)^(1/p) over ``dim``; p = 2, 1, inf (max |x|), 0 (count) or any other"""
 
-    if p in ("fro", 2, 2.0, None):
-        return sqrt(sum(input * input, dim=dim, keepdim=keepdim))
-    if p in (float("inf"), "inf"):
-        return amax(_abs(input), dim=dim if dim is not None else (), keepdim=keepdim)
-    if p == 1:
-        return sum(_abs(input), dim=dim, keepdim=keepdim)
-    return _pow(sum(_pow(_abs(input), p), dim=dim, keepdim=keepdim), 1.0 / p)
+    _backward_name = "LinalgVectorNormBackward0"  # torch's name
+
+    @staticmethod
+    def forward(ctx, x, *, p=2.0, dim=None, keepdim=False):
+        axes = _dims(dim, x, keepdim)
+        a = np.abs(x)
+        if p == 2:
+            out = np.sqrt(np.sum(x * x, axis=axes, keepdims=True))
+        elif p == 1:
+            out = np.sum(a, axis=axes, keepdims=True)
+        elif p == float("inf"):
+            out = np.max(a, axis=axes, keepdims=True)
+        elif p == 0:
+            out = np.sum(a != 0, axis=axes, keepdims=True).astype(x.dtype)
+        else:
+            out = np.sum(a ** p, axis=axes, keepdims=True) ** (1.0 / p)
+        out = out.astype(x.dtype, copy=False)
+        ctx.save_for_backward(x, out)
+        ctx.p, ctx.axes = p, axes
+        return out if keepdim else (out.reshape(()) if axes is None else out.squeeze(axes))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        g = grad.reshape(out.shape)
+        p = ctx.p
+        if p == 1:
+            return g * np.sign(x)
+        if p == 0:
+            return None  # a count: no gradient (torch leaves .grad unset too)
+        if p == float("inf"):  # the largest |x| share the gradient
+            hit = np.abs(x) == out
+            return g * np.sign(x) * hit / hit.sum(axis=ctx.axes, keepdims=True)
+        # d/dx = x |x|^(p-2) / norm^(p-1); 0 where the norm is 0, as torch
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(out == 0, 0, g / out ** (p - 1))
+            if p == 2:
+                return scale * x
+            return np.where(x == 0, 0, scale * x * np.abs(x) ** (p - 2)).astype(x.dtype)
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """Vector p-norm over ``dim`` (2-norm / Frobenius by default); one node, as torch's
+    ``linalg.vector_norm``."""
+    if p in ("fro", None):
+        p = 2.0
+    elif p == "inf":
+        p = float("inf")
+    elif isinstance(p, str):
+        raise RuntimeError(f"norm(): unsupported p={p!r} (matrix norms are not implemented)")
+    if dtype is not None:
+        input = input.to(dtype)
+    if input._data.dtype.kind != "f":
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {type_name(input._data.dtype)}")
+    return VectorNorm.apply(input, p=float(p), dim=dim, keepdim=keepdim)

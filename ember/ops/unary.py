@@ -45,6 +45,8 @@ class Log(Op):
 class Log1p(Op):
     """z = log(1 + x)"""
 
+    _backward_name = "Log1PBackward0"  # torch's name
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)

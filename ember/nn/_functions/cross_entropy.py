@@ -197,6 +197,8 @@ class SoftCrossEntropy(Op):
 class NLLLoss(Op):
     """loss_i = -w[t_i] * x_i[t_i] on log-probabilities x"""
 
+    _backward_name = "NllLossBackward0"  # torch's name
+
     @staticmethod
     def forward(ctx, x, *, target, weight=None, ignore_index=-100, reduction="mean"):
         x2 = to_rows(x)

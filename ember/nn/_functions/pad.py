@@ -22,6 +22,8 @@ def source_index(n, before, after, mode):
 class ConstantPad(Op):
     """z = x surrounded by ``value`` (negative pads crop)"""
 
+    _backward_name = "ConstantPadNdBackward0"  # torch's name
+
     @staticmethod
     def forward(ctx, x, *, pads, value=0.0):
         # pads: one (before, after) pair per axis of x
