@@ -48,3 +48,15 @@ def test_zero_dim_results_support_in_place_ops():
     s += 1
     s.mul_(2)
     assert s.shape == () and abs(s.item() - 2 * (np.exp(2.0) + 1)) < 1e-4
+
+
+@pytest.mark.parametrize("make", [
+    lambda x: x.std(), lambda x: x.std(dim=0), lambda x: x.norm(), lambda x: x.norm(dim=1),
+    lambda x: x.norm(p=3, dim=1), lambda x: x.norm(p=0.5, dim=1),
+], ids=["std", "std_dim", "norm", "norm_dim", "norm_p3", "norm_p_half"])
+def test_zero_spread_or_zero_norm_gives_zero_gradient_not_nan(make):
+    # torch defines these gradients as 0 where the value is 0 (sqrt and |x|^p are not
+    # differentiable there); a composition sqrt(var) would give nan
+    x = ember.zeros(2, 3, dtype=ember.float64, requires_grad=True)
+    make(x).sum().backward()
+    assert x.grad.tolist() == [[0.0] * 3] * 2
