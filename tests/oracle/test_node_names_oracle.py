@@ -2,8 +2,8 @@
 
 The documented exceptions, not listed: cross-entropy (one fused node here, where torch
 records ``NllLossBackward0`` after ``LogSoftmaxBackward0``), and ops that are compositions
-here but single kernels in torch (``mish``, ``glu``, ``cosine_similarity``, ``einsum``,
-``scaled_dot_product_attention``).
+in torch that end in a view or a sum (``cosine_similarity``, ``einsum``,
+``scaled_dot_product_attention``), where ember has one node of its own.
 """
 from __future__ import annotations
 
@@ -73,6 +73,8 @@ def _calls(T):
         "zero_": lambda: (a * 1).zero_(), "fill_": lambda: (a * 1).fill_(2.0),
         "fill_tensor": lambda: (a * 1).fill_(v[0]), "copy_": lambda: (a * 1).copy_(a.t().t()),
         "minimum": lambda: T.minimum(a, a * 2), "maximum": lambda: T.maximum(a, a * 2),
+        "mish": lambda: F.mish(a), "glu": lambda: F.glu(a), "mse": lambda: F.mse_loss(a, a * 2),
+        "bce_logits": lambda: F.binary_cross_entropy_with_logits(a, a.sigmoid()),
     }
 
 

@@ -69,3 +69,43 @@ class LogSigmoid(Op):
         e = np.exp(-np.abs(x))
         s_neg = np.where(x >= 0, e / (1 + e), 1 / (1 + e))
         return (grad * s_neg).astype(grad.dtype, copy=False)
+
+
+def _sigmoid(x):
+    """1 / (1 + exp(-x)) without overflow, in x's dtype."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+class Mish(Op):
+    """z = x * tanh(softplus(x)) (softplus linear above 20, as torch's)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        softplus = np.where(x > 20, x, np.logaddexp(0, x)).astype(x.dtype, copy=False)
+        t = np.tanh(softplus)
+        ctx.save_for_backward(x, t)
+        return x * t
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, t = ctx.saved_tensors
+        # d/dx = tanh(sp) + x * (1 - tanh(sp)^2) * sigmoid(x)
+        return grad * (t + x * (1 - t * t) * _sigmoid(x))
+
+
+class Glu(Op):
+    """z = a * sigmoid(b), with a and b the two halves of x along ``dim``"""
+
+    @staticmethod
+    def forward(ctx, x, *, dim):
+        a, b = np.split(x, 2, axis=dim)
+        s = _sigmoid(b)
+        ctx.save_for_backward(a, s)
+        ctx.dim = dim
+        return a * s
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, s = ctx.saved_tensors
+        return np.concatenate([grad * s, grad * a * s * (1 - s)], axis=ctx.dim)

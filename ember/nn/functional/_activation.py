@@ -5,7 +5,7 @@ import warnings
 
 from ... import ops as _ops
 from ..._tensor import Tensor
-from .._functions.activation import Elu, Hardtanh, LeakyRelu, LogSigmoid
+from .._functions.activation import Elu, Glu, Hardtanh, LeakyRelu, LogSigmoid, Mish
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -59,7 +59,11 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """``input * tanh(softplus(input))``."""
-    return _maybe_inplace(input, inplace, lambda x: x * _ops.tanh(_ops.softplus(x)))
+    return _maybe_inplace(input, inplace, _mish)
+
+
+def _mish(x):
+    return Mish.apply(x)
 
 
 def sigmoid(input: Tensor) -> Tensor:
@@ -87,8 +91,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     if input.shape[dim] % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {dim % input.dim()} "
                            f"is size {input.shape[dim]}")
-    a, b = _ops.chunk(input, 2, dim)
-    return a * _ops.sigmoid(b)
+    return Glu.apply(input, dim=dim % input.dim())
 
 
 def _softmax_dim(name, ndim, stacklevel):
