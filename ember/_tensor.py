@@ -21,7 +21,7 @@ def _wrap(arr, requires_grad=False):
     t._data = arr
     t._rg = requires_grad
     t.grad = None
-    t.grad_fn = None
+    t._grad_fn = None
     t._vc = [0]
     return t
 
@@ -35,10 +35,10 @@ def _wrap_result(arr, node, index):
     t.grad = None
     if arr.dtype.kind == "f":
         t._rg = True
-        t.grad_fn = node
+        t._grad_fn = node
     else:
         t._rg = False
-        t.grad_fn = None
+        t._grad_fn = None
     t._vc = [0]
     if index:
         t._output_nr = index
@@ -79,7 +79,7 @@ class Tensor:
     (torch's legacy constructor); prefer ``ember.tensor``.
     """
 
-    __slots__ = ("_data", "_rg", "grad", "grad_fn", "_vc", "__dict__", "__weakref__")
+    __slots__ = ("_data", "_rg", "grad", "_grad_fn", "_vc", "__dict__", "__weakref__")
     # Rarely set: class-level defaults, stored in the instance only when they differ.
     _output_nr = 0
     _base = None
@@ -102,7 +102,7 @@ class Tensor:
         self._data = arr
         self._rg = False
         self.grad = None
-        self.grad_fn = None
+        self._grad_fn = None
         self._vc = [0]
 
     # --- attributes ------------------------------------------------------------
@@ -198,8 +198,22 @@ class Tensor:
         return self._vc[0]
 
     @property
+    def grad_fn(self):
+        """The node that made this tensor (None for a leaf). A view whose base was changed in
+        place since it was made shows the base's new history, as in torch."""
+        if self._base is not None and self._view_version != self._vc[0]:
+            _fn._refresh_view(self)
+        return self._grad_fn
+
+    @grad_fn.setter
+    def grad_fn(self, node):
+        self._grad_fn = node
+
+    @property
     def requires_grad(self) -> bool:
         """Whether ops on this tensor are recorded for backward."""
+        if self._base is not None and self._view_version != self._vc[0]:
+            _fn._refresh_view(self)
         return self._rg
 
     @requires_grad.setter

@@ -33,8 +33,8 @@ from .function import (
 def _node_of(t):
     if t._base is not None and t._view_version != t._vc[0]:
         _refresh_view(t)
-    if t.grad_fn is not None:
-        return t.grad_fn, t._output_nr
+    if t._grad_fn is not None:
+        return t._grad_fn, t._output_nr
     acc = t._accum
     if acc is None:
         acc = t._accum = AccumulateGrad(t)

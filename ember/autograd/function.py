@@ -351,7 +351,7 @@ def _edge(x):
     ``AccumulateGrad`` of a leaf, made on first use)."""
     if x._base is not None and x._view_version != x._vc[0]:
         _refresh_view(x)  # a view whose base changed in place: take the base's new history
-    fn = x.grad_fn
+    fn = x._grad_fn
     if fn is None:
         fn = x._accum
         if fn is None:

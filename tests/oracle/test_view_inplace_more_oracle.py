@@ -355,8 +355,6 @@ def _made_under_no_grad(T, x):
         return x[0]
 
 
-@pytest.mark.xfail(strict=True, reason="a view's grad_fn/requires_grad is only refreshed when "
-                   "the graph is built from it (autograd/function._edge), not when read")
 def test_stale_view_attributes_are_refreshed_on_read(torch):
     """A view made before its base changed shows the base's new history when read."""
     seen = []
