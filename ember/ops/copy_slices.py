@@ -156,7 +156,7 @@ def refresh_view(view):
     (``AsStridedBackward0`` of the base), as torch regenerates a view's ``grad_fn``."""
     base = view._base
     view._view_version = view._vc[0]
-    if base._rg:
+    if base._rg and not view._no_grad_view:  # views made under no_grad keep no history
         view.grad_fn = _view_node(base, view, Region(base._data, view._data))
         view._output_nr = 0
         view._rg = True
