@@ -9,11 +9,18 @@ from . import ops as _ops
 from ._tensor import Tensor, _as_array, _wrap
 from .autograd import grad_mode
 
+_OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a "
+            "single memory location. Please clone() the tensor before performing the operation.")
+
 
 def check(t):
-    """Raise torch's error for an in-place change of ``t`` that torch forbids with grad mode
-    on: of a leaf that requires grad, of a view of one, of a view returned with others (split),
-    or of a view made under no_grad."""
+    """Raise torch's error for an in-place change of ``t`` that torch forbids: of a tensor
+    whose elements share memory (an expanded view), and, with grad mode on, of a leaf that
+    requires grad, of a view of one, of a view returned with others (split), or of a view
+    made under no_grad."""
+    d = t._data
+    if not d.flags.writeable and any(s == 0 and n > 1 for s, n in zip(d.strides, d.shape)):
+        raise RuntimeError(_OVERLAP)
     if not grad_mode.state.enabled:
         return
     if t._rg and t.grad_fn is None:

@@ -142,6 +142,7 @@ def _fast_inplace(name, fn):
             try:
                 ufunc(self._data, o, out=self._data, casting="same_kind")
             except ValueError:
+                self._check_inplace()  # torch's error for an expanded (read-only) view
                 from .ops._shape_utils import check_broadcast
 
                 check_broadcast(self._data.shape, np.shape(o))

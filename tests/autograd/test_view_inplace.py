@@ -142,3 +142,13 @@ def test_mul_saves_only_the_operand_its_gradient_needs():
     w.add_(1)  # but w itself was saved
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.sum().backward()
+
+
+@pytest.mark.parametrize("grad_mode", [True, False])
+def test_writing_into_an_expanded_view_gives_torchs_error(grad_mode):
+    x = ember.ones(1, 3, requires_grad=grad_mode) * 1
+    e = x.expand(2, 3)
+    with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+        e.mul_(2)
+    with ember.no_grad(), pytest.raises(RuntimeError, match="refers to a single memory location"):
+        e.add_(1)
