@@ -422,10 +422,12 @@ def _record(cls, inputs, arrays, options):
                 outs[i]._rg = False
                 outs[i].grad_fn = None
         out_list = outs
-    else:
+    else:  # a NumPy scalar (ufuncs on 0-d arrays): saved as the output's own array
         outs = _t._wrap_result(out, ctx, 0)
         ctx._out_meta = ((outs._data.shape, outs._data.dtype),)
         out_list = (outs,)
+        if ctx._saved:
+            ctx._saved = tuple(outs._data if s is out else s for s in ctx._saved)
     if ctx._saved:
         versions = [(id(x._data), x._vc, x._vc[0], i)
                     for i, x in enumerate(inputs) if isinstance(x, Tensor)]

@@ -87,14 +87,17 @@ class Div(Op):
     @staticmethod
     def forward(ctx, x, y):
         _bshape_check(x, y)
-        ctx.save_for_backward(x, y)
+        need = ctx.needs_input_grad
+        if need:  # the numerator only for the denominator's gradient, as torch saves them
+            ctx.save_for_backward(x if need[1] else None, y)
+            ctx.x_shape, ctx.y_shape = _shape(x), _shape(y)
         return np.true_divide(x, y)
 
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        gx = sum_to_shape(grad / y, _shape(x)) if ctx.needs_input_grad[0] else None
-        gy = sum_to_shape(-grad * x / (y * y), _shape(y)) if ctx.needs_input_grad[1] else None
+        gx = sum_to_shape(grad / y, ctx.x_shape) if ctx.needs_input_grad[0] else None
+        gy = sum_to_shape(-grad * x / (y * y), ctx.y_shape) if ctx.needs_input_grad[1] else None
         return gx, gy
 
 

@@ -12,6 +12,13 @@ from ..autograd.function import Op
 from ._shape_utils import type_name, wrap_dim, wrap_dims
 
 
+def _contiguous(a):
+    """``a`` in C order, as torch returns reductions (NumPy keeps the input's layout); a 0-d
+    array stays 0-d, which ``np.ascontiguousarray`` would not do."""
+    a = np.asarray(a)
+    return a if a.flags.c_contiguous else np.ascontiguousarray(a)
+
+
 def _kept_shape(grad, x_shape, axes, keepdim):
     """``grad`` with the reduced axes back in as size 1, ready to broadcast to ``x_shape``."""
     if axes is None:
@@ -45,7 +52,7 @@ class Sum(Op):
         if dim is not None:
             ctx.show_as("SumBackward1")  # torch's name when dims are given
         out = np.sum(x, axis=axes, keepdims=keepdim, dtype=dtype)
-        return np.asarray(out)
+        return _contiguous(out)  # torch returns contiguous results
 
     @staticmethod
     def backward(ctx, grad):
@@ -63,7 +70,8 @@ class Mean(Op):
             ctx.show_as("MeanBackward1")  # torch's name when dims are given
         n = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
         ctx.n = n
-        return np.asarray(np.mean(x, axis=axes, keepdims=keepdim)).astype(x.dtype, copy=False)
+        result = np.asarray(np.mean(x, axis=axes, keepdims=keepdim)).astype(x.dtype, copy=False)
+        return _contiguous(result)  # torch returns contiguous results
 
     @staticmethod
     def backward(ctx, grad):
@@ -90,6 +98,7 @@ class Var(Op):
         if std:
             out = np.sqrt(out)
             ctx.show_as("StdBackward0")
+        out = _contiguous(out)  # torch returns contiguous results
         ctx.save_for_backward(centred, out)
         return out
 
@@ -114,7 +123,8 @@ class Prod(Op):
         ctx.axes, ctx.keepdim = axes, keepdim
         # integer and bool products are int64 in torch (NumPy would give uint64 for uint8)
         dtype = np.int64 if x.dtype.kind in "biu" else None
-        return np.asarray(np.prod(x, axis=axes, keepdims=keepdim, dtype=dtype))
+        result = np.asarray(np.prod(x, axis=axes, keepdims=keepdim, dtype=dtype))
+        return _contiguous(result)  # torch returns contiguous results
 
     @staticmethod
     def backward(ctx, grad):
@@ -207,7 +217,8 @@ class Amax(Op):
         ctx.axes, ctx.keepdim = axes, keepdim
         if not largest:
             ctx.show_as("AminBackward0")
-        return out if keepdim else (out.reshape(()) if axes is None else out.squeeze(axes))
+        result = out if keepdim else (out.reshape(()) if axes is None else out.squeeze(axes))
+        return _contiguous(result)  # torch returns contiguous results
 
     @staticmethod
     def backward(ctx, grad):
@@ -226,6 +237,7 @@ class Softmax(Op):
         axis = wrap_dim(dim, x.ndim)
         e = np.exp(x - x.max(axis=axis, keepdims=True))
         e /= e.sum(axis=axis, keepdims=True)
+        e = _contiguous(e)  # torch returns contiguous results
         ctx.save_for_backward(e)
         ctx.axis = axis
         return e
@@ -246,6 +258,7 @@ class LogSoftmax(Op):
         axis = wrap_dim(dim, x.ndim)
         shifted = x - x.max(axis=axis, keepdims=True)
         out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        out = _contiguous(out)  # torch returns contiguous results
         ctx.save_for_backward(out)
         ctx.axis = axis
         return out
@@ -269,7 +282,7 @@ class Logsumexp(Op):
         ctx.axes, ctx.keepdim = axes, keepdim
         if keepdim:
             return out
-        return out.reshape(()) if axes is None else out.squeeze(axes)
+        return _contiguous(out.reshape(()) if axes is None else out.squeeze(axes))
 
     @staticmethod
     def backward(ctx, grad):
@@ -286,7 +299,8 @@ class Cumsum(Op):
         ctx.axis = wrap_dim(dim, x.ndim)
         if x.ndim == 0:
             return x.copy()
-        return np.cumsum(x, axis=ctx.axis, dtype=np.int64 if x.dtype.kind in "iub" else None)
+        result = np.cumsum(x, axis=ctx.axis, dtype=np.int64 if x.dtype.kind in "iub" else None)
+        return _contiguous(result)  # torch returns contiguous results
 
     @staticmethod
     def backward(ctx, grad):
@@ -318,8 +332,9 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None)
     if dim == () or dim == []:
         dim = None
     if not input._rg:
-        return _wrap(np.asarray(np.sum(input._data, axis=_dims(dim, input._data, keepdim),
-                                       keepdims=keepdim, dtype=np_dtype)))
+        total = np.sum(input._data, axis=_dims(dim, input._data, keepdim), keepdims=keepdim,
+                       dtype=np_dtype)
+        return _wrap(_contiguous(total))
     return Sum.apply(input, dim=dim, keepdim=keepdim, dtype=np_dtype)
 
 
@@ -532,7 +547,8 @@ class VectorNorm(Op):
         out = out.astype(x.dtype, copy=False)
         ctx.save_for_backward(x, out)
         ctx.p, ctx.axes = p, axes
-        return out if keepdim else (out.reshape(()) if axes is None else out.squeeze(axes))
+        result = out if keepdim else (out.reshape(()) if axes is None else out.squeeze(axes))
+        return _contiguous(result)  # torch returns contiguous results
 
     @staticmethod
     def backward(ctx, grad):

@@ -152,3 +152,30 @@ def test_writing_into_an_expanded_view_gives_torchs_error(grad_mode):
         e.mul_(2)
     with ember.no_grad(), pytest.raises(RuntimeError, match="refers to a single memory location"):
         e.add_(1)
+
+
+def test_a_0d_saved_output_changed_in_place_is_caught():
+    # exp of a 0-d tensor: NumPy returns a scalar; the node must save the output's own array
+    a = _leaf(3)
+    z = a.sum().exp()
+    with ember.no_grad():
+        z.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.backward()
+
+
+def test_division_by_a_number_does_not_keep_the_numerator():
+    a = _leaf(3)
+    y = a.abs()
+    z = y / 5.0
+    with ember.no_grad():
+        y.add_(1)
+    z.sum().backward()  # torch saves nothing of y here either
+    assert np.allclose(a.grad.numpy(), np.sign(a.detach().numpy()) / 5.0)
+
+
+def test_reductions_of_permuted_tensors_are_contiguous():
+    x = ember.arange(24.0).reshape(2, 3, 4).permute(2, 0, 1)
+    for reduced in (x.sum(1), x.mean(1), x.amax(1), x.softmax(1), x.std(1)):
+        assert reduced.is_contiguous()
+        assert reduced.view(-1).shape == (reduced.numel(),)
