@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 
 import numpy  # noqa: F401  (loaded before threadpoolctl looks for BLAS libraries)
 import threadpoolctl
@@ -30,6 +29,7 @@ sys.path.insert(0, os.path.normpath(os.path.join(HERE, "..", "..", "shared", "be
 sys.path.insert(0, os.path.dirname(HERE))
 
 import lm_step  # noqa: E402
+from _common import interleaved_best  # noqa: E402
 
 import ember  # noqa: E402
 from ember.autograd import engine  # noqa: E402
@@ -37,14 +37,7 @@ from ember.autograd import engine  # noqa: E402
 
 def best_us(fns, rounds, inner):
     """Best microseconds per call of each function, timed in interleaved rounds."""
-    best = [float("inf")] * len(fns)
-    for _ in range(rounds):
-        for i, fn in enumerate(fns):
-            t0 = time.perf_counter()
-            for _ in range(inner):
-                fn()
-            best[i] = min(best[i], (time.perf_counter() - t0) / inner * 1e6)
-    return best
+    return [t * 1e6 for t in interleaved_best(fns, rounds=rounds, inner=inner, warmup=0)]
 
 
 def main(argv=None) -> int:
