@@ -88,7 +88,8 @@ def recording(t, args=()) -> bool:
 
 
 def setitem(t, index, value):
-    """``t[index] = value``: a recorded ``index_put`` when a gradient is involved."""
+    """``t[index] = value``; recorded when a gradient is involved: through the view
+    ``t[index]`` for ints and slices (``CopySlices``, as torch), as ``index_put`` otherwise."""
     index = _ops.normalize_index(index, t)
     if t._rg and t.grad_fn is None and grad_mode.state.enabled and _ops.indexing._is_basic(
             index):
@@ -97,6 +98,12 @@ def setitem(t, index, value):
                            "in-place operation.")
     t._check_inplace()
     if recording(t, (value,)):
+        if _ops.indexing._is_basic(index):  # as torch: fill or copy the view t[index]
+            view = _ops.getitem(t, index)
+            if view._base is not None:
+                options = {"node_name": "CopyBackwards"} if isinstance(value, Tensor) else {}
+                run(view, _ops.fill, (value,), options)
+                return
         run(t, _ops.index_put, (index, value), {})
         return
     try:

@@ -28,8 +28,8 @@ SCALARS = [2.0, -0.5, 1.5]
 # 1. writes into expanded memory (``x.expand(2, 3, 4).fill_(2)``): torch allows fill_/zero_/
 #    ``e[0] = ..`` and raises RuntimeError otherwise; ember raises ValueError or RuntimeError.
 # 2. in-place arguments overlapping the target (``x.add_(x[0])``): torch raises, ember computes.
-# 3. ``x[0] = 1.0`` on a non-view in a graph: torch's node is CopySlices, ember's
-#    IndexPutBackward0; ``__setitem__`` is generated only through a view or under no_grad.
+# 3. ``x[0] = 1.0`` on a non-view in a graph was IndexPutBackward0 (fixed since: CopySlices, as
+#    torch); ``__setitem__`` is still generated only through a view or under no_grad.
 # 4, 5 (fixed since, and generated again): a 0-dim output saved as a NumPy scalar escaped the
 #    in-place check; ``y / 2.0`` saved ``y``.
 # 6. matmuls that torch folds through a copy ((3, 4) @ (2, 4, 3), non-contiguous 3-D @ 2-D):

@@ -57,8 +57,16 @@ def clamp_then_relu_on_columns(T, a, w):
     return (y * a).sum(), y
 
 
-CASES = [row_mul, setitem_on_view, base_changed_then_old_view, transposed, non_grad_base,
-         expanded_refresh, clamp_then_relu_on_columns]
+def setitem_on_base(T, a, w):
+    x = a * 1
+    x[0] = 2.0
+    x[1, 1:] = w[:2]
+    x[:, 0] = w[2]
+    return (x * x * x).sum(), x
+
+
+CASES = [setitem_on_base, row_mul, setitem_on_view, base_changed_then_old_view, transposed,
+         non_grad_base, expanded_refresh, clamp_then_relu_on_columns]
 
 
 def _run(T, fn, a_np, w_np):
