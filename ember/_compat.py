@@ -330,40 +330,53 @@ def torch_kwargs(kwargs: dict) -> dict:
     return kwargs
 
 
-def _write_out(name, result, out):
-    """Copy ``result`` into ``out`` as torch does: cast check, resize, no autograd."""
-    from ._inplace import assign as _assign
+def _write_out(name, result, out, inputs=(), warn_resize=True):
+    """Copy ``result`` into ``out``'s memory as torch does: no autograd, torch's overlap and
+    cast checks, and a resize (with torch's warning) when the shapes differ."""
+    from . import _inplace
     from .autograd import grad_mode
 
-    if result._rg and grad_mode.state.enabled:
+    if (result._rg or out._rg) and grad_mode.state.enabled:
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
                            "differentiation, but one of the arguments requires grad.")
-    if out._data.shape == result._data.shape:
-        _assign(out, result._data)
-    else:
-        if out._data.size:
+    _inplace.check_internal_overlap(out._data)
+    _inplace.check_no_partial_overlap(out._data, inputs)
+    if out._data.shape != result._data.shape:
+        if out._data.size and warn_resize:
             warnings.warn(f"An output with one or more elements was resized since it had shape "
                           f"{list(out._data.shape)}, which does not match the required output "
-                          f"shape {list(result._data.shape)}.", UserWarning, stacklevel=3)
-        out._data = np.empty(result._data.shape, out._data.dtype)  # torch resizes ``out``
-        _assign(out, result._data)
+                          f"shape {list(result._data.shape)}. This behavior is deprecated, and "
+                          "in a future PyTorch release outputs will not be resized unless they "
+                          "have zero elements. You can explicitly reuse an out tensor t by "
+                          "resizing it, inplace, to zero elements with t.resize_(0).",
+                          UserWarning, stacklevel=3)
+        if out._data.size == result._data.size and out._data.flags.c_contiguous:
+            out._data = out._data.reshape(result._data.shape)  # the same memory, as torch
+        else:
+            out._data = np.empty(result._data.shape, out._data.dtype)  # torch resizes ``out``
+    _inplace.assign(out, result._data)
     out._bump()
     return out
 
 
 def _torch_spelling(fn, takes_out: bool, takes_dim: bool):
     import functools
+    import inspect
+
+    writes_out = "out" in inspect.signature(fn).parameters  # fn handles ``out=`` itself
 
     @functools.wraps(fn)
     def wrapper(*args, out=None, **kwargs):
         if takes_dim and ("axis" in kwargs or "keepdims" in kwargs):
             kwargs = torch_kwargs(kwargs)
+        if writes_out:
+            return fn(*args, out=out, **kwargs)
         result = fn(*args, **kwargs)
         if out is None:
             return result
         if not takes_out:
             raise TypeError(f"{fn.__name__}() got an unexpected keyword argument 'out'")
-        return _write_out(fn.__name__, result, out)
+        return _write_out(fn.__name__, result, out, args)
 
     return wrapper
 

@@ -138,19 +138,42 @@ def _size(size):
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
-    """A tensor of zeros."""
+    """A tensor of zeros (written into ``out``, resized, when given)."""
+    if out is not None:
+        return _into_out("zeros", np.zeros, size, dtype, device, requires_grad, out)
     return _finish(np.zeros(_size(size), _np_dtype(dtype)), requires_grad, device)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
-    """A tensor of ones."""
+    """A tensor of ones (written into ``out``, resized, when given)."""
+    if out is not None:
+        return _into_out("ones", np.ones, size, dtype, device, requires_grad, out)
     return _finish(np.ones(_size(size), _np_dtype(dtype)), requires_grad, device)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False, pin_memory=False,
           memory_format=None, out=None):
-    """An uninitialised tensor."""
+    """An uninitialised tensor (``out``, resized, when given)."""
+    if out is not None:
+        return _into_out("empty", np.empty, size, dtype, device, requires_grad, out)
     return _finish(np.empty(_size(size), _np_dtype(dtype)), requires_grad, device)
+
+
+def _into_out(name, make, size, dtype, device, requires_grad, out):
+    """torch's ``zeros(..., out=t)``: ``t`` takes the new values in its dtype, and keeps its
+    memory where the size allows."""
+    from ._compat import _write_out
+    from .ops._shape_utils import type_name
+
+    check_device(device)
+    out_dtype = out._data.dtype
+    if dtype is not None and _np_dtype(dtype) != out_dtype:
+        raise RuntimeError(f"dtype {type_name(_np_dtype(dtype))} does not match dtype of out "
+                           f"parameter ({type_name(out_dtype)})")
+    _write_out(f"aten::{name}", _wrap(make(_size(size), out_dtype)), out, warn_resize=False)
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):

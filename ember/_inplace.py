@@ -2,25 +2,78 @@
 count the change, and give the tensor (and, for a view, its base) the new history."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
-from . import _dtype
 from . import ops as _ops
 from ._tensor import Tensor, _as_array, _wrap
 from .autograd import grad_mode
 
 _OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a "
             "single memory location. Please clone() the tensor before performing the operation.")
+_PARTIAL_OVERLAP = (
+    "unsupported operation: some elements of the input tensor and the written-to tensor refer "
+    "to a single memory location. Please clone() the tensor before performing the operation.")
 
 
-def check(t):
-    """Raise torch's error for an in-place change of ``t`` that torch forbids: of a tensor
-    whose elements share memory (an expanded view), and, with grad mode on, of a leaf that
-    requires grad, of a view of one, of a view returned with others (split), or of a view
-    made under no_grad."""
-    d = t._data
-    if not d.flags.writeable and any(s == 0 and n > 1 for s, n in zip(d.strides, d.shape)):
+def check_internal_overlap(arr):
+    """Raise torch's error when ``arr`` (about to be written) has elements that share memory:
+    a dimension of stride 0 and size above 1, as an expanded view has."""
+    if 0 in arr.strides and any(s == 0 and n > 1 for s, n in zip(arr.strides, arr.shape)):
         raise RuntimeError(_OVERLAP)
+
+
+def check_no_partial_overlap(target, args, kwargs=None):
+    """Raise torch's error when a tensor in ``args`` (or ``kwargs``) shares some, but not all,
+    of ``target``'s memory: ``x.add_(x[0])`` reads elements the op has already written.
+
+    As torch, this compares memory ranges, and only of arrays that are dense (no gaps, no
+    shared elements): ``x[:, 0].add_(x[:, 1])`` interleaves, and passes. The same memory in
+    the same layout (``x.add_(x)``) is fine, and so are 0-d tensors, which torch reads as
+    numbers before it writes."""
+    for a in (args if kwargs is None else (*args, *kwargs.values())):
+        if isinstance(a, Tensor):
+            d = a._data
+            if d is target or d.ndim == 0 or not np.may_share_memory(d, target):
+                continue
+            mine, theirs = _dense_range(target), _dense_range(d)
+            if mine is None or theirs is None:
+                continue  # torch's "too hard to tell": no error
+            if mine == theirs and d.strides == target.strides:
+                continue
+            if mine[0] < theirs[1] and theirs[0] < mine[1]:
+                raise RuntimeError(_PARTIAL_OVERLAP)
+
+
+def _dense_range(arr):
+    """``(first, end)`` byte addresses of ``arr``'s memory when it is dense: its elements,
+    in some order of the dims, fill that range without gaps or repeats (None otherwise)."""
+    expected = arr.itemsize
+    for stride, size in sorted((s, n) for s, n in zip(arr.strides, arr.shape) if n != 1):
+        if stride != expected:
+            return None
+        expected *= size
+    first = arr.__array_interface__["data"][0]
+    return first, first + arr.nbytes
+
+
+def warn_if_expanded(arr, op, example):
+    """torch's deprecation warning for ``op`` writing into an expanded tensor (it writes)."""
+    if 0 in arr.strides and any(s == 0 and n > 1 for s, n in zip(arr.strides, arr.shape)):
+        warnings.warn(f"Use of {op} on expanded tensors is deprecated. Please clone() the tensor "
+                      "before performing this operation. This also applies to advanced indexing "
+                      f"e.g. {example}", UserWarning, stacklevel=4)
+
+
+def check(t, overlap=True):
+    """Raise torch's error for an in-place change of ``t`` that torch forbids: of a tensor
+    whose elements share memory (an expanded view; unless ``overlap`` is False: ``fill_``
+    and ``zero_`` write one value, so torch lets them), and, with grad mode on, of a leaf
+    that requires grad, of a view of one, of a view returned with others (split), or of a
+    view made under no_grad."""
+    if overlap:
+        check_internal_overlap(t._data)
     if not grad_mode.state.enabled:
         return
     if t._rg and t.grad_fn is None:
@@ -51,6 +104,7 @@ def check(t):
 def run(t, fn, args, kwargs):
     """``t = fn(t, *args, **kwargs)`` in place; recorded like torch when grad mode is on."""
     t._check_inplace()
+    check_no_partial_overlap(t._data, args, kwargs)
     base = t._base
     name = getattr(fn, "__name__", "an in-place op") + "_"
     if not recording(t, args):
@@ -96,9 +150,20 @@ def setitem(t, index, value):
         # torch writes through the view t[index], so its message is the view's
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                            "in-place operation.")
-    t._check_inplace()
+    basic = _ops.indexing._is_basic(index)
+    # what gets written is the region t[index] (torch copies into that view), so the region,
+    # not all of t, must not overlap itself: e[0] = v is fine on an expanded e
+    check(t, overlap=False)
+    if basic:
+        try:
+            region = t._data[index]
+        except IndexError as e:  # NumPy's wording -> torch's
+            raise _ops.indexing._index_error(e, t._data.shape, index) from None
+        check_internal_overlap(region)
+    else:
+        warn_if_expanded(t._data, "index_put_", "tensor[indices] = tensor")
     if recording(t, (value,)):
-        if _ops.indexing._is_basic(index):  # as torch: fill or copy the view t[index]
+        if basic:  # as torch: fill or copy the view t[index]
             view = _ops.getitem(t, index)
             if view._base is not None:
                 options = {"node_name": "CopyBackwards"} if isinstance(value, Tensor) else {}
@@ -106,6 +171,8 @@ def setitem(t, index, value):
                 return
         run(t, _ops.index_put, (index, value), {})
         return
+    if basic:
+        check_no_partial_overlap(region, (value,))
     try:
         _ops.indexing.assign(t._data, index, _as_array(value))
     except IndexError as e:  # NumPy's wording -> torch's
@@ -127,7 +194,7 @@ def assignable(t, values):
     if values.dtype != t._data.dtype:
         if values.dtype.kind == "f" and t._data.dtype.kind in "iub":
             raise RuntimeError(f"result type Float can't be cast to the desired output type "
-                               f"{_dtype.from_numpy(t._data.dtype).name}")
+                               f"{_ops._shape_utils.type_name(t._data.dtype)}")
         values = values.astype(t._data.dtype)
     if t._data.shape != values.shape:
         try:

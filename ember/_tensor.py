@@ -560,9 +560,9 @@ class Tensor:
     __str__ = __repr__
 
     # --- in-place machinery --------------------------------------------------------
-    def _check_inplace(self):
+    def _check_inplace(self, overlap=True):
         """torch's errors for in-place changes it forbids (see ``_inplace.check``)."""
-        _inplace.check(self)
+        _inplace.check(self, overlap)
 
     def _bump(self, op: str = "an in-place op"):
         """Count an in-place change; remember which op and where, for the error messages."""

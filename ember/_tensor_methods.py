@@ -133,7 +133,13 @@ def _fast_inplace(name, fn):
 
     def method(self, other, *, alpha=1, **kwargs):
         if not kwargs and not _inplace.recording(self, (other,)):
-            o = other._data if isinstance(other, Tensor) else other
+            if 0 in self._data.strides:
+                _inplace.check_internal_overlap(self._data)
+            if isinstance(other, Tensor):
+                _inplace.check_no_partial_overlap(self._data, (other,))
+                o = other._data
+            else:
+                o = other
             if self._data.dtype.kind != "f" and (
                     name == "div" or np.result_type(self._data, o).kind == "f"):
                 return self._inplace(fn, other, **({"alpha": alpha} if alpha != 1 else {}))
@@ -142,7 +148,7 @@ def _fast_inplace(name, fn):
             try:
                 ufunc(self._data, o, out=self._data, casting="same_kind")
             except ValueError:
-                self._check_inplace()  # torch's error for an expanded (read-only) view
+                self._check_inplace()  # torch's error for a read-only array
                 from .ops._shape_utils import check_broadcast
 
                 check_broadcast(self._data.shape, np.shape(o))
@@ -192,7 +198,7 @@ def zero_(self):
     """Fill with zeros in place (recorded as ``ZeroBackward0`` when in a graph)."""
     if _inplace.recording(self):
         return self._inplace(ops.fill, 0, node_name="ZeroBackward0")
-    self._check_inplace()
+    self._check_inplace(overlap=False)  # one value into shared memory is fine (torch)
     self._data[...] = 0
     self._bump("zero_")
     return self
@@ -202,7 +208,7 @@ def fill_(self, value):
     """Fill with ``value`` in place (recorded as ``FillBackward*`` when in a graph)."""
     if _inplace.recording(self, (value,)):
         return self._inplace(ops.fill, value)
-    self._check_inplace()
+    self._check_inplace(overlap=False)
     self._data[...] = _as_array(value)
     self._bump("fill_")
     return self
@@ -213,6 +219,7 @@ def copy_(self, src, non_blocking=False):
     if _inplace.recording(self, (src,)):
         return self._inplace(ops.fill, src, node_name="CopyBackwards")
     self._check_inplace()
+    _inplace.check_no_partial_overlap(self._data, (src,))
     arr = _as_array(src)
     np.copyto(self._data, np.broadcast_to(arr, self._data.shape), casting="unsafe")
     self._bump("copy_")
@@ -266,7 +273,8 @@ Tensor.random_ = _random_fill(_random_ints)
 def masked_fill_(self, mask, value):
     """Fill with ``value`` where ``mask`` is True, in place."""
     if not (grad_mode.state.enabled and (self._rg or (isinstance(value, Tensor) and value._rg))):
-        self._check_inplace()
+        self._check_inplace(overlap=False)
+        _inplace.warn_if_expanded(self._data, "masked_fill_", "tensor[mask] = scalar")
         m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
         np.copyto(self._data, np.asarray(_as_array(value), self._data.dtype),
                   where=np.broadcast_to(m, self._data.shape))

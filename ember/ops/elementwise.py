@@ -184,7 +184,8 @@ def add(input, other, *, alpha=1, out=None):
     x, y = operands(input, other)
     if not isinstance(x, Tensor):
         x, y = y, x
-    return _out(Add.apply(x, y, alpha=alpha) if alpha != 1 else Add.apply(x, y), out)
+    return _out(Add.apply(x, y, alpha=alpha) if alpha != 1 else Add.apply(x, y), out, "add",
+                (input, other))
 
 
 def _is_bool(v):
@@ -207,8 +208,10 @@ def sub(input, other, *, alpha=1, out=None, node_name=None):
                            "operator instead.")
     x, y = operands(input, other)
     if not isinstance(x, Tensor):  # a number minus a tensor
-        return _out(Sub.apply(x, y, alpha=alpha, node_name=node_name), out)
-    return _out(Sub.apply(x, y, alpha=alpha) if alpha != 1 else Sub.apply(x, y), out)
+        return _out(Sub.apply(x, y, alpha=alpha, node_name=node_name), out, "sub",
+                    (input, other))
+    return _out(Sub.apply(x, y, alpha=alpha) if alpha != 1 else Sub.apply(x, y), out, "sub",
+                (input, other))
 
 
 subtract = sub
@@ -228,7 +231,7 @@ def mul(input, other, *, out=None):
     x, y = operands(input, other)
     if not isinstance(x, Tensor):
         x, y = y, x
-    return _out(Mul.apply(x, y), out)
+    return _out(Mul.apply(x, y), out, "mul", (input, other))
 
 
 multiply = mul
@@ -254,11 +257,11 @@ def div(input, other, *, rounding_mode=None, out=None):
             r = np.floor(q) if rounding_mode == "floor" else np.trunc(q)
         from .._tensor import _wrap
 
-        return _out(_wrap(np.asarray(r)), out)
+        return _out(_wrap(np.asarray(r)), out, "div", (input, other))
     x, y = operands(input, other, floating=True)
     if not isinstance(x, Tensor):
-        return _out(mul(reciprocal(y), x), out)
-    return _out(Div.apply(x, y), out)
+        return _out(mul(reciprocal(y), x), out, "div", (input, other))
+    return _out(Div.apply(x, y), out, "div", (input, other))
 
 
 divide = true_divide = div
@@ -322,12 +325,13 @@ def square(input):
     return pow(input, 2)
 
 
-def _out(result, out):
+def _out(result, out, name, inputs):
+    """``result``, or ``result`` written into ``out``'s memory (torch's ``out=``)."""
     if out is None:
         return result
-    out._data = result._data if out._data.shape == result._data.shape else result._data
-    out._bump()
-    return out
+    from .._compat import _write_out
+
+    return _write_out(name, result, out, inputs)
 
 
 # --- unary math -----------------------------------------------------------------------

@@ -183,8 +183,9 @@ def matmul(input, other, *, out=None, node_name=None):
     x, y = operands(input, other)
     r = MatMul.apply(x, y, **({"node_name": node_name} if node_name else {}))
     if out is not None:
-        out._data = r._data
-        return out
+        from .._compat import _write_out
+
+        return _write_out("matmul", r, out, (input, other))
     return r
 
 

@@ -83,7 +83,10 @@ class Expand(Op):
     @staticmethod
     def forward(ctx, x, *, shape):
         ctx.x_shape = x.shape
-        return np.broadcast_to(x, shape)
+        out = np.broadcast_to(x, shape)
+        if x.flags.writeable:
+            out.flags.writeable = True  # a view like torch's: fill_ and e[0] = v write through
+        return out
 
     @staticmethod
     def backward(ctx, grad):
@@ -409,8 +412,9 @@ def cat(tensors, dim=0, *, axis=None, out=None):
     tensors = [to_dtype(t, dt) for t in tensors]
     r = Cat.apply(*tensors, dim=d)
     if out is not None:
-        out._data = r._data
-        return out
+        from .._compat import _write_out
+
+        return _write_out("cat", r, out, tensors)
     return r
 
 
@@ -436,8 +440,9 @@ def stack(tensors, dim=0, *, out=None):
     tensors = [to_dtype(t, dt) for t in tensors]
     r = Stack.apply(*tensors, dim=d)
     if out is not None:
-        out._data = r._data
-        return out
+        from .._compat import _write_out
+
+        return _write_out("stack", r, out, tensors)
     return r
 
 

@@ -25,9 +25,10 @@ MAX_NUMEL = 48
 LEAF_SHAPES = [(3, 4), (4,), (3, 1), (1, 4), (2, 1, 4)]
 SCALARS = [2.0, -0.5, 1.5]
 # EXCLUDED: constructs where ember is known to differ from torch (ember bugs):
-# 1. writes into expanded memory (``x.expand(2, 3, 4).fill_(2)``): torch allows fill_/zero_/
-#    ``e[0] = ..`` and raises RuntimeError otherwise; ember raises ValueError or RuntimeError.
-# 2. in-place arguments overlapping the target (``x.add_(x[0])``): torch raises, ember computes.
+# 1. writes into expanded memory with grad mode on: torch raises for fill_/zero_ only when
+#    backward runs, ember at once. (Fixed under no_grad and for ``e[0] = ..``, generated.)
+# 2. (fixed since, and generated) in-place arguments overlapping the target (``x.add_(x[0])``):
+#    torch raises, ember computed.
 # 3. ``x[0] = 1.0`` on a non-view in a graph was IndexPutBackward0 (fixed since: CopySlices, as
 #    torch); ``__setitem__`` is still generated only through a view or under no_grad.
 # 4, 5 (fixed since, and generated again): a 0-dim output saved as a NumPy scalar escaped the
@@ -192,14 +193,16 @@ def _view_op(draw, s):
 def _inplace(draw, s):
     """``target.op_(arg)`` on a variable or a chain of views of it, maybe under no_grad.
 
-    Not on expanded tensors, no argument sharing the target's memory, and ``__setitem__``
-    only through a view unless under no_grad (EXCLUDED 1-3)."""
-    writable = [i for i in range(len(s.shapes)) if i not in s.expanded]
+    Into expanded tensors only under no_grad or by ``__setitem__`` (EXCLUDED 1), and
+    ``__setitem__`` only through a view unless under no_grad (EXCLUDED 3)."""
+    writable = list(range(len(s.shapes)))
     non_leaves = writable[s.n_leaves:]
     if not non_leaves and draw(st.integers(0, 7)):
         return None  # mostly not on leaves: torch rejects that, and the program ends there
     x = draw(st.sampled_from(non_leaves if non_leaves and draw(st.integers(0, 7)) else writable))
     op, no_grad = draw(st.sampled_from(sorted(INPLACE))), draw(st.integers(0, 4)) == 0
+    if x in s.expanded and op != "setitem":
+        no_grad = True
     target, shape = f"v{x}", s.shapes[x]
     for _ in range(draw(st.integers(op == "setitem" and not no_grad, 2))):
         name = _pick(draw, _views_of(shape, [n for n in VIEWS if n != "expand"]))
@@ -213,8 +216,7 @@ def _inplace(draw, s):
         if name is None:
             return None
         idx, shape = VIEWS[name][1].format(x=""), VIEWS[name][0](shape)
-    tensors = [f"v{j}" for j, t in enumerate(s.shapes)
-               if _bcast(shape, t) == shape and s.roots[j] != s.roots[x]]
+    tensors = [f"v{j}" for j, t in enumerate(s.shapes) if _bcast(shape, t) == shape]
     u = _pick(draw, {"any": tensors + SCALARS, "tensor": tensors, "scalar": SCALARS,
                      None: [None]}[takes])
     if u is None and takes is not None:

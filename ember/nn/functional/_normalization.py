@@ -113,8 +113,10 @@ def _shape_tuple(shape):
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
               out=None) -> Tensor:
-    """``input / max(||input||_p, eps)`` along ``dim``."""
+    """``input / max(||input||_p, eps)`` along ``dim`` (written into ``out`` when given)."""
     denom = _ops.clamp_min(_ops.norm(input, p, dim=dim, keepdim=True), eps)
+    if out is not None:
+        return _ops.div(input, denom, out=out)
     return input / denom
 
 
