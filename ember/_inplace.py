@@ -114,8 +114,9 @@ def run(t, fn, args, kwargs):
         t._bump(name)
         return t
     if base is not None:
-        _ops.copy_slices.inplace_on_view(t, fn, args, kwargs, assignable)
+        out = _ops.copy_slices.inplace_on_view(t, fn, args, kwargs, assignable)
         t._bump(name)
+        _save_result_as(out, t)
         _ops.copy_slices.refresh_view(t)
         return t
     # the op runs on a snapshot that stands for t's old value in the graph
@@ -125,10 +126,26 @@ def run(t, fn, args, kwargs):
     out = fn(snap, *args, **kwargs)
     assign(t, out._data)
     t._bump(name)
+    _save_result_as(out, t)
     t.grad_fn = out.grad_fn
     t._output_nr = out._output_nr
     t._rg = out._rg
     return t
+
+
+def _save_result_as(out, t):
+    """An op whose backward needs its own result (``exp_``, ``sigmoid_``) saved ``out``; in
+    torch the result *is* ``t``, changed in place. Save ``t``'s memory and version instead, so
+    that a later in-place change of ``t`` raises torch's error at backward."""
+    node, result = out._grad_fn, out._data
+    if node is None or not node._saved or result.dtype != t._data.dtype or not any(
+            a is result for a in node._saved):
+        return
+    now = t._data
+    node._saved = tuple(now if a is result else a for a in node._saved)
+    node._saved_versions = [
+        (id(now), t._vc, t._vc[0], slot) if arr_id == id(result) and slot < 0 else
+        (arr_id, vc, version, slot) for arr_id, vc, version, slot in node._saved_versions or ()]
 
 
 def recording(t, args=()) -> bool:

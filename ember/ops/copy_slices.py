@@ -134,7 +134,8 @@ def inplace_on_view(view, fn, args, kwargs, check_values):
     ``fn`` runs out of place on a snapshot of the view's values taken from the old base;
     ``CopySlices`` writes the result into the view's memory and becomes the base's history;
     the view becomes ``AsStridedBackward0`` of the new base. ``check_values(view, array)``
-    raises torch's errors for results that cannot be written into the view.
+    raises torch's errors for results that cannot be written into the view. Returns ``fn``'s
+    out-of-place result.
     """
     base = view._base
     region = Region(base._data, view._data)
@@ -148,7 +149,7 @@ def inplace_on_view(view, fn, args, kwargs, check_values):
     new_base = CopySlices.apply(base, out, view=view._data, region=region)
     # new_base requires grad unless nothing could (an integer base takes no gradient)
     base.grad_fn, base._output_nr, base._rg = new_base.grad_fn, 0, new_base._rg
-    return region
+    return out
 
 
 def refresh_view(view):

@@ -288,9 +288,7 @@ def leaf_setitem(T, a, w):
 ERRORS = [leaf_view, leaf_view_of_view, saved_output_changed_through_view,
           saved_input_changed_through_view, saved_view_changed_through_base, expanded_view,
           integer_base,
-          pytest.param(result_saved_then_changed, marks=pytest.mark.xfail(strict=True, reason=(
-              "ember saves the out-of-place result, not the tensor changed in place (as "
-              "_inplace.run also does): no 'modified by an inplace operation' error"))),
+          result_saved_then_changed,
           leaf_setitem]
 
 
