@@ -48,13 +48,17 @@ class Reshape(Op):
     _backward_name = "ViewBackward0"  # torch's name for reshape/view of contiguous data
 
     @staticmethod
-    def forward(ctx, x, *, shape, node_name=None):
+    def forward(ctx, x, *, shape, node_name=None, alias=False):
         ctx.x_shape = x.shape
         out = x.reshape(shape)
         if node_name:
             ctx.show_as(node_name)
-        elif not x.flags.c_contiguous and not np.may_share_memory(out, x):
-            ctx.show_as("UnsafeViewBackward0")  # torch's name when reshape had to copy
+        elif not x.flags.c_contiguous:
+            # torch's names for reshape of strided data: a copy, or (``alias``) a strided view
+            if not np.may_share_memory(out, x):
+                ctx.show_as("UnsafeViewBackward0")
+            elif alias:
+                ctx.show_as("ReshapeAliasBackward0")
         return out
 
     @staticmethod
@@ -207,7 +211,7 @@ def reshape(input, *shape):
         except (ValueError, TypeError):
             pass
     shape = _infer(_sizes(shape), input._data.size, input._data.shape)
-    return _as_view(Reshape.apply(input, shape=shape), input)
+    return _as_view(Reshape.apply(input, shape=shape, alias=True), input)
 
 
 def view(input, *shape):
@@ -245,6 +249,8 @@ def flatten(input, start_dim=0, end_dim=-1):
     s, e = wrap_dim(start_dim, nd), wrap_dim(end_dim, nd)
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return input  # nothing to merge: torch returns the tensor itself
     shp = input._data.shape
     return reshape(input, shp[:s] + (-1 if 0 not in shp[s:e + 1] else 0,) + shp[e + 1:])
 

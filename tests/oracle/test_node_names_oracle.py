@@ -50,6 +50,8 @@ def _calls(T):
         "squeeze_dim": lambda: a[None].squeeze(0), "squeeze_dims": lambda: a[None].squeeze((0,)),
         "unsqueeze": lambda: a.unsqueeze(1), "reshape": lambda: a.reshape(12),
         "reshape_copy": lambda: a.t().reshape(12), "flatten_copy": lambda: a.t().flatten(),
+        "reshape_alias": lambda: a.t().reshape(4, 1, 3), "flatten_alias": lambda: a.t().flatten(1),
+        "flatten_nothing": lambda: a.flatten(1), "view_strided": lambda: a.t().view(4, 3, 1),
         "view": lambda: a.view(2, 6), "select": lambda: a[0], "select_last": lambda: a[:, 0],
         "slice": lambda: a[1:], "slice_all": lambda: a[:], "alias": lambda: a[:, :],
         "ellipsis": lambda: a[...], "none": lambda: a[None], "int_then_none": lambda: a[0, None],
