@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.function import Op
+from ._reduce import blas_ok, filled
 
 
 def _channel_view(v, ndim):
@@ -11,12 +12,29 @@ def _channel_view(v, ndim):
     return v if ndim == 2 else v.reshape((-1,) + (1,) * (ndim - 2))
 
 
-def _per_channel_dot(a, b):
-    """sum over every axis but 1 of a * b, without a temporary."""
+def _per_channel_sum(a, axes, scale=1.0):
+    """scale * the sum over every axis but 1 (a BLAS product, the scale folded into the
+    vector, where it can)."""
+    if blas_ok(a):
+        return filled(a.shape[0], scale, a.dtype) @ a
+    out = a.sum(axis=axes)
+    if scale != 1.0:
+        out *= scale
+    return out
+
+
+def _per_channel_dot(a, b, scale=1.0):
+    """scale * the sum over every axis but 1 of a * b."""
+    if blas_ok(a):
+        return filled(a.shape[0], scale, a.dtype) @ (a * b)
     if a.ndim == 2:
-        return np.einsum("ij,ij->j", a, b)
-    n, c = a.shape[:2]
-    return np.einsum("icl,icl->c", a.reshape(n, c, -1), b.reshape(n, c, -1))
+        out = np.einsum("ij,ij->j", a, b)
+    else:
+        n, c = a.shape[:2]
+        out = np.einsum("icl,icl->c", a.reshape(n, c, -1), b.reshape(n, c, -1))
+    if scale != 1.0:
+        out *= scale
+    return out
 
 
 class BatchNorm(Op):
@@ -43,11 +61,9 @@ class BatchNorm(Op):
         if training:
             n = x.size // x.shape[1]
             inv_n = 1.0 / n
-            mean = x.sum(axis=axes)
-            mean *= inv_n
+            mean = _per_channel_sum(x, axes, inv_n)
             xc = x - cv(mean, ndim)
-            var = _per_channel_dot(xc, xc)
-            var *= inv_n                                     # biased: normalises
+            var = _per_channel_dot(xc, xc, inv_n)            # biased: normalises
             invstd = var + eps
             np.sqrt(invstd, out=invstd)
             np.divide(1.0, invstd, out=invstd)
@@ -95,7 +111,7 @@ class BatchNorm(Op):
             return gx, gw, gb
         xc, invstd, k = ctx.saved_tensors
         n = grad.size // grad.shape[1]
-        gsum = grad.sum(axis=axes)
+        gsum = _per_channel_sum(grad, axes)
         gdot = _per_channel_dot(grad, xc)
         gdot *= invstd                                       # sum(g * xhat)
         if need_w:
@@ -103,7 +119,8 @@ class BatchNorm(Op):
         if need_b:
             gb = gsum
         if need[0]:
+            k_n = k * (1.0 / n)
             gx = grad * cv(k, ndim)
-            gx -= xc * cv(k * invstd * gdot * (1.0 / n), ndim)
-            gx -= cv(gsum * k * (1.0 / n), ndim)
+            gx -= xc * cv(k_n * invstd * gdot, ndim)
+            gx -= cv(gsum * k_n, ndim)
         return gx, gw, gb

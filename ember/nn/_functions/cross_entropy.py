@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.function import Op
+from ._reduce import out_of_range
 
 
 def to_rows(x):
@@ -37,9 +38,13 @@ def check_targets(t, num_classes, ignore_index):
     """
     if t.size == 0:
         return t, None
-    lo, hi = t.min(), t.max()
-    if lo >= 0 and hi < num_classes and not (lo <= ignore_index <= hi):
-        return t, None                                 # the common case: nothing ignored
+    if not 0 <= ignore_index < num_classes:
+        if not out_of_range(t, num_classes):
+            return t, None                             # the common case: nothing ignored
+    else:
+        lo, hi = t.min(), t.max()
+        if lo >= 0 and hi < num_classes and not (lo <= ignore_index <= hi):
+            return t, None
     valid = t != ignore_index
     bad = (t < 0) | (t >= num_classes)
     bad &= valid
@@ -74,6 +79,14 @@ def reduce_rows(loss, valid, reduction, denom, out_shape):
         return np.asarray(total / denom, loss.dtype)
 
 
+def flat_positions(t, num_classes):
+    """Where ``x2[i, t[i]]`` lies in the flattened ``(rows, C)`` scores: a flat ``take`` or
+    in-place update there is twice as fast as indexing with ``(arange(rows), t)``."""
+    if not num_classes:
+        return t
+    return np.arange(0, t.size * num_classes, num_classes) + t
+
+
 def _denominator(t, valid, weight, dtype):
     """What 'mean' divides by: the summed weights of the counted targets (or their count)."""
     if weight is None:
@@ -97,9 +110,9 @@ class CrossEntropy(Op):
         x2 = to_rows(x)
         rows, num_classes = x2.shape
         t, valid = check_targets(target.reshape(-1), num_classes, ignore_index)
-        ar = np.arange(rows)
+        pos = flat_positions(t, num_classes)
         s = x2 - x2.max(axis=1, keepdims=True)
-        picked = s[ar, t]
+        picked = s.take(pos)
         eps = label_smoothing
         if eps:
             ssum = s.sum(axis=1) if weight is None else s @ weight
@@ -107,7 +120,8 @@ class CrossEntropy(Op):
         se = e.sum(axis=1)
         lse = np.log(se)
         ctx.save_for_backward(e, se)
-        ctx.t, ctx.valid, ctx.weight, ctx.reduction, ctx.eps = t, valid, weight, reduction, eps
+        ctx.t, ctx.pos, ctx.valid, ctx.weight = t, pos, valid, weight
+        ctx.reduction, ctx.eps = reduction, eps
         ctx.x_shape = x.shape
         if weight is None and valid is None and not eps and reduction != "none" and rows:
             # the common case: plain mean (or sum) of -log p[t]
@@ -132,11 +146,10 @@ class CrossEntropy(Op):
         e, se = ctx.saved_tensors
         rows, num_classes = e.shape
         t, weight, eps = ctx.t, ctx.weight, ctx.eps
-        ar = np.arange(rows)
         if weight is None and ctx.valid is None and not eps and ctx.reduction != "none":
             coef = grad / ctx.denom if ctx.reduction == "mean" else grad
             gx = e * (coef / se)[:, None]                # softmax * coef
-            gx[ar, t] -= coef
+            gx.reshape(-1)[ctx.pos] -= coef
             return from_rows(gx, ctx.x_shape)
         f = row_factors(grad, rows, ctx.valid, ctx.reduction, ctx.denom)
         if weight is None:
@@ -147,7 +160,7 @@ class CrossEntropy(Op):
             onehot_coef = f * ((1.0 - eps) * wt)
             p_coef = onehot_coef + f * (eps / num_classes * weight.sum()) if eps else onehot_coef
         gx = e * (p_coef / se)[:, None]                  # softmax, scaled per row
-        gx[ar, t] -= onehot_coef
+        gx.reshape(-1)[ctx.pos] -= onehot_coef
         if eps:
             k = f * (eps / num_classes)
             gx -= k[:, None] if weight is None else np.outer(k, weight)

@@ -1,6 +1,8 @@
 """Dropout: zero each element with probability p, scale the survivors by 1/(1-p)."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ...autograd.function import Op
@@ -12,12 +14,12 @@ def keep_mask(rng, shape, p):
     Raw 32-bit words of the generator's bit stream compared with ``p * 2**32``: three times
     faster than ``rng.random(dtype=float32)`` and finer (24 bits there).
     """
-    n = 1
-    for s in shape:
-        n *= s
+    n = math.prod(shape)
     words = rng.bit_generator.random_raw((n + 1) // 2).view(np.uint32)
-    threshold = np.uint32(min(round(p * 2.0**32), 2**32 - 1))
-    return np.greater_equal(words[:n], threshold).reshape(shape)
+    if n % 2:
+        words = words[:n]
+    threshold = min(round(p * 2.0**32), 2**32 - 1)  # a Python int compares as a uint32
+    return np.greater_equal(words, threshold).reshape(shape)
 
 
 class Dropout(Op):

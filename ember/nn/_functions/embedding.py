@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.function import Op
+from ._reduce import out_of_range
 
 # NumPy >= 1.25 runs ``np.add.at`` on a 1-D target through a fast indexed loop; measured
 # against ``ops.indexing.accumulate_rows`` (sort + reduceat, or a one-hot matmul) it wins at
@@ -22,12 +23,11 @@ def check_indices(idx: np.ndarray, num_embeddings: int) -> None:
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the "
                            f"following scalar types: Long, Int; but got torch.{name} instead "
                            "(while checking arguments for embedding)")
-    if idx.size:
+    if idx.size and out_of_range(idx, num_embeddings):
         lo, hi = idx.min(), idx.max()
-        if lo < 0 or hi >= num_embeddings:
-            bad = int(lo) if lo < 0 else int(hi)
-            raise IndexError(f"index out of range in self (got {bad}, "
-                             f"num_embeddings={num_embeddings})")
+        bad = int(lo) if lo < 0 else int(hi)
+        raise IndexError(f"index out of range in self (got {bad}, "
+                         f"num_embeddings={num_embeddings})")
 
 
 def accumulate(num_rows: int, idx: np.ndarray, grad: np.ndarray) -> np.ndarray:
@@ -58,7 +58,7 @@ class EmbeddingLookup(Op):
     def forward(ctx, weight, *, idx, padding_idx=None, scale_grad_by_freq=False):
         ctx.idx, ctx.num_rows = idx, weight.shape[0]
         ctx.padding_idx, ctx.scale_grad_by_freq = padding_idx, scale_grad_by_freq
-        return np.take(weight, idx, axis=0)
+        return weight.take(idx, axis=0)
 
     @staticmethod
     def backward(ctx, grad):
