@@ -382,6 +382,11 @@ def _record(cls, inputs, arrays, options):
         y_needs = isinstance(y, Tensor) and y._rg
         ctx.next_functions = (_edge(x) if x_needs else _NO_EDGE, _edge(y) if y_needs else _NO_EDGE)
         ctx.needs_input_grad = (x_needs, y_needs)
+    elif n == 3:  # x, weight, bias: Linear, the normalisations
+        x, y, z = inputs
+        ctx.next_functions = (_edge(x) if isinstance(x, Tensor) and x._rg else _NO_EDGE,
+                              _edge(y) if isinstance(y, Tensor) and y._rg else _NO_EDGE,
+                              _edge(z) if isinstance(z, Tensor) and z._rg else _NO_EDGE)
     else:
         ctx.next_functions = tuple([_edge(x) if isinstance(x, Tensor) and x._rg else _NO_EDGE
                                     for x in inputs])
@@ -405,6 +410,13 @@ def _record(cls, inputs, arrays, options):
                 ctx._saved_versions = (
                     (id(arrays[0]), x._vc, x._vc[0], 0) if isinstance(x, Tensor) else _NO_RECORD,
                     (id(arrays[1]), y._vc, y._vc[0], 1) if isinstance(y, Tensor) else _NO_RECORD,
+                    (id(out), out_vc, 0, -1))
+            elif n == 3:
+                x, y, z = inputs
+                ctx._saved_versions = (
+                    (id(arrays[0]), x._vc, x._vc[0], 0) if isinstance(x, Tensor) else _NO_RECORD,
+                    (id(arrays[1]), y._vc, y._vc[0], 1) if isinstance(y, Tensor) else _NO_RECORD,
+                    (id(arrays[2]), z._vc, z._vc[0], 2) if isinstance(z, Tensor) else _NO_RECORD,
                     (id(out), out_vc, 0, -1))
             else:
                 versions = [(id(x._data), x._vc, x._vc[0], i)

@@ -205,8 +205,8 @@ class Adam(Optimizer):
                 return False
             packs[id(group)] = pack
         steps = pack.steps
-        step = float(steps[0])
-        if len(steps) > 1 and not (steps == step).all():
+        counts = steps.tolist()  # a few floats: Python compares them faster than NumPy
+        if min(counts) != max(counts):
             return False
         steps += 1.0  # every parameter's state["step"], in place
         step = float(steps[0])
@@ -354,12 +354,14 @@ class _Pack:
         if len(params) != len(self.params) or (hp.amsgrad and "max_exp_avg_sq" not in
                                                self.flats):
             return False
+        get = state.get
         for p, mine, arr, st, entry in zip(params, self.params, self.arrays, self.states,
                                            self.entries):
-            if p is not mine or p._data is not arr or state.get(p) is not st:
+            if p is not mine or p._data is not arr or get(p) is not st:
                 return False
+            st_get = st.get
             for name, tensor, data in entry:
-                if st.get(name) is not tensor or tensor._data is not data:
+                if st_get(name) is not tensor or tensor._data is not data:
                     return False
         return True
 
