@@ -260,14 +260,27 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     return _finish(np.eye(n, m, dtype=_np_dtype(dtype)), requires_grad, device)
 
 
-def tril_indices(row, col, offset=0, *, dtype=None):
-    """Indices of the lower triangle as a (2, n) int64 tensor."""
-    return _wrap(np.stack(np.tril_indices(row, offset, col)).astype(np.int64))
+def tril_indices(row, col, offset=0, *, dtype=None, device=None):
+    """Indices of the lower triangle as a (2, n) tensor (int64 unless ``dtype`` says)."""
+    return _wrap(np.stack(np.tril_indices(row, offset, col)).astype(
+        _index_dtype("tril_indices", dtype, device)))
 
 
-def triu_indices(row, col, offset=0, *, dtype=None):
-    """Indices of the upper triangle as a (2, n) int64 tensor."""
-    return _wrap(np.stack(np.triu_indices(row, offset, col)).astype(np.int64))
+def triu_indices(row, col, offset=0, *, dtype=None, device=None):
+    """Indices of the upper triangle as a (2, n) tensor (int64 unless ``dtype`` says)."""
+    return _wrap(np.stack(np.triu_indices(row, offset, col)).astype(
+        _index_dtype("triu_indices", dtype, device)))
+
+
+def _index_dtype(name, dtype, device):
+    """The NumPy dtype of ``tril_indices``/``triu_indices``: int32 or int64, as in torch."""
+    from .ops._shape_utils import type_name
+
+    check_device(device)
+    np_dtype = np.dtype(_np_dtype(dtype, np.int64))
+    if np_dtype not in (np.int32, np.int64):
+        raise NotImplementedError(f'"{name}" not implemented for \'{type_name(np_dtype)}\'')
+    return np_dtype
 
 
 # --- random ----------------------------------------------------------------------------

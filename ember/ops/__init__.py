@@ -22,24 +22,25 @@ from .compare import (  # noqa: F401
                       lt,
                       ne,
 )
+from .cumulative import cumprod, cumsum  # noqa: F401
 from .elementwise import (  # noqa: F401
                       add,
                       addcdiv,
                       addcmul,
                       ceil,
-                                                                                              clone,
+                      clone,
                       div,
                       divide,
-    fill,
+                      fill,
                       float_power,
                       floor,
                       floor_divide,
-                                                          fmod,
+                      fmod,
                       isfinite,
                       isinf,
                       isnan,
                       lerp,
-                                                          mul,
+                      mul,
                       multiply,
                       nan_to_num,
                       neg,
@@ -56,14 +57,14 @@ from .elementwise import (  # noqa: F401
                       to_dtype,
                       true_divide,
                       trunc,
-                  )
+)
 from .indexing import (  # noqa: F401
-                                                          gather,
+                      gather,
                       getitem,
                       index_add,
                       index_put,
                       index_select,
-                                        masked_fill,
+                      masked_fill,
                       masked_select,
                       narrow,
                       nonzero,
@@ -71,9 +72,9 @@ from .indexing import (  # noqa: F401
                       one_hot,
                       scatter,
                       scatter_add,
-                                        select,
-                                        take_along_dim,
-                  )
+                      select,
+                      take_along_dim,
+)
 from .linalg import addmm, bmm, dot, einsum, linear, matmul, mm, outer  # noqa: F401
 from .reduce import (  # noqa: F401
                       all,
@@ -83,8 +84,6 @@ from .reduce import (  # noqa: F401
                       argmax,
                       argmin,
                       count_nonzero,
-                      cumprod,
-                      cumsum,
                       log_softmax,
                       logsumexp,
                       max,

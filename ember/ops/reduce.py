@@ -1,4 +1,4 @@
-"""Reductions: sum, mean, var/std, prod, max/min, softmax family, cumsum, all/any."""
+"""Reductions: sum, mean, var/std, prod, max/min, softmax family, all/any."""
 from __future__ import annotations
 
 import builtins
@@ -291,24 +291,6 @@ class Logsumexp(Op):
         return g * np.exp(x - out)
 
 
-class Cumsum(Op):
-    """z = running sum along ``dim``"""
-
-    @staticmethod
-    def forward(ctx, x, *, dim):
-        ctx.axis = wrap_dim(dim, x.ndim)
-        if x.ndim == 0:
-            return x.copy()
-        result = np.cumsum(x, axis=ctx.axis, dtype=np.int64 if x.dtype.kind in "iub" else None)
-        return _contiguous(result)  # torch returns contiguous results
-
-    @staticmethod
-    def backward(ctx, grad):
-        if grad.ndim == 0:
-            return grad
-        return np.flip(np.cumsum(np.flip(grad, ctx.axis), axis=ctx.axis), ctx.axis).copy()
-
-
 # --- wrappers ---------------------------------------------------------------------------
 def _dim_arg(dim, axis):
     return axis if dim is None and axis is not None else dim
@@ -486,20 +468,6 @@ def log_softmax(input, dim=None, dtype=None, *, _stacklevel=3):
 def logsumexp(input, dim, keepdim=False):
     """log(sum(exp(x))) over ``dim``."""
     return Logsumexp.apply(_softmax_input(input, None), dim=dim, keepdim=keepdim)
-
-
-def cumsum(input, dim, *, dtype=None):
-    """Running sum along ``dim``."""
-    if dtype is not None:
-        input = input.to(dtype)
-    return Cumsum.apply(input, dim=dim)
-
-
-def cumprod(input, dim, *, dtype=None):
-    """Running product along ``dim`` (no gradient yet: raises if one is needed)."""
-    if input._rg:
-        raise NotImplementedError("cumprod backward is not implemented yet")
-    return _wrap(np.cumprod(input._data, axis=wrap_dim(dim, input.dim())))
 
 
 def all(input, dim=None, keepdim=False):  # noqa: A001

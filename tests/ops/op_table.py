@@ -58,6 +58,7 @@ IDX_2D = np.array([[1, 0], [2, 2]])
 IDX_COL = np.array([3, 1, 3, 0])
 GATHER_IDX = np.array([[0, 3], [1, 1], [2, 0]])  # (3, 2) along dim 1, with a duplicate
 GATHER_IDX0 = np.array([[2, 0, 1, 2], [2, 2, 0, 1]])  # (2, 4) along dim 0
+ZEROS_MASK = np.array([[1., 0., 1., 1.], [0., 1., 0., 1.], [1., 1., 1., 0.]])
 SMALL_IDX = np.array([[0, 3], [1, 1]])  # smaller than the input in the other dim too
 MASK = np.array([[True, False, True, False], [False, False, True, True], [True, True, False,
                                                                            False]])
@@ -213,6 +214,13 @@ OPS = [
     case("cumsum", lambda m, a: a.cumsum(dim=1), (A,)),
     case("cumsum_dim0", lambda m, a: m.cumsum(a, 0), ((2, 3, 4),)),
     case("cumsum_scalar_shape", lambda m, a: a.cumsum(0), ((),)),
+    case("cumprod", lambda m, a: a.cumprod(dim=1), (A,), 0.5, 1.5),
+    case("cumprod_signs_dim0", lambda m, a: m.cumprod(a, 0), ((2, 3, 4),)),
+    case("cumprod_scalar_shape", lambda m, a: a.cumprod(0), ((),)),
+    # zeros inside the product: one, two, none and a leading zero per row (no division by 0)
+    case("cumprod_with_zeros", lambda m, a: (a * m.tensor(ZEROS_MASK)).cumprod(1), (A,)),
+    case("cumprod_with_zeros_dim0", lambda m, a: (a * m.tensor(ZEROS_MASK.T)).cumprod(0),
+         ((4, 3),)),
     # --- shapes ------------------------------------------------------------------------
     case("reshape", lambda m, a: a.reshape(4, -1), (A,)),
     case("reshape_tuple", lambda m, a: m.reshape(a, (2, 2, 3)), (A,)),

@@ -37,6 +37,10 @@ def _setitem(x, index, value):
 
 
 ERRORS = [
+    ErrCase("tril_indices_float_dtype", lambda m: m.tril_indices(2, 2, dtype=m.float32),
+            NotImplementedError, "\"tril_indices\" not implemented for 'Float'"),
+    ErrCase("triu_indices_uint8_dtype", lambda m: m.triu_indices(2, 2, dtype=m.uint8),
+            NotImplementedError, "\"triu_indices\" not implemented for 'Byte'"),
     # matrix products
     ErrCase("matmul_2d", lambda m: _r(m, 4, 3) @ _r(m, 5, 2), RuntimeError,
             re.escape("mat1 and mat2 shapes cannot be multiplied (4x3 and 5x2)")),

@@ -1,0 +1,97 @@
+"""Running sums and products along a dim: cumsum and cumprod, with their gradients."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Op
+from ._shape_utils import wrap_dim
+
+
+def _accumulator(x, promote):
+    """The dtype a running op works in: torch gives int64 for integer and bool inputs (unless
+    ``dtype=`` chose one), and keeps float dtypes."""
+    return np.dtype(np.int64) if promote and x.dtype.kind in "iub" else x.dtype
+
+
+def _reverse_cumsum(a, axis):
+    """``out[k] = sum(a[k:])`` along ``axis``."""
+    return np.flip(np.cumsum(np.flip(a, axis), axis=axis), axis)
+
+
+class Cumsum(Op):
+    """z = running sum along ``dim``"""
+
+    @staticmethod
+    def forward(ctx, x, *, dim, promote=True):
+        ctx.axis = wrap_dim(dim, x.ndim)
+        dtype = _accumulator(x, promote)
+        if x.ndim == 0:
+            return x.astype(dtype)
+        return np.ascontiguousarray(np.cumsum(x, axis=ctx.axis, dtype=dtype))  # as torch
+
+    @staticmethod
+    def backward(ctx, grad):
+        if grad.ndim == 0:
+            return grad
+        return np.ascontiguousarray(_reverse_cumsum(grad, ctx.axis))
+
+
+class Cumprod(Op):
+    """z = running product along ``dim``"""
+
+    @staticmethod
+    def forward(ctx, x, *, dim, promote=True):
+        ctx.axis = wrap_dim(dim, x.ndim)
+        dtype = _accumulator(x, promote)
+        out = x.astype(dtype) if x.ndim == 0 else np.ascontiguousarray(
+            np.cumprod(x, axis=ctx.axis, dtype=dtype))
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        if x.ndim == 0:
+            return grad.copy()
+        axis = ctx.axis
+        # x[k] feeds every out[j], j >= k: d out[j] / d x[k] = out[j] / x[k] while x[k] != 0
+        zero = x == 0
+        if not zero.any():
+            return np.ascontiguousarray(_reverse_cumsum(grad * out, axis) / x)
+        return _backward_with_zeros(grad, x, out, zero, axis)
+
+
+def _backward_with_zeros(grad, x, out, zero, axis):
+    """The cumprod gradient when some x are 0, without dividing by them. Along each line,
+    with z the first zero: before z the quotient rule holds; at z the gradient is
+    ``prod(x[:z]) * sum_j>=z grad[j] * prod(x[z+1:j+1])``; after z every product holding
+    x[z] is 0, so is the gradient."""
+    g, xs, o, zs = (np.moveaxis(a, axis, -1) for a in (grad, x, out, zero))
+    n = xs.shape[-1]
+    first = np.where(zs.any(-1), zs.argmax(-1), n)[..., None]      # index of the first zero
+    position = np.arange(n)
+    before = position < first
+    safe_x = np.where(before, xs, 1)
+    gx = np.where(before, _reverse_cumsum(g * o, -1) / safe_x, 0).astype(o.dtype)
+    # at z: the products of x after z, with x up to z (itself included) read as 1
+    after = np.cumprod(np.where(position > first, xs, 1), axis=-1)
+    at_z = np.sum(np.where(position >= first, g * after, 0), axis=-1, keepdims=True)
+    prefix = np.take_along_axis(o, np.maximum(first - 1, 0), axis=-1)
+    prefix = np.where(first > 0, prefix, 1)
+    gx = np.where(position == first, prefix * at_z, gx)
+    return np.ascontiguousarray(np.moveaxis(gx, -1, axis)).astype(grad.dtype, copy=False)
+
+
+def cumsum(input, dim, *, dtype=None):
+    """Running sum along ``dim``; integer and bool inputs give int64 unless ``dtype`` says."""
+    if dtype is not None:
+        return Cumsum.apply(input.to(dtype), dim=dim, promote=False)
+    return Cumsum.apply(input, dim=dim)
+
+
+def cumprod(input, dim, *, dtype=None):
+    """Running product along ``dim``; integer and bool inputs give int64 unless ``dtype``
+    says. Its gradient is exact where inputs are 0 (no division by them)."""
+    if dtype is not None:
+        return Cumprod.apply(input.to(dtype), dim=dim, promote=False)
+    return Cumprod.apply(input, dim=dim)
