@@ -73,14 +73,35 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     outputs = _as_tuple(outputs)
     inputs = _as_tuple(inputs)
     grads = _as_tuple(grad_outputs)
-    res = engine.run_backward(outputs, grads, bool(retain_graph), inputs=inputs,
-                              accumulate=False, allow_unused=bool(allow_unused or
-                                                                  materialize_grads))
+    unused_ok = bool(allow_unused or materialize_grads)
+    if is_grads_batched:
+        res = _batched_grad(engine, outputs, inputs, grads, retain_graph, unused_ok)
+    else:
+        res = engine.run_backward(outputs, grads, bool(retain_graph), inputs=inputs,
+                                  accumulate=False, allow_unused=unused_ok)
     if materialize_grads:
         from .._creation import zeros_like
 
         res = tuple(r if r is not None else zeros_like(x) for r, x in zip(res, inputs))
     return res
+
+
+def _batched_grad(engine, outputs, inputs, grads, retain_graph, allow_unused):
+    """``grad`` for each slice ``grad_outputs[k]`` along the first dim, stacked: torch runs
+    the backward under vmap, ember once per slice (the graph kept until the last)."""
+    from .. import ops
+
+    if not grads or any(g is None for g in grads):
+        raise ValueError("autograd.grad(is_grads_batched=True) needs grad_outputs, one per "
+                         "output, each with the batch as its first dim")
+    n = grads[0].shape[0]
+    per_slice = []
+    for k in range(n):
+        per_slice.append(engine.run_backward(
+            outputs, tuple(g[k] for g in grads), bool(retain_graph) or k < n - 1,
+            inputs=inputs, accumulate=False, allow_unused=allow_unused))
+    return tuple(None if parts[0] is None else ops.stack(list(parts))
+                 for parts in zip(*per_slice))
 
 
 def __getattr__(name):

@@ -155,6 +155,20 @@ def test_autograd_grad_of_intermediate():
     assert gh.item() == 3.0
 
 
+def test_batched_grad_outputs_give_one_gradient_per_slice():
+    """is_grads_batched: row k of each result is the gradient for grad_outputs[k] (a Jacobian
+    when the slices are the identity's rows)."""
+    x = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    w = ember.tensor([[1.0, 0.0], [2.0, 1.0], [0.0, 3.0]], requires_grad=True)
+    y = (x @ w) ** 2  # y_j = (x . w[:, j])^2, so dy_j/dx = 2 (x . w[:, j]) w[:, j]
+    jac_x, jac_w = ember.autograd.grad(y, (x, w), ember.eye(2), is_grads_batched=True)
+    assert jac_x.tolist() == [[10.0, 20.0, 0.0], [0.0, 22.0, 66.0]]
+    assert jac_w.shape == (2, 3, 2) and jac_w[1].tolist() == [[0, 22], [0, 44], [0, 66]]
+    assert x.grad is None
+    with pytest.raises(ValueError, match="needs grad_outputs"):
+        ember.autograd.grad(y, x, is_grads_batched=True)
+
+
 def test_create_graph_is_not_supported_yet():
     x = ember.tensor([2.0], requires_grad=True)
     with pytest.raises(NotImplementedError, match="higher-order"):
