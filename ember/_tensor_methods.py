@@ -41,6 +41,9 @@ expand view fmax fmin max min logical_xor bitwise_and bitwise_or bitwise_xor bit
 
 for _name in _SAME_NAME:
     setattr(Tensor, _name, _method(getattr(ops, _name)))
+for _family in ops.EXTRA_FAMILIES:
+    for _name in _family.TENSOR_METHODS:
+        setattr(Tensor, _name, _method(getattr(ops, _name)))
 
 Tensor.greater, Tensor.greater_equal, Tensor.less, Tensor.less_equal, Tensor.not_equal = (
     Tensor.gt, Tensor.ge, Tensor.lt, Tensor.le, Tensor.ne)
@@ -309,7 +312,7 @@ def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
     """A new tensor from ``data`` with this tensor's dtype by default."""
     from ._creation import tensor
 
-    return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    return tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
 
 def _new_filled(fill):
@@ -318,7 +321,7 @@ def _new_filled(fill):
 
         if len(size) == 1 and isinstance(size[0], (tuple, list)):
             size = tuple(size[0])
-        return getattr(_creation, fill)(*size, dtype=dtype or self.dtype,
+        return getattr(_creation, fill)(*size, dtype=dtype or self.dtype, device=device,
                                         requires_grad=requires_grad)
 
     method.__name__ = "new_" + fill
@@ -336,7 +339,8 @@ def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=F
     """A new tensor filled with ``fill_value``, this tensor's dtype by default."""
     from ._creation import full
 
-    return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    return full(size, fill_value, dtype=dtype or self.dtype, device=device,
+                requires_grad=requires_grad)
 
 
 Tensor.new_full = new_full

@@ -1,5 +1,5 @@
 """ember's differentiable ops, grouped by family; each name mirrors the torch function."""
-from . import copy_slices  # noqa: F401,E402  (in-place ops on views)
+from . import arrange, copy_slices, pointwise_math, statistics  # noqa: F401  (copy_slices: in-place ops on views)
 from .activation import gelu, relu, sigmoid, silu, softplus, tanh  # noqa: F401
 from .clamp import clamp, clamp_max, clamp_min, clip, fmax, fmin, maximum, minimum, where  # noqa: F401,E501
 from .compare import (  # noqa: F401
@@ -150,3 +150,8 @@ from .unary import (  # noqa: F401
                       sqrt,
                       tan,
 )
+
+# the newer families list their public names themselves
+EXTRA_FAMILIES = (arrange, statistics, pointwise_math)
+for _family in EXTRA_FAMILIES:
+    globals().update({_name: getattr(_family, _name) for _name in _family.__all__})

@@ -1,0 +1,9 @@
+"""More reductions and statistics: torch functions that summarise values along dims.
+
+Every name in ``__all__`` becomes ``ember.<name>``; every name in ``TENSOR_METHODS`` also
+becomes a Tensor method (see ``ember/ops/__init__.py`` and ``ember/_tensor_methods.py``).
+"""
+from __future__ import annotations
+
+__all__: list[str] = []
+TENSOR_METHODS: tuple[str, ...] = ()
