@@ -367,4 +367,13 @@ OPS = [
     case("amin_dims", lambda m, a: a.amin(dim=(-1, 0), keepdim=True), ((2, 3, 4),)),
 ]
 
+
+def _extra_rows():
+    """The rows of the newer op families, each in its own table file."""
+    from tests.ops import op_table_arrange, op_table_pointwise_math, op_table_statistics
+
+    return [*op_table_arrange.ROWS, *op_table_statistics.ROWS, *op_table_pointwise_math.ROWS]
+
+
+OPS += _extra_rows()
 assert len({c.name for c in OPS}) == len(OPS), "duplicate OpCase names"
