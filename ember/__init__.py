@@ -73,6 +73,13 @@ from ._dtype import (  # noqa: F401
 from ._dtype import bool_ as bool  # noqa: A001
 from ._dtype import result_type as _result_type
 from ._format import set_printoptions  # noqa: F401
+from ._memory_format import (  # noqa: F401
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    memory_format,
+    preserve_format,
+)
 from ._random import (  # noqa: F401
     Generator,
     default_generator,

@@ -5,6 +5,7 @@ import numpy as np
 
 from . import _dtype
 from ._backend import CPU, check_device
+from ._memory_format import contiguous_format, is_laid_out
 from ._size import Size
 from .autograd import grad_mode
 
@@ -173,8 +174,8 @@ class Tensor:
         return self._data.dtype.kind == "f"
 
     def is_contiguous(self, memory_format=None) -> bool:
-        """True when the elements are laid out row-major without gaps."""
-        return self._data.flags.c_contiguous
+        """True when the elements lie without gaps in ``memory_format``'s order (row-major)."""
+        return is_laid_out(self._data, memory_format)
 
     def stride(self, dim=None):
         """Steps between elements, in elements (like torch), per dimension."""
@@ -470,14 +471,14 @@ class Tensor:
         return self
 
     def clone(self, *, memory_format=None) -> Tensor:
-        """A copy with its own storage; gradient flows back to the original."""
-        return _ops.clone(self)
+        """A copy with its own storage, in this tensor's layout unless ``memory_format``
+        says; gradient flows back to the original."""
+        return _ops.clone(self, memory_format=memory_format)
 
     def contiguous(self, memory_format=None) -> Tensor:
-        """Self if row-major contiguous, else a contiguous copy."""
-        if self._data.flags.c_contiguous:
-            return self
-        return _ops.clone(self)
+        """Self if laid out as ``memory_format`` asks (row-major), else a copy that is."""
+        fmt = memory_format or contiguous_format
+        return self if is_laid_out(self._data, fmt) else _ops.clone(self, memory_format=fmt)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf tensor after backward."""

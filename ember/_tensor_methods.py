@@ -146,8 +146,9 @@ def _fast_inplace(name, fn):
             if self._data.dtype.kind != "f" and (
                     name == "div" or np.result_type(self._data, o).kind == "f"):
                 return self._inplace(fn, other, **({"alpha": alpha} if alpha != 1 else {}))
-            if alpha != 1:
-                o = np.multiply(o, alpha)
+            if alpha != 1 or isinstance(alpha, bool):
+                ops.elementwise._check_alpha(self, other, alpha)
+                o = ops.elementwise._times_alpha(o, alpha)
             try:
                 ufunc(self._data, o, out=self._data, casting="same_kind")
             except ValueError:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype
+from .._memory_format import copy_in
 from .._tensor import Tensor, _wrap
 from ..autograd import grad_mode
 from ..autograd.function import Op, _record
@@ -25,6 +26,26 @@ def _shape(v):
 
 
 # --- arithmetic ---------------------------------------------------------------------
+def _times_alpha(y, alpha):
+    """``alpha * y`` that keeps ``y``'s dtype: a Python number stays one (NumPy reads it
+    weakly), where NumPy's product would be a strong int64 or float64 scalar."""
+    if not isinstance(y, np.ndarray):
+        return y * alpha
+    return y & bool(alpha) if y.dtype == np.bool_ else np.multiply(y, alpha)
+
+
+def _check_alpha(x, y, alpha):
+    """torch's errors for an ``alpha`` the result's dtype cannot take."""
+    integral = all(v._data.dtype.kind in "iub" if isinstance(v, Tensor) else
+                   not isinstance(v, float) for v in (x, y))
+    if isinstance(alpha, bool) and not all(
+            isinstance(v, Tensor) and v._data.dtype == np.bool_ for v in (x, y)):
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if integral and isinstance(alpha, float):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
+
+
 class Add(Op):
     """z = x + alpha * y"""
 
@@ -32,7 +53,7 @@ class Add(Op):
     def forward(ctx, x, y, *, alpha=1):
         _bshape_check(x, y)
         ctx.x_shape, ctx.y_shape, ctx.alpha = _shape(x), _shape(y), alpha
-        return np.add(x, y) if alpha == 1 else np.add(x, np.multiply(y, alpha))
+        return np.add(x, y) if alpha == 1 else np.add(x, _times_alpha(y, alpha))
 
     @staticmethod
     def backward(ctx, grad):
@@ -52,7 +73,7 @@ class Sub(Op):
         ctx.x_shape, ctx.y_shape, ctx.alpha = _shape(x), _shape(y), alpha
         if node_name:
             ctx.show_as(node_name)
-        return np.subtract(x, y) if alpha == 1 else np.subtract(x, np.multiply(y, alpha))
+        return np.subtract(x, y) if alpha == 1 else np.subtract(x, _times_alpha(y, alpha))
 
     @staticmethod
     def backward(ctx, grad):
@@ -181,6 +202,8 @@ def add(input, other, *, alpha=1, out=None):
         r = _fast(Add, np.add, input, other)
         if r is not None:
             return r
+    if alpha != 1 or isinstance(alpha, bool):
+        _check_alpha(input, other, alpha)
     x, y = operands(input, other)
     if not isinstance(x, Tensor):
         x, y = y, x
@@ -206,6 +229,8 @@ def sub(input, other, *, alpha=1, out=None, node_name=None):
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
                            "If you are trying to invert a mask, use the `~` or `logical_not()` "
                            "operator instead.")
+    if alpha != 1 or isinstance(alpha, bool):
+        _check_alpha(input, other, alpha)
     x, y = operands(input, other)
     if not isinstance(x, Tensor):  # a number minus a tensor
         return _out(Sub.apply(x, y, alpha=alpha, node_name=node_name), out, "sub",
@@ -361,8 +386,8 @@ class Clone(Op):
     """z = a copy of x"""
 
     @staticmethod
-    def forward(ctx, x):
-        return x.copy()
+    def forward(ctx, x, *, memory_format=None):
+        return copy_in(x, memory_format)  # by default the input's layout, as torch
 
     @staticmethod
     def backward(ctx, grad):
@@ -413,8 +438,11 @@ def to_dtype(input, dtype):
 
 
 def clone(input, *, memory_format=None):
-    """A copy with its own storage."""
-    return Clone.apply(input)
+    """A copy with its own storage, laid out as ``input`` is unless ``memory_format`` says
+    (``ember.contiguous_format``: row-major)."""
+    if memory_format is None:
+        return Clone.apply(input)
+    return Clone.apply(input, memory_format=memory_format)
 
 
 def reciprocal(input):
@@ -460,7 +488,9 @@ def _to_whole(op, input):
 
 
 def sign(input):
-    """Elementwise -1, 0 or 1."""
+    """Elementwise -1, 0 or 1 (a bool tensor is its own sign)."""
+    if input._data.dtype == np.bool_:
+        return input.clone()
     return _Sign.apply(input)
 
 

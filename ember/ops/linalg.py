@@ -5,7 +5,7 @@ import numpy as np
 
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Op
-from ._shape_utils import check_broadcast, check_expand, operands, sum_to_shape
+from ._shape_utils import check_broadcast, check_expand, operands, sum_to_shape, type_name
 
 
 def _check_matmul(x, y, name="matmul"):
@@ -111,6 +111,8 @@ class Linear(Op):
             rows = int(np.prod(x.shape[:-1])) if x.ndim > 1 else 1
             raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x"
                                f"{x.shape[-1]} and {w.shape[1]}x{w.shape[0]})")
+        if x.dtype != w.dtype or (b is not None and b.dtype != x.dtype):
+            _linear_dtypes(x, w, b)
         ctx.save_for_backward(x, w)
         if b is None or x.ndim != 2:  # torch's names: F.linear is addmm only for 2-D with bias
             ctx.show_as(_LINEAR_NODE_NAMES[x.ndim > 2, x.ndim == 1, b is None])
@@ -146,6 +148,12 @@ class Addmm(Op):
         if a.ndim != 2 or b.ndim != 2:
             raise RuntimeError(f"mat1 must be a matrix, got {a.ndim}-D tensor")
         _check_matmul(a, b)
+        if c.dtype != b.dtype:
+            raise RuntimeError(f"self and mat2 must have the same dtype, but got "
+                               f"{type_name(c.dtype)} and {type_name(b.dtype)}")
+        if a.dtype != b.dtype:
+            raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
+                               f"{type_name(a.dtype)} and {type_name(b.dtype)}")
         if np.shape(c) != (a.shape[0], b.shape[1]):
             check_expand(np.shape(c), (a.shape[0], b.shape[1]))
         ctx.save_for_backward(a, b)
@@ -180,6 +188,8 @@ def matmul(input, other, *, out=None, node_name=None):
         if a.ndim == 2 and b.ndim == 2 and a.dtype is b.dtype and a.shape[1] == b.shape[0] \
                 and a.dtype.kind == "f":
             return _wrap(np.matmul(a, b))
+    if type(input) is Tensor and type(other) is Tensor and input._data.dtype != other._data.dtype:
+        _mixed_dtypes(input._data, other._data)
     x, y = operands(input, other)
     r = MatMul.apply(x, y, **({"node_name": node_name} if node_name else {}))
     if out is not None:
@@ -187,6 +197,40 @@ def matmul(input, other, *, out=None, node_name=None):
 
         return _write_out("matmul", r, out, (input, other))
     return r
+
+
+_C_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
+                 "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+                 "uint8": "unsigned char", "bool": "bool"}
+
+
+def _mixed_dtypes(a, b):
+    """torch's error for a matrix product of two dtypes (it never promotes here), in the
+    words of the kernel each shape pair reaches."""
+    if a.ndim == 1 and b.ndim == 1:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
+                           f"{type_name(a.dtype)} and {type_name(b.dtype)}")
+    if a.ndim == 2 and b.ndim == 1:
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got "
+                           f"{type_name(b.dtype)}, {type_name(a.dtype)}, and {type_name(b.dtype)}")
+    if a.ndim >= 3 and b.ndim >= 3:
+        raise RuntimeError(f"expected scalar type {type_name(a.dtype)} but found "
+                           f"{type_name(b.dtype)}")
+    raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
+                       f"{_C_TYPE_NAMES.get(a.dtype.name, a.dtype.name)} != "
+                       f"{_C_TYPE_NAMES.get(b.dtype.name, b.dtype.name)}")
+
+
+def _linear_dtypes(x, w, b):
+    """torch's error for ``F.linear`` with operands of two dtypes: with a bias it runs addmm,
+    which checks the bias against the weight, then the input against the weight."""
+    if b is None:
+        _mixed_dtypes(x, w)
+    if b.dtype != w.dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got "
+                           f"{type_name(b.dtype)} and {type_name(w.dtype)}")
+    raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {type_name(x.dtype)} "
+                       f"and {type_name(w.dtype)}")
 
 
 def mm(input, mat2):
@@ -248,8 +292,12 @@ class Einsum(Op):
     @staticmethod
     def forward(ctx, *xs, equation):
         eq = equation.replace(" ", "")
-        if "->" not in eq:
-            raise NotImplementedError("einsum needs an explicit '->' output here")
+        if "->" not in eq:  # implicit output: the letters seen once, in alphabetical order
+            letters = eq.replace(",", "").replace(".", "")
+            eq += "->" + ("..." if "..." in eq else "") + "".join(
+                sorted(c for c in set(letters) if letters.count(c) == 1))
+        if "..." in eq:
+            eq = _spell_out_ellipsis(eq, [x.ndim for x in xs])
         ctx.save_for_backward(*xs)
         ctx.eq = eq
         return np.asarray(np.einsum(eq, *xs))
@@ -273,8 +321,27 @@ class Einsum(Op):
             g = np.einsum(sub, grad, *arrays)
             if len(set(target)) != len(target) or not letters <= set(out + "".join(others)):
                 raise NotImplementedError("einsum gradient for repeated or summed-only indices")
-            grads.append(np.broadcast_to(g, x.shape).copy())
+            # a size-1 dim that broadcast in forward sums its gradient back
+            grads.append(sum_to_shape(g, x.shape) if g.shape != x.shape else g)
         return tuple(grads)
+
+
+def _spell_out_ellipsis(eq, ndims):
+    """``eq`` with each ``...`` replaced by letters of its own, so that the gradients'
+    equations can name those dims (``...ij,...j->...i`` becomes ``Aij,Aj->Ai``)."""
+    ins, out = eq.split("->")
+    terms = ins.split(",")
+    pool = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in eq]
+    spans = [n - (len(t) - 3) for t, n in zip(terms, ndims) if "..." in t]
+    width = max(spans, default=0)
+    letters = "".join(pool[:width])
+    spelled = []
+    for term, n in zip(terms, ndims):
+        if "..." in term:
+            span = n - (len(term) - 3)
+            term = term.replace("...", letters[width - span:])
+        spelled.append(term)
+    return ",".join(spelled) + "->" + out.replace("...", letters)
 
 
 __all__ = ["matmul", "mm", "bmm", "addmm", "linear", "dot", "outer", "einsum", "Tensor"]

@@ -217,7 +217,7 @@ def reshape(input, *shape):
 def view(input, *shape):
     """Same storage, new shape; raises when the layout makes that impossible (see reshape)."""
     if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list, Tensor)):
-        return input.to(shape[0])
+        return _view_as_dtype(input, shape[0])
     shape = _infer(_sizes(shape), input._data.size, input._data.shape)
     if not input._data.flags.c_contiguous and input._data.size > 1:
         try:
@@ -229,6 +229,29 @@ def view(input, *shape):
                 "dimension spans across two contiguous subspaces). Use .reshape(...) "
                 "instead.") from None
     return _as_view(Reshape.apply(input, shape=shape), input)
+
+
+def _view_as_dtype(input, dtype):
+    """The same bytes read as ``dtype`` (``x.view(torch.int32)``): no copy, no conversion, no
+    gradient; it shares the version counter. A different element size changes the last dim."""
+    from .. import _dtype
+
+    a = input._data
+    new = _dtype.convert(dtype).np
+    old_name, new_name = type_name(a.dtype), type_name(new)
+    if new.itemsize != a.itemsize:
+        why = f"to view {old_name} as {new_name} (different element sizes)"
+        if a.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {why}")
+        if a.strides[-1] != a.itemsize and a.shape[-1] != 1:
+            raise RuntimeError(f"self.stride(-1) must be 1 {why}, but got "
+                               f"{a.strides[-1] // a.itemsize}")
+        if new.itemsize > a.itemsize and (a.shape[-1] * a.itemsize) % new.itemsize:
+            raise RuntimeError(f"self.size(-1) must be divisible by "
+                               f"{new.itemsize // a.itemsize} {why}, but got {a.shape[-1]}")
+    out = _wrap(a.view(new))
+    out._vc = input._vc  # the same memory: in-place changes of either count for both
+    return out
 
 
 def view_as(input, other):

@@ -1,0 +1,46 @@
+"""torch's memory formats: how a copy lays out its elements (``clone``, ``contiguous``)."""
+from __future__ import annotations
+
+import numpy as np
+
+
+class memory_format:  # noqa: N801  (torch's class name)
+    """A layout request: ``contiguous_format`` (row-major), ``preserve_format`` (the input's
+    own layout), ``channels_last`` (4-D, channels innermost) or ``channels_last_3d`` (5-D)."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self):
+        return f"ember.{self.name}"
+
+
+contiguous_format = memory_format("contiguous_format")
+preserve_format = memory_format("preserve_format")
+channels_last = memory_format("channels_last")
+channels_last_3d = memory_format("channels_last_3d")
+
+
+def copy_in(a: np.ndarray, fmt) -> np.ndarray:
+    """A copy of ``a`` laid out as ``fmt`` asks (None: preserve ``a``'s layout)."""
+    if fmt is None or fmt is preserve_format:
+        return a.copy(order="K")
+    if fmt is contiguous_format:
+        return np.array(a, order="C")
+    last = {channels_last: 4, channels_last_3d: 5}.get(fmt)
+    if last is None:
+        raise TypeError(f"memory_format must be an ember.memory_format, got {fmt!r}")
+    if a.ndim != last:
+        raise RuntimeError(f"required rank {last} tensor to use {fmt.name} format")
+    to_last = (0, *range(2, last), 1)
+    return np.ascontiguousarray(a.transpose(to_last)).transpose(np.argsort(to_last))
+
+
+def is_laid_out(a: np.ndarray, fmt) -> bool:
+    """Whether ``a``'s elements lie without gaps in the order ``fmt`` names."""
+    if fmt is None or fmt is contiguous_format or fmt is preserve_format:
+        return a.flags.c_contiguous
+    last = {channels_last: 4, channels_last_3d: 5}.get(fmt)
+    if last is None or a.ndim != last:
+        return False
+    return a.transpose((0, *range(2, last), 1)).flags.c_contiguous
