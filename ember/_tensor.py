@@ -232,8 +232,7 @@ class Tensor:
                 "a computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach().")
         if requires_grad and self._data.dtype.kind != "f":
-            raise RuntimeError("only Tensors of floating point and complex dtype can require "
-                               f"gradients (got {self.dtype})")
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self._rg = requires_grad
         return self
 

@@ -11,7 +11,7 @@ from . import _inplace, _random, ops
 from ._compat import torch_kwargs
 from ._tensor import Tensor, _as_array
 from .autograd import grad_mode
-from .ops._shape_utils import operands
+from .ops._shape_utils import operands, type_name
 
 
 def _method(fn):
@@ -110,15 +110,23 @@ Tensor.__rmatmul__ = _r(ops.matmul)
 Tensor.__neg__ = ops.neg
 Tensor.__pos__ = lambda self: self
 Tensor.__abs__ = lambda self: ops.abs(self)
-Tensor.__invert__ = lambda self: ops.bitwise_not(self)
+def _invert(self):
+    if self._data.dtype.kind not in "iub":
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                        "tensors")
+    return ops.bitwise_not(self)
+
+
+Tensor.__invert__ = _invert
 Tensor.__and__ = lambda self, other: ops.bitwise_and(self, other)
 Tensor.__or__ = lambda self, other: ops.bitwise_or(self, other)
 Tensor.__xor__ = lambda self, other: ops.bitwise_xor(self, other)
 Tensor.__rand__ = Tensor.__and__
 Tensor.__ror__ = Tensor.__or__
 Tensor.__rxor__ = Tensor.__xor__
-Tensor.__eq__ = lambda self, other: ops.eq(self, other)
-Tensor.__ne__ = lambda self, other: ops.ne(self, other)
+# ``x == None`` is plain False in torch (Python's default), not an elementwise test
+Tensor.__eq__ = lambda self, other: False if other is None else ops.eq(self, other)
+Tensor.__ne__ = lambda self, other: True if other is None else ops.ne(self, other)
 Tensor.__lt__ = lambda self, other: ops.lt(self, other)
 Tensor.__le__ = lambda self, other: ops.le(self, other)
 Tensor.__gt__ = lambda self, other: ops.gt(self, other)
@@ -151,6 +159,10 @@ def _fast_inplace(name, fn):
                 o = ops.elementwise._times_alpha(o, alpha)
             try:
                 ufunc(self._data, o, out=self._data, casting="same_kind")
+            except TypeError:  # NumPy refuses the cast back: an int result into a bool tensor
+                result = np.result_type(self._data, o)
+                raise RuntimeError(f"result type {type_name(result)} can't be cast to the "
+                                   f"desired output type {type_name(self._data.dtype)}") from None
             except ValueError:
                 self._check_inplace()  # torch's error for a read-only array
                 from .ops._shape_utils import check_broadcast
@@ -191,6 +203,11 @@ def _generic_inplace(fn):
     return method
 
 
+for _name in ("index_fill", "index_copy", "masked_scatter"):
+    setattr(Tensor, _name + "_", _generic_inplace(getattr(ops, _name)))
+Tensor.put_ = lambda self, index, source, accumulate=False: self._inplace(
+    ops.put, index, source, accumulate=accumulate)
+
 for _name in ("pow clamp clamp_min clamp_max clip exp log sqrt rsqrt neg abs sigmoid tanh relu "
               "masked_fill floor ceil round trunc sign reciprocal lerp addcmul addcdiv "
               "scatter scatter_add index_add fmod remainder sin cos square tril triu "
@@ -210,6 +227,9 @@ def zero_(self):
 
 def fill_(self, value):
     """Fill with ``value`` in place (recorded as ``FillBackward*`` when in a graph)."""
+    if isinstance(value, Tensor) and value._data.ndim:
+        raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                           f"{value._data.ndim} dimensions.")
     if _inplace.recording(self, (value,)):
         return self._inplace(ops.fill, value)
     self._check_inplace(overlap=False)
@@ -225,13 +245,36 @@ def copy_(self, src, non_blocking=False):
     self._check_inplace()
     _inplace.check_no_partial_overlap(self._data, (src,))
     arr = _as_array(src)
+    if arr.shape != self._data.shape:
+        from .ops._shape_utils import check_broadcast
+
+        full = check_broadcast(self._data.shape, arr.shape)
+        if tuple(full) != self._data.shape:
+            raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the "
+                               f"broadcast shape {list(full)}")
     np.copyto(self._data, np.broadcast_to(arr, self._data.shape), casting="unsafe")
     self._bump("copy_")
     return self
 
 
+# draws that only make sense for float tensors, with torch's error for the others
+_FLOAT_ONLY = {
+    "_normal": lambda t: NotImplementedError(f'"normal_kernel_cpu" not implemented for '
+                                             f"'{type_name(t._data.dtype)}'"),
+    "_uniform": lambda t: NotImplementedError(f'"check_uniform_bounds" not implemented for '
+                                              f"'{type_name(t._data.dtype)}'"),
+    "_exponential": lambda t: RuntimeError(
+        "Exponential distribution is a continuous probability distribution. dtype must be a "
+        f"floating point but you specified {type_name(t._data.dtype)}"),
+}
+
+
 def _random_fill(draw):
+    refuse = _FLOAT_ONLY.get(draw.__name__)
+
     def method(self, *args, generator=None, **kwargs):
+        if refuse is not None and self._data.dtype.kind != "f":
+            raise refuse(self)
         self._check_inplace()
         rng = _random._rng(generator)
         self._data[...] = draw(rng, self._data.shape, *args, **kwargs)
@@ -374,3 +417,78 @@ def _op_add_scalar(self, other):
 
 
 del _op_add_scalar
+
+
+# --- small torch methods ---------------------------------------------------------------------
+def _matrix_h(self):
+    """The transpose of a 2-D tensor (``.H``: the conjugate transpose, real here)."""
+    if self._data.ndim != 2:
+        hint = (" For batches of matrices, consider using tensor.mH" if self._data.ndim > 2
+                else "")
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got "
+                           f"{self._data.ndim}-D tensor.{hint}")
+    return self.t()
+
+
+Tensor.H = property(_matrix_h)
+Tensor.mH = property(lambda self: self.mT, doc="The last two dims swapped (real: ``mT``).")
+Tensor.adjoint = lambda self: self.mT
+
+
+def storage_offset(self) -> int:
+    """Where this tensor's first element lies in its storage, in elements."""
+    base = self._data
+    while base.base is not None and isinstance(base.base, np.ndarray):
+        base = base.base
+    first = self._data.__array_interface__["data"][0]
+    return (first - base.__array_interface__["data"][0]) // self._data.itemsize
+
+
+def is_nonzero(self) -> bool:
+    """The truth of a one-element tensor (torch's errors for any other)."""
+    if self._data.size != 1:
+        raise RuntimeError("Boolean value of Tensor with "
+                           f"{'no values' if self._data.size == 0 else 'more than one value'} "
+                           "is ambiguous")
+    return bool(self._data.reshape(()))
+
+
+def dim_order(self) -> tuple:
+    """The dims from the outermost to the innermost in memory (largest stride first)."""
+    strides = self._data.strides
+    return tuple(sorted(range(self._data.ndim), key=lambda d: -strides[d]))
+
+
+def apply_(self, callable):
+    """Replace every element ``v`` with ``callable(v)`` (Python-level; slow, as in torch)."""
+    if self._rg:
+        raise RuntimeError("Can't call apply_() on Variable that requires grad. Use "
+                           "var.detach().apply_() instead.")
+    flat = self._data.reshape(-1)
+    values = [callable(v) for v in flat.tolist()]
+    self._data[...] = np.asarray(values, dtype=self._data.dtype).reshape(self._data.shape)
+    self._bump("apply_")
+    return self
+
+
+def map_(self, tensor, callable):
+    """``self[i] = callable(self[i], tensor[i])``, with ``tensor`` broadcast to self."""
+    from .ops._shape_utils import check_expand
+
+    other = tensor._data
+    if other.shape != self._data.shape:
+        check_expand(other.shape, self._data.shape)
+    pairs = zip(self._data.reshape(-1).tolist(),
+                np.broadcast_to(other, self._data.shape).reshape(-1).tolist())
+    self._data[...] = np.asarray([callable(a, b) for a, b in pairs],
+                                 dtype=self._data.dtype).reshape(self._data.shape)
+    self._bump("map_")
+    return self
+
+
+Tensor.storage_offset = storage_offset
+Tensor.is_nonzero = is_nonzero
+Tensor.dim_order = dim_order
+Tensor.apply_ = apply_
+Tensor.map_ = map_
+Tensor.is_same_size = lambda self, other: self._data.shape == other._data.shape

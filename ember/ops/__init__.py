@@ -1,6 +1,14 @@
 """ember's differentiable ops, grouped by family; each name mirrors the torch function."""
-from . import arrange, copy_slices, pointwise_math, statistics  # noqa: F401  (copy_slices: in-place ops on views)
+from . import (  # noqa: F401  (copy_slices: in-place ops on views)
+    arrange,
+    copy_slices,
+    index_write,
+    pointwise_math,
+    statistics,
+    strided,
+)
 from .activation import gelu, relu, sigmoid, silu, softplus, tanh  # noqa: F401
+from .blend import addcdiv, addcmul, lerp  # noqa: F401
 from .clamp import clamp, clamp_max, clamp_min, clip, fmax, fmin, maximum, minimum, where  # noqa: F401,E501
 from .compare import (  # noqa: F401
                       allclose,
@@ -25,9 +33,7 @@ from .compare import (  # noqa: F401
 from .cumulative import cumprod, cumsum  # noqa: F401
 from .elementwise import (  # noqa: F401
                       add,
-                      addcdiv,
-                      addcmul,
-                      ceil,
+                                                          ceil,
                       clone,
                       div,
                       divide,
@@ -39,8 +45,7 @@ from .elementwise import (  # noqa: F401
                       isfinite,
                       isinf,
                       isnan,
-                      lerp,
-                      mul,
+                                        mul,
                       multiply,
                       nan_to_num,
                       neg,
@@ -152,6 +157,6 @@ from .unary import (  # noqa: F401
 )
 
 # the newer families list their public names themselves
-EXTRA_FAMILIES = (arrange, statistics, pointwise_math)
+EXTRA_FAMILIES = (arrange, statistics, pointwise_math, strided, index_write)
 for _family in EXTRA_FAMILIES:
     globals().update({_name: getattr(_family, _name) for _name in _family.__all__})

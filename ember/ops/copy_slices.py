@@ -32,11 +32,24 @@ def _byte_bounds(a: np.ndarray) -> tuple[int, int]:
     return low, high + a.dtype.itemsize
 
 
+def _may_repeat(view: np.ndarray) -> bool:
+    """Whether two of ``view``'s elements may be one memory element (an expand's stride 0,
+    overlapping windows): then gradients scattered into the base must be summed. Checked by
+    strides: sorted, each dim must step over everything the smaller ones span."""
+    span = view.dtype.itemsize
+    for stride, n in sorted((abs(s), n) for s, n in zip(view.strides, view.shape) if n > 1):
+        if stride < span:
+            return True
+        span = stride * (n - 1) + span
+    return False
+
+
 class Region:
     """Where a view's elements sit inside its base, to move gradients between the two.
 
     Works on byte offsets and strides, so any NumPy view (slices, transposes, diagonals,
-    expands) maps exactly; ``overlap`` views (stride 0) sum their gradients.
+    expands) maps exactly; ``overlap`` views (stride 0, overlapping windows) sum their
+    gradients.
     """
 
     def __init__(self, base: np.ndarray, view: np.ndarray):
@@ -51,7 +64,7 @@ class Region:
         self.n = (high - low) // base.dtype.itemsize
         self.base_offset = base.__array_interface__["data"][0] - low
         self.view_offset = view.__array_interface__["data"][0] - low
-        self.overlap = any(s == 0 and n > 1 for s, n in zip(view.strides, view.shape))
+        self.overlap = _may_repeat(view)
 
     def _layout(self, fill=None):
         """A buffer laid out like the base, and the base's and the view's arrays over it."""
@@ -95,8 +108,10 @@ class AsStrided(Op):
     _backward_name = "AsStridedBackward0"
 
     @staticmethod
-    def forward(ctx, base, *, view, region, copy=False):
+    def forward(ctx, base, *, view, region, copy=False, node_name=None):
         ctx.region = region
+        if node_name:
+            ctx.show_as(node_name)
         return view.copy() if copy else view
 
     @staticmethod
@@ -139,7 +154,7 @@ def inplace_on_view(view, fn, args, kwargs, check_values):
     """
     base = view._base
     region = Region(base._data, view._data)
-    if region.overlap:  # an expanded view: several of its elements are one base element
+    if region.overlap:  # an expanded view or overlapping windows: elements shared
         raise RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers to a "
             "single memory location. Please clone() the tensor before performing the operation.")

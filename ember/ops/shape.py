@@ -324,6 +324,8 @@ def permute(input, *dims):
                            f"not match the length of the desired ordering of dimensions i.e. "
                            f"input.dim() = {nd} is not equal to len(dims) = {len(dims)}")
     dims = tuple(wrap_dim(d, nd) for d in dims)
+    if len(set(dims)) != nd:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
     return _as_view(Permute.apply(input, dims=dims), input)
 
 
@@ -533,9 +535,11 @@ def chunk(input, chunks, dim=0):
     """Split into ``chunks`` pieces of equal size (the last may be smaller), like torch."""
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
-    n = input._data.shape[wrap_dim(dim, input._data.ndim)]
-    size = -(-n // chunks) if n else 1
-    return split(input, builtins.max(size, 1), dim)
+    d = wrap_dim(dim, input._data.ndim)
+    n = input._data.shape[d]
+    if n == 0:  # torch: ``chunks`` empty pieces
+        return tuple(input[(slice(None),) * d + (slice(0, 0),)] for _ in range(chunks))
+    return split(input, -(-n // chunks), dim)
 
 
 def unbind(input, dim=0):

@@ -77,6 +77,52 @@ CASES = {
     .stride(),
     "contiguous_channels_last": lambda T: _channels_last_round_trip(T),
     "clone_channels_last_needs_4d": lambda T: T.ones(2, 3).clone(memory_format=T.channels_last),
+    # writes at indices, out of place and in place, and their errors
+    "index_fill_in_place": lambda T: T.zeros(3, 4).index_fill_(0, T.tensor([1]), 2.),
+    "index_copy_in_place": lambda T: T.zeros(3, 4).index_copy_(1, T.tensor([0]), T.ones(3, 1)),
+    "masked_scatter_in_place": lambda T: (lambda y: y.masked_scatter_(y == 0, T.arange(12.)))(
+        T.eye(3, 4)),
+    "put_in_place": lambda T: T.zeros(3, 4).put_(T.tensor([0, -1]), T.tensor([9., 8.])),
+    "index_fill_int_tensor": lambda T: T.ones(3, dtype=T.int64).index_fill(0, T.tensor([1]), 7),
+    "index_fill_out_of_range": lambda T: _a(T).index_fill(1, T.tensor([4]), 0.),
+    "index_fill_2d_index": lambda T: _a(T).index_fill(1, T.tensor([[0]]), 0.),
+    "index_fill_float_index": lambda T: _a(T).index_fill(1, T.tensor([0.]), 0.),
+    "index_fill_vector_value": lambda T: _a(T).index_fill(1, T.tensor([0]), T.ones(2)),
+    "index_copy_count": lambda T: _a(T).index_copy(0, T.tensor([0]), T.ones(2, 4)),
+    "index_copy_negative": lambda T: _a(T).index_copy(0, T.tensor([-1]), T.ones(1, 4)),
+    "masked_scatter_short_source": lambda T: _a(T).masked_scatter(_a(T) > 0, T.zeros(3)),
+    "put_out_of_range": lambda T: _a(T).put(T.tensor([12]), T.tensor([1.])),
+    "put_count": lambda T: _a(T).put(T.tensor([1]), T.tensor([1., 2.])),
+    # windows and strided views
+    "unfold_windows": lambda T: T.arange(7.).unfold(0, 3, 2),
+    "unfold_too_big": lambda T: _a(T).unfold(1, 5, 1),
+    "unfold_zero_step": lambda T: _a(T).unfold(1, 2, 0),
+    "as_strided_from_storage_start": lambda T: T.arange(6.)[2:].as_strided((2,), (1,), 0),
+    "as_strided_out_of_bounds": lambda T: T.arange(6.).as_strided((10,), (1,)),
+    "storage_offset": lambda T: _a(T)[1:, 2:].storage_offset(),
+    # small methods
+    "H_of_3d": lambda T: T.ones(2, 3, 4).H,
+    "mH": lambda T: T.ones(2, 3, 4).mH.shape,
+    "eq_none": lambda T: T.ones(2) == None,  # noqa: E711
+    "ne_none": lambda T: T.ones(2) != None,  # noqa: E711
+    "imul_bool_by_int": lambda T: T.tensor([True]).mul_(2),
+    "iadd_int_by_float": lambda T: T.tensor([1]).add_(1.5),
+    "invert_float": lambda T: ~T.ones(1),
+    "permute_duplicate_dims": lambda T: _a(T).permute(0, 0),
+    "chunk_empty": lambda T: tuple(t.shape for t in T.ones(0, 2).chunk(2)),
+    "fill_with_vector": lambda T: T.zeros(2).fill_(T.tensor([3.])),
+    "copy_wrong_shape": lambda T: T.zeros(2, 2).copy_(T.ones(3)),
+    "copy_no_broadcast_back": lambda T: T.zeros(2).copy_(T.ones(2, 2)),
+    "normal_of_ints": lambda T: T.zeros(2, dtype=T.int64).normal_(),
+    "uniform_of_ints": lambda T: T.zeros(2, dtype=T.int64).uniform_(),
+    "exponential_of_ints": lambda T: T.zeros(2, dtype=T.int64).exponential_(),
+    "requires_grad_of_ints": lambda T: T.tensor([1]).requires_grad_(),
+    "apply_": lambda T: T.ones(2).apply_(lambda v: v * 3),
+    "apply_with_grad": lambda T: T.ones(2, requires_grad=True).apply_(lambda v: v),
+    "map_": lambda T: T.ones(2, 2).map_(T.tensor([1., 2.]), lambda a, b: a + b),
+    "is_nonzero": lambda T: (T.tensor([2.]).is_nonzero(), T.tensor([0]).is_nonzero()),
+    "is_nonzero_many": lambda T: T.ones(2).is_nonzero(),
+    "dim_order": lambda T: T.ones(2, 3, 4).permute(2, 0, 1).dim_order(),
 }
 
 

@@ -1,0 +1,78 @@
+"""Blends of several tensors, each one node: lerp, addcmul, addcdiv."""
+from __future__ import annotations
+
+import numpy as np
+
+from .._tensor import Tensor
+from ..autograd.function import Op
+from ._shape_utils import check_broadcast, operands, sum_to_shape
+from .elementwise import _shape
+
+
+class Lerp(Op):
+    """z = x + w * (y - x), computed as torch does (from y's side when w >= 0.5)"""
+
+    @staticmethod
+    def forward(ctx, x, y, w):
+        ctx.save_for_backward(x, y, w)
+        ctx.shapes = (_shape(x), _shape(y), _shape(w))
+        ctx.show_as("LerpBackward1" if isinstance(w, np.ndarray) else "LerpBackward0")
+        diff = y - x
+        return np.where(np.abs(w) < 0.5, x + w * diff, y - diff * (1 - w)).astype(x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y, w = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        sx, sy, sw = ctx.shapes
+        gx = sum_to_shape(grad * (1 - w), sx) if need[0] else None
+        gy = sum_to_shape(grad * w, sy) if need[1] else None
+        gw = sum_to_shape(grad * (y - x), sw) if len(need) > 2 and need[2] else None
+        return gx, gy, gw
+
+
+def lerp(input, end, weight):
+    """``input + weight * (end - input)`` (``weight`` a number or a tensor)."""
+    x, y = operands(input, end)
+    return Lerp.apply(x, y, weight if isinstance(weight, Tensor) else float(weight))
+
+
+class Addcmul(Op):
+    """z = x + value * t1 * t2 (``divide``: x + value * t1 / t2)"""
+
+    @staticmethod
+    def forward(ctx, x, t1, t2, *, value=1, divide=False):
+        ctx.save_for_backward(t1, t2)
+        ctx.shapes, ctx.value, ctx.divide = (x.shape, t1.shape, t2.shape), value, divide
+        if divide:
+            ctx.show_as("AddcdivBackward0")
+        if t1.shape != t2.shape:
+            check_broadcast(t1.shape, t2.shape)
+        part = t1 / t2 if divide else t1 * t2
+        if x.shape != part.shape:
+            check_broadcast(x.shape, part.shape)
+        return x + value * part if value != 1 else x + part
+
+    @staticmethod
+    def backward(ctx, grad):
+        t1, t2 = ctx.saved_tensors
+        need, v = ctx.needs_input_grad, ctx.value
+        sx, s1, s2 = ctx.shapes
+        gx = sum_to_shape(grad, sx) if need[0] else None
+        if ctx.divide:
+            g1 = sum_to_shape(grad * v / t2, s1) if need[1] else None
+            g2 = sum_to_shape(-grad * v * t1 / (t2 * t2), s2) if need[2] else None
+        else:
+            g1 = sum_to_shape(grad * v * t2, s1) if need[1] else None
+            g2 = sum_to_shape(grad * v * t1, s2) if need[2] else None
+        return gx, g1, g2
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):
+    """``input + value * tensor1 * tensor2``, one node."""
+    return Addcmul.apply(input, tensor1, tensor2, value=value)
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    """``input + value * tensor1 / tensor2``, one node."""
+    return Addcmul.apply(input, tensor1, tensor2, value=value, divide=True)
