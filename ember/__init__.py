@@ -92,6 +92,7 @@ from ._random import (  # noqa: F401
 from ._tensor import Size, Tensor  # noqa: F401
 from .amp import autocast  # noqa: F401
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
+from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled  # noqa: F401
 from .autograd.grad_mode import is_inference_mode_enabled  # noqa: F401
 from .ops import *  # noqa: F401,F403
 from .ops import (  # noqa: F401

@@ -6,6 +6,12 @@ gradients against finite differences; ``graph`` inspects and draws the recorded 
 """
 from __future__ import annotations
 
+from .anomaly_mode import (  # noqa: F401
+    detect_anomaly,
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_detect_anomaly,
+)
 from .function import Function, record_creation_site  # noqa: F401
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 
@@ -102,6 +108,14 @@ def _batched_grad(engine, outputs, inputs, grads, retain_graph, allow_unused):
             inputs=inputs, accumulate=False, allow_unused=allow_unused))
     return tuple(None if parts[0] is None else ops.stack(list(parts))
                  for parts in zip(*per_slice))
+
+
+def Variable(data, requires_grad=False, volatile=False):  # noqa: N802  (torch's old class)
+    """torch's deprecated ``Variable(t)``: the tensor itself (Variables and Tensors are one
+    thing since torch 0.4), with ``requires_grad`` set."""
+    if requires_grad:
+        data.requires_grad_(True)
+    return data
 
 
 def __getattr__(name):

@@ -20,6 +20,7 @@ import heapq
 import numpy as np
 
 from .. import _tensor as _t
+from . import anomaly_mode as anomaly
 from . import grad_mode
 from .function import (
     AccumulateGrad,
@@ -201,8 +202,12 @@ def run_backward(tensors, grad_tensors=None, retain_graph=False, inputs=None,
     counter = len(ready)
     heappop, heappush = heapq.heappop, heapq.heappush
     fast_leaves = captures is None and tracer is None and accumulate
+    check_nan = anomaly.state.enabled and anomaly.state.check_nan
     grad_enabled_before = grad_mode.state.enabled
     grad_mode.state.enabled = False
+    # backward formulas meet 0s and infinities (log'(0), sqrt'(0)); torch gives inf or nan
+    # there without a word, and so does ember: NumPy's RuntimeWarnings stay off
+    errors = np.seterr(all="ignore")
     try:
         while ready:
             node = heappop(ready)[2]
@@ -229,6 +234,8 @@ def run_backward(tensors, grad_tensors=None, retain_graph=False, inputs=None,
                         else any(g is not None for g in grads)) and (
                         needed is None or needed.get(node, False)):
                     res = _call_backward(node, grads, tracer)
+                    if check_nan:
+                        anomaly.check_gradients(node, res)
                     n_res = len(res)
                     if n_res == 2:
                         if res[0] is res[1] and res[0] is not None:
@@ -273,6 +280,7 @@ def run_backward(tensors, grad_tensors=None, retain_graph=False, inputs=None,
                             heappush(ready, (-child._seq_nr, counter, child))
                 i += 1
     finally:
+        np.seterr(**errors)
         grad_mode.state.enabled = grad_enabled_before
         if tracer is not None:
             tracer.finish()

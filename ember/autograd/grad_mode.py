@@ -25,6 +25,7 @@ class _GradModeContext:
     """Base of the grad-mode context managers; each also works as a decorator."""
 
     _target = True
+    _prev = False  # as torch: leaving a context never entered turns recording off
 
     def __enter__(self):
         self._prev = state.enabled

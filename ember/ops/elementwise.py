@@ -112,7 +112,8 @@ class Div(Op):
         if need:  # the numerator only for the denominator's gradient, as torch saves them
             ctx.save_for_backward(x if need[1] else None, y)
             ctx.x_shape, ctx.y_shape = _shape(x), _shape(y)
-        return np.true_divide(x, y)
+        with np.errstate(divide="ignore", invalid="ignore"):  # x / 0 is inf or nan, silently
+            return np.true_divide(x, y)
 
     @staticmethod
     def backward(ctx, grad):
@@ -142,7 +143,8 @@ class Pow(Op):
         _bshape_check(x, y)
         # torch's names: tensor ** number 0, tensor ** tensor 1, number ** tensor 2
         ctx.show_as(node_name)
-        out = np.power(x, y)
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1, (-1) ** 0.5: as torch
+            out = np.power(x, y)
         if out.dtype != x.dtype:  # NumPy raises bools to int8; torch keeps the operands' dtype
             out = out.astype(x.dtype)
         ctx.save_for_backward(x, y, out)
