@@ -47,8 +47,6 @@ for _family in ops.EXTRA_FAMILIES:
 
 Tensor.greater, Tensor.greater_equal, Tensor.less, Tensor.less_equal, Tensor.not_equal = (
     Tensor.gt, Tensor.ge, Tensor.lt, Tensor.le, Tensor.ne)
-Tensor.arccos = None
-del Tensor.arccos
 
 
 def _size_args(fn):

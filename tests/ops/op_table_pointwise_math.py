@@ -2,6 +2,113 @@
 each row is checked by finite differences and against torch)."""
 from __future__ import annotations
 
-from tests.ops.op_table import case  # noqa: F401
+from tests.ops.op_table import case
 
-ROWS: list = []
+A, B, C = (3, 4), (4,), (3, 1)
+
+
+def _copy_then(name, *args, **kwargs):
+    """``a * 1`` changed in place by method ``name`` (the copy keeps the leaf untouched)."""
+    return lambda m, a: getattr(a * 1, name)(*args, **kwargs)
+
+
+ROWS: list = [
+    # --- inverse trigonometric and hyperbolic -----------------------------------------------
+    case("asin", lambda m, a: m.asin(a), (A,), -0.9, 0.9),
+    case("asin_scalar_shape", lambda m, a: a.asin(), ((),), -0.9, 0.9),
+    case("arcsin_method", lambda m, a: a.arcsin(), (A,), -0.9, 0.9),
+    case("acos", lambda m, a: m.acos(a), (A,), -0.9, 0.9),
+    case("arccos", lambda m, a: m.arccos(a), (C,), -0.9, 0.9),
+    case("atan", lambda m, a: m.atan(a), (A,), -3.0, 3.0),
+    case("arctan_method", lambda m, a: a.arctan(), (B,), -3.0, 3.0),
+    case("sinh", lambda m, a: m.sinh(a), (A,)),
+    case("cosh", lambda m, a: a.cosh(), (A,)),
+    case("asinh", lambda m, a: m.asinh(a), (A,), -3.0, 3.0),
+    case("acosh", lambda m, a: m.acosh(a), (A,), 1.1, 3.0),
+    case("atanh", lambda m, a: m.atanh(a), (A,), -0.9, 0.9),
+    case("arctanh_method", lambda m, a: a.arctanh(), ((),), -0.9, 0.9),
+    case("asin_inplace", _copy_then("asin_"), (A,), -0.9, 0.9),
+    case("cosh_inplace", _copy_then("cosh_"), (A,)),
+    # --- special functions ----------------------------------------------------------------
+    case("erf", lambda m, a: m.erf(a), (A,), -3.0, 3.0),
+    case("erf_method", lambda m, a: a.erf(), ((),)),
+    case("erfc", lambda m, a: m.erfc(a), (A,), -3.0, 3.0),
+    case("erfinv", lambda m, a: m.erfinv(a), (A,), -0.95, 0.95),
+    case("erfinv_method", lambda m, a: a.erfinv(), (B,), -0.5, 0.5),
+    case("erf_inplace", _copy_then("erf_"), (A,)),
+    case("special_erf", lambda m, a: m.special.erf(a), (A,)),
+    case("lgamma", lambda m, a: m.lgamma(a), (A,), 0.1, 5.0),
+    case("lgamma_negative", lambda m, a: a.lgamma(), (A,), -0.95, -0.05),
+    case("special_gammaln", lambda m, a: m.special.gammaln(a), (B,), 0.5, 8.0),
+    case("digamma", lambda m, a: m.digamma(a), (A,), 0.2, 12.0),
+    case("digamma_negative", lambda m, a: a.digamma(), (A,), -2.9, -2.1),
+    case("special_psi", lambda m, a: m.special.psi(a), (B,), 0.5, 3.0),
+    case("i0", lambda m, a: m.i0(a), (A,), -4.0, 4.0),
+    case("i0_large", lambda m, a: a.i0(), (B,), 25.0, 40.0, rtol=1e-4),
+    case("special_i0", lambda m, a: m.special.i0(a), ((),)),
+    case("special_ndtr", lambda m, a: m.special.ndtr(a), (A,)),
+    # --- other unary ------------------------------------------------------------------------
+    case("sinc", lambda m, a: m.sinc(a), (A,)),
+    case("sinc_method", lambda m, a: a.sinc(), ((),), 0.2, 3.0),
+    case("deg2rad", lambda m, a: m.deg2rad(a), (A,), -200.0, 200.0),
+    case("rad2deg", lambda m, a: a.rad2deg(), (A,)),
+    case("frac", lambda m, a: m.frac(a), (A,), -3.0, 3.0),
+    case("frac_inplace", _copy_then("frac_"), (B,), -3.0, 3.0),
+    case("exp2", lambda m, a: m.exp2(a), (A,), -3.0, 3.0),
+    case("special_exp2", lambda m, a: m.special.exp2(a), (C,)),
+    case("logit", lambda m, a: m.logit(a), (A,), 0.05, 0.95),
+    case("logit_eps", lambda m, a: m.logit(a, eps=0.2), (A,), 0.02, 0.98),
+    case("logit_method_eps", lambda m, a: a.logit(0.1), ((),), 0.2, 0.8),
+    case("logit_inplace", _copy_then("logit_"), (A,), 0.05, 0.95),
+    case("special_logit", lambda m, a: m.special.logit(a, eps=0.25), (A,), 0.1, 0.9),
+    # --- two inputs, broadcasting -------------------------------------------------------------
+    case("atan2", lambda m, a, b: m.atan2(a, b), (A, A)),
+    case("atan2_broadcast", lambda m, a, b: m.atan2(a, b), (A, B)),
+    case("arctan2_size1", lambda m, a, b: m.arctan2(a, b), (C, (1, 4))),
+    case("atan2_method_scalar_shape", lambda m, a, b: a.atan2(b), ((), B)),
+    case("atan2_inplace", lambda m, a, b: (a * 1).atan2_(b), (A, B)),
+    case("hypot", lambda m, a, b: m.hypot(a, b), (A, B)),
+    case("hypot_size1", lambda m, a, b: a.hypot(b), (C, (1, 4))),
+    case("hypot_0d", lambda m, a, b: m.hypot(a, b), ((), A)),
+    case("logaddexp", lambda m, a, b: m.logaddexp(a, b), (A, B), -5.0, 5.0),
+    case("logaddexp_method", lambda m, a, b: a.logaddexp(b), (C, A), -5.0, 5.0),
+    case("logaddexp2", lambda m, a, b: m.logaddexp2(a, b), ((2, 3, 4), C), -5.0, 5.0),
+    case("xlogy", lambda m, a, b: m.xlogy(a, b), (A, B), 0.5, 3.0),
+    case("xlogy_negative_x", lambda m, a, b: m.xlogy(a - 2, b), (C, A), 0.5, 3.0),
+    case("xlogy_scalar_other", lambda m, a: m.xlogy(a, 2.5), (A,)),
+    case("xlogy_scalar_self", lambda m, b: m.xlogy(3, b), (A,), 0.5, 3.0),
+    case("xlogy_method", lambda m, a, b: a.xlogy(b), ((), B), 0.5, 3.0),
+    case("xlogy_inplace", lambda m, a, b: (a * 1).xlogy_(b), (A, B), 0.5, 3.0),
+    case("special_xlogy", lambda m, a, b: m.special.xlogy(a, b), (A, A), 0.5, 3.0),
+    case("special_xlog1py", lambda m, a, b: m.special.xlog1py(a, b), (A, B), -0.5, 3.0),
+    case("special_xlog1py_scalar_self", lambda m, b: m.special.xlog1py(2.0, b), (C,), -0.5, 3.0),
+    case("special_xlog1py_scalar_other", lambda m, a: m.special.xlog1py(a, 0.5), (C,)),
+    case("copysign", lambda m, a, b: m.copysign(a, b), (A, B)),
+    case("copysign_size1", lambda m, a, b: a.copysign(b), (C, (1, 4))),
+    case("copysign_scalar", lambda m, a: m.copysign(a, -1.5), (A,)),
+    case("copysign_inplace", lambda m, a, b: (a * 1).copysign_(b), (A, B)),
+    case("ldexp", lambda m, a, b: m.ldexp(a, b), (A, B)),
+    case("ldexp_method", lambda m, a, b: a.ldexp(b), (C, A)),
+    case("nextafter", lambda m, a, b: m.nextafter(a, b), (A, B)),
+    # --- fused products -----------------------------------------------------------------------
+    case("addmv", lambda m, c, a, b: m.addmv(c, a, b), ((3,), A, B)),
+    case("addmv_broadcast_beta_alpha", lambda m, c, a, b: m.addmv(c, a, b, beta=0.5, alpha=-2),
+         ((1,), A, B)),
+    case("addmv_0d_input_method", lambda m, c, a, b: c.addmv(a, b), ((), A, B)),
+    case("addmv_beta0", lambda m, c, a, b: m.addmv(c, a, b, beta=0), ((3,), A, B)),
+    case("addr", lambda m, c, a, b: m.addr(c, a, b), (A, (3,), B)),
+    case("addr_broadcast", lambda m, c, a, b: m.addr(c, a, b, beta=2, alpha=0.5), (C, (3,), B)),
+    case("addr_method", lambda m, c, a, b: c.addr(a, b), ((), (2,), B)),
+    case("baddbmm", lambda m, c, a, b: m.baddbmm(c, a, b), ((2, 3, 5), (2, 3, 4), (2, 4, 5))),
+    case("baddbmm_broadcast", lambda m, c, a, b: m.baddbmm(c, a, b, beta=-1, alpha=1.5),
+         ((3, 1), (2, 3, 4), (2, 4, 5))),
+    case("baddbmm_method", lambda m, c, a, b: c.baddbmm(a, b), ((1, 5), (2, 3, 4), (2, 4, 5))),
+    case("addbmm", lambda m, c, a, b: m.addbmm(c, a, b), ((3, 5), (2, 3, 4), (2, 4, 5))),
+    case("addbmm_broadcast", lambda m, c, a, b: m.addbmm(c, a, b, beta=0.5, alpha=2),
+         ((5,), (2, 3, 4), (2, 4, 5))),
+    case("addbmm_method", lambda m, c, a, b: c.addbmm(a, b, alpha=3), ((3, 1), (1, 3, 2),
+                                                                         (1, 2, 5))),
+    case("addmv_inplace", lambda m, c, a, b: (c * 1).addmv_(a, b), ((3,), A, B)),
+    case("baddbmm_inplace", lambda m, c, a, b: (c * 1).baddbmm_(a, b, beta=2),
+         ((2, 3, 5), (2, 3, 4), (2, 4, 5))),
+]
