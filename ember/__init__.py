@@ -122,6 +122,9 @@ from .ops import (  # noqa: F401
     where,
 )
 
+# torch.linalg: the module of that name, where the * above brought ember's matmul ops module
+linalg = __import__("importlib").import_module(f"{__name__}.linalg")
+
 float = float32  # noqa: A001
 double = float64
 half = float16
