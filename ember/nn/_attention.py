@@ -13,7 +13,7 @@ import numpy as np
 from .. import _random
 from .._tensor import Tensor
 from ..autograd.function import Op
-from ..ops._shape_utils import sum_to_shape, type_name
+from ..ops._shape_utils import check_broadcast, sum_to_shape, type_name
 
 _CAUSAL = {}
 
@@ -55,7 +55,8 @@ class ScaledDotProductAttention(Op):
         if bias is not None:
             full = np.broadcast_shapes(s.shape, bias.shape)
             s = np.add(s, bias, out=s) if full == s.shape else s + bias
-        m = s.max(axis=-1, keepdims=True)
+        # no keys at all (S == 0): an empty softmax, and torch's zeros out of the matmul
+        m = s.max(axis=-1, keepdims=True) if S else np.zeros(s.shape[:-1] + (1,), s.dtype)
         masked_rows = None
         if bias is not None:
             dead = np.isneginf(m)
@@ -166,8 +167,13 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     if scale is None:
         scale = 1.0 / math.sqrt(query._data.shape[-1])
     if enable_gqa and key.dim() >= 3 and key._data.shape[-3] != query._data.shape[-3]:
-        rep = query._data.shape[-3] // key._data.shape[-3]
-        key, value = _repeat_heads(key, rep), _repeat_heads(value, rep)
+        hq, hk, hv = (t._data.shape[-3] for t in (query, key, value))
+        if hq % hk or hq % hv:
+            # (torch's message, cut short as torch prints it)
+            raise RuntimeError("Number of heads in key and value must divide the number of "
+                               "heads in ")
+        key, value = _repeat_heads(key, hq // hk), _repeat_heads(value, hq // hv)
+    check_broadcast(query._data.shape[:-2], key._data.shape[:-2])  # torch's error
     if not 0.0 <= dropout_p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
     rng = _random.default_generator._rng if dropout_p > 0.0 else None

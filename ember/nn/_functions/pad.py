@@ -8,11 +8,15 @@ from ...autograd.function import Op
 
 def source_index(n, before, after, mode):
     """For each output position along one axis, the input position it copies."""
+    if mode == "circular":
+        # torch crops first (negative pads), then wraps around what is left
+        start = max(-before, 0)
+        kept = n - start - max(-after, 0)
+        pos = np.arange(-max(before, 0), kept + max(after, 0))
+        return pos % kept + start if kept > 0 else np.full(pos.shape, min(start, n - 1))
     pos = np.arange(-before, n + after)
     if mode == "replicate":
         return np.clip(pos, 0, n - 1)
-    if mode == "circular":
-        return pos % n
     # reflect: mirror without repeating the edge element
     period = 2 * (n - 1)
     r = np.abs(pos) % period if period else np.zeros_like(pos)

@@ -204,3 +204,27 @@ class BinaryCrossEntropyWithLogits(Op):
                 log_sig = np.minimum(x, 0) - log1p(e)
                 gy = (log_sig - x - pw * log_sig) * f
         return gx, gy
+
+
+class SelfXlogy(Op):
+    """z = xlogy(t, t) = t log t (0 where t == 0, nan where t < 0): kl_div's entropy term.
+
+    The gradient is torch's for ``xlogy(t, t)``, ``xlogy(t != 0, t) + t / t``: log t + 1,
+    and nan at t == 0 (0 / 0) and below.
+    """
+
+    _backward_name = "XlogyBackward0"  # torch's name
+
+    @staticmethod
+    def forward(ctx, t):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = np.where(t == 0, 0, t * np.log(t)).astype(t.dtype, copy=False)
+        ctx.save_for_backward(t)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (t,) = ctx.saved_tensors
+        with np.errstate(invalid="ignore", divide="ignore"):
+            d = np.where(t != 0, np.log(t), 0) + t / t
+        return (grad * d).astype(t.dtype, copy=False)

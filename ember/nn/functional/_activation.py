@@ -5,6 +5,7 @@ import warnings
 
 from ... import ops as _ops
 from ..._tensor import Tensor
+from ...ops._shape_utils import type_name
 from .._functions.activation import Elu, Glu, Hardtanh, LeakyRelu, LogSigmoid, Mish
 
 
@@ -22,6 +23,13 @@ def _maybe_inplace(input, inplace, fn):
     return input._inplace(fn) if inplace else fn(input)
 
 
+def _floating(input, kernel):
+    """torch's error for the activations that have no integer kernel."""
+    dt = input._data.dtype
+    if dt.kind not in "fc":
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{type_name(dt)}'")
+
+
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     """``min(max(input, 0), 6)``."""
     return hardtanh(input, 0.0, 6.0, inplace)
@@ -30,18 +38,22 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
              inplace: bool = False) -> Tensor:
     """``clamp(input, min_val, max_val)`` with a zero gradient outside the open interval."""
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
     return _maybe_inplace(input, inplace,
                           lambda x: Hardtanh.apply(x, min_val=min_val, max_val=max_val))
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """``input`` where positive, else ``negative_slope * input``."""
+    _floating(input, "leaky_relu_cpu")
     return _maybe_inplace(input, inplace,
                           lambda x: LeakyRelu.apply(x, negative_slope=negative_slope))
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``input`` where positive, else ``alpha * (exp(input) - 1)``."""
+    _floating(input, "elu_cpu")
     return _maybe_inplace(input, inplace, lambda x: Elu.apply(x, alpha=alpha))
 
 
@@ -49,16 +61,19 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """``input * Phi(input)`` (``approximate='tanh'`` for the tanh formula)."""
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
+    _floating(input, "GeluKernelImpl")
     return _ops.gelu(input, approximate=approximate)
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """``input * sigmoid(input)``."""
+    _floating(input, "silu_cpu")
     return _maybe_inplace(input, inplace, _ops.silu)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """``input * tanh(softplus(input))``."""
+    _floating(input, "mish_cpu")
     return _maybe_inplace(input, inplace, _mish)
 
 
@@ -78,16 +93,20 @@ def tanh(input: Tensor) -> Tensor:
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta * input)) / beta``, linear above ``threshold``."""
+    _floating(input, "softplus_cpu")
     return _ops.softplus(input, beta, threshold)
 
 
 def logsigmoid(input: Tensor) -> Tensor:
     """``log(sigmoid(input))``, computed without overflow."""
+    _floating(input, "log_sigmoid_cpu")
     return LogSigmoid.apply(input)
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
     """``a * sigmoid(b)`` with ``a, b`` the halves of ``input`` along ``dim``."""
+    if input.dim() == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
     if input.shape[dim] % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {dim % input.dim()} "
                            f"is size {input.shape[dim]}")

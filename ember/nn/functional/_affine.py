@@ -7,6 +7,7 @@ from ... import ops as _ops
 from ..._tensor import Tensor
 from .._functions.embedding import EmbeddingLookup, check_indices, renorm_
 from .._functions.pad import ConstantPad, IndexPad, source_index
+from ._common import _AssertionValueError
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -16,12 +17,49 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         - input ``(*, in_features)``, weight ``(out_features, in_features)``,
           bias ``(out_features,)``; output ``(*, out_features)``.
     """
+    w_dims = weight._data.ndim
+    if input._data.ndim == 0:
+        raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are 0D "
+                           f"and {w_dims}D")
+    if w_dims > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {w_dims}D")
+    if w_dims < 2 or (bias is not None and bias._data.ndim > 1):
+        # torch's composite path (matmul, then a broadcast add): a vector weight, or a bias
+        # that broadcasts over the batch too
+        out = _ops.matmul(input, weight.t() if weight.dim() == 2 else weight)
+        return out + bias if bias is not None else out
     return _ops.linear(input, weight, bias)
+
+
+def _c10_name(dt) -> str:
+    """A dtype as torch's C++ messages print it ('float', 'double', 'c10::Half', ...)."""
+    return {"float32": "float", "float64": "double", "float16": "c10::Half",
+            "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+            "uint8": "unsigned char", "bool": "bool"}.get(np.dtype(dt).name, str(dt))
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None):
     """``y_k = x1 @ weight[k] @ x2 + bias[k]`` (composed: one matmul, a product, a sum)."""
+    dts = [a._data.dtype for a in (input1, input2, weight, bias) if a is not None]
+    if len(set(dts)) > 1:
+        names = ("input1", "input2", "weight", "bias")
+        raise RuntimeError("All tensors must have the same dtype, got " + ", ".join(
+            f"{n}: {_c10_name(d)}" for n, d in zip(names, dts)))
+    if input1.dim() != input2.dim():
+        raise RuntimeError(f"bilinear(): input dimensions do not match: got {input1.dim()} and "
+                           f"{input2.dim()}")
+    for i in range(input1.dim() - 1):
+        if input1.shape[i] != input2.shape[i]:
+            raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {i}: got "
+                               f"{input1.shape[i]} and {input2.shape[i]}")
     n_out, n1, n2 = weight.shape
+    for which, got, want in ((1, input1.shape[-1], n1), (2, input2.shape[-1], n2)):
+        if got != want:
+            raise RuntimeError(f"bilinear(): input{which} size does not match weight size: got "
+                               f"{got} but expected {want}")
+    if bias is not None and bias.shape[0] != n_out:
+        raise RuntimeError(f"bilinear(): bias size does not match weight size: got "
+                           f"{bias.shape[0]} but expected {n_out}")
     w = _ops.reshape(_ops.permute(weight, (1, 0, 2)), n1, n_out * n2)
     t = _ops.reshape(_ops.matmul(input1, w), *input1.shape[:-1], n_out, n2)
     out = _ops.sum(t * _ops.unsqueeze(input2, -2), dim=-1)
@@ -40,12 +78,19 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         max_norm: rows looked up whose norm exceeds it are rescaled in place first.
         norm_type: the p of that norm.
         scale_grad_by_freq: divide each row's gradient by its id's count in the batch.
-        sparse: accepted; gradients are always dense here.
+        sparse: torch's sparse gradients; not supported (raises NotImplementedError, as
+            ``nn.Embedding(sparse=True)`` does, rather than silently giving a dense one).
 
     Raises:
-        RuntimeError: ids of a float dtype.
+        RuntimeError: ids of a float dtype; a weight that is not 2-D.
         IndexError: an id outside ``[0, num_embeddings)``.
+        NotImplementedError: ``sparse=True``.
     """
+    if sparse:
+        raise NotImplementedError("embedding(sparse=True): ember has no sparse gradients; use "
+                                  "sparse=False (dense gradients)")
+    if weight.dim() != 2:
+        raise RuntimeError("'weight' must be 2-D")
     idx = input._data if isinstance(input, Tensor) else np.asarray(input)
     num = weight._data.shape[0]
     check_indices(idx, num)
@@ -58,7 +103,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
                                  scale_grad_by_freq=scale_grad_by_freq)
 
 
-class _PaddingIdxError(ValueError, AssertionError):
+class _PaddingIdxError(_AssertionValueError):
     """torch asserts here (AssertionError); a ValueError is what the value error is."""
 
 
@@ -70,6 +115,8 @@ def _check_padding_idx(padding_idx: int, num_embeddings: int) -> int:
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """int64 one-hot encoding with a trailing dimension of ``num_classes``."""
+    if num_classes == -1 and tensor.numel() == 0:
+        raise RuntimeError("Can not infer total number of classes from empty tensor.")
     return _ops.one_hot(tensor, num_classes)
 
 
@@ -77,6 +124,10 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
     """Pad the last ``len(pad) // 2`` dimensions: ``pad = (left, right, top, bottom, ...)``,
     starting from the last dimension. ``mode`` is constant (negative pads crop), reflect,
     replicate or circular."""
+    for i, p in enumerate(pad):
+        if isinstance(p, (float, np.floating)):
+            raise TypeError(f"pad(): argument 'pad' (position 2) must be tuple of ints, but "
+                            f"found element of type {type(p).__name__} at pos {i}")
     pad = [int(p) for p in pad]
     if len(pad) % 2:
         raise RuntimeError("Padding length must be divisible by 2")
@@ -88,20 +139,65 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
                            f"dimension {ndim}")
     pairs = [(0, 0)] * (ndim - k) + [(pad[2 * i], pad[2 * i + 1]) for i in reversed(range(k))]
     if mode == "constant":
+        if any(n + b + a < 0 for n, (b, a) in zip(input.shape, pairs)):
+            raise RuntimeError("narrow(): length must be non-negative.")
         return ConstantPad.apply(input, pads=tuple(pairs), value=0.0 if value is None else value)
     if mode not in ("reflect", "replicate", "circular"):
-        raise NotImplementedError(f"pad mode {mode!r} is not supported (constant, reflect, "
-                                  "replicate, circular are)")
-    if value:
-        raise ValueError(f'Padding mode "{mode}" doesn\'t take in value argument.')
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if value is not None and value != 0:
+        raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+    _check_nonconstant_pad(input, pairs[ndim - k:], mode)
     indices = {}
     for axis, (before, after) in enumerate(pairs):
         if before or after:
-            n = input.shape[axis]
-            if mode == "reflect" and (before >= n or after >= n):
-                raise RuntimeError(f"Argument #4: Padding size should be less than the "
-                                   f"corresponding input dimension, but got: padding "
-                                   f"({before}, {after}) at dimension {axis} of input "
-                                   f"{list(input.shape)}")
-            indices[axis] = source_index(n, before, after, mode)
+            indices[axis] = source_index(input.shape[axis], before, after, mode)
     return IndexPad.apply(input, indices=indices)
+
+
+_PAD_COMBOS = ("Supported combinations for non-constant padding:\n"
+               "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+               "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+               "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+
+
+def _check_nonconstant_pad(input, pairs, mode):
+    """torch's checks for reflect / replicate / circular: ``pairs`` are the (before, after)
+    pads of the padded (trailing) dimensions, outermost first."""
+    shape, ndim, k = list(input.shape), input.dim(), len(pairs)
+    if k not in (1, 2, 3) or ndim not in (k + 1, k + 2):
+        raise NotImplementedError(f"Padding size {2 * k} is not supported for {ndim}D input "
+                                  f"tensor.\n{_PAD_COMBOS}")
+    sizes = shape[ndim - k:]
+    outs = [n + b + a for n, (b, a) in zip(sizes, pairs)]
+    if mode == "circular":
+        for n, (b, a), o in zip(sizes[::-1], pairs[::-1], outs[::-1]):
+            if b > n or a > n:
+                raise RuntimeError("Padding value causes wrapping around more than once.")
+            if o < 0:
+                raise RuntimeError("Negative padding value is resulting in an empty dimension")
+        return
+    kernel = f"{'reflection' if mode == 'reflect' else 'replication'}_pad{k}d"
+    if input._data.dtype == np.bool_:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+    if 0 in shape[1 if ndim == k + 2 else 0:]:  # only the batch dimension may be empty
+        raise RuntimeError(f"Expected {k + 1}D or {k + 2}D (batch mode) tensor with possibly 0 "
+                           f"batch size and other non-zero dimensions for input, but got: "
+                           f"{shape}")
+    if mode == "reflect":
+        for j in reversed(range(k)):  # W (argument #4) first, then H (#6), then D (#8)
+            (b, a), n = pairs[j], sizes[j]
+            if b >= n or a >= n:
+                raise RuntimeError(f"Argument #{4 + 2 * (k - 1 - j)}: Padding size should be "
+                                   f"less than the corresponding input dimension, but got: "
+                                   f"padding ({b}, {a}) at dimension {ndim - k + j} of input "
+                                   f"{shape}")
+    if (all(o < 1 for o in outs) if k > 1 else outs[0] < 1) or any(o < 0 for o in outs):
+        # torch's spelling, per kernel: "(W: 4)", "(H: 3, W: 4)" (replicate: "W: 4 )"),
+        # "(D: 2 H: 3, W: 4)"
+        names = "DHW"[3 - k:]
+        given = [f"{c}: {n}" for c, n in zip(names, sizes)]
+        given = " ".join(given[:-1]) + (", " if k > 1 else "") + given[-1]
+        if mode == "replicate" and k == 2:
+            given += " "
+        got = " ".join(f"{c}: {o}" for c, o in zip(names, outs))
+        raise RuntimeError(f"input ({given}) is too small. Calculated output {got}")

@@ -17,6 +17,7 @@ from .._functions.pointwise_loss import (
     BinaryCrossEntropyWithLogits,
     HuberLoss,
     MseLoss,
+    SelfXlogy,
     SmoothL1Loss,
     compute_dtype,
 )
@@ -101,6 +102,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if t is not None and t.dtype.kind == "f":
         return _soft_cross_entropy(input, target, weight, ignore_index, reduction,
                                    label_smoothing)
+    _no_grad_arg(weight, "nll_loss_forward", "weight")
     t, w = _class_targets(input, target, weight, "cross_entropy")
     return CrossEntropy.apply(input, target=t, weight=w, ignore_index=ignore_index,
                               reduction=reduction, label_smoothing=label_smoothing)
@@ -114,10 +116,36 @@ def _soft_cross_entropy(input, target, weight, ignore_index, reduction, label_sm
                            f"{_dtype_word(target._data.dtype)}")
     if ignore_index != -100:
         raise RuntimeError("ignore_index is not supported for floating point target")
+    num_classes = input.shape[1] if input.dim() > 1 else input.shape[0]
+    if weight is not None and tuple(weight.shape) != (num_classes,):
+        raise RuntimeError(f"cross_entropy: weight tensor should be defined either for all "
+                           f"{num_classes} classes or no classes but got weight tensor of "
+                           f"shape: {list(weight.shape)}")
+    if weight is not None and weight.requires_grad and grad_mode.state.enabled:
+        return _soft_cross_entropy_composite(input, target, weight, reduction, label_smoothing)
     # the op sees rows with the class axis last, so a flat (C,) weight broadcasts there
     w = weight._data if weight is not None else None
     return SoftCrossEntropy.apply(input, target, weight=w, reduction=reduction,
                                   label_smoothing=label_smoothing)
+
+
+def _soft_cross_entropy_composite(input, target, weight, reduction, label_smoothing):
+    """torch's composite soft-target cross entropy, for a ``weight`` that wants a gradient:
+    ``-(log_softmax(input) * q * weight)`` summed over classes, 'mean' over the rows."""
+    class_dim = 1 if input.dim() > 1 else 0
+    num_classes = input.shape[class_dim]
+    q = target * (1.0 - label_smoothing) + label_smoothing / num_classes \
+        if label_smoothing else target
+    w = _ops.reshape(weight, *[num_classes if d == class_dim else 1 for d in
+                               range(input.dim())])
+    prod = _ops.log_softmax(input, class_dim) * q * w
+    if reduction == "none":
+        return -_ops.sum(prod, dim=class_dim)
+    total = -_ops.sum(prod)
+    if reduction == "sum":
+        return total
+    rows = input.numel() // num_classes if num_classes else 0
+    return total / rows if rows else total * float("nan")
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
@@ -127,6 +155,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     Shapes, ``weight``, ``ignore_index`` and ``reduction`` as in :func:`cross_entropy`.
     """
     reduction = _reduction.resolve(size_average, reduce, reduction)
+    _no_grad_arg(weight, "nll_loss_forward", "weight")
     t, w = _class_targets(input, target, weight, "nll_loss")
     return NLLLoss.apply(input, target=t, weight=w, ignore_index=ignore_index,
                          reduction=reduction)
@@ -376,12 +405,13 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
                       "support size.'batchmean' divides only by the batch size, and aligns with "
                       "the KL div math definition.'mean' will be changed to behave the same as "
                       "'batchmean' in the next major release.", stacklevel=2)
+    for operand in (input, target):
+        if operand._data.dtype.kind not in "fc":
+            raise RuntimeError("kl_div: Integral inputs not supported.")
     if log_target:
         loss = _ops.exp(target) * (target - input)
-    else:
-        t = target._data
-        safe = _ops.where(t > 0, target, 1.0) if isinstance(target, Tensor) else target
-        loss = _ops.where(t > 0, target * (_ops.log(safe) - input), 0.0)
+    else:  # torch: xlogy(target, target) - target * input (nan for negative targets)
+        loss = SelfXlogy.apply(target) - target * input
     if reduction == "batchmean":
         total = _ops.sum(loss)
         return total / input.shape[0] if input.dim() else total

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ... import _random
+from ... import _dtype, _random
 from ... import ops as _ops
 from ..._tensor import Tensor
+from ...ops._shape_utils import check_broadcast, type_name
 from .._functions.batch_norm import BatchNorm
 from .._functions.dropout import Dropout
 from .._functions.layer_norm import LayerNorm
@@ -30,6 +31,9 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     _check_p(p)
     if not training or p == 0.0 or input._data.size == 0:
         return input
+    if input._data.dtype.kind not in "fc" and p < 1.0:  # torch scales by 1 / (1 - p)
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f"{type_name(input._data.dtype)}")
     rng = _random.default_generator._rng
     if inplace:
         return input._inplace(lambda x: Dropout.apply(x, p=p, rng=rng))
@@ -71,9 +75,16 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if a is not None and a.size != c:
             raise RuntimeError(f"{name} should contain {c} elements not {a.size}")
     if not training and (rm is None or rv is None):
-        raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
-    out = BatchNorm.apply(input, weight, bias, running_mean=rm, running_var=rv,
+        name = "running_mean" if rm is None else "running_var"
+        raise RuntimeError(f"{name} must be defined in evaluation mode")
+    x_dt = _check_norm_dtypes(input, (rm, rv, w, b), "batch_norm")
+    if input._data.size == 0:  # torch: an empty batch leaves the statistics alone
+        return _empty_norm(input, weight, bias)
+    x = input if x_dt == input._data.dtype else input.to(_dtype.float32)
+    out = BatchNorm.apply(x, weight, bias, running_mean=rm, running_var=rv,
                           training=training, momentum=momentum, eps=eps)
+    if x is not input:
+        out = out.to(input.dtype)
     if training:  # the running statistics changed in place
         if running_mean is not None:
             running_mean._vc[0] += 1
@@ -82,27 +93,84 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     return out
 
 
+def _empty_norm(input, weight, bias):
+    """A normalisation of an empty input: an empty result, still connected to every input
+    (so backward gives empty / zero gradients, as torch)."""
+    out = input * 0
+    for param in (weight, bias):
+        if param is not None:
+            out = out + (_ops.sum(param) * 0).to(input.dtype)
+    return out
+
+
+def _check_norm_dtypes(input, params, name):
+    """torch's CPU dtype rules for batch / layer norm: the parameters share the input's
+    dtype, or a float16 input takes float32 parameters (computed in float32). Returns the
+    dtype to compute in."""
+    x_dt = input._data.dtype
+    if x_dt.kind not in "fc":
+        raise NotImplementedError(f"\"{name}\" not implemented for '{type_name(x_dt)}'")
+    dts = {a.dtype for a in params if a is not None}
+    if not dts or dts == {x_dt}:
+        return x_dt
+    if x_dt == np.float16 and dts == {np.dtype(np.float32)}:
+        return np.dtype(np.float32)
+    if x_dt == np.float64:
+        raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+    raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+
+
+def _check_normalized_shape(input, normalized_shape, weight, bias, sep):
+    k = len(normalized_shape)
+    if k > input.dim() and sep == "":
+        raise ValueError(f"Input tensor must have at least {k} dimensions, but got "
+                         f"{input.dim()}")
+    if k > input.dim() or tuple(input._data.shape[input.dim() - k:]) != normalized_shape:
+        raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input "
+                           f"with shape [*{sep}{', '.join(str(s) for s in normalized_shape)}], "
+                           f"but got input of size{list(input.shape)}")
+    for what, a in (("weight", weight), ("bias", bias)):
+        if a is not None and tuple(a.shape) != normalized_shape:
+            raise RuntimeError(f"Expected {what} to be of same shape as normalized_shape, but "
+                               f"got {what} of shape {list(a.shape)} and normalized_shape = "
+                               f"{list(normalized_shape)}")
+
+
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
-    """Normalise over the trailing ``normalized_shape`` dimensions, then scale and shift."""
+    """Normalise over the trailing ``normalized_shape`` dimensions, then scale and shift.
+
+    A float16 input with float32 ``weight`` / ``bias`` is computed in float32 and returned
+    as float16 (torch's mixed-dtype rule); other dtype mixes raise, as in torch.
+    """
     normalized_shape = _shape_tuple(normalized_shape)
-    k = len(normalized_shape)
-    if tuple(input._data.shape[input.dim() - k:]) != normalized_shape or k > input.dim():
-        raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input "
-                           f"with shape [*, {', '.join(str(s) for s in normalized_shape)}], "
-                           f"but got input of size{list(input.shape)}")
-    return LayerNorm.apply(input, weight, bias, k=k, eps=eps)
+    _check_normalized_shape(input, normalized_shape, weight, bias, ", ")
+    x_dt = _check_norm_dtypes(input, [a._data for a in (weight, bias) if a is not None],
+                              "LayerNormKernelImpl")
+    if x_dt == input._data.dtype:
+        return LayerNorm.apply(input, weight, bias, k=len(normalized_shape), eps=eps)
+    out = LayerNorm.apply(input.to(_dtype.float32), weight, bias, k=len(normalized_shape),
+                          eps=eps)
+    return out.to(input.dtype)
 
 
 def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
              eps: float | None = None) -> Tensor:
-    """``x / sqrt(mean(x^2) + eps) * weight`` over the trailing dimensions (composed)."""
-    k = len(_shape_tuple(normalized_shape))
-    if eps is None:
-        eps = float(np.finfo(input._data.dtype).eps)
-    dims = tuple(range(-k, 0))
-    out = input * _ops.rsqrt(_ops.mean(input * input, dim=dims, keepdim=True) + eps)
-    return out * weight if weight is not None else out
+    """``x / sqrt(mean(x^2) + eps) * weight`` over the trailing dimensions (composed, as
+    torch: float16 is computed in float32, and the result has the input's dtype)."""
+    normalized_shape = _shape_tuple(normalized_shape)
+    _check_normalized_shape(input, normalized_shape, weight, None, "")
+    x_dt = input._data.dtype
+    if x_dt.kind not in "fc":
+        raise NotImplementedError(f"\"rms_norm\" not implemented for '{type_name(x_dt)}'")
+    x = input.to(_dtype.float32) if x_dt == np.float16 else input
+    if eps is None:  # the machine epsilon of the dtype it is computed in
+        eps = float(np.finfo(x._data.dtype).eps)
+    dims = tuple(range(-len(normalized_shape), 0))
+    out = x * _ops.rsqrt(_ops.mean(x * x, dim=dims, keepdim=True) + eps)
+    if weight is not None:
+        out = out * weight
+    return out if out.dtype == input.dtype else out.to(input.dtype)
 
 
 def _shape_tuple(shape):
@@ -121,8 +189,21 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
 
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
-    """``x1 . x2 / max(||x1|| * ||x2||, eps)`` along ``dim``."""
-    dot = _ops.sum(x1 * x2, dim=dim)
-    n1 = _ops.sum(x1 * x1, dim=dim)
-    n2 = _ops.sum(x2 * x2, dim=dim)
-    return dot / _ops.sqrt(_ops.clamp_min(n1 * n2, eps * eps))
+    """``sum((x1 / max(||x1||, eps)) * (x2 / max(||x2||, eps)))`` along ``dim``, as torch:
+    each norm is clamped separately, and the clamp passes the gradient straight through
+    (torch clamps in place under no_grad)."""
+    dt = _dtype.promote_types(x1.dtype, x2.dtype)
+    if not dt.is_floating_point:
+        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is "
+                           f"{type_name(dt.np)}")
+    # torch casts only integer operands; a float16 one keeps its own norm
+    x1, x2 = (x if x.dtype.is_floating_point else x.to(dt) for x in (x1, x2))
+    shape = check_broadcast(tuple(x1.shape), tuple(x2.shape))
+    x1, x2 = (x if tuple(x.shape) == shape else _ops.broadcast_to(x, shape) for x in (x1, x2))
+    return _ops.sum((x1 / _clamped_norm(x1, dim, eps)) * (x2 / _clamped_norm(x2, dim, eps)),
+                    dim=dim)
+
+
+def _clamped_norm(x, dim, eps):
+    n = _ops.norm(x, 2, dim=dim, keepdim=True)
+    return n + _ops.clamp_min(eps - n.detach(), 0.0)  # the value clamped, the gradient not

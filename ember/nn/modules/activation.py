@@ -1,7 +1,10 @@
 """Activation layers; each calls the ``ember.nn.functional`` function of the same name."""
 from __future__ import annotations
 
+import warnings
+
 from .. import functional as F
+from ..functional._common import _AssertionValueError
 from .module import Module
 
 __all__ = ["ReLU", "ReLU6", "LeakyReLU", "ELU", "GELU", "SiLU", "Mish", "Tanh", "Sigmoid",
@@ -48,11 +51,20 @@ class Hardtanh(Module):
         - Input: ``(*)``; Output: the same.
     """
 
-    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
-                 ) -> None:
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False,
+                 min_value: float | None = None, max_value: float | None = None) -> None:
         super().__init__()
+        if min_value is not None:
+            warnings.warn("keyword argument `min_value` is deprecated and renamed to `min_val`",
+                          FutureWarning, stacklevel=2)
+            min_val = min_value
+        if max_value is not None:
+            warnings.warn("keyword argument `max_value` is deprecated and renamed to `max_val`",
+                          FutureWarning, stacklevel=2)
+            max_val = max_value
         if max_val <= min_val:
-            raise ValueError(f"max_val ({max_val}) must be greater than min_val ({min_val})")
+            raise _AssertionValueError(f"max_val ({max_val}) must be greater than min_val "
+                                       f"({min_val})")
         self.min_val = min_val
         self.max_val = max_val
         self.inplace = inplace

@@ -67,7 +67,8 @@ class LayerNorm(Module):
 class RMSNorm(Module):
     """``y = x / sqrt(mean(x^2) + eps) * weight`` over the trailing dimensions.
 
-    ``eps=None`` uses the input dtype's machine epsilon, as torch.
+    ``eps=None`` uses the machine epsilon of the dtype it computes in (float32 for a
+    float16 input), as torch.
 
     Shape:
         - Input: ``(*, *normalized_shape)``; Output: the same.

@@ -6,6 +6,7 @@ from ...autograd.grad_mode import no_grad
 from .. import functional as F
 from .. import init
 from ..functional._affine import _check_padding_idx
+from ..functional._common import _AssertionValueError
 from ..parameter import Parameter
 from .module import Module
 
@@ -61,8 +62,8 @@ class Embedding(Module):
             self.reset_parameters()
         else:
             if list(_weight.shape) != [num_embeddings, embedding_dim]:
-                raise ValueError("Shape of weight does not match num_embeddings and "
-                                 "embedding_dim")
+                raise _AssertionValueError("Shape of weight does not match num_embeddings "
+                                           "and embedding_dim")
             self.weight = Parameter(_weight, requires_grad=not _freeze)
 
     def reset_parameters(self) -> None:
