@@ -7,7 +7,6 @@ import numpy as np
 
 from . import _dtype
 from ._backend import check_device
-from ._random import _rng
 from ._tensor import Tensor, _wrap
 
 
@@ -25,26 +24,100 @@ def _finish(arr, requires_grad, device=None):
     return t
 
 
-def _infer_array(data):
-    """NumPy array for nested data, with torch's dtype inference."""
+_C_NAMES = {"int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
+            "uint8": "uint8_t", "float16": "c10::Half", "float32": "float", "float64": "double"}
+
+
+def checked_value(value, np_dtype):
+    """A Python number as a 0-d array of ``np_dtype``, converted as torch's C++ does: floats
+    truncate to ints, negative ints wrap into unsigned types, and out-of-range values raise
+    torch's overflow error (NumPy would wrap or give inf silently)."""
+    dt = np.dtype(np_dtype)
+    if isinstance(value, np.generic):
+        value = value.item()
+    if dt.kind == "b" or not isinstance(value, (int, float)) or isinstance(value, bool):
+        return np.asarray(value).astype(dt)
+    if dt.kind in "iu":
+        info = np.iinfo(dt)
+        ok = math.isfinite(value)
+        if ok:
+            v = int(value)
+            ok = info.min <= v <= info.max or (dt.kind == "u" and -info.max <= v < 0)
+        if ok:
+            return np.asarray(v, np.int64).astype(dt)  # two's complement wrap for unsigned
+    elif not math.isfinite(value) or abs(value) <= float(np.finfo(dt).max):
+        return np.asarray(value, dt)
+    raise RuntimeError(f"value cannot be converted to type {_C_NAMES.get(dt.name, dt.name)} "
+                       "without overflow")
+
+
+def _infer_array(data, float_dtype=None):
+    """NumPy array for nested data, with torch's dtype inference (Python floats become
+    ``float_dtype``, by default the default dtype: a caller that casts afterwards asks for
+    float64, so that ``tensor([0.1], dtype=float64)`` is not rounded through float32)."""
     if isinstance(data, Tensor):
         return data._data.copy()
     if isinstance(data, np.ndarray):
         return np.array(data, copy=True)
     if isinstance(data, (list, tuple)) and data and any(isinstance(x, Tensor) for x in _flat(data)):
         data = _untensor(data)
-    arr = np.array(data)
+    if isinstance(data, str):
+        raise TypeError("new(): invalid data type 'str'")
+    try:
+        arr = np.array(data)
+    except ValueError:
+        raise ValueError(_ragged_message(data)) from None
     if arr.dtype == object:
+        if any(isinstance(x, int) for x in _flat(data)) and all(
+                isinstance(x, (int, float, bool, np.generic)) for x in _flat(data)):
+            raise ValueError("Overflow when unpacking long long")  # beyond 64 bits
         raise TypeError(f"Could not infer dtype of {type(_first_bad(data)).__name__}")
-    if arr.dtype.kind == "f" and not _has_numpy_floats(data):
-        arr = arr.astype(_dtype.get_default_dtype().np)
+    if arr.dtype.kind in "US":
+        raise (ValueError("too many dimensions 'str'") if arr.ndim else
+               TypeError("new(): invalid data type 'str'"))
+    if arr.dtype.kind == "c":
+        raise TypeError("ember has no complex dtypes")
+    if arr.dtype == np.uint64 and not isinstance(data, np.generic):
+        raise ValueError("Overflow when unpacking long long")  # Python ints of 2**63 and up
+    if isinstance(data, np.generic):  # a NumPy scalar keeps its dtype
+        return arr
+    if isinstance(data, (list, tuple)) and any(isinstance(x, (np.generic, np.ndarray))
+                                               for x in _flat(data)):
+        return arr.astype(_scalars_dtype(data).np)
+    if arr.dtype.kind == "f":
+        arr = arr.astype(float_dtype or _dtype.get_default_dtype().np)
     elif arr.dtype.kind in "iu" and arr.dtype != np.uint8:
         arr = arr.astype(np.int64)
-    elif arr.dtype.kind in "US":
-        raise TypeError(f"new(): invalid data type '{arr.dtype.kind == 'U' and 'str'}'")
-    elif arr.dtype.kind == "c":
-        raise TypeError("ember has no complex dtypes")
     return arr
+
+
+def _scalars_dtype(data):
+    """torch's dtype for nested numbers with NumPy scalars among them: NumPy scalars keep their
+    dtype, Python bools/ints/floats count as bool/int64/default float, all promoted together."""
+    out = None
+    for x in _flat(data):
+        if isinstance(x, (np.generic, np.ndarray)):
+            d = _dtype.from_numpy(x.dtype)
+        elif isinstance(x, bool):
+            d = _dtype.bool_
+        else:
+            d = _dtype.int64 if isinstance(x, int) else _dtype.get_default_dtype()
+        out = d if out is None else _dtype.promote_types(out, d)
+    return out
+
+
+def _ragged_message(data, dim=0):
+    """torch's ValueError for nested sequences of unequal lengths."""
+    if isinstance(data, (list, tuple)) and data and isinstance(data[0], (list, tuple)):
+        n = len(data[0])
+        for item in data:
+            if isinstance(item, (list, tuple)) and len(item) != n:
+                return f"expected sequence of length {n} at dim {dim + 1} (got {len(item)})"
+        for item in data:
+            msg = _ragged_message(item, dim + 1)
+            if msg:
+                return msg
+    return None if dim else "expected a rectangular nested sequence"
 
 
 def _flat(data):
@@ -72,22 +145,31 @@ def _untensor(data):
     return data
 
 
-def _has_numpy_floats(data):
-    if isinstance(data, np.floating):
-        return data.dtype != np.float32 or True
-    return False
-
-
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of ``data`` (nested lists, numbers, arrays or tensors).
 
     Python floats become the default dtype (float32), ints int64, bools bool; NumPy arrays
     keep their dtype.
     """
-    arr = _infer_array(data)
+    arr = _infer_array(data, None if dtype is None else np.float64)
     if dtype is not None:
-        arr = arr.astype(_np_dtype(dtype), copy=False)
+        to = np.dtype(_np_dtype(dtype))
+        if to.kind in "iu" and not isinstance(data, (Tensor, np.ndarray)):
+            _check_int_range(arr, to)  # Python numbers: torch's overflow error, not a wrap
+        arr = arr.astype(to, copy=False)
     return _finish(arr, requires_grad, device)
+
+
+def _check_int_range(arr, to):
+    if not arr.size or arr.dtype.kind == "b":
+        return
+    info = np.iinfo(to)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(arr) if arr.dtype.kind == "f" else np.zeros(arr.shape, bool)
+        vals = np.trunc(arr[~bad]) if arr.dtype.kind == "f" else arr
+        low = -info.max if to.kind == "u" else info.min  # negatives wrap into unsigned types
+    if bad.any() or vals.min() < low or vals.max() > info.max:
+        raise RuntimeError(f"value cannot be converted to type {to.name} without overflow")
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -104,7 +186,30 @@ def as_tensor(data, dtype=None, device=None):
     return tensor(data, dtype=dtype, device=device)
 
 
-asarray = as_tensor
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+    """``obj`` as a tensor, sharing memory when it can (``copy=True``: never; ``copy=False``:
+    always, or ValueError)."""
+    shares = isinstance(obj, (Tensor, np.ndarray))
+    if copy is False:
+        if not shares:
+            raise ValueError("can't alias arbitrary sequence into a tensor.")
+        have = obj._data.dtype if isinstance(obj, Tensor) else obj.dtype
+        if dtype is not None and _np_dtype(dtype) != have:
+            from .ops._shape_utils import type_name
+
+            raise ValueError(f"can't alias tensor with dtype '{type_name(have)}' into dtype "
+                             f"'{type_name(_np_dtype(dtype))}'.")
+    if copy:
+        data = obj._data if isinstance(obj, Tensor) else obj
+        t = tensor(data, dtype=dtype, device=device)
+    else:
+        t = as_tensor(obj, dtype=dtype, device=device)
+    if requires_grad:
+        if isinstance(obj, Tensor) and t is obj:
+            t = t.detach()
+        _finish(t._data, True)  # torch's error for a non-float dtype
+        t.requires_grad_(True)
+    return t
 
 
 def from_numpy(ndarray) -> Tensor:
@@ -119,7 +224,9 @@ def _rebuild(arr, requires_grad):
     return _finish(arr, requires_grad)
 
 
-def _size(size):
+def _size(size, name="empty"):
+    """``size`` (varargs, one sequence, or one Size/tensor) as a tuple of ints, with torch's
+    errors."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     elif len(size) == 1 and isinstance(size[0], Tensor):
@@ -127,33 +234,49 @@ def _size(size):
     out = []
     for s in size:
         if not isinstance(s, (int, np.integer)) and not (isinstance(s, Tensor) and s.numel() == 1):
-            raise TypeError(f"empty(): argument 'size' must be tuple of ints, but found element "
-                            f"of type {type(s).__name__}")
-        s = int(s)
-        if s < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
-                               f"{[int(x) for x in size]}")
-        out.append(s)
+            if len(size) == 1:
+                raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, "
+                                f"not {type(s).__name__}")
+            raise TypeError(f"{name}(): argument 'size' failed to unpack the object at pos "
+                            f"{len(out) + 1} with error \"type must be tuple of ints,but got "
+                            f"{type(s).__name__}\"")
+        out.append(int(s))
+    if any(s < 0 for s in out):  # (torch's zeros says "Dimension size must be non-negative")
+        bad = next(s for s in out if s < 0)
+        raise RuntimeError(f"Trying to create tensor with negative dimension {bad}: {out}")
     return tuple(out)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
+def _size_arg(size, kw):
+    """The varargs size, or torch's ``size=`` keyword."""
+    if kw is not None:
+        if size:
+            raise TypeError("size given both positionally and as size=")
+        return (kw,)
+    return size
+
+
+def zeros(*size, dtype=None, layout=None, device=None, requires_grad=False, out=None,
+          **kw):
     """A tensor of zeros (written into ``out``, resized, when given)."""
+    size = _size_arg(size, kw.pop("size", None))
     if out is not None:
         return _into_out("zeros", np.zeros, size, dtype, device, requires_grad, out)
-    return _finish(np.zeros(_size(size), _np_dtype(dtype)), requires_grad, device)
+    return _finish(np.zeros(_size(size, "zeros"), _np_dtype(dtype)), requires_grad, device)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
+def ones(*size, dtype=None, layout=None, device=None, requires_grad=False, out=None, **kw):
     """A tensor of ones (written into ``out``, resized, when given)."""
+    size = _size_arg(size, kw.pop("size", None))
     if out is not None:
         return _into_out("ones", np.ones, size, dtype, device, requires_grad, out)
-    return _finish(np.ones(_size(size), _np_dtype(dtype)), requires_grad, device)
+    return _finish(np.ones(_size(size, "ones"), _np_dtype(dtype)), requires_grad, device)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, pin_memory=False,
-          memory_format=None, out=None):
+def empty(*size, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
+          memory_format=None, out=None, **kw):
     """An uninitialised tensor (``out``, resized, when given)."""
+    size = _size_arg(size, kw.pop("size", None))
     if out is not None:
         return _into_out("empty", np.empty, size, dtype, device, requires_grad, out)
     return _finish(np.empty(_size(size), _np_dtype(dtype)), requires_grad, device)
@@ -170,23 +293,42 @@ def _into_out(name, make, size, dtype, device, requires_grad, out):
     if dtype is not None and _np_dtype(dtype) != out_dtype:
         raise RuntimeError(f"dtype {type_name(_np_dtype(dtype))} does not match dtype of out "
                            f"parameter ({type_name(out_dtype)})")
-    _write_out(f"aten::{name}", _wrap(make(_size(size), out_dtype)), out, warn_resize=False)
+    _write_out(f"aten::{name}", _wrap(make(_size(size, name), out_dtype)), out,
+               warn_resize=False)
     if requires_grad:
         out.requires_grad_(True)
     return out
 
 
-def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
+def _with_out(name, make, dtype, out):
+    """``make(dtype)``, written into ``out`` (whose dtype it takes) when given."""
+    if out is None:
+        return make(dtype)
+    from .ops._out import write_out
+
+    return write_out(name, make(out.dtype if dtype is None else dtype), out)
+
+
+def full(size, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
+         out=None):
     """A tensor filled with ``fill_value`` (dtype inferred from it when not given)."""
+    if out is not None:
+        return _with_out("full", lambda d: full(size, fill_value, dtype=d, device=device),
+                         dtype, out)
+    if isinstance(fill_value, (Tensor, np.generic)):
+        fill_value = fill_value.item()
     if dtype is None:
-        dtype = _dtype.scalar_dtype(fill_value.item() if isinstance(fill_value, Tensor)
-                                    else fill_value)
-    size = _size((size,)) if isinstance(size, (tuple, list)) else _size((size,))
-    return _finish(np.full(size, fill_value, _np_dtype(dtype)), requires_grad, device)
+        dtype = _dtype.scalar_dtype(fill_value)
+    if not isinstance(size, (tuple, list, Tensor)):
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not "
+                        f"{type(size).__name__}")
+    value = checked_value(fill_value, _np_dtype(dtype))
+    return _finish(np.full(_size((size,), "full"), value), requires_grad, device)
 
 
 def _like(fn):
-    def like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    def like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+             memory_format=None):
         return fn(input.shape, dtype=dtype or input.dtype, device=device,
                   requires_grad=requires_grad)
 
@@ -200,82 +342,110 @@ ones_like = _like(ones)
 empty_like = _like(empty)
 
 
-def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,
+def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None):
     """``full`` with ``input``'s shape and dtype."""
-    return full(input.shape, fill_value, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    return full(input.shape, fill_value, dtype=dtype or input.dtype, device=device,
+                requires_grad=requires_grad)
 
 
-def rand_like(input, *, dtype=None, device=None, requires_grad=False, generator=None):
-    """Uniform [0, 1) numbers with ``input``'s shape and dtype."""
-    return rand(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad,
-                generator=generator)
-
-
-def randn_like(input, *, dtype=None, device=None, requires_grad=False, generator=None):
-    """Standard normal numbers with ``input``'s shape and dtype."""
-    return randn(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad,
-                 generator=generator)
-
-
-def randint_like(input, low=0, high=None, *, dtype=None, generator=None):
-    """Random integers with ``input``'s shape."""
-    if high is None:
-        low, high = 0, low
-    return randint(low, high, input.shape, dtype=dtype or input.dtype, generator=generator)
-
-
-def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+def arange(start=0, end=None, step=1, *, dtype=None, layout=None, device=None,
+           requires_grad=False, out=None):
     """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 for integer arguments."""
+    if out is not None:
+        return _with_out("arange", lambda d: arange(start, end, step, dtype=d, device=device),
+                         dtype, out)
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     if vals[2] == 0:
         raise RuntimeError("step must be nonzero")
-    if (vals[1] - vals[0]) / vals[2] < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
     if dtype is None:
         dtype = _dtype.get_default_dtype() if any(isinstance(v, float) for v in vals) \
             else _dtype.int64
+    if _dtype.convert(dtype) is _dtype.bool_:
+        raise NotImplementedError("\"arange_cpu\" not implemented for 'Bool'")
+    if not _dtype.convert(dtype).is_floating_point:
+        vals = [int(v) for v in vals]  # torch truncates the bounds to the integer dtype
+        if vals[2] == 0:
+            raise ValueError("step must be nonzero")
+    if (vals[1] - vals[0]) / vals[2] < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     n = math.ceil((vals[1] - vals[0]) / vals[2])
     arr = (vals[0] + np.arange(n, dtype=np.float64) * vals[2]) if _dtype.convert(
         dtype).is_floating_point else np.arange(vals[0], vals[1], vals[2])
     return _finish(arr.astype(_np_dtype(dtype)), requires_grad, device)
 
 
-def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
+def _spaced(name, steps, dtype):
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    if _dtype.convert(dtype or _dtype.get_default_dtype()) is _dtype.bool_:
+        raise NotImplementedError(f"\"{name}_cpu\" not implemented for 'Bool'")
+    return _np_dtype(dtype)
+
+
+def _bounds(start, end, np_dtype):
+    """linspace/logspace bounds as numbers; an integer dtype truncates them first (torch)."""
+    start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
+    if np.dtype(np_dtype).kind in "iu":
+        start, end = int(start), int(end)
+    return start, end
+
+
+def linspace(start, end, steps, *, dtype=None, layout=None, device=None, requires_grad=False,
+             out=None):
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
-    return _finish(np.linspace(start, end, steps).astype(_np_dtype(dtype)), requires_grad,
-                   device)
+    if out is not None:
+        return _with_out("linspace", lambda d: linspace(start, end, steps, dtype=d), dtype, out)
+    d = _spaced("linspace", steps, dtype)
+    start, end = _bounds(start, end, d)
+    return _finish(np.linspace(start, end, steps).astype(d), requires_grad, device)
 
 
-def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+def logspace(start, end, steps, base=10.0, *, dtype=None, layout=None, device=None,
+             requires_grad=False, out=None):
     """``steps`` values spaced evenly on a log scale."""
-    return _finish(np.logspace(start, end, steps, base=base).astype(_np_dtype(dtype)),
-                   requires_grad, device)
+    if out is not None:
+        return _with_out("logspace", lambda d: logspace(start, end, steps, base, dtype=d),
+                         dtype, out)
+    d = _spaced("logspace", steps, dtype)
+    start, end = _bounds(start, end, d)
+    return _finish(np.logspace(start, end, steps, base=base).astype(d), requires_grad, device)
 
 
-def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
+def eye(n, m=None, *, dtype=None, layout=None, device=None, requires_grad=False, out=None):
     """Identity matrix (n x m)."""
+    if out is not None:
+        return _with_out("eye", lambda d: eye(n, m, dtype=d), dtype, out)
+    for pos, name, v in ((1, "n", n), (2, "m", m)):
+        if v is not None and not isinstance(v, (int, np.integer)):
+            raise TypeError(f"eye(): argument '{name}' (position {pos}) must be int, not "
+                            f"{type(v).__name__}")
+        if v is not None and v < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {v}")
     return _finish(np.eye(n, m, dtype=_np_dtype(dtype)), requires_grad, device)
 
 
-def tril_indices(row, col, offset=0, *, dtype=None, device=None):
+def tril_indices(row, col, offset=0, *, dtype=None, layout=None, device=None):
     """Indices of the lower triangle as a (2, n) tensor (int64 unless ``dtype`` says)."""
-    return _wrap(np.stack(np.tril_indices(row, offset, col)).astype(
-        _index_dtype("tril_indices", dtype, device)))
+    d = _index_dtype("tril_indices", dtype, device, row, col)
+    return _wrap(np.stack(np.tril_indices(row, offset, col)).astype(d))
 
 
-def triu_indices(row, col, offset=0, *, dtype=None, device=None):
+def triu_indices(row, col, offset=0, *, dtype=None, layout=None, device=None):
     """Indices of the upper triangle as a (2, n) tensor (int64 unless ``dtype`` says)."""
-    return _wrap(np.stack(np.triu_indices(row, offset, col)).astype(
-        _index_dtype("triu_indices", dtype, device)))
+    d = _index_dtype("triu_indices", dtype, device, row, col)
+    return _wrap(np.stack(np.triu_indices(row, offset, col)).astype(d))
 
 
-def _index_dtype(name, dtype, device):
+def _index_dtype(name, dtype, device, row, col):
     """The NumPy dtype of ``tril_indices``/``triu_indices``: int32 or int64, as in torch."""
     from .ops._shape_utils import type_name
 
+    for label, v in (("row", row), ("col", col)):
+        if v < 0:
+            raise RuntimeError(f"{label} must be non-negative, got{v}")  # sic: torch's spacing
     check_device(device)
     np_dtype = np.dtype(_np_dtype(dtype, np.int64))
     if np_dtype not in (np.int32, np.int64):
@@ -283,101 +453,16 @@ def _index_dtype(name, dtype, device):
     return np_dtype
 
 
-# --- random ----------------------------------------------------------------------------
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
-    """Uniform numbers in [0, 1)."""
-    d = _np_dtype(dtype)
-    arr = _rng(generator).random(_size(size), dtype=d if d in (np.float32, np.float64) else
-                                 np.float64).astype(d, copy=False)
-    return _finish(arr, requires_grad, device)
-
-
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
-    """Standard normal numbers."""
-    d = _np_dtype(dtype)
-    arr = _rng(generator).standard_normal(
-        _size(size), dtype=d if d in (np.float32, np.float64) else np.float64).astype(d,
-                                                                                    copy=False)
-    return _finish(arr, requires_grad, device)
-
-
-def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
-            requires_grad=False):
-    """Random integers in [low, high); int64 by default."""
-    if size is None:
-        if isinstance(high, (tuple, list)):
-            low, high, size = 0, low, high
-        else:
-            raise TypeError("randint() missing required argument 'size'")
-    if high is None:
-        low, high = 0, low
-    if low >= high:
-        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
-                           f">= to={high}")
-    arr = _rng(generator).integers(low, high, _size((size,)) if isinstance(size, (tuple, list))
-                                   else _size((size,)))
-    return _finish(arr.astype(_np_dtype(dtype, np.dtype(np.int64))), requires_grad, device)
-
-
-def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
-    """A random permutation of 0..n-1 (int64)."""
-    arr = _rng(generator).permutation(int(n))
-    return _finish(arr.astype(_np_dtype(dtype, np.dtype(np.int64))), requires_grad, device)
-
-
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
-           requires_grad=False):
-    """Normal numbers; ``mean`` and ``std`` may be tensors (broadcast) or numbers with ``size``."""
-    m = mean._data if isinstance(mean, Tensor) else mean
-    s = std._data if isinstance(std, Tensor) else std
-    shape = _size((size,)) if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
-    ref = mean if isinstance(mean, Tensor) else std if isinstance(std, Tensor) else None
-    d = ref._data.dtype if ref is not None and dtype is None else _np_dtype(dtype)
-    arr = _rng(generator).normal(m, s, shape).astype(d)
-    return _finish(arr, requires_grad, device)
-
-
-def bernoulli(input, p=None, *, generator=None):
-    """0/1 draws with probabilities ``input`` (or ``p``)."""
-    prob = input._data if p is None else np.full(input.shape, p)
-    if np.any((prob < 0) | (prob > 1)):
-        raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
-    arr = (_rng(generator).random(prob.shape) < prob).astype(input._data.dtype)
-    return _wrap(arr)
-
-
-def multinomial(input, num_samples, replacement=False, *, generator=None):
-    """Indices drawn from the rows of ``input`` (non-negative weights)."""
-    p = input._data.astype(np.float64)
-    if p.ndim not in (1, 2):
-        raise RuntimeError("prob_dist must be 1 or 2 dim")
-    rows = p.reshape(-1, p.shape[-1])
-    if np.any(rows < 0) or not np.all(np.isfinite(rows)):
-        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
-    sums = rows.sum(axis=1, keepdims=True)
-    if np.any(sums <= 0):
-        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-    n_cat = rows.shape[1]
-    if not replacement and num_samples > n_cat:
-        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
-                           "replacement")
-    rng = _rng(generator)
-    rows = rows / sums
-    if replacement:
-        cdf = np.cumsum(rows, axis=1)
-        cdf[:, -1] = 1.0
-        u = rng.random((rows.shape[0], num_samples))
-        out = np.stack([np.searchsorted(c, uu, side="right") for c, uu in zip(cdf, u)])
-        out = np.minimum(out, n_cat - 1)
-    else:
-        # Gumbel top-k: sampling without replacement in proportion to the weights
-        with np.errstate(divide="ignore"):
-            keys = np.log(rows) - np.log(-np.log(rng.random(rows.shape)))
-        out = np.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
-    out = out.astype(np.int64)
-    return _wrap(out.reshape(p.shape[:-1] + (num_samples,)))
-
-
-def poisson(input, generator=None):
-    """Poisson draws with rates ``input``."""
-    return _wrap(_rng(generator).poisson(input._data).astype(input._data.dtype))
+from ._creation_random import (  # noqa: E402,F401  (the random half, in its own file)
+    bernoulli,
+    multinomial,
+    normal,
+    poisson,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+)

@@ -30,8 +30,9 @@ class Sigmoid(Op):
 
     @staticmethod
     def forward(ctx, x):
-        e = np.exp(-np.abs(x))
-        out = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        f = _acc(x)
+        e = np.exp(-np.abs(f))
+        out = np.where(f >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
         ctx.save_for_backward(out)
         return out
 
@@ -39,6 +40,20 @@ class Sigmoid(Op):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return grad * out * (1 - out)
+
+
+def _acc(x):
+    """float16 computed in float32 and rounded once, as torch's CPU kernels do."""
+    return x.astype(np.float32) if x.dtype == np.float16 else x
+
+
+def _float_only(input, kernel):
+    """torch's error for activations with no integer kernels."""
+    dt = input._data.dtype
+    if dt.kind != "f":
+        from ._shape_utils import type_name
+
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{type_name(dt)}'")
 
 
 class Relu(Op):
@@ -117,6 +132,9 @@ class Gelu(Op):
 
     @staticmethod
     def forward(ctx, x, *, approximate="none"):
+        if x.dtype == np.float16:  # in float32, rounded once (torch)
+            out = Gelu.forward(ctx, x.astype(np.float32), approximate=approximate)
+            return out.astype(np.float16)
         dt = x.dtype.type
         if approximate == "tanh":
             x2 = x * x
@@ -153,7 +171,7 @@ class Gelu(Op):
     @staticmethod
     def backward(ctx, grad):
         (d,) = ctx.saved_tensors
-        return grad * d
+        return (grad * d).astype(grad.dtype, copy=False)
 
 
 class Silu(Op):
@@ -161,9 +179,10 @@ class Silu(Op):
 
     @staticmethod
     def forward(ctx, x):
-        s = Sigmoid.forward(ctx, x)
-        ctx.save_for_backward(x, s)
-        return x * s
+        f = _acc(x)
+        s = Sigmoid.forward(ctx, f)
+        ctx.save_for_backward(x, s.astype(x.dtype, copy=False))
+        return (f * s).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
@@ -203,6 +222,8 @@ def sigmoid(input):
 
 def relu(input, inplace=False):
     """Elementwise max(x, 0)."""
+    if input._data.dtype == np.bool_:
+        raise RuntimeError("Boolean inputs not supported for relu")
     if inplace:
         return input._inplace(relu)
     return Relu.apply(input)
@@ -213,14 +234,19 @@ def gelu(input, approximate="none"):
     if approximate not in ("none", "tanh"):
         raise RuntimeError(f"approximate argument must be either none or tanh (got "
                            f"{approximate!r})")
+    _float_only(input, "GeluKernelImpl")
     return Gelu.apply(input, approximate=approximate)
 
 
 def silu(input, inplace=False):
-    """x * sigmoid(x)."""
+    """x * sigmoid(x) (written into ``input`` with ``inplace``)."""
+    _float_only(input, "silu_cpu")
+    if inplace:
+        return input._inplace(silu)
     return Silu.apply(input)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + exp(beta x)) / beta, linear above ``threshold``."""
+    _float_only(input, "softplus_cpu")
     return Softplus.apply(input, beta=beta, threshold=threshold)

@@ -6,6 +6,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.function import Op
+from ._out import write_out
 from ._shape_utils import check_broadcast, operands, sum_to_shape, type_name
 from .elementwise import _bshape_check, _shape, to_dtype
 
@@ -65,6 +66,29 @@ class Maximum(Op):
         return gx, gy
 
 
+class Fmax(Op):
+    """z = fmax(x, y) (``largest=False``: fmin): NaN loses to a number; x takes ties and the
+    gradient where y is NaN, as in torch"""
+
+    @staticmethod
+    def forward(ctx, x, y, *, largest=True):
+        _bshape_check(x, y)
+        ctx.save_for_backward(x, y)
+        ctx.largest = largest
+        if not largest:
+            ctx.show_as("FminBackward0")
+        return np.fmax(x, y) if largest else np.fmin(x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        with np.errstate(invalid="ignore"):
+            w = ((x >= y) if ctx.largest else (x <= y)) | np.isnan(y)  # where x is chosen
+        gx = sum_to_shape(grad * w, x.shape) if ctx.needs_input_grad[0] else None
+        gy = sum_to_shape(grad * ~w, y.shape) if ctx.needs_input_grad[1] else None
+        return gx, gy
+
+
 class Where(Op):
     """z = x where cond else y"""
 
@@ -92,7 +116,9 @@ def _bound(v, like):
         return v
     if isinstance(v, Tensor):
         return to_dtype(v, like.dtype)
-    return np.asarray(v, dtype=like._data.dtype)
+    from .._creation import checked_value  # (_creation imports the ops through _tensor)
+
+    return checked_value(v, like._data.dtype)  # wraps or raises as torch's C++ cast
 
 
 def clamp(input, min=None, max=None, *, node_name=None):  # noqa: A002
@@ -101,6 +127,11 @@ def clamp(input, min=None, max=None, *, node_name=None):  # noqa: A002
     ``node_name`` (ember's own): the recorded node's name, torch's by default."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if (min is not None and max is not None and isinstance(min, Tensor) != isinstance(max, Tensor)
+            and node_name is None):
+        raise TypeError(f"clamp() received an invalid combination of arguments - got (Tensor, "
+                        f"{type(min).__name__}, {type(max).__name__}), but expected both bounds "
+                        "Tensors or both numbers")
     rt = _dtype.result_type(input, *(b for b in (min, max) if b is not None))
     if rt.np != input._data.dtype:  # e.g. an int tensor clamped to 0.5 becomes float32
         input = to_dtype(input, rt)
@@ -125,26 +156,35 @@ def clamp_max(input, max):  # noqa: A002
                  "ClampMaxBackward0")
 
 
+def _tensors(name, input, other):
+    """Both operands as tensors of their result dtype; torch takes no Python numbers here."""
+    for arg, pos, value in (("input", 1, input), ("other", 2, other)):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not "
+                            f"{type(value).__name__}")
+    return operands(input, other)
+
+
 def maximum(input, other):
-    """Elementwise maximum of two tensors."""
-    x, y = operands(input, other)
-    return Maximum.apply(x, y)
+    """Elementwise maximum of two tensors (NaN wins)."""
+    return Maximum.apply(*_tensors("maximum", input, other))
 
 
 def minimum(input, other):
-    """Elementwise minimum of two tensors."""
-    x, y = operands(input, other)
-    return Maximum.apply(x, y, largest=False)
+    """Elementwise minimum of two tensors (NaN wins)."""
+    return Maximum.apply(*_tensors("minimum", input, other), largest=False)
 
 
-def fmax(input, other):
-    """Elementwise maximum (NaN-ignoring in torch; same as maximum here without NaN)."""
-    return maximum(input, other)
+def fmax(input, other, *, out=None):
+    """Elementwise maximum that ignores NaN (NaN only where both are NaN)."""
+    result = Fmax.apply(*_tensors("fmax", input, other))
+    return write_out("fmax", result, out, (input, other))
 
 
-def fmin(input, other):
-    """Elementwise minimum."""
-    return minimum(input, other)
+def fmin(input, other, *, out=None):
+    """Elementwise minimum that ignores NaN."""
+    result = Fmax.apply(*_tensors("fmin", input, other), largest=False)
+    return write_out("fmin", result, out, (input, other))
 
 
 def where(condition, input=None, other=None):
@@ -153,15 +193,17 @@ def where(condition, input=None, other=None):
         from .indexing import nonzero
 
         return nonzero(condition, as_tuple=True)
-    x, y = operands(input, other)
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype == np.uint8:  # deprecated in torch, still accepted
+        cond = cond.astype(bool)
     if cond.dtype != np.bool_:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
                            f"with dtype {type_name(cond.dtype)}")
-    if not isinstance(x, Tensor) and not isinstance(y, Tensor):
-        d = _dtype.result_type(x, y).np
-        x, y = np.asarray(x, d), np.asarray(y, d)
-    elif not isinstance(x, Tensor):
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        d = _dtype.result_type(input, other).np  # two numbers: int64, float32 or bool
+        return Where.apply(cond, np.asarray(input, d), np.asarray(other, d))
+    x, y = operands(input, other)
+    if not isinstance(x, Tensor):
         x = np.asarray(x, y._data.dtype)
     elif not isinstance(y, Tensor):
         y = np.asarray(y, x._data.dtype)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor, _wrap
+from ._out import write_out
 from ._shape_utils import check_broadcast, operands, type_name
 
 
@@ -16,30 +17,44 @@ def _arrays(x, y):
     return a, b
 
 
-def _cmp(ufunc):
-    def op(input, other):
+def _cmp(ufunc, name):
+    def op(input, other, *, out=None):
+        if not isinstance(input, Tensor):  # torch takes a number as ``other`` only
+            raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                            f"({type(input).__name__}, {type(other).__name__}), but expected "
+                            "(Tensor input, Tensor other) or (Tensor input, Number other)")
         a, b = _arrays(input, other)
-        return _wrap(np.asarray(ufunc(a, b)))
+        return write_out(name, _wrap(np.asarray(ufunc(a, b))), out, (input, other))
 
     op.__name__ = ufunc.__name__
     op.__doc__ = f"Elementwise ``{ufunc.__name__}`` as a bool tensor."
     return op
 
 
-eq = _cmp(np.equal)
-ne = _cmp(np.not_equal)
-lt = _cmp(np.less)
-le = _cmp(np.less_equal)
-gt = _cmp(np.greater)
-ge = _cmp(np.greater_equal)
+eq = _cmp(np.equal, "eq")
+ne = _cmp(np.not_equal, "ne")
+lt = _cmp(np.less, "lt")
+le = _cmp(np.less_equal, "le")
+gt = _cmp(np.greater, "gt")
+ge = _cmp(np.greater_equal, "ge")
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 
+def _need_tensors(name, input, other):
+    """torch's TypeError for the ops that take no Python numbers."""
+    for arg, pos, value in (("input", 1, input), ("other", 2, other)):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not "
+                            f"{type(value).__name__}")
+    if input._data.shape != other._data.shape:
+        check_broadcast(input._data.shape, other._data.shape)
+    return input._data, other._data
+
+
 def _logical(ufunc):
-    def op(input, other):
-        a = input._data if isinstance(input, Tensor) else np.asarray(input)
-        b = other._data if isinstance(other, Tensor) else np.asarray(other)
-        return _wrap(np.asarray(ufunc(a, b)))
+    def op(input, other, *, out=None):
+        a, b = _need_tensors(ufunc.__name__, input, other)
+        return write_out(ufunc.__name__, _wrap(np.asarray(ufunc(a, b))), out, (input, other))
 
     op.__name__ = ufunc.__name__
     op.__doc__ = f"Elementwise ``{ufunc.__name__}`` (non-zero is True) as a bool tensor."
@@ -51,9 +66,12 @@ logical_or = _logical(np.logical_or)
 logical_xor = _logical(np.logical_xor)
 
 
-def logical_not(input):
+def logical_not(input, *, out=None):
     """Elementwise NOT (non-zero is True)."""
-    return _wrap(np.logical_not(input._data))
+    if not isinstance(input, Tensor):
+        raise TypeError(f"logical_not(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    return write_out("logical_not", _wrap(np.logical_not(input._data)), out, (input,))
 
 
 def _bitwise(ufunc, name):
@@ -84,23 +102,36 @@ def bitwise_not(input):
 
 def equal(input, other):
     """True if both have the same shape and elements."""
+    for arg, pos, value in (("input", 1, input), ("other", 2, other)):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"equal(): argument '{arg}' (position {pos}) must be Tensor, not "
+                            f"{type(value).__name__}")
     return input._data.shape == other._data.shape and bool(np.array_equal(input._data,
                                                                           other._data))
 
 
+def _close(name, input, other, rtol, atol, equal_nan):
+    a, b = _need_tensors(name, input, other)
+    if a.dtype != b.dtype:  # torch compares like with like only
+        raise RuntimeError(f"{type_name(a.dtype)} did not match {type_name(b.dtype)}")
+    for tol, value in (("rtol", rtol), ("atol", atol)):
+        if value < 0:
+            raise RuntimeError(f"{tol} must be greater than or equal to zero, but got {value}")
+    return np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
+
+
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """True if all elements are close (torch's formula |a - b| <= atol + rtol |b|)."""
-    return bool(np.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return bool(np.all(_close("allclose", input, other, rtol, atol, equal_nan)))
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    """Elementwise closeness as a bool tensor."""
-    b = other._data if isinstance(other, Tensor) else other
-    return _wrap(np.isclose(input._data, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    """Elementwise closeness as a bool tensor (same dtypes, as torch requires)."""
+    return _wrap(np.asarray(_close("isclose", input, other, rtol, atol, equal_nan)))
 
 
-def isin(elements, test_elements, *, invert=False):
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
     """True where an element of ``elements`` occurs in ``test_elements``."""
     e = elements._data if isinstance(elements, Tensor) else np.asarray(elements)
     t = test_elements._data if isinstance(test_elements, Tensor) else np.asarray(test_elements)
-    return _wrap(np.isin(e, t, invert=invert))
+    return _wrap(np.asarray(np.isin(e, t, assume_unique=assume_unique, invert=invert)))

@@ -1,12 +1,12 @@
 """Indexing ops: ``x[...]``, index_put (``x[i] = v``), gather/scatter, index_select,
-masked_fill, one_hot, nonzero (sorting: sort.py)."""
+masked_fill, one_hot, nonzero (sorting: sort.py; narrow/select/index_add: slicing.py)."""
 from __future__ import annotations
 
 import numpy as np
 
 from .._tensor import Tensor, _mark_view, _wrap
 from ..autograd.function import Op
-from ._shape_utils import sum_to_shape, wrap_dim
+from ._shape_utils import check_broadcast, sum_to_shape, wrap_dim
 
 
 def normalize_index(index, tensor=None):
@@ -288,18 +288,25 @@ class Scatter(Op):
     """z = x with src written at ``index`` along ``dim``"""
 
     @staticmethod
-    def forward(ctx, x, index, src, *, dim):
+    def forward(ctx, x, index, src, *, dim, multiply=False):
         out = x.copy()
         if np.ndim(src) == 0:
             src = np.broadcast_to(np.asarray(src, x.dtype), index.shape)
-        np.put_along_axis(_narrow_to(out, index.shape, dim), index,
-                          src[tuple(slice(0, s) for s in index.shape)], dim)
+        part = src[tuple(slice(0, s) for s in index.shape)]
+        if multiply:  # reduce="multiply": every write multiplies in
+            idx = list(np.indices(index.shape, sparse=True))
+            idx[dim] = index
+            np.multiply.at(out, tuple(idx), part)
+        else:
+            np.put_along_axis(_narrow_to(out, index.shape, dim), index, part, dim)
         ctx.save_for_backward(index)
-        ctx.axis, ctx.src_shape = dim, np.shape(src)
+        ctx.axis, ctx.src_shape, ctx.multiply = dim, np.shape(src), multiply
         return out
 
     @staticmethod
     def backward(ctx, grad):
+        if ctx.multiply:
+            raise RuntimeError("derivative for aten::scatter is not implemented")
         (index,) = ctx.saved_tensors
         gx = gsrc = None
         if ctx.needs_input_grad[0]:
@@ -392,56 +399,81 @@ def index_put(input, index, values, accumulate=False):
     return IndexPut.apply(input, values, index=index, accumulate=accumulate)
 
 
-def _check_index(index, name):
-    if not isinstance(index, Tensor) or index._data.dtype != np.int64:
-        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
-    return index._data
+def _check_index(index, name, input, dim, src=None):
+    """gather/scatter's checks, in torch's words: dtype, rank, sizes and bounds (no negative
+    indices). Returns ``(index array, wrapped dim)``."""
+    if not isinstance(index, Tensor) or index._data.dtype not in (np.int32, np.int64):
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
+    x, idx = input._data, index._data
+    d = wrap_dim(dim, x.ndim)
+    if isinstance(src, Tensor) and src._data.dtype != x.dtype:
+        raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
+    if max(idx.ndim, 1) != max(x.ndim, 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as "
+                           f"{'input' if name == 'gather' else 'self'} tensor")
+    ishape, xshape = idx.shape or (1,), x.shape or (1,)
+    for k, (a, b) in enumerate(zip(ishape, xshape)):
+        if k != d and a > b:
+            raise RuntimeError(f"Size does not match at dimension {k} expected index "
+                               f"{list(idx.shape)} to be no larger than self {list(x.shape)} "
+                               f"apart from dimension {d}")
+    bad = (idx < 0) | (idx >= xshape[d])
+    if bad.any():
+        raise RuntimeError(f"index {int(idx[bad].flat[0])} is out of bounds for dimension {d} "
+                           f"with size {xshape[d]}")
+    return idx, d
 
 
 def gather(input, dim, index, *, sparse_grad=False):
     """Values of ``input`` at ``index`` along ``dim``."""
-    idx = _check_index(index, "gather")
-    d = wrap_dim(dim, input._data.ndim)
-    if idx.size and (idx.min() < -input._data.shape[d] or idx.max() >= input._data.shape[d]):
-        raise RuntimeError(f"index {int(idx.max())} is out of bounds for dimension {d} with "
-                           f"size {input._data.shape[d]}")
-    return Gather.apply(input, index, dim=d)
+    idx, d = _check_index(index, "gather", input, dim)
+    if not input._data.ndim:
+        return Gather.apply(input.reshape(1), idx.reshape(1).astype(np.int64), dim=0).reshape(
+            idx.shape)
+    return Gather.apply(input, idx.astype(np.int64, copy=False), dim=d)
 
 
 def scatter_add(input, dim, index, src):
     """``input`` with ``src`` added at ``index`` along ``dim``."""
-    idx = _check_index(index, "scatter_add")
-    d = wrap_dim(dim, input._data.ndim)
-    if idx.size and idx.max() >= input._data.shape[d]:
-        raise RuntimeError(f"index {int(idx.max())} is out of bounds for dimension {d} with "
-                           f"size {input._data.shape[d]}")
-    return ScatterAdd.apply(input, index, src, dim=d)
+    idx, d = _check_index(index, "scatter", input, dim, src)
+    return ScatterAdd.apply(input, idx.astype(np.int64, copy=False), src, dim=d)
 
 
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
-    """``input`` with ``src`` (or ``value``) written at ``index`` along ``dim``."""
-    if reduce == "add":
-        return scatter_add(input, dim, index, src)
-    _check_index(index, "scatter")
-    d = wrap_dim(dim, input._data.ndim)
+    """``input`` with ``src`` (or ``value``) written at ``index`` along ``dim``; ``reduce``:
+    "add" or "multiply" combine with what is there instead."""
+    if reduce not in (None, "add", "multiply"):
+        raise RuntimeError("reduce argument must be either add or multiply.")
     s = src if src is not None else value
+    idx, d = _check_index(index, "scatter", input, dim, s)
     if not isinstance(s, Tensor):
-        s = np.asarray(s, input._data.dtype)
-    return Scatter.apply(input, index, s, dim=d)
+        from .._creation import checked_value
+
+        s = checked_value(s, input._data.dtype)
+        if reduce == "add":
+            s = _wrap(np.broadcast_to(s, idx.shape).copy())
+    if reduce == "add":
+        return scatter_add(input, dim, index, s)
+    return Scatter.apply(input, idx.astype(np.int64, copy=False), s, dim=d,
+                         multiply=reduce == "multiply")
 
 
 def index_select(input, dim, index):
     """Rows (along ``dim``) picked by a 1-D integer ``index``."""
     if not isinstance(index, Tensor) or index._data.dtype.kind not in "iu":
-        raise IndexError("index_select(): Expected dtype int32/int64 for index")
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     if index._data.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
     d = wrap_dim(dim, input._data.ndim)
     n = input._data.shape[d] if input._data.ndim else 1
     idx = index._data.reshape(-1)
     if idx.size and (idx.min() < 0 or idx.max() >= n):
-        bad = int(idx.max()) if idx.max() >= n else int(idx.min())
-        raise IndexError(f"index out of range in self (got {bad}, size {n})")
+        raise IndexError("index out of range in self")
+    if not input._data.ndim:  # a 0-d input takes one index and stays 0-d (as torch)
+        if idx.size != 1:
+            raise RuntimeError("index_select(): Index to scalar can have only 1 value, got "
+                               f"{idx.size} value(s)")
+        return IndexSelect.apply(input.reshape(1), idx, dim=0).reshape(())
     return IndexSelect.apply(input, idx, dim=d)
 
 
@@ -459,24 +491,26 @@ def masked_fill(input, mask, value):
     try:
         np.broadcast_shapes(m.shape, input._data.shape)
     except ValueError:
-        raise RuntimeError(f"The size of tensor a ({input._data.shape[-1]}) must match the size "
-                           f"of tensor b ({m.shape[-1]}) at non-singleton dimension "
-                           f"{input._data.ndim - 1}") from None
+        check_broadcast(m.shape, input._data.shape)  # torch's error (the mask is tensor a)
     if isinstance(value, Tensor):
         if value._data.ndim:
             raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
                                f"tensor with {value._data.ndim} dimension(s).")
         if value._data.dtype != input._data.dtype:
             value = value.to(input.dtype)
-    elif isinstance(value, np.generic):
-        value = value.item()
+    else:
+        from .._creation import checked_value
+
+        value = checked_value(value, input._data.dtype)  # torch's overflow error
     return MaskedFill.apply(input, m, value)
 
 
 def masked_select(input, mask):
     """1-D tensor of the elements where ``mask`` is True."""
     m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
-    m = np.broadcast_to(m, np.broadcast_shapes(m.shape, input._data.shape))
+    if m.dtype != np.bool_:
+        raise RuntimeError("masked_select: expected BoolTensor for mask")
+    m = np.broadcast_to(m, check_broadcast(m.shape, input._data.shape))
     x = input.expand(m.shape) if input.shape != m.shape else input
     return GetItem.apply(x, index=normalize_index(m), node_name="MaskedSelectBackward0")
 
@@ -489,7 +523,9 @@ def one_hot(tensor, num_classes=-1):
     if idx.size and idx.min() < 0:
         raise RuntimeError("Class values must be non-negative.")
     if num_classes == -1:
-        num_classes = int(idx.max()) + 1 if idx.size else 0
+        if not idx.size:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(idx.max()) + 1
     elif idx.size and idx.max() >= num_classes:
         raise RuntimeError("Class values must be smaller than num_classes.")
     out = np.zeros(idx.shape + (num_classes,), np.int64)
@@ -499,42 +535,14 @@ def one_hot(tensor, num_classes=-1):
 
 def nonzero(input, *, as_tuple=False):
     """Indices of non-zero elements: an (n, ndim) int64 tensor, or a tuple of 1-D ones."""
+    if not input._data.ndim:  # a 0-d input: one element, no dims (as_tuple: one dim)
+        n = int(bool(input._data))
+        return (_wrap(np.zeros(n, np.int64)),) if as_tuple else _wrap(np.zeros((n, 0), np.int64))
     nz = np.nonzero(input._data)
     if as_tuple:
         return tuple(_wrap(a.astype(np.int64)) for a in nz)
     return _wrap(np.stack(nz, axis=1).astype(np.int64) if nz else np.zeros((0, 0), np.int64))
 
 
-def take_along_dim(input, indices, dim=None):
-    """Values at ``indices`` along ``dim`` (flattened when None)."""
-    if dim is None:
-        return getitem(input.reshape(-1), indices.reshape(-1))
-    return gather(input, dim, indices.expand(*[
-        max(a, b) if i != wrap_dim(dim, input.dim()) else b
-        for i, (a, b) in enumerate(zip(input.shape, indices.shape))]))
-
-
-def narrow(input, dim, start, length):
-    """A view of ``length`` elements of ``dim`` starting at ``start``."""
-    d = wrap_dim(dim, input._data.ndim)
-    index = (slice(None),) * d + (slice(start, start + length),)
-    return getitem(input, index)
-
-
-def select(input, dim, index):
-    """The slice at ``index`` of ``dim``, without that dim."""
-    d = wrap_dim(dim, input._data.ndim)
-    return getitem(input, (slice(None),) * d + (index,))
-
-
-def index_add(input, dim, index, source, *, alpha=1):
-    """``input`` with ``alpha * source`` rows added at ``index`` along ``dim``."""
-    from .elementwise import mul
-
-    d = wrap_dim(dim, input._data.ndim)
-    idx = index._data
-    shape = [1] * input._data.ndim
-    shape[d] = idx.size
-    full = np.broadcast_to(idx.reshape(shape), source._data.shape)
-    src = source if alpha == 1 else mul(source, alpha)
-    return ScatterAdd.apply(input, np.ascontiguousarray(full), src, dim=d)
+# the slicing wrappers live in slicing.py (for length); ember.ops imports them from here
+from .slicing import index_add, narrow, select, take_along_dim  # noqa: E402,F401

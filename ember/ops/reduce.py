@@ -1,4 +1,4 @@
-"""Reductions: sum, mean, var/std, prod, max/min, softmax family, all/any."""
+"""Reductions: sum, mean, var/std, prod, max/min, softmax family, all/any (norm: vector_norm.py)."""
 from __future__ import annotations
 
 import builtins
@@ -9,6 +9,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Op
+from ._out import write_out
 from ._shape_utils import type_name, wrap_dim, wrap_dims
 
 
@@ -42,6 +43,20 @@ def _dims(dim, x, keepdim):
     return axes
 
 
+def _acc(x):
+    """``x`` as torch's CPU kernels read it: float16 is accumulated in float32."""
+    return x.astype(np.float32) if x.dtype == np.float16 else x
+
+
+def _sum_array(x, axes, keepdim, dtype=None):
+    """np.sum with torch's dtypes: ``x`` is cast to ``dtype`` first, float16 sums in float32."""
+    if dtype is not None and x.dtype != dtype:
+        x = x.astype(dtype)
+    acc = np.float32 if x.dtype == np.float16 else None
+    out = np.asarray(np.sum(x, axis=axes, keepdims=keepdim, dtype=acc))
+    return _contiguous(out.astype(x.dtype, copy=False))  # torch returns contiguous results
+
+
 class Sum(Op):
     """z = sum of x over ``dim``"""
 
@@ -51,8 +66,7 @@ class Sum(Op):
         ctx.x_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
         if dim is not None:
             ctx.show_as("SumBackward1")  # torch's name when dims are given
-        out = np.sum(x, axis=axes, keepdims=keepdim, dtype=dtype)
-        return _contiguous(out)  # torch returns contiguous results
+        return _sum_array(x, axes, keepdim, dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -63,14 +77,15 @@ class Mean(Op):
     """z = mean of x over ``dim``"""
 
     @staticmethod
-    def forward(ctx, x, *, dim=None, keepdim=False):
+    def forward(ctx, x, *, dim=None, keepdim=False, dtype=None):
         axes = _dims(dim, x, keepdim)
         ctx.x_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
         if dim is not None:
             ctx.show_as("MeanBackward1")  # torch's name when dims are given
         n = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
         ctx.n = n
-        result = np.asarray(np.mean(x, axis=axes, keepdims=keepdim)).astype(x.dtype, copy=False)
+        result = np.asarray(np.mean(_acc(x), axis=axes, keepdims=keepdim))
+        result = result.astype(dtype or x.dtype)  # a narrower dtype= rounds the mean only
         return _contiguous(result)  # torch returns contiguous results
 
     @staticmethod
@@ -88,16 +103,17 @@ class Var(Op):
     def forward(ctx, x, *, dim=None, correction=1, keepdim=False, std=False):
         axes = _dims(dim, x, keepdim)
         n = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
+        x_dtype, x = x.dtype, _acc(x)
         mean = np.mean(x, axis=axes, keepdims=True)
         centred = x - mean
         ctx.axes, ctx.keepdim, ctx.x_shape, ctx.std = axes, keepdim, x.shape, std
         ctx.denom = n - correction if n > correction else 0
         with np.errstate(divide="ignore", invalid="ignore"):
             out = np.sum(centred * centred, axis=axes, keepdims=keepdim) / ctx.denom
-        out = np.asarray(out).astype(x.dtype, copy=False)
         if std:
             out = np.sqrt(out)
             ctx.show_as("StdBackward0")
+        out = np.asarray(out).astype(x_dtype, copy=False)
         out = _contiguous(out)  # torch returns contiguous results
         ctx.save_for_backward(centred, out)
         return out
@@ -117,14 +133,14 @@ class Prod(Op):
     """z = product of x over ``dim`` (zeros handled exactly)"""
 
     @staticmethod
-    def forward(ctx, x, *, dim=None, keepdim=False):
+    def forward(ctx, x, *, dim=None, keepdim=False, dtype=None):
         axes = _dims(dim, x, keepdim)
         ctx.save_for_backward(x)
         ctx.axes, ctx.keepdim = axes, keepdim
-        # integer and bool products are int64 in torch (NumPy would give uint64 for uint8)
-        dtype = np.int64 if x.dtype.kind in "biu" else None
+        if dtype is None and x.dtype.kind in "biu":
+            dtype = np.int64  # torch's integer products (NumPy would give uint64 for uint8)
         result = np.asarray(np.prod(x, axis=axes, keepdims=keepdim, dtype=dtype))
-        return _contiguous(result)  # torch returns contiguous results
+        return _contiguous(result.astype(dtype or x.dtype, copy=False))
 
     @staticmethod
     def backward(ctx, grad):
@@ -156,8 +172,9 @@ class MaxAll(Op):
     @staticmethod
     def forward(ctx, x, *, largest=True):
         if x.size == 0:
-            raise RuntimeError("max(): Expected reduction dim to be specified for input.numel() "
-                               "== 0. Specify the reduction dim with the 'dim' argument.")
+            raise RuntimeError(f"{'max' if largest else 'min'}(): Expected reduction dim to be "
+                               "specified for input.numel() == 0. Specify the reduction dim with "
+                               "the 'dim' argument.")
         out = np.asarray(x.max() if largest else x.min())
         ctx.save_for_backward(x, out)
         if not largest:
@@ -185,7 +202,8 @@ class MaxDim(Op):
         if x.ndim == 0:
             return x.copy(), np.zeros((), np.int64)
         if x.shape[axis] == 0:
-            raise IndexError(f"max(): Expected reduction dim {axis} to have non-zero size.")
+            raise IndexError(f"{'max' if largest else 'min'}(): Expected reduction dim {axis} "
+                             "to have non-zero size.")
         idx = np.argmax(x, axis=axis) if largest else np.argmin(x, axis=axis)
         idx = np.expand_dims(idx, axis)
         values = np.take_along_axis(x, idx, axis)
@@ -212,6 +230,7 @@ class Amax(Op):
     @staticmethod
     def forward(ctx, x, *, dim=(), keepdim=False, largest=True):
         axes = _dims(dim, x, keepdim) if dim not in ((), []) else None
+        _check_nonempty("amax" if largest else "amin", x, axes, RuntimeError)
         out = (np.max if largest else np.min)(x, axis=axes, keepdims=True)
         ctx.save_for_backward(x, out)
         ctx.axes, ctx.keepdim = axes, keepdim
@@ -229,17 +248,34 @@ class Amax(Op):
         return (mask * (g / count)).astype(grad.dtype)
 
 
+def _check_nonempty(name, x, axes, all_error=IndexError):
+    """torch's errors for max-like reductions over no elements."""
+    if x.size:
+        return
+    if axes is None:
+        raise all_error(f"{name}(): Expected reduction dim to be specified for input.numel() == 0."
+                        + (" Specify the reduction dim with the 'dim' argument."
+                           if all_error is RuntimeError else ""))
+    for a in axes:
+        if x.shape[a] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {a} to have non-zero size.")
+
+
 class Softmax(Op):
     """z = exp(x - max) / sum(exp(x - max)) along ``dim``"""
 
     @staticmethod
     def forward(ctx, x, *, dim):
         axis = wrap_dim(dim, x.ndim)
-        e = np.exp(x - x.max(axis=axis, keepdims=True))
-        e /= e.sum(axis=axis, keepdims=True)
-        e = _contiguous(e)  # torch returns contiguous results
-        ctx.save_for_backward(e)
         ctx.axis = axis
+        if x.size == 0:
+            ctx.save_for_backward(x)
+            return x.copy()
+        f = _acc(x)
+        e = np.exp(f - f.max(axis=axis, keepdims=True))
+        e /= e.sum(axis=axis, keepdims=True)
+        e = _contiguous(e.astype(x.dtype, copy=False))  # torch returns contiguous results
+        ctx.save_for_backward(e)
         return e
 
     @staticmethod
@@ -256,11 +292,15 @@ class LogSoftmax(Op):
     @staticmethod
     def forward(ctx, x, *, dim):
         axis = wrap_dim(dim, x.ndim)
-        shifted = x - x.max(axis=axis, keepdims=True)
-        out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
-        out = _contiguous(out)  # torch returns contiguous results
-        ctx.save_for_backward(out)
         ctx.axis = axis
+        if x.size == 0:
+            ctx.save_for_backward(x)
+            return x.copy()
+        f = _acc(x)
+        shifted = f - f.max(axis=axis, keepdims=True)
+        out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        out = _contiguous(out.astype(x.dtype, copy=False))  # torch returns contiguous results
+        ctx.save_for_backward(out)
         return out
 
     @staticmethod
@@ -275,9 +315,11 @@ class Logsumexp(Op):
     @staticmethod
     def forward(ctx, x, *, dim, keepdim=False):
         axes = _dims(dim, x, keepdim)
+        x_dtype, x = x.dtype, _acc(x)
         m = np.max(x, axis=axes, keepdims=True) if x.size else np.zeros((1,) * x.ndim, x.dtype)
         m = np.where(np.isfinite(m), m, 0)
-        out = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
+        with np.errstate(divide="ignore"):
+            out = (np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m).astype(x_dtype)
         ctx.save_for_backward(x, out)
         ctx.axes, ctx.keepdim = axes, keepdim
         if keepdim:
@@ -288,7 +330,7 @@ class Logsumexp(Op):
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
         g = grad if ctx.keepdim else grad.reshape(out.shape)
-        return g * np.exp(x - out)
+        return (g * np.exp(x - out)).astype(grad.dtype, copy=False)
 
 
 # --- wrappers ---------------------------------------------------------------------------
@@ -300,7 +342,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None)
     """Sum over ``dim`` (all elements by default); integer and bool inputs sum to int64."""
     if dim is None and axis is None and dtype is None and not keepdim and not keepdims:
         x = input._data
-        if x.dtype.kind == "f":
+        if x.dtype.kind == "f" and x.dtype != np.float16:
             if input._rg:
                 return Sum.apply(input)
             return _wrap(np.asarray(x.sum()))
@@ -314,9 +356,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None)
     if dim == () or dim == []:
         dim = None
     if not input._rg:
-        total = np.sum(input._data, axis=_dims(dim, input._data, keepdim), keepdims=keepdim,
-                       dtype=np_dtype)
-        return _wrap(_contiguous(total))
+        return _wrap(_sum_array(input._data, _dims(dim, input._data, keepdim), keepdim, np_dtype))
     return Sum.apply(input, dim=dim, keepdim=keepdim, dtype=np_dtype)
 
 
@@ -324,52 +364,63 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
     """Mean over ``dim``; float dtypes only, as in torch."""
     dim = _dim_arg(dim, axis)
     keepdim = keepdims if keepdims is not None else keepdim
+    narrow = None
     if dtype is not None:
-        input = input.to(dtype)
+        to = _dtype.convert(dtype)
+        if not to.is_floating_point:
+            raise RuntimeError(
+                "mean(): could not infer output dtype. Optional dtype must be either a floating "
+                f"point or complex dtype. Got: {type_name(to.np)}")
+        if input._data.dtype.kind == "f" and to.np.itemsize < input._data.dtype.itemsize:
+            narrow = to.np  # computed in the input's precision, then rounded (torch)
+        else:
+            input = input.to(dtype)
     if input._data.dtype.kind != "f":
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {type_name(input._data.dtype)}")
     if dim == () or dim == []:
         dim = None
-    return Mean.apply(input, dim=dim, keepdim=keepdim)
+    return Mean.apply(input, dim=dim, keepdim=keepdim, dtype=narrow)
 
 
-def _correction(unbiased, correction):
-    if correction is not None:
-        return correction
-    if unbiased is None:
-        return 1
-    return 1 if unbiased else 0
+def _var_args(name, input, dim, unbiased, correction, names=None):
+    """(dim, correction) from torch's two spellings; ``var(x, False)`` means unbiased=False."""
+    if isinstance(dim, bool):
+        unbiased, dim = dim, None
+    if unbiased is not None and correction is not None:
+        raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                        "(Tensor, correction=int, unbiased=bool), but expected one of: "
+                        "(unbiased=bool) or (correction=Number)")
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"{names or name} only support floating point and complex dtypes")
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    return dim, correction
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance over ``dim`` with Bessel's ``correction`` (1 by default; ``unbiased=False`` = 0)."""
-    if isinstance(dim, bool):
-        unbiased, dim = dim, None
-    if input._data.dtype.kind != "f":
-        raise RuntimeError("std and var only support floating point and complex dtypes")
-    return Var.apply(input, dim=dim, correction=_correction(unbiased, correction), keepdim=keepdim)
+    dim, c = _var_args("var", input, dim, unbiased, correction, "std and var")
+    return Var.apply(input, dim=dim, correction=c, keepdim=keepdim)
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation over ``dim`` (see ``var``)."""
-    if isinstance(dim, bool):
-        unbiased, dim = dim, None
-    if input._data.dtype.kind != "f":
-        raise RuntimeError("std and var only support floating point and complex dtypes")
-    return Var.apply(input, dim=dim, correction=_correction(unbiased, correction),
-                     keepdim=keepdim, std=True)
+    dim, c = _var_args("std", input, dim, unbiased, correction, "std and var")
+    return Var.apply(input, dim=dim, correction=c, keepdim=keepdim, std=True)
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(var, mean) over ``dim``."""
-    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+    dim, c = _var_args("var_mean", input, dim, unbiased, correction)
+    return var(input, dim, keepdim=keepdim, correction=c), mean(input, dim, keepdim)
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(std, mean) over ``dim``."""
-    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+    dim, c = _var_args("std_mean", input, dim, unbiased, correction)
+    return std(input, dim, keepdim=keepdim, correction=c), mean(input, dim, keepdim)
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):
@@ -377,35 +428,41 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     if dim is not None and not isinstance(dim, (int, np.integer)):
         raise TypeError(f"prod() received an invalid combination of arguments - got "
                         f"(dim={type(dim).__name__}), but expected dim to be an int")
+    np_dtype = None
     if dtype is not None:
         input = input.to(dtype)
-    return Prod.apply(input, dim=dim, keepdim=keepdim)
+        np_dtype = input._data.dtype
+    return Prod.apply(input, dim=dim, keepdim=keepdim, dtype=np_dtype)
 
 
 _MaxResult = namedtuple("max", ["values", "indices"])
 _MinResult = namedtuple("min", ["values", "indices"])
 
 
-def max(input, dim=None, keepdim=False, *, other=None):  # noqa: A001
+def max(input, dim=None, keepdim=False, *, other=None, out=None):  # noqa: A001
     """Largest element; with ``dim`` a ``(values, indices)`` pair; with a tensor, ``maximum``."""
     if isinstance(dim, Tensor) or other is not None:
         from .clamp import maximum
 
-        return maximum(input, dim if other is None else other)
-    if dim is None:
-        return MaxAll.apply(input, largest=True)
-    return _MaxResult(*MaxDim.apply(input, dim=dim, keepdim=keepdim, largest=True))
+        result = maximum(input, dim if other is None else other)
+    elif dim is None:
+        result = MaxAll.apply(input, largest=True)
+    else:
+        result = _MaxResult(*MaxDim.apply(input, dim=dim, keepdim=keepdim, largest=True))
+    return write_out("max", result, out, (input,))
 
 
-def min(input, dim=None, keepdim=False, *, other=None):  # noqa: A001
+def min(input, dim=None, keepdim=False, *, other=None, out=None):  # noqa: A001
     """Smallest element; with ``dim`` a ``(values, indices)`` pair; with a tensor, ``minimum``."""
     if isinstance(dim, Tensor) or other is not None:
         from .clamp import minimum
 
-        return minimum(input, dim if other is None else other)
-    if dim is None:
-        return MaxAll.apply(input, largest=False)
-    return _MinResult(*MaxDim.apply(input, dim=dim, keepdim=keepdim, largest=False))
+        result = minimum(input, dim if other is None else other)
+    elif dim is None:
+        result = MaxAll.apply(input, largest=False)
+    else:
+        result = _MinResult(*MaxDim.apply(input, dim=dim, keepdim=keepdim, largest=False))
+    return write_out("min", result, out, (input,))
 
 
 def amax(input, dim=(), keepdim=False):
@@ -418,51 +475,59 @@ def amin(input, dim=(), keepdim=False):
     return Amax.apply(input, dim=dim, keepdim=keepdim, largest=False)
 
 
-def argmax(input, dim=None, keepdim=False):
-    """Index of the largest element (of the flattened tensor when ``dim`` is None)."""
+def _arg_extreme(name, find, input, dim, keepdim):
     x = input._data
+    if dim is not None and not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{name}(): argument 'dim' (position 2) must be int, not "
+                        f"{type(dim).__name__}")
+    if x.dtype == np.bool_:
+        raise RuntimeError(f"{name}(): does not support bool input")
     if dim is None:
-        out = np.asarray(np.argmax(x))
+        _check_nonempty(name, x, None)
+        out = np.asarray(find(x), np.int64)
         return _wrap(out.reshape((1,) * x.ndim) if keepdim else out)
     axis = wrap_dim(dim, x.ndim)
-    return _wrap(np.asarray(np.argmax(x, axis=axis, keepdims=keepdim) if x.ndim else 0, np.int64))
+    if not x.ndim:
+        return _wrap(np.zeros((), np.int64))
+    _check_nonempty(name, x, (axis,))
+    return _wrap(np.asarray(find(x, axis=axis, keepdims=keepdim), np.int64))
+
+
+def argmax(input, dim=None, keepdim=False):
+    """Index of the largest element (of the flattened tensor when ``dim`` is None)."""
+    return _arg_extreme("argmax", np.argmax, input, dim, keepdim)
 
 
 def argmin(input, dim=None, keepdim=False):
     """Index of the smallest element."""
-    x = input._data
-    if dim is None:
-        out = np.asarray(np.argmin(x))
-        return _wrap(out.reshape((1,) * x.ndim) if keepdim else out)
-    axis = wrap_dim(dim, x.ndim)
-    return _wrap(np.asarray(np.argmin(x, axis=axis, keepdims=keepdim) if x.ndim else 0, np.int64))
+    return _arg_extreme("argmin", np.argmin, input, dim, keepdim)
 
 
 def _softmax_input(input, dtype, kernel=None, dim=None):
-    if dtype is not None:
-        return input.to(dtype)
-    if input._data.dtype.kind != "f":
+    np_dtype = input._data.dtype if dtype is None else _dtype.convert(dtype).np
+    if np_dtype.kind != "f":
         if kernel:  # torch has no integer softmax kernels (logsumexp promotes instead)
             last = wrap_dim(dim, input._data.ndim) == builtins.max(input._data.ndim - 1, 0)
             name = f"{kernel}_lastdim_kernel_impl" if last else f"{kernel}_kernel_impl"
-            raise NotImplementedError(f'"{name}" not implemented for '
-                                      f"'{type_name(input._data.dtype)}'")
+            raise NotImplementedError(f'"{name}" not implemented for \'{type_name(np_dtype)}\'')
         return input.to(_dtype.get_default_dtype())
-    return input
+    return input if dtype is None else input.to(dtype)
 
 
-def softmax(input, dim=None, dtype=None, *, _stacklevel=3):
+def softmax(input, dim=None, dtype=None, *, _stacklevel=3, out=None):
     """exp(x) normalised to sum to 1 along ``dim``."""
     if dim is None:
         dim = 0 if input.dim() in (0, 1, 3) else 1
-    return Softmax.apply(_softmax_input(input, dtype, "softmax", dim), dim=dim)
+    result = Softmax.apply(_softmax_input(input, dtype, "softmax", dim), dim=dim)
+    return write_out("softmax", result, out, (input,))
 
 
-def log_softmax(input, dim=None, dtype=None, *, _stacklevel=3):
+def log_softmax(input, dim=None, dtype=None, *, _stacklevel=3, out=None):
     """log(softmax(x)) along ``dim``, computed stably."""
     if dim is None:
         dim = 0 if input.dim() in (0, 1, 3) else 1
-    return LogSoftmax.apply(_softmax_input(input, dtype, "log_softmax", dim), dim=dim)
+    result = LogSoftmax.apply(_softmax_input(input, dtype, "log_softmax", dim), dim=dim)
+    return write_out("log_softmax", result, out, (input,))
 
 
 def logsumexp(input, dim, keepdim=False):
@@ -470,16 +535,27 @@ def logsumexp(input, dim, keepdim=False):
     return Logsumexp.apply(_softmax_input(input, None), dim=dim, keepdim=keepdim)
 
 
-def all(input, dim=None, keepdim=False):  # noqa: A001
+def _logical_axes(input, dim):
+    """Axes for all/any/count_nonzero: ``()`` reduces nothing (torch), a 0-d input takes dim 0."""
+    x = input._data
+    if dim is not None and not isinstance(dim, (int, np.integer)) and len(dim) == 0:
+        return ()
+    axes = wrap_dims(dim, x.ndim)
+    return None if x.ndim == 0 else axes
+
+
+def all(input, dim=None, keepdim=False, *, out=None):  # noqa: A001
     """True where all elements (along ``dim``) are non-zero."""
-    axes = wrap_dims(dim, input._data.ndim)
-    return _wrap(_like_uint8(np.all(input._data, axis=axes, keepdims=keepdim), input))
+    axes = _logical_axes(input, dim)
+    result = _wrap(_like_uint8(np.all(input._data, axis=axes, keepdims=keepdim), input))
+    return write_out("all", result, out, (input,))
 
 
-def any(input, dim=None, keepdim=False):  # noqa: A001
+def any(input, dim=None, keepdim=False, *, out=None):  # noqa: A001
     """True where any element (along ``dim``) is non-zero."""
-    axes = wrap_dims(dim, input._data.ndim)
-    return _wrap(_like_uint8(np.any(input._data, axis=axes, keepdims=keepdim), input))
+    axes = _logical_axes(input, dim)
+    result = _wrap(_like_uint8(np.any(input._data, axis=axes, keepdims=keepdim), input))
+    return write_out("any", result, out, (input,))
 
 
 def _like_uint8(out, input):
@@ -489,67 +565,8 @@ def _like_uint8(out, input):
 
 def count_nonzero(input, dim=None):
     """Number of non-zero elements (along ``dim``)."""
-    axes = wrap_dims(dim, input._data.ndim)
+    axes = None if input._data.ndim == 0 else wrap_dims(dim, input._data.ndim)
     return _wrap(np.asarray(np.count_nonzero(input._data, axis=axes), dtype=np.int64))
 
 
-class VectorNorm(Op):
-    """z = (sum |x|^p)^(1/p) over ``dim``; p = 2, 1, inf (max |x|), 0 (count) or any other"""
-
-    _backward_name = "LinalgVectorNormBackward0"  # torch's name
-
-    @staticmethod
-    def forward(ctx, x, *, p=2.0, dim=None, keepdim=False):
-        axes = _dims(dim, x, keepdim)
-        a = np.abs(x)
-        if p == 2:
-            out = np.sqrt(np.sum(x * x, axis=axes, keepdims=True))
-        elif p == 1:
-            out = np.sum(a, axis=axes, keepdims=True)
-        elif p == float("inf"):
-            out = np.max(a, axis=axes, keepdims=True)
-        elif p == 0:
-            out = np.sum(a != 0, axis=axes, keepdims=True).astype(x.dtype)
-        else:
-            out = np.sum(a ** p, axis=axes, keepdims=True) ** (1.0 / p)
-        out = out.astype(x.dtype, copy=False)
-        ctx.save_for_backward(x, out)
-        ctx.p, ctx.axes = p, axes
-        result = out if keepdim else (out.reshape(()) if axes is None else out.squeeze(axes))
-        return _contiguous(result)  # torch returns contiguous results
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, out = ctx.saved_tensors
-        g = grad.reshape(out.shape)
-        p = ctx.p
-        if p == 1:
-            return g * np.sign(x)
-        if p == 0:
-            return None  # a count: no gradient (torch leaves .grad unset too)
-        if p == float("inf"):  # the largest |x| share the gradient
-            hit = np.abs(x) == out
-            return g * np.sign(x) * hit / hit.sum(axis=ctx.axes, keepdims=True)
-        # d/dx = x |x|^(p-2) / norm^(p-1); 0 where the norm is 0, as torch
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(out == 0, 0, g / out ** (p - 1))
-            if p == 2:
-                return scale * x
-            return np.where(x == 0, 0, scale * x * np.abs(x) ** (p - 2)).astype(x.dtype)
-
-
-def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
-    """Vector p-norm over ``dim`` (2-norm / Frobenius by default); one node, as torch's
-    ``linalg.vector_norm``."""
-    if p in ("fro", None):
-        p = 2.0
-    elif p == "inf":
-        p = float("inf")
-    elif isinstance(p, str):
-        raise RuntimeError(f"norm(): unsupported p={p!r} (matrix norms are not implemented)")
-    if dtype is not None:
-        input = input.to(dtype)
-    if input._data.dtype.kind != "f":
-        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
-                           f"input. Got {type_name(input._data.dtype)}")
-    return VectorNorm.apply(input, p=float(p), dim=dim, keepdim=keepdim)
+from .vector_norm import norm  # noqa: E402,F401  (ember.norm; in its own file for length)

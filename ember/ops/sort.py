@@ -7,6 +7,7 @@ import numpy as np
 
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Op
+from ._out import write_out
 from ._shape_utils import wrap_dim
 from .indexing import getitem
 
@@ -24,16 +25,18 @@ class SortValues(Op):
             ctx.show_as("TopkBackward0")
         if x.ndim == 0:
             return x.copy(), np.zeros((), np.int64)
-        key = -x if descending else x
-        if k is not None and k < x.shape[axis] // 4 and not stable:
-            part = np.argpartition(key, k - 1, axis=axis) if k else np.take(
-                np.argsort(key, axis=axis), [], axis=axis)
+        # partial sort for a small k: floats only (-x would wrap unsigned ints), and no NaN
+        # when the largest are wanted (torch counts NaN as the largest value)
+        if (k is not None and 0 < k < x.shape[axis] // 4 and not stable and x.dtype.kind == "f"
+                and not (descending and np.isnan(x).any())):
+            key = -x if descending else x
+            part = np.argpartition(key, k - 1, axis=axis)
             part = np.take(part, np.arange(k), axis=axis)
             vals = np.take_along_axis(key, part, axis)
             order = np.argsort(vals, axis=axis, kind="stable")
             idx = np.take_along_axis(part, order, axis)
         else:
-            idx = np.argsort(key, axis=axis, kind="stable")
+            idx = _argsort(x, axis, descending)
             if k is not None:
                 idx = np.take(idx, np.arange(k), axis=axis)
         ctx.save_for_backward(idx)
@@ -50,15 +53,24 @@ class SortValues(Op):
         return out
 
 
+def _argsort(x, axis, descending):
+    """Stable argsort along ``axis``; descending keeps ties in order and puts NaN first, as
+    torch does, for every dtype (negating would wrap unsigned ints and fail on bool)."""
+    if not descending:
+        return np.argsort(x, axis=axis, kind="stable")
+    idx = np.argsort(np.flip(x, axis), axis=axis, kind="stable")
+    return (x.shape[axis] - 1) - np.flip(idx, axis)
+
+
 _Sorted = namedtuple("sort", ["values", "indices"])
 _Topk = namedtuple("topk", ["values", "indices"])
 _Kthvalue = namedtuple("kthvalue", ["values", "indices"])
 
 
-def sort(input, dim=-1, descending=False, stable=False):
+def sort(input, dim=-1, descending=False, stable=False, *, out=None):
     """(values, indices) sorted along ``dim`` (ties keep their order)."""
     v, i = SortValues.apply(input, dim=dim, descending=descending, stable=True)
-    return _Sorted(v, i)
+    return write_out("sort", _Sorted(v, i), out, (input,))
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
@@ -66,36 +78,67 @@ def argsort(input, dim=-1, descending=False, stable=False):
     return sort(input, dim, descending, stable).indices
 
 
-def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
+def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):  # noqa: A002
     """The ``k`` largest (or smallest) values along ``dim`` and their indices."""
+    if input._data.dtype == np.bool_:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     d = wrap_dim(dim, input._data.ndim)
     n = input._data.shape[d] if input._data.ndim else 1
     if not 0 <= k <= n:
         raise RuntimeError("selected index k out of range")
     v, i = SortValues.apply(input, dim=d, descending=largest, k=k)
-    return _Topk(v, i)
+    return write_out("topk", _Topk(v, i), out, (input,))
 
 
-def kthvalue(input, k, dim=-1, keepdim=False):
+def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     """The k-th smallest value along ``dim`` and its index."""
+    if input._data.dtype == np.bool_:
+        raise NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'")
     d = wrap_dim(dim, input._data.ndim)
     n = input._data.shape[d] if input._data.ndim else 1
+    if n == 0:
+        raise IndexError(f"kthvalue(): Expected reduction dim {d} to have non-zero size.")
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
     v, i = sort(input, d)
     if input._data.ndim == 0:
-        return _Kthvalue(v, i)
+        return write_out("kthvalue", _Kthvalue(v, i), out, (input,))
     index = (slice(None),) * d + (slice(k - 1, k) if keepdim else k - 1,)
-    return _Kthvalue(getitem(v, index), getitem(i, index))
+    return write_out("kthvalue", _Kthvalue(getitem(v, index), getitem(i, index)), out, (input,))
 
 
-def searchsorted(sorted_sequence, values, *, right=False, side=None):
-    """Insertion points that keep ``sorted_sequence`` sorted."""
+def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None,
+                 sorter=None, out=None):
+    """Insertion points that keep ``sorted_sequence`` sorted (along its last dim, which may
+    have leading dims matching ``values``'); int32 with ``out_int32``."""
+    if side is not None and side not in ("left", "right"):
+        raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got "
+                           f"{side}")
+    if right and side == "left":
+        raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, got "
+                           "side of left while right was True")
     side = side or ("right" if right else "left")
+    seq = sorted_sequence._data
+    if sorter is not None:
+        seq = np.take_along_axis(seq, sorter._data, -1)
     v = values._data if isinstance(values, Tensor) else np.asarray(values)
-    return _wrap(np.asarray(np.searchsorted(sorted_sequence._data, v, side=side), np.int64))
+    if seq.ndim <= 1:
+        found = np.searchsorted(seq, v, side=side)
+    elif v.ndim == seq.ndim and v.shape[:-1] == seq.shape[:-1]:
+        rows = zip(seq.reshape(-1, seq.shape[-1]), v.reshape(-1, v.shape[-1]))
+        found = np.stack([np.searchsorted(s, r, side=side) for s, r in rows]).reshape(v.shape)
+    else:
+        raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or the "
+                           "first N-1 dimensions of boundaries tensor and input value tensor must "
+                           f"match, but we got boundaries tensor {list(seq.shape)} and input value "
+                           f"tensor {list(v.shape)}")
+    result = _wrap(np.asarray(found, np.int32 if out_int32 else np.int64))
+    return write_out("searchsorted", result, out, (sorted_sequence,))
 
 
-def bucketize(input, boundaries, *, right=False):
-    """Bucket index of each value."""
-    return searchsorted(boundaries, input, right=right)
+def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
+    """Bucket index of each value (``boundaries``: 1-D, sorted)."""
+    if boundaries._data.ndim != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim("
+                           f"{boundaries._data.ndim})")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right, out=out)

@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from ..autograd.function import Op
-from .elementwise import _float_input, _plain, div, sub
+from .elementwise import _float_input, _plain
 
 
 class Exp(Op):
@@ -120,6 +120,56 @@ class Cos(Op):
         return -grad * np.sin(x)
 
 
+class Tan(Op):
+    """z = tan(x)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.tan(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (1 + out * out)
+
+
+class Expm1(Op):
+    """z = exp(x) - 1, exact near 0"""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.expm1(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (out + 1)
+
+
+class LogBase(Op):
+    """z = log2(x) or log10(x) (exact at powers of the base)"""
+
+    _backward_name = "Log2Backward0"  # torch's name for base 2
+
+    @staticmethod
+    def forward(ctx, x, *, base):
+        ctx.save_for_backward(x)
+        ctx.base = base
+        if base == 10:
+            ctx.show_as("Log10Backward0")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log2(x) if base == 2 else np.log10(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (x * x.dtype.type(math.log(ctx.base)))
+
+
 class Abs(Op):
     """z = |x| (gradient sign(x), 0 at 0 as in torch)"""
 
@@ -151,17 +201,17 @@ def log1p(input):
 
 def log2(input):
     """Elementwise base-2 logarithm."""
-    return div(log(input), math.log(2))
+    return LogBase.apply(_float_input(input), base=2)
 
 
 def log10(input):
     """Elementwise base-10 logarithm."""
-    return div(log(input), math.log(10))
+    return LogBase.apply(_float_input(input), base=10)
 
 
 def expm1(input):
     """Elementwise exp(x) - 1."""
-    return sub(exp(input), 1)
+    return Expm1.apply(_float_input(input))
 
 
 def sqrt(input):
@@ -186,11 +236,13 @@ def cos(input):
 
 def tan(input):
     """Elementwise tangent."""
-    return div(sin(input), cos(input))
+    return Tan.apply(_float_input(input))
 
 
 def abs(input):  # noqa: A001
     """Elementwise absolute value."""
+    if input._data.dtype == np.bool_:
+        raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
     return Abs.apply(input) if input._rg else _plain(np.abs(input._data))
 
 

@@ -100,6 +100,10 @@ CASES = {
     "as_strided_from_storage_start": lambda T: T.arange(6.)[2:].as_strided((2,), (1,), 0),
     "as_strided_out_of_bounds": lambda T: T.arange(6.).as_strided((10,), (1,)),
     "storage_offset": lambda T: _a(T)[1:, 2:].storage_offset(),
+    # Python floats are doubles until the requested dtype rounds them, once
+    "tensor_float64_from_floats": lambda T: T.tensor([1e-30, 0.1], dtype=T.float64),
+    "tensor_int64_from_big_float": lambda T: T.tensor([16777217.0], dtype=T.int64),
+    "as_tensor_float64_from_floats": lambda T: T.as_tensor([[0.1, 1e-40]], dtype=T.float64),
     # small methods
     "H_of_3d": lambda T: T.ones(2, 3, 4).H,
     "mH": lambda T: T.ones(2, 3, 4).mH.shape,

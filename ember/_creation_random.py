@@ -1,0 +1,259 @@
+"""Random tensors: rand/randn/randint/randperm (and their _like forms), normal, bernoulli,
+multinomial, poisson. Draws come from ``ember.Generator`` (NumPy's PCG64 underneath)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ._creation import _finish, _np_dtype, _size, _with_out, checked_value
+from ._random import _rng
+from ._tensor import Tensor, _wrap
+from .autograd.function import Op
+
+
+def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+              memory_format=None, generator=None):
+    """Uniform [0, 1) numbers with ``input``'s shape and dtype."""
+    return rand(input.shape, dtype=dtype or input.dtype, device=device,
+                requires_grad=requires_grad, generator=generator)
+
+
+def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+               memory_format=None, generator=None):
+    """Standard normal numbers with ``input``'s shape and dtype."""
+    return randn(input.shape, dtype=dtype or input.dtype, device=device,
+                 requires_grad=requires_grad, generator=generator)
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None,
+                 requires_grad=False, memory_format=None, generator=None):
+    """Random integers with ``input``'s shape (and dtype, unless ``dtype`` says)."""
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, input.shape, dtype=dtype or input.dtype, device=device,
+                   requires_grad=requires_grad, generator=generator)
+
+
+def _float_dtype(dtype, kernel):
+    """The NumPy dtype of a float-only sampler; torch's error for the others."""
+    d = np.dtype(_np_dtype(dtype))
+    if d.kind != "f":
+        from .ops._shape_utils import type_name
+
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{type_name(d)}'")
+    return d
+
+
+def rand(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
+         out=None, **kw):
+    """Uniform numbers in [0, 1)."""
+    size = _size_kw(size, kw)
+    if out is not None:
+        return _with_out("rand", lambda d: rand(*size, generator=generator, dtype=d), dtype, out)
+    d = _float_dtype(dtype, "check_uniform_bounds")
+    arr = _rng(generator).random(_size(size), dtype=d if d in (np.float32, np.float64) else
+                                 np.float64).astype(d, copy=False)
+    return _finish(arr, requires_grad, device)
+
+
+def _size_kw(size, kw):
+    from ._creation import _size_arg
+
+    return _size_arg(size, kw.pop("size", None))
+
+
+def randn(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
+          out=None, **kw):
+    """Standard normal numbers."""
+    size = _size_kw(size, kw)
+    if out is not None:
+        return _with_out("randn", lambda d: randn(*size, generator=generator, dtype=d), dtype,
+                         out)
+    d = _float_dtype(dtype, "normal_kernel_cpu")
+    arr = _rng(generator).standard_normal(
+        _size(size), dtype=d if d in (np.float32, np.float64) else np.float64).astype(d,
+                                                                                    copy=False)
+    return _finish(arr, requires_grad, device)
+
+
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=None,
+            device=None, requires_grad=False, out=None):
+    """Random integers in [low, high); int64 by default."""
+    if out is not None:
+        return _with_out("randint", lambda d: randint(low, high, size, generator=generator,
+                                                      dtype=d), dtype, out)
+    if size is None:
+        if isinstance(high, (tuple, list, Tensor)):
+            low, high, size = 0, low, high
+        elif high is not None:
+            raise TypeError(f"randint(): argument 'size' (position 2) must be tuple of ints, not "
+                            f"{type(high).__name__}")
+        else:
+            raise TypeError("randint() missing required argument 'size'")
+    if high is None:
+        low, high = 0, low
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
+                           f">= to={high}")
+    d = np.dtype(_np_dtype(dtype, np.dtype(np.int64)))
+    if d.kind in "iu":
+        info = np.iinfo(d)
+        for label, v in (("from", low), ("to - 1", high - 1)):
+            if not info.min <= v <= info.max:
+                raise RuntimeError(f"{label} is out of bounds for {_C_TYPES.get(d.name, d.name)}")
+    arr = _rng(generator).integers(low, high, _size((size,)) if isinstance(size, (tuple, list))
+                                   else _size((size,)))
+    return _finish(arr.astype(_np_dtype(dtype, np.dtype(np.int64))), requires_grad, device)
+
+
+_C_TYPES = {"int8": "signed char", "uint8": "unsigned char", "int16": "short", "int32": "int",
+            "int64": "long"}
+
+
+def randperm(n, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
+             out=None):
+    """A random permutation of 0..n-1 (int64)."""
+    if out is not None:
+        return _with_out("randperm", lambda d: randperm(n, generator=generator, dtype=d),
+                         dtype, out)
+    n = int(n)
+    if n < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
+    d = np.dtype(_np_dtype(dtype, np.dtype(np.int64)))
+    if d == np.bool_:
+        raise NotImplementedError("\"randperm\" not implemented for 'Bool'")
+    if n:
+        checked_value(n - 1, d)  # torch's overflow error when n - 1 does not fit
+    arr = _rng(generator).permutation(n)
+    return _finish(arr.astype(_np_dtype(dtype, np.dtype(np.int64))), requires_grad, device)
+
+
+class Sampled(Op):
+    """z = a draw already made (``out``); gradients as torch's samplers give them: normal's
+    reach mean (1) and std (the standard draw ``eps``), bernoulli's and poisson's are 0"""
+
+    @staticmethod
+    def forward(ctx, *inputs, out, name, eps=None):
+        ctx.show_as(name)
+        ctx.shapes, ctx.eps = [np.shape(x) for x in inputs], eps
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        from .ops._shape_utils import sum_to_shape
+
+        if ctx.eps is None:  # bernoulli, poisson: zero
+            return np.zeros(ctx.shapes[0], grad.dtype)
+        gm = sum_to_shape(grad, ctx.shapes[0]) if ctx.needs_input_grad[0] else None
+        gs = None
+        if ctx.needs_input_grad[1]:
+            gs = sum_to_shape((grad * ctx.eps).astype(grad.dtype, copy=False), ctx.shapes[1])
+        return gm, gs
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, layout=None,
+           device=None, requires_grad=False):
+    """Normal numbers; ``mean`` and ``std`` may be tensors (broadcast, and differentiable) or
+    numbers with ``size``."""
+    t_mean, t_std = isinstance(mean, Tensor), isinstance(std, Tensor)
+    if not (t_mean or t_std) and size is None:
+        raise TypeError("normal() received an invalid combination of arguments - got (float, "
+                        "float), but expected a Tensor mean or std, or a size")
+    if (t_mean or t_std) and size is not None:
+        raise TypeError("normal() received an invalid combination of arguments - got a Tensor "
+                        "and size=, but expected (Tensor mean, Tensor std) without size")
+    m = mean._data if t_mean else mean
+    s = std._data if t_std else std
+    for x in (m, s):
+        if isinstance(x, np.ndarray) and x.dtype.kind != "f":
+            from .ops._shape_utils import type_name
+
+            raise NotImplementedError(f"\"normal_kernel_cpu\" not implemented for "
+                                      f"'{type_name(x.dtype)}'")
+    if np.any(np.asarray(s) < 0):
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {s:g}" if not t_std else
+                           "normal expects all elements of std >= 0.0")
+    shape = _size((size,)) if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
+    ref = mean if t_mean else std if t_std else None
+    d = ref._data.dtype if ref is not None and dtype is None else _np_dtype(dtype)
+    eps = _rng(generator).standard_normal(shape)  # the same stream as rng.normal(m, s)
+    arr = (m + s * eps).astype(d)
+    if (t_mean and mean.requires_grad) or (t_std and std.requires_grad):
+        name = "NormalBackward3" if t_mean and t_std else \
+            "NormalBackward1" if t_mean else "NormalBackward2"
+        args = (mean, std) if t_mean and t_std else (mean, None) if t_mean else (None, std)
+        return Sampled.apply(*args, out=arr, name=name, eps=eps.astype(d))
+    return _finish(arr, requires_grad, device)
+
+
+def bernoulli(input, p=None, *, generator=None):
+    """0/1 draws with probabilities ``input`` (or ``p``)."""
+    if input._data.dtype.kind != "f":
+        from .ops._shape_utils import type_name
+
+        raise NotImplementedError("\"bernoulli_tensor_cpu_p_\" not implemented for "
+                                  f"'{type_name(input._data.dtype)}'")
+    if p is not None and not 0 <= p <= 1:
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+    prob = input._data if p is None else np.full(input.shape, p)
+    if np.any((prob < 0) | (prob > 1)):
+        raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could "
+                           "this error message be improved?  If so, please report an "
+                           "enhancement request to PyTorch.)")
+    arr = (_rng(generator).random(prob.shape) < prob).astype(input._data.dtype)
+    if input.requires_grad:
+        return Sampled.apply(input, out=arr, name="BernoulliBackward0")
+    return _wrap(arr)
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None):
+    """Indices drawn from the rows of ``input`` (non-negative weights)."""
+    if input._data.dtype.kind != "f":
+        from .ops._shape_utils import type_name
+
+        raise RuntimeError("multinomial only supports floating-point dtypes for input, got: "
+                           f"{type_name(input._data.dtype)}")
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    p = input._data.astype(np.float64)
+    if p.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    rows = p.reshape(-1, p.shape[-1])
+    if np.any(rows < 0) or not np.all(np.isfinite(rows)):
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    sums = rows.sum(axis=1, keepdims=True)
+    if np.any(sums <= 0):
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    n_cat = rows.shape[1]
+    if not replacement and num_samples > n_cat:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
+                           "replacement")
+    rng = _rng(generator)
+    rows = rows / sums
+    if replacement:
+        cdf = np.cumsum(rows, axis=1)
+        cdf[:, -1] = 1.0
+        u = rng.random((rows.shape[0], num_samples))
+        out = np.stack([np.searchsorted(c, uu, side="right") for c, uu in zip(cdf, u)])
+        out = np.minimum(out, n_cat - 1)
+    else:
+        # Gumbel top-k: sampling without replacement in proportion to the weights
+        with np.errstate(divide="ignore"):
+            keys = np.log(rows) - np.log(-np.log(rng.random(rows.shape)))
+        out = np.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
+    out = out.astype(np.int64)
+    return _wrap(out.reshape(p.shape[:-1] + (num_samples,)))
+
+
+def poisson(input, generator=None):
+    """Poisson draws with rates ``input``."""
+    x = input._data
+    if x.dtype.kind != "f":
+        from .ops._shape_utils import type_name
+
+        raise NotImplementedError(f"\"poisson_cpu\" not implemented for '{type_name(x.dtype)}'")
+    if np.any(x < 0):
+        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+    arr = _rng(generator).poisson(x).astype(x.dtype)
+    if input.requires_grad:
+        return Sampled.apply(input, out=arr, name="PoissonBackward0")
+    return _wrap(arr)

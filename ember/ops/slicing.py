@@ -1,0 +1,78 @@
+"""Slicing and row ops built on indexing.py: take_along_dim, narrow, select, index_add."""
+from __future__ import annotations
+
+import numpy as np
+
+from ._shape_utils import type_name, wrap_dim
+from .indexing import ScatterAdd, gather, getitem
+
+
+def take_along_dim(input, indices, dim=None):
+    """Values at ``indices`` along ``dim`` (flattened when None)."""
+    if indices._data.dtype != np.int64:
+        raise RuntimeError("torch.take_along_dim(): dtype of indices should be Long but got "
+                           f"{type_name(indices._data.dtype)}")
+    if dim is None:
+        return getitem(input.reshape(-1), indices.reshape(-1))
+    if input._data.ndim != indices._data.ndim:
+        raise RuntimeError("torch.take_along_dim(): input and indices should have the same "
+                           f"number of dimensions, but got {input._data.ndim} dimensions for "
+                           f"input, and {indices._data.ndim} dimensions for indices")
+    d = wrap_dim(dim, input.dim())
+    sizes = [max(a, b) for a, b in zip(input.shape, indices.shape)]  # both broadcast but on d
+    if any(a != s for i, (a, s) in enumerate(zip(input.shape, sizes)) if i != d):
+        input = input.expand(*[s if i != d else a for i, (a, s) in enumerate(zip(input.shape,
+                                                                                   sizes))])
+    return gather(input, d, indices.expand(*[s if i != d else b for i, (b, s) in
+                                            enumerate(zip(indices.shape, sizes))]))
+
+
+def narrow(input, dim, start, length):
+    """A view of ``length`` elements of ``dim`` starting at ``start``."""
+    if not input._data.ndim:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    d = wrap_dim(dim, input._data.ndim)
+    n, start = input._data.shape[d], int(start)
+    if not -n <= start <= n:
+        raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got "
+                         f"{start})")
+    start %= n or 1
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if start + length > n:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
+    return getitem(input, (slice(None),) * d + (slice(start, start + length),))
+
+
+def select(input, dim, index):
+    """The slice at ``index`` of ``dim``, without that dim."""
+    if not input._data.ndim:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = wrap_dim(dim, input._data.ndim)
+    if not -input._data.shape[d] <= index < input._data.shape[d]:
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{list(input._data.shape)} at dimension {d}")
+    return getitem(input, (slice(None),) * d + (index,))
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    """``input`` with ``alpha * source`` rows added at ``index`` along ``dim``."""
+    from .elementwise import mul
+
+    d = wrap_dim(dim, input._data.ndim)
+    idx = index._data
+    if idx.dtype not in (np.int32, np.int64):
+        raise RuntimeError(f"index_add_(): Expected dtype int32/int64 for index but got: "
+                           f"{type_name(idx.dtype)}")
+    if source._data.dtype != input._data.dtype:
+        raise RuntimeError(f"index_add_(): self ({type_name(input._data.dtype)}) and source "
+                           f"({type_name(source._data.dtype)}) must have the same scalar type")
+    bad = (idx < 0) | (idx >= input._data.shape[d])
+    if bad.any():
+        raise RuntimeError(f"index {int(idx[bad].flat[0])} is out of bounds for dimension {d} "
+                           f"with size {input._data.shape[d]}")
+    shape = [1] * input._data.ndim
+    shape[d] = idx.size
+    full = np.broadcast_to(idx.reshape(shape), source._data.shape)
+    src = source if alpha == 1 else mul(source, alpha)
+    return ScatterAdd.apply(input, np.ascontiguousarray(full), src, dim=d)

@@ -1,0 +1,79 @@
+"""Vector norms: ``norm`` (torch.norm) as one ``linalg.vector_norm`` node."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _dtype
+from ..autograd.function import Op
+from ._shape_utils import type_name
+from .reduce import _contiguous, _dims
+
+
+class VectorNorm(Op):
+    """z = (sum |x|^p)^(1/p) over ``dim``; p = 2, 1, inf (max |x|), 0 (count) or any other"""
+
+    _backward_name = "LinalgVectorNormBackward0"  # torch's name
+
+    @staticmethod
+    def forward(ctx, x, *, p=2.0, dim=None, keepdim=False):
+        axes = _dims(dim, x, keepdim)
+        a = np.abs(x)
+        if p == 2:
+            out = np.sqrt(np.sum(x * x, axis=axes, keepdims=True))
+        elif p == 1:
+            out = np.sum(a, axis=axes, keepdims=True)
+        elif p == float("inf"):
+            out = np.max(a, axis=axes, keepdims=True)
+        elif p == -float("inf"):
+            out = np.min(a, axis=axes, keepdims=True)
+        elif p == 0:
+            out = np.sum(a != 0, axis=axes, keepdims=True).astype(x.dtype)
+        else:
+            out = np.sum(a ** p, axis=axes, keepdims=True) ** (1.0 / p)
+        out = out.astype(x.dtype, copy=False)
+        ctx.save_for_backward(x, out)
+        ctx.p, ctx.axes = p, axes
+        result = out if keepdim else (out.reshape(()) if axes is None else out.squeeze(axes))
+        return _contiguous(result)  # torch returns contiguous results
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        g = grad.reshape(out.shape)
+        p = ctx.p
+        if p == 1:
+            return g * np.sign(x)
+        if p == 0:
+            return None  # a count: no gradient (torch leaves .grad unset too)
+        if abs(p) == float("inf"):  # the largest (smallest) |x| share the gradient
+            hit = np.abs(x) == out
+            return g * np.sign(x) * hit / hit.sum(axis=ctx.axes, keepdims=True)
+        # d/dx = x |x|^(p-2) / norm^(p-1); 0 where the norm is 0, as torch
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(out == 0, 0, g / out ** (p - 1))
+            if p == 2:
+                return scale * x
+            return np.where(x == 0, 0, scale * x * np.abs(x) ** (p - 2)).astype(x.dtype)
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """Vector p-norm over ``dim`` (2-norm / Frobenius by default); one node, as torch's
+    ``linalg.vector_norm``."""
+    if p in ("fro", None):
+        p = 2.0
+    elif p == "nuc":
+        raise RuntimeError("norm(): unsupported p='nuc' (matrix norms are not implemented)")
+    elif isinstance(p, str):
+        raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
+    x_dtype = input._data.dtype
+    if x_dtype.kind != "f":
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {type_name(x_dtype)}")
+    if dtype is not None:
+        to = _dtype.convert(dtype)
+        if _dtype.promote_types(_dtype.from_numpy(x_dtype), to) != to:
+            raise RuntimeError(f"linalg.vector_norm: the dtype of the input ({type_name(x_dtype)}) "
+                               "should be convertible without narrowing to the specified dtype "
+                               f"({type_name(to.np)})")
+        input = input.to(dtype)
+    return VectorNorm.apply(input, p=float(p), dim=dim, keepdim=keepdim)
