@@ -207,7 +207,8 @@ def run_backward(tensors, grad_tensors=None, retain_graph=False, inputs=None,
     grad_mode.state.enabled = False
     # backward formulas meet 0s and infinities (log'(0), sqrt'(0)); torch gives inf or nan
     # there without a word, and so does ember: NumPy's RuntimeWarnings stay off
-    errors = np.seterr(all="ignore")
+    quiet = np.errstate(all="ignore")
+    quiet.__enter__()
     try:
         while ready:
             node = heappop(ready)[2]
@@ -280,7 +281,7 @@ def run_backward(tensors, grad_tensors=None, retain_graph=False, inputs=None,
                             heappush(ready, (-child._seq_nr, counter, child))
                 i += 1
     finally:
-        np.seterr(**errors)
+        quiet.__exit__(None, None, None)
         grad_mode.state.enabled = grad_enabled_before
         if tracer is not None:
             tracer.finish()
