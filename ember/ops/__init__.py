@@ -3,6 +3,7 @@ from . import (  # noqa: F401  (copy_slices: in-place ops on views)
     arrange,
     copy_slices,
     index_write,
+    linalg_extra,
     pointwise_math,
     statistics,
     strided,
@@ -157,6 +158,6 @@ from .unary import (  # noqa: F401
 )
 
 # the newer families list their public names themselves
-EXTRA_FAMILIES = (arrange, statistics, pointwise_math, strided, index_write)
+EXTRA_FAMILIES = (arrange, statistics, pointwise_math, strided, index_write, linalg_extra)
 for _family in EXTRA_FAMILIES:
     globals().update({_name: getattr(_family, _name) for _name in _family.__all__})

@@ -393,9 +393,15 @@ OPS = [
 
 def _extra_rows():
     """The rows of the newer op families, each in its own table file."""
-    from tests.ops import op_table_arrange, op_table_pointwise_math, op_table_statistics
+    from tests.ops import (
+        op_table_arrange,
+        op_table_linalg,
+        op_table_pointwise_math,
+        op_table_statistics,
+    )
 
-    return [*op_table_arrange.ROWS, *op_table_statistics.ROWS, *op_table_pointwise_math.ROWS]
+    return [*op_table_arrange.ROWS, *op_table_statistics.ROWS, *op_table_pointwise_math.ROWS,
+            *op_table_linalg.ROWS]
 
 
 OPS += _extra_rows()

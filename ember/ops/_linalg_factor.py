@@ -1,0 +1,371 @@
+"""``torch.linalg`` decompositions: cholesky, qr, svd/svdvals, eigh/eigvalsh, matrix_exp.
+
+Backward formulas are torch's (``FunctionsManual.cpp``), for real inputs: they assume
+distinct singular values / eigenvalues, and give inf or NaN otherwise, as torch does.
+"""
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+from .._tensor import Tensor, _wrap
+from ..autograd.function import Op
+from ._linalg_inverse import LinAlgError, batch_prefix, check_matrix
+
+
+def _mT(a):
+    return np.swapaxes(a, -1, -2)
+
+
+def _solve_right_t(r, b):
+    """X with X R^T = B: the right solve torch does with ``solve_triangular``."""
+    return _mT(np.linalg.solve(r, _mT(b)))
+
+
+# --- cholesky -----------------------------------------------------------------------------
+def _not_pd_order(m):
+    """Order of the first leading minor of ``m`` that is not positive-definite (0 if none)."""
+    for order in range(1, m.shape[-1] + 1):
+        try:
+            np.linalg.cholesky(m[:order, :order])
+        except np.linalg.LinAlgError:
+            return order
+    return 0
+
+
+def _cholesky(x, upper, name):
+    """(factor, info per matrix); ``upper`` reads the upper triangle, as potrf('U') does.
+
+    With a ``name``, a matrix that is not positive-definite raises torch's error; without,
+    its factor is NaN and its info the order of the failing minor."""
+    a = _mT(x) if upper else x
+    info = np.zeros(a.shape[:-2], np.int32)
+    try:
+        low = np.linalg.cholesky(a)
+    except np.linalg.LinAlgError:
+        flat = a.reshape((-1,) + a.shape[-2:])
+        low = np.full_like(flat, np.nan)
+        flat_info = info.reshape(-1)
+        for k, m in enumerate(flat):
+            order = _not_pd_order(m)
+            if order and name is not None:
+                raise LinAlgError(f"{name}: {batch_prefix(x, k)}The factorization could not be "
+                                  "completed because the input is not positive-definite (the "
+                                  f"leading minor of order {order} is not positive-definite)."
+                                  ) from None
+            flat_info[k] = order
+            if not order:
+                low[k] = np.linalg.cholesky(m)
+        low = low.reshape(a.shape)
+    return (np.ascontiguousarray(_mT(low)) if upper else low), info
+
+
+class Cholesky(Op):
+    """A = L L^T; gA = L^-T Phi(L^T gL) L^-1, symmetrised (torch's cholesky_backward)"""
+
+    _backward_name = "LinalgCholeskyExBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, upper=False, name="linalg.cholesky", node=None):
+        out, _ = _cholesky(x, upper, name)
+        if node:
+            ctx.show_as(node)
+        ctx.upper = upper
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        low, gl = (_mT(out), _mT(grad)) if ctx.upper else (out, grad)
+        phi = np.tril(_mT(low) @ gl)
+        phi = 0.5 * (phi + _mT(np.tril(phi, -1)))
+        ga = np.linalg.solve(_mT(low), phi)  # L^-T Phi
+        return _mT(np.linalg.solve(_mT(low), _mT(ga)))  # (L^-T Phi) L^-1, symmetric
+
+
+def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
+    """Cholesky factor L (lower, or L^T with ``upper=True``) of symmetric positive-definite
+    matrices (``torch.linalg.cholesky``); only the lower (upper) triangle of ``A`` is read.
+
+    Raises:
+        LinAlgError: when a matrix is not positive-definite (naming the failing minor).
+    """
+    check_matrix("linalg.cholesky", A._data)
+    return Cholesky.apply(A, upper=upper)
+
+
+_CholeskyEx = namedtuple("linalg_cholesky_ex", ["L", "info"])
+
+
+def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False):
+    """(L, info) like ``torch.linalg.cholesky_ex``; ``info`` is the order of the first leading
+    minor that is not positive-definite (0 if none). Differs from torch: a failed factor is
+    NaN (torch's holds LAPACK's partial result)."""
+    check_matrix("linalg.cholesky_ex", A._data)
+    name = "linalg.cholesky" if check_errors else None
+    _, info = _cholesky(A._data, upper, None)
+    return _CholeskyEx(Cholesky.apply(A, upper=upper, name=name), _wrap(info))
+
+
+# --- qr -----------------------------------------------------------------------------------
+_QR = namedtuple("linalg_qr", ["Q", "R"])
+_QR_MODES = ("reduced", "complete", "r")
+
+
+class Qr(Op):
+    """A = QR; torch's linalg_qr_backward (m >= n, or reduced m < n)"""
+
+    _backward_name = "LinalgQrBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, mode="reduced"):
+        if mode == "r":
+            r = np.linalg.qr(x, mode="r")
+            q = np.zeros((0,), x.dtype)
+        else:
+            q, r = np.linalg.qr(x, mode=mode)
+        ctx.mode = mode
+        ctx.save_for_backward(q, r)
+        return np.ascontiguousarray(q), np.ascontiguousarray(r)
+
+    @staticmethod
+    def backward(ctx, gq, gr):
+        q, r = ctx.saved_tensors
+        if ctx.mode == "r":
+            raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed "
+                               "when mode='r'. Please use linalg.qr(A, mode='reduced') if you "
+                               "are going to differentiate through linalg.qr.")
+        m, n = q.shape[-2], r.shape[-1]
+        if ctx.mode == "complete" and m > n:
+            raise RuntimeError("The QR decomposition is not differentiable when mode='complete' "
+                               "and nrows > ncols.")
+        mh = gr @ _mT(r) - _mT(q) @ gq
+        if m >= n:
+            sym = np.triu(mh)
+            sym = sym + _mT(sym)
+            idx = np.arange(sym.shape[-1])
+            sym[..., idx, idx] *= 0.5
+            return _solve_right_t(r, q @ sym + gq)
+        skew = np.tril(_mT(mh) - mh)
+        lead = _solve_right_t(r[..., :m], q @ skew)
+        out = np.concatenate([lead, np.zeros(lead.shape[:-1] + (n - m,), lead.dtype)], -1)
+        return out + q @ gr
+
+
+def qr(A: Tensor, mode: str = "reduced"):
+    """QR decomposition (``torch.linalg.qr``): mode 'reduced' (Q is m x k), 'complete'
+    (Q is m x m) or 'r' (R only; Q is an empty tensor). Signs are LAPACK's, as in torch."""
+    check_matrix("linalg.qr", A._data, square=False)
+    if mode not in _QR_MODES:
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
+                           "'reduced' (default), 'r', or 'complete'")
+    return _QR(*Qr.apply(A, mode=mode))
+
+
+# --- svd ----------------------------------------------------------------------------------
+_SVD = namedtuple("linalg_svd", ["U", "S", "Vh"])
+
+
+def _svd_backward(u, s, vh, gu, gs, gvh):
+    """torch's svd_backward (real case) for the reduced factors; ``gu``/``gvh`` may be None."""
+    m, n = u.shape[-2], vh.shape[-1]
+    if gu is None and gvh is None:
+        return (u * gs[..., None, :]) @ vh
+    s2 = s * s
+    e = s2[..., None, :] - s2[..., :, None]  # E_jk = s_k^2 - s_j^2
+    idx = np.arange(s.shape[-1])
+    e[..., idx, idx] = 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if gu is not None:
+            uhgu = _mT(u) @ gu
+            uhgu = uhgu - _mT(uhgu)
+        if gvh is not None:
+            vhgv = vh @ _mT(gvh)
+            vhgv = vhgv - _mT(vhgv)
+        if gu is not None and gvh is not None:
+            ga = (uhgu * s[..., None, :] + s[..., :, None] * vhgv) / e
+        elif gu is not None:
+            ga = (uhgu / e) * s[..., None, :]
+        else:
+            ga = s[..., :, None] * (vhgv / e)
+        ga[..., idx, idx] = gs
+        if m > n and gu is not None:
+            ga = u @ ga
+            gus = gu / s[..., None, :]
+            ga = (ga + gus - u @ (_mT(u) @ gus)) @ vh
+        elif m < n and gvh is not None:
+            ga = ga @ vh
+            sgv = gvh / s[..., :, None]
+            ga = u @ (ga + sgv - (sgv @ _mT(vh)) @ vh)
+        else:
+            ga = u @ (ga @ vh)
+    return ga
+
+
+class Svd(Op):
+    """A = U diag(S) Vh; torch's svd_backward (full factors are narrowed to k first)"""
+
+    _backward_name = "LinalgSvdBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, full_matrices=True, compute_uv=True):
+        k = min(x.shape[-2:])
+        if not compute_uv:  # the values alone (LAPACK's, with or without recording)
+            s = np.linalg.svd(x, compute_uv=False).astype(x.dtype, copy=False)
+            if ctx.needs_input_grad:
+                u, _, vh = np.linalg.svd(x, full_matrices=False)
+                ctx.compute_uv = False
+                ctx.save_for_backward(u, s, vh)
+            return s
+        u, s, vh = np.linalg.svd(x, full_matrices=full_matrices)
+        ctx.compute_uv = True
+        ctx.save_for_backward(u[..., :k], s, vh[..., :k, :])
+        return np.ascontiguousarray(u), s, np.ascontiguousarray(vh)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        u, s, vh = ctx.saved_tensors
+        if not ctx.compute_uv:
+            return _svd_backward(u, s, vh, None, grads[0], None).astype(s.dtype, copy=False)
+        gu, gs, gvh = grads
+        k = s.shape[-1]
+        gu, gvh = gu[..., :k], gvh[..., :k, :]
+        # zeros from the engine stand for "no gradient": take torch's cheaper branches
+        gu = gu if gu.any() else None
+        gvh = gvh if gvh.any() else None
+        return _svd_backward(u, s, vh, gu, gs, gvh).astype(s.dtype, copy=False)
+
+
+def svd(A: Tensor, full_matrices: bool = True):
+    """Singular value decomposition ``A = U diag(S) Vh`` (``torch.linalg.svd``), S descending.
+
+    The gradient assumes distinct singular values (torch's formula: inf/NaN otherwise) and
+    uses only the first k = min(m, n) columns of U and rows of Vh when ``full_matrices``."""
+    check_matrix("linalg.svd", A._data, square=False)
+    return _SVD(*Svd.apply(A, full_matrices=full_matrices))
+
+
+def svdvals(A: Tensor) -> Tensor:
+    """Singular values, descending (``torch.linalg.svdvals``)."""
+    check_matrix("linalg.svd", A._data, square=False)
+    return Svd.apply(A, full_matrices=False, compute_uv=False)
+
+
+# --- eigh ---------------------------------------------------------------------------------
+_Eigh = namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
+
+
+class Eigh(Op):
+    """A = V diag(L) V^T for symmetric A; gA = V (skew(V^T gV) / E + diag(gL)) V^T"""
+
+    _backward_name = "LinalgEighBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, UPLO="L", eigenvectors=True):  # noqa: N803  (torch's name)
+        w, v = np.linalg.eigh(x, UPLO=UPLO)  # eigvalsh too: the same values either way
+        ctx.eigenvectors = eigenvectors
+        ctx.save_for_backward(w, v)
+        return (w, np.ascontiguousarray(v)) if eigenvectors else w
+
+    @staticmethod
+    def backward(ctx, *grads):
+        w, v = ctx.saved_tensors
+        gw, gv = grads if ctx.eigenvectors else (grads[0], None)
+        if gv is None or not gv.any():
+            return (v * gw[..., None, :]) @ _mT(v)
+        vhgv = _mT(v) @ gv
+        vhgv = 0.5 * (vhgv - _mT(vhgv))
+        e = w[..., None, :] - w[..., :, None]
+        idx = np.arange(w.shape[-1])
+        e[..., idx, idx] = 1
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ga = vhgv / e
+        ga[..., idx, idx] = gw
+        return v @ ga @ _mT(v)
+
+
+def _check_eigh(name, A, UPLO):  # noqa: N803
+    x = A._data
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f'"linalg_eigh_cpu" not implemented for '
+                                  f"'{_type(x.dtype)}'")
+    check_matrix(name, x)
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+
+
+def _type(dtype):
+    from ._shape_utils import type_name
+
+    return type_name(dtype)
+
+
+def eigh(A: Tensor, UPLO: str = "L"):  # noqa: N803  (torch's name)
+    """Eigenvalues (ascending) and eigenvectors of symmetric matrices (``torch.linalg.eigh``),
+    reading the lower (``UPLO='L'``) or upper triangle. Eigenvector signs are LAPACK's; the
+    gradient assumes distinct eigenvalues (inf/NaN otherwise, as torch)."""
+    _check_eigh("linalg.eigh", A, UPLO)
+    return _Eigh(*Eigh.apply(A, UPLO=UPLO))
+
+
+def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:  # noqa: N803
+    """Eigenvalues, ascending, of symmetric matrices (``torch.linalg.eigvalsh``)."""
+    _check_eigh("linalg.eigh", A, UPLO)
+    return Eigh.apply(A, UPLO=UPLO, eigenvectors=False)
+
+
+# --- matrix_exp ---------------------------------------------------------------------------
+_PADE13 = (64764752532480000., 32382376266240000., 7771770303897600., 1187353796428800.,
+           129060195264000., 10559470521600., 670442572800., 33522128640., 1323241920.,
+           40840800., 960960., 16380., 182., 1.)
+
+
+def _expm(a):
+    """exp(A) by scaling and squaring with a degree-13 Pade approximant (in float64)."""
+    a = a.astype(np.float64)
+    n = a.shape[-1]
+    if a.size == 0:
+        return a
+    norm = np.abs(a).sum(-2).max()
+    s = max(0, int(np.ceil(np.log2(norm / 5.371920351148152)))) if norm > 0 else 0
+    a = a / 2.0 ** s
+    b = _PADE13
+    eye = np.eye(n)
+    a2 = a @ a
+    a4 = a2 @ a2
+    a6 = a4 @ a2
+    u = a @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4 + b[3] * a2
+             + b[1] * eye)
+    v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 + b[0] * eye
+    r = np.linalg.solve(v - u, v + u)
+    for _ in range(s):
+        r = r @ r
+    return r
+
+
+class MatrixExp(Op):
+    """Z = exp(A); gA = the upper-right block of exp([[A^T, G], [0, A^T]])"""
+
+    _backward_name = "LinalgMatrixExpBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return _expm(x).astype(x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        n = x.shape[-1]
+        big = np.zeros(x.shape[:-2] + (2 * n, 2 * n), np.float64)
+        big[..., :n, :n] = big[..., n:, n:] = _mT(x)
+        big[..., :n, n:] = grad
+        return _expm(big)[..., :n, n:].astype(x.dtype)
+
+
+def matrix_exp(A: Tensor) -> Tensor:
+    """Matrix exponential of square matrices (``torch.linalg.matrix_exp``)."""
+    check_matrix("linalg.matrix_exp", A._data)
+    return MatrixExp.apply(A)

@@ -1,0 +1,336 @@
+"""``torch.linalg`` determinants, inverses and solvers: det, slogdet, inv, solve, pinv.
+
+The checks and ``LinAlgError`` shared by every ``linalg`` function live here too.
+"""
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+from .._tensor import Tensor
+from ..autograd.function import Op
+from ._shape_utils import check_broadcast, sum_to_shape, type_name
+
+
+class LinAlgError(RuntimeError):
+    """``torch.linalg.LinAlgError``: the matrix is singular or not positive-definite."""
+
+
+def _mT(a):
+    return np.swapaxes(a, -1, -2)
+
+
+def check_float(name, x):
+    """torch's error for integer (or bool) input to a ``linalg`` function."""
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got "
+                           f"{type_name(x.dtype)}")
+
+
+def check_matrix(name, x, square=True, floating=True):
+    """torch's checks for ``A``: a float tensor of at least 2 dims, square unless told."""
+    if floating:
+        check_float(name, x)
+    if x.ndim < 2:
+        raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
+    if square and x.shape[-1] != x.shape[-2]:
+        raise RuntimeError(f"{name}: A must be batches of square matrices, but they are "
+                           f"{x.shape[-2]} by {x.shape[-1]} matrices")
+
+
+def batch_prefix(x, k):
+    """torch's "(Batch element k): " in an error about matrix ``k`` of a batch."""
+    return "" if x.ndim == 2 else f"(Batch element {k}): "
+
+
+def _zero_pivot(a):
+    """1-based index of the first zero pivot of LU with partial pivoting (0 if none)."""
+    a = np.array(a)
+    n = a.shape[0]
+    for k in range(n):
+        p = k + int(np.argmax(np.abs(a[k:, k])))
+        if a[p, k] == 0:
+            return k + 1
+        a[[k, p]] = a[[p, k]]
+        a[k + 1:, k:] -= np.outer(a[k + 1:, k] / a[k, k], a[k, k:])
+    return 0
+
+
+def _singular_info(x):
+    """(flat batch index, zero-pivot index) of the first singular matrix in ``x``."""
+    flat = x.reshape((-1,) + x.shape[-2:])
+    for k, a in enumerate(flat):
+        try:
+            np.linalg.inv(a)
+        except np.linalg.LinAlgError:
+            return k, _zero_pivot(a) or a.shape[-1]
+    return None
+
+
+def _inv_or_raise(x, name="linalg.inv"):
+    try:
+        return np.linalg.inv(x)
+    except np.linalg.LinAlgError:
+        k, piv = _singular_info(x)
+        raise LinAlgError(f"{name}: {batch_prefix(x, k)}The diagonal element {piv} is zero, the "
+                          "inversion could not be completed because the input matrix is "
+                          "singular.") from None
+
+
+class Det(Op):
+    """z = det(A); dz/dA = det(A) A^-T (zero for a singular A, as torch computes it)"""
+
+    _backward_name = "LinalgDetBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.asarray(np.linalg.det(x)).astype(x.dtype, copy=False)
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        # NOTE: torch's gradient at a singular matrix is 0, not the cofactor matrix
+        singular = (out == 0)[..., None, None]
+        inv = np.linalg.inv(np.where(singular, np.eye(x.shape[-1], dtype=x.dtype), x))
+        g = (grad * out)[..., None, None] * _mT(inv)
+        return np.where(singular, 0, g).astype(x.dtype, copy=False)
+
+
+def det(A: Tensor) -> Tensor:
+    """Determinant of a square matrix or batch of them (``torch.linalg.det``)."""
+    check_matrix("linalg.det", A._data)
+    return Det.apply(A)
+
+
+_Slogdet = namedtuple("linalg_slogdet", ["sign", "logabsdet"])
+
+
+class Slogdet(Op):
+    """(sign, log|det A|); d log|det A| / dA = A^-T (the sign gets no gradient)"""
+
+    _backward_name = "LinalgSlogdetBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        sign, logabs = np.linalg.slogdet(x)
+        ctx.save_for_backward(x)
+        return (np.asarray(sign).astype(x.dtype, copy=False),
+                np.asarray(logabs).astype(x.dtype, copy=False))
+
+    @staticmethod
+    def backward(ctx, grad_sign, grad_log):
+        (x,) = ctx.saved_tensors
+        try:
+            inv = np.linalg.inv(x)
+        except np.linalg.LinAlgError:  # a singular matrix: log|det| has no finite gradient
+            inv = np.full_like(x, np.nan)
+        return (grad_log[..., None, None] * _mT(inv)).astype(x.dtype, copy=False)
+
+
+def slogdet(A: Tensor):
+    """(sign, log|det A|) as a named tuple (``torch.linalg.slogdet``)."""
+    check_matrix("linalg.slogdet", A._data)
+    return _Slogdet(*Slogdet.apply(A))
+
+
+class Inv(Op):
+    """Z = A^-1; dA = -Z^T G Z^T"""
+
+    _backward_name = "LinalgInvExBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, check=True):
+        if check:
+            out = _inv_or_raise(x)
+        else:
+            try:
+                out = np.linalg.inv(x)
+            except np.linalg.LinAlgError:  # one by one: NaN for the singular ones
+                flat = x.reshape((-1,) + x.shape[-2:])
+                out = np.full_like(flat, np.nan)
+                for k, a in enumerate(flat):
+                    if not _zero_pivot(a):
+                        out[k] = np.linalg.inv(a)
+                out = out.reshape(x.shape)
+        ctx.save_for_backward(out)
+        return out.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        zt = _mT(out)
+        return -(zt @ grad @ zt)
+
+
+def inv(A: Tensor) -> Tensor:
+    """Inverse of a square matrix or batch (``torch.linalg.inv``).
+
+    Raises:
+        LinAlgError: when a matrix is singular (torch's message, naming the zero pivot).
+    """
+    check_matrix("linalg.inv", A._data)
+    return Inv.apply(A)
+
+
+_InvEx = namedtuple("linalg_inv_ex", ["inverse", "info"])
+
+
+def inv_ex(A: Tensor, *, check_errors: bool = False):
+    """(inverse, info) like ``torch.linalg.inv_ex``: ``info`` (int32) is 0, or the 1-based
+    zero pivot of a singular matrix. Differs from torch: a singular matrix's ``inverse`` is
+    NaN (torch's holds whatever LAPACK left)."""
+    x = A._data
+    check_matrix("linalg.inv_ex", x)
+    if check_errors:
+        return _InvEx(inv(A), _info(x))
+    return _InvEx(Inv.apply(A, check=False), _info(x))
+
+
+def _info(x):
+    from .._tensor import _wrap
+
+    flat = x.reshape((-1,) + x.shape[-2:])
+    info = np.array([_zero_pivot(a) if np.linalg.det(a) == 0 else 0 for a in flat], np.int32)
+    return _wrap(info.reshape(x.shape[:-2]))
+
+
+def _solve_operands(x, y, left):
+    """A, B as matrices of one broadcast batch; whether B was a vector; torch's errors."""
+    vector = y.ndim == 1 or (y.ndim == x.ndim - 1 and y.shape == x.shape[:-1])
+    b = y[..., None] if vector else y
+    if not left:
+        x, b = _mT(x), _mT(b)
+    if b.shape[-2] != x.shape[-1]:
+        eq, bs = ("AX = B", y.shape[-2:]) if left else ("XA = B", _mT(b).shape[-2:])
+        if vector:
+            bs = (y.shape[-1], 1)
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation {eq} "
+                           f"({x.shape[-2]}x{x.shape[-1]} and {bs[0]}x{bs[1]})")
+    batch = check_broadcast(b.shape[:-2], x.shape[:-2])  # torch names B's batch 'a'
+    return (np.broadcast_to(x, batch + x.shape[-2:]), np.broadcast_to(b, batch + b.shape[-2:]),
+            vector)
+
+
+class Solve(Op):
+    """X = A^-1 B (or B A^-1 with left=False); gB = A^-T G, gA = -gB X^T"""
+
+    _backward_name = "LinalgSolveExBackward0"
+
+    @staticmethod
+    def forward(ctx, x, y, *, left=True):
+        a, b, vector = _solve_operands(x, y, left)
+        try:
+            out = np.linalg.solve(a, b)
+        except np.linalg.LinAlgError:
+            k, _ = _singular_info(a)
+            raise LinAlgError(f"torch.linalg.solve: {batch_prefix(a, k)}The solver failed "
+                              "because the input matrix is singular.") from None
+        ctx.save_for_backward(a, out)
+        ctx.x_shape, ctx.y_shape, ctx.vector, ctx.left = x.shape, y.shape, vector, left
+        if not left:
+            out = _mT(out)
+        return np.ascontiguousarray(out[..., 0] if vector else out)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, out = ctx.saved_tensors
+        g = grad[..., None] if ctx.vector else grad
+        if not ctx.left:
+            g = _mT(g)
+        gb = np.linalg.solve(_mT(a), g)
+        gx = gy = None
+        if ctx.needs_input_grad[0]:
+            ga = -(gb @ _mT(out))
+            gx = sum_to_shape(ga if ctx.left else _mT(ga), ctx.x_shape)
+        if ctx.needs_input_grad[1]:
+            if not ctx.left:
+                gb = _mT(gb)
+            gy = sum_to_shape(gb[..., 0] if ctx.vector else gb, ctx.y_shape)
+        return gx, gy
+
+
+def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
+    """Solve ``A X = B`` (``X A = B`` with ``left=False``), batched and broadcast like
+    ``torch.linalg.solve``; ``B`` of shape ``A.shape[:-1]`` (or 1-D) is a batch of vectors."""
+    x, y = A._data, B._data
+    check_matrix("linalg.solve", x)
+    if x.dtype != y.dtype:
+        raise RuntimeError("linalg.solve: Expected A and B to have the same dtype, but found A of "
+                           f"type {type_name(x.dtype)} and B of type {type_name(y.dtype)} instead")
+    return Solve.apply(A, B, left=left)
+
+
+_SolveEx = namedtuple("linalg_solve_ex", ["result", "info"])
+
+
+def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False):
+    """(result, info) like ``torch.linalg.solve_ex``; a singular matrix raises here."""
+    out = solve(A, B, left=left)
+    from .._tensor import _wrap
+
+    return _SolveEx(out, _wrap(np.zeros(A.shape[:-2], np.int32)))
+
+
+def _cutoff(s, atol, rtol, m, n):
+    """torch's rank cutoff: max(atol, rtol * s_max), rtol = eps * max(m, n) if neither given."""
+    if atol is None and rtol is None:
+        rtol = np.finfo(s.dtype).eps * max(m, n)
+    atol = 0.0 if atol is None else np.asarray(atol, s.dtype)
+    rtol = 0.0 if rtol is None else np.asarray(rtol, s.dtype)
+    smax = s.max(-1, initial=0.0) if s.shape[-1] else np.zeros(s.shape[:-1], s.dtype)
+    return np.maximum(atol, rtol * smax)[..., None]
+
+
+def _arr(v):
+    return v._data if isinstance(v, Tensor) else v
+
+
+class Pinv(Op):
+    """Z = A^+ (from the SVD, or eigh for hermitian A); torch's pinv_backward"""
+
+    _backward_name = "LinalgPinvBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, atol=None, rtol=None, hermitian=False):
+        m, n = x.shape[-2:]
+        if hermitian:
+            w, v = np.linalg.eigh(x)
+            keep = np.abs(w) > _cutoff(np.abs(w), atol, rtol, m, n)
+            with np.errstate(divide="ignore"):
+                winv = np.where(keep, 1 / np.where(keep, w, 1), 0).astype(x.dtype)
+            out = (v * winv[..., None, :]) @ _mT(v)
+        else:
+            u, s, vh = np.linalg.svd(x, full_matrices=False)
+            keep = s > _cutoff(s, atol, rtol, m, n)
+            sinv = np.where(keep, 1 / np.where(keep, s, 1), 0).astype(x.dtype)
+            out = (_mT(vh) * sinv[..., None, :]) @ _mT(u)
+        out = out.astype(x.dtype, copy=False)
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, p = ctx.saved_tensors
+        m, n = a.shape[-2:]
+        ph, gh = _mT(p), _mT(grad)
+        if m <= n:
+            k = gh @ p
+            kph = k @ ph
+            return _mT(-(p @ k)) + kph - (a @ p) @ kph + (ph @ p) @ (gh - k @ a)
+        k = p @ gh
+        phk = ph @ k
+        return _mT(-(k @ p)) + (gh - a @ k) @ p @ ph + phk - phk @ p @ a
+
+
+def pinv(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
+    """Moore-Penrose pseudo-inverse (``torch.linalg.pinv``): singular values at most
+    ``max(atol, rtol * s_max)`` count as zero (rtol defaults to eps * max(m, n))."""
+    x = A._data
+    if x.dtype.kind != "f" or x.ndim < 2:
+        shape = ", ".join(str(s) for s in x.shape)
+        raise RuntimeError(f"linalg.pinv({type_name(x.dtype)}{{[{shape}]}}): expected a tensor "
+                           "with 2 or more dimensions of float, double, cfloat or cdouble types")
+    return Pinv.apply(A, atol=_arr(atol), rtol=_arr(rtol), hermitian=hermitian)

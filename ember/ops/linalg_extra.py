@@ -1,0 +1,99 @@
+"""torch's top-level linear-algebra functions (older names of ``torch.linalg`` ones):
+det, logdet, slogdet, inverse, pinverse, matrix_power, matrix_exp, cholesky,
+cholesky_solve, cholesky_inverse and the old ``svd`` (U, S, V).
+
+Every name in ``__all__`` becomes ``ember.<name>``; every name in ``TENSOR_METHODS`` also
+becomes a Tensor method (see ``ember/ops/__init__.py`` and ``ember/_tensor_methods.py``).
+"""
+from __future__ import annotations
+
+import warnings
+from collections import namedtuple
+
+import numpy as np
+
+from .._tensor import Tensor, _wrap
+from . import shape
+from ._linalg_factor import Cholesky, Svd, matrix_exp
+from ._linalg_inverse import check_matrix, det, inv, pinv
+from ._linalg_inverse import slogdet as _slogdet
+from ._linalg_norms import matrix_power
+from .clamp import where
+from .linalg import matmul
+
+__all__ = ["det", "logdet", "slogdet", "inverse", "pinverse", "matrix_power", "matrix_exp",
+           "cholesky", "cholesky_solve", "cholesky_inverse", "svd"]
+TENSOR_METHODS: tuple[str, ...] = tuple(__all__)
+
+_Slogdet = namedtuple("slogdet", ["sign", "logabsdet"])
+_SVD = namedtuple("svd", ["U", "S", "V"])
+
+
+def slogdet(input: Tensor):
+    """(sign, log|det|) as ``torch.slogdet``'s named tuple."""
+    return _Slogdet(*_slogdet(input))
+
+
+def logdet(input: Tensor) -> Tensor:
+    """log det(A): NaN where the determinant is negative, -inf where it is 0 (``torch.logdet``)."""
+    check_matrix("logdet", input._data)
+    sign, logabs = _slogdet(input)
+    nan = _wrap(np.array(np.nan, input._data.dtype))
+    return where(sign == -1, nan, logabs)
+
+
+def inverse(input: Tensor) -> Tensor:
+    """``torch.inverse``: the same as ``linalg.inv``."""
+    return inv(input)
+
+
+def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
+    """``torch.pinverse``: ``linalg.pinv`` with singular values below ``rcond * s_max`` cut."""
+    return pinv(input, rtol=rcond)
+
+
+def cholesky(input: Tensor, upper: bool = False) -> Tensor:
+    """Deprecated ``torch.cholesky`` (warns like torch): ``linalg.cholesky``."""
+    warnings.warn("torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be "
+                  "removed in a future PyTorch release.", UserWarning, stacklevel=2)
+    check_matrix("cholesky", input._data)
+    return Cholesky.apply(input, upper=upper, name="cholesky", node="CholeskyBackward0")
+
+
+def _factor(L, upper):
+    return matmul(shape.transpose(L, -2, -1), L) if upper else matmul(L, shape.transpose(L, -2, -1))
+
+
+def cholesky_solve(input: Tensor, input2: Tensor, upper: bool = False) -> Tensor:
+    """Solve ``A X = B`` given B (``input``) and the Cholesky factor of A (``input2``), as
+    ``torch.cholesky_solve``. Differs from torch: built from ops, so its node is not
+    ``CholeskySolveBackward0`` (the gradients are the same)."""
+    from ._linalg_inverse import solve
+
+    return solve(_factor(input2, upper), input)
+
+
+def cholesky_inverse(input: Tensor, upper: bool = False) -> Tensor:
+    """Inverse of A from its Cholesky factor (``torch.cholesky_inverse``); built from ops."""
+    return inv(_factor(input, upper))
+
+
+def svd(input: Tensor, some: bool = True, compute_uv: bool = True):
+    """The old ``torch.svd``: (U, S, V) with ``V = Vh^T``; ``some=False`` gives full U and V;
+    ``compute_uv=False`` gives zero-filled U (m x m) and V (n x n)."""
+    x = input._data
+    if x.ndim < 2:
+        raise RuntimeError("linalg.svd: input should have at least 2 dimensions, but has "
+                           f"{x.ndim} dimensions instead")
+    if not compute_uv:
+        from ._linalg_factor import svdvals
+
+        m, n = x.shape[-2:]
+        zeros = np.zeros
+        return _SVD(_wrap(zeros(x.shape[:-2] + (m, m), x.dtype)), svdvals(input),
+                    _wrap(zeros(x.shape[:-2] + (n, n), x.dtype)))
+    u, s, vh = Svd.apply(input, full_matrices=not some)
+    return _SVD(u, s, shape.transpose(vh, -2, -1))
+
+
+_ = det, matrix_power, matrix_exp  # re-exported through __all__
