@@ -35,6 +35,14 @@ class _BaseDataLoaderIter:
         self._drop_last = loader.drop_last
         self._index_sampler = loader._index_sampler
         self._num_workers = loader.num_workers
+        if loader.pin_memory and loader.pin_memory_device:
+            warnings.warn("pin_memory_device is deprecated, the current accelerator will be "
+                          "used as the device,ignore pin_memory_device="
+                          f"'{loader.pin_memory_device}'.", stacklevel=5)
+        if loader.pin_memory:
+            # torch says the same on a machine without an accelerator, and so pins nothing
+            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, "
+                          "then device pinned memory won't be used.", stacklevel=5)
         self._pin_memory = False  # nothing to pin on the CPU (documented no-op)
         self._timeout = loader.timeout
         self._collate_fn = loader.collate_fn
@@ -121,7 +129,8 @@ class _BaseDataLoaderIter:
         if self._num_workers > 0:
             msg += ("For multiprocessing data-loading, this could be caused by not properly "
                     "configuring the IterableDataset replica at each worker. Please see "
-                    "the IterableDataset documentation for examples.")
+                    "https://pytorch.org/docs/stable/data.html#torch.utils.data.IterableDataset"
+                    " for examples.")
         warnings.warn(msg, stacklevel=3)
 
     def __len__(self) -> int:
@@ -136,6 +145,8 @@ class _SingleProcessDataLoaderIter(_BaseDataLoaderIter):
 
     def __init__(self, loader) -> None:
         super().__init__(loader)
+        if self._timeout != 0:  # torch's check: timeout only means something with workers
+            raise AssertionError("_SingleProcessDataLoaderIter requires timeout == 0")
         self._fetcher = create_fetcher(self._dataset_kind, self._dataset, self._auto_collation,
                                        self._collate_fn, self._drop_last)
 

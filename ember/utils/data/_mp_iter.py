@@ -73,8 +73,8 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         self._prefetch_factor = loader.prefetch_factor
         self._in_order = loader.in_order
         if self._prefetch_factor <= 0:
-            raise ValueError(f"prefetch_factor must be positive with workers, got "
-                             f"{self._prefetch_factor}")
+            raise AssertionError(
+                "prefetch_factor must be greater than 0 for MultiProcessingDataLoaderIter")
         ctx = loader._mp_context()
         transport = {"mode": getattr(loader, "_transport", _transport.DEFAULT),
                      "slots": self._prefetch_factor + 1}

@@ -22,7 +22,7 @@ from . import _transport
 _PARENT_CHECK_INTERVAL = 1.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WorkerInfo:
     """What :func:`get_worker_info` returns inside a worker process.
 
@@ -32,12 +32,16 @@ class WorkerInfo:
         seed: the seed this worker gave Python's ``random`` and ember's generator
             (the epoch's base seed plus ``id``).
         dataset: this process's copy of the dataset.
+        rng: torch's optional RNG state container; always None here.
+        worker_method: ``"multiprocessing"`` (ember has no thread workers).
     """
 
     id: int
     num_workers: int
     seed: int
     dataset: object
+    rng: object = None
+    worker_method: str | None = "multiprocessing"
 
 
 _worker_info: WorkerInfo | None = None

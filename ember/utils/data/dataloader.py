@@ -18,6 +18,7 @@ import os
 import warnings
 import weakref
 from collections.abc import Callable, Iterable
+from typing import Generic, TypeVar
 
 import ember
 
@@ -38,6 +39,9 @@ from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 __all__ = ["DataLoader", "default_collate", "default_convert", "get_worker_info"]
 
 
+_T_co = TypeVar("_T_co", covariant=True)
+
+
 class _InfiniteConstantSampler(Sampler):
     """``None`` forever: the index sampler behind an IterableDataset."""
 
@@ -50,7 +54,7 @@ def _is_generator(obj) -> bool:
     return isinstance(obj, ember.Generator)
 
 
-class DataLoader:
+class DataLoader(Generic[_T_co]):
     """Iterate over a dataset in batches, optionally loading in worker processes.
 
     The same constructor as ``torch.utils.data.DataLoader``, with torch's defaults and
@@ -69,16 +73,18 @@ class DataLoader:
         collate_fn: merges a list of samples into a batch (default
             :func:`default_collate`; :class:`PadCollate` pads variable lengths).
         pin_memory: accepted for compatibility and does nothing: on the CPU there is no
-            page-locked staging memory to copy into; the hook is where a GPU device would
-            pin.
+            page-locked staging memory to copy into; ``iter()`` warns as torch does on a
+            machine without an accelerator (and about ``pin_memory_device``, deprecated).
         drop_last: drop the last batch if it is smaller than ``batch_size``.
         timeout: seconds to wait for a batch from the workers (0 = forever); raises
-            ``RuntimeError`` when exceeded.
+            ``RuntimeError`` when exceeded. Non-zero with ``num_workers=0`` makes ``iter()``
+            raise torch's ``AssertionError``.
         worker_init_fn: called in each worker with its id, after seeding.
         multiprocessing_context: a start method name (``"fork"``, ``"spawn"``,
             ``"forkserver"``) or a context; default: the platform's.
         generator: ``ember.Generator`` for the shuffle order and the workers' base seed.
-        prefetch_factor: batches in flight per worker (default 2 with workers).
+        prefetch_factor: batches in flight per worker (default 2 with workers); 0 passes
+            the constructor but ``iter()`` raises ``AssertionError``, as in torch.
         persistent_workers: keep the workers alive between epochs.
         pin_memory_device: accepted and ignored (deprecated in torch too).
         in_order: with ``False``, deliver batches as workers finish them.

@@ -8,6 +8,7 @@ import math
 import pickle
 import warnings
 from collections.abc import Iterable, Sequence
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -25,8 +26,11 @@ __all__ = [
     "random_split",
 ]
 
+_T_co = TypeVar("_T_co", covariant=True)
+_T_stack = TypeVar("_T_stack", tuple, dict)
 
-class Dataset:
+
+class Dataset(Generic[_T_co]):
     """A map from keys (usually ``0 .. len - 1``) to samples.
 
     Subclasses implement ``__getitem__`` (one sample) and usually ``__len__`` (which
@@ -42,8 +46,11 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
-class IterableDataset(Dataset):
+class IterableDataset(Dataset[_T_co], Iterable[_T_co]):
     """A stream of samples: subclasses implement ``__iter__``.
+
+    ``__iter__`` is abstract (the class derives from ``collections.abc.Iterable``, as
+    torch's does), so a subclass without it cannot be instantiated (``TypeError``).
 
     With ``num_workers > 0`` every worker iterates its own copy of the dataset, so
     unless ``__iter__`` (or a ``worker_init_fn``) splits the work using
@@ -51,14 +58,11 @@ class IterableDataset(Dataset):
     ``ChainDataset([a, b])``.
     """
 
-    def __iter__(self):
-        raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
-
     def __add__(self, other: Dataset) -> ChainDataset:
         return ChainDataset([self, other])
 
 
-class TensorDataset(Dataset):
+class TensorDataset(Dataset[tuple]):
     """Samples are rows: ``dataset[i] == tuple(t[i] for t in tensors)``.
 
     Args:
@@ -70,8 +74,7 @@ class TensorDataset(Dataset):
 
     def __init__(self, *tensors) -> None:
         if any(tensors[0].size(0) != tensor.size(0) for tensor in tensors):
-            sizes = [tensor.size(0) for tensor in tensors]
-            raise AssertionError(f"Size mismatch between tensors (first dimensions {sizes})")
+            raise AssertionError("Size mismatch between tensors")
         self.tensors = tensors
 
     def __getitem__(self, index):
@@ -81,7 +84,7 @@ class TensorDataset(Dataset):
         return self.tensors[0].size(0)
 
 
-class StackDataset(Dataset):
+class StackDataset(Dataset[_T_stack]):
     """Several datasets of the same length side by side: samples are tuples or dicts.
 
     ``StackDataset(a, b)[i] == (a[i], b[i])``; ``StackDataset(x=a, y=b)[i] ==
@@ -116,15 +119,30 @@ class StackDataset(Dataset):
         return tuple(dataset[index] for dataset in self.datasets)
 
     def __getitems__(self, indices: list):
+        # Each part is read with its own __getitems__ where it has one (as torch does).
+        named = self.datasets.items() if isinstance(self.datasets, dict) else \
+            enumerate(self.datasets)
+        columns = {k: _getitems(dataset, indices) for k, dataset in named}
         if isinstance(self.datasets, dict):
-            return [{k: ds[i] for k, ds in self.datasets.items()} for i in indices]
-        return [tuple(ds[i] for ds in self.datasets) for i in indices]
+            return [{k: column[j] for k, column in columns.items()} for j in range(len(indices))]
+        return [tuple(column[j] for column in columns.values()) for j in range(len(indices))]
 
     def __len__(self) -> int:
         return self._length
 
 
-class ConcatDataset(Dataset):
+def _getitems(dataset, indices: list) -> list:
+    """``dataset.__getitems__(indices)`` if it has one (checking its length), else each item."""
+    if callable(getattr(dataset, "__getitems__", None)):
+        items = dataset.__getitems__(indices)
+        if len(items) != len(indices):
+            raise ValueError("Nested dataset's output size mismatch."
+                             f" Expected {len(indices)}, got {len(items)}")
+        return items
+    return [dataset[i] for i in indices]
+
+
+class ConcatDataset(Dataset[_T_co]):
     """Map-style datasets one after another.
 
     Args:
@@ -164,6 +182,13 @@ class ConcatDataset(Dataset):
         sample_idx = idx if dataset_idx == 0 else idx - self.cumulative_sizes[dataset_idx - 1]
         return self.datasets[dataset_idx][sample_idx]
 
+    @property
+    def cummulative_sizes(self):
+        """Deprecated (FutureWarning, as torch): the old spelling of ``cumulative_sizes``."""
+        warnings.warn("`cummulative_sizes` attribute is renamed to `cumulative_sizes`",
+                      FutureWarning, stacklevel=2)
+        return self.cumulative_sizes
+
 
 class ChainDataset(IterableDataset):
     """Iterable datasets one after another, chained lazily.
@@ -190,7 +215,7 @@ class ChainDataset(IterableDataset):
         return total
 
 
-class Subset(Dataset):
+class Subset(Dataset[_T_co]):
     """The samples of ``dataset`` at ``indices``, renumbered ``0 .. len(indices) - 1``.
 
     Args:

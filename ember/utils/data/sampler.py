@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator, Sequence, Sized
+from typing import Generic, TypeVar
 
 import ember
 
@@ -15,30 +16,41 @@ __all__ = [
     "WeightedRandomSampler",
 ]
 
+_T_co = TypeVar("_T_co", covariant=True)
+
 
 def _draw_seed(generator=None) -> int:
     """A fresh 63-bit seed drawn from ``generator`` (the default generator if None).
 
     torch does ``torch.empty((), dtype=torch.int64).random_(generator=...)`` here, so
     that ``manual_seed`` (or a fixed ``generator``) makes every epoch reproducible.
+
+    Raises:
+        TypeError: ``generator`` is neither None nor an ``ember.Generator`` (torch's message).
     """
+    if generator is not None and not isinstance(generator, ember.Generator):
+        raise TypeError(
+            "random_() received an invalid combination of arguments - got "
+            f"(generator={type(generator).__name__}, ), but expected one of:\n"
+            " * (*, torch.Generator generator = None)\n"
+            " * (int from, int to, *, torch.Generator generator = None)\n"
+            " * (int to, *, torch.Generator generator = None)\n")
     return int(ember.randint(0, 2**63 - 1, (1,), generator=generator).item())
 
 
-class Sampler:
+class Sampler(Generic[_T_co]):
     """Base class of all samplers: ``__iter__`` yields indices (or lists of indices).
 
-    ``__len__`` is optional, but the DataLoader's ``len()`` needs it.
+    ``__len__`` is optional, but the DataLoader's ``len()`` needs it. Generic like
+    torch's (``class MySampler(Sampler[int])``); it takes no constructor arguments (torch
+    2.13 dropped the old ``data_source`` one: ``Sampler(ds)`` raises ``TypeError``).
     """
-
-    def __init__(self, data_source: Sized | None = None) -> None:
-        pass
 
     def __iter__(self) -> Iterator:
         raise NotImplementedError
 
 
-class SequentialSampler(Sampler):
+class SequentialSampler(Sampler[int]):
     """``0, 1, ..., len(data_source) - 1``, always in that order.
 
     Args:
@@ -55,7 +67,7 @@ class SequentialSampler(Sampler):
         return len(self.data_source)
 
 
-class RandomSampler(Sampler):
+class RandomSampler(Sampler[int]):
     """Indices in random order: a fresh permutation each epoch, or draws with replacement.
 
     Args:
@@ -113,7 +125,7 @@ class RandomSampler(Sampler):
         return self.num_samples
 
 
-class SubsetRandomSampler(Sampler):
+class SubsetRandomSampler(Sampler[int]):
     """The given indices, in a new random order each epoch (without replacement).
 
     Args:
@@ -133,7 +145,7 @@ class SubsetRandomSampler(Sampler):
         return len(self.indices)
 
 
-class WeightedRandomSampler(Sampler):
+class WeightedRandomSampler(Sampler[int]):
     """Indices ``0 .. len(weights) - 1`` drawn with probability proportional to ``weights``.
 
     Args:
@@ -174,7 +186,7 @@ class WeightedRandomSampler(Sampler):
         return self.num_samples
 
 
-class BatchSampler(Sampler):
+class BatchSampler(Sampler[list[int]]):
     """Group another sampler's indices into lists of ``batch_size``.
 
     Args:
