@@ -15,26 +15,51 @@ def _scalar(x: Any) -> float:
     return x if type(x) is float else float(x)
 
 
-def _check_lr(lr: Any) -> None:
-    """torch's learning-rate checks, shared by every optimizer."""
+def _check_lr(lr: Any, *, foreach: Any = None, capturable: bool = True,
+              lt: bool = False) -> None:
+    """torch's learning-rate checks, shared by every optimizer. ``capturable=False`` adds
+    Adam's refusal of a Tensor lr with ``foreach=True``; ``lt`` compares as SGD does
+    (``lr < 0.0``), which only shows in the TypeError for a non-number."""
     if isinstance(lr, ember.Tensor):
+        if foreach and not capturable:
+            raise ValueError(
+                "lr as a Tensor is not supported for capturable=False and foreach=True"
+            )
         if lr.numel() != 1:
             raise ValueError("Tensor lr must be 1-element")
-        if float(lr) < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-    elif not 0.0 <= lr:
+    if (lr < 0.0) if lt else not 0.0 <= lr:
         raise ValueError(f"Invalid learning rate: {lr}")
 
 
+def _check_betas(betas: Any) -> None:
+    """torch's range checks of ``betas`` (a multi-element Tensor fails in ``bool``, as in
+    torch)."""
+    if not 0.0 <= betas[0] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= betas[1] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+
+
+def _to_scalar(x: Any) -> Any:
+    """torch's ``_to_scalar``: a 1-element Tensor hyper-parameter becomes 0-d."""
+    if isinstance(x, ember.Tensor) and x.dim() != 0:
+        return x.squeeze()
+    return x
+
+
 def _check_impl_flags(foreach: Any, fused: Any, differentiable: bool) -> None:
-    """Validate the implementation switches that ember accepts as no-ops."""
+    """Validate the implementation switches that ember accepts as no-ops, in torch's order
+    (torch checks ``fused`` against the others first)."""
+    if fused:
+        if differentiable:
+            raise RuntimeError("`fused` does not support `differentiable`")
+        if foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
     if differentiable:
         raise NotImplementedError(
             "differentiable=True is not supported by ember: optimizer steps run outside "
             "autograd"
         )
-    if fused and foreach:
-        raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
 
 def _zeros_state(arr: np.ndarray) -> ember.Tensor:

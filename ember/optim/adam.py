@@ -10,22 +10,19 @@ import numpy as np
 import ember
 
 from ._step_utils import (
+    _check_betas,
     _check_impl_flags,
     _check_lr,
     _grad_with_decay,
     _scalar,
     _step_tensor,
     _steps_as_tensors,
+    _to_scalar,
     _zeros_state,
 )
 from .optimizer import Optimizer
 
 __all__ = ["Adam", "AdamW"]
-
-
-def _as_float(x: Any) -> Any:
-    """A 1-element Tensor hyper-parameter as a float, for the range checks."""
-    return float(x) if isinstance(x, ember.Tensor) else x
 
 
 class Adam(Optimizer):
@@ -77,13 +74,10 @@ class Adam(Optimizer):
         fused: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
-        _check_lr(lr)
+        _check_lr(lr, foreach=foreach, capturable=capturable)
         if not 0.0 <= eps:
             raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= _as_float(betas[0]) < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= _as_float(betas[1]) < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        _check_betas(betas)
         if not 0.0 <= weight_decay:
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
         if not (
@@ -92,11 +86,18 @@ class Adam(Optimizer):
         ):
             raise ValueError("betas must be either both floats or both Tensors")
         for i, beta in enumerate(betas):
-            if isinstance(beta, ember.Tensor) and beta.numel() != 1:
-                raise ValueError(f"Tensor betas[{i}] must be 1-element")
+            if isinstance(beta, ember.Tensor):
+                if not capturable and foreach:
+                    raise ValueError(
+                        f"betas[{i}] as a Tensor is not supported for capturable=False and "
+                        "foreach=True"
+                    )
+                if beta.numel() != 1:
+                    raise ValueError(f"Tensor betas[{i}] must be 1-element")
+        betas = tuple(map(_to_scalar, betas))
         defaults = {
             "lr": lr,
-            "betas": tuple(betas),
+            "betas": betas,
             "eps": eps,
             "weight_decay": weight_decay,
             "amsgrad": amsgrad,

@@ -1,6 +1,6 @@
 """The ``Optimizer`` base class: parameter groups, per-parameter state, state dicts, hooks.
 
-Subclasses (SGD, Adam, AdamW, RMSprop) update the parameters' NumPy arrays in place with
+Subclasses (SGD, Adam, RMSprop, ...) update the parameters' NumPy arrays in place with
 ``out=`` arguments; the scratch arrays they need live in one flat buffer per dtype that is
 reused for every parameter, so a step allocates nothing proportional to the model.
 """
@@ -95,7 +95,9 @@ def _hooked_step(step: Callable) -> Callable:
     """Wrap a subclass's ``step`` so that global and per-instance step hooks run around it."""
 
     @functools.wraps(step)
-    def wrapper(self, *args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # as in torch, the hooks see the optimizer itself as args[0]
+        self = args[0]
         pre = self._optimizer_step_pre_hooks
         if _global_optimizer_pre_hooks or pre:
             for hook in chain(_global_optimizer_pre_hooks.values(), pre.values()):
@@ -108,7 +110,7 @@ def _hooked_step(step: Callable) -> Callable:
                             f"{step} must return None or a tuple of (new_args, new_kwargs), "
                             f"but got {result}."
                         )
-        out = step(self, *args, **kwargs)
+        out = step(*args, **kwargs)
         post = self._optimizer_step_post_hooks
         if post or _global_optimizer_post_hooks:
             for hook in chain(post.values(), _global_optimizer_post_hooks.values()):
