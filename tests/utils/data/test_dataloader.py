@@ -110,8 +110,12 @@ def test_shuffle_follows_manual_seed_and_generator():
 
 
 def test_pin_memory_is_accepted_and_changes_nothing():
+    """On a machine without an accelerator torch warns and loads as usual; so does ember."""
     loader = DataLoader(RangeDataset(5), batch_size=2, pin_memory=True, pin_memory_device="x")
-    assert flat(loader) == list(range(5))
+    with pytest.warns(UserWarning) as caught:
+        assert flat(loader) == list(range(5))
+    messages = " ".join(str(w.message) for w in caught)
+    assert "no accelerator is found" in messages and "pin_memory_device is deprecated" in messages
 
 
 # --- validation ------------------------------------------------------------------------
