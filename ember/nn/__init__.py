@@ -59,3 +59,18 @@ __all__ = [
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss",
     "BCEWithLogitsLoss", "KLDivLoss",
 ]
+
+# the newer layer families list their public names themselves
+from .modules import (  # noqa: E402
+    activation_more,
+    conv,
+    loss_more,
+    padding,
+    pooling,
+    rnn,
+    transformer,
+)
+
+for _family in (activation_more, loss_more, padding, rnn, conv, pooling, transformer):
+    globals().update({_name: getattr(_family, _name) for _name in _family.__all__})
+    __all__ += _family.__all__

@@ -59,3 +59,9 @@ for _name in __all__:
     if globals()[_name].__module__.startswith(__name__ + "."):  # one of the family modules
         globals()[_name].__module__ = __name__
 del _name
+
+# the newer families list their public names themselves
+from . import _attention_layers, _conv, _more_activation, _more_loss, _pooling  # noqa: E402
+
+for _family in (_more_activation, _more_loss, _conv, _pooling, _attention_layers):
+    globals().update({_name: getattr(_family, _name) for _name in _family.__all__})
