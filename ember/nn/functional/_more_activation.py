@@ -1,4 +1,451 @@
-"""More activations (torch.nn.functional): selu, celu, hardswish, hardsigmoid, softsign, ..."""
+"""More activations (torch.nn.functional): selu, celu, hardswish, hardsigmoid, softsign, ...
+
+The piecewise ones are small ``Op``s so that the gradient at the break points is torch's;
+softsign, tanhshrink and prelu are compositions of ``ember.ops`` (as they are in torch).
+The channel-wise and alpha dropouts draw their masks from ember's default generator, so
+they match torch in distribution, not draw for draw.
+"""
 from __future__ import annotations
 
-__all__: list[str] = []
+import warnings
+
+import numpy as np
+
+from ... import _random
+from ... import ops as _ops
+from ..._tensor import Tensor
+from ...autograd.function import Op
+from ...ops._shape_utils import type_name
+from .._functions.activation import LeakyRelu as _LeakyRelu
+from .._functions.dropout import keep_mask
+from ._activation import _floating, _maybe_inplace, elu, hardtanh, leaky_relu
+from ._normalization import _check_p
+
+__all__ = [
+    "selu", "selu_", "celu", "celu_", "elu_", "leaky_relu_", "hardtanh_", "hardswish",
+    "hardsigmoid", "softsign", "tanhshrink", "softshrink", "hardshrink", "threshold",
+    "threshold_", "prelu", "rrelu", "rrelu_", "alpha_dropout", "feature_alpha_dropout",
+    "dropout1d", "dropout2d", "dropout3d",
+]
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+class ScaledElu(Op):
+    """z = scale * x if x > 0 else scale * alpha * (exp(x * input_scale) - 1)"""
+
+    _backward_name = "EluBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, alpha, scale=1.0, input_scale=1.0):
+        t = x.dtype.type
+        neg = t(scale * alpha) * np.expm1(np.minimum(x, 0) * t(input_scale))
+        out = np.where(x > 0, x * t(scale), neg).astype(x.dtype, copy=False)
+        ctx.save_for_backward(x, out)
+        ctx.sa, ctx.input_scale, ctx.scale = scale * alpha, input_scale, scale
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        t = x.dtype.type
+        # below 0: d/dx = input_scale * (out + scale * alpha)
+        neg = grad * ((out + t(ctx.sa)) * t(ctx.input_scale))
+        return np.where(x > 0, grad * t(ctx.scale), neg).astype(grad.dtype, copy=False)
+
+
+class Celu(ScaledElu):
+    """z = x if x > 0 else alpha * (exp(x / alpha) - 1)"""
+
+    _backward_name = "CeluBackward0"
+
+
+class Hardswish(Op):
+    """z = x * relu6(x + 3) / 6"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        t = x.dtype.type
+        return (x * np.clip(x + t(3), 0, 6) / t(6)).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        t = x.dtype.type
+        # torch's: 0 below -3, x / 3 + 1/2 on [-3, 3], 1 above
+        mid = grad * (x / t(3) + t(0.5))
+        return np.where(x < -3, t(0), np.where(x <= 3, mid, grad)).astype(grad.dtype,
+                                                                           copy=False)
+
+
+class Hardsigmoid(Op):
+    """z = relu6(x + 3) / 6"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        t = x.dtype.type
+        return (np.clip(x + t(3), 0, 6) / t(6)).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        inside = (x > -3) & (x < 3)
+        return np.where(inside, grad / grad.dtype.type(6), 0).astype(grad.dtype, copy=False)
+
+
+class Softshrink(Op):
+    """z = x - lambd if x > lambd, x + lambd if x < -lambd, else 0"""
+
+    @staticmethod
+    def forward(ctx, x, *, lambd):
+        ctx.save_for_backward(x)
+        ctx.lambd = lambd
+        t = x.dtype.type
+        out = np.where(x > lambd, x - t(lambd), np.where(x < -lambd, x + t(lambd), t(0)))
+        return out.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * ((x > ctx.lambd) | (x < -ctx.lambd))
+
+
+class Hardshrink(Op):
+    """z = x if |x| > lambd else 0"""
+
+    @staticmethod
+    def forward(ctx, x, *, lambd):
+        ctx.save_for_backward(x)
+        ctx.lambd = lambd
+        return np.where((x > lambd) | (x < -lambd), x, x.dtype.type(0))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * ((x > ctx.lambd) | (x < -ctx.lambd))
+
+
+class Threshold(Op):
+    """z = x if x > threshold else value"""
+
+    @staticmethod
+    def forward(ctx, x, *, threshold, value):
+        ctx.save_for_backward(x)
+        ctx.threshold = threshold
+        return np.where(x > threshold, x, np.asarray(value).astype(x.dtype))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * (x > ctx.threshold)
+
+
+class RreluWithNoise(Op):
+    """z = x * noise (noise: 1 where x > 0, a slope drawn from U(lower, upper) elsewhere)"""
+
+    @staticmethod
+    def forward(ctx, x, *, noise):
+        ctx.save_for_backward(noise)
+        return x * noise
+
+    @staticmethod
+    def backward(ctx, grad):
+        (noise,) = ctx.saved_tensors
+        return grad * noise
+
+
+class NoiseAffine(Op):
+    """z = x * scale + shift, with constant arrays (a dropout mask) that broadcast to x"""
+
+    _backward_name = "MulBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, scale, shift=None):
+        ctx.save_for_backward(scale)
+        out = x * scale
+        return out if shift is None else out + shift
+
+    @staticmethod
+    def backward(ctx, grad):
+        (scale,) = ctx.saved_tensors
+        return grad * scale
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``scale * elu(input, alpha)`` with SELU's fixed ``alpha ~ 1.6733``, ``scale ~ 1.0507``."""
+    _floating(input, "elu_cpu")
+    return _maybe_inplace(input, inplace, lambda x: ScaledElu.apply(
+        x, alpha=_SELU_ALPHA, scale=_SELU_SCALE))
+
+
+def selu_(input: Tensor) -> Tensor:
+    """In-place :func:`selu`."""
+    return selu(input, inplace=True)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``.
+
+    Raises:
+        RuntimeError: ``alpha == 0`` (torch's "ZeroDivisionError" message).
+    """
+    _floating(input, "elu_cpu")
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    return _maybe_inplace(input, inplace, lambda x: Celu.apply(
+        x, alpha=alpha, input_scale=1.0 / alpha))
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place :func:`celu`."""
+    return celu(input, alpha, inplace=True)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place ``elu``."""
+    return elu(input, alpha, inplace=True)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """In-place ``leaky_relu``."""
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """In-place ``hardtanh``."""
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * relu6(x + 3) / 6``."""
+    _floating(input, "hardswish_cpu")
+    return _maybe_inplace(input, inplace, Hardswish.apply)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """``relu6(x + 3) / 6``; the gradient is ``1/6`` strictly inside ``(-3, 3)``."""
+    _floating(input, "hardsigmoid_cpu")
+    return _maybe_inplace(input, inplace, Hardsigmoid.apply)
+
+
+def softsign(input: Tensor) -> Tensor:
+    """``x / (1 + |x|)`` (a composition, as in torch)."""
+    return input / (_ops.abs(input) + 1)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """``x - tanh(x)`` (a composition, as in torch)."""
+    return input - _ops.tanh(input)
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """Shrink towards zero by ``lambd``; zero inside ``[-lambd, lambd]``.
+
+    Raises:
+        RuntimeError: ``lambd`` negative.
+    """
+    _floating(input, "softshrink_check")
+    dt = input._data.dtype
+    if lambd < 0 or lambd > np.finfo(dt).max:
+        raise RuntimeError(f"lambda must be in range [0, {np.finfo(dt).max:g}] for input "
+                           f"dtype {_TORCH_WORD.get(dt.name, dt.name)}, but found {lambd:g}")
+    return Softshrink.apply(input, lambd=lambd)
+
+
+_TORCH_WORD = {"float32": "Float", "float64": "Double", "float16": "Half"}
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """``x`` where ``|x| > lambd``, else 0."""
+    _floating(input, "hardshrink_cpu")
+    return Hardshrink.apply(input, lambd=lambd)
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """``x`` where ``x > threshold``, else ``value`` (integer inputs too, as in torch)."""
+    return _maybe_inplace(input, inplace,
+                          lambda x: Threshold.apply(x, threshold=threshold, value=value))
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    """In-place :func:`threshold`."""
+    return _threshold(input, threshold, value, inplace=True)
+
+
+_threshold = threshold  # threshold_'s argument of the same name hides the function
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """``max(0, x) + weight * min(0, x)`` with one slope per channel (dimension 1), or one
+    slope for all; ``where(x > 0, x, weight * x)`` composed, so ``weight`` gets a gradient.
+
+    Raises:
+        RuntimeError: ``weight`` not 0-D/1-D, its size neither 1 nor the channel count, or
+            dtypes that differ.
+    """
+    if weight.dim() > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
+                           f"ndim = {weight.dim()}")
+    x_dt, w_dt = input._data.dtype, weight._data.dtype
+    if x_dt != w_dt:
+        raise RuntimeError(f"prelu: Type promoting not supported. Got "
+                           f"{type_name(x_dt)} and {type_name(w_dt)}")
+    channels = input.shape[1] if input.dim() >= 2 else 1
+    n = weight.numel()
+    if n != 1 and n != channels:
+        raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
+                           f"parameter numbers = {n} and channel size = {channels}.")
+    if n != 1 and input.dim() > 2:  # one slope per channel, broadcast over (N, C, *)
+        weight = _ops.reshape(weight, channels, *([1] * (input.dim() - 2)))
+    elif n == 1 and weight.dim() == 1:
+        weight = _ops.reshape(weight, ())
+    return _ops.where(input > 0, input, weight * input)
+
+
+def _check_rrelu(input, lower, upper):
+    _floating(input, "leaky_relu_cpu")
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+          training: bool = False, inplace: bool = False) -> Tensor:
+    """Randomized leaky ReLU: in training, each non-positive element gets its own slope drawn
+    from ``U(lower, upper)``; otherwise the slope is ``(lower + upper) / 2``."""
+    _check_rrelu(input, lower, upper)
+    if not training:
+        slope = (lower + upper) / 2
+        return _maybe_inplace(input, inplace,
+                              lambda x: _LeakyRelu.apply(x, negative_slope=slope))
+    x = input._data
+    slopes = _random.default_generator._rng.uniform(lower, upper, x.shape)
+    noise = np.where(x <= 0, slopes, 1.0).astype(x.dtype)
+    return _maybe_inplace(input, inplace, lambda t: RreluWithNoise.apply(t, noise=noise))
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+           training: bool = False) -> Tensor:
+    """In-place :func:`rrelu`."""
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
+_ALPHA = 1.7580993408473766  # SELU's -scale * alpha: the value a dropped unit saturates to
+
+
+def _noise_dropout(input, p, training, inplace, *, feature, alpha):
+    """torch's ``_dropout_impl``: the mask is per element, or per (sample, channel) with
+    ``feature``; ``alpha`` keeps SELU's mean and variance (``x * a * m + b``)."""
+    _check_p(p)
+    x = input._data
+    if p == 0 or not training or x.size == 0:
+        return input
+    if feature and x.ndim < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    if x.dtype.kind not in "fc":
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f"{type_name(x.dtype)}")
+    if p == 1:  # torch multiplies by zero (so alpha dropout gives zeros too)
+        scale, shift = np.zeros((), x.dtype), None
+    else:
+        shape = x.shape[:2] + (1,) * (x.ndim - 2) if feature else x.shape
+        mask = keep_mask(_random.default_generator._rng, shape, p).astype(np.float64)
+        if alpha:
+            a = 1.0 / np.sqrt((_ALPHA * _ALPHA * p + 1) * (1 - p))
+            shift = ((mask - 1) * (_ALPHA * a) + _ALPHA * a * p).astype(x.dtype)
+            scale = (mask * a).astype(x.dtype)
+        else:
+            scale, shift = (mask / (1 - p)).astype(x.dtype), None
+    return _maybe_inplace(input, inplace,
+                          lambda t: NoiseAffine.apply(t, scale=scale, shift=shift))
+
+
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
+                  inplace: bool = False) -> Tensor:
+    """Dropout for SELU networks: dropped units take SELU's negative saturation value and
+    an affine map restores zero mean and unit variance. The identity unless ``training``."""
+    return _noise_dropout(input, p, training, inplace, feature=False, alpha=True)
+
+
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
+                          inplace: bool = False) -> Tensor:
+    """:func:`alpha_dropout` of whole channels (one draw per ``(N, C)`` entry)."""
+    return _noise_dropout(input, p, training, inplace, feature=True, alpha=True)
+
+
+def _feature_dropout(input, p, training, inplace):
+    return _noise_dropout(input, p, training, inplace, feature=True, alpha=False)
+
+
+def _unbatched(input, p, training, inplace):
+    """Feature dropout of an input without its batch dimension: add it, drop, remove it."""
+    if inplace:  # the new view is changed in place, and so ``input`` with it
+        _feature_dropout(_ops.unsqueeze(input, 0), p, training, True)
+        return input
+    return _ops.squeeze(_feature_dropout(_ops.unsqueeze(input, 0), p, training, False), 0)
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Zero whole channels of ``(N, C, L)`` or ``(C, L)`` input with probability ``p``,
+    scaling the rest by ``1 / (1 - p)``.
+
+    Raises:
+        RuntimeError: input not 2-D or 3-D.
+    """
+    _check_p(p)
+    ndim = input.dim()
+    if ndim not in (2, 3):
+        raise RuntimeError(
+            f"dropout1d: Expected 2D or 3D input, but received a {ndim}D input. Note that "
+            "dropout1d exists to provide channel-wise dropout on inputs with 1 spatial "
+            "dimension, a channel dimension, and an optional batch dimension (i.e. 2D or 3D "
+            "inputs).")
+    if ndim == 2:
+        return _unbatched(input, p, training, inplace)
+    return _feature_dropout(input, p, training, inplace)
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Zero whole channels of ``(N, C, H, W)`` input. As in torch, a 3-D input is taken as
+    ``(N, C, L)`` (with a warning), and other ranks are deprecated (a warning)."""
+    _check_p(p)
+    ndim = input.dim()
+    if ndim not in (3, 4):
+        warnings.warn(
+            f"dropout2d: Received a {ndim}-D input to dropout2d, which is deprecated and will "
+            "result in an error in a future release. To retain the behavior and silence this "
+            "warning, please use dropout instead. Note that dropout2d exists to provide "
+            "channel-wise dropout on inputs with 2 spatial dimensions, a channel dimension, "
+            "and an optional batch dimension (i.e. 3D or 4D inputs).", stacklevel=2)
+    if ndim == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
+            "dropout behavior is desired - input is interpreted as shape (N, C, L), where C is "
+            "the channel dim. This behavior will change in a future release to interpret the "
+            "input as one without a batch dimension, i.e. shape (C, H, W). To maintain the 1D "
+            "channel-wise dropout behavior, please switch to using dropout1d instead.",
+            stacklevel=2)
+    return _feature_dropout(input, p, training, inplace)
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Zero whole channels of ``(N, C, D, H, W)`` or ``(C, D, H, W)`` input; other ranks are
+    deprecated (a warning)."""
+    _check_p(p)
+    ndim = input.dim()
+    if ndim not in (4, 5):
+        warnings.warn(
+            f"dropout3d: Received a {ndim}-D input to dropout3d, which is deprecated and will "
+            "result in an error in a future release. To retain the behavior and silence this "
+            "warning, please use dropout instead. Note that dropout3d exists to provide "
+            "channel-wise dropout on inputs with 3 spatial dimensions, a channel dimension, "
+            "and an optional batch dimension (i.e. 4D or 5D inputs).", stacklevel=2)
+    if ndim != 5:
+        return _unbatched(input, p, training, inplace)
+    return _feature_dropout(input, p, training, inplace)
+
