@@ -1,4 +1,585 @@
-"""Recurrent layers: RNN, LSTM, GRU and their cells, with torch's weight layout."""
+"""Recurrent layers: RNN, LSTM, GRU and their cells, with torch's weight layout.
+
+Every layer is a composition of existing ops (``linear``, ``sigmoid``, ``tanh``, ``chunk``,
+``stack``, ``cat``), so autograd runs back through time with no backward of its own. The
+input projections of a whole sequence are one ``linear`` per layer and direction; only the
+hidden-to-hidden product runs step by step.
+"""
 from __future__ import annotations
 
-__all__: list[str] = []
+import math
+import numbers
+import warnings
+
+from ... import _creation
+from ... import ops as _ops
+from .. import functional as F
+from .. import init
+from ..parameter import Parameter
+from .module import Module
+
+__all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
+
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+# --- one time step ----------------------------------------------------------------------
+# ``gi`` is the input projection ``x @ w_ih.T + b_ih`` of one step, computed ahead for the
+# whole sequence. For RNN and LSTM it already holds ``b_hh`` too (the two biases only ever
+# appear summed); GRU keeps ``b_hh`` apart because its n gate scales ``W_hn h + b_hn`` by r.
+
+def _rnn_step(gi, h, w_hh, b_hh, relu: bool):
+    pre = gi + F.linear(h, w_hh, b_hh)
+    return _ops.relu(pre) if relu else _ops.tanh(pre)
+
+
+def _lstm_step(gi, h, c, w_hh, b_hh, w_hr):
+    gates = gi + F.linear(h, w_hh, b_hh)
+    i, f, g, o = gates.chunk(4, 1)                    # torch's gate order: i, f, g, o
+    c = _ops.sigmoid(f) * c + _ops.sigmoid(i) * _ops.tanh(g)
+    h = _ops.sigmoid(o) * _ops.tanh(c)
+    if w_hr is not None:                              # proj_size > 0: h = W_hr h
+        h = F.linear(h, w_hr)
+    return h, c
+
+
+def _gru_step(gi, h, w_hh, b_hh):
+    gh = F.linear(h, w_hh, b_hh)
+    i_r, i_z, i_n = gi.chunk(3, 1)                    # torch's gate order: r, z, n
+    h_r, h_z, h_n = gh.chunk(3, 1)
+    r = _ops.sigmoid(i_r + h_r)
+    z = _ops.sigmoid(i_z + h_z)
+    n = _ops.tanh(i_n + r * h_n)
+    # (1 - z) * n + z * h, written as torch's kernel computes it
+    return n + z * (h - n)
+
+
+def _check_cell_input(input, input_size: int) -> None:
+    if input.size(1) != input_size:
+        raise RuntimeError(f"input has inconsistent input_size: got {input.size(1)} expected "
+                           f"{input_size}")
+
+
+def _check_cell_hidden(input, hx, hidden_size: int, label: int) -> None:
+    if input.size(0) != hx.size(0):
+        raise RuntimeError(f"Input batch size {input.size(0)} doesn't match hidden{label} batch "
+                           f"size {hx.size(0)}")
+    if hx.size(1) != hidden_size:
+        raise RuntimeError(f"hidden{label} has inconsistent hidden_size: got {hx.size(1)}, "
+                           f"expected {hidden_size}")
+
+
+# --- multi-layer modules ------------------------------------------------------------------
+
+class RNNBase(Module):
+    """Shared constructor, weights, checks and repr of ``RNN``, ``LSTM`` and ``GRU``.
+
+    Parameters are named as torch names them: ``weight_ih_l{k}``, ``weight_hh_l{k}``,
+    ``bias_ih_l{k}``, ``bias_hh_l{k}`` (and ``weight_hr_l{k}`` for a projected LSTM), with
+    ``_reverse`` appended for the backward direction, so torch's state dicts load unchanged.
+    All are drawn from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)).
+    """
+
+    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, proj_size: int = 0, device=None,
+                 dtype=None) -> None:
+        super().__init__()
+        self.mode = mode
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bias = bias
+        self.batch_first = batch_first
+        self.dropout = float(dropout)
+        self.bidirectional = bidirectional
+        self.proj_size = proj_size
+        num_directions = 2 if bidirectional else 1
+
+        if (not isinstance(dropout, numbers.Number) or isinstance(dropout, bool)
+                or not 0 <= dropout <= 1):
+            raise ValueError("dropout should be a number in range [0, 1] representing the "
+                             "probability of an element being zeroed")
+        if dropout > 0 and num_layers == 1:
+            warnings.warn("dropout option adds dropout after all but last recurrent layer, so "
+                          "non-zero dropout expects num_layers greater than 1, but got "
+                          f"dropout={dropout} and num_layers={num_layers}", stacklevel=2)
+        if not isinstance(bias, bool):
+            raise TypeError(f"bias should be of type bool, got: {type(bias).__name__}")
+        if not isinstance(batch_first, bool):
+            raise TypeError(f"batch_first should be of type bool, got: "
+                            f"{type(batch_first).__name__}")
+        if not isinstance(input_size, int):
+            raise TypeError(f"input_size should be of type int, got: {type(input_size).__name__}")
+        if input_size <= 0:
+            raise ValueError("input_size must be greater than zero")
+        if not isinstance(hidden_size, int):
+            raise TypeError(f"hidden_size should be of type int, got: "
+                            f"{type(hidden_size).__name__}")
+        if hidden_size <= 0:
+            raise ValueError("hidden_size must be greater than zero")
+        if num_layers <= 0:
+            raise ValueError("num_layers must be greater than zero")
+        if proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to disable "
+                             "projections")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
+        if mode not in _GATES:
+            raise ValueError("Unrecognized RNN mode: " + mode)
+
+        gate_size = _GATES[mode] * hidden_size
+        real_hidden_size = proj_size if proj_size > 0 else hidden_size
+        kw = {"dtype": dtype, "device": device}
+        self._flat_weights_names: list[str] = []
+        self._all_weights: list[list[str]] = []
+        for layer in range(num_layers):
+            layer_input_size = input_size if layer == 0 else real_hidden_size * num_directions
+            for direction in range(num_directions):
+                shapes = [("weight_ih_l{}{}", (gate_size, layer_input_size)),
+                          ("weight_hh_l{}{}", (gate_size, real_hidden_size))]
+                if bias:
+                    shapes += [("bias_ih_l{}{}", (gate_size,)), ("bias_hh_l{}{}", (gate_size,))]
+                if proj_size > 0:
+                    shapes += [("weight_hr_l{}{}", (proj_size, hidden_size))]
+                suffix = "_reverse" if direction == 1 else ""
+                names = []
+                for pattern, shape in shapes:
+                    name = pattern.format(layer, suffix)
+                    setattr(self, name, Parameter(_creation.empty(shape, **kw)))
+                    names.append(name)
+                self._flat_weights_names.extend(names)
+                self._all_weights.append(names)
+        self.reset_parameters()
+
+    @property
+    def _flat_weights(self) -> list:
+        """The parameters in torch's flat order, read afresh (so reassignments are seen)."""
+        return [getattr(self, n, None) for n in self._flat_weights_names]
+
+    @property
+    def all_weights(self) -> list[list[Parameter]]:
+        """The parameters grouped per layer and direction, as torch's ``all_weights``."""
+        return [[getattr(self, n) for n in names] for names in self._all_weights]
+
+    def flatten_parameters(self) -> None:
+        """A no-op: there is no cuDNN weight buffer to compact on the CPU (as in torch)."""
+
+    def reset_parameters(self) -> None:
+        """Draw every weight and bias from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for weight in self.parameters():
+            init.uniform_(weight, -stdv, stdv)
+
+    # --- checks (torch's names and messages) ------------------------------------------------
+    def check_input(self, input, batch_sizes=None) -> None:
+        weight_dtype = self._flat_weights[0].dtype
+        if input.dtype != weight_dtype:
+            raise ValueError(f"RNN input dtype ({input.dtype}) does not match weight dtype "
+                             f"({weight_dtype}). Convert input: input.to({weight_dtype}), or "
+                             f"convert model: model.to({input.dtype})")
+        if input.dim() != 3:
+            raise RuntimeError(f"input must have 3 dimensions, got {input.dim()}")
+        if self.input_size != input.size(-1):
+            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
+                               f"{self.input_size}, got {input.size(-1)}")
+
+    def get_expected_hidden_size(self, input, batch_sizes=None) -> tuple[int, int, int]:
+        mini_batch = input.size(0) if self.batch_first else input.size(1)
+        num_directions = 2 if self.bidirectional else 1
+        size = self.proj_size if self.proj_size > 0 else self.hidden_size
+        return (self.num_layers * num_directions, mini_batch, size)
+
+    def check_hidden_size(self, hx, expected_hidden_size,
+                          msg: str = "Expected hidden size {}, got {}") -> None:
+        if tuple(hx.size()) != tuple(expected_hidden_size):
+            raise RuntimeError(msg.format(expected_hidden_size, list(hx.size())))
+
+    def check_forward_args(self, input, hidden, batch_sizes=None) -> None:
+        self.check_input(input, batch_sizes)
+        self.check_hidden_size(hidden, self.get_expected_hidden_size(input, batch_sizes))
+
+    def permute_hidden(self, hx, permutation):
+        """Identity: ember has no PackedSequence, so there is never a permutation."""
+        return hx
+
+    def extra_repr(self) -> str:
+        s = "{input_size}, {hidden_size}"
+        if self.proj_size != 0:
+            s += ", proj_size={proj_size}"
+        if self.num_layers != 1:
+            s += ", num_layers={num_layers}"
+        if self.bias is not True:
+            s += ", bias={bias}"
+        if self.batch_first is not False:
+            s += ", batch_first={batch_first}"
+        if self.dropout != 0:
+            s += ", dropout={dropout}"
+        if self.bidirectional is not False:
+            s += ", bidirectional={bidirectional}"
+        return s.format(**self.__dict__)
+
+    # --- the recurrence ---------------------------------------------------------------------
+    def _prepare(self, input, name: str, tensor_word: str):
+        """Rank checks, unbatched handling and the default zero state, in torch's order."""
+        if not hasattr(input, "dim"):
+            raise NotImplementedError(f"{name}: only Tensor input is supported (no "
+                                      "PackedSequence)")
+        if input.dim() not in (2, 3):
+            raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.dim()}D"
+                             f"{tensor_word} instead")
+        is_batched = input.dim() == 3
+        batch_dim = 0 if self.batch_first else 1
+        if not is_batched:
+            input = input.unsqueeze(batch_dim)
+        return input, is_batched, batch_dim
+
+    def _zeros(self, input, size: int):
+        num_directions = 2 if self.bidirectional else 1
+        batch = input.size(0) if self.batch_first else input.size(1)
+        return _creation.zeros(self.num_layers * num_directions, batch, size, dtype=input.dtype)
+
+    def _run(self, input, h0, c0=None):
+        """Run every layer and direction; returns (output, h_n, c_n) in (L, N, *) layout."""
+        if input.size(0 if not self.batch_first else 1) == 0:
+            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
+        x = input.transpose(0, 1) if self.batch_first else input        # (L, N, H_in)
+        num_directions = 2 if self.bidirectional else 1
+        h0s = h0.unbind(0)
+        c0s = c0.unbind(0) if c0 is not None else None
+        h_n, c_n = [], []
+        for layer in range(self.num_layers):
+            outs = []
+            for direction in range(num_directions):
+                k = layer * num_directions + direction
+                params = [getattr(self, n) for n in self._all_weights[k]]
+                w_ih, w_hh = params[0], params[1]
+                b_ih, b_hh = (params[2], params[3]) if self.bias else (None, None)
+                w_hr = params[-1] if self.proj_size > 0 else None
+                gi_all = F.linear(x, w_ih, b_ih)                        # one matmul for all steps
+                if self.mode != "GRU" and b_hh is not None:
+                    gi_all = gi_all + b_hh
+                    b_hh = None
+                steps = gi_all.unbind(0)
+                order = range(len(steps) - 1, -1, -1) if direction == 1 else range(len(steps))
+                h = h0s[k]
+                c = c0s[k] if c0s is not None else None
+                ys = [None] * len(steps)
+                for t in order:
+                    if self.mode == "LSTM":
+                        h, c = _lstm_step(steps[t], h, c, w_hh, b_hh, w_hr)
+                    elif self.mode == "GRU":
+                        h = _gru_step(steps[t], h, w_hh, b_hh)
+                    else:
+                        h = _rnn_step(steps[t], h, w_hh, b_hh, self.mode == "RNN_RELU")
+                    ys[t] = h
+                outs.append(_ops.stack(ys, 0))
+                h_n.append(h)
+                c_n.append(c)
+            x = outs[0] if num_directions == 1 else _ops.cat(outs, 2)
+            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
+                x = F.dropout(x, p=self.dropout, training=True)
+        output = x.transpose(0, 1) if self.batch_first else x
+        return output, _ops.stack(h_n, 0), (_ops.stack(c_n, 0) if c0 is not None else None)
+
+
+class RNN(RNNBase):
+    """Multi-layer Elman RNN: ``h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)``.
+
+    Args:
+        input_size: features per step of the input.
+        hidden_size: features of the hidden state.
+        num_layers: stacked recurrent layers (default 1).
+        nonlinearity: ``"tanh"`` (default) or ``"relu"``.
+        bias: learn ``b_ih`` and ``b_hh`` (default True).
+        batch_first: input and output are ``(N, L, H)`` instead of ``(L, N, H)``; the hidden
+            state keeps ``(num_layers * D, N, H)`` either way.
+        dropout: dropout probability on each layer's output but the last, in training mode.
+        bidirectional: also run the sequence backwards (``D = 2``) and concatenate.
+        device: only "cpu".
+        dtype: the parameters' dtype (default: ember's default dtype).
+
+    Shape:
+        - Input: ``(L, N, H_in)``, ``(N, L, H_in)`` with ``batch_first`` or unbatched
+          ``(L, H_in)``; h_0: ``(D * num_layers, N, H_out)`` or ``(D * num_layers, H_out)``.
+        - Output: ``(L, N, D * H_out)`` (likewise) and h_n shaped like h_0.
+
+    PackedSequence input is not supported (``NotImplementedError``).
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
+                 dropout: float = 0.0, bidirectional: bool = False, device=None, dtype=None,
+                 **kwargs) -> None:
+        if "proj_size" in kwargs:
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        if kwargs:
+            raise TypeError(f"RNNBase.__init__() got an unexpected keyword argument "
+                            f"'{next(iter(kwargs))}'")
+        if nonlinearity == "tanh":
+            mode = "RNN_TANH"
+        elif nonlinearity == "relu":
+            mode = "RNN_RELU"
+        else:
+            raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or "
+                             "'relu'.")
+        super().__init__(mode, input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, device=device, dtype=dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input, hx=None):
+        input, is_batched, batch_dim = self._prepare(input, "RNN", " tensor")
+        return _forward_single_state(self, input, hx, is_batched, batch_dim)
+
+
+def _forward_single_state(module: RNNBase, input, hx, is_batched: bool, batch_dim: int):
+    """RNN and GRU's forward after the input rank check: one state tensor."""
+    if hx is not None:
+        if not is_batched and hx.dim() != 2:
+            raise RuntimeError(f"For unbatched 2-D input, hx should also be 2-D but got "
+                               f"{hx.dim()}-D tensor")
+        if is_batched and hx.dim() != 3:
+            raise RuntimeError(f"For batched 3-D input, hx should also be 3-D but got "
+                               f"{hx.dim()}-D tensor")
+        if not is_batched:
+            hx = hx.unsqueeze(1)
+    else:
+        hx = module._zeros(input, module.hidden_size)
+    module.check_forward_args(input, hx)
+    output, h_n, _ = module._run(input, hx)
+    if not is_batched:
+        output, h_n = output.squeeze(batch_dim), h_n.squeeze(1)
+    return output, h_n
+
+
+class LSTM(RNNBase):
+    """Multi-layer long short-term memory, gates in torch's order (i, f, g, o).
+
+    ``c_t = f * c_{t-1} + i * g``, ``h_t = o * tanh(c_t)``, with ``i, f, o`` sigmoids and
+    ``g`` a tanh of ``x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh``. With ``proj_size > 0``,
+    ``h_t = W_hr (o * tanh(c_t))`` has ``proj_size`` features.
+
+    Args:
+        input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+        device, dtype: as for ``RNN``.
+        proj_size: size of the projected hidden state (default 0: no projection).
+
+    Shape:
+        - Input: as ``RNN``; (h_0, c_0): ``(D * num_layers, N, H_out)`` and
+          ``(D * num_layers, N, hidden_size)`` (without N when unbatched), where
+          ``H_out = proj_size or hidden_size``.
+        - Output: ``(output, (h_n, c_n))``.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, proj_size: int = 0, device=None,
+                 dtype=None) -> None:
+        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first,
+                         dropout, bidirectional, proj_size, device=device, dtype=dtype)
+
+    def get_expected_cell_size(self, input, batch_sizes=None) -> tuple[int, int, int]:
+        mini_batch = input.size(0) if self.batch_first else input.size(1)
+        num_directions = 2 if self.bidirectional else 1
+        return (self.num_layers * num_directions, mini_batch, self.hidden_size)
+
+    def check_forward_args(self, input, hidden, batch_sizes=None) -> None:
+        self.check_input(input, batch_sizes)
+        self.check_hidden_size(hidden[0], self.get_expected_hidden_size(input, batch_sizes),
+                               "Expected hidden[0] size {}, got {}")
+        self.check_hidden_size(hidden[1], self.get_expected_cell_size(input, batch_sizes),
+                               "Expected hidden[1] size {}, got {}")
+
+    def forward(self, input, hx=None):
+        input, is_batched, batch_dim = self._prepare(input, "LSTM", "")
+        if hx is None:
+            real_hidden_size = self.proj_size if self.proj_size > 0 else self.hidden_size
+            hx = (self._zeros(input, real_hidden_size), self._zeros(input, self.hidden_size))
+        else:
+            want = 3 if is_batched else 2
+            if hx[0].dim() != want or hx[1].dim() != want:
+                kind = "batched 3-D" if is_batched else "unbatched 2-D"
+                raise RuntimeError(f"For {kind} input, hx and cx should also be {want}-D but "
+                                   f"got ({hx[0].dim()}-D, {hx[1].dim()}-D) tensors")
+            if not is_batched:
+                hx = (hx[0].unsqueeze(1), hx[1].unsqueeze(1))
+        self.check_forward_args(input, hx)
+        output, h_n, c_n = self._run(input, hx[0], hx[1])
+        if not is_batched:
+            output, h_n, c_n = output.squeeze(batch_dim), h_n.squeeze(1), c_n.squeeze(1)
+        return output, (h_n, c_n)
+
+
+class GRU(RNNBase):
+    """Multi-layer gated recurrent unit, gates in torch's order (r, z, n).
+
+    ``r, z = sigmoid(...)``, ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``,
+    ``h_t = (1 - z) * n + z * h_{t-1}``.
+
+    Args:
+        input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+        device, dtype: as for ``RNN``.
+
+    Shape:
+        - as ``RNN``.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, device=None, dtype=None, **kwargs) -> None:
+        if "proj_size" in kwargs:
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        if kwargs:
+            raise TypeError(f"RNNBase.__init__() got an unexpected keyword argument "
+                            f"'{next(iter(kwargs))}'")
+        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first,
+                         dropout, bidirectional, device=device, dtype=dtype)
+
+    def forward(self, input, hx=None):
+        input, is_batched, batch_dim = self._prepare(input, "GRU", "")
+        return _forward_single_state(self, input, hx, is_batched, batch_dim)
+
+
+# --- cells --------------------------------------------------------------------------------
+
+class RNNCellBase(Module):
+    """Shared weights (``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``) of the cells."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
+                 device=None, dtype=None) -> None:
+        super().__init__()
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.bias = bias
+        kw = {"dtype": dtype, "device": device}
+        self.weight_ih = Parameter(_creation.empty((num_chunks * hidden_size, input_size), **kw))
+        self.weight_hh = Parameter(_creation.empty((num_chunks * hidden_size, hidden_size),
+                                                   **kw))
+        if bias:
+            self.bias_ih = Parameter(_creation.empty(num_chunks * hidden_size, **kw))
+            self.bias_hh = Parameter(_creation.empty(num_chunks * hidden_size, **kw))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def extra_repr(self) -> str:
+        s = "{input_size}, {hidden_size}"
+        if "bias" in self.__dict__ and self.bias is not True:
+            s += ", bias={bias}"
+        if "nonlinearity" in self.__dict__ and self.nonlinearity != "tanh":
+            s += ", nonlinearity={nonlinearity}"
+        return s.format(**self.__dict__)
+
+    def reset_parameters(self) -> None:
+        """Draw every weight and bias from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for weight in self.parameters():
+            init.uniform_(weight, -stdv, stdv)
+
+    def _batched(self, input, hxs, name: str, hidden_names: list[str]):
+        """torch's rank checks; returns (input, states, is_batched) with a batch dim added."""
+        if input.dim() not in (1, 2):
+            raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D instead")
+        for label, value in zip(hidden_names, hxs):
+            if value is not None and value.dim() not in (1, 2):
+                raise ValueError(f"{name}: Expected {label} to be 1D or 2D, got {value.dim()}D "
+                                 "instead")
+        is_batched = input.dim() == 2
+        if not is_batched:
+            input = input.unsqueeze(0)
+        zeros = None
+        out = []
+        for value in hxs:
+            if value is None:
+                if zeros is None:
+                    zeros = _creation.zeros(input.size(0), self.hidden_size, dtype=input.dtype)
+                value = zeros
+            elif not is_batched:
+                value = value.unsqueeze(0)
+            out.append(value)
+        return input, out, is_batched
+
+    def _check_sizes(self, input, states) -> None:
+        """torch's size checks of the fused cell kernels (after the rank checks)."""
+        _check_cell_input(input, self.input_size)
+        for label, value in enumerate(states):
+            _check_cell_hidden(input, value, self.hidden_size, label)
+
+
+class RNNCell(RNNCellBase):
+    """One Elman step: ``h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh)``.
+
+    Args:
+        input_size: features of the input.
+        hidden_size: features of the hidden state.
+        bias: learn ``bias_ih`` and ``bias_hh`` (default True).
+        nonlinearity: ``"tanh"`` (default) or ``"relu"``.
+
+    Shape:
+        - Input: ``(N, H_in)`` or ``(H_in)``; hidden: ``(N, H_out)`` or ``(H_out)``
+          (zeros when omitted). Output: like hidden.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 nonlinearity: str = "tanh", device=None, dtype=None) -> None:
+        super().__init__(input_size, hidden_size, bias, num_chunks=1, device=device,
+                         dtype=dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input, hx=None):
+        input, (h,), is_batched = self._batched(input, [hx], "RNNCell", ["hidden"])
+        if self.nonlinearity not in ("tanh", "relu"):
+            raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
+        self._check_sizes(input, [h])
+        gi = F.linear(input, self.weight_ih, self.bias_ih)
+        ret = _rnn_step(gi, h, self.weight_hh, self.bias_hh, self.nonlinearity == "relu")
+        return ret if is_batched else ret.squeeze(0)
+
+
+class LSTMCell(RNNCellBase):
+    """One LSTM step (gates i, f, g, o); returns ``(h', c')``.
+
+    Args:
+        input_size, hidden_size, bias: as for ``RNNCell``.
+
+    Shape:
+        - Input: ``(N, H_in)`` or ``(H_in)``; hx: a pair ``(h, c)`` of ``(N, H)`` or ``(H)``
+          (zeros when omitted). Output: ``(h', c')`` shaped like them.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
+                 dtype=None) -> None:
+        super().__init__(input_size, hidden_size, bias, num_chunks=4, device=device,
+                         dtype=dtype)
+
+    def forward(self, input, hx=None):
+        hxs = [None, None] if hx is None else list(hx)
+        input, (h, c), is_batched = self._batched(input, hxs, "LSTMCell", ["hx[0]", "hx[1]"])
+        self._check_sizes(input, [h, c])
+        gi = F.linear(input, self.weight_ih, self.bias_ih)
+        h, c = _lstm_step(gi, h, c, self.weight_hh, self.bias_hh, None)
+        return (h, c) if is_batched else (h.squeeze(0), c.squeeze(0))
+
+
+class GRUCell(RNNCellBase):
+    """One GRU step (gates r, z, n): ``h' = (1 - z) * n + z * h``.
+
+    Args:
+        input_size, hidden_size, bias: as for ``RNNCell``.
+
+    Shape:
+        - as ``RNNCell``.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
+                 dtype=None) -> None:
+        super().__init__(input_size, hidden_size, bias, num_chunks=3, device=device,
+                         dtype=dtype)
+
+    def forward(self, input, hx=None):
+        input, (h,), is_batched = self._batched(input, [hx], "GRUCell", ["hidden"])
+        self._check_sizes(input, [h])
+        gi = F.linear(input, self.weight_ih, self.bias_ih)
+        ret = _gru_step(gi, h, self.weight_hh, self.bias_hh)
+        return ret if is_batched else ret.squeeze(0)
