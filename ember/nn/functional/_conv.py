@@ -1,4 +1,330 @@
-"""Convolutions (torch.nn.functional): conv1d, conv2d and their transposes."""
+"""Convolutions (torch.nn.functional): conv1d, conv2d and their transposes.
+
+One op, ``Convolution``, does every case (1-D or 2-D, plain or transposed, any stride,
+padding, dilation and groups): the forward gathers the input's windows as a strided view
+(im2col) and multiplies them by the weight in one batched matmul (the batch being the
+groups); the backward multiplies back and adds the windows' gradients into place (col2im),
+looping over kernel positions only.
+"""
 from __future__ import annotations
 
-__all__: list[str] = []
+import math
+
+import numpy as np
+
+from ...autograd.function import Op
+
+__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
+
+
+def _windows(xp, kernel, stride, dilation, out_size):
+    """The (N, C, *out, *kernel) view of padded ``xp``: one window per output position."""
+    nd = len(kernel)
+    span = tuple((k - 1) * d + 1 for k, d in zip(kernel, dilation))
+    v = np.lib.stride_tricks.sliding_window_view(xp, span, axis=tuple(range(2, 2 + nd)))
+    index = (slice(None), slice(None))
+    index += tuple(slice(0, (o - 1) * s + 1, s) for o, s in zip(out_size, stride))
+    index += tuple(slice(None, None, d) for d in dilation)
+    return v[index]
+
+
+def _add_windows(target, cols, stride, dilation):
+    """col2im: add ``cols`` (N, C, *out, *kernel) into ``target`` (N, C, *padded) in place."""
+    nd = target.ndim - 2
+    out_size, kernel = cols.shape[2:2 + nd], cols.shape[2 + nd:]
+    for pos in np.ndindex(*kernel):
+        where = (slice(None), slice(None)) + tuple(
+            slice(p * d, p * d + (o - 1) * s + 1, s)
+            for p, d, o, s in zip(pos, dilation, out_size, stride))
+        target[where] += cols[(Ellipsis,) + pos]
+
+
+def _group_cols(cols, groups):
+    """(N, C, *out, *k) windows -> (groups, N * prod(out), C / groups * prod(k)) rows."""
+    n, c = cols.shape[:2]
+    nd = (cols.ndim - 2) // 2
+    out_size, kernel = cols.shape[2:2 + nd], cols.shape[2 + nd:]
+    g = cols.reshape((n, groups, c // groups) + out_size + kernel)
+    # -> (groups, N, *out, C/g, *k)
+    order = (1, 0) + tuple(range(3, 3 + nd)) + (2,) + tuple(range(3 + nd, 3 + 2 * nd))
+    return g.transpose(order).reshape(groups, n * math.prod(out_size), -1)
+
+
+def _ungroup_cols(rows, n, c, out_size, kernel, groups):
+    """Inverse of ``_group_cols``: (groups, N * prod(out), C/g * prod(k)) -> (N, C, *out, *k)."""
+    nd = len(kernel)
+    g = rows.reshape((groups, n) + tuple(out_size) + (c // groups,) + tuple(kernel))
+    order = (1, 0, 2 + nd) + tuple(range(2, 2 + nd)) + tuple(range(3 + nd, 3 + 2 * nd))
+    return g.transpose(order).reshape((n, c) + tuple(out_size) + tuple(kernel))
+
+
+def _to_channels(rows, n, out_size, groups):
+    """(groups, N * prod(out), C/g) -> (N, C, *out)."""
+    nd = len(out_size)
+    g = rows.reshape((groups, n) + tuple(out_size) + (-1,))
+    order = (1, 0, 2 + nd) + tuple(range(2, 2 + nd))
+    return g.transpose(order).reshape((n, -1) + tuple(out_size))
+
+
+def _from_channels(x, groups):
+    """(N, C, *S) -> (groups, N * prod(S), C/g)."""
+    n, c = x.shape[:2]
+    nd = x.ndim - 2
+    g = x.reshape((n, groups, c // groups) + x.shape[2:])
+    order = (1, 0) + tuple(range(3, 3 + nd)) + (2,)
+    return g.transpose(order).reshape(groups, -1, c // groups)
+
+
+class Convolution(Op):
+    """z = sum over windows of x * w (+ b): torch's ``convolution`` (plain or transposed)"""
+
+    _backward_name = "ConvolutionBackward0"  # torch's name
+
+    @staticmethod
+    def forward(ctx, x, w, b=None, *, stride, pads, dilation, groups, transposed=False,
+                output_size=None):
+        # pads: one (before, after) pair per spatial axis; output_size: the transposed
+        # convolution's size (output_padding already resolved)
+        ctx.stride, ctx.pads, ctx.dilation, ctx.groups = stride, pads, dilation, groups
+        ctx.transposed, ctx.has_bias = transposed, b is not None
+        kernel = w.shape[2:]
+        if not transposed:
+            xp = np.pad(x, [(0, 0), (0, 0)] + list(pads)) if any(map(any, pads)) else x
+            out_size = tuple((p - (k - 1) * d - 1) // s + 1
+                             for p, k, d, s in zip(xp.shape[2:], kernel, dilation, stride))
+            cols = _group_cols(_windows(xp, kernel, stride, dilation, out_size), groups)
+            wg = w.reshape(groups, w.shape[0] // groups, -1)
+            out = _to_channels(np.matmul(cols, wg.transpose(0, 2, 1)), x.shape[0], out_size,
+                               groups)
+            ctx.save_for_backward(w)
+            ctx.cols, ctx.xp_shape, ctx.x_shape = cols, xp.shape, x.shape
+        else:
+            # the gradient of a convolution with respect to its input
+            n = x.shape[0]
+            c_out = w.shape[1] * groups
+            wg = w.reshape(groups, w.shape[0] // groups, -1)
+            rows = np.matmul(_from_channels(x, groups), wg)
+            cols = _ungroup_cols(rows, n, c_out, x.shape[2:], kernel, groups)
+            full = tuple(o + b_ + a_ for o, (b_, a_) in zip(output_size, pads))
+            target = np.zeros((n, c_out) + full, np.result_type(x, w))
+            _add_windows(target, cols, stride, dilation)
+            out = target[(Ellipsis,) + tuple(slice(b_, b_ + o)
+                                             for o, (b_, _) in zip(output_size, pads))]
+            out = np.ascontiguousarray(out)
+            ctx.save_for_backward(x, w)
+        if b is not None:
+            out += b.reshape((-1,) + (1,) * (out.ndim - 2))
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        stride, pads, dilation, groups = ctx.stride, ctx.pads, ctx.dilation, ctx.groups
+        need = ctx.needs_input_grad
+        gx = gw = gb = None
+        n, kernel = grad.shape[0], None
+        if not ctx.transposed:
+            (w,) = ctx.saved_tensors
+            kernel = w.shape[2:]
+            g_rows = _from_channels(grad, groups)  # (groups, N * prod(out), O/g)
+            if need[0]:
+                wg = w.reshape(groups, w.shape[0] // groups, -1)
+                cols = _ungroup_cols(np.matmul(g_rows, wg), n, ctx.x_shape[1], grad.shape[2:],
+                                     kernel, groups)
+                gxp = np.zeros(ctx.xp_shape, grad.dtype)
+                _add_windows(gxp, cols, stride, dilation)
+                gx = np.ascontiguousarray(gxp[(Ellipsis,) + tuple(
+                    slice(b_, b_ + s) for s, (b_, _) in zip(ctx.x_shape[2:], pads))])
+            if need[1]:
+                gw = np.matmul(g_rows.transpose(0, 2, 1), ctx.cols).reshape(w.shape)
+        else:
+            x, w = ctx.saved_tensors
+            kernel = w.shape[2:]
+            gp = np.pad(grad, [(0, 0), (0, 0)] + list(pads)) if any(map(any, pads)) else grad
+            cols = _group_cols(_windows(gp, kernel, stride, dilation, x.shape[2:]), groups)
+            wg = w.reshape(groups, w.shape[0] // groups, -1)
+            if need[0]:
+                gx = _to_channels(np.matmul(cols, wg.transpose(0, 2, 1)), n, x.shape[2:],
+                                  groups)
+            if need[1]:
+                gw = np.matmul(_from_channels(x, groups).transpose(0, 2, 1), cols)
+                gw = gw.reshape(w.shape)
+        if ctx.has_bias and need[2]:
+            gb = grad.sum(axis=(0,) + tuple(range(2, grad.ndim)))
+        return (gx, gw, gb) if ctx.has_bias else (gx, gw)
+
+
+def _expand(value, nd, name):
+    """An int or a sequence of ``nd`` ints as a tuple (torch's message otherwise)."""
+    if isinstance(value, (int, np.integer)):
+        return (int(value),) * nd
+    value = tuple(int(v) for v in value)
+    if len(value) == 1:
+        return value * nd
+    if len(value) != nd:
+        raise RuntimeError(f"expected {name} to be a single integer value or a list of {nd} "
+                           f"values to match the convolution dimensions, but got "
+                           f"{name}={list(value)}")
+    return value
+
+
+def _check_input(input, weight, bias, nd, name, transposed, groups, stride):
+    """torch's checks on the operands' ranks, channels and groups; returns (input, batched)."""
+    if input.dim() not in (nd + 1, nd + 2):
+        raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to "
+                           f"{name}, but got input of size: {list(input.shape)}")
+    batched = input.dim() == nd + 2
+    if not batched:
+        input = input.unsqueeze(0)
+    if weight.dim() < 3:
+        raise RuntimeError("weight should have at least three dimensions")
+    if weight.dim() != nd + 2:
+        # torch reads the weight's rank as the convolution's and trips over the stride
+        got = list(stride) if isinstance(stride, (tuple, list)) else [int(stride)] * nd
+        raise RuntimeError(f"expected stride to be a single integer value or a list of "
+                           f"{weight.dim() - 2} values to match the convolution dimensions, "
+                           f"but got stride={got}")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    ws, xs = list(weight.shape), list(input.shape)
+    if transposed:
+        if xs[1] != ws[0]:
+            raise RuntimeError(f"Given transposed=1, weight of size {ws}, expected input{xs} "
+                               f"to have {ws[0]} channels, but got {xs[1]} channels instead")
+        out_channels = ws[1] * groups
+    else:
+        if ws[0] % groups:
+            raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by "
+                               f"{groups} at dimension 0, but got weight of size [{ws}] instead")
+        if xs[1] != ws[1] * groups:
+            raise RuntimeError(f"Given groups={groups}, weight of size {ws}, expected input{xs} "
+                               f"to have {ws[1] * groups} channels, but got {xs[1]} channels "
+                               f"instead")
+        out_channels = ws[0]
+    if bias is not None and (bias.dim() != 1 or bias.shape[0] != out_channels):
+        raise RuntimeError(f"Given weight of size {ws}, expected bias to be 1-dimensional with "
+                           f"{out_channels} elements, but got bias of size {list(bias.shape)} "
+                           f"instead")
+    return input, batched
+
+
+def _check_options(stride, padding, dilation):
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError("non-positive dilation is not supported")
+    if any(p < 0 for p in padding):
+        raise RuntimeError("negative padding is not supported")
+
+
+def _finish(out, batched):
+    if batched:
+        return out
+    out = out.squeeze(0)
+    return out
+
+
+def _conv(input, weight, bias, stride, padding, dilation, groups, nd, name):
+    input, batched = _check_input(input, weight, bias, nd, name, False, groups, stride)
+    stride, dilation = _expand(stride, nd, "stride"), _expand(dilation, nd, "dilation")
+    kernel = tuple(weight.shape[2:])
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = ((0, 0),) * nd
+        elif padding == "same":
+            if any(s != 1 for s in stride):
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
+            # torch puts the odd one out of an even total padding on the right
+            totals = [d * (k - 1) for d, k in zip(dilation, kernel)]
+            pads = tuple((t // 2, t - t // 2) for t in totals)
+        else:
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+        _check_options(stride, (0,), dilation)
+    else:
+        padding = _expand(padding, nd, "padding")
+        _check_options(stride, padding, dilation)
+        pads = tuple((p, p) for p in padding)
+    sizes = [n + b + a for n, (b, a) in zip(input.shape[2:], pads)]
+    spans = [(k - 1) * d + 1 for k, d in zip(kernel, dilation)]
+    if any(s < k for s, k in zip(sizes, spans)):
+        sizes, spans = " x ".join(map(str, sizes)), " x ".join(map(str, spans))
+        raise RuntimeError(f"Calculated padded input size per channel: ({sizes}). Kernel size: "
+                           f"({spans}). Kernel size can't be greater than actual input size")
+    args = (input, weight) if bias is None else (input, weight, bias)
+    out = Convolution.apply(*args, stride=stride, pads=pads, dilation=dilation, groups=groups)
+    return _finish(out, batched)
+
+
+def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation,
+                    nd, name):
+    input, batched = _check_input(input, weight, bias, nd, name, True, groups, stride)
+    stride, dilation = _expand(stride, nd, "stride"), _expand(dilation, nd, "dilation")
+    padding = _expand(padding, nd, "padding")
+    output_padding = _expand(output_padding, nd, "output_padding")
+    _check_options(stride, padding, dilation)
+    if any(o >= s and o >= d for o, s, d in zip(output_padding, stride, dilation)):
+        dims = ["height", "width"] if nd == 2 else ["width"]
+        parts = [f"output_padding_{a}: {o}" for a, o in zip(dims, output_padding)]
+        parts += [f"stride_{a}: {s}" for a, s in zip(dims, stride)]
+        parts += [f"dilation_{a}: {d}" for a, d in zip(dims, dilation)]
+        raise RuntimeError("output padding must be smaller than either stride or dilation, but "
+                           "got " + " ".join(parts))
+    kernel = tuple(weight.shape[2:])
+    out_size = tuple((n - 1) * s - 2 * p + d * (k - 1) + o + 1 for n, s, p, d, k, o in zip(
+        input.shape[2:], stride, padding, dilation, kernel, output_padding))
+    if any(o <= 0 for o in out_size):
+        raise RuntimeError(f"Given input size per channel: ({' x '.join(map(str, input.shape[2:]))}"
+                           f"). Calculated output size per channel: "
+                           f"({' x '.join(map(str, out_size))}). Output size is too small")
+    args = (input, weight) if bias is None else (input, weight, bias)
+    out = Convolution.apply(*args, stride=stride, pads=tuple((p, p) for p in padding),
+                            dilation=dilation, groups=groups, transposed=True,
+                            output_size=out_size)
+    return _finish(out, batched)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution (cross-correlation) over ``(N, C_in, L)`` or ``(C_in, L)`` input.
+
+    Args:
+        weight: ``(C_out, C_in / groups, kW)``. bias: optional ``(C_out,)``.
+        stride, padding, dilation: an int or a 1-tuple; ``padding`` may also be
+            ``"valid"`` (none) or ``"same"`` (output as long as the input; stride 1 only).
+        groups: split the channels into this many independent convolutions.
+
+    Returns:
+        ``(N, C_out, L_out)`` (or ``(C_out, L_out)``), ``L_out = (L + 2 padding - dilation
+        (kW - 1) - 1) // stride + 1``.
+    """
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution over ``(N, C_in, H, W)`` or ``(C_in, H, W)`` input; see ``conv1d``.
+
+    ``weight`` is ``(C_out, C_in / groups, kH, kW)``; stride, padding and dilation are an int
+    or a pair (height, width), or ``padding`` is ``"valid"`` / ``"same"``.
+    """
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """Transposed 1-D convolution (the gradient of ``conv1d`` with respect to its input).
+
+    ``weight`` is ``(C_in, C_out / groups, kW)``; ``L_out = (L - 1) stride - 2 padding +
+    dilation (kW - 1) + output_padding + 1``.
+    """
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups,
+                           dilation, 1, "conv_transpose1d")
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """Transposed 2-D convolution; ``weight`` is ``(C_in, C_out / groups, kH, kW)``."""
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups,
+                           dilation, 2, "conv_transpose2d")
+
+
+for _f in (conv1d, conv2d, conv_transpose1d, conv_transpose2d):
+    _f.__module__ = "ember.nn.functional"
+del _f
