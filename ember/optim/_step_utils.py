@@ -73,6 +73,13 @@ def _step_tensor(value: float = 0.0) -> ember.Tensor:
     return ember.from_numpy(np.array(value, dtype=dtype))
 
 
+def _advance_step(state: dict) -> float:
+    """Add one to ``state["step"]`` in place (torch's ``step_t += 1``) and return it."""
+    step_arr = state["step"]._data
+    step_arr[()] = float(step_arr) + 1.0
+    return float(step_arr)
+
+
 def _lerp_(start: np.ndarray, end: np.ndarray, weight: float, tmp: np.ndarray) -> None:
     """``start.lerp_(end, weight)`` in place, with torch's two formulas for accuracy."""
     np.subtract(end, start, out=tmp)

@@ -10,6 +10,7 @@ import numpy as np
 import ember
 
 from ._step_utils import (
+    _advance_step,
     _check_impl_flags,
     _check_lr,
     _grad_with_decay,
@@ -134,9 +135,7 @@ class Adagrad(Optimizer):
                 # NOTE: torch fills a late parameter's sum from the defaults, not its group
                 state = self._init_state(p, self.defaults["initial_accumulator_value"])
                 param = p._data
-                step_arr = state["step"]._data
-                step_arr[()] = float(step_arr) + 1.0
-                step = float(step_arr)
+                step = _advance_step(state)
                 grad = _grad_with_decay(self, param, p.grad._data, weight_decay, maximize)
                 clr = lr / (1 + (step - 1) * lr_decay)
                 tmp = self._scratch(param, 0)

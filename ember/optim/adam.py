@@ -10,6 +10,7 @@ import numpy as np
 import ember
 
 from ._step_utils import (
+    _advance_step,
     _check_betas,
     _check_impl_flags,
     _check_lr,
@@ -170,9 +171,7 @@ class Adam(Optimizer):
         state = self._init_state(p, hp.amsgrad)
         param = p._data
         grad = p.grad._data
-        step_arr = state["step"]._data
-        step_arr[()] = float(step_arr) + 1.0  # in place, like torch's step_t += 1
-        step = float(step_arr)
+        step = _advance_step(state)
         tmp = self._scratch(param, 0)
         if hp.decay is not None:
             np.multiply(param, hp.decay, param)

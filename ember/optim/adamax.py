@@ -10,6 +10,7 @@ import numpy as np
 import ember
 
 from ._step_utils import (
+    _advance_step,
     _check_betas,
     _check_impl_flags,
     _check_lr,
@@ -119,9 +120,7 @@ class Adamax(Optimizer):
                     state["step"] = _step_tensor()
                     state["exp_avg"] = _zeros_state(param)
                     state["exp_inf"] = _zeros_state(param)
-                step_arr = state["step"]._data
-                step_arr[()] = float(step_arr) + 1.0
-                step = float(step_arr)
+                step = _advance_step(state)
                 grad = _grad_with_decay(self, param, p.grad._data, weight_decay, maximize)
                 tmp = self._scratch(param, 0)
                 exp_avg = state["exp_avg"]._data

@@ -10,6 +10,7 @@ import numpy as np
 import ember
 
 from ._step_utils import (
+    _advance_step,
     _check_betas,
     _check_impl_flags,
     _check_lr,
@@ -138,9 +139,7 @@ class NAdam(Optimizer):
                     state["mu_product"] = _step_tensor(1.0)
                     state["exp_avg"] = _zeros_state(param)
                     state["exp_avg_sq"] = _zeros_state(param)
-                step_arr = state["step"]._data
-                step_arr[()] = float(step_arr) + 1.0
-                step = float(step_arr)
+                step = _advance_step(state)
                 bias_correction2 = 1 - beta2**step
                 if weight_decay != 0 and decoupled:
                     param *= 1 - lr * weight_decay

@@ -10,6 +10,7 @@ import numpy as np
 import ember
 
 from ._step_utils import (
+    _advance_step,
     _check_betas,
     _check_impl_flags,
     _check_lr,
@@ -128,9 +129,7 @@ class RAdam(Optimizer):
                     state["step"] = _step_tensor()
                     state["exp_avg"] = _zeros_state(param)
                     state["exp_avg_sq"] = _zeros_state(param)
-                step_arr = state["step"]._data
-                step_arr[()] = float(step_arr) + 1.0
-                step = float(step_arr)
+                step = _advance_step(state)
                 if weight_decay != 0 and decoupled:
                     param *= 1 - lr * weight_decay
                 grad = _grad_with_decay(self, param, p.grad._data,

@@ -10,6 +10,7 @@ import numpy as np
 import ember
 
 from ._step_utils import (
+    _advance_step,
     _check_impl_flags,
     _check_lr,
     _grad_with_decay,
@@ -140,8 +141,7 @@ class RMSprop(Optimizer):
                         state["momentum_buffer"] = _zeros_state(param)
                     if centered:
                         state["grad_avg"] = _zeros_state(param)
-                step_arr = state["step"]._data
-                step_arr[()] = float(step_arr) + 1.0  # in place, like torch's step += 1
+                _advance_step(state)
                 tmp = scratch(param, 0)
                 grad = _grad_with_decay(self, param, grad, weight_decay, maximize)
 
