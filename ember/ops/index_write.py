@@ -22,6 +22,22 @@ def _along(a: np.ndarray, dim: int) -> np.ndarray:
     return np.moveaxis(a, dim, 0) if a.ndim else a.reshape(1)
 
 
+def _zeroed(grad: np.ndarray, dim: int, index: np.ndarray) -> np.ndarray:
+    """A copy of ``grad`` with the slices at ``index`` along ``dim`` zeroed: the input's
+    gradient where its values were overwritten."""
+    out = grad.copy()
+    _along(out, dim)[index] = 0
+    return out
+
+
+def _dim_and_size(input: Tensor, dim: int) -> tuple[int, int]:
+    """``dim`` wrapped, and the size along it (a 0-d tensor counts as one element)."""
+    if not input._data.ndim:
+        return 0, 1
+    d = wrap_dim(dim, input._data.ndim)
+    return d, input._data.shape[d]
+
+
 def _check_index(name: str, index: Tensor, dim: int, size: int) -> np.ndarray:
     """``index`` as a flat int64 array, with torch's errors (``index_copy_`` takes no
     negative index; ``index_fill_`` counts them from the end)."""
@@ -56,8 +72,7 @@ class IndexFill(Op):
     def backward(ctx, grad):
         gx = gv = None
         if ctx.needs_input_grad[0]:
-            gx = grad.copy()
-            _along(gx, ctx.dim)[ctx.index] = 0
+            gx = _zeroed(grad, ctx.dim, ctx.index)
         if ctx.needs_input_grad[1]:  # every filled element once, however often it was named
             gv = _along(grad, ctx.dim)[np.unique(ctx.index)].sum()
             gv = np.asarray(gv, grad.dtype)
@@ -67,8 +82,7 @@ class IndexFill(Op):
 def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
     """``input`` with the slices at ``index`` along ``dim`` set to ``value`` (a number or a
     0-d tensor)."""
-    d = wrap_dim(dim, input._data.ndim) if input._data.ndim else 0
-    size = input._data.shape[d] if input._data.ndim else 1
+    d, size = _dim_and_size(input, dim)
     idx = _check_index("index_fill_", index, d, size)
     if isinstance(value, Tensor):
         if value._data.ndim:
@@ -92,8 +106,7 @@ class IndexCopy(Op):
     def backward(ctx, grad):
         gx = gs = None
         if ctx.needs_input_grad[0]:
-            gx = grad.copy()
-            _along(gx, ctx.dim)[ctx.index] = 0
+            gx = _zeroed(grad, ctx.dim, ctx.index)
         if ctx.needs_input_grad[1]:
             gs = np.ascontiguousarray(np.moveaxis(_along(grad, ctx.dim)[ctx.index], 0, ctx.dim)
                                       if grad.ndim else grad)
@@ -102,8 +115,7 @@ class IndexCopy(Op):
 
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """``input`` with the slices at ``index`` along ``dim`` replaced by ``source``'s slices."""
-    d = wrap_dim(dim, input._data.ndim) if input._data.ndim else 0
-    size = input._data.shape[d] if input._data.ndim else 1
+    d, size = _dim_and_size(input, dim)
     idx = _check_index("index_copy_", index, d, size)
     count = source._data.shape[d] if source._data.ndim else 1
     if idx.size != count:
