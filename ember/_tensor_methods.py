@@ -5,6 +5,8 @@ torch's method names to the functions that implement them.
 """
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from . import _inplace, _random, ops
@@ -15,6 +17,10 @@ from .ops._shape_utils import operands, type_name
 
 
 def _method(fn):
+    params = inspect.signature(fn).parameters.values()
+    if not any(p.name in ("dim", "axis", "keepdim") or p.kind is p.VAR_KEYWORD for p in params):
+        return fn  # nothing to rename: the function itself is the method
+
     def method(self, *args, **kwargs):
         if kwargs and ("axis" in kwargs or "keepdims" in kwargs):  # torch's NumPy aliases
             kwargs = torch_kwargs(kwargs)

@@ -43,11 +43,22 @@ def wrap_dims(dim, ndim):
 
 
 def check_broadcast(a_shape, b_shape):
-    """torch's error for shapes that do not broadcast."""
-    try:
-        return np.broadcast_shapes(a_shape, b_shape)
-    except ValueError:
-        pass
+    """The broadcast shape of two shapes; torch's error for shapes that do not broadcast."""
+    if len(a_shape) < len(b_shape):
+        long, short = b_shape, a_shape
+    else:
+        long, short = a_shape, b_shape
+    lead = len(long) - len(short)
+    out = list(long)
+    for i, s in enumerate(short):
+        t = long[lead + i]
+        if s != t:
+            if t == 1:
+                out[lead + i] = s
+            elif s != 1:
+                break
+    else:
+        return tuple(out)
     for i in range(1, min(len(a_shape), len(b_shape)) + 1):
         sa, sb = a_shape[-i], b_shape[-i]
         if sa != sb and sa != 1 and sb != 1:

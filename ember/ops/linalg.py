@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor, _wrap
-from ..autograd.function import Op
+from ..autograd import grad_mode
+from ..autograd.function import Op, _record
 from ._shape_utils import check_broadcast, check_expand, operands, sum_to_shape, type_name
 
 
@@ -49,6 +50,9 @@ def _matmul_node_name(x, y):
     return "UnsafeViewBackward0" if x.shape[:-2] == batch else "CloneBackward0"
 
 
+_NO_OPTIONS = {}
+
+
 class MatMul(Op):
     """z = x @ y with torch's 1-D and batch-broadcasting rules"""
 
@@ -88,6 +92,24 @@ class MatMul(Op):
                 gy = sum_to_shape(np.matmul(np.swapaxes(x2, -1, -2), g), y2.shape)
             gy = gy.reshape(y.shape)
         return gx, gy
+
+
+class Mm(Op):
+    """z = x @ y for two matrices (the common case of matmul, without its shape rules)"""
+
+    _backward_name = "MmBackward0"
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return np.matmul(x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        return (np.matmul(grad, y.T) if need[0] else None,
+                np.matmul(x.T, grad) if need[1] else None)
 
 
 # (batched input, 1-D input, no bias) -> torch's node name
@@ -182,11 +204,12 @@ def matmul(input, other, *, out=None, node_name=None):
     """Matrix product with torch's rules for 1-D, 2-D and batched (broadcast) operands.
 
     ``node_name`` (ember's own, for ``mm``/``bmm``): the name of the recorded node."""
-    if out is None and type(input) is Tensor and type(other) is Tensor and not (
-            input._rg or other._rg):
+    if out is None and node_name is None and type(input) is Tensor and type(other) is Tensor:
         a, b = input._data, other._data
         if a.ndim == 2 and b.ndim == 2 and a.dtype is b.dtype and a.shape[1] == b.shape[0] \
                 and a.dtype.kind == "f":
+            if (input._rg or other._rg) and grad_mode.state.enabled:
+                return _record(Mm, (input, other), (a, b), _NO_OPTIONS)
             return _wrap(np.matmul(a, b))
     if type(input) is Tensor and type(other) is Tensor and input._data.dtype != other._data.dtype:
         _mixed_dtypes(input._data, other._data)

@@ -36,6 +36,9 @@ def _expand_back_copy(grad, x_shape, axes, keepdim):
     return out
 
 
+_add_reduce = np.add.reduce
+
+
 def _dims(dim, x, keepdim):
     axes = wrap_dims(dim, x.ndim)
     if axes is not None and x.ndim == 0:
@@ -62,6 +65,9 @@ class Sum(Op):
 
     @staticmethod
     def forward(ctx, x, *, dim=None, keepdim=False, dtype=None):
+        if dim is None and dtype is None and x.dtype.kind == "f" and x.dtype != np.float16:
+            ctx.x_shape, ctx.axes, ctx.keepdim = x.shape, None, keepdim
+            return np.asarray(_add_reduce(x, None, x.dtype, None, keepdim))
         axes = _dims(dim, x, keepdim)
         ctx.x_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
         if dim is not None:
@@ -345,7 +351,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None)
         if x.dtype.kind == "f" and x.dtype != np.float16:
             if input._rg:
                 return Sum.apply(input)
-            return _wrap(np.asarray(x.sum()))
+            return _wrap(np.asarray(_add_reduce(x, None)))
     dim = _dim_arg(dim, axis)
     keepdim = keepdims if keepdims is not None else keepdim
     np_dtype = None

@@ -13,8 +13,11 @@ from ._shape_utils import check_expand, sum_to_shape, type_name, wrap_dim
 
 def _as_view(out, base):
     """Share the version counter with ``base`` when NumPy returned a view."""
-    if out._data.base is not None and np.may_share_memory(out._data, base._data):
-        _mark_view(out, base)
+    owner = out._data.base
+    if owner is not None:
+        data = base._data
+        if owner is data or owner is data.base or np.may_share_memory(out._data, data):
+            _mark_view(out, base)
     return out
 
 

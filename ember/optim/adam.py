@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -216,7 +217,8 @@ class Adam(Optimizer):
         if hp.maximize:
             np.negative(gflat, gflat)
         pflat = pack.pflat
-        np.concatenate([p._data.reshape(-1) for p in params], out=pflat)
+        if not pack.bound:
+            np.concatenate([p._data.reshape(-1) for p in params], out=pflat)
         if hp.l2:
             np.multiply(pflat, hp.weight_decay, pack.tmp)
             np.add(gflat, pack.tmp, gflat)
@@ -234,9 +236,13 @@ class Adam(Optimizer):
         if hp.decay is not None:
             np.multiply(pflat, hp.decay, pflat)
         np.add(pflat, pack.tmp, pflat)
-        for p, new in zip(params, pack.pviews):
-            np.copyto(p._data, new)
-            p._vc[0] += 1
+        if pack.bound:  # the parameters are views of pflat: already updated
+            for p in params:
+                p._vc[0] += 1
+        else:
+            for p, new in zip(params, pack.pviews):
+                np.copyto(p._data, new)
+                p._vc[0] += 1
         return True
 
 
@@ -297,12 +303,18 @@ def _adam_delta(grad, exp_avg, exp_avg_sq, max_sq, tmp, hp: _Hyper, step: float)
     multiply(tmp, -step_size, tmp)
 
 
+def _sole_owner(arr: np.ndarray) -> bool:
+    """Whether ``arr`` owns its memory and only its tensor refers to it (the two references
+    counted are the tensor's and this call's argument)."""
+    return arr.base is None and sys.getrefcount(arr) <= 3
+
+
 class _Pack:
     """Flat buffers for a group's small parameters: the moments and step counters (each
     ``state`` tensor is a view of them), and scratch space for gradients and parameters."""
 
     __slots__ = ("group", "params", "arrays", "states", "entries", "flats", "steps", "gflat",
-                 "tmp", "pflat", "pviews")
+                 "tmp", "pflat", "pviews", "bound")
 
     @classmethod
     def build(cls, group: dict[str, Any], params: list, opt: Adam, hp: _Hyper) -> _Pack | None:
@@ -316,7 +328,6 @@ class _Pack:
         pack = cls()
         pack.group = group
         pack.params = list(params)
-        pack.arrays = [p._data for p in params]
         shapes = [p._data.shape for p in params]
         sizes = [p._data.size for p in params]
         offsets = np.concatenate([[0], np.cumsum(sizes)]).tolist()
@@ -347,6 +358,14 @@ class _Pack:
         pack.tmp = np.empty(total, dtype=dtype)
         pack.pflat = np.empty(total, dtype=dtype)
         pack.pviews = views_of(pack.pflat)
+        # a parameter whose array nothing else holds (no view, no other tensor, no user's
+        # ndarray) moves into the pack: the update then needs no copying in or out
+        pack.bound = all(_sole_owner(p._data) for p in params)
+        if pack.bound:
+            for p, view in zip(params, pack.pviews):
+                view[...] = p._data
+                p._data = view
+        pack.arrays = [p._data for p in params]
         return pack
 
     def valid(self, params: list, state: dict, hp: _Hyper) -> bool:

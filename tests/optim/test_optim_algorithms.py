@@ -240,3 +240,43 @@ def test_packed_state_survives_reload_and_missing_grads():
     opt.step()
     assert opt.state[params[0]]["step"].item() == 5.0
     np.testing.assert_array_equal(sd["state"][0]["step"].numpy(), np.float32(4.0))
+
+
+def test_packed_parameters_keep_sharing_memory_with_their_holders():
+    """A parameter the pack moves into its flat buffer is one nothing else holds; one whose
+    array is shared (a user's ndarray, a tensor of its .data) keeps that array, updated."""
+    held = np.zeros(3, np.float32)
+    shared = Parameter(ember.from_numpy(held))
+    alone = Parameter(ember.zeros(2, 2))
+    early = alone.data  # taken before the first step: must see every update
+    opt = optim.Adam([shared, alone], lr=0.1)
+    late = None
+    for _ in range(3):
+        for p in (shared, alone):
+            p.grad = ember.ones(*p.shape)
+        opt.step()
+        if late is not None:
+            np.testing.assert_array_equal(late.numpy(), alone.detach().numpy())
+        late = alone.data  # taken between steps: must see the next update too
+    np.testing.assert_array_equal(held, shared.detach().numpy())
+    np.testing.assert_array_equal(early.numpy(), alone.detach().numpy())
+    assert held[0] < -0.25  # three steps of -0.1 each
+
+
+def test_packed_parameters_move_into_the_flat_buffer_when_nothing_else_holds_them():
+    model = ember.nn.Linear(4, 3)
+    opt = optim.AdamW(model.parameters(), lr=0.1)
+    w = model.weight.detach().numpy().copy()
+    for p in model.parameters():
+        p.grad = ember.ones(*p.shape)
+    opt.step()
+    pack = next(iter(opt._packs.values()))
+    assert pack.bound and np.shares_memory(model.weight._data, pack.pflat)
+    version = model.weight._version
+    opt.step()
+    assert model.weight._version == version + 1  # the in-place update is still counted
+    assert (model.weight.detach().numpy() < w).all()
+    sd = model.state_dict()
+    model.load_state_dict({k: v * 0 for k, v in sd.items()})
+    assert np.shares_memory(model.weight._data, pack.pflat)  # loaded in place
+    assert not pack.pflat.any()
