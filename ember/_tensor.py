@@ -535,22 +535,6 @@ class Tensor:
         self._post_acc_hooks.append(hook)
         return _RemovableHandle(self._post_acc_hooks, hook)
 
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None,
-                 explain=False):
-        """Compute the gradient of this tensor with respect to the graph's leaves.
-
-        Args:
-            gradient: the gradient of some scalar with respect to this tensor; needed
-                unless it has one element.
-            retain_graph: keep saved values so backward can run again (default: False).
-            create_graph: not supported yet (raises NotImplementedError).
-            inputs: accumulate only into these tensors' ``.grad``.
-            explain: print each step of the walk (see ``ember.autograd.explain``).
-        """
-        from .autograd import backward as _backward
-
-        _backward(self, gradient, retain_graph, create_graph, inputs=inputs, explain=explain)
-
     # --- printing ------------------------------------------------------------------
     def __repr__(self):
         from ._format import format_tensor

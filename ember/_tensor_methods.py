@@ -9,9 +9,10 @@ import inspect
 
 import numpy as np
 
-from . import _inplace, _random, ops
+from . import _inplace, _random, autograd, ops
 from ._compat import torch_kwargs
 from ._tensor import Tensor, _as_array
+from .autograd import engine as _engine
 from .autograd import grad_mode
 from .ops._shape_utils import operands, type_name
 
@@ -496,3 +497,24 @@ Tensor.dim_order = dim_order
 Tensor.apply_ = apply_
 Tensor.map_ = map_
 Tensor.is_same_size = lambda self, other: self._data.shape == other._data.shape
+
+
+def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None,
+             explain=False):
+    """Compute the gradient of this tensor with respect to the graph's leaves.
+
+    Args:
+        gradient: the gradient of some scalar with respect to this tensor; needed
+            unless it has one element.
+        retain_graph: keep saved values so backward can run again (default: False).
+        create_graph: not supported yet (raises NotImplementedError).
+        inputs: accumulate only into these tensors' ``.grad``.
+        explain: print each step of the walk (see ``ember.autograd.explain``).
+    """
+    if gradient is None and inputs is None and not (create_graph or explain):
+        _engine.run_backward((self,), None, bool(retain_graph))
+        return
+    autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs, explain=explain)
+
+
+Tensor.backward = backward

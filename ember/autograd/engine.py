@@ -30,6 +30,27 @@ from .function import (
     record_creation_site,
 )
 
+try:  # NumPy >= 2: the error state is a context variable; setting it is all errstate does
+    from numpy._core._ufunc_config import _extobj_contextvar, _make_extobj
+
+    _IGNORE_ALL = _make_extobj(all="ignore")
+
+    def _quiet():
+        """Silence NumPy's floating-point warnings; returns the token for ``_loud``."""
+        return _extobj_contextvar.set(_IGNORE_ALL)
+
+    def _loud(token):
+        _extobj_contextvar.reset(token)
+except (ImportError, AttributeError, TypeError):  # pragma: no cover - NumPy 1.x
+    def _quiet():
+        """Silence NumPy's floating-point warnings; returns the token for ``_loud``."""
+        state = np.errstate(all="ignore")
+        state.__enter__()
+        return state
+
+    def _loud(token):
+        token.__exit__(None, None, None)
+
 
 def _node_of(t):
     if t._base is not None and t._view_version != t._vc[0]:
@@ -207,8 +228,7 @@ def run_backward(tensors, grad_tensors=None, retain_graph=False, inputs=None,
     grad_mode.state.enabled = False
     # backward formulas meet 0s and infinities (log'(0), sqrt'(0)); torch gives inf or nan
     # there without a word, and so does ember: NumPy's RuntimeWarnings stay off
-    quiet = np.errstate(all="ignore")
-    quiet.__enter__()
+    quiet = _quiet()
     try:
         while ready:
             node = heappop(ready)[2]
@@ -281,7 +301,7 @@ def run_backward(tensors, grad_tensors=None, retain_graph=False, inputs=None,
                             heappush(ready, (-child._seq_nr, counter, child))
                 i += 1
     finally:
-        quiet.__exit__(None, None, None)
+        _loud(quiet)
         grad_mode.state.enabled = grad_enabled_before
         if tracer is not None:
             tracer.finish()
