@@ -59,3 +59,41 @@ def test_cell_gradients_match_finite_differences(cls):
         return out[0].sum() + out[1].sum() if isinstance(out, tuple) else out.sum()
 
     assert gradcheck(f, (x, h, c, *cell.parameters()))
+
+
+@pytest.mark.parametrize("op_name, kwargs", [
+    ("LSTMSequence", {"reverse": False}),
+    ("LSTMSequence", {"reverse": True}),
+    ("GRUSequence", {"reverse": True}),
+    ("GRUSequence", {"reverse": False, "bias": False}),
+    ("RNNSequence", {"relu": True, "reverse": True}),
+    ("RNNSequence", {"relu": False}),
+])
+@pytest.mark.parametrize("used", ["all", "last_state_only", "outputs_only"])
+def test_sequence_ops_backpropagate_through_time(op_name, kwargs, used):
+    """The fused sequence ops on their own: three steps, batch 2, hidden 3 (gates 4x3 or
+    3x3), whichever of their outputs the loss uses (the others get no gradient)."""
+    from ember.nn._functions import recurrent
+
+    op = getattr(recurrent, op_name)
+    kwargs = dict(kwargs)
+    gates = {"LSTMSequence": 4, "GRUSequence": 3, "RNNSequence": 1}[op_name] * 3
+    f64 = ember.float64
+    gi = ember.randn(3, 2, gates, dtype=f64, requires_grad=True)
+    h0 = ember.randn(2, 3, dtype=f64, requires_grad=True)
+    w_hh = ember.randn(gates, 3, dtype=f64, requires_grad=True)
+    inputs = [gi, h0]
+    if op_name == "LSTMSequence":
+        inputs.append(ember.randn(2, 3, dtype=f64, requires_grad=True))
+    inputs.append(w_hh)
+    if op_name == "GRUSequence" and kwargs.pop("bias", True):
+        inputs.append(ember.randn(gates, dtype=f64, requires_grad=True))
+
+    weights = [ember.randn(*o.shape, dtype=f64) for o in op.apply(*inputs, **kwargs)]
+
+    def f(*args):
+        pairs = list(zip(op.apply(*args, **kwargs), weights))
+        picked = {"all": pairs, "last_state_only": pairs[1:2], "outputs_only": pairs[:1]}[used]
+        return sum((o * w).sum() for o, w in picked)
+
+    assert gradcheck(f, tuple(inputs))

@@ -351,3 +351,13 @@ def test_constructor_error_matches_torch(torch, case):
 def test_bad_cell_nonlinearity_raises_at_forward(torch):
     _same_error(torch, lambda lib: lib.nn.RNNCell(3, 4, nonlinearity="gelu"),
                 lambda m, lib: m(_r(lib, 2, 3)))
+
+
+def test_lstm_layer_is_one_node_per_direction_as_torch(torch):
+    """torch's CPU LSTM in float32 records one MkldnnRnnLayerBackward0 per layer and
+    direction; so does ember's (GRU and RNN are composite in torch, one sequence node each
+    in ember)."""
+    x = np.random.default_rng(0).standard_normal((L, N, IN)).astype(np.float32)
+    t_out, _ = torch.nn.LSTM(IN, HID, num_layers=2)(torch.tensor(x, requires_grad=True))
+    e_out, _ = ember.nn.LSTM(IN, HID, num_layers=2)(ember.tensor(x, requires_grad=True))
+    assert e_out.grad_fn.name() == type(t_out.grad_fn).__name__ == "MkldnnRnnLayerBackward0"

@@ -1,9 +1,10 @@
 """Recurrent layers: RNN, LSTM, GRU and their cells, with torch's weight layout.
 
-Every layer is a composition of existing ops (``linear``, ``sigmoid``, ``tanh``, ``chunk``,
-``stack``, ``cat``), so autograd runs back through time with no backward of its own. The
-input projections of a whole sequence are one ``linear`` per layer and direction; only the
-hidden-to-hidden product runs step by step.
+A layer runs each direction in two nodes: one ``linear`` for the input projections of the
+whole sequence, then one sequence op (``nn/_functions/recurrent.py``) whose forward is the
+time loop and whose backward is backpropagation through time, written out. The cells (and an
+LSTM with ``proj_size``) are compositions of existing ops (``linear``, ``sigmoid``, ``tanh``,
+``chunk``), so autograd runs back through them with no backward of their own.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from ... import _creation
 from ... import ops as _ops
 from .. import functional as F
 from .. import init
+from .._functions.recurrent import GRUSequence, LSTMSequence, RNNSequence
 from ..parameter import Parameter
 from .module import Module
 
@@ -41,6 +43,16 @@ def _lstm_step(gi, h, c, w_hh, b_hh, w_hr):
     if w_hr is not None:                              # proj_size > 0: h = W_hr h
         h = F.linear(h, w_hr)
     return h, c
+
+
+def _lstm_unrolled(gi_all, h, c, w_hh, w_hr, reverse):
+    """An LSTM with a projection (``proj_size > 0``), step by step from existing ops."""
+    steps = gi_all.unbind(0)
+    ys = [None] * len(steps)
+    for t in (range(len(steps) - 1, -1, -1) if reverse else range(len(steps))):
+        h, c = _lstm_step(steps[t], h, c, w_hh, None, w_hr)
+        ys[t] = h
+    return _ops.stack(ys, 0), h, c
 
 
 def _gru_step(gi, h, w_hh, b_hh):
@@ -260,20 +272,19 @@ class RNNBase(Module):
                 if self.mode != "GRU" and b_hh is not None:
                     gi_all = gi_all + b_hh
                     b_hh = None
-                steps = gi_all.unbind(0)
-                order = range(len(steps) - 1, -1, -1) if direction == 1 else range(len(steps))
                 h = h0s[k]
                 c = c0s[k] if c0s is not None else None
-                ys = [None] * len(steps)
-                for t in order:
-                    if self.mode == "LSTM":
-                        h, c = _lstm_step(steps[t], h, c, w_hh, b_hh, w_hr)
-                    elif self.mode == "GRU":
-                        h = _gru_step(steps[t], h, w_hh, b_hh)
-                    else:
-                        h = _rnn_step(steps[t], h, w_hh, b_hh, self.mode == "RNN_RELU")
-                    ys[t] = h
-                outs.append(_ops.stack(ys, 0))
+                reverse = direction == 1
+                if self.mode == "LSTM" and w_hr is None:
+                    ys, h, c = LSTMSequence.apply(gi_all, h, c, w_hh, reverse=reverse)
+                elif self.mode == "LSTM":
+                    ys, h, c = _lstm_unrolled(gi_all, h, c, w_hh, w_hr, reverse)
+                elif self.mode == "GRU":
+                    ys, h = GRUSequence.apply(gi_all, h, w_hh, b_hh, reverse=reverse)
+                else:
+                    ys, h = RNNSequence.apply(gi_all, h, w_hh, relu=self.mode == "RNN_RELU",
+                                              reverse=reverse)
+                outs.append(ys)
                 h_n.append(h)
                 c_n.append(c)
             x = outs[0] if num_directions == 1 else _ops.cat(outs, 2)

@@ -1,0 +1,244 @@
+"""A whole sequence of one recurrent layer (one direction) as one node: the time loop runs
+in NumPy forward, and backward runs it in reverse (backpropagation through time).
+
+Each op takes the input projections of every step, computed ahead with one ``linear``
+(``gi[t] = x[t] @ W_ih.T + b_ih``, plus ``b_hh`` where it only ever appears summed), and
+adds the hidden-to-hidden product step by step. torch's gate orders: LSTM ``i, f, g, o``,
+GRU ``r, z, n``. Backward returns the gradients of the projections (the ``linear`` before
+the op takes them on to ``x``, ``W_ih`` and the biases), of the initial state and of
+``W_hh``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ...autograd.function import Op
+
+
+def _sigmoid_(a):
+    """``a`` replaced by sigmoid(a), as 0.5 + 0.5 * tanh(a / 2): no overflow anywhere."""
+    a *= 0.5
+    np.tanh(a, out=a)
+    a *= 0.5
+    a += 0.5
+    return a
+
+
+def _steps(length, reverse):
+    return range(length - 1, -1, -1) if reverse else range(length)
+
+
+class LSTMSequence(Op):
+    """c' = f * c + i * g, h' = o * tanh(c'), gates = gi[t] + h @ W_hh.T
+
+    Backward, per step from the last: ``dc = dc' + dh' * o * (1 - tanh(c')^2)``;
+    ``do = dh' * tanh(c')``, ``di = dc * g``, ``df = dc * c``, ``dg = dc * i``, each
+    through its activation's derivative; ``dh = dgates @ W_hh``, ``dc = dc * f``,
+    ``dW_hh += dgates.T @ h``.
+    """
+
+    _backward_name = "MkldnnRnnLayerBackward0"  # torch's CPU LSTM: one node per layer too
+    handles_missing_grads = True
+
+    @staticmethod
+    def forward(ctx, gi, h0, c0, w_hh, *, reverse=False):
+        length, batch, four_h = gi.shape
+        hidden = four_h // 4
+        acts = np.empty_like(gi)                        # i, f, g, o after activation
+        hs = np.empty((length + 1, batch, hidden), gi.dtype)   # hs[t + 1]: output of step t
+        cs = np.empty((length + 1, batch, hidden), gi.dtype)   # cs[t + 1]: cell after step t
+        tcs = np.empty((length, batch, hidden), gi.dtype)      # tanh of each new cell
+        tanh_g = np.empty((batch, hidden), gi.dtype)
+        hs[0], cs[0] = h0, c0
+        h, c = hs[0], cs[0]
+        w_t = w_hh.T
+        for k, t in enumerate(_steps(length, reverse)):
+            a = acts[t]
+            np.matmul(h, w_t, out=a)
+            a += gi[t]
+            i, f, g, o = a[:, :hidden], a[:, hidden:2 * hidden], a[:, 2 * hidden:3 * hidden], \
+                a[:, 3 * hidden:]
+            np.tanh(g, out=tanh_g)
+            _sigmoid_(a)                                  # i, f, o (g's slice is put back)
+            g[...] = tanh_g
+            c_new = cs[k + 1]
+            np.multiply(f, c, out=c_new)
+            c_new += i * g
+            tc = tcs[t]
+            np.tanh(c_new, out=tc)
+            h_new = hs[k + 1]
+            np.multiply(o, tc, out=h_new)
+            h, c = h_new, c_new
+        ys = hs[1:] if not reverse else hs[1:][::-1]
+        ctx.save_for_backward(w_hh, acts, hs, cs, tcs)
+        if ctx.needs_input_grad:
+            ctx.reverse = reverse
+        return np.ascontiguousarray(ys), h.copy(), c.copy()
+
+    @staticmethod
+    def backward(ctx, g_ys, g_h, g_c):
+        w_hh, acts, hs, cs, tcs = ctx.saved_tensors
+        length, batch, four_h = acts.shape
+        hidden = four_h // 4
+        dh = np.zeros((batch, hidden), acts.dtype) if g_h is None else g_h.copy()
+        dc = np.zeros((batch, hidden), acts.dtype) if g_c is None else g_c.copy()
+        dgi = np.empty_like(acts)
+        dw = np.zeros_like(w_hh)
+        steps = list(_steps(length, ctx.reverse))
+        for k in range(length - 1, -1, -1):
+            t = steps[k]
+            if g_ys is not None:
+                dh += g_ys[t]
+            a, tc = acts[t], tcs[t]
+            i, f, g, o = a[:, :hidden], a[:, hidden:2 * hidden], a[:, 2 * hidden:3 * hidden], \
+                a[:, 3 * hidden:]
+            d = dgi[t]
+            di, df, dg, do = d[:, :hidden], d[:, hidden:2 * hidden], \
+                d[:, 2 * hidden:3 * hidden], d[:, 3 * hidden:]
+            np.multiply(dh, tc, out=do)
+            dc += dh * o * (1 - tc * tc)
+            np.multiply(dc, g, out=di)
+            np.multiply(dc, cs[k], out=df)
+            np.multiply(dc, i, out=dg)
+            di *= i * (1 - i)
+            df *= f * (1 - f)
+            dg *= 1 - g * g
+            do *= o * (1 - o)
+            dw += d.T @ hs[k]
+            dh = d @ w_hh
+            dc *= f
+        return dgi, dh, dc, dw
+
+
+class GRUSequence(Op):
+    """r = s(gi_r + gh_r), z = s(gi_z + gh_z), n = tanh(gi_n + r * gh_n),
+    h' = n + z * (h - n), with gh = h @ W_hh.T + b_hh
+
+    Backward, per step from the last: ``dn = dh' * (1 - z)``, ``dz = dh' * (h - n)``,
+    through the activations to ``dgi``; ``dgh`` is ``dgi`` but for the n gate, which
+    takes ``dn_pre * r``; ``dh = dh' * z + dgh @ W_hh``, ``dW_hh += dgh.T @ h``.
+    """
+
+    handles_missing_grads = True
+
+    @staticmethod
+    def forward(ctx, gi, h0, w_hh, b_hh=None, *, reverse=False):
+        length, batch, three_h = gi.shape
+        hidden = three_h // 3
+        acts = np.empty_like(gi)                         # r, z, n after activation
+        ghn = np.empty((length, batch, hidden), gi.dtype)      # W_hn h + b_hn, kept for dr
+        hs = np.empty((length + 1, batch, hidden), gi.dtype)
+        hs[0] = h0
+        h = hs[0]
+        w_t = w_hh.T
+        for k, t in enumerate(_steps(length, reverse)):
+            a = acts[t]
+            np.matmul(h, w_t, out=a)
+            if b_hh is not None:
+                a += b_hh
+            ghn[t] = a[:, 2 * hidden:]
+            rz = a[:, :2 * hidden]
+            rz += gi[t, :, :2 * hidden]
+            _sigmoid_(rz)
+            r, z, n = a[:, :hidden], a[:, hidden:2 * hidden], a[:, 2 * hidden:]
+            np.multiply(r, ghn[t], out=n)
+            n += gi[t, :, 2 * hidden:]
+            np.tanh(n, out=n)
+            h_new = hs[k + 1]
+            np.subtract(h, n, out=h_new)
+            h_new *= z
+            h_new += n
+            h = h_new
+        ys = hs[1:] if not reverse else hs[1:][::-1]
+        ctx.save_for_backward(w_hh, acts, ghn, hs)
+        if ctx.needs_input_grad:
+            ctx.reverse, ctx.has_bias = reverse, b_hh is not None
+        return np.ascontiguousarray(ys), h.copy()
+
+    @staticmethod
+    def backward(ctx, g_ys, g_h):
+        w_hh, acts, ghn, hs = ctx.saved_tensors
+        length, batch, three_h = acts.shape
+        hidden = three_h // 3
+        dh = np.zeros((batch, hidden), acts.dtype) if g_h is None else g_h.copy()
+        dgi = np.empty_like(acts)
+        dgh = np.empty((batch, three_h), acts.dtype)
+        dw = np.zeros_like(w_hh)
+        db = np.zeros(three_h, acts.dtype) if ctx.has_bias else None
+        steps = list(_steps(length, ctx.reverse))
+        for k in range(length - 1, -1, -1):
+            t = steps[k]
+            if g_ys is not None:
+                dh += g_ys[t]
+            a, h = acts[t], hs[k]
+            r, z, n = a[:, :hidden], a[:, hidden:2 * hidden], a[:, 2 * hidden:]
+            d = dgi[t]
+            dr, dz, dn = d[:, :hidden], d[:, hidden:2 * hidden], d[:, 2 * hidden:]
+            np.multiply(dh, 1 - z, out=dn)
+            dn *= 1 - n * n                               # through tanh: d(gi_n)
+            np.subtract(h, n, out=dz)
+            dz *= dh
+            dz *= z * (1 - z)
+            np.multiply(dn, ghn[t], out=dr)
+            dr *= r * (1 - r)
+            dgh[:, :2 * hidden] = d[:, :2 * hidden]
+            np.multiply(dn, r, out=dgh[:, 2 * hidden:])
+            dw += dgh.T @ h
+            if db is not None:
+                db += dgh.sum(axis=0)
+            dh = dh * z + dgh @ w_hh
+        return dgi, dh, dw, db
+
+
+class RNNSequence(Op):
+    """h' = act(gi[t] + h @ W_hh.T), act tanh or relu
+
+    Backward, per step from the last: ``dpre = dh' * act'``, ``dh = dpre @ W_hh``,
+    ``dW_hh += dpre.T @ h``.
+    """
+
+    handles_missing_grads = True
+
+    @staticmethod
+    def forward(ctx, gi, h0, w_hh, *, relu=False, reverse=False):
+        length = gi.shape[0]
+        hs = np.empty((length + 1,) + h0.shape, gi.dtype)
+        hs[0] = h0
+        h = hs[0]
+        w_t = w_hh.T
+        for k, t in enumerate(_steps(length, reverse)):
+            h_new = hs[k + 1]
+            np.matmul(h, w_t, out=h_new)
+            h_new += gi[t]
+            if relu:
+                np.maximum(h_new, 0, out=h_new)
+            else:
+                np.tanh(h_new, out=h_new)
+            h = h_new
+        ys = hs[1:] if not reverse else hs[1:][::-1]
+        ctx.save_for_backward(w_hh, hs)
+        if ctx.needs_input_grad:
+            ctx.reverse, ctx.relu = reverse, relu
+        return np.ascontiguousarray(ys), h.copy()
+
+    @staticmethod
+    def backward(ctx, g_ys, g_h):
+        w_hh, hs = ctx.saved_tensors
+        length = hs.shape[0] - 1
+        dh = np.zeros(hs.shape[1:], hs.dtype) if g_h is None else g_h.copy()
+        dgi = np.empty(hs[1:].shape, hs.dtype)
+        dw = np.zeros_like(w_hh)
+        steps = list(_steps(length, ctx.reverse))
+        for k in range(length - 1, -1, -1):
+            t = steps[k]
+            if g_ys is not None:
+                dh += g_ys[t]
+            out = hs[k + 1]
+            d = dgi[t]
+            if ctx.relu:
+                np.multiply(dh, out > 0, out=d)
+            else:
+                np.multiply(dh, 1 - out * out, out=d)
+            dw += d.T @ hs[k]
+            dh = d @ w_hh
+        return dgi, dh, dw
