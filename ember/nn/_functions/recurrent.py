@@ -16,11 +16,13 @@ from ...autograd.function import Op
 
 
 def _sigmoid_(a):
-    """``a`` replaced by sigmoid(a), as 0.5 + 0.5 * tanh(a / 2): no overflow anywhere."""
-    a *= 0.5
-    np.tanh(a, out=a)
-    a *= 0.5
-    a += 0.5
+    """``a`` replaced by sigmoid(a) = 1 / (1 + exp(-a)) (NumPy's exp is about twice as fast as
+    its tanh; exp overflowing to inf gives the right limit, 0, and callers silence the
+    overflow warning)."""
+    np.negative(a, out=a)
+    np.exp(a, out=a)
+    a += 1
+    np.reciprocal(a, out=a)
     return a
 
 
@@ -52,23 +54,24 @@ class LSTMSequence(Op):
         hs[0], cs[0] = h0, c0
         h, c = hs[0], cs[0]
         w_t = w_hh.T
-        for k, t in enumerate(_steps(length, reverse)):
-            a = acts[t]
-            np.matmul(h, w_t, out=a)
-            a += gi[t]
-            i, f, g, o = a[:, :hidden], a[:, hidden:2 * hidden], a[:, 2 * hidden:3 * hidden], \
-                a[:, 3 * hidden:]
-            np.tanh(g, out=tanh_g)
-            _sigmoid_(a)                                  # i, f, o (g's slice is put back)
-            g[...] = tanh_g
-            c_new = cs[k + 1]
-            np.multiply(f, c, out=c_new)
-            c_new += i * g
-            tc = tcs[t]
-            np.tanh(c_new, out=tc)
-            h_new = hs[k + 1]
-            np.multiply(o, tc, out=h_new)
-            h, c = h_new, c_new
+        with np.errstate(over="ignore"):  # exp(-x) may overflow to inf: sigmoid 0
+            for k, t in enumerate(_steps(length, reverse)):
+                a = acts[t]
+                np.matmul(h, w_t, out=a)
+                a += gi[t]
+                i, f, g, o = a[:, :hidden], a[:, hidden:2 * hidden], a[:, 2 * hidden:3 * hidden], \
+                    a[:, 3 * hidden:]
+                np.tanh(g, out=tanh_g)
+                _sigmoid_(a)                                  # i, f, o (g's slice is put back)
+                g[...] = tanh_g
+                c_new = cs[k + 1]
+                np.multiply(f, c, out=c_new)
+                c_new += i * g
+                tc = tcs[t]
+                np.tanh(c_new, out=tc)
+                h_new = hs[k + 1]
+                np.multiply(o, tc, out=h_new)
+                h, c = h_new, c_new
         ys = hs[1:] if not reverse else hs[1:][::-1]
         ctx.save_for_backward(w_hh, acts, hs, cs, tcs)
         if ctx.needs_input_grad:
@@ -82,32 +85,39 @@ class LSTMSequence(Op):
         hidden = four_h // 4
         dh = np.zeros((batch, hidden), acts.dtype) if g_h is None else g_h.copy()
         dc = np.zeros((batch, hidden), acts.dtype) if g_c is None else g_c.copy()
+        # every step's activation derivatives at once: s(1 - s) for i, f, o; 1 - g^2 for g
+        deriv = 1 - acts
+        deriv *= acts
+        g_all = acts[:, :, 2 * hidden:3 * hidden]
+        np.multiply(g_all, g_all, out=deriv[:, :, 2 * hidden:3 * hidden])
+        np.subtract(1, deriv[:, :, 2 * hidden:3 * hidden], out=deriv[:, :, 2 * hidden:3 * hidden])
+        o_dtanh = 1 - tcs * tcs                           # d c' / d h' = o * (1 - tanh(c')^2)
+        o_dtanh *= acts[:, :, 3 * hidden:]
         dgi = np.empty_like(acts)
-        dw = np.zeros_like(w_hh)
         steps = list(_steps(length, ctx.reverse))
         for k in range(length - 1, -1, -1):
             t = steps[k]
             if g_ys is not None:
                 dh += g_ys[t]
-            a, tc = acts[t], tcs[t]
-            i, f, g, o = a[:, :hidden], a[:, hidden:2 * hidden], a[:, 2 * hidden:3 * hidden], \
-                a[:, 3 * hidden:]
-            d = dgi[t]
-            di, df, dg, do = d[:, :hidden], d[:, hidden:2 * hidden], \
-                d[:, 2 * hidden:3 * hidden], d[:, 3 * hidden:]
-            np.multiply(dh, tc, out=do)
-            dc += dh * o * (1 - tc * tc)
-            np.multiply(dc, g, out=di)
-            np.multiply(dc, cs[k], out=df)
-            np.multiply(dc, i, out=dg)
-            di *= i * (1 - i)
-            df *= f * (1 - f)
-            dg *= 1 - g * g
-            do *= o * (1 - o)
-            dw += d.T @ hs[k]
+            a, d = acts[t], dgi[t]
+            np.multiply(dh, tcs[t], out=d[:, 3 * hidden:])           # do
+            dh *= o_dtanh[t]
+            dc += dh
+            np.multiply(dc, a[:, 2 * hidden:3 * hidden], out=d[:, :hidden])   # di
+            np.multiply(dc, cs[k], out=d[:, hidden:2 * hidden])              # df
+            np.multiply(dc, a[:, :hidden], out=d[:, 2 * hidden:3 * hidden])  # dg
+            d *= deriv[t]
             dh = d @ w_hh
-            dc *= f
-        return dgi, dh, dc, dw
+            dc *= a[:, hidden:2 * hidden]
+        return dgi, dh, dc, _summed_outer(dgi, hs[:-1], ctx.reverse)
+
+
+def _summed_outer(d, h_prev, reverse):
+    """``sum_t d[t].T @ h_prev(t)`` as one product, ``h_prev`` in step order (reversed back to
+    time order for the reverse direction)."""
+    if reverse:
+        h_prev = h_prev[::-1]
+    return d.reshape(-1, d.shape[-1]).T @ h_prev.reshape(-1, h_prev.shape[-1])
 
 
 class GRUSequence(Op):
@@ -131,24 +141,25 @@ class GRUSequence(Op):
         hs[0] = h0
         h = hs[0]
         w_t = w_hh.T
-        for k, t in enumerate(_steps(length, reverse)):
-            a = acts[t]
-            np.matmul(h, w_t, out=a)
-            if b_hh is not None:
-                a += b_hh
-            ghn[t] = a[:, 2 * hidden:]
-            rz = a[:, :2 * hidden]
-            rz += gi[t, :, :2 * hidden]
-            _sigmoid_(rz)
-            r, z, n = a[:, :hidden], a[:, hidden:2 * hidden], a[:, 2 * hidden:]
-            np.multiply(r, ghn[t], out=n)
-            n += gi[t, :, 2 * hidden:]
-            np.tanh(n, out=n)
-            h_new = hs[k + 1]
-            np.subtract(h, n, out=h_new)
-            h_new *= z
-            h_new += n
-            h = h_new
+        with np.errstate(over="ignore"):  # exp(-x) may overflow to inf: sigmoid 0
+            for k, t in enumerate(_steps(length, reverse)):
+                a = acts[t]
+                np.matmul(h, w_t, out=a)
+                if b_hh is not None:
+                    a += b_hh
+                ghn[t] = a[:, 2 * hidden:]
+                rz = a[:, :2 * hidden]
+                rz += gi[t, :, :2 * hidden]
+                _sigmoid_(rz)
+                r, z, n = a[:, :hidden], a[:, hidden:2 * hidden], a[:, 2 * hidden:]
+                np.multiply(r, ghn[t], out=n)
+                n += gi[t, :, 2 * hidden:]
+                np.tanh(n, out=n)
+                h_new = hs[k + 1]
+                np.subtract(h, n, out=h_new)
+                h_new *= z
+                h_new += n
+                h = h_new
         ys = hs[1:] if not reverse else hs[1:][::-1]
         ctx.save_for_backward(w_hh, acts, ghn, hs)
         if ctx.needs_input_grad:
@@ -161,33 +172,34 @@ class GRUSequence(Op):
         length, batch, three_h = acts.shape
         hidden = three_h // 3
         dh = np.zeros((batch, hidden), acts.dtype) if g_h is None else g_h.copy()
+        # every step's activation derivatives at once: s(1 - s) for r, z; 1 - n^2 for n
+        deriv = 1 - acts
+        deriv *= acts
+        n_all = acts[:, :, 2 * hidden:]
+        np.multiply(n_all, n_all, out=deriv[:, :, 2 * hidden:])
+        np.subtract(1, deriv[:, :, 2 * hidden:], out=deriv[:, :, 2 * hidden:])
+        one_minus_z = 1 - acts[:, :, hidden:2 * hidden]
         dgi = np.empty_like(acts)
-        dgh = np.empty((batch, three_h), acts.dtype)
-        dw = np.zeros_like(w_hh)
-        db = np.zeros(three_h, acts.dtype) if ctx.has_bias else None
+        dgh = np.empty_like(acts)
         steps = list(_steps(length, ctx.reverse))
         for k in range(length - 1, -1, -1):
             t = steps[k]
             if g_ys is not None:
                 dh += g_ys[t]
-            a, h = acts[t], hs[k]
+            a, d, e = acts[t], dgi[t], dgh[t]
             r, z, n = a[:, :hidden], a[:, hidden:2 * hidden], a[:, 2 * hidden:]
-            d = dgi[t]
-            dr, dz, dn = d[:, :hidden], d[:, hidden:2 * hidden], d[:, 2 * hidden:]
-            np.multiply(dh, 1 - z, out=dn)
-            dn *= 1 - n * n                               # through tanh: d(gi_n)
-            np.subtract(h, n, out=dz)
-            dz *= dh
-            dz *= z * (1 - z)
-            np.multiply(dn, ghn[t], out=dr)
-            dr *= r * (1 - r)
-            dgh[:, :2 * hidden] = d[:, :2 * hidden]
-            np.multiply(dn, r, out=dgh[:, 2 * hidden:])
-            dw += dgh.T @ h
-            if db is not None:
-                db += dgh.sum(axis=0)
-            dh = dh * z + dgh @ w_hh
-        return dgi, dh, dw, db
+            np.multiply(dh, one_minus_z[t], out=d[:, 2 * hidden:])           # dn
+            np.subtract(hs[k], n, out=d[:, hidden:2 * hidden])
+            d[:, hidden:2 * hidden] *= dh                                    # dz
+            d[:, 2 * hidden:] *= deriv[t, :, 2 * hidden:]                    # dn_pre
+            np.multiply(d[:, 2 * hidden:], ghn[t], out=d[:, :hidden])        # dr
+            d[:, :2 * hidden] *= deriv[t, :, :2 * hidden]
+            e[:, :2 * hidden] = d[:, :2 * hidden]
+            np.multiply(d[:, 2 * hidden:], r, out=e[:, 2 * hidden:])
+            dh *= z
+            dh += e @ w_hh
+        db = dgh.reshape(-1, three_h).sum(axis=0) if ctx.has_bias else None
+        return dgi, dh, _summed_outer(dgh, hs[:-1], ctx.reverse), db
 
 
 class RNNSequence(Op):
@@ -226,19 +238,15 @@ class RNNSequence(Op):
         w_hh, hs = ctx.saved_tensors
         length = hs.shape[0] - 1
         dh = np.zeros(hs.shape[1:], hs.dtype) if g_h is None else g_h.copy()
-        dgi = np.empty(hs[1:].shape, hs.dtype)
-        dw = np.zeros_like(w_hh)
+        outs = hs[1:]
+        deriv = (outs > 0).astype(hs.dtype) if ctx.relu else 1 - outs * outs
+        dgi = np.empty_like(outs)
         steps = list(_steps(length, ctx.reverse))
         for k in range(length - 1, -1, -1):
             t = steps[k]
             if g_ys is not None:
                 dh += g_ys[t]
-            out = hs[k + 1]
             d = dgi[t]
-            if ctx.relu:
-                np.multiply(dh, out > 0, out=d)
-            else:
-                np.multiply(dh, 1 - out * out, out=d)
-            dw += d.T @ hs[k]
+            np.multiply(dh, deriv[k], out=d)
             dh = d @ w_hh
-        return dgi, dh, dw
+        return dgi, dh, _summed_outer(dgi, hs[:-1], ctx.reverse)

@@ -268,10 +268,9 @@ class RNNBase(Module):
                 w_ih, w_hh = params[0], params[1]
                 b_ih, b_hh = (params[2], params[3]) if self.bias else (None, None)
                 w_hr = params[-1] if self.proj_size > 0 else None
-                gi_all = F.linear(x, w_ih, b_ih)                        # one matmul for all steps
                 if self.mode != "GRU" and b_hh is not None:
-                    gi_all = gi_all + b_hh
-                    b_hh = None
+                    b_ih, b_hh = b_ih + b_hh, None    # they only ever appear summed
+                gi_all = F.linear(x, w_ih, b_ih)                        # one matmul for all steps
                 h = h0s[k]
                 c = c0s[k] if c0s is not None else None
                 reverse = direction == 1
