@@ -92,11 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--embed-dim", type=_int_at_least(1), metavar="N",
                    help=f"embedding size per token (default: {md['embed_dim']})")
     m.add_argument("--hidden", type=_int_at_least(1), metavar="N",
-                   help=f"width of each hidden layer (mlp) or of the feed-forward block "
-                        f"(gpt) (default: {md['hidden']})")
+                   help=f"width of each hidden layer (mlp), of the feed-forward block "
+                        f"(gpt) or of the LSTM state (lstm) (default: {md['hidden']})")
     m.add_argument("--layers", type=_int_at_least(0), metavar="N",
-                   help=f"hidden Linear-BatchNorm1d-ReLU-Dropout blocks (mlp) or transformer "
-                        f"blocks (gpt) (default: {md['layers']})")
+                   help=f"hidden Linear-BatchNorm1d-ReLU-Dropout blocks (mlp), transformer "
+                        f"blocks (gpt) or LSTM layers (lstm) (default: {md['layers']})")
     m.add_argument("--heads", type=_int_at_least(1), metavar="N",
                    help="attention heads per block (gpt only)")
     m.add_argument("--dropout", type=_float_in(0, 1, False, True,

@@ -20,10 +20,12 @@ from __future__ import annotations
 
 from ember.models.char_lm import MLPLanguageModel, NextTokenDataset, generate, unigram_loss
 from ember.models.gpt import GPTLanguageModel
+from ember.models.lstm_lm import LSTMLanguageModel
 
 __all__ = [
     "MLPLanguageModel",
     "GPTLanguageModel",
+    "LSTMLanguageModel",
     "NextTokenDataset",
     "generate",
     "unigram_loss",
@@ -71,3 +73,4 @@ def build_model(name: str, **config):
 
 register_model(MLPLanguageModel)
 register_model(GPTLanguageModel)
+register_model(LSTMLanguageModel)

@@ -231,7 +231,7 @@ def test_registry_knows_the_mlp_and_names_the_choices():
     assert get_model_class("mlp") is MLPLanguageModel
     model = build_model("mlp", vocab_size=9, context=2)
     assert isinstance(model, MLPLanguageModel) and model.context_size == 2
-    with pytest.raises(KeyError, match="unknown model 'rnn'; choose from mlp, gpt"):
+    with pytest.raises(KeyError, match="unknown model 'rnn'; choose from mlp, gpt, lstm"):
         get_model_class("rnn")
 
 
