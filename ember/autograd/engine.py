@@ -254,7 +254,16 @@ def run_backward(tensors, grad_tensors=None, retain_graph=False, inputs=None,
                 if (grads[0] is not None if len(grads) == 1
                         else any(g is not None for g in grads)) and (
                         needed is None or needed.get(node, False)):
-                    res = _call_backward(node, grads, tracer)
+                    if node._n_outputs == 1 and tracer is None:  # the common case, inline
+                        if node._saved_versions:
+                            _check_versions(node)
+                        res = node._fn.backward(node, grads[0])
+                        if type(res) is not tuple:
+                            res = (res,)
+                        if len(res) != len(node.next_functions):
+                            res = _checked_count(node, res)
+                    else:
+                        res = _call_backward(node, grads, tracer)
                     if check_nan:
                         anomaly.check_gradients(node, res)
                     n_res = len(res)
@@ -383,12 +392,18 @@ def _call_backward(node, grads, tracer):
         res = fn.backward(node, *full)
         if type(res) is not tuple:
             res = (res,)
+    res = _checked_count(node, res)
+    if tracer is not None:
+        tracer.after(node, res)
+    return res
+
+
+def _checked_count(node, res):
+    """``res`` with one gradient per input: trailing Nones dropped, torch's error otherwise."""
     n_in = len(node.next_functions)
     if len(res) != n_in:
         if len(res) > n_in and all(r is None for r in res[n_in:]):
             res = res[:n_in]
         else:
             raise RuntimeError(_errors().wrong_count(node, n_in, len(res)))
-    if tracer is not None:
-        tracer.after(node, res)
     return res
