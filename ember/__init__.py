@@ -6,12 +6,14 @@ ops, define-by-run autograd, ``nn``, ``optim``, ``utils.data``; plus ``ember.tex
 """
 from __future__ import annotations
 
-from . import _compat, _dtype  # noqa: F401
+from . import _compat, _dtype, _legacy_types  # noqa: F401
 from ._backend import device  # noqa: F401
 from ._compat import (  # noqa: F401
     are_deterministic_algorithms_enabled,
     compile,
     finfo,
+    get_default_device,
+    get_deterministic_debug_mode,
     get_float32_matmul_precision,
     get_num_interop_threads,
     get_num_threads,
@@ -19,6 +21,9 @@ from ._compat import (  # noqa: F401
     histogram,
     iinfo,
     is_autocast_enabled,
+    is_deterministic_algorithms_warn_only_enabled,
+    set_default_device,
+    set_deterministic_debug_mode,
     set_float32_matmul_precision,
     set_num_interop_threads,
     set_num_threads,
@@ -132,7 +137,7 @@ long = int64
 int = int32  # noqa: A001
 short = int16
 cfloat = None
-FloatTensor = DoubleTensor = LongTensor = BoolTensor = IntTensor = ByteTensor = Tensor
+globals().update(_legacy_types.LEGACY)  # FloatTensor, LongTensor, ...
 __version__ = "0.1.0"
 globals().update(_compat.out_variants())  # torch.exp(x, out=y) and friends
 
@@ -167,7 +172,7 @@ def __getattr__(name):
 
     lazy = {"nn", "optim", "utils", "text", "models", "autograd", "testing", "cuda",
             "backends", "distributed", "amp", "serialization", "cli", "linalg", "special",
-            "random", "jit", "onnx", "fft", "mps"}
+            "random", "jit", "onnx", "fft", "mps", "distributions", "cpu"}
     if name in lazy:
         return importlib.import_module(f"{__name__}.{name}")
     if name in ("save", "load"):

@@ -28,10 +28,10 @@ class device:  # noqa: N801  (torch spells it in lower case)
         self.type = name
         self.index = index
 
-    def __eq__(self, other):
-        if isinstance(other, str):
-            other = device(other)
-        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+    def __eq__(self, other):  # a string is never equal, as in torch: device("cpu") != "cpu"
+        if not isinstance(other, device):
+            return NotImplemented
+        return (self.type, self.index) == (other.type, other.index)
 
     def __hash__(self):
         return hash((self.type, self.index))
@@ -47,14 +47,23 @@ class device:  # noqa: N801  (torch spells it in lower case)
 CPU = device("cpu")
 
 
+class DeviceUnavailableError(RuntimeError, AssertionError):
+    """A device ember lacks was asked for. A RuntimeError, and also the AssertionError a
+    CPU-only build of torch raises ("Torch not compiled with CUDA enabled")."""
+
+
+_NOT_COMPILED = {"cuda": "Torch not compiled with CUDA enabled: ",
+                 "xpu": "Torch not compiled with XPU enabled: "}
+
+
 def check_device(dev) -> device:
     """Return the device, or raise if it is not available here (only the CPU is)."""
     if dev is None:
         return CPU
     d = dev if isinstance(dev, device) else device(dev)
     if d.type != "cpu":
-        raise RuntimeError(
-            f"Device '{d}' is not available: ember runs on the CPU only "
-            f"(ember.cuda.is_available() is False). Use device='cpu'."
+        raise DeviceUnavailableError(
+            f"{_NOT_COMPILED.get(d.type, '')}Device '{d}' is not available: ember runs on the "
+            f"CPU only (ember.cuda.is_available() is False). Use device='cpu'."
         )
     return CPU

@@ -20,7 +20,9 @@ __all__ = ["compile", "set_num_threads", "get_num_threads", "set_num_interop_thr
            "get_num_interop_threads", "set_float32_matmul_precision",
            "get_float32_matmul_precision", "finfo", "iinfo", "histogram", "histc",
            "is_autocast_enabled", "use_deterministic_algorithms",
-           "are_deterministic_algorithms_enabled"]
+           "are_deterministic_algorithms_enabled", "is_deterministic_algorithms_warn_only_enabled",
+           "set_deterministic_debug_mode", "get_deterministic_debug_mode", "get_default_device",
+           "set_default_device"]
 
 
 # --- compile ----------------------------------------------------------------------------------
@@ -133,17 +135,55 @@ def get_float32_matmul_precision() -> str:
     return _matmul_precision[0]
 
 
-_deterministic = [False]
+_deterministic = [False, False]  # mode, warn_only
 
 
 def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
     """Remembered only: every ember op is already deterministic."""
-    _deterministic[0] = bool(mode)
+    _deterministic[:] = [bool(mode), bool(warn_only)]
 
 
 def are_deterministic_algorithms_enabled() -> bool:
     """The value given to ``use_deterministic_algorithms`` (False at start)."""
     return _deterministic[0]
+
+
+def is_deterministic_algorithms_warn_only_enabled() -> bool:
+    """The ``warn_only`` given to ``use_deterministic_algorithms`` (False at start)."""
+    return _deterministic[1]
+
+
+def set_deterministic_debug_mode(debug_mode) -> None:
+    """torch's other spelling: 0 / "default" off, 1 / "warn" warn only, 2 / "error" on."""
+    names = {"default": 0, "warn": 1, "error": 2}
+    if isinstance(debug_mode, str):
+        if debug_mode not in names:
+            raise RuntimeError("invalid value of debug_mode, expected one of `default`, `warn`, "
+                               f"`error`, but got {debug_mode}")
+        debug_mode = names[debug_mode]
+    if debug_mode not in (0, 1, 2):
+        raise RuntimeError("invalid value of debug_mode, expected 0, 1, or 2, but got "
+                           f"{debug_mode}")
+    use_deterministic_algorithms(debug_mode > 0, warn_only=debug_mode == 1)
+
+
+def get_deterministic_debug_mode() -> builtins.int:
+    """0 (off), 1 (warn only) or 2 (on), from ``use_deterministic_algorithms``."""
+    return 0 if not _deterministic[0] else 1 if _deterministic[1] else 2
+
+
+def get_default_device():
+    """``device("cpu")``: the only device ember has."""
+    from ._backend import CPU
+
+    return CPU
+
+
+def set_default_device(device) -> None:
+    """Accepts the CPU (or None); another device raises as creating a tensor there does."""
+    from ._backend import check_device
+
+    check_device(device)
 
 
 def is_autocast_enabled(device_type: str | None = None) -> bool:

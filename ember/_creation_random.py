@@ -1,11 +1,13 @@
 """Random tensors: rand/randn/randint/randperm (and their _like forms), normal, bernoulli,
-multinomial, poisson. Draws come from ``ember.Generator`` (NumPy's PCG64 underneath)."""
+multinomial, poisson. Draws come from ``ember.Generator`` through torch's algorithms
+(``_sampling``), so seeded runs give torch's numbers (poisson's excepted)."""
 from __future__ import annotations
 
 import numpy as np
 
+from . import _sampling
 from ._creation import _finish, _np_dtype, _size, _with_out, checked_value
-from ._random import _rng
+from ._random import _gen, _rng
 from ._tensor import Tensor, _wrap
 from .autograd.function import Op
 
@@ -50,8 +52,7 @@ def rand(*size, generator=None, dtype=None, layout=None, device=None, requires_g
     if out is not None:
         return _with_out("rand", lambda d: rand(*size, generator=generator, dtype=d), dtype, out)
     d = _float_dtype(dtype, "check_uniform_bounds")
-    arr = _rng(generator).random(_size(size), dtype=d if d in (np.float32, np.float64) else
-                                 np.float64).astype(d, copy=False)
+    arr = _sampling.uniform(_gen(generator), _size(size), d)
     return _finish(arr, requires_grad, device)
 
 
@@ -69,9 +70,8 @@ def randn(*size, generator=None, dtype=None, layout=None, device=None, requires_
         return _with_out("randn", lambda d: randn(*size, generator=generator, dtype=d), dtype,
                          out)
     d = _float_dtype(dtype, "normal_kernel_cpu")
-    arr = _rng(generator).standard_normal(
-        _size(size), dtype=d if d in (np.float32, np.float64) else np.float64).astype(d,
-                                                                                    copy=False)
+    shape = _size(size)
+    arr = _sampling.normal(_gen(generator), shape, d).reshape(shape)
     return _finish(arr, requires_grad, device)
 
 
@@ -100,9 +100,10 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=N
         for label, v in (("from", low), ("to - 1", high - 1)):
             if not info.min <= v <= info.max:
                 raise RuntimeError(f"{label} is out of bounds for {_C_TYPES.get(d.name, d.name)}")
-    arr = _rng(generator).integers(low, high, _size((size,)) if isinstance(size, (tuple, list))
-                                   else _size((size,)))
-    return _finish(arr.astype(_np_dtype(dtype, np.dtype(np.int64))), requires_grad, device)
+    shape = _size((size,))
+    arr = _sampling.integers(_gen(generator), int(np.prod(shape, dtype=np.int64)), int(low),
+                             int(high), d).reshape(shape)
+    return _finish(arr, requires_grad, device)
 
 
 _C_TYPES = {"int8": "signed char", "uint8": "unsigned char", "int16": "short", "int32": "int",
@@ -123,7 +124,7 @@ def randperm(n, *, generator=None, dtype=None, layout=None, device=None, require
         raise NotImplementedError("\"randperm\" not implemented for 'Bool'")
     if n:
         checked_value(n - 1, d)  # torch's overflow error when n - 1 does not fit
-    arr = _rng(generator).permutation(n)
+    arr = _sampling.randperm(_gen(generator), n)
     return _finish(arr.astype(_np_dtype(dtype, np.dtype(np.int64))), requires_grad, device)
 
 
@@ -175,7 +176,8 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, layout=N
     shape = _size((size,)) if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
     ref = mean if t_mean else std if t_std else None
     d = ref._data.dtype if ref is not None and dtype is None else _np_dtype(dtype)
-    eps = _rng(generator).standard_normal(shape)  # the same stream as rng.normal(m, s)
+    # torch fills the output with normal_(0, 1), then scales by std and shifts by mean
+    eps = _sampling.normal(_gen(generator), shape, d).reshape(shape)
     arr = (m + s * eps).astype(d)
     if (t_mean and mean.requires_grad) or (t_std and std.requires_grad):
         name = "NormalBackward3" if t_mean and t_std else \
@@ -199,7 +201,7 @@ def bernoulli(input, p=None, *, generator=None):
         raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could "
                            "this error message be improved?  If so, please report an "
                            "enhancement request to PyTorch.)")
-    arr = (_rng(generator).random(prob.shape) < prob).astype(input._data.dtype)
+    arr = _sampling.bernoulli(_gen(generator), np.asarray(prob), input._data.dtype)
     if input.requires_grad:
         return Sampled.apply(input, out=arr, name="BernoulliBackward0")
     return _wrap(arr)
@@ -214,7 +216,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
                            f"{type_name(input._data.dtype)}")
     if num_samples <= 0:
         raise RuntimeError("cannot sample n_sample <= 0 samples")
-    p = input._data.astype(np.float64)
+    p = input._data
     if p.ndim not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
     rows = p.reshape(-1, p.shape[-1])
@@ -227,20 +229,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     if not replacement and num_samples > n_cat:
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
                            "replacement")
-    rng = _rng(generator)
-    rows = rows / sums
-    if replacement:
-        cdf = np.cumsum(rows, axis=1)
-        cdf[:, -1] = 1.0
-        u = rng.random((rows.shape[0], num_samples))
-        out = np.stack([np.searchsorted(c, uu, side="right") for c, uu in zip(cdf, u)])
-        out = np.minimum(out, n_cat - 1)
-    else:
-        # Gumbel top-k: sampling without replacement in proportion to the weights
-        with np.errstate(divide="ignore"):
-            keys = np.log(rows) - np.log(-np.log(rng.random(rows.shape)))
-        out = np.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
-    out = out.astype(np.int64)
+    out = _sampling.multinomial(_gen(generator), rows, num_samples, replacement)
     return _wrap(out.reshape(p.shape[:-1] + (num_samples,)))
 
 

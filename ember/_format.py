@@ -65,15 +65,15 @@ class _Formatter:
         lo, hi = mags.min(), mags.max()
         self.int_mode = bool(np.all(nonzero == np.ceil(nonzero)))
         vals = nonzero.tolist()
-        if hi / lo > 1000.0 or hi > 1.0e8 or (not self.int_mode and lo < 1.0e-4):
-            self.sci_mode = True
+        # a forced sci_mode decides the notation before the width is measured, as in torch
+        self.sci_mode = bool(hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4) \
+            if PRINT_OPTIONS["sci_mode"] is None else bool(PRINT_OPTIONS["sci_mode"])
+        if self.sci_mode:
             self.max_width = max(len(f"{v:.{prec}e}") for v in vals)
         elif self.int_mode:
             self.max_width = max(len(f"{v:.0f}") for v in vals) + 1
         else:
             self.max_width = max(len(f"{v:.{prec}f}") for v in vals)
-        if PRINT_OPTIONS["sci_mode"] is not None:
-            self.sci_mode = PRINT_OPTIONS["sci_mode"]
 
     def format(self, value) -> str:
         if self.floating:

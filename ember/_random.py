@@ -1,28 +1,39 @@
 """Random number generators: ``Generator``, the default one, and ``manual_seed``."""
 from __future__ import annotations
 
-import json
-
 import numpy as np
+
+# torch's CPUGeneratorImplState, byte for byte (what get_rng_state returns)
+_STATE = np.dtype([("seed", "<u8"), ("left", "<i4"), ("seeded", "<i4"), ("next", "<u8"),
+                   ("state", "<u8", (624,)), ("normal_x", "<f8"), ("normal_y", "<f8"),
+                   ("normal_rho", "<f8"), ("normal_is_valid", "<i4"), ("pad", "V4"),
+                   ("float_sample", "<f4"), ("float_valid", "u1"), ("pad2", "V3")])
 
 
 class Generator:
-    """A seeded source of random numbers (NumPy's PCG64 underneath).
+    """A seeded source of random numbers: torch's CPU generator, a Mersenne Twister seeded as
+    torch seeds it, so ``manual_seed`` then ``rand``/``randn``/``randint``/``randperm``/
+    ``multinomial`` give torch's numbers (``ember._sampling`` has the algorithms).
 
-    Numbers differ from torch's Mersenne Twister stream; seeding, state saving and the
-    ``generator=`` arguments work as in torch.
+    Draws ember makes through NumPy's ``Generator`` API (dropout masks, ``poisson`` ...) come
+    from the same stream but differ from torch's.
     """
 
     def __init__(self, device="cpu"):
-        self.device = device
-        self._seed = 67280421310721  # torch's default_generator initial seed
-        self._rng = np.random.Generator(np.random.PCG64(self._seed))
+        from ._backend import check_device
+
+        self.device = check_device(device)
+        self.manual_seed(67280421310721)  # torch's default_generator initial seed
 
     def manual_seed(self, seed) -> Generator:
         """Reseed; returns self."""
+        from ._sampling import seeded_mt
+
         seed = int(seed)
         self._seed = seed
-        self._rng = np.random.Generator(np.random.PCG64(seed & 0xFFFFFFFFFFFFFFFF))
+        self._mt = seeded_mt(seed)
+        self._rng = np.random.Generator(self._mt)
+        self._normal_cache = None  # torch's next_double_normal_sample
         return self
 
     def seed(self) -> int:
@@ -36,24 +47,38 @@ class Generator:
         return self._seed
 
     def get_state(self):
-        """The generator state as a uint8 tensor (restorable with ``set_state``)."""
+        """The generator state as torch's 5056-byte uint8 tensor (its ``CPUGeneratorImplState``
+        layout, so torch's states load here and ember's load in torch)."""
         from ._creation import from_numpy
 
-        state = {"seed": self._seed, "bit_generator": self._rng.bit_generator.state}
-        raw = json.dumps(state, default=int).encode()
-        return from_numpy(np.frombuffer(raw, dtype=np.uint8).copy())
+        mt = self._mt.state["state"]
+        rec = np.zeros((), _STATE)
+        pos = int(mt["pos"])
+        rec["seed"] = self._seed & 0xFFFFFFFFFFFFFFFF
+        rec["left"], rec["seeded"], rec["next"] = 625 - pos, 1, pos if pos < 624 else 0
+        rec["state"] = mt["key"]
+        if self._normal_cache is not None:
+            rec["normal_y"], rec["normal_is_valid"] = self._normal_cache, 1
+        return from_numpy(np.frombuffer(rec.tobytes(), np.uint8).copy())
 
     def set_state(self, new_state) -> Generator:
-        """Restore a state returned by ``get_state``."""
-        arr = np.asarray(new_state._data if hasattr(new_state, "_data") else new_state, np.uint8)
-        try:
-            state = json.loads(arr.tobytes().decode())
-            self._seed = int(state["seed"])
-            bg = np.random.PCG64()
-            bg.state = state["bit_generator"]
-        except (ValueError, KeyError, TypeError) as e:
-            raise RuntimeError(f"Invalid generator state: {e}") from None
-        self._rng = np.random.Generator(bg)
+        """Restore a state returned by ``get_state`` (ember's or torch's)."""
+        arr = np.asarray(new_state._data if hasattr(new_state, "_data") else new_state)
+        if arr.dtype != np.uint8:
+            raise TypeError(f"expected a torch.ByteTensor, but got {arr.dtype}")
+        if arr.size != _STATE.itemsize:
+            raise RuntimeError(f"Expected either a THGeneratorState of size 5048 or a "
+                               f"CPUGeneratorImplState of size 5056 but found the input RNG "
+                               f"state size to be {arr.size}")
+        rec = np.frombuffer(arr.tobytes(), _STATE)[0]
+        if not 1 <= int(rec["left"]) <= 624 + 1:
+            raise RuntimeError("The provided state is invalid: left is out of range")
+        mt = np.random.MT19937()
+        mt.state = {"bit_generator": "MT19937",
+                    "state": {"key": rec["state"].astype(np.uint32), "pos": 625 - int(rec["left"])}}
+        self._seed, self._mt = int(rec["seed"]), mt
+        self._normal_cache = float(rec["normal_y"]) if rec["normal_is_valid"] else None
+        self._rng = np.random.Generator(mt)
         return self
 
     def __repr__(self):
@@ -65,6 +90,11 @@ default_generator = Generator()
 
 def _rng(generator=None) -> np.random.Generator:
     return (generator or default_generator)._rng
+
+
+def _gen(generator=None) -> Generator:
+    """``generator``, or the default generator when it is None."""
+    return generator or default_generator
 
 
 def manual_seed(seed) -> Generator:

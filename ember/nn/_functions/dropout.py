@@ -15,9 +15,11 @@ def keep_mask(rng, shape, p):
     faster than ``rng.random(dtype=float32)`` and finer (24 bits there).
     """
     n = math.prod(shape)
-    words = rng.bit_generator.random_raw((n + 1) // 2).view(np.uint32)
-    if n % 2:
-        words = words[:n]
+    bits = rng.bit_generator
+    if isinstance(bits, np.random.MT19937):  # one 32-bit word in each uint64 it returns
+        words = bits.random_raw(n).astype(np.uint32)
+    else:  # 64 random bits per uint64: two words each
+        words = bits.random_raw((n + 1) // 2).view(np.uint32)[:n]
     threshold = min(round(p * 2.0**32), 2**32 - 1)  # a Python int compares as a uint32
     return np.greater_equal(words, threshold).reshape(shape)
 

@@ -37,8 +37,8 @@ class DistributedSampler(Sampler[_T_co]):
             indices; without it, the first indices are repeated to pad the total up to a
             multiple of ``num_replicas``.
 
-    The permutation is ember's ``randperm`` (not torch's stream): the same split into
-    replicas and the same padding, but a different order than torch for the same seed.
+    The permutation is ``randperm`` on a generator seeded as torch seeds it, so each replica
+    gets torch's indices, in torch's order, for the same seed and epoch.
 
     Raises:
         ValueError: ``rank`` outside ``[0, num_replicas - 1]``, or ``num_replicas``/``rank``

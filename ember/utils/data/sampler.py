@@ -35,7 +35,7 @@ def _draw_seed(generator=None) -> int:
             " * (*, torch.Generator generator = None)\n"
             " * (int from, int to, *, torch.Generator generator = None)\n"
             " * (int to, *, torch.Generator generator = None)\n")
-    return int(ember.randint(0, 2**63 - 1, (1,), generator=generator).item())
+    return int(ember.empty((), dtype=ember.int64).random_(generator=generator).item())
 
 
 class Sampler(Generic[_T_co]):
