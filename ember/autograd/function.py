@@ -454,3 +454,17 @@ def mark_non_differentiable(ctx, *indices):
 
 
 Node.mark_non_differentiable_outputs = mark_non_differentiable
+
+
+def once_differentiable(fn):
+    """Decorator for a custom Function's ``backward`` that is not itself differentiable
+    (torch's ``torch.autograd.function.once_differentiable``). ember never records a
+    backward, so this only runs ``fn`` under ``no_grad``."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(ctx, *args):
+        with grad_mode.no_grad():
+            return fn(ctx, *args)
+
+    return wrapper

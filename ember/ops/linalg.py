@@ -337,16 +337,29 @@ class Einsum(Op):
                 continue
             others = [t for j, t in enumerate(terms) if j != i]
             arrays = [a for j, a in enumerate(xs) if j != i]
-            target = terms[i]
-            letters = set(target)
-            sub = ",".join([out] + others) + "->" + "".join(
-                c for c in dict.fromkeys(target) if c in set(out + "".join(others)))
-            g = np.einsum(sub, grad, *arrays)
-            if len(set(target)) != len(target) or not letters <= set(out + "".join(others)):
-                raise NotImplementedError("einsum gradient for repeated or summed-only indices")
-            # a size-1 dim that broadcast in forward sums its gradient back
-            grads.append(sum_to_shape(g, x.shape) if g.shape != x.shape else g)
+            grads.append(_einsum_grad(terms[i], x, out, others, grad, arrays))
         return tuple(grads)
+
+
+def _einsum_grad(target, x, out, others, grad, arrays):
+    """The gradient for the operand spelled ``target``: an einsum over the output gradient and
+    the other operands, broadcast along letters only ``target`` has (summed in forward) and
+    written onto the diagonal for a letter ``target`` repeats (``ii``)."""
+    uniq = "".join(dict.fromkeys(target))
+    sizes = dict(zip(target, x.shape))
+    seen = set(out + "".join(others))
+    kept = "".join(c for c in uniq if c in seen)
+    g = np.einsum(",".join([out] + others) + "->" + kept, grad, *arrays)
+    if kept != uniq:  # summed-only letters: every element got the same gradient
+        g = g.reshape([g.shape[kept.index(c)] if c in kept else 1 for c in uniq])
+    shape = tuple(sizes[c] for c in uniq)
+    if g.shape != shape:  # size-1 dims broadcast in forward: spread or sum the gradient back
+        g = sum_to_shape(np.broadcast_to(g, np.broadcast_shapes(g.shape, shape)), shape)
+    if uniq == target:
+        return g
+    full = np.zeros(x.shape, dtype=g.dtype)
+    np.einsum(target + "->" + uniq, full)[...] = g  # a writeable view of the diagonal
+    return full
 
 
 def _spell_out_ellipsis(eq, ndims):

@@ -111,7 +111,8 @@ class CrossEntropy(Op):
         rows, num_classes = x2.shape
         t, valid = check_targets(target.reshape(-1), num_classes, ignore_index)
         pos = flat_positions(t, num_classes)
-        s = x2 - x2.max(axis=1, keepdims=True)
+        # C order even for a transposed input: backward updates ``e`` through a flat view
+        s = np.subtract(x2, x2.max(axis=1, keepdims=True), order="C")
         picked = s.take(pos)
         eps = label_smoothing
         if eps:

@@ -25,7 +25,7 @@ __all__ = [
     "selu", "selu_", "celu", "celu_", "elu_", "leaky_relu_", "hardtanh_", "hardswish",
     "hardsigmoid", "softsign", "tanhshrink", "softshrink", "hardshrink", "threshold",
     "threshold_", "prelu", "rrelu", "rrelu_", "alpha_dropout", "feature_alpha_dropout",
-    "dropout1d", "dropout2d", "dropout3d",
+    "dropout1d", "dropout2d", "dropout3d", "gumbel_softmax",
 ]
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -330,6 +330,24 @@ def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
            training: bool = False) -> Tensor:
     """In-place :func:`rrelu`."""
     return rrelu(input, lower, upper, training, inplace=True)
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: float = 1e-10,
+                   dim: int = -1) -> Tensor:
+    """``softmax((logits + g) / tau)`` with Gumbel(0, 1) noise ``g`` from ember's generator: a
+    differentiable sample of ``Categorical(logits=logits)``. With ``hard``, the value is the
+    one-hot argmax and the gradient the soft sample's (straight-through)."""
+    from ... import _creation
+
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    gumbels = -_creation.empty_like(logits).exponential_().log()
+    y_soft = _ops.softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y_soft
+    index = y_soft.max(dim, keepdim=True)[1]
+    y_hard = _creation.zeros_like(logits).scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft
 
 
 _ALPHA = 1.7580993408473766  # SELU's -scale * alpha: the value a dropped unit saturates to

@@ -1,0 +1,73 @@
+"""Helpers the distributions share: broadcasting parameters, probs <-> logits, lazy_property."""
+from __future__ import annotations
+
+import numbers
+
+import ember
+
+
+def broadcast_all(*values):
+    """``values`` (tensors or numbers) as tensors broadcast to one shape.
+
+    Numbers take the dtype of the first tensor among ``values``, or the default dtype.
+    """
+    if not all(isinstance(v, (ember.Tensor, numbers.Number)) for v in values):
+        raise ValueError("Input arguments must all be instances of Number, "
+                         "torch.Tensor or objects implementing __torch_function__.")
+    if not all(isinstance(v, ember.Tensor) for v in values):
+        dtype = next((v.dtype for v in values if isinstance(v, ember.Tensor)),
+                     ember.get_default_dtype())
+        values = [v if isinstance(v, ember.Tensor) else ember.tensor(v, dtype=dtype)
+                  for v in values]
+    return ember.broadcast_tensors(*values)
+
+
+def clamp_probs(probs):
+    """``probs`` clamped into ``[eps, 1 - eps]``, eps the machine epsilon of its dtype."""
+    eps = ember.finfo(probs.dtype).eps
+    return probs.clamp(min=eps, max=1 - eps)
+
+
+def logits_to_probs(logits, is_binary=False):
+    """Probabilities from logits: a sigmoid when ``is_binary``, else a softmax over the last
+    dim."""
+    if is_binary:
+        return ember.sigmoid(logits)
+    return ember.softmax(logits, dim=-1)
+
+
+def probs_to_logits(probs, is_binary=False):
+    """Logits from probabilities (clamped away from 0 and 1): ``log p - log(1 - p)`` when
+    ``is_binary``, else ``log p``."""
+    ps_clamped = clamp_probs(probs)
+    if is_binary:
+        return ember.log(ps_clamped) - ember.log1p(-ps_clamped)
+    return ember.log(ps_clamped)
+
+
+def _sum_rightmost(value, dim):
+    """``value`` summed over its ``dim`` rightmost dims."""
+    if dim == 0:
+        return value
+    return value.reshape(tuple(value.shape[:-dim]) + (-1,)).sum(-1)
+
+
+class lazy_property:
+    """A property computed (with grad enabled) on first access, then stored on the instance."""
+
+    def __init__(self, wrapped):
+        self.wrapped = wrapped
+        self.__doc__ = wrapped.__doc__
+        self.__name__ = wrapped.__name__
+
+    def __get__(self, instance, obj_type=None):
+        if instance is None:
+            return self
+        with ember.enable_grad():
+            value = self.wrapped(instance)
+        setattr(instance, self.wrapped.__name__, value)
+        return value
+
+
+__all__ = ["broadcast_all", "clamp_probs", "lazy_property", "logits_to_probs",
+           "probs_to_logits"]
