@@ -86,3 +86,76 @@ def renorm_(weight: np.ndarray, idx: np.ndarray, max_norm: float, norm_type: flo
     if big.any():
         scale = (max_norm / (norms[big] + 1e-7)).astype(weight.dtype)
         weight[rows[big]] = sub[big] * scale[:, None]
+
+
+class EmbeddingBagOp(Op):
+    """out[b] = sum / mean / max over the ids j of bag b of weight[idx[j]] (times
+    per_sample_weights[j] in sum mode); ids equal to padding_idx are left out, an empty bag
+    gives zeros
+
+    ``bag[j]`` is the bag of id j, or -1 for an id in no bag (after the last offset with
+    ``include_last_offset``, or the padding id). Backward: sum sends ``g[b] * w_j`` to row
+    ``idx[j]``, mean ``g[b] / count[b]``, max ``g[b, d]`` to the row that won feature d;
+    ``per_sample_weights[j]`` gets ``g[b] . weight[idx[j]]``.
+    """
+
+    _backward_name = "EmbeddingBagBackward0"  # torch's name
+
+    @staticmethod
+    def forward(ctx, weight, per_sample_weights=None, *, idx, bag, num_bags, mode,
+                scale_grad_by_freq=False):
+        keep = bag >= 0
+        ids, bags = idx[keep], bag[keep]
+        rows = weight[ids]
+        dim = weight.shape[1]
+        counts = np.bincount(bags, minlength=num_bags)
+        winner = None
+        if mode == "max":
+            out = np.full((num_bags, dim), -np.inf, weight.dtype)
+            np.maximum.at(out, bags, rows)
+            out[counts == 0] = 0
+            # the first id reaching each maximum wins it (torch's tie rule)
+            order = np.arange(ids.size)[:, None]
+            winner = np.full((num_bags, dim), ids.size, np.int64)
+            np.minimum.at(winner, bags, np.where(rows == out[bags], order, ids.size))
+        else:
+            if per_sample_weights is not None:
+                rows = rows * per_sample_weights[keep][:, None]
+            out = accumulate(num_bags, bags, rows) if ids.size else np.zeros((num_bags, dim),
+                                                                            weight.dtype)
+            if mode == "mean":
+                out /= np.maximum(counts, 1)[:, None].astype(weight.dtype)
+        if ctx.needs_input_grad:
+            ctx.save_for_backward(weight, per_sample_weights)
+            ctx.keep, ctx.ids, ctx.bags, ctx.counts = keep, ids, bags, counts
+            ctx.mode, ctx.scale_grad_by_freq, ctx.all_idx = mode, scale_grad_by_freq, idx
+            ctx.winner = winner
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        weight, psw = ctx.saved_tensors
+        ids, bags = ctx.ids, ctx.bags
+        g_rows = grad[bags]                                   # each id's bag gradient
+        g_weight = g_psw = None
+        if ctx.needs_input_grad[0]:
+            if ctx.mode == "max":
+                g_weight = np.zeros_like(weight)
+                won = ctx.winner < ids.size                   # non-empty bags
+                cols = np.broadcast_to(np.arange(weight.shape[1]), won.shape)
+                np.add.at(g_weight, (ids[ctx.winner[won]], cols[won]), grad[won])
+            else:
+                rows = g_rows
+                if psw is not None:
+                    rows = rows * psw[ctx.keep][:, None]
+                if ctx.mode == "mean":
+                    rows = rows / ctx.counts[bags][:, None].astype(grad.dtype)
+                if ctx.scale_grad_by_freq:
+                    freq = np.bincount(ctx.all_idx, minlength=weight.shape[0])
+                    rows = rows / freq[ids][:, None].astype(grad.dtype)
+                g_weight = (accumulate(weight.shape[0], ids, rows) if ids.size
+                            else np.zeros_like(weight))
+        if psw is not None and ctx.needs_input_grad[1]:
+            g_psw = np.zeros_like(psw)
+            g_psw[ctx.keep] = np.einsum("jd,jd->j", g_rows, weight[ids])
+        return g_weight, g_psw

@@ -7,6 +7,11 @@ adds the hidden-to-hidden product step by step. torch's gate orders: LSTM ``i, f
 GRU ``r, z, n``. Backward returns the gradients of the projections (the ``linear`` before
 the op takes them on to ``x``, ``W_ih`` and the biases), of the initial state and of
 ``W_hh``.
+
+Variable lengths (a ``PackedSequence``): the option ``mask``, a bool array ``(L, N, 1)``,
+is False at a sequence's padded steps. There the state passes through unchanged (so the final
+state is that of each sequence's last real step, and the reverse direction starts at it) and
+the output is zero; backward passes the state's gradient straight through those steps.
 """
 from __future__ import annotations
 
@@ -30,6 +35,18 @@ def _steps(length, reverse):
     return range(length - 1, -1, -1) if reverse else range(length)
 
 
+def _masked_out(ys, mask):
+    """The outputs in time order, zero at padded steps, as a fresh contiguous array."""
+    return np.ascontiguousarray(ys) if mask is None else ys * mask
+
+
+def _keep(mask, dtype):
+    """``(mask, not mask)`` as ``dtype`` arrays to scale gradients by, or ``(None, None)``."""
+    if mask is None:
+        return None, None
+    return mask.astype(dtype), (~mask).astype(dtype)
+
+
 class LSTMSequence(Op):
     """c' = f * c + i * g, h' = o * tanh(c'), gates = gi[t] + h @ W_hh.T
 
@@ -43,7 +60,7 @@ class LSTMSequence(Op):
     handles_missing_grads = True
 
     @staticmethod
-    def forward(ctx, gi, h0, c0, w_hh, *, reverse=False):
+    def forward(ctx, gi, h0, c0, w_hh, *, reverse=False, mask=None):
         length, batch, four_h = gi.shape
         hidden = four_h // 4
         acts = np.empty_like(gi)                        # i, f, g, o after activation
@@ -71,12 +88,15 @@ class LSTMSequence(Op):
                 np.tanh(c_new, out=tc)
                 h_new = hs[k + 1]
                 np.multiply(o, tc, out=h_new)
+                if mask is not None:                    # padded step: keep the state
+                    np.copyto(c_new, c, where=~mask[t])
+                    np.copyto(h_new, h, where=~mask[t])
                 h, c = h_new, c_new
         ys = hs[1:] if not reverse else hs[1:][::-1]
         ctx.save_for_backward(w_hh, acts, hs, cs, tcs)
         if ctx.needs_input_grad:
-            ctx.reverse = reverse
-        return np.ascontiguousarray(ys), h.copy(), c.copy()
+            ctx.reverse, ctx.mask = reverse, mask
+        return _masked_out(ys, mask), h.copy(), c.copy()
 
     @staticmethod
     def backward(ctx, g_ys, g_h, g_c):
@@ -95,10 +115,16 @@ class LSTMSequence(Op):
         o_dtanh *= acts[:, :, 3 * hidden:]
         dgi = np.empty_like(acts)
         steps = list(_steps(length, ctx.reverse))
+        real, pad = _keep(ctx.mask, acts.dtype)
         for k in range(length - 1, -1, -1):
             t = steps[k]
+            if real is not None:                          # padded rows: pass straight through
+                dh_pad, dc_pad = dh * pad[t], dc * pad[t]
             if g_ys is not None:
                 dh += g_ys[t]
+            if real is not None:
+                dh *= real[t]
+                dc *= real[t]
             a, d = acts[t], dgi[t]
             np.multiply(dh, tcs[t], out=d[:, 3 * hidden:])           # do
             dh *= o_dtanh[t]
@@ -109,6 +135,9 @@ class LSTMSequence(Op):
             d *= deriv[t]
             dh = d @ w_hh
             dc *= a[:, hidden:2 * hidden]
+            if real is not None:
+                dh += dh_pad
+                dc += dc_pad
         return dgi, dh, dc, _summed_outer(dgi, hs[:-1], ctx.reverse)
 
 
@@ -132,7 +161,7 @@ class GRUSequence(Op):
     handles_missing_grads = True
 
     @staticmethod
-    def forward(ctx, gi, h0, w_hh, b_hh=None, *, reverse=False):
+    def forward(ctx, gi, h0, w_hh, b_hh=None, *, reverse=False, mask=None):
         length, batch, three_h = gi.shape
         hidden = three_h // 3
         acts = np.empty_like(gi)                         # r, z, n after activation
@@ -159,12 +188,14 @@ class GRUSequence(Op):
                 np.subtract(h, n, out=h_new)
                 h_new *= z
                 h_new += n
+                if mask is not None:                    # padded step: keep the state
+                    np.copyto(h_new, h, where=~mask[t])
                 h = h_new
         ys = hs[1:] if not reverse else hs[1:][::-1]
         ctx.save_for_backward(w_hh, acts, ghn, hs)
         if ctx.needs_input_grad:
-            ctx.reverse, ctx.has_bias = reverse, b_hh is not None
-        return np.ascontiguousarray(ys), h.copy()
+            ctx.reverse, ctx.has_bias, ctx.mask = reverse, b_hh is not None, mask
+        return _masked_out(ys, mask), h.copy()
 
     @staticmethod
     def backward(ctx, g_ys, g_h):
@@ -182,10 +213,15 @@ class GRUSequence(Op):
         dgi = np.empty_like(acts)
         dgh = np.empty_like(acts)
         steps = list(_steps(length, ctx.reverse))
+        real, pad = _keep(ctx.mask, acts.dtype)
         for k in range(length - 1, -1, -1):
             t = steps[k]
+            if real is not None:                          # padded rows: pass straight through
+                dh_pad = dh * pad[t]
             if g_ys is not None:
                 dh += g_ys[t]
+            if real is not None:
+                dh *= real[t]
             a, d, e = acts[t], dgi[t], dgh[t]
             r, z, n = a[:, :hidden], a[:, hidden:2 * hidden], a[:, 2 * hidden:]
             np.multiply(dh, one_minus_z[t], out=d[:, 2 * hidden:])           # dn
@@ -198,6 +234,8 @@ class GRUSequence(Op):
             np.multiply(d[:, 2 * hidden:], r, out=e[:, 2 * hidden:])
             dh *= z
             dh += e @ w_hh
+            if real is not None:
+                dh += dh_pad
         db = dgh.reshape(-1, three_h).sum(axis=0) if ctx.has_bias else None
         return dgi, dh, _summed_outer(dgh, hs[:-1], ctx.reverse), db
 
@@ -212,7 +250,7 @@ class RNNSequence(Op):
     handles_missing_grads = True
 
     @staticmethod
-    def forward(ctx, gi, h0, w_hh, *, relu=False, reverse=False):
+    def forward(ctx, gi, h0, w_hh, *, relu=False, reverse=False, mask=None):
         length = gi.shape[0]
         hs = np.empty((length + 1,) + h0.shape, gi.dtype)
         hs[0] = h0
@@ -226,12 +264,14 @@ class RNNSequence(Op):
                 np.maximum(h_new, 0, out=h_new)
             else:
                 np.tanh(h_new, out=h_new)
+            if mask is not None:                        # padded step: keep the state
+                np.copyto(h_new, h, where=~mask[t])
             h = h_new
         ys = hs[1:] if not reverse else hs[1:][::-1]
         ctx.save_for_backward(w_hh, hs)
         if ctx.needs_input_grad:
-            ctx.reverse, ctx.relu = reverse, relu
-        return np.ascontiguousarray(ys), h.copy()
+            ctx.reverse, ctx.relu, ctx.mask = reverse, relu, mask
+        return _masked_out(ys, mask), h.copy()
 
     @staticmethod
     def backward(ctx, g_ys, g_h):
@@ -242,11 +282,18 @@ class RNNSequence(Op):
         deriv = (outs > 0).astype(hs.dtype) if ctx.relu else 1 - outs * outs
         dgi = np.empty_like(outs)
         steps = list(_steps(length, ctx.reverse))
+        real, pad = _keep(ctx.mask, hs.dtype)
         for k in range(length - 1, -1, -1):
             t = steps[k]
+            if real is not None:                          # padded rows: pass straight through
+                dh_pad = dh * pad[t]
             if g_ys is not None:
                 dh += g_ys[t]
+            if real is not None:
+                dh *= real[t]
             d = dgi[t]
             np.multiply(dh, deriv[k], out=d)
             dh = d @ w_hh
+            if real is not None:
+                dh += dh_pad
         return dgi, dh, _summed_outer(dgi, hs[:-1], ctx.reverse)

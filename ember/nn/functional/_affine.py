@@ -5,7 +5,7 @@ import numpy as np
 
 from ... import ops as _ops
 from ..._tensor import Tensor
-from .._functions.embedding import EmbeddingLookup, check_indices, renorm_
+from .._functions.embedding import EmbeddingBagOp, EmbeddingLookup, check_indices, renorm_
 from .._functions.pad import ConstantPad, IndexPad, source_index
 from ._common import _AssertionValueError
 
@@ -101,6 +101,119 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         weight._vc[0] += 1
     return EmbeddingLookup.apply(weight, idx=idx, padding_idx=padding_idx,
                                  scale_grad_by_freq=scale_grad_by_freq)
+
+
+def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
+                  max_norm: float | None = None, norm_type: float = 2,
+                  scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,
+                  per_sample_weights: Tensor | None = None, include_last_offset: bool = False,
+                  padding_idx: int | None = None) -> Tensor:
+    """Sums, means or maxima of bags of embeddings, without the per-id rows in between.
+
+    Args:
+        input: ``(B, N)`` ids, B bags of N each; or ``(N,)`` ids cut into bags by ``offsets``.
+        weight: the table, ``(num_embeddings, embedding_dim)``.
+        offsets: with 1-D ``input``, where each bag starts (``offsets[0]`` must be 0).
+        max_norm, norm_type: as for ``embedding`` (rows renormalised in place first).
+        scale_grad_by_freq: divide each row's gradient by its id's count in ``input``.
+        mode: ``"sum"``, ``"mean"`` (the default) or ``"max"``, per feature.
+        sparse: torch's sparse gradients; not supported (NotImplementedError).
+        per_sample_weights: weights shaped like ``input`` scaling each row (sum mode only).
+        include_last_offset: ``offsets`` has one more entry, the end of the last bag.
+        padding_idx: ids left out of every bag (a mean counts only the others).
+
+    Returns:
+        ``(B, embedding_dim)``; an empty bag gives zeros.
+
+    Raises:
+        ValueError: bad ranks, offsets with 2-D input, a bad mode or a weights shape.
+        NotImplementedError: ``per_sample_weights`` outside sum mode; ``sparse=True``.
+        RuntimeError: bad ids, offsets or padding_idx (torch's messages).
+    """
+    if per_sample_weights is not None and tuple(input.shape) != tuple(per_sample_weights.shape):
+        raise ValueError(f"embedding_bag: If per_sample_weights ({per_sample_weights.shape}) is "
+                         f"not None, then it must have the same shape as the input "
+                         f"({input.shape})")
+    if weight.dim() != 2:
+        raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension "
+                         f"{weight.dim()}")
+    idx = input._data
+    if input.dim() == 2:
+        if offsets is not None:
+            raise ValueError("if input is 2D, then offsets has to be None, as input is treated "
+                             "is a mini-batch of fixed length sequences. However, found offsets "
+                             f"of type {type(offsets)}")
+        starts = np.arange(0, idx.size, idx.shape[1]) if idx.shape[1] else np.zeros(
+            idx.shape[0], np.int64)
+        idx, include_last_offset = idx.reshape(-1), False
+        if per_sample_weights is not None:
+            per_sample_weights = per_sample_weights.reshape(-1)
+    elif input.dim() == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        if offsets.dim() != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+        starts = offsets._data.astype(np.int64)
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension "
+                         f"{input.dim()}")
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    if mode == "max" and scale_grad_by_freq:
+        raise ValueError("max mode does not support scaling the gradient by the frequency")
+    if mode == "max" and sparse:
+        raise ValueError("max mode does not support sparse weights")
+    if sparse:
+        raise NotImplementedError("embedding_bag(sparse=True): ember has no sparse gradients; "
+                                  "use sparse=False (dense gradients)")
+    num = weight.shape[0]
+    _check_bag_indices(idx, num)
+    if max_norm is not None:
+        renorm_(weight._data, idx, max_norm, norm_type)
+        weight._vc[0] += 1
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError("embedding_bag: per_sample_weights was not None. "
+                                  "per_sample_weights is only supported for mode='sum' "
+                                  f"(got mode='{mode}'). Please open a feature request on "
+                                  "GitHub.")
+    bag, num_bags = _bags_of(idx, starts, include_last_offset)
+    if padding_idx is not None:
+        if not -num <= padding_idx < num:
+            raise RuntimeError(f"padding_idx must be within the number of embeddings, -{num} "
+                               f"through {num - 1}, but got {padding_idx}")
+        bag[idx == padding_idx % num] = -1
+    return EmbeddingBagOp.apply(weight, per_sample_weights, idx=idx.astype(np.int64), bag=bag,
+                                num_bags=num_bags, mode=mode,
+                                scale_grad_by_freq=scale_grad_by_freq)
+
+
+def _check_bag_indices(idx: np.ndarray, num: int) -> None:
+    if idx.dtype.kind not in "iu":
+        try:
+            check_indices(idx, num)
+        except RuntimeError as e:                    # torch names the op embedding_bag here
+            raise RuntimeError(str(e).replace("for embedding)", "for embedding_bag)")) from None
+    bad = np.flatnonzero((idx < 0) | (idx >= num))
+    if bad.size:
+        raise RuntimeError(f"Index {bad[0]} of input takes value {idx[bad[0]]} which is not in "
+                           f"the valid range [0, {num})")
+
+
+def _bags_of(idx: np.ndarray, starts: np.ndarray, include_last_offset: bool):
+    """The bag of each id (-1: none) and the number of bags, with torch's offset checks."""
+    n = idx.size
+    if starts.size and starts[0] != 0:
+        raise RuntimeError("offsets[0] has to be 0, i.e., the first sequence in the mini-batch "
+                           f"has to start from position 0. However, got {starts[0]}")
+    if starts.size and starts[-1] > n:
+        raise RuntimeError(f"offsets[-1] can not be greater than input's length {n} but got "
+                           f"offsets[-1] of {starts[-1]}")
+    if np.any(np.diff(starts) < 0):
+        raise RuntimeError("offsets must be non-decreasing")
+    num_bags = max(starts.size - 1, 0) if include_last_offset else starts.size
+    bag = np.searchsorted(starts, np.arange(n), side="right") - 1
+    bag[bag >= num_bags] = -1
+    return bag, num_bags
 
 
 class _PaddingIdxError(_AssertionValueError):

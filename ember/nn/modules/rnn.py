@@ -1,10 +1,12 @@
-"""Recurrent layers: RNN, LSTM, GRU and their cells, with torch's weight layout.
+"""Recurrent layers: RNN, LSTM, GRU (and their cells, from ``rnn_cell.py``), with torch's
+weight layout.
 
 A layer runs each direction in two nodes: one ``linear`` for the input projections of the
 whole sequence, then one sequence op (``nn/_functions/recurrent.py``) whose forward is the
-time loop and whose backward is backpropagation through time, written out. The cells (and an
-LSTM with ``proj_size``) are compositions of existing ops (``linear``, ``sigmoid``, ``tanh``,
-``chunk``), so autograd runs back through them with no backward of their own.
+time loop and whose backward is backpropagation through time, written out. An LSTM with
+``proj_size`` is a composition of existing ops (the cells' step), so autograd runs back
+through it with no backward of its own. A ``PackedSequence`` input goes through
+``_rnn_packed.py``: padded, run with a mask of the real steps, packed again.
 """
 from __future__ import annotations
 
@@ -18,67 +20,32 @@ from .. import functional as F
 from .. import init
 from .._functions.recurrent import GRUSequence, LSTMSequence, RNNSequence
 from ..parameter import Parameter
+from ..utils.rnn import PackedSequence
+from ._rnn_packed import forward_packed
 from .module import Module
+from .rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellBase, _lstm_step
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
-# --- one time step ----------------------------------------------------------------------
-# ``gi`` is the input projection ``x @ w_ih.T + b_ih`` of one step, computed ahead for the
-# whole sequence. For RNN and LSTM it already holds ``b_hh`` too (the two biases only ever
-# appear summed); GRU keeps ``b_hh`` apart because its n gate scales ``W_hn h + b_hn`` by r.
-
-def _rnn_step(gi, h, w_hh, b_hh, relu: bool):
-    pre = gi + F.linear(h, w_hh, b_hh)
-    return _ops.relu(pre) if relu else _ops.tanh(pre)
-
-
-def _lstm_step(gi, h, c, w_hh, b_hh, w_hr):
-    gates = gi + F.linear(h, w_hh, b_hh)
-    i, f, g, o = gates.chunk(4, 1)                    # torch's gate order: i, f, g, o
-    c = _ops.sigmoid(f) * c + _ops.sigmoid(i) * _ops.tanh(g)
-    h = _ops.sigmoid(o) * _ops.tanh(c)
-    if w_hr is not None:                              # proj_size > 0: h = W_hr h
-        h = F.linear(h, w_hr)
-    return h, c
-
-
-def _lstm_unrolled(gi_all, h, c, w_hh, w_hr, reverse):
-    """An LSTM with a projection (``proj_size > 0``), step by step from existing ops."""
+# --- one direction of a projected LSTM, step by step ---------------------------------------
+def _lstm_unrolled(gi_all, h, c, w_hh, w_hr, reverse, mask=None):
+    """An LSTM with a projection (``proj_size > 0``), step by step from existing ops; where
+    ``mask`` (bool ``(L, N, 1)``) is False the state passes through and the output is 0."""
     steps = gi_all.unbind(0)
     ys = [None] * len(steps)
     for t in (range(len(steps) - 1, -1, -1) if reverse else range(len(steps))):
-        h, c = _lstm_step(steps[t], h, c, w_hh, None, w_hr)
-        ys[t] = h
+        h_new, c_new = _lstm_step(steps[t], h, c, w_hh, None, w_hr)
+        if mask is None:
+            h, c = h_new, c_new
+            ys[t] = h
+        else:
+            real = _creation.tensor(mask[t])
+            ys[t] = h_new * real
+            h, c = _ops.where(real, h_new, h), _ops.where(real, c_new, c)
     return _ops.stack(ys, 0), h, c
-
-
-def _gru_step(gi, h, w_hh, b_hh):
-    gh = F.linear(h, w_hh, b_hh)
-    i_r, i_z, i_n = gi.chunk(3, 1)                    # torch's gate order: r, z, n
-    h_r, h_z, h_n = gh.chunk(3, 1)
-    r = _ops.sigmoid(i_r + h_r)
-    z = _ops.sigmoid(i_z + h_z)
-    n = _ops.tanh(i_n + r * h_n)
-    # (1 - z) * n + z * h, written as torch's kernel computes it
-    return n + z * (h - n)
-
-
-def _check_cell_input(input, input_size: int) -> None:
-    if input.size(1) != input_size:
-        raise RuntimeError(f"input has inconsistent input_size: got {input.size(1)} expected "
-                           f"{input_size}")
-
-
-def _check_cell_hidden(input, hx, hidden_size: int, label: int) -> None:
-    if input.size(0) != hx.size(0):
-        raise RuntimeError(f"Input batch size {input.size(0)} doesn't match hidden{label} batch "
-                           f"size {hx.size(0)}")
-    if hx.size(1) != hidden_size:
-        raise RuntimeError(f"hidden{label} has inconsistent hidden_size: got {hx.size(1)}, "
-                           f"expected {hidden_size}")
 
 
 # --- multi-layer modules ------------------------------------------------------------------
@@ -212,8 +179,12 @@ class RNNBase(Module):
         self.check_hidden_size(hidden, self.get_expected_hidden_size(input, batch_sizes))
 
     def permute_hidden(self, hx, permutation):
-        """Identity: ember has no PackedSequence, so there is never a permutation."""
-        return hx
+        """``hx`` (or LSTM's pair) with its batch dimension put in ``permutation``'s order."""
+        if permutation is None:
+            return hx
+        if isinstance(hx, tuple):
+            return tuple(h.index_select(1, permutation) for h in hx)
+        return hx.index_select(1, permutation)
 
     def extra_repr(self) -> str:
         s = "{input_size}, {hidden_size}"
@@ -234,9 +205,6 @@ class RNNBase(Module):
     # --- the recurrence ---------------------------------------------------------------------
     def _prepare(self, input, name: str, tensor_word: str):
         """Rank checks, unbatched handling and the default zero state, in torch's order."""
-        if not hasattr(input, "dim"):
-            raise NotImplementedError(f"{name}: only Tensor input is supported (no "
-                                      "PackedSequence)")
         if input.dim() not in (2, 3):
             raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.dim()}D"
                              f"{tensor_word} instead")
@@ -251,8 +219,9 @@ class RNNBase(Module):
         batch = input.size(0) if self.batch_first else input.size(1)
         return _creation.zeros(self.num_layers * num_directions, batch, size, dtype=input.dtype)
 
-    def _run(self, input, h0, c0=None):
-        """Run every layer and direction; returns (output, h_n, c_n) in (L, N, *) layout."""
+    def _run(self, input, h0, c0=None, mask=None):
+        """Run every layer and direction; returns (output, h_n, c_n) in (L, N, *) layout.
+        ``mask`` (bool ``(L, N, 1)``, for a PackedSequence) is False at padded steps."""
         if input.size(0 if not self.batch_first else 1) == 0:
             raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
         x = input.transpose(0, 1) if self.batch_first else input        # (L, N, H_in)
@@ -275,14 +244,14 @@ class RNNBase(Module):
                 c = c0s[k] if c0s is not None else None
                 reverse = direction == 1
                 if self.mode == "LSTM" and w_hr is None:
-                    ys, h, c = LSTMSequence.apply(gi_all, h, c, w_hh, reverse=reverse)
+                    ys, h, c = LSTMSequence.apply(gi_all, h, c, w_hh, reverse=reverse, mask=mask)
                 elif self.mode == "LSTM":
-                    ys, h, c = _lstm_unrolled(gi_all, h, c, w_hh, w_hr, reverse)
+                    ys, h, c = _lstm_unrolled(gi_all, h, c, w_hh, w_hr, reverse, mask)
                 elif self.mode == "GRU":
-                    ys, h = GRUSequence.apply(gi_all, h, w_hh, b_hh, reverse=reverse)
+                    ys, h = GRUSequence.apply(gi_all, h, w_hh, b_hh, reverse=reverse, mask=mask)
                 else:
                     ys, h = RNNSequence.apply(gi_all, h, w_hh, relu=self.mode == "RNN_RELU",
-                                              reverse=reverse)
+                                              reverse=reverse, mask=mask)
                 outs.append(ys)
                 h_n.append(h)
                 c_n.append(c)
@@ -313,8 +282,8 @@ class RNN(RNNBase):
         - Input: ``(L, N, H_in)``, ``(N, L, H_in)`` with ``batch_first`` or unbatched
           ``(L, H_in)``; h_0: ``(D * num_layers, N, H_out)`` or ``(D * num_layers, H_out)``.
         - Output: ``(L, N, D * H_out)`` (likewise) and h_n shaped like h_0.
-
-    PackedSequence input is not supported (``NotImplementedError``).
+        - A ``PackedSequence`` input gives a ``PackedSequence`` output; h_n then holds each
+          sequence's state after its last real step.
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
@@ -338,6 +307,8 @@ class RNN(RNNBase):
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):
+        if isinstance(input, PackedSequence):
+            return forward_packed(self, input, hx)
         input, is_batched, batch_dim = self._prepare(input, "RNN", " tensor")
         return _forward_single_state(self, input, hx, is_batched, batch_dim)
 
@@ -401,6 +372,8 @@ class LSTM(RNNBase):
                                "Expected hidden[1] size {}, got {}")
 
     def forward(self, input, hx=None):
+        if isinstance(input, PackedSequence):
+            return forward_packed(self, input, hx)
         input, is_batched, batch_dim = self._prepare(input, "LSTM", "")
         if hx is None:
             real_hidden_size = self.proj_size if self.proj_size > 0 else self.hidden_size
@@ -446,150 +419,7 @@ class GRU(RNNBase):
                          dropout, bidirectional, device=device, dtype=dtype)
 
     def forward(self, input, hx=None):
+        if isinstance(input, PackedSequence):
+            return forward_packed(self, input, hx)
         input, is_batched, batch_dim = self._prepare(input, "GRU", "")
         return _forward_single_state(self, input, hx, is_batched, batch_dim)
-
-
-# --- cells --------------------------------------------------------------------------------
-
-class RNNCellBase(Module):
-    """Shared weights (``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``) of the cells."""
-
-    def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
-                 device=None, dtype=None) -> None:
-        super().__init__()
-        self.input_size = input_size
-        self.hidden_size = hidden_size
-        self.bias = bias
-        kw = {"dtype": dtype, "device": device}
-        self.weight_ih = Parameter(_creation.empty((num_chunks * hidden_size, input_size), **kw))
-        self.weight_hh = Parameter(_creation.empty((num_chunks * hidden_size, hidden_size),
-                                                   **kw))
-        if bias:
-            self.bias_ih = Parameter(_creation.empty(num_chunks * hidden_size, **kw))
-            self.bias_hh = Parameter(_creation.empty(num_chunks * hidden_size, **kw))
-        else:
-            self.register_parameter("bias_ih", None)
-            self.register_parameter("bias_hh", None)
-        self.reset_parameters()
-
-    def extra_repr(self) -> str:
-        s = "{input_size}, {hidden_size}"
-        if "bias" in self.__dict__ and self.bias is not True:
-            s += ", bias={bias}"
-        if "nonlinearity" in self.__dict__ and self.nonlinearity != "tanh":
-            s += ", nonlinearity={nonlinearity}"
-        return s.format(**self.__dict__)
-
-    def reset_parameters(self) -> None:
-        """Draw every weight and bias from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
-        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
-        for weight in self.parameters():
-            init.uniform_(weight, -stdv, stdv)
-
-    def _batched(self, input, hxs, name: str, hidden_names: list[str]):
-        """torch's rank checks; returns (input, states, is_batched) with a batch dim added."""
-        if input.dim() not in (1, 2):
-            raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D instead")
-        for label, value in zip(hidden_names, hxs):
-            if value is not None and value.dim() not in (1, 2):
-                raise ValueError(f"{name}: Expected {label} to be 1D or 2D, got {value.dim()}D "
-                                 "instead")
-        is_batched = input.dim() == 2
-        if not is_batched:
-            input = input.unsqueeze(0)
-        zeros = None
-        out = []
-        for value in hxs:
-            if value is None:
-                if zeros is None:
-                    zeros = _creation.zeros(input.size(0), self.hidden_size, dtype=input.dtype)
-                value = zeros
-            elif not is_batched:
-                value = value.unsqueeze(0)
-            out.append(value)
-        return input, out, is_batched
-
-    def _check_sizes(self, input, states) -> None:
-        """torch's size checks of the fused cell kernels (after the rank checks)."""
-        _check_cell_input(input, self.input_size)
-        for label, value in enumerate(states):
-            _check_cell_hidden(input, value, self.hidden_size, label)
-
-
-class RNNCell(RNNCellBase):
-    """One Elman step: ``h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh)``.
-
-    Args:
-        input_size: features of the input.
-        hidden_size: features of the hidden state.
-        bias: learn ``bias_ih`` and ``bias_hh`` (default True).
-        nonlinearity: ``"tanh"`` (default) or ``"relu"``.
-
-    Shape:
-        - Input: ``(N, H_in)`` or ``(H_in)``; hidden: ``(N, H_out)`` or ``(H_out)``
-          (zeros when omitted). Output: like hidden.
-    """
-
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
-                 nonlinearity: str = "tanh", device=None, dtype=None) -> None:
-        super().__init__(input_size, hidden_size, bias, num_chunks=1, device=device,
-                         dtype=dtype)
-        self.nonlinearity = nonlinearity
-
-    def forward(self, input, hx=None):
-        input, (h,), is_batched = self._batched(input, [hx], "RNNCell", ["hidden"])
-        if self.nonlinearity not in ("tanh", "relu"):
-            raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
-        self._check_sizes(input, [h])
-        gi = F.linear(input, self.weight_ih, self.bias_ih)
-        ret = _rnn_step(gi, h, self.weight_hh, self.bias_hh, self.nonlinearity == "relu")
-        return ret if is_batched else ret.squeeze(0)
-
-
-class LSTMCell(RNNCellBase):
-    """One LSTM step (gates i, f, g, o); returns ``(h', c')``.
-
-    Args:
-        input_size, hidden_size, bias: as for ``RNNCell``.
-
-    Shape:
-        - Input: ``(N, H_in)`` or ``(H_in)``; hx: a pair ``(h, c)`` of ``(N, H)`` or ``(H)``
-          (zeros when omitted). Output: ``(h', c')`` shaped like them.
-    """
-
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
-                 dtype=None) -> None:
-        super().__init__(input_size, hidden_size, bias, num_chunks=4, device=device,
-                         dtype=dtype)
-
-    def forward(self, input, hx=None):
-        hxs = [None, None] if hx is None else list(hx)
-        input, (h, c), is_batched = self._batched(input, hxs, "LSTMCell", ["hx[0]", "hx[1]"])
-        self._check_sizes(input, [h, c])
-        gi = F.linear(input, self.weight_ih, self.bias_ih)
-        h, c = _lstm_step(gi, h, c, self.weight_hh, self.bias_hh, None)
-        return (h, c) if is_batched else (h.squeeze(0), c.squeeze(0))
-
-
-class GRUCell(RNNCellBase):
-    """One GRU step (gates r, z, n): ``h' = (1 - z) * n + z * h``.
-
-    Args:
-        input_size, hidden_size, bias: as for ``RNNCell``.
-
-    Shape:
-        - as ``RNNCell``.
-    """
-
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
-                 dtype=None) -> None:
-        super().__init__(input_size, hidden_size, bias, num_chunks=3, device=device,
-                         dtype=dtype)
-
-    def forward(self, input, hx=None):
-        input, (h,), is_batched = self._batched(input, [hx], "GRUCell", ["hidden"])
-        self._check_sizes(input, [h])
-        gi = F.linear(input, self.weight_ih, self.bias_ih)
-        ret = _gru_step(gi, h, self.weight_hh, self.bias_hh)
-        return ret if is_batched else ret.squeeze(0)

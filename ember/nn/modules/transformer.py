@@ -10,8 +10,11 @@ import copy
 import warnings
 from collections.abc import Callable
 
+import numpy as np
+
 from ... import _creation
 from ... import ops as _ops
+from ...autograd import grad_mode
 from .. import functional as F
 from .. import init
 from ..functional._attention_layers import _canonical_mask, _none_or_dtype
@@ -357,8 +360,9 @@ class TransformerEncoder(Module):
         encoder_layer: the layer to copy.
         num_layers: how many copies.
         norm: optional final normalisation.
-        enable_nested_tensor: kept for torch's warning and attributes; ember never
-            converts to nested tensors (the values are the same).
+        enable_nested_tensor: as torch: when it holds (``use_nested_tensor``), inference
+            with only a left-aligned ``src_key_padding_mask`` gives zeros at the padded
+            positions (before ``norm``), as torch's nested-tensor path does.
         mask_check: accepted for compatibility.
     """
 
@@ -390,9 +394,27 @@ class TransformerEncoder(Module):
         for mod in self.layers:
             output = mod(output, src_mask=mask, is_causal=is_causal,
                          src_key_padding_mask=src_key_padding_mask)
+        if self._takes_nested_path(src, mask, src_key_padding_mask):
+            # torch runs this case on nested tensors and pads the result back with zeros
+            output = output.masked_fill(src_key_padding_mask.ne(0).unsqueeze(-1), 0.0)
         if self.norm is not None:
             output = self.norm(output)
         return output
+
+    def _takes_nested_path(self, src, mask, padding_mask) -> bool:
+        """Whether torch would convert to nested tensors (inference with only a key padding
+        mask, left-aligned): then the padded positions come out as zeros."""
+        layer = self.layers[0]
+        if (not self.use_nested_tensor or layer.training or src.dim() != 3
+                or padding_mask is None or mask is not None):
+            return False
+        real = padding_mask.eq(0).numpy()
+        if self.mask_check and not (real == (np.arange(real.shape[1]) < real.sum(
+                1, keepdims=True))).all():
+            return False                                 # not left-aligned: the plain path
+        if not grad_mode.is_grad_enabled():
+            return True
+        return not (src.requires_grad or any(p.requires_grad for p in layer.parameters()))
 
 
 class TransformerDecoder(Module):
