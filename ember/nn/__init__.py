@@ -15,7 +15,9 @@ from .modules import (  # noqa: F401
     CrossEntropyLoss,
     Dropout,
     Embedding,
+    EmbeddingBag,
     Flatten,
+    GroupNorm,
     Hardtanh,
     HuberLoss,
     Identity,
@@ -52,8 +54,9 @@ from .parameter import Buffer, Parameter  # noqa: F401
 __all__ = [
     "Module", "Parameter", "Buffer", "functional", "init", "utils",
     "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
-    "Identity", "Linear", "Bilinear", "Embedding", "Dropout", "Flatten", "Unflatten",
-    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "RMSNorm",
+    "Identity", "Linear", "Bilinear", "Embedding", "EmbeddingBag", "Dropout", "Flatten",
+    "Unflatten",
+    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm", "RMSNorm",
     "ReLU", "ReLU6", "LeakyReLU", "ELU", "GELU", "SiLU", "Mish", "Tanh", "Sigmoid", "Hardtanh",
     "Softplus", "LogSigmoid", "GLU", "Softmax", "Softmin", "LogSoftmax",
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss",
@@ -64,13 +67,17 @@ __all__ = [
 from .modules import (  # noqa: E402
     activation_more,
     conv,
+    fold,
+    instancenorm,
     loss_more,
     padding,
+    pixelshuffle,
     pooling,
     rnn,
     transformer,
 )
 
-for _family in (activation_more, loss_more, padding, rnn, conv, pooling, transformer):
+for _family in (activation_more, loss_more, padding, rnn, conv, pooling, transformer,
+                instancenorm, pixelshuffle, fold):
     globals().update({_name: getattr(_family, _name) for _name in _family.__all__})
     __all__ += _family.__all__

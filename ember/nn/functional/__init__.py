@@ -30,7 +30,7 @@ from ._activation import (
     softplus,
     tanh,
 )
-from ._affine import bilinear, embedding, linear, one_hot, pad
+from ._affine import bilinear, embedding, embedding_bag, linear, one_hot, pad
 from ._loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -42,11 +42,22 @@ from ._loss import (
     nll_loss,
     smooth_l1_loss,
 )
-from ._normalization import batch_norm, cosine_similarity, dropout, layer_norm, normalize, rms_norm
+from ._normalization import (
+    batch_norm,
+    cosine_similarity,
+    dropout,
+    group_norm,
+    instance_norm,
+    layer_norm,
+    normalize,
+    rms_norm,
+)
 
 __all__ = [
-    "linear", "bilinear", "embedding", "one_hot", "pad", "dropout", "batch_norm", "layer_norm",
-    "rms_norm", "normalize", "relu", "relu_", "relu6", "leaky_relu", "elu", "gelu", "silu",
+    "linear", "bilinear", "embedding", "embedding_bag", "one_hot", "pad", "dropout",
+    "batch_norm", "layer_norm",
+    "group_norm", "instance_norm", "rms_norm", "normalize", "relu", "relu_", "relu6",
+    "leaky_relu", "elu", "gelu", "silu",
     "mish", "sigmoid", "tanh", "hardtanh", "softplus", "logsigmoid", "glu", "softmax",
     "softmin", "log_softmax", "cross_entropy", "nll_loss", "mse_loss", "l1_loss",
     "smooth_l1_loss", "huber_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
@@ -61,7 +72,14 @@ for _name in __all__:
 del _name
 
 # the newer families list their public names themselves
-from . import _attention_layers, _conv, _more_activation, _more_loss, _pooling  # noqa: E402
+from . import (  # noqa: E402
+    _attention_layers,
+    _conv,
+    _more_activation,
+    _more_loss,
+    _pooling,
+    _vision,
+)
 
-for _family in (_more_activation, _more_loss, _conv, _pooling, _attention_layers):
+for _family in (_more_activation, _more_loss, _conv, _pooling, _attention_layers, _vision):
     globals().update({_name: getattr(_family, _name) for _name in _family.__all__})

@@ -1,10 +1,11 @@
-"""Convolutions (torch.nn.functional): conv1d, conv2d and their transposes.
+"""Convolutions (torch.nn.functional): conv1d, conv2d, their transposes, unfold and fold.
 
 One op, ``Convolution``, does every case (1-D or 2-D, plain or transposed, any stride,
 padding, dilation and groups): the forward gathers the input's windows as a strided view
 (im2col) and multiplies them by the weight in one batched matmul (the batch being the
 groups); the backward multiplies back and adds the windows' gradients into place (col2im),
-looping over kernel positions only.
+looping over kernel positions only. ``unfold`` (im2col) and ``fold`` (col2im) expose those
+two halves as ops of their own, each the other's backward.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import numpy as np
 
 from ...autograd.function import Op
 
-__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
+__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]
 
 
 def _windows(xp, kernel, stride, dilation, out_size):
@@ -325,6 +326,150 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                            dilation, 2, "conv_transpose2d")
 
 
-for _f in (conv1d, conv2d, conv_transpose1d, conv_transpose2d):
+# ---------------------------------------------------------------- unfold / fold
+
+def _im2col(x, kernel, dilation, padding, stride, blocks):
+    """(N, C, H, W) -> (N, C * kH * kW, L): each column one block, channel-major rows."""
+    n, c = x.shape[:2]
+    xp = np.pad(x, ((0, 0), (0, 0)) + tuple((p, p) for p in padding))
+    cols = _windows(xp, kernel, stride, dilation, blocks)  # (N, C, bH, bW, kH, kW)
+    return cols.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * math.prod(kernel), -1)
+
+
+def _col2im(cols, size, kernel, dilation, padding, stride, blocks):
+    """(N, C * kH * kW, L) -> (N, C, H, W), the overlapping blocks summed."""
+    n = cols.shape[0]
+    c = cols.shape[1] // math.prod(kernel)
+    windows = cols.reshape((n, c) + kernel + blocks).transpose(0, 1, 4, 5, 2, 3)
+    target = np.zeros((n, c) + tuple(s + 2 * p for s, p in zip(size, padding)), cols.dtype)
+    _add_windows(target, windows, stride, dilation)
+    crop = tuple(slice(p, p + s) for p, s in zip(padding, size))
+    return np.ascontiguousarray(target[(Ellipsis,) + crop])
+
+
+def _batched(fn, x, batched, *args):
+    """``fn`` on a batch; an unbatched ``x`` goes through as a batch of one."""
+    return fn(x, *args) if batched else fn(x[None], *args)[0]
+
+
+class Im2Col(Op):
+    """z[n, (c, i, j), l] = x_padded[n, c, block l's corner + dilation * (i, j)]"""
+
+    _backward_name = "Im2ColBackward0"  # torch's name
+
+    @staticmethod
+    def forward(ctx, x, *, geometry, batched):
+        ctx.size, ctx.geometry, ctx.batched = x.shape[-2:], geometry, batched
+        return _batched(_im2col, x, batched, *geometry)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _batched(_col2im, grad, ctx.batched, ctx.size, *ctx.geometry)
+
+
+class Col2Im(Op):
+    """z = the sum of the columns of x added into place as blocks (unfold's adjoint)"""
+
+    _backward_name = "Col2ImBackward0"  # torch's name
+
+    @staticmethod
+    def forward(ctx, cols, *, size, geometry, batched):
+        ctx.geometry, ctx.batched = geometry, batched
+        return _batched(_col2im, cols, batched, size, *geometry)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _batched(_im2col, grad, ctx.batched, *ctx.geometry)
+
+
+def _pair(value, name):
+    if isinstance(value, (int, np.integer)):
+        return (int(value),) * 2
+    value = tuple(int(v) for v in value)
+    if len(value) != 2:
+        raise RuntimeError(f"It is expected {name} equals to 2, but got size {len(value)}")
+    return value
+
+
+def _block_geometry(kernel_size, dilation, padding, stride):
+    """The four options as pairs, checked with torch's messages."""
+    kernel, dilation = _pair(kernel_size, "kernel_size"), _pair(dilation, "dilation")
+    padding, stride = _pair(padding, "padding"), _pair(stride, "stride")
+    checks = (("kernel size should be greater than zero", "kernel", kernel, 1),
+              ("stride should be greater than zero", "stride", stride, 1),
+              ("dilation should be greater than zero", "dilation", dilation, 1),
+              ("padding should be non-negative", "pad", padding, 0))
+    for message, name, (h, w), low in checks:
+        if h < low or w < low:
+            raise RuntimeError(f"{message}, but got {name}_height: {h} {name}_width: {w}")
+    return kernel, dilation, padding, stride
+
+
+def _blocks(size, kernel, dilation, padding, stride):
+    return tuple((s + 2 * p - d * (k - 1) - 1) // st + 1
+                 for s, k, d, p, st in zip(size, kernel, dilation, padding, stride))
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """Extract sliding blocks (im2col): ``(N, C, H, W)`` -> ``(N, C * kH * kW, L)``, ``L``
+    the number of blocks, rows ordered channel-major then kernel row and column; the blocks
+    follow row-major order. Unbatched ``(C, H, W)`` input gives ``(C * kH * kW, L)``.
+
+    Raises:
+        RuntimeError: input not 3-D or 4-D, a non-positive kernel size, stride or dilation,
+            negative padding, or a kernel larger than the padded input.
+    """
+    geometry = _block_geometry(kernel_size, dilation, padding, stride)
+    if input.dim() not in (3, 4):
+        raise RuntimeError(f"Expected 3D or 4D (batch mode) tensor with possibly 0 batch size "
+                           f"and other non-zero dimensions for input, but got: "
+                           f"{list(input.shape)}")
+    kernel, dilation, padding, stride = geometry
+    size = tuple(input.shape[-2:])
+    blocks = _blocks(size, kernel, dilation, padding, stride)
+    if min(blocks) < 1:
+        raise RuntimeError(f"Given input with spatial size {size}, kernel_size={kernel}, "
+                           f"dilation={dilation}, padding={padding}, calculated shape of the "
+                           f"array of sliding blocks as {blocks}, but its components must be at "
+                           f"least one.")
+    return Im2Col.apply(input, geometry=geometry + (blocks,), batched=input.dim() == 4)
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """Combine sliding blocks into a tensor (col2im), summing where they overlap:
+    ``(N, C * kH * kW, L)`` -> ``(N, C, *output_size)``; the adjoint of ``unfold``.
+    Unbatched ``(C * kH * kW, L)`` input gives ``(C, *output_size)``.
+
+    Raises:
+        RuntimeError: input not 2-D or 3-D, bad options (as ``unfold``), a row count not
+            divisible by ``kH * kW``, or a column count that is not the number of blocks.
+    """
+    size = _pair(output_size, "output_size")
+    geometry = _block_geometry(kernel_size, dilation, padding, stride)
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"Expected 2D or 3D (batch mode) tensor for input with possibly 0 "
+                           f"batch size and non-zero dimensions for input, but got: "
+                           f"{list(input.shape)}")
+    kernel, dilation, padding, stride = geometry
+    rows, length = input.shape[-2:]
+    if rows % math.prod(kernel):
+        raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product "
+                           f"of kernel_size, but got input.size(1)={rows} and "
+                           f"kernel_size={kernel}.")
+    blocks = _blocks(size, kernel, dilation, padding, stride)
+    described = (f"Given output_size={size}, kernel_size={kernel}, dilation={dilation}, "
+                 f"padding={padding}, stride={stride}, ")
+    if min(blocks) < 1:
+        raise RuntimeError(f"{described}calculated shape of the array of sliding blocks as "
+                           f"{blocks}, which is too small (non-positive)")
+    if length != blocks[0] * blocks[1]:
+        raise RuntimeError(f"{described}expected size of input's dimension 2 to match the "
+                           f"calculated number of sliding blocks {blocks[0]} * {blocks[1]} = "
+                           f"{blocks[0] * blocks[1]}, but got input.size(2)={length}.")
+    return Col2Im.apply(input, size=size, geometry=geometry + (blocks,),
+                        batched=input.dim() == 3)
+
+
+for _f in (conv1d, conv2d, conv_transpose1d, conv_transpose2d, unfold, fold):
     _f.__module__ = "ember.nn.functional"
 del _f

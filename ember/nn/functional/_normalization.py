@@ -1,4 +1,5 @@
-"""Dropout, batch / layer / RMS normalisation, normalize and cosine similarity."""
+"""Dropout, batch / group / instance / layer / RMS normalisation, normalize and cosine
+similarity."""
 from __future__ import annotations
 
 import numpy as np
@@ -91,6 +92,93 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if running_var is not None:
             running_var._vc[0] += 1
     return out
+
+
+def _check_channel_param(input, param, what):
+    c = input._data.shape[1]
+    if param is not None and (param.dim() != 1 or param._data.size != c):
+        raise RuntimeError(f"Expected {what} to be a vector of size equal to the number of "
+                           f"channels in input, but got {what} of shape {list(param.shape)} "
+                           f"and input of shape {list(input.shape)}")
+
+
+def _channel_affine(out, weight, bias):
+    """``out * weight + bias`` with the ``(C,)`` vectors broadcast along dimension 1."""
+    shape = (1, -1) + (1,) * (out.dim() - 2)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Split the channels (dimension 1) into ``num_groups`` groups and normalise each group
+    of each sample (biased variance), then scale and shift each channel by ``weight`` and
+    ``bias``. Composed of the layer-norm node and a per-channel affine.
+
+    Raises:
+        RuntimeError: an input with fewer than 2 dimensions; channels not divisible by
+            ``num_groups``; ``weight`` / ``bias`` not of the channel count.
+        ValueError: one value per group.
+    """
+    if input.dim() < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
+                           f"{input.dim()}")
+    shape = tuple(input._data.shape)
+    n, c = shape[0], shape[1]
+    size = [n * c // num_groups, num_groups, *shape[2:]]
+    if int(np.prod(size, dtype=np.int64)) == num_groups:  # torch prints this list
+        raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                         f"size {size}")
+    if c % num_groups != 0:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by "
+                           f"num_groups, but got input of shape {list(shape)} and "
+                           f"num_groups={num_groups}")
+    _check_channel_param(input, weight, "weight")
+    _check_channel_param(input, bias, "bias")
+    x_dt = _check_norm_dtypes(input, [a._data for a in (weight, bias) if a is not None],
+                              "group_norm")
+    x = input if x_dt == input._data.dtype else input.to(_dtype.float32)
+    grouped = x.reshape(n, num_groups, int(np.prod(shape[1:], dtype=np.int64)) // num_groups)
+    out = LayerNorm.apply(grouped, None, None, k=1, eps=eps).reshape(shape)
+    out = _channel_affine(out, weight, bias)
+    return out if out.dtype == input.dtype else out.to(input.dtype)
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None,
+                  running_var: Tensor | None = None, weight: Tensor | None = None,
+                  bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each channel of each sample over its spatial dimensions, then scale and
+    shift each channel.
+
+    As torch: batch norm of the input viewed as ``(1, N * C, *spatial)`` with the running
+    statistics and affine parameters repeated ``N`` times; the running statistics then
+    become the mean over the batch of their updated copies. ``use_input_stats=False``
+    normalises with the running statistics instead.
+
+    Raises:
+        ValueError: ``use_input_stats`` with one spatial element.
+        RuntimeError: ``use_input_stats=False`` without running statistics.
+    """
+    shape = tuple(input._data.shape)
+    if use_input_stats and int(np.prod(shape[2:], dtype=np.int64)) == 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input "
+                         f"size {_size_str(shape)}")
+    if not use_input_stats and (running_mean is None or running_var is None):
+        raise RuntimeError("Expected running_mean and running_var to be defined when "
+                           "use_input_stats is false")
+    n, c = shape[0], shape[1]
+    rm, rv, w, b = (None if t is None else _ops.tile(t, (n,))
+                    for t in (running_mean, running_var, weight, bias))
+    out = batch_norm(input.reshape((1, n * c) + shape[2:]), rm, rv, w, b, use_input_stats,
+                     momentum, eps)
+    for stat, repeated in ((running_mean, rm), (running_var, rv)):
+        if stat is not None:
+            stat.copy_(repeated.reshape(n, c).mean(0))
+    return out.reshape(shape)
 
 
 def _empty_norm(input, weight, bias):

@@ -390,14 +390,30 @@ def _linear_matrix(n, o, scale, align_corners, dtype):
     return m
 
 
+def _cubic_matrix(n, o, scale, align_corners, dtype):
+    """torch's bicubic taps (A = -0.75) at the source positions, clamped to the edges."""
+    a = -0.75
+    dst = np.arange(o, dtype=dtype)
+    src = dst * scale if align_corners else scale * (dst + dtype(0.5)) - dtype(0.5)
+    i0 = np.minimum(np.floor(src).astype(np.int64), n - 1)
+    t = np.clip(src - i0, 0, 1).astype(np.float64)
+    near = [t, 1.0 - t]  # distances to the taps i0 and i0 + 1; i0 - 1 and i0 + 2 are 1 further
+    w_near = [((a + 2) * x - (a + 3)) * x * x + 1 for x in near]
+    w_far = [((a * x - 5 * a) * x + 8 * a) * x - 4 * a for x in (t + 1.0, 2.0 - t)]
+    m = np.zeros((o, n))
+    for offset, w in zip((-1, 0, 1, 2), (w_far[0], w_near[0], w_near[1], w_far[1])):
+        np.add.at(m, (np.arange(o), np.clip(i0 + offset, 0, n - 1)), w)
+    return m
+
+
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     """Resize the spatial dimensions of ``(N, C, *spatial)`` input to ``size`` or by
     ``scale_factor`` (output size ``floor(in * scale_factor)``).
 
-    Modes: ``nearest``, ``nearest-exact``, ``linear`` (3-D input) and ``bilinear`` (4-D input),
-    with ``align_corners`` for the last two. Other modes and ``antialias`` raise
-    ``NotImplementedError``.
+    Modes: ``nearest``, ``nearest-exact``, ``area`` (adaptive average pooling), ``linear``
+    (3-D input), ``bilinear`` and ``bicubic`` (4-D input), with ``align_corners`` for the
+    last three. 5-D input, ``trilinear`` and ``antialias`` raise ``NotImplementedError``.
     """
     nd = input.dim() - 2
     if mode in ("nearest", "area", "nearest-exact") and align_corners is not None:
@@ -437,15 +453,24 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if antialias:
         raise NotImplementedError("interpolate: antialias is not supported by ember")
     dtype = np.float32 if input.dtype.itemsize <= 4 else np.float64
-    needs = {"linear": 1, "bilinear": 2}
+    needs = {"linear": 1, "bilinear": 2, "bicubic": 2}
+    if mode == "bicubic" and nd != 2:  # torch has no message of its own for this one
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported "
+                                  f"(got {input.dim()}D) for the modes: {_MODES} (got {mode})")
     if mode in needs and nd != needs[mode]:
         raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs "
                                   f"{needs[mode] + 2}D input")
+    if mode == "area" and nd <= 2:
+        return (adaptive_avg_pool1d if nd == 1 else adaptive_avg_pool2d)(input, size)
     if mode in ("nearest", "nearest-exact") and nd <= 2:
         exact = mode == "nearest-exact"
         mats = [_nearest_matrix(n, o, _scale(n, o, s, False, dtype), exact, dtype)
                 for n, o, s in zip(spatial, size, scales)]
         name = f"Upsample{'NearestExact' if exact else 'Nearest'}{nd}DBackward0"
+    elif mode == "bicubic":
+        mats = [_cubic_matrix(n, o, _scale(n, o, s, align_corners, dtype), align_corners,
+                              dtype) for n, o, s in zip(spatial, size, scales)]
+        name = "UpsampleBicubic2DBackward0"
     elif mode in needs:
         mats = [_linear_matrix(n, o, _scale(n, o, s, align_corners, dtype), align_corners,
                                dtype) for n, o, s in zip(spatial, size, scales)]

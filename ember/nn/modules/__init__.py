@@ -34,5 +34,5 @@ from .loss import (  # noqa: F401
     SmoothL1Loss,
 )
 from .module import Module  # noqa: F401
-from .normalization import LayerNorm, RMSNorm  # noqa: F401
-from .sparse import Embedding  # noqa: F401
+from .normalization import GroupNorm, LayerNorm, RMSNorm  # noqa: F401
+from .sparse import Embedding, EmbeddingBag  # noqa: F401

@@ -1,4 +1,4 @@
-"""Per-sample normalisation: ``LayerNorm`` and ``RMSNorm``."""
+"""Per-sample normalisation: ``LayerNorm``, ``GroupNorm`` and ``RMSNorm``."""
 from __future__ import annotations
 
 from ... import _creation
@@ -7,7 +7,7 @@ from .. import init
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ["LayerNorm", "RMSNorm"]
+__all__ = ["LayerNorm", "GroupNorm", "RMSNorm"]
 
 
 def _as_shape(normalized_shape) -> tuple:
@@ -62,6 +62,61 @@ class LayerNorm(Module):
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
+
+
+class GroupNorm(Module):
+    """Split the ``num_channels`` channels into ``num_groups`` groups and normalise each
+    group of each sample: ``y = (x - mean) / sqrt(var + eps) * weight + bias`` (biased
+    variance over the group's channels and spatial positions; per-channel affine).
+
+    Args:
+        num_groups: the number of groups; must divide ``num_channels``.
+        num_channels: ``C``, the channel count.
+        eps: added to the variance (default 1e-5).
+        affine: learn ``weight`` (ones) and, with ``bias``, ``bias`` (zeros).
+        bias: with ``affine``, also learn the bias (keyword-only).
+
+    Shape:
+        - Input: ``(N, C, *)``; Output: the same.
+
+    Raises:
+        ValueError: ``num_channels`` not divisible by ``num_groups``.
+    """
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
+                 affine: bool = True, device=None, dtype=None, *, bias: bool = True) -> None:
+        super().__init__()
+        if num_channels % num_groups != 0:
+            raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups "
+                             f"({num_groups})")
+        self.num_groups = num_groups
+        self.num_channels = num_channels
+        self.eps = eps
+        self.affine = affine
+        if affine:
+            self.weight = Parameter(_creation.empty(num_channels, dtype=dtype, device=device))
+            if bias:
+                self.bias = Parameter(_creation.empty(num_channels, dtype=dtype, device=device))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Weight 1, bias 0."""
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def forward(self, input):
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
 
 
 class RMSNorm(Module):

@@ -127,7 +127,8 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
 
 
 class Upsample(Module):
-    """``F.interpolate`` as a layer (modes nearest, nearest-exact, linear, bilinear).
+    """``F.interpolate`` as a layer (modes nearest, nearest-exact, area, linear, bilinear,
+    bicubic).
 
     Shape: ``(N, C, *spatial)`` -> ``(N, C, *size)`` or ``floor(spatial * scale_factor)``.
     """
