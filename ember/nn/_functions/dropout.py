@@ -17,10 +17,10 @@ def keep_mask(rng, shape, p):
     n = math.prod(shape)
     bits = rng.bit_generator
     if isinstance(bits, np.random.MT19937):  # one 32-bit word in each uint64 it returns
-        words = bits.random_raw(n).astype(np.uint32)
+        words = bits.random_raw(n)
     else:  # 64 random bits per uint64: two words each
         words = bits.random_raw((n + 1) // 2).view(np.uint32)[:n]
-    threshold = min(round(p * 2.0**32), 2**32 - 1)  # a Python int compares as a uint32
+    threshold = min(round(p * 2.0**32), 2**32 - 1)  # a Python int: compared exactly
     return np.greater_equal(words, threshold).reshape(shape)
 
 
