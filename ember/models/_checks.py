@@ -12,3 +12,12 @@ def _check_int(value, name: str, low: int) -> int:
     if value < low:
         raise ValueError(f"{name} must be at least {low}, got {value}")
     return value
+
+
+def _check_dropout(value) -> float:
+    """``value`` as a dropout probability in [0, 1), with torch's message otherwise."""
+    value = float(value)
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1 (excluding 1), "
+                         f"but got {value}")
+    return value

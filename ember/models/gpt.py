@@ -16,7 +16,7 @@ import math
 
 import ember
 from ember import nn
-from ember.models._checks import _check_int
+from ember.models._checks import _check_dropout, _check_int
 from ember.nn import functional as F
 from ember.text.datasets import TextDataset
 
@@ -102,11 +102,7 @@ class GPTLanguageModel(nn.Module):
         if self.embed_dim % self.heads:
             raise ValueError(f"embed_dim ({self.embed_dim}) must be a multiple of heads "
                              f"({self.heads})")
-        dropout = float(dropout)
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout probability has to be between 0 and 1 (excluding 1), "
-                             f"but got {dropout}")
-        self.dropout = dropout
+        self.dropout = dropout = _check_dropout(dropout)
         self.bias = bool(bias)
         self.token_embedding = nn.Embedding(self.vocab_size, self.embed_dim)
         self.position_embedding = nn.Embedding(self.context, self.embed_dim)

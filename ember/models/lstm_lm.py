@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ember
 from ember import nn
-from ember.models._checks import _check_int
+from ember.models._checks import _check_dropout, _check_int
 from ember.text.datasets import TextDataset
 
 __all__ = ["LSTMLanguageModel"]
@@ -51,11 +51,7 @@ class LSTMLanguageModel(nn.Module):
         self.embed_dim = _check_int(embed_dim, "embed_dim", 1)
         self.hidden = _check_int(hidden, "hidden", 1)
         self.layers = _check_int(layers, "layers", 1)
-        dropout = float(dropout)
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout probability has to be between 0 and 1 (excluding 1), "
-                             f"but got {dropout}")
-        self.dropout = dropout
+        self.dropout = dropout = _check_dropout(dropout)
         self.embedding = nn.Embedding(self.vocab_size, self.embed_dim)
         self.lstm = nn.LSTM(self.embed_dim, self.hidden, num_layers=self.layers,
                             dropout=dropout if self.layers > 1 else 0.0, batch_first=True)
