@@ -196,3 +196,21 @@ def test_integer_index_is_a_view_like_torch():
     v[2].add_(3)
     assert b.tolist() == [[5, 5, 5], [0, 0, 1]] and v.tolist() == [0, 0, 3, 0]
     assert b._version == 2 and v._version == 1
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 8, 257])
+def test_randperm_swaps_match_the_sequential_fisher_yates(n):
+    """randperm's vectorised swap sequence equals the plain loop, also when many steps aim at
+    the same positions (targets drawn from a narrow range)."""
+    from ember._sampling import _swapped_in_order
+
+    rng = np.random.default_rng(n)
+    for spread in (1, 3, n):
+        targets = np.minimum(np.arange(n) + rng.integers(0, spread, n), n - 1)
+        targets[-1] = n - 1
+        expected = list(range(n))
+        for i, j in enumerate(targets.tolist()):
+            expected[i], expected[j] = expected[j], expected[i]
+        assert _swapped_in_order(targets).tolist() == expected
+    perm = ember.randperm(n)
+    assert sorted(perm.tolist()) == list(range(n)) and perm.dtype == ember.int64
