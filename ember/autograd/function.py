@@ -44,22 +44,30 @@ _THIS_PACKAGE = __file__.rsplit("autograd", 1)[0]
 _USER_LEVEL = (_THIS_PACKAGE + "models", _THIS_PACKAGE + "cli")
 
 
-_internal_code = {}
+# id(code) -> (code, inside ember?, {instruction offset: (file, line)}): hashing a code object
+# hashes its contents, and a line number is found by scanning the line table, so both are
+# looked up once per code object and call site
+_code_info = {}
 
 
 def _creation_site():
-    """(code, line) of the nearest caller outside the ember package."""
+    """(file, line) of the nearest caller outside the ember package."""
     f = sys._getframe(3)
-    internal = _internal_code
+    info_of = _code_info
     while f is not None:
         code = f.f_code
-        inside = internal.get(code)
-        if inside is None:
+        info = info_of.get(id(code))
+        if info is None or info[0] is not code:
             name = code.co_filename
-            inside = internal[code] = name.startswith(_THIS_PACKAGE) and not name.startswith(
-                _USER_LEVEL)
-        if not inside:
-            return code.co_filename, f.f_lineno
+            inside = name.startswith(_THIS_PACKAGE) and not name.startswith(_USER_LEVEL)
+            info = info_of[id(code)] = (code, inside, {})
+        if not info[1]:
+            sites = info[2]
+            offset = f.f_lasti
+            site = sites.get(offset)
+            if site is None:
+                site = sites[offset] = (code.co_filename, f.f_lineno)
+            return site
         f = f.f_back
     return None
 
