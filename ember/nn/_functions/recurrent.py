@@ -47,6 +47,17 @@ def _keep(mask, dtype):
     return mask.astype(dtype), (~mask).astype(dtype)
 
 
+def _arriving(dh, g_ys, t, real, pad):
+    """Add step ``t``'s output gradient into ``dh`` (in place) and keep only its real rows;
+    return the part that passes a padded step unchanged (None without a mask)."""
+    passed = dh * pad[t] if real is not None else None
+    if g_ys is not None:
+        dh += g_ys[t]
+    if real is not None:
+        dh *= real[t]
+    return passed
+
+
 class LSTMSequence(Op):
     """c' = f * c + i * g, h' = o * tanh(c'), gates = gi[t] + h @ W_hh.T
 
@@ -118,12 +129,9 @@ class LSTMSequence(Op):
         real, pad = _keep(ctx.mask, acts.dtype)
         for k in range(length - 1, -1, -1):
             t = steps[k]
-            if real is not None:                          # padded rows: pass straight through
-                dh_pad, dc_pad = dh * pad[t], dc * pad[t]
-            if g_ys is not None:
-                dh += g_ys[t]
+            dh_pad = _arriving(dh, g_ys, t, real, pad)
             if real is not None:
-                dh *= real[t]
+                dc_pad = dc * pad[t]
                 dc *= real[t]
             a, d = acts[t], dgi[t]
             np.multiply(dh, tcs[t], out=d[:, 3 * hidden:])           # do
@@ -216,12 +224,7 @@ class GRUSequence(Op):
         real, pad = _keep(ctx.mask, acts.dtype)
         for k in range(length - 1, -1, -1):
             t = steps[k]
-            if real is not None:                          # padded rows: pass straight through
-                dh_pad = dh * pad[t]
-            if g_ys is not None:
-                dh += g_ys[t]
-            if real is not None:
-                dh *= real[t]
+            dh_pad = _arriving(dh, g_ys, t, real, pad)
             a, d, e = acts[t], dgi[t], dgh[t]
             r, z, n = a[:, :hidden], a[:, hidden:2 * hidden], a[:, 2 * hidden:]
             np.multiply(dh, one_minus_z[t], out=d[:, 2 * hidden:])           # dn
@@ -285,12 +288,7 @@ class RNNSequence(Op):
         real, pad = _keep(ctx.mask, hs.dtype)
         for k in range(length - 1, -1, -1):
             t = steps[k]
-            if real is not None:                          # padded rows: pass straight through
-                dh_pad = dh * pad[t]
-            if g_ys is not None:
-                dh += g_ys[t]
-            if real is not None:
-                dh *= real[t]
+            dh_pad = _arriving(dh, g_ys, t, real, pad)
             d = dgi[t]
             np.multiply(dh, deriv[k], out=d)
             dh = d @ w_hh
