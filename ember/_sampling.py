@@ -8,6 +8,8 @@ function takes the ember ``Generator`` and returns a NumPy array.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 _LOW53 = np.uint64((1 << 53) - 1)
@@ -211,6 +213,21 @@ def full_range(gen, n: int, dtype) -> np.ndarray:
 def exponential(gen, n: int, dtype, lambd=1.0) -> np.ndarray:
     """torch's CPU ``exponential_``: ``-1 / lambd * log1p(-u)`` with ``u`` from random64."""
     return (-1.0 / lambd * np.log1p(-uniform01(gen, n, np.float64))).astype(dtype)
+
+
+def bernoulli_scalar(gen, shape, p: float) -> np.ndarray:
+    """torch's ``bernoulli_(p)`` for a float ``p`` on its default CPU kernel: True where
+    ``u < p``, ``u`` the 53-bit double of one ``random64()`` per element, drawn in C order.
+
+    (torch builds with MKL draw from MKL's stream instead on Intel processors.)
+    """
+    n = math.prod(shape)
+    words = gen._mt.random_raw(2 * n).reshape(n, 2)
+    k = words[:, 0] & 0x1FFFFF  # the high word's low 21 bits: bits 32..52 of u
+    k <<= 32
+    k |= words[:, 1]
+    # u = k * 2**-53 < p  <=>  k < ceil(p * 2**53), both sides exact integers
+    return (k < math.ceil(p * 2.0**53)).reshape(shape)
 
 
 def bernoulli(gen, p: np.ndarray, dtype) -> np.ndarray:

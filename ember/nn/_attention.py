@@ -13,6 +13,7 @@ import numpy as np
 from .. import _random
 from .._tensor import Tensor
 from ..autograd.function import Op
+from ._functions.dropout import dropout_scale, keep_mask
 from ..ops._shape_utils import check_broadcast, sum_to_shape, type_name
 
 _CAUSAL = {}
@@ -46,7 +47,7 @@ class ScaledDotProductAttention(Op):
     """
 
     @staticmethod
-    def forward(ctx, q, k, v, bias=None, *, scale, causal=False, dropout_p=0.0, rng=None):
+    def forward(ctx, q, k, v, bias=None, *, scale, causal=False, dropout_p=0.0, generator=None):
         s = np.matmul(q, _swap(k))
         s *= s.dtype.type(scale)
         L, S = s.shape[-2], s.shape[-1]
@@ -72,10 +73,9 @@ class ScaledDotProductAttention(Op):
         p = s
         keep = None
         if dropout_p > 0.0:
-            keep = rng.random(p.shape, dtype=np.float64 if p.dtype == np.float64 else np.float32)
-            keep = (keep >= dropout_p).astype(p.dtype)
+            keep = keep_mask(generator, p.shape, dropout_p).astype(p.dtype)
             if dropout_p < 1.0:
-                keep *= p.dtype.type(1.0 / (1.0 - dropout_p))
+                keep *= dropout_scale(p.dtype, dropout_p)
             pd = p * keep
         else:
             pd = p
@@ -176,9 +176,9 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     check_broadcast(query._data.shape[:-2], key._data.shape[:-2])  # torch's error
     if not 0.0 <= dropout_p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
-    rng = _random.default_generator._rng if dropout_p > 0.0 else None
+    generator = _random.default_generator if dropout_p > 0.0 else None
     options = dict(scale=float(scale), causal=bool(is_causal), dropout_p=float(dropout_p),
-                   rng=rng)
+                   generator=generator)
     if attn_mask is None:
         return ScaledDotProductAttention.apply(query, key, value, **options)
     if not isinstance(attn_mask, Tensor):

@@ -1,27 +1,37 @@
 """Dropout: zero each element with probability p, scale the survivors by 1/(1-p)."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
+from ..._sampling import bernoulli_scalar
 from ...autograd.function import Op
 
 
-def keep_mask(rng, shape, p):
-    """Boolean mask, True with probability 1 - p (to within 2**-33), from one draw.
+def keep_mask(generator, shape, p, like=None):
+    """Boolean mask, True with probability 1 - p: torch's ``bernoulli_(1 - p)`` (the draw
+    its CPU dropout makes), so after the same seed the same elements survive.
 
-    Raw 32-bit words of the generator's bit stream compared with ``p * 2**32``: three times
-    faster than ``rng.random(dtype=float32)`` and finer (24 bits there).
+    torch draws into a tensor laid out like the input, in memory order: ``like`` (the
+    input's array), when it is a transposed dense array, gives that order.
     """
-    n = math.prod(shape)
-    bits = rng.bit_generator
-    if isinstance(bits, np.random.MT19937):  # one 32-bit word in each uint64 it returns
-        words = bits.random_raw(n)
-    else:  # 64 random bits per uint64: two words each
-        words = bits.random_raw((n + 1) // 2).view(np.uint32)[:n]
-    threshold = min(round(p * 2.0**32), 2**32 - 1)  # a Python int: compared exactly
-    return np.greater_equal(words, threshold).reshape(shape)
+    order = _memory_order(like) if like is not None and not like.flags.c_contiguous else None
+    if order is None:
+        return bernoulli_scalar(generator, shape, 1.0 - p)
+    drawn = bernoulli_scalar(generator, tuple(shape[d] for d in order), 1.0 - p)
+    return drawn.transpose(np.argsort(order))
+
+
+def _memory_order(a):
+    """The axes of ``a`` from largest stride to smallest, when that permutation of ``a`` is
+    C-contiguous (torch's ``empty_like`` keeps such a layout); else None."""
+    order = sorted(range(a.ndim), key=lambda d: -abs(a.strides[d]))
+    return order if a.transpose(order).flags.c_contiguous else None
+
+
+def dropout_scale(dtype, p):
+    """torch's ``noise.div_(1 - p)`` factor: ``1 / (1 - p)`` computed in ``dtype``."""
+    t = np.dtype(dtype).type
+    return t(1.0) / t(1.0 - p)
 
 
 class Dropout(Op):
@@ -30,13 +40,13 @@ class Dropout(Op):
     _backward_name = "MulBackward0"  # torch's name
 
     @staticmethod
-    def forward(ctx, x, *, p, rng):
+    def forward(ctx, x, *, p, generator):
         if p >= 1.0:
             mask = np.zeros(x.shape, x.dtype)
         else:
             # the scaled mask is kept in x's dtype: one multiply forward, one backward
-            mask = keep_mask(rng, x.shape, p).astype(x.dtype)
-            mask *= 1.0 / (1.0 - p)
+            mask = np.multiply(keep_mask(generator, x.shape, p, like=x),
+                               dropout_scale(x.dtype, p), dtype=x.dtype)
         ctx.save_for_backward(mask)
         return x * mask
 

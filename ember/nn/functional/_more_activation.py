@@ -17,7 +17,7 @@ from ..._tensor import Tensor
 from ...autograd.function import Op
 from ...ops._shape_utils import type_name
 from .._functions.activation import LeakyRelu as _LeakyRelu
-from .._functions.dropout import keep_mask
+from .._functions.dropout import dropout_scale, keep_mask
 from ._activation import _floating, _maybe_inplace, elu, hardtanh, leaky_relu
 from ._normalization import _check_p
 
@@ -369,13 +369,13 @@ def _noise_dropout(input, p, training, inplace, *, feature, alpha):
         scale, shift = np.zeros((), x.dtype), None
     else:
         shape = x.shape[:2] + (1,) * (x.ndim - 2) if feature else x.shape
-        mask = keep_mask(_random.default_generator._rng, shape, p).astype(np.float64)
+        mask = keep_mask(_random.default_generator, shape, p).astype(np.float64)
         if alpha:
             a = 1.0 / np.sqrt((_ALPHA * _ALPHA * p + 1) * (1 - p))
             shift = ((mask - 1) * (_ALPHA * a) + _ALPHA * a * p).astype(x.dtype)
             scale = (mask * a).astype(x.dtype)
         else:
-            scale, shift = (mask / (1 - p)).astype(x.dtype), None
+            scale, shift = mask.astype(x.dtype) * dropout_scale(x.dtype, p), None
     return _maybe_inplace(input, inplace,
                           lambda t: NoiseAffine.apply(t, scale=scale, shift=shift))
 

@@ -35,10 +35,10 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     if input._data.dtype.kind not in "fc" and p < 1.0:  # torch scales by 1 / (1 - p)
         raise RuntimeError(f"result type Float can't be cast to the desired output type "
                            f"{type_name(input._data.dtype)}")
-    rng = _random.default_generator._rng
+    gen = _random.default_generator
     if inplace:
-        return input._inplace(lambda x: Dropout.apply(x, p=p, rng=rng))
-    return Dropout.apply(input, p=p, rng=rng)
+        return input._inplace(lambda x: Dropout.apply(x, p=p, generator=gen))
+    return Dropout.apply(input, p=p, generator=gen)
 
 
 def _verify_batch_size(shape) -> None:
