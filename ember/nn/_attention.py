@@ -13,8 +13,8 @@ import numpy as np
 from .. import _random
 from .._tensor import Tensor
 from ..autograd.function import Op
-from ._functions.dropout import dropout_scale, keep_mask
 from ..ops._shape_utils import check_broadcast, sum_to_shape, type_name
+from ._functions.dropout import dropout_scale, keep_mask
 
 _CAUSAL = {}
 

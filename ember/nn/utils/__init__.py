@@ -1,7 +1,9 @@
 """``ember.nn.utils``: gradient clipping (``clip_grad_norm_``, ``clip_grad_value_``),
-``parameters_to_vector`` / ``vector_to_parameters`` and the ``rnn`` helpers
-(``pad_sequence``, ``PackedSequence`` and the packing functions)."""
-from . import clip_grad, convert_parameters, rnn  # noqa: F401
+``parameters_to_vector`` / ``vector_to_parameters``, the ``rnn`` helpers
+(``pad_sequence``, ``PackedSequence`` and the packing functions), ``parametrize`` /
+``parametrizations`` (weight reparametrization) and the legacy hook-based ``weight_norm`` and
+``spectral_norm``."""
+from . import clip_grad, convert_parameters, parametrizations, parametrize, rnn  # noqa: F401
 from .clip_grad import (  # noqa: F401
     clip_grad_norm,
     clip_grad_norm_,
@@ -11,5 +13,11 @@ from .clip_grad import (  # noqa: F401
 )
 from .convert_parameters import parameters_to_vector, vector_to_parameters  # noqa: F401
 
+# as in torch, the functions shadow their submodules' names on the package
+from .spectral_norm import remove_spectral_norm, spectral_norm  # noqa: F401
+from .weight_norm import remove_weight_norm, weight_norm  # noqa: F401
+
 __all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_",
-           "get_total_norm", "parameters_to_vector", "vector_to_parameters", "clip_grad", "rnn"]
+           "get_total_norm", "parameters_to_vector", "vector_to_parameters", "clip_grad", "rnn",
+           "parametrize", "parametrizations", "weight_norm", "remove_weight_norm",
+           "spectral_norm", "remove_spectral_norm"]
