@@ -63,11 +63,20 @@ def fill(target: np.ndarray, values: np.ndarray) -> None:
 
 
 def uniform(gen, shape, dtype, low=0.0, high=1.0) -> np.ndarray:
-    """torch's ``uniform_(low, high)``: ``u * (high - low) + low`` in the tensor's precision."""
+    """torch's ``uniform_(low, high)``: ``u * (high - low) + low`` in the tensor's precision.
+
+    ATen's float kernel rounds once (a fused multiply-add): the float32 product of two 24-bit
+    numbers is exact in float64, so the sum is done there and rounded to float32 once.
+    """
     n = int(np.prod(shape, dtype=np.int64))
     t = np.float64 if _is_double(dtype) else np.float32
     u = uniform01(gen, n, t)
-    return (u * t(t(high) - t(low)) + t(low)).astype(dtype, copy=False).reshape(shape)
+    span, low = t(t(high) - t(low)), t(low)
+    if t is np.float32:
+        out = (u.astype(np.float64) * np.float64(span) + np.float64(low)).astype(np.float32)
+    else:
+        out = u * span + low
+    return out.astype(dtype, copy=False).reshape(shape)
 
 
 def _box_muller16(u: np.ndarray) -> np.ndarray:

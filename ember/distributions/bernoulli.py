@@ -7,16 +7,17 @@ import numbers
 import ember
 
 from . import constraints
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
 
 
-class Bernoulli(Distribution):
+class Bernoulli(ExponentialFamily):
     """Takes 1 with probability ``probs`` (or ``sigmoid(logits)``) and 0 otherwise."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean
     has_enumerate_support = True
+    _mean_carrier_measure = 0
 
     def __init__(self, probs=None, logits=None, validate_args=None):
         if (probs is None) == (logits is None):
@@ -80,6 +81,13 @@ class Bernoulli(Distribution):
         """``-p log p - (1 - p) log(1 - p)``."""
         return ember.nn.functional.binary_cross_entropy_with_logits(self.logits, self.probs,
                                                                      reduction="none")
+
+    @property
+    def _natural_params(self):
+        return (ember.logit(self.probs),)
+
+    def _log_normalizer(self, x):
+        return ember.log1p(ember.exp(x))
 
     def enumerate_support(self, expand=True):
         """``[0., 1.]`` along dim 0, expanded over ``batch_shape`` when ``expand``."""

@@ -112,6 +112,15 @@ class Distribution:
         new._validate_args = self._validate_args
         return new
 
+    def _get_checked_instance(self, cls, _instance=None):
+        """A bare instance for ``expand`` (torch's check: a subclass with its own ``__init__``
+        must define its own ``expand``)."""
+        if _instance is None and type(self).__init__ != cls.__init__:
+            raise NotImplementedError(
+                f"Subclass {self.__class__.__name__} of {cls.__name__} that defines a custom "
+                "__init__ method must also define a custom .expand() method.")
+        return self.__new__(type(self)) if _instance is None else _instance
+
     def sample(self, sample_shape=()):
         """A sample of shape ``sample_shape + batch_shape + event_shape``, outside autograd."""
         with ember.no_grad():

@@ -45,6 +45,32 @@ def probs_to_logits(probs, is_binary=False):
     return ember.log(ps_clamped)
 
 
+def broadcast_shapes(*shapes):
+    """``torch.broadcast_shapes``: the shape all ``shapes`` broadcast to, with torch's error."""
+    max_len = max([1 if isinstance(s, int) else len(s) for s in shapes] + [0])
+    result = [1] * max_len
+    for idx, shape in enumerate(shapes):
+        if isinstance(shape, int):
+            shape = (shape,)
+        for i in range(-1, -1 - len(shape), -1):
+            if shape[i] < 0:
+                raise RuntimeError(f"Trying to create tensor with negative dimension "
+                                   f"({shape[i]}): ({shape[i]})")
+            if shape[i] == 1 or shape[i] == result[i]:
+                continue
+            if result[i] != 1:
+                raise RuntimeError(f"Attempting to broadcast a dimension of length {shape[i]} "
+                                   f"at {i}! Mismatching argument at index {idx} had {shape}; "
+                                   f"but expected shape should be broadcastable to {result}")
+            result[i] = shape[i]
+    return ember.Size(result)
+
+
+def _standard_normal(shape, dtype=None, device=None):
+    """``empty(shape).normal_()``: standard normal draws made as torch makes them."""
+    return ember.empty(shape, dtype=dtype, device=device).normal_()
+
+
 def _sum_rightmost(value, dim):
     """``value`` summed over its ``dim`` rightmost dims."""
     if dim == 0:
@@ -69,5 +95,5 @@ class lazy_property:
         return value
 
 
-__all__ = ["broadcast_all", "clamp_probs", "lazy_property", "logits_to_probs",
+__all__ = ["broadcast_all", "broadcast_shapes", "clamp_probs", "lazy_property", "logits_to_probs",
            "probs_to_logits"]
