@@ -1,8 +1,9 @@
 """Optimizers and learning-rate schedulers, mirroring ``torch.optim``.
 
 ``ember.optim.SGD``, ``Adam``, ``AdamW``, ``RMSprop``, ``Adagrad``, ``Adadelta``, ``Adamax``,
-``NAdam`` and ``RAdam`` follow torch's single-tensor algorithms term for term and update the
-parameters' arrays in place; their state dicts use torch's format.
+``NAdam``, ``RAdam``, ``ASGD`` and ``SparseAdam`` follow torch's single-tensor algorithms term
+for term and update the parameters' arrays in place; ``LBFGS`` is torch's L-BFGS, with its
+strong-Wolfe line search. Their state dicts use torch's format.
 ``ember.optim.lr_scheduler`` holds the schedulers.
 """
 
@@ -11,13 +12,16 @@ from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
+from .asgd import ASGD
+from .lbfgs import LBFGS
 from .nadam import NAdam
 from .optimizer import Optimizer
 from .radam import RAdam
 from .rmsprop import RMSprop
 from .sgd import SGD
+from .sparse_adam import SparseAdam
 
 __all__ = [
     "Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam",
-    "RAdam", "lr_scheduler",
+    "RAdam", "ASGD", "SparseAdam", "LBFGS", "lr_scheduler",
 ]
