@@ -78,8 +78,10 @@ from . import (  # noqa: E402
     _more_activation,
     _more_loss,
     _pooling,
+    _pooling3d,
     _vision,
 )
 
-for _family in (_more_activation, _more_loss, _conv, _pooling, _attention_layers, _vision):
+for _family in (_more_activation, _more_loss, _conv, _pooling, _pooling3d, _attention_layers,
+                _vision):
     globals().update({_name: getattr(_family, _name) for _name in _family.__all__})

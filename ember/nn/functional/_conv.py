@@ -1,6 +1,6 @@
-"""Convolutions (torch.nn.functional): conv1d, conv2d, their transposes, unfold and fold.
+"""Convolutions (torch.nn.functional): conv1d/2d/3d, their transposes, unfold and fold.
 
-One op, ``Convolution``, does every case (1-D or 2-D, plain or transposed, any stride,
+One op, ``Convolution``, does every case (1-D, 2-D or 3-D, plain or transposed, any stride,
 padding, dilation and groups): the forward gathers the input's windows as a strided view
 (im2col) and multiplies them by the weight in one batched matmul (the batch being the
 groups); the backward multiplies back and adds the windows' gradients into place (col2im),
@@ -15,7 +15,8 @@ import numpy as np
 
 from ...autograd.function import Op
 
-__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+           "conv_transpose3d", "unfold", "fold"]
 
 
 def _windows(xp, kernel, stride, dilation, out_size):
@@ -30,50 +31,53 @@ def _windows(xp, kernel, stride, dilation, out_size):
 
 
 def _add_windows(target, cols, stride, dilation):
-    """col2im: add ``cols`` (N, C, *out, *kernel) into ``target`` (N, C, *padded) in place."""
-    nd = target.ndim - 2
-    out_size, kernel = cols.shape[2:2 + nd], cols.shape[2 + nd:]
+    """col2im: add ``cols`` (*kernel, *lead, *out) into ``target`` (*lead, *padded) in place,
+    one kernel position (a strided slab of ``target``) at a time."""
+    nd = len(stride)
+    kernel, out_size = cols.shape[:nd], cols.shape[cols.ndim - nd:]
+    lead = (slice(None),) * (target.ndim - nd)
     for pos in np.ndindex(*kernel):
-        where = (slice(None), slice(None)) + tuple(
-            slice(p * d, p * d + (o - 1) * s + 1, s)
-            for p, d, o, s in zip(pos, dilation, out_size, stride))
-        target[where] += cols[(Ellipsis,) + pos]
+        where = lead + tuple(slice(p * d, p * d + (o - 1) * s + 1, s)
+                             for p, d, o, s in zip(pos, dilation, out_size, stride))
+        target[where] += cols[pos]
 
 
-def _group_cols(cols, groups):
-    """(N, C, *out, *k) windows -> (groups, N * prod(out), C / groups * prod(k)) rows."""
-    n, c = cols.shape[:2]
-    nd = (cols.ndim - 2) // 2
-    out_size, kernel = cols.shape[2:2 + nd], cols.shape[2 + nd:]
-    g = cols.reshape((n, groups, c // groups) + out_size + kernel)
-    # -> (groups, N, *out, C/g, *k)
-    order = (1, 0) + tuple(range(3, 3 + nd)) + (2,) + tuple(range(3 + nd, 3 + 2 * nd))
-    return g.transpose(order).reshape(groups, n * math.prod(out_size), -1)
-
-
-def _ungroup_cols(rows, n, c, out_size, kernel, groups):
-    """Inverse of ``_group_cols``: (groups, N * prod(out), C/g * prod(k)) -> (N, C, *out, *k)."""
+def _cols(xp, kernel, stride, dilation, out_size, groups):
+    """im2col: padded (N, C, *S) -> (groups, C/g * prod(kernel), N * prod(out)), each column
+    one output position's window."""
+    n, c = xp.shape[:2]
     nd = len(kernel)
-    g = rows.reshape((groups, n) + tuple(out_size) + (c // groups,) + tuple(kernel))
-    order = (1, 0, 2 + nd) + tuple(range(2, 2 + nd)) + tuple(range(3 + nd, 3 + 2 * nd))
-    return g.transpose(order).reshape((n, c) + tuple(out_size) + tuple(kernel))
+    win = _windows(xp, kernel, stride, dilation, out_size)  # (N, C, *out, *k)
+    win = win.reshape((n, groups, c // groups) + win.shape[2:])
+    order = (1, 2) + tuple(range(3 + nd, 3 + 2 * nd)) + (0,) + tuple(range(3, 3 + nd))
+    return np.ascontiguousarray(win.transpose(order)).reshape(groups, -1, n * math.prod(out_size))
 
 
-def _to_channels(rows, n, out_size, groups):
-    """(groups, N * prod(out), C/g) -> (N, C, *out)."""
-    nd = len(out_size)
-    g = rows.reshape((groups, n) + tuple(out_size) + (-1,))
-    order = (1, 0, 2 + nd) + tuple(range(2, 2 + nd))
-    return g.transpose(order).reshape((n, -1) + tuple(out_size))
+def _add_cols(target, cols, kernel, stride, dilation, groups):
+    """col2im, the adjoint of ``_cols``: add (groups, C/g * prod(kernel), N * prod(out))
+    into ``target`` (N, C, *padded) in place."""
+    n, c = target.shape[:2]
+    nd = len(kernel)
+    out_size = tuple((p - (k - 1) * d - 1) // s + 1
+                     for p, k, d, s in zip(target.shape[2:], kernel, dilation, stride))
+    # (groups, C/g, *k, N, *out) with the kernel axes first; target as (groups, C/g, N, *S)
+    cols = cols.reshape((groups, c // groups) + tuple(kernel) + (n,) + out_size)
+    cols = cols.transpose(tuple(range(2, 2 + nd)) + (0, 1) + tuple(range(2 + nd, 3 + 2 * nd)))
+    view = target.reshape((n, groups, c // groups) + target.shape[2:])
+    _add_windows(view.transpose((1, 2, 0) + tuple(range(3, 3 + nd))), cols, stride, dilation)
 
 
-def _from_channels(x, groups):
-    """(N, C, *S) -> (groups, N * prod(S), C/g)."""
+def _rows(x, groups):
+    """(N, C, *S) -> (groups, C/g, N * prod(S)): channels as rows, positions as columns."""
     n, c = x.shape[:2]
-    nd = x.ndim - 2
-    g = x.reshape((n, groups, c // groups) + x.shape[2:])
-    order = (1, 0) + tuple(range(3, 3 + nd)) + (2,)
-    return g.transpose(order).reshape(groups, -1, c // groups)
+    g = x.reshape((n, groups, c // groups, -1))
+    return g.transpose(1, 2, 0, 3).reshape(groups, c // groups, -1)
+
+
+def _unrows(rows, n, size):
+    """Inverse of ``_rows``: (groups, C/g, N * prod(S)) -> (N, C, *S)."""
+    g = rows.reshape(rows.shape[:2] + (n, -1))
+    return np.ascontiguousarray(g.transpose(2, 0, 1, 3)).reshape((n, -1) + tuple(size))
 
 
 class Convolution(Op):
@@ -89,29 +93,25 @@ class Convolution(Op):
         ctx.stride, ctx.pads, ctx.dilation, ctx.groups = stride, pads, dilation, groups
         ctx.transposed, ctx.has_bias = transposed, b is not None
         kernel = w.shape[2:]
+        wg = w.reshape(groups, w.shape[0] // groups, -1)
         if not transposed:
+            # im2col, then one matmul per group: (O/g, C/g * k) @ (C/g * k, N * out)
             xp = np.pad(x, [(0, 0), (0, 0)] + list(pads)) if any(map(any, pads)) else x
             out_size = tuple((p - (k - 1) * d - 1) // s + 1
                              for p, k, d, s in zip(xp.shape[2:], kernel, dilation, stride))
-            cols = _group_cols(_windows(xp, kernel, stride, dilation, out_size), groups)
-            wg = w.reshape(groups, w.shape[0] // groups, -1)
-            out = _to_channels(np.matmul(cols, wg.transpose(0, 2, 1)), x.shape[0], out_size,
-                               groups)
+            cols = _cols(xp, kernel, stride, dilation, out_size, groups)
+            out = _unrows(np.matmul(wg, cols), x.shape[0], out_size)
             ctx.save_for_backward(w)
             ctx.cols, ctx.xp_shape, ctx.x_shape = cols, xp.shape, x.shape
         else:
-            # the gradient of a convolution with respect to its input
-            n = x.shape[0]
-            c_out = w.shape[1] * groups
-            wg = w.reshape(groups, w.shape[0] // groups, -1)
-            rows = np.matmul(_from_channels(x, groups), wg)
-            cols = _ungroup_cols(rows, n, c_out, x.shape[2:], kernel, groups)
+            # the gradient of a convolution with respect to its input: matmul, then col2im
+            n, c_out = x.shape[0], w.shape[1] * groups
             full = tuple(o + b_ + a_ for o, (b_, a_) in zip(output_size, pads))
             target = np.zeros((n, c_out) + full, np.result_type(x, w))
-            _add_windows(target, cols, stride, dilation)
-            out = target[(Ellipsis,) + tuple(slice(b_, b_ + o)
-                                             for o, (b_, _) in zip(output_size, pads))]
-            out = np.ascontiguousarray(out)
+            cols = np.matmul(wg.transpose(0, 2, 1), _rows(x, groups))
+            _add_cols(target, cols, kernel, stride, dilation, groups)
+            out = np.ascontiguousarray(target[(Ellipsis,) + tuple(
+                slice(b_, b_ + o) for o, (b_, _) in zip(output_size, pads))])
             ctx.save_for_backward(x, w)
         if b is not None:
             out += b.reshape((-1,) + (1,) * (out.ndim - 2))
@@ -122,33 +122,28 @@ class Convolution(Op):
         stride, pads, dilation, groups = ctx.stride, ctx.pads, ctx.dilation, ctx.groups
         need = ctx.needs_input_grad
         gx = gw = gb = None
-        n, kernel = grad.shape[0], None
+        n = grad.shape[0]
         if not ctx.transposed:
             (w,) = ctx.saved_tensors
-            kernel = w.shape[2:]
-            g_rows = _from_channels(grad, groups)  # (groups, N * prod(out), O/g)
+            wg = w.reshape(groups, w.shape[0] // groups, -1)
+            g_rows = _rows(grad, groups)  # (groups, O/g, N * prod(out))
             if need[0]:
-                wg = w.reshape(groups, w.shape[0] // groups, -1)
-                cols = _ungroup_cols(np.matmul(g_rows, wg), n, ctx.x_shape[1], grad.shape[2:],
-                                     kernel, groups)
                 gxp = np.zeros(ctx.xp_shape, grad.dtype)
-                _add_windows(gxp, cols, stride, dilation)
+                _add_cols(gxp, np.matmul(wg.transpose(0, 2, 1), g_rows), w.shape[2:], stride,
+                          dilation, groups)
                 gx = np.ascontiguousarray(gxp[(Ellipsis,) + tuple(
                     slice(b_, b_ + s) for s, (b_, _) in zip(ctx.x_shape[2:], pads))])
             if need[1]:
-                gw = np.matmul(g_rows.transpose(0, 2, 1), ctx.cols).reshape(w.shape)
+                gw = np.matmul(g_rows, ctx.cols.transpose(0, 2, 1)).reshape(w.shape)
         else:
             x, w = ctx.saved_tensors
-            kernel = w.shape[2:]
-            gp = np.pad(grad, [(0, 0), (0, 0)] + list(pads)) if any(map(any, pads)) else grad
-            cols = _group_cols(_windows(gp, kernel, stride, dilation, x.shape[2:]), groups)
             wg = w.reshape(groups, w.shape[0] // groups, -1)
+            gp = np.pad(grad, [(0, 0), (0, 0)] + list(pads)) if any(map(any, pads)) else grad
+            cols = _cols(gp, w.shape[2:], stride, dilation, x.shape[2:], groups)
             if need[0]:
-                gx = _to_channels(np.matmul(cols, wg.transpose(0, 2, 1)), n, x.shape[2:],
-                                  groups)
+                gx = _unrows(np.matmul(wg, cols), n, x.shape[2:])
             if need[1]:
-                gw = np.matmul(_from_channels(x, groups).transpose(0, 2, 1), cols)
-                gw = gw.reshape(w.shape)
+                gw = np.matmul(_rows(x, groups), cols.transpose(0, 2, 1)).reshape(w.shape)
         if ctx.has_bias and need[2]:
             gb = grad.sum(axis=(0,) + tuple(range(2, grad.ndim)))
         return (gx, gw, gb) if ctx.has_bias else (gx, gw)
@@ -263,7 +258,7 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
     output_padding = _expand(output_padding, nd, "output_padding")
     _check_options(stride, padding, dilation)
     if any(o >= s and o >= d for o, s, d in zip(output_padding, stride, dilation)):
-        dims = ["height", "width"] if nd == 2 else ["width"]
+        dims = ["depth", "height", "width"][3 - nd:]
         parts = [f"output_padding_{a}: {o}" for a, o in zip(dims, output_padding)]
         parts += [f"stride_{a}: {s}" for a, s in zip(dims, stride)]
         parts += [f"dilation_{a}: {d}" for a, d in zip(dims, dilation)]
@@ -308,6 +303,16 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
 
 
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-D (volumetric) convolution over ``(N, C_in, D, H, W)`` or ``(C_in, D, H, W)`` input;
+    see ``conv1d``.
+
+    ``weight`` is ``(C_out, C_in / groups, kD, kH, kW)``; stride, padding and dilation are an
+    int or a triple (depth, height, width), or ``padding`` is ``"valid"`` / ``"same"``.
+    """
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 3, "conv3d")
+
+
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
     """Transposed 1-D convolution (the gradient of ``conv1d`` with respect to its input).
@@ -326,6 +331,13 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                            dilation, 2, "conv_transpose2d")
 
 
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """Transposed 3-D convolution; ``weight`` is ``(C_in, C_out / groups, kD, kH, kW)``."""
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups,
+                           dilation, 3, "conv_transpose3d")
+
+
 # ---------------------------------------------------------------- unfold / fold
 
 def _im2col(x, kernel, dilation, padding, stride, blocks):
@@ -340,7 +352,7 @@ def _col2im(cols, size, kernel, dilation, padding, stride, blocks):
     """(N, C * kH * kW, L) -> (N, C, H, W), the overlapping blocks summed."""
     n = cols.shape[0]
     c = cols.shape[1] // math.prod(kernel)
-    windows = cols.reshape((n, c) + kernel + blocks).transpose(0, 1, 4, 5, 2, 3)
+    windows = cols.reshape((n, c) + kernel + blocks).transpose(2, 3, 0, 1, 4, 5)  # k first
     target = np.zeros((n, c) + tuple(s + 2 * p for s, p in zip(size, padding)), cols.dtype)
     _add_windows(target, windows, stride, dilation)
     crop = tuple(slice(p, p + s) for p, s in zip(padding, size))
@@ -470,6 +482,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
                         batched=input.dim() == 3)
 
 
-for _f in (conv1d, conv2d, conv_transpose1d, conv_transpose2d, unfold, fold):
+for _f in (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, unfold,
+           fold):
     _f.__module__ = "ember.nn.functional"
 del _f

@@ -1,20 +1,22 @@
 """Pooling (torch.nn.functional): max, average and adaptive pooling; upsampling.
 
-Three ops do all of it. ``MaxGather`` takes, per spatial axis, a table of the input
-positions each output window reads (max pooling, adaptive max pooling) and returns the
-maxima and their flat indices. ``AvgPool`` sums strided windows (as the convolutions do).
+Three ops do all of it, for any number of spatial axes (1-D, 2-D and ``_pooling3d``'s 3-D).
+``MaxGather`` takes, per spatial axis, a table of the input positions each output window
+reads (max pooling, adaptive max pooling) and returns the maxima and their flat indices,
+scanning the kernel positions as torch's loop does. ``AvgPool`` sums strided windows one
+axis at a time (a box sum is separable).
 ``SeparableMap`` multiplies each spatial axis by a matrix: adaptive average pooling and
 nearest / (bi)linear interpolation are all linear maps that act on one axis at a time.
 Each works on ``(*, *spatial)`` arrays, so unbatched inputs need no special case.
 """
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
 
 from ...autograd.function import Op
-from ._conv import _add_windows, _windows
 
 __all__ = [
     "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
@@ -32,38 +34,28 @@ class MaxGather(Op):
         ctx.show_as(node_name)
         nd = len(tables)
         sizes = x.shape[-nd:]
-        fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+        floating = x.dtype.kind == "f"
+        fill = -np.inf if floating else np.iinfo(x.dtype).min
         # one extra slot of -inf at the end of each axis for the padded positions
         xp = np.pad(x, [(0, 0)] * (x.ndim - nd) + [(0, 1)] * nd, constant_values=fill)
-        index = []
-        for i, t in enumerate(tables):
-            shape = [1] * (2 * nd)
-            shape[2 * i:2 * i + 2] = t.shape
-            index.append(np.where(t < 0, sizes[i], t).reshape(shape))
-        win = xp[(Ellipsis,) + tuple(index)]  # (*, o0, k0, o1, k1)
-        lead = win.ndim - 2 * nd
-        order = (tuple(range(lead)) + tuple(lead + 2 * i for i in range(nd))
-                 + tuple(lead + 2 * i + 1 for i in range(nd)))
-        out_size = tuple(t.shape[0] for t in tables)
-        win = win.transpose(order).reshape(win.shape[:lead] + out_size + (-1,))
-        k = win.argmax(axis=-1)
-        if win.dtype.kind == "f":
-            nan = np.isnan(win)
-            if nan.any():  # torch's loop keeps the last NaN it meets
-                last = nan.shape[-1] - 1 - nan[..., ::-1].argmax(axis=-1)
-                k = np.where(nan.any(axis=-1), last, k)
-        out = np.take_along_axis(win, k[..., None], axis=-1)[..., 0]
-        # the flat input index of each maximum, from its kernel position
-        kernel = tuple(t.shape[1] for t in tables)
-        flat = np.zeros(k.shape, np.int64)
-        for i, ki in enumerate(np.unravel_index(k, kernel)):
-            o = np.arange(out_size[i]).reshape((-1,) + (1,) * (nd - 1 - i))
-            flat = flat * sizes[i] + tables[i][o, ki]
+        columns = [t.T for t in tables]  # per axis, kernel position j -> (out_i,) positions
+        reads = [np.where(c < 0, n, c) for c, n in zip(columns, sizes)]
+        # torch's loop: scan each window in order; a larger value or a NaN takes the place,
+        # which starts as -inf at the window's first position inside the input
+        best = np.full(x.shape[:-nd] + tuple(len(t) for t in tables), fill, x.dtype)
+        first = [t[np.arange(len(t)), (t >= 0).argmax(axis=1)] for t in tables]
+        flat = np.broadcast_to(_flat(first, sizes), best.shape).copy()
+        for where, v in zip(itertools.product(*columns), _window_values(xp, reads)):
+            better = v > best
+            if floating:
+                better |= np.isnan(v)
+            np.copyto(best, v, where=better)
+            np.copyto(flat, _flat(where, sizes), where=better)
         ctx.x_shape, ctx.n_spatial = x.shape, nd
         ctx.save_for_backward(flat)
         if hasattr(ctx, "mark_non_differentiable_outputs"):
             ctx.mark_non_differentiable_outputs(1)
-        return out, flat
+        return best, flat
 
     @staticmethod
     def backward(ctx, grad, _grad_indices=None):
@@ -78,8 +70,42 @@ class MaxGather(Op):
         return gx.astype(grad.dtype, copy=False).reshape(sizes)
 
 
+def _flat(columns, sizes):
+    """The flat index in ``sizes`` of the positions given per axis as (out_i,) columns,
+    broadcast to (*out)."""
+    nd = len(columns)
+    flat = 0
+    for i, (c, n) in enumerate(zip(columns, sizes)):
+        flat = flat * n + c.reshape((-1,) + (1,) * (nd - 1 - i))
+    return flat
+
+
+def _window_values(xp, gather):
+    """Each kernel position's values (*, *out), in scan order: axis i reads ``gather[i][j]``
+    (out_i,) at kernel position j; the per-axis gathers are shared along the way."""
+    nd = len(gather)
+
+    def walk(a, i):
+        if i == nd:
+            yield a
+            return
+        for c in gather[i]:
+            yield from walk(a.take(c, axis=i - nd), i + 1)
+
+    return walk(xp, 0)
+
+
+def _along(axis, ndim, index):
+    """An index that applies ``index`` on ``axis`` of an ``ndim``-d array."""
+    return (slice(None),) * (axis % ndim) + (index,)
+
+
 class AvgPool(Op):
-    """z = sum of each strided window of x / its divisor"""
+    """z = sum of each strided window of x / its divisor
+
+    A box sum is separable: summed along one spatial axis at a time (k strided slices each),
+    and its backward spreads the gradient back one axis at a time in reverse.
+    """
 
     @staticmethod
     def forward(ctx, x, *, kernel, stride, pads, divisor, node_name):
@@ -87,25 +113,28 @@ class AvgPool(Op):
         # divisor: broadcastable to the output's spatial shape
         ctx.show_as(node_name)
         nd = len(kernel)
-        lead = x.shape[:-nd]
-        x4 = x.reshape((-1, 1) + x.shape[-nd:])
-        xp = np.pad(x4, [(0, 0), (0, 0)] + list(pads))
-        out_size = divisor.shape
-        win = _windows(xp, kernel, stride, (1,) * nd, out_size)
-        out = win.sum(axis=tuple(range(-nd, 0))) / divisor
+        y = np.pad(x, [(0, 0)] * (x.ndim - nd) + list(pads))
+        ctx.sizes = []
+        for axis, k, s, o in zip(range(-nd, 0), kernel, stride, divisor.shape):
+            ctx.sizes.append(y.shape[axis])
+            y = sum(y[_along(axis, y.ndim, slice(j, j + (o - 1) * s + 1, s))] for j in range(k))
         ctx.kernel, ctx.stride, ctx.pads, ctx.divisor = kernel, stride, pads, divisor
-        ctx.x_shape, ctx.xp_shape = x.shape, xp.shape
-        return out.astype(x.dtype, copy=False).reshape(lead + out_size)
+        return (y / divisor).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
         nd = len(ctx.kernel)
-        g = (grad / ctx.divisor).astype(grad.dtype, copy=False).reshape((-1, 1) + grad.shape[-nd:])
-        cols = np.broadcast_to(g.reshape(g.shape + (1,) * nd), g.shape + tuple(ctx.kernel))
-        gxp = np.zeros(ctx.xp_shape, grad.dtype)
-        _add_windows(gxp, cols, ctx.stride, (1,) * nd)
-        crop = tuple(slice(b, b + n) for (b, _), n in zip(ctx.pads, ctx.x_shape[-nd:]))
-        return np.ascontiguousarray(gxp[(Ellipsis,) + crop]).reshape(ctx.x_shape)
+        g = (grad / ctx.divisor).astype(grad.dtype, copy=False)
+        for axis, k, s, n in reversed(list(zip(range(-nd, 0), ctx.kernel, ctx.stride,
+                                               ctx.sizes))):
+            o = g.shape[axis]
+            spread = np.zeros(g.shape[:g.ndim + axis] + (n,) + g.shape[g.ndim + axis + 1:],
+                              g.dtype)
+            for j in range(k):
+                spread[_along(axis, g.ndim, slice(j, j + (o - 1) * s + 1, s))] += g
+            g = spread
+        crop = tuple(slice(b, b + n - b - a) for (b, a), n in zip(ctx.pads, ctx.sizes))
+        return np.ascontiguousarray(g[(Ellipsis,) + crop])
 
 
 class SeparableMap(Op):
@@ -213,13 +242,19 @@ def _max_pool(input, nd, fn, kernel_size, stride, padding, dilation, ceil_mode, 
     _check_rank(input, nd, fn)
     kernel, stride, padding, dilation, sizes, outs = _pool_sizes(
         input, nd, fn, kernel_size, stride, padding, dilation, ceil_mode)
+    name = "SqueezeBackward1" if nd == 1 else "MaxPool2DWithIndicesBackward0"
+    out, indices = MaxGather.apply(
+        input, tables=_max_tables(sizes, kernel, stride, padding, dilation, outs), node_name=name)
+    return (out, indices) if return_indices else out
+
+
+def _max_tables(sizes, kernel, stride, padding, dilation, outs):
+    """MaxGather's position tables: window o of axis i reads o * s - p + j * d (-1 outside)."""
     tables = []
     for n, k, s, p, d, o in zip(sizes, kernel, stride, padding, dilation, outs):
         t = np.arange(o)[:, None] * s - p + np.arange(k)[None, :] * d
         tables.append(np.where((t >= 0) & (t < n), t, -1))
-    name = "SqueezeBackward1" if nd == 1 else "MaxPool2DWithIndicesBackward0"
-    out, indices = MaxGather.apply(input, tables=tables, node_name=name)
-    return (out, indices) if return_indices else out
+    return tables
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
@@ -247,18 +282,25 @@ def _avg_pool(input, nd, fn, kernel_size, stride, padding, ceil_mode, count_incl
         input, nd, fn, kernel_size, stride, padding, 1, ceil_mode)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
+    name = "SqueezeBackward1" if nd == 1 else "AvgPool2DBackward0"
+    return _avg_apply(input, sizes, kernel, stride, padding, outs, count_include_pad,
+                      divisor_override, name)
+
+
+def _avg_apply(input, sizes, kernel, stride, padding, outs, count_include_pad, divisor_override,
+               name):
+    """AvgPool with each window's divisor and the padding that ceil_mode's last window needs."""
     divisor = np.ones((), np.float64)
     pads = []
-    for i, (n, k, s, p, o) in enumerate(zip(sizes, kernel, stride, padding, outs)):
+    for n, k, s, p, o in zip(sizes, kernel, stride, padding, outs):
         start = np.arange(o) * s - p
         end = np.minimum(start + k, n + p)
         count = end - start if count_include_pad else (
             np.minimum(end, n) - np.maximum(start, 0))
-        divisor = np.multiply.outer(divisor, count) if i else count.astype(np.float64)
+        divisor = np.multiply.outer(divisor, count.astype(np.float64))
         pads.append((p, max(p, (o - 1) * s + k - n - p)))
     if divisor_override is not None:
         divisor = np.full(outs, float(divisor_override))
-    name = "SqueezeBackward1" if nd == 1 else "AvgPool2DBackward0"
     return AvgPool.apply(input, kernel=kernel, stride=stride, pads=tuple(pads),
                          divisor=divisor.reshape(outs), node_name=name)
 
@@ -282,6 +324,9 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
 
 
 def _adaptive_sizes(input, nd, fn, output_size):
+    if nd > 1 and not isinstance(output_size, (int, np.integer)) and (
+            input.dim() <= len(output_size)):  # torch's _list_with_default, in Python
+        raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
     if nd == 1:
         if input.dim() not in (2, 3):
             raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.dim()}-dimensional "
@@ -290,9 +335,9 @@ def _adaptive_sizes(input, nd, fn, output_size):
         if not isinstance(output_size, (int, np.integer)) and len(output_size) != 1:
             raise RuntimeError(f"{fn}() argument 'output_size' should contain one int (got "
                                f"{len(output_size)})")
-    elif input.dim() not in (3, 4):
+    elif input.dim() not in (nd + 1, nd + 2):
         colon = ":" if "max" in fn else ""
-        raise RuntimeError(f"{fn}(): Expected 3D or 4D tensor, but got{colon} "
+        raise RuntimeError(f"{fn}(): Expected {nd + 1}D or {nd + 2}D tensor, but got{colon} "
                            f"{list(input.shape)}")
     if isinstance(output_size, (int, np.integer)):
         output_size = (int(output_size),) * nd
@@ -312,14 +357,21 @@ def _adaptive_windows(n, o):
 
 def _adaptive_avg(input, nd, fn, output_size):
     sizes, outs = _adaptive_sizes(input, nd, fn, output_size)
+    if nd == 2 and outs == (1, 1):  # torch takes the mean
+        return input.mean((-1, -2), keepdim=True)
+    name = "SqueezeBackward1" if nd == 1 else "AdaptiveAvgPool2DBackward0"
+    return SeparableMap.apply(input, mats=_adaptive_mats(sizes, outs), node_name=name)
+
+
+def _adaptive_mats(sizes, outs):
+    """One (out, in) averaging matrix per axis: row i averages window i."""
     mats = []
     for n, o in zip(sizes, outs):
         start, end = _adaptive_windows(n, o)
         pos = np.arange(n)
         inside = (pos >= start[:, None]) & (pos < end[:, None])
-        mats.append(inside / (end - start)[:, None])
-    name = "SqueezeBackward1" if nd == 1 else "AdaptiveAvgPool2DBackward0"
-    return SeparableMap.apply(input, mats=mats, node_name=name)
+        mats.append(inside / np.maximum(end - start, 1)[:, None])
+    return mats
 
 
 def adaptive_avg_pool1d(input, output_size):
@@ -335,14 +387,19 @@ def adaptive_avg_pool2d(input, output_size):
 
 def _adaptive_max(input, nd, fn, output_size, return_indices):
     sizes, outs = _adaptive_sizes(input, nd, fn, output_size)
+    name = "SqueezeBackward1" if nd == 1 else "AdaptiveMaxPool2DBackward0"
+    out, indices = MaxGather.apply(input, tables=_adaptive_tables(sizes, outs), node_name=name)
+    return (out, indices) if return_indices else out
+
+
+def _adaptive_tables(sizes, outs):
+    """MaxGather's position tables for windows that tile each axis (-1 pads short ones)."""
     tables = []
     for n, o in zip(sizes, outs):
         start, end = _adaptive_windows(n, o)
-        t = start[:, None] + np.arange(int((end - start).max()))[None, :]
+        t = start[:, None] + np.arange(int((end - start).max(initial=1)))[None, :]
         tables.append(np.where(t < end[:, None], t, -1))
-    name = "SqueezeBackward1" if nd == 1 else "AdaptiveMaxPool2DBackward0"
-    out, indices = MaxGather.apply(input, tables=tables, node_name=name)
-    return (out, indices) if return_indices else out
+    return tables
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):
@@ -412,8 +469,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     ``scale_factor`` (output size ``floor(in * scale_factor)``).
 
     Modes: ``nearest``, ``nearest-exact``, ``area`` (adaptive average pooling), ``linear``
-    (3-D input), ``bilinear`` and ``bicubic`` (4-D input), with ``align_corners`` for the
-    last three. 5-D input, ``trilinear`` and ``antialias`` raise ``NotImplementedError``.
+    (3-D input), ``bilinear`` and ``bicubic`` (4-D input), ``trilinear`` (5-D input), with
+    ``align_corners`` for the last four. ``antialias`` raises ``NotImplementedError``.
     """
     nd = input.dim() - 2
     if mode in ("nearest", "area", "nearest-exact") and align_corners is not None:
@@ -453,16 +510,18 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if antialias:
         raise NotImplementedError("interpolate: antialias is not supported by ember")
     dtype = np.float32 if input.dtype.itemsize <= 4 else np.float64
-    needs = {"linear": 1, "bilinear": 2, "bicubic": 2}
+    needs = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
     if mode == "bicubic" and nd != 2:  # torch has no message of its own for this one
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported "
                                   f"(got {input.dim()}D) for the modes: {_MODES} (got {mode})")
     if mode in needs and nd != needs[mode]:
         raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs "
                                   f"{needs[mode] + 2}D input")
-    if mode == "area" and nd <= 2:
-        return (adaptive_avg_pool1d if nd == 1 else adaptive_avg_pool2d)(input, size)
-    if mode in ("nearest", "nearest-exact") and nd <= 2:
+    if mode == "area" and nd <= 3:
+        from ._pooling3d import adaptive_avg_pool3d
+        return (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[nd - 1](input,
+                                                                                      size)
+    if mode in ("nearest", "nearest-exact") and nd <= 3:
         exact = mode == "nearest-exact"
         mats = [_nearest_matrix(n, o, _scale(n, o, s, False, dtype), exact, dtype)
                 for n, o, s in zip(spatial, size, scales)]
@@ -474,7 +533,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     elif mode in needs:
         mats = [_linear_matrix(n, o, _scale(n, o, s, align_corners, dtype), align_corners,
                                dtype) for n, o, s in zip(spatial, size, scales)]
-        name = f"Upsample{'Linear1D' if nd == 1 else 'Bilinear2D'}Backward0"
+        name = f"Upsample{('Linear1D', 'Bilinear2D', 'Trilinear3D')[nd - 1]}Backward0"
     elif mode in ("nearest", "nearest-exact", "bicubic", "trilinear", "area"):
         raise NotImplementedError(f"interpolate: mode {mode!r} with {input.dim()}D input is "
                                   f"not supported by ember")

@@ -1,4 +1,4 @@
-"""Convolution layers: Conv1d, Conv2d and their transposes."""
+"""Convolution layers: Conv1d, Conv2d, Conv3d and their transposes."""
 from __future__ import annotations
 
 import math
@@ -6,10 +6,11 @@ import math
 from ... import _creation
 from .. import functional as F
 from .. import init
+from ..functional._common import _size_str
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
 
 _PADDING_MODES = {"zeros", "reflect", "replicate", "circular"}
 
@@ -110,7 +111,7 @@ class _Conv(_ConvNd):
                          False, (0,) * self._nd, groups, bias, padding_mode, device, dtype)
 
     def _conv_forward(self, input, weight, bias):
-        conv = F.conv1d if self._nd == 1 else F.conv2d
+        conv = (F.conv1d, F.conv2d, F.conv3d)[self._nd - 1]
         if self.padding_mode != "zeros":
             padded = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
             return conv(padded, weight, bias, self.stride, 0, self.dilation, self.groups)
@@ -152,6 +153,21 @@ class Conv2d(_Conv):
     _nd = 2
 
 
+class Conv3d(_Conv):
+    """3-D (volumetric) convolution layer: ``F.conv3d(input, weight, bias, ...)``; see
+    ``Conv1d``. Sizes are an int or a triple (depth, height, width).
+
+    Attributes:
+        weight: ``(out_channels, in_channels / groups, kD, kH, kW)``.
+
+    Shape:
+        - Input: ``(N, C_in, D, H, W)`` or ``(C_in, D, H, W)``; Output: ``(N, C_out, D_out,
+          H_out, W_out)``.
+    """
+
+    _nd = 3
+
+
 class _ConvTranspose(_ConvNd):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
@@ -164,28 +180,28 @@ class _ConvTranspose(_ConvNd):
                          device, dtype)
 
     def _output_padding(self, input, output_size):
+        """The output padding that gives ``output_size`` (torch's checks and messages)."""
         if output_size is None:
             return self.output_padding
         nd = self._nd
-        output_size = list(output_size)[-nd:]
+        lead = 2 if input.dim() == nd + 2 else 1
+        if len(output_size) == lead + nd:
+            output_size = output_size[lead:]
         if len(output_size) != nd:
             raise ValueError(f"ConvTranspose{nd}D: for {input.dim()}D input, output_size must "
-                             f"have {nd} or {nd + 2} elements (got {len(output_size)})")
-        result = []
-        for d in range(nd):
-            n = input.shape[input.dim() - nd + d]
-            least = ((n - 1) * self.stride[d] - 2 * self.padding[d]
-                     + self.dilation[d] * (self.kernel_size[d] - 1) + 1)
-            most = least + self.stride[d] - 1
-            if not least <= output_size[d] <= most:
+                             f"have {nd} or {lead + nd} elements (got {len(output_size)})")
+        least = [(input.shape[lead + d] - 1) * self.stride[d] - 2 * self.padding[d]
+                 + self.dilation[d] * (self.kernel_size[d] - 1) + 1 for d in range(nd)]
+        most = [n + s - 1 for n, s in zip(least, self.stride)]
+        for size, lo, hi in zip(output_size, least, most):
+            if not lo <= size <= hi:
                 raise ValueError(f"requested an output size of {output_size}, but valid sizes "
                                  f"range from {least} to {most} (for an input of "
-                                 f"{list(input.shape[-nd:])})")
-            result.append(output_size[d] - least)
-        return tuple(result)
+                                 f"{_size_str(input.shape[2:])})")
+        return tuple(size - lo for size, lo in zip(output_size, least))
 
     def forward(self, input, output_size=None):
-        conv = F.conv_transpose1d if self._nd == 1 else F.conv_transpose2d
+        conv = (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[self._nd - 1]
         output_padding = self._output_padding(input, output_size)
         return conv(input, self.weight, self.bias, self.stride, self.padding, output_padding,
                     self.groups, self.dilation)
@@ -210,3 +226,13 @@ class ConvTranspose2d(_ConvTranspose):
     """Transposed 2-D convolution layer: ``F.conv_transpose2d``; see ``ConvTranspose1d``."""
 
     _nd = 2
+
+
+class ConvTranspose3d(_ConvTranspose):
+    """Transposed 3-D convolution layer: ``F.conv_transpose3d``; see ``ConvTranspose1d``.
+
+    Attributes:
+        weight: ``(in_channels, out_channels / groups, kD, kH, kW)``.
+    """
+
+    _nd = 3
