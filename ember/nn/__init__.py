@@ -49,10 +49,16 @@ from .modules import (  # noqa: F401
     Tanh,
     Unflatten,
 )
-from .parameter import Buffer, Parameter  # noqa: F401
+from .parameter import (  # noqa: F401
+    Buffer,
+    Parameter,
+    UninitializedBuffer,
+    UninitializedParameter,
+)
 
 __all__ = [
-    "Module", "Parameter", "Buffer", "functional", "init", "utils",
+    "Module", "Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer",
+    "functional", "init", "utils",
     "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
     "Identity", "Linear", "Bilinear", "Embedding", "EmbeddingBag", "Dropout", "Flatten",
     "Unflatten",
@@ -66,18 +72,27 @@ __all__ = [
 # the newer layer families list their public names themselves
 from .modules import (  # noqa: E402
     activation_more,
+    adaptive,
+    channelshuffle,
     conv,
     fold,
     instancenorm,
+    lazy,
+    legacy,
+    local_norm,
+    loss_ctc,
     loss_more,
     padding,
     pixelshuffle,
     pooling,
+    pooling_more,
     rnn,
     transformer,
+    unpool,
 )
 
 for _family in (activation_more, loss_more, padding, rnn, conv, pooling, transformer,
-                instancenorm, pixelshuffle, fold):
+                instancenorm, pixelshuffle, fold, unpool, pooling_more, local_norm,
+                channelshuffle, loss_ctc, legacy, lazy, adaptive):
     globals().update({_name: getattr(_family, _name) for _name in _family.__all__})
     __all__ += _family.__all__

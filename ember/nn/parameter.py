@@ -57,3 +57,12 @@ class Buffer(Tensor):
 
     def __init__(self, data=None, *, persistent=True):
         pass
+
+
+# the lazy modules' placeholders live in their own file; torch spells them nn.parameter.*
+from ._uninitialized import (  # noqa: E402,F401
+    UninitializedBuffer,
+    UninitializedParameter,
+    UninitializedTensorMixin,
+    is_lazy,
+)

@@ -74,14 +74,19 @@ del _name
 # the newer families list their public names themselves
 from . import (  # noqa: E402
     _attention_layers,
+    _channel,
     _conv,
+    _ctc,
+    _fractional,
+    _lp_pool,
     _more_activation,
     _more_loss,
     _pooling,
     _pooling3d,
+    _unpool,
     _vision,
 )
 
 for _family in (_more_activation, _more_loss, _conv, _pooling, _pooling3d, _attention_layers,
-                _vision):
+                _vision, _unpool, _fractional, _lp_pool, _channel, _ctc):
     globals().update({_name: getattr(_family, _name) for _name in _family.__all__})
