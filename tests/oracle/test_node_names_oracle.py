@@ -72,6 +72,7 @@ def _calls(T):
         "log1p": lambda: a.abs().log1p(), "masked_select": lambda: a.masked_select(a > 0),
         "pad": lambda: F.pad(a, (1, 1)), "nll": lambda: F.nll_loss(a.log_softmax(1),
                                                                     T.tensor([0, 1, 2])),
+        "nll_2d": lambda: F.nll_loss(a.reshape(1, 3, 4).log_softmax(1), T.tensor([[0, 1, 2, 0]])),
         "zero_": lambda: (a * 1).zero_(), "fill_": lambda: (a * 1).fill_(2.0),
         "fill_tensor": lambda: (a * 1).fill_(v[0]), "copy_": lambda: (a * 1).copy_(a.t().t()),
         "minimum": lambda: T.minimum(a, a * 2), "maximum": lambda: T.maximum(a, a * 2),

@@ -215,6 +215,8 @@ class NLLLoss(Op):
 
     @staticmethod
     def forward(ctx, x, *, target, weight=None, ignore_index=-100, reduction="mean"):
+        if x.ndim > 2:  # torch computes (N, C, d1, ...) inputs with its 2-D kernel
+            ctx.show_as("NllLoss2DBackward0")
         x2 = to_rows(x)
         rows, num_classes = x2.shape
         t, valid = check_targets(target.reshape(-1), num_classes, ignore_index)
