@@ -530,3 +530,5 @@ def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=
 
 
 Tensor.backward = backward
+
+from . import _tensor_methods_more  # noqa: E402,F401,I001  (more methods, in-place view ops)

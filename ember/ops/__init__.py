@@ -2,9 +2,15 @@
 from . import (  # noqa: F401  (copy_slices: in-place ops on views)
     arrange,
     copy_slices,
+    index_reduce,
     index_write,
     linalg_extra,
+    linalg_legacy,
+    math_more,
     pointwise_math,
+    scatter_views,
+    shape_more,
+    special_more,
     statistics,
     strided,
 )
@@ -158,6 +164,7 @@ from .unary import (  # noqa: F401
 )
 
 # the newer families list their public names themselves
-EXTRA_FAMILIES = (arrange, statistics, pointwise_math, strided, index_write, linalg_extra)
+EXTRA_FAMILIES = (arrange, statistics, pointwise_math, strided, index_write, linalg_extra,
+                  scatter_views, shape_more, math_more, special_more, index_reduce, linalg_legacy)
 for _family in EXTRA_FAMILIES:
     globals().update({_name: getattr(_family, _name) for _name in _family.__all__})
