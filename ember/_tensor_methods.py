@@ -518,8 +518,10 @@ def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=
     Args:
         gradient: the gradient of some scalar with respect to this tensor; needed
             unless it has one element.
-        retain_graph: keep saved values so backward can run again (default: False).
-        create_graph: not supported yet (raises NotImplementedError).
+        retain_graph: keep saved values so backward can run again (default:
+            ``create_graph``).
+        create_graph: record the backward pass, so that ``.grad`` can be differentiated
+            again (higher-order gradients).
         inputs: accumulate only into these tensors' ``.grad``.
         explain: print each step of the walk (see ``ember.autograd.explain``).
     """

@@ -35,22 +35,23 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
     Args:
         tensors: outputs to differentiate (a tensor or a sequence).
         grad_tensors: their gradients (None for one-element outputs).
-        retain_graph: keep the graph's saved values for another backward.
-        create_graph: higher-order gradients; not supported yet.
+        retain_graph: keep the graph's saved values for another backward (default:
+            ``create_graph``).
+        create_graph: record the backward pass itself, so that the leaves' ``.grad`` have a
+            ``grad_fn`` and can be differentiated again (higher-order gradients).
         inputs: only these leaves accumulate.
         explain: print the walk step by step (``ember.autograd.explain``).
     """
     from . import engine
 
-    if create_graph:
-        raise NotImplementedError(
-            "create_graph=True (higher-order gradients) is not supported yet: ember's op "
-            "backwards work on arrays and are not themselves recorded.")
     tensors = _as_tuple(tensors)
     grads = _as_tuple(grad_tensors if grad_tensors is not None else grad_variables)
     if grads is not None and len(grads) != len(tensors):
         raise RuntimeError(f"grad can be implicitly created only for scalar outputs "
                            f"(got {len(grads)} gradients for {len(tensors)} tensors)")
+    if create_graph:
+        _backward_graph(tensors, grads, retain_graph, _as_tuple(inputs))
+        return
     tracer = None
     if explain:
         from .explain import Tracer
@@ -69,22 +70,27 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
-    """Gradients of ``outputs`` with respect to ``inputs``, returned (``.grad`` untouched)."""
+    """Gradients of ``outputs`` with respect to ``inputs``, returned (``.grad`` untouched).
+
+    With ``create_graph=True`` the backward pass is recorded: the gradients have a
+    ``grad_fn`` and can be differentiated again (``retain_graph`` then defaults to True).
+    """
     from . import engine
 
-    if create_graph:
-        raise NotImplementedError(
-            "create_graph=True (higher-order gradients) is not supported yet: ember's op "
-            "backwards work on arrays and are not themselves recorded.")
     outputs = _as_tuple(outputs)
     inputs = _as_tuple(inputs)
     grads = _as_tuple(grad_outputs)
     unused_ok = bool(allow_unused or materialize_grads)
+    if retain_graph is None:
+        retain_graph = create_graph
+    run = engine.run_backward
+    if create_graph:
+        from ._double_backward import run_backward_graph as run
     if is_grads_batched:
-        res = _batched_grad(engine, outputs, inputs, grads, retain_graph, unused_ok)
+        res = _batched_grad(run, outputs, inputs, grads, retain_graph, unused_ok)
     else:
-        res = engine.run_backward(outputs, grads, bool(retain_graph), inputs=inputs,
-                                  accumulate=False, allow_unused=unused_ok)
+        res = run(outputs, grads, bool(retain_graph), inputs=inputs, accumulate=False,
+                  allow_unused=unused_ok)
     if materialize_grads:
         from .._creation import zeros_like
 
@@ -92,7 +98,36 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return res
 
 
-def _batched_grad(engine, outputs, inputs, grads, retain_graph, allow_unused):
+_warned_cycle = False
+
+
+def _backward_graph(tensors, grads, retain_graph, inputs):
+    """``backward(create_graph=True)``: the leaves' ``.grad`` get a graph of their own."""
+    import warnings
+
+    from ._double_backward import _accumulate, run_backward_graph
+
+    if retain_graph is None:
+        retain_graph = True
+    if inputs is not None:
+        res = run_backward_graph(tensors, grads, retain_graph, inputs=inputs, allow_unused=True)
+        for x, g in zip(inputs, res):
+            if g is not None:
+                _accumulate(x, g)
+        return
+    global _warned_cycle
+    if not _warned_cycle:  # once, as torch's TORCH_WARN_ONCE
+        _warned_cycle = True
+        warnings.warn("Using backward() with create_graph=True will create a reference cycle "
+                      "between the parameter and its gradient which can cause a memory leak. We "
+                      "recommend using autograd.grad when creating the graph to avoid this. If "
+                      "you have to use this function, make sure to reset the .grad fields of "
+                      "your parameters to None after use to break the cycle and avoid the leak.",
+                      UserWarning, stacklevel=4)
+    run_backward_graph(tensors, grads, retain_graph)
+
+
+def _batched_grad(run, outputs, inputs, grads, retain_graph, allow_unused):
     """``grad`` for each slice ``grad_outputs[k]`` along the first dim, stacked: torch runs
     the backward under vmap, ember once per slice (the graph kept until the last)."""
     from .. import ops
@@ -103,7 +138,7 @@ def _batched_grad(engine, outputs, inputs, grads, retain_graph, allow_unused):
     n = grads[0].shape[0]
     per_slice = []
     for k in range(n):
-        per_slice.append(engine.run_backward(
+        per_slice.append(run(
             outputs, tuple(g[k] for g in grads), bool(retain_graph) or k < n - 1,
             inputs=inputs, accumulate=False, allow_unused=allow_unused))
     return tuple(None if parts[0] is None else ops.stack(list(parts))

@@ -18,6 +18,25 @@ class _UserBackward:
 
     def backward(self, ctx, *grads):
         wrapped = tuple(_t._wrap(g) if g is not None else None for g in grads)
+        return tuple(r._data if isinstance(r, _t.Tensor) else (None if r is None else np.asarray(r))
+                     for r in self._call(ctx, wrapped))
+
+    def call_with_tensors(self, ctx, grads, delayed_error):
+        """``create_graph=True``: the user's backward on Tensors, with grad mode on, so what it
+        computes is recorded. A backward marked ``@once_differentiable`` is not: its results
+        hang from an error node when a gradient flowing in needs a graph (torch's rule)."""
+        res = self._call(ctx, tuple(grads))
+        res = tuple(r if r is None or isinstance(r, _t.Tensor) else _t._wrap(np.asarray(r))
+                    for r in res)
+        if getattr(self.cls.backward, "_once_differentiable", False) and any(
+                g is not None and g._rg for g in grads):
+            return delayed_error(ctx, grads, [None if r is None else r._data for r in res],
+                                 "trying to differentiate twice a function that was marked "
+                                 "with @once_differentiable", RuntimeError)
+        return res
+
+    def _call(self, ctx, wrapped):
+        """The user's backward on ``wrapped`` (Tensors); one result per tensor argument."""
         if ctx._materialize:
             wrapped = tuple(w if w is not None or d is None else _t._wrap(np.zeros(s, d))
                             for w, (s, d) in zip(wrapped, ctx._out_meta))
@@ -39,8 +58,7 @@ class _UserBackward:
                     raise RuntimeError(f"function {ctx.name()} returned a gradient different "
                                        "than None at a position for a non-Tensor input")
                 continue
-            out.append(r._data if isinstance(r, _t.Tensor) else
-                       (None if r is None else np.asarray(r)))
+            out.append(r)
         return tuple(out)
 
 

@@ -265,7 +265,8 @@ class Function:
     receiving and returning Tensors, then call ``MyFunction.apply(*args)``. ``ctx``
     offers ``save_for_backward``, ``saved_tensors``, ``needs_input_grad``,
     ``mark_non_differentiable``, ``set_materialize_grads`` and ``mark_dirty``. Forward runs
-    with grad mode off; backward runs with it off too (no higher-order gradients yet).
+    with grad mode off; backward too, unless ``create_graph=True``: then what backward
+    computes with ember ops is recorded, and can be differentiated again.
     """
 
     _node_cls = None
@@ -305,6 +306,10 @@ class Op(Function):
     ``apply`` takes Tensors (and plain values such as Python scalars, passed on as they
     are) and returns Tensors. ``backward`` returns one array or None per positional input
     (a bare array when there is one input); it is only asked for inputs that need grad.
+
+    ``backward_graph(ctx, *grads)`` (optional, set in ``ember/ops/derivatives``) is the same
+    formula on Tensors, written with ember ops: ``create_graph=True`` runs it instead, so
+    that the gradients are recorded and can be differentiated again.
     """
 
     @classmethod
@@ -466,8 +471,8 @@ Node.mark_non_differentiable_outputs = mark_non_differentiable
 
 def once_differentiable(fn):
     """Decorator for a custom Function's ``backward`` that is not itself differentiable
-    (torch's ``torch.autograd.function.once_differentiable``). ember never records a
-    backward, so this only runs ``fn`` under ``no_grad``."""
+    (torch's ``torch.autograd.function.once_differentiable``): ``fn`` runs under ``no_grad``,
+    and with ``create_graph=True`` differentiating its results again raises, as in torch."""
     import functools
 
     @functools.wraps(fn)
@@ -475,4 +480,5 @@ def once_differentiable(fn):
         with grad_mode.no_grad():
             return fn(ctx, *args)
 
+    wrapper._once_differentiable = True  # create_graph=True: its results raise if differentiated
     return wrapper

@@ -10,10 +10,28 @@ class GradcheckError(RuntimeError):
     """Raised by ``gradcheck`` when analytical and numerical gradients disagree."""
 
 
-def _outputs(fn, inputs):
+def _outputs(fn, inputs, differentiable=True):
     out = fn(*inputs)
     outs = out if isinstance(out, (tuple, list)) else (out,)
-    return [o for o in outs if isinstance(o, _t.Tensor) and o.requires_grad]
+    return [o for o in outs if isinstance(o, _t.Tensor) and
+            (o.requires_grad if differentiable else o.is_floating_point())]
+
+
+def _check_no_differentiable_outputs(func, inputs, diff, eps):
+    """No output requires grad: then every numerical derivative must be 0 (torch's check)."""
+    for i in diff:
+        flat = inputs[i]._data.reshape(-1)
+        for e in range(flat.size):
+            orig = flat[e]
+            flat[e] = orig + eps
+            plus = [o._data.astype(np.float64) for o in _outputs(func, inputs, False)]
+            flat[e] = orig - eps
+            minus = [o._data.astype(np.float64) for o in _outputs(func, inputs, False)]
+            flat[e] = orig
+            for a, b in zip(plus, minus):
+                if not np.allclose((a - b) / (2 * eps), 0):
+                    raise GradcheckError("Numerical gradient for function expected to be zero")
+    return True
 
 
 def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
@@ -39,6 +57,13 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
                           "point. This check will likely fail if all the inputs are not of "
                           "double precision floating point.", stacklevel=2)
     outs = _outputs(func, inputs)
+    if not outs:
+        try:
+            return _check_no_differentiable_outputs(func, inputs, diff, eps)
+        except GradcheckError:
+            if raise_exception:
+                raise
+            return False
     for k, out in enumerate(outs):
         n_out = out.numel()
         analytical = {i: np.zeros((n_out, inputs[i].numel())) for i in diff}
@@ -77,7 +102,33 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     return True
 
 
-def gradgradcheck(*args, **kwargs):
-    """Second-order checks need create_graph, which ember does not support yet."""
-    raise NotImplementedError("gradgradcheck needs higher-order gradients (create_graph), "
-                              "which ember does not support yet")
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,
+                  gen_non_contig_grad_outputs=False, raise_exception=True, **unused):
+    """Check second derivatives: ``gradcheck`` of the function's gradient, taken with
+    ``create_graph=True``, with respect to both the inputs and ``grad_outputs``.
+
+    ``grad_outputs`` (random in [-1, 1), requiring grad, when None) weigh the outputs;
+    inputs that require grad should be float64, as for ``gradcheck``.
+    """
+    inputs = (inputs,) if isinstance(inputs, _t.Tensor) else tuple(inputs)
+    if grad_outputs is None:
+        rng = np.random.default_rng(0)
+        grad_outputs = tuple(
+            _t._wrap(rng.uniform(-1, 1, o.shape).astype(o._data.dtype), requires_grad=True)
+            for o in _outputs(func, inputs))
+    else:
+        grad_outputs = (grad_outputs,) if isinstance(grad_outputs, _t.Tensor) else tuple(
+            grad_outputs)
+    n_out = len(grad_outputs)
+    diff = [i for i, x in enumerate(inputs) if isinstance(x, _t.Tensor) and x.requires_grad]
+
+    def first_derivatives(*args):
+        from . import grad as _grad
+
+        outs = _outputs(func, args[:-n_out])
+        res = _grad(outs, [args[i] for i in diff], args[-n_out:], create_graph=True,
+                    allow_unused=True)
+        return tuple(g for g in res if g is not None)
+
+    return gradcheck(first_derivatives, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception)

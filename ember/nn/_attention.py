@@ -10,10 +10,11 @@ import math
 
 import numpy as np
 
-from .. import _random
+from .. import _random, ops
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ..ops._shape_utils import check_broadcast, sum_to_shape, type_name
+from ..ops.derivatives import const, saved_tensors, sum_to
 from ._functions.dropout import dropout_scale, keep_mask
 
 _CAUSAL = {}
@@ -111,6 +112,34 @@ class ScaledDotProductAttention(Op):
                 if need[1]:
                     gk = sum_to_shape(np.matmul(_swap(ds), q), k.shape)
         return gq, gk, gv, gb
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        """The same on Tensors, for ``create_graph=True`` (a bias needing grad: not covered)."""
+        need = ctx.needs_input_grad
+        if len(need) > 3 and need[3]:
+            return NotImplemented
+        q, k, v = saved_tensors(ctx)[:3]
+        p_a, keep = ctx.saved_tensors[3:]  # arrays: P (a function of q, k) and the dropout mask
+        # the scores rebuilt on the graph of q and k: log P differs from them by a constant
+        # per row, which softmax ignores; a row masked everywhere (P all 0) stays 0
+        dead = ~(p_a > 0).any(axis=-1, keepdims=True)
+        qk = (q @ k.transpose(-1, -2)) * ctx.scale
+        with np.errstate(divide="ignore"):
+            rest = np.where(dead, 0.0, np.log(p_a)) - qk._data
+        p = ops.softmax(qk + const(rest.astype(p_a.dtype)), -1)
+        if dead.any():
+            p = p * const(~dead, p_a.dtype)
+        keep = None if keep is None else const(keep)
+        pd = p if keep is None else p * keep
+        gv = sum_to(pd.transpose(-1, -2) @ grad, v.shape) if need[2] else None
+        dp = grad @ v.transpose(-1, -2)
+        if keep is not None:
+            dp = dp * keep
+        ds = p * (dp - (dp * p).sum(-1, keepdim=True)) * ctx.scale
+        gq = sum_to(ds @ k, q.shape) if need[0] else None
+        gk = sum_to(ds.transpose(-1, -2) @ q, k.shape) if need[1] else None
+        return gq, gk, gv, None
 
 
 def _repeat_heads(x, rep):

@@ -168,3 +168,5 @@ EXTRA_FAMILIES = (arrange, statistics, pointwise_math, strided, index_write, lin
                   scatter_views, shape_more, math_more, special_more, index_reduce, linalg_legacy)
 for _family in EXTRA_FAMILIES:
     globals().update({_name: getattr(_family, _name) for _name in _family.__all__})
+
+from . import derivatives  # noqa: E402,F401  (Tensor-level backward formulas, for create_graph)

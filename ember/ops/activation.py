@@ -127,15 +127,19 @@ def _normal_cdf_pdf(x):
 class Gelu(Op):
     """z = x * Phi(x) (exact, with erf) or its tanh approximation
 
-    Forward computes the derivative too and saves only it: backward is one multiply.
+    Forward computes the derivative too and saves it: backward is one multiply. (It saves x
+    as well, for the second derivative.)
     """
 
     @staticmethod
     def forward(ctx, x, *, approximate="none"):
         if x.dtype == np.float16:  # in float32, rounded once (torch)
             out = Gelu.forward(ctx, x.astype(np.float32), approximate=approximate)
+            if ctx.needs_input_grad:
+                ctx.save_for_backward(ctx.saved_tensors[0], x)
             return out.astype(np.float16)
         dt = x.dtype.type
+        ctx.approximate = approximate
         if approximate == "tanh":
             x2 = x * x
             inner = x2 * dt(0.044715)
@@ -156,7 +160,7 @@ class Gelu(Op):
                 x2 *= x
                 x2 *= dt(0.5 * _SQRT_2_OVER_PI)
                 x2 += half
-                ctx.save_for_backward(x2)
+                ctx.save_for_backward(x2, x)  # x: for the second derivative
             return out
         cdf, e = _normal_cdf_pdf(x)
         out = x * cdf
@@ -165,12 +169,12 @@ class Gelu(Op):
             e *= x
             e *= dt(_INV_SQRT_2PI)
             e += cdf
-            ctx.save_for_backward(e)
+            ctx.save_for_backward(e, x)  # x: for the second derivative
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        (d,) = ctx.saved_tensors
+        d = ctx.saved_tensors[0]
         return (grad * d).astype(grad.dtype, copy=False)
 
 

@@ -169,10 +169,11 @@ def test_batched_grad_outputs_give_one_gradient_per_slice():
         ember.autograd.grad(y, x, is_grads_batched=True)
 
 
-def test_create_graph_is_not_supported_yet():
+def test_create_graph_gives_a_differentiable_grad():
     x = ember.tensor([2.0], requires_grad=True)
-    with pytest.raises(NotImplementedError, match="higher-order"):
-        (x * x).sum().backward(create_graph=True)
+    (g,) = ember.autograd.grad((x * x * x).sum(), x, create_graph=True)
+    (h,) = ember.autograd.grad(g.sum(), x)
+    assert g.tolist() == [12.0] and h.tolist() == [12.0]
 
 
 def test_backward_with_inputs_accumulates_only_there():

@@ -1,0 +1,134 @@
+"""Formulas for the reductions: sum, mean, var/std, max/min, softmax family, vector norm.
+
+Sum and mean spread the gradient back over the reduced dims; max and min send it to the
+chosen elements (a constant mask); softmax and log-softmax reuse their saved output, which
+leads back through their own node, as in torch.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..clamp import where
+from ..cumulative import Cumsum
+from ..reduce import (
+    Amax,
+    LogSoftmax,
+    Logsumexp,
+    MaxAll,
+    MaxDim,
+    Mean,
+    Softmax,
+    Sum,
+    Var,
+    logsumexp,
+)
+from ..shape import flip
+from ..unary import abs as abs_
+from ..unary import exp, sqrt
+from ..vector_norm import VectorNorm
+from ._common import const, expand_back, formula, kept_shape, saved_tensors, stand_in
+
+
+@formula(Sum)
+def _sum(ctx, grad):
+    return expand_back(grad, ctx.x_shape, ctx.axes, ctx.keepdim)
+
+
+@formula(Mean)
+def _mean(ctx, grad):
+    g = expand_back(grad, ctx.x_shape, ctx.axes, ctx.keepdim)
+    return g * (1.0 / ctx.n) if ctx.n else g
+
+
+@formula(Cumsum)
+def _cumsum(ctx, grad):
+    if grad.ndim == 0:
+        return grad
+    # x[k] feeds every out[j], j >= k: the gradient is a running sum from the end
+    return flip(flip(grad, [ctx.axis]).cumsum(ctx.axis), [ctx.axis])
+
+
+@formula(Var)
+def _var(ctx, grad):
+    centred, _ = ctx.saved_tensors
+    x = stand_in(ctx, 0, centred)  # var ignores a shift of x: x - mean stands in for x
+    dims = list(ctx.axes) if ctx.axes is not None else list(range(x.ndim))
+    c = x - x.mean(dim=dims, keepdim=True)
+    g = kept_shape(grad, ctx.x_shape, ctx.axes, ctx.keepdim)
+    if ctx.std:  # d std = d var / (2 std); 0 where std is 0, as torch
+        s = sqrt((c * c).sum(dim=dims, keepdim=True) / ctx.denom)
+        zero = const(s._data == 0)
+        g = where(zero, 0.0, g / (2 * where(zero, 1.0, s)))
+    return g * c * (2.0 / ctx.denom)
+
+
+@formula(MaxAll)
+def _max_all(ctx, grad):
+    x, out = ctx.saved_tensors
+    mask = x == out  # ties share the gradient
+    return grad * const(mask / mask.sum(), grad._data.dtype)
+
+
+@formula(MaxDim)
+def _max_dim(ctx, grad, grad_indices=None):
+    if ctx.x_shape == ():
+        return grad
+    (idx,) = ctx.saved_tensors
+    chosen = np.zeros(ctx.x_shape, grad._data.dtype)
+    np.put_along_axis(chosen, idx, 1, ctx.axis)
+    g = grad if ctx.keepdim else grad.unsqueeze(ctx.axis)
+    return g * const(chosen)
+
+
+@formula(Amax)
+def _amax(ctx, grad):
+    x, out = ctx.saved_tensors
+    mask = x == out
+    share = mask / mask.sum(axis=ctx.axes, keepdims=True)
+    g = grad if ctx.keepdim else grad.reshape(out.shape)
+    return g * const(share, grad._data.dtype)
+
+
+@formula(Softmax)
+def _softmax(ctx, grad):
+    (out,) = saved_tensors(ctx)
+    gy = grad * out
+    return gy - out * gy.sum(dim=ctx.axis, keepdim=True)
+
+
+@formula(LogSoftmax)
+def _log_softmax(ctx, grad):
+    (out,) = saved_tensors(ctx)
+    return grad - exp(out) * grad.sum(dim=ctx.axis, keepdim=True)
+
+
+@formula(Logsumexp)
+def _logsumexp(ctx, grad):
+    x, out = saved_tensors(ctx)
+    dims = ctx.axes if ctx.axes is not None else tuple(range(x.ndim))
+    g = grad if ctx.keepdim else grad.reshape(out.shape)
+    return g * exp(x - logsumexp(x, dims, keepdim=True))  # softmax over the reduced dims
+
+
+@formula(VectorNorm)
+def _vector_norm(ctx, grad):
+    x_arr, out = ctx.saved_tensors
+    (x, _) = saved_tensors(ctx)
+    g = grad.reshape(out.shape)
+    p, dt = ctx.p, grad._data.dtype
+    if p == 1:
+        return g * const(np.sign(x_arr), dt)
+    if p == 0:
+        return None
+    if abs(p) == float("inf"):  # the largest (smallest) |x| share the gradient
+        hit = np.abs(x_arr) == out
+        return g * const(np.sign(x_arr) * hit / hit.sum(axis=ctx.axes, keepdims=True), dt)
+    # d/dx = x |x|^(p-2) / norm^(p-1); 0 where the norm is 0, as torch (the masked places
+    # divide by 1 instead, so that the second derivative is 0 there too, not nan)
+    n = VectorNorm.apply(x, p=p, dim=ctx.axes, keepdim=True)
+    zero = const(out == 0)
+    scale = where(zero, 0.0, g / where(zero, 1.0, n) ** (p - 1))
+    if p == 2:
+        return scale * x
+    x_zero = const(x_arr == 0)
+    return where(x_zero, 0.0, scale * x * abs_(where(x_zero, 1.0, x)) ** (p - 2))
