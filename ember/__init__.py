@@ -129,6 +129,9 @@ from .ops import (  # noqa: F401
 
 # torch.linalg: the module of that name, where the * above brought ember's matmul ops module
 linalg = __import__("importlib").import_module(f"{__name__}.linalg")
+# torch's top-level functions that are not Tensor methods (torch.broadcast_shapes, torch.conv2d)
+from ._namespace_more import *  # noqa: E402,F401,F403
+from ._namespace_nn import *  # noqa: E402,F401,F403
 
 float = float32  # noqa: A001
 double = float64
@@ -172,7 +175,7 @@ def __getattr__(name):
 
     lazy = {"nn", "optim", "utils", "text", "models", "autograd", "testing", "cuda",
             "backends", "distributed", "amp", "serialization", "cli", "linalg", "special",
-            "random", "jit", "onnx", "fft", "mps", "distributions", "cpu"}
+            "random", "jit", "onnx", "fft", "mps", "distributions", "cpu", "func"}
     if name in lazy:
         return importlib.import_module(f"{__name__}.{name}")
     if name in ("save", "load"):

@@ -1,0 +1,457 @@
+"""``grad``, ``grad_and_value``, ``vjp``, ``jacrev``, ``jacfwd``, ``hessian``, ``jvp`` (torch.func).
+
+Each transform calls ``func`` on fresh leaves that require grad and runs ember's reverse-mode
+engine on its outputs. Transforms nest through levels: while a transform runs ``func`` it holds a
+level, and a transform started inside one (``jacrev(grad(f))``, ``hessian``) differentiates its
+inputs through copies still attached to the outer graph and asks the engine for differentiable
+gradients (``create_graph=True``). ember has no forward-mode AD: ``jacfwd`` and ``jvp`` build the
+Jacobian row by row in reverse mode, which gives the same numbers for more backward passes.
+"""
+from __future__ import annotations
+
+import functools
+from contextlib import contextmanager
+
+from ._pytree import tree_flatten, tree_map, tree_unflatten
+from ._vmap import RandomnessGuard, check_randomness
+
+_LEVEL = [0]  # how many transforms are running func right now (outermost first)
+
+_NEEDS_DOUBLE_BACKWARD = (
+    "{what} needs second derivatives: a grad/vjp/jacrev/jacfwd transform inside another one "
+    "differentiates the outer transform's gradients, which needs "
+    "ember.autograd.grad(..., create_graph=True), and ember's autograd does not support "
+    "create_graph=True yet.")
+
+
+@contextmanager
+def _transform_level():
+    _LEVEL[0] += 1
+    try:
+        yield
+    finally:
+        _LEVEL[0] -= 1
+
+
+def _tensor_cls():
+    from .._tensor import Tensor
+
+    return Tensor
+
+
+def double_backward_supported() -> bool:
+    """Whether ember's autograd can record gradients (``create_graph=True``) right now."""
+    from .. import _creation, autograd
+    from ..autograd.grad_mode import enable_grad
+
+    a = _creation.tensor(1.0, requires_grad=True)
+    with enable_grad():
+        try:
+            autograd.grad(a * a, a, create_graph=True)
+        except NotImplementedError:
+            return False
+    return True
+
+
+def _graph_mode(flat_inputs, what) -> bool:
+    """Whether the gradients must be differentiable: inside another transform (required), or
+    when an input already requires grad under grad mode (torch composes with autograd then;
+    without double backward ember returns plain gradients instead)."""
+    from ..autograd.grad_mode import is_grad_enabled
+
+    if _LEVEL[0] > 0:
+        if not double_backward_supported():
+            raise NotImplementedError(_NEEDS_DOUBLE_BACKWARD.format(what=what))
+        return True
+    tensor = _tensor_cls()
+    if is_grad_enabled() and any(isinstance(x, tensor) and x.requires_grad for x in flat_inputs):
+        return double_backward_supported()
+    return False
+
+
+def _prepare(x, graph):
+    """The tensor ``func`` sees in place of ``x``: a new leaf that requires grad, or (when
+    the gradients must stay differentiable) a copy of ``x`` still attached to its graph."""
+    if not isinstance(x, _tensor_cls()):
+        raise ValueError(f"Thing passed to transform API must be Tensor, got {type(x)}")
+    if graph and x.requires_grad:
+        return x.clone()
+    return x.detach().requires_grad_(True)
+
+
+def _grads(outputs, inputs, grad_outputs, graph, retain):
+    """d(sum_i <outputs_i, grad_outputs_i>)/d(inputs), zeros for inputs not used."""
+    from .. import _creation, autograd
+
+    pairs = [(o, g) for o, g in zip(outputs, grad_outputs) if o.requires_grad]
+    res = (None,) * len(inputs)
+    if pairs:
+        res = autograd.grad([o for o, _ in pairs], list(inputs), [g for _, g in pairs],
+                            retain_graph=retain or graph, create_graph=graph, allow_unused=True)
+    return [_creation.zeros_like(x) if g is None else g for g, x in zip(res, inputs)]
+
+
+def _unwrap(tree, graph):
+    """Outputs handed back to the caller: detached unless an outer level differentiates them."""
+    if graph:
+        return tree
+    tensor = _tensor_cls()
+    return tree_map(lambda t: t.detach() if isinstance(t, tensor) else t, tree)
+
+
+def _check_argnums(argnums, num_args):
+    """``argnums`` as non-negative positions, with torch's errors."""
+    def wrap(a):
+        if not isinstance(a, int) or isinstance(a, bool):
+            raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(a)}")
+        if not -num_args <= a < num_args:
+            raise RuntimeError(f"Got argnum={a}, but only {num_args} positional inputs")
+        return a % num_args
+
+    if isinstance(argnums, tuple):
+        if not argnums:
+            raise RuntimeError("argnums must be non-empty")
+        pos = tuple(wrap(a) for a in argnums)
+        if len(set(pos)) != len(pos):
+            raise RuntimeError(f"argnums elements must be unique, got {argnums}")
+        return pos
+    if not isinstance(argnums, int) or isinstance(argnums, bool):
+        raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(argnums)}")
+    return wrap(argnums)
+
+
+def _diff_args(args, argnums, what):
+    """(leaves standing in for the differentiated arguments, their spec, the new positional
+    arguments holding them, whether the gradients must be differentiable)."""
+    pos = _check_argnums(argnums, len(args))
+    positions = (pos,) if isinstance(pos, int) else pos
+    diff = args[pos] if isinstance(pos, int) else tuple(args[i] for i in pos)
+    flat, spec = tree_flatten(diff)
+    graph = _graph_mode(flat, what)
+    leaves = [_prepare(x, graph) for x in flat]
+    tree = tree_unflatten(leaves, spec)
+    new_args = list(args)
+    for k, i in enumerate(positions):
+        new_args[i] = tree if isinstance(pos, int) else tree[k]
+    return leaves, spec, new_args, graph
+
+
+def _split_aux(out, has_aux, who):
+    if not has_aux:
+        return out, None
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise RuntimeError(f"{who}: output of function f should be a tuple: (output, aux) if "
+                           "has_aux is True")
+    return out
+
+
+def _check_outputs(flat_out, who):
+    tensor = _tensor_cls()
+    for o in flat_out:
+        if not isinstance(o, tensor):
+            raise RuntimeError(f"{who}: expected f(*primals) to return only tensors, got "
+                               f"unsupported type {type(o)}")
+        if not o.is_floating_point():
+            raise RuntimeError("vjp(f, ...): All outputs of f must be floating-point or complex "
+                               f"Tensors, got Tensor with dtype {o.dtype}")
+
+
+# --- grad ------------------------------------------------------------------------------------
+
+def grad_and_value(func, argnums=0, has_aux=False):
+    """``func``'s gradient and value together (``torch.func.grad_and_value``).
+
+    Args:
+        func: a function returning a scalar tensor (with ``has_aux``: ``(scalar, aux)``).
+        argnums: which positional argument(s) to differentiate: an int or a tuple of ints;
+            each may be a pytree (tuple, list, dict) of float tensors, e.g. a dict of params.
+        has_aux: ``func`` returns ``(output, aux)``; ``aux`` is returned as is, detached.
+
+    Returns:
+        A function returning ``(grads, value)``, or ``(grads, (value, aux))`` with
+        ``has_aux``; ``grads`` has the structure of the differentiated argument(s). Inputs the
+        output does not depend on get zero gradients.
+
+    Raises:
+        RuntimeError: torch's messages for bad ``argnums``, or when ``func`` does not return a
+            scalar tensor.
+        NotImplementedError: when nested inside another transform, which needs
+            ``create_graph=True`` (not supported by ember's autograd yet).
+
+    Differs from torch: a gradient is attached to the graph of tensors that require grad only
+    when they are differentiated arguments, not when ``func`` captures them from outside.
+    """
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from ..autograd.grad_mode import enable_grad
+
+        leaves, spec, new_args, graph = _diff_args(args, argnums, "grad_and_value")
+        with _transform_level(), enable_grad():
+            out = func(*new_args, **kwargs)
+        out, aux = _split_aux(out, has_aux, "grad_and_value(f)(*args)")
+        if not isinstance(out, _tensor_cls()):
+            raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a Tensor, "
+                               f"got {type(out)}")
+        if out.dim() != 0:
+            raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a scalar "
+                               f"Tensor, got tensor with {out.dim()} dims. Maybe you wanted to "
+                               "use the vjp or jacrev APIs instead?")
+        grads = tree_unflatten(_grads([out], leaves, [None], graph, False), spec)
+        value = _unwrap(out, graph)
+        if has_aux:
+            return grads, (value, _unwrap(aux, graph))
+        return grads, value
+
+    return wrapper
+
+
+def grad(func, argnums=0, has_aux=False):
+    """The gradient of a scalar function (``torch.func.grad``).
+
+    ``grad(f)(x)`` is ``df/dx`` at ``x``; it composes with ``vmap`` (``vmap(grad(f))`` gives
+    per-sample gradients) and with ``functional_call``. Arguments as in
+    :func:`grad_and_value`.
+
+    Returns:
+        A function returning the gradient(s), or ``(grads, aux)`` with ``has_aux``.
+    """
+    gv = grad_and_value(func, argnums, has_aux)
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        grads, value = gv(*args, **kwargs)
+        return (grads, value[1]) if has_aux else grads
+
+    return wrapper
+
+
+# --- vjp ---------------------------------------------------------------------------------------
+
+def vjp(func, *primals, has_aux=False):
+    """``func``'s output and a function computing vector-Jacobian products (``torch.func.vjp``).
+
+    Args:
+        func: a function of pytrees of tensors returning a pytree of float tensors.
+        *primals: the point at which to differentiate.
+        has_aux: ``func`` returns ``(output, aux)``.
+
+    Returns:
+        ``(output, vjp_fn)`` or ``(output, vjp_fn, aux)``. ``vjp_fn(cotangents)`` takes a pytree
+        like the output and returns a tuple with one gradient per primal; it may be called
+        more than once.
+
+    Raises:
+        RuntimeError: torch's messages for non-tensor outputs, or cotangents whose structure
+            or shapes differ from the output's.
+    """
+    from ..autograd.grad_mode import enable_grad
+
+    flat, spec = tree_flatten(primals)
+    graph = _graph_mode(flat, "vjp")
+    leaves = [_prepare(x, graph) for x in flat]
+    with _transform_level(), enable_grad():
+        out = func(*tree_unflatten(leaves, spec))
+    out, aux = _split_aux(out, has_aux, "vjp(f, *primals)")
+    flat_out, out_spec = tree_flatten(out)
+    _check_outputs(flat_out, "vjp(f, *primals)")
+
+    def vjp_fn(cotangents, retain_graph=True, create_graph=None):
+        """The vector-Jacobian product: one gradient per primal, as a tuple."""
+        flat_ct, ct_spec = tree_flatten(cotangents)
+        if ct_spec != out_spec:
+            raise RuntimeError("Expected pytree structure of cotangents to be the same as pytree "
+                               f"structure of outputs to the function. cotangents: {ct_spec}, "
+                               f"primal output: {out_spec}")
+        for i, (c, o) in enumerate(zip(flat_ct, flat_out)):
+            if not isinstance(c, _tensor_cls()) or c.shape != o.shape:
+                got = c.shape if isinstance(c, _tensor_cls()) else type(c)
+                raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {got} "
+                                   f"and output[{i}] has a shape of {o.shape}.")
+        flat_ct = [c.to(o.dtype) for c, o in zip(flat_ct, flat_out)]
+        make_graph = graph or bool(create_graph) or (
+            any(c.requires_grad for c in flat_ct) and _graph_mode(flat_ct, "vjp_fn"))
+        grads = _grads(flat_out, leaves, flat_ct, make_graph, retain_graph)
+        return tree_unflatten(grads, spec)
+
+    value = _unwrap(out, graph)
+    return (value, vjp_fn, _unwrap(aux, graph)) if has_aux else (value, vjp_fn)
+
+
+# --- Jacobians -----------------------------------------------------------------------------------
+
+def _jacobian(func, argnums, has_aux, args, kwargs, who, randomness="different"):
+    """Call ``func`` and build its Jacobian row by row in reverse mode.
+
+    Returns (table, out_spec, in_spec, leaves, out, aux, graph): ``table[i][j]`` is the
+    Jacobian of output leaf i with respect to input leaf j, shaped ``out_i.shape + in_j.shape``.
+    """
+    from .. import _creation, ops
+    from ..autograd.grad_mode import enable_grad
+
+    leaves, in_spec, new_args, graph = _diff_args(args, argnums, who)
+    with _transform_level(), enable_grad():
+        out = RandomnessGuard(randomness).call(func, *new_args, **kwargs)
+    out, aux = _split_aux(out, has_aux, f"{who}(f, *primals)")
+    flat_out, out_spec = tree_flatten(out)
+    _check_outputs(flat_out, f"{who}(f, *primals)")
+    table = []
+    for o in flat_out:
+        n = o.numel()
+        rows = [[] for _ in leaves]
+        if n and o.requires_grad:
+            eye = _creation.eye(n, dtype=o.dtype)
+            for k in range(n):
+                for r, g in zip(rows, _grads([o], leaves, [eye[k].reshape(o.shape)], graph,
+                                             True)):
+                    r.append(g)
+        table.append([
+            ops.stack(r).reshape(*o.shape, *x.shape) if r else
+            _creation.zeros(*o.shape, *x.shape, dtype=x.dtype)
+            for r, x in zip(rows, leaves)])
+    return table, out_spec, in_spec, leaves, out, aux, graph
+
+
+def _jac_result(table, out_spec, in_spec, aux, has_aux, graph):
+    jac = tree_unflatten([tree_unflatten(row, in_spec) for row in table], out_spec)
+    return (jac, _unwrap(aux, graph)) if has_aux else jac
+
+
+def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
+    """The Jacobian of ``func`` by reverse mode (``torch.func.jacrev``).
+
+    For an output of shape ``O`` and an input of shape ``I`` the Jacobian has shape ``O + I``;
+    pytree outputs give a pytree of Jacobians, and a tuple ``argnums`` (or a pytree argument)
+    gives one Jacobian per input inside each. Computed with one backward pass per output
+    element.
+
+    Args:
+        func: the function to differentiate.
+        argnums: the positional argument(s) to differentiate.
+        has_aux: ``func`` returns ``(output, aux)``; the result is then ``(jacobian, aux)``.
+        chunk_size: accepted for torch's API (rows are always computed one at a time).
+
+    Returns:
+        A function computing the Jacobian (and ``aux``).
+    """
+    if chunk_size is not None and not chunk_size > 0:
+        raise ValueError("jacrev: `chunk_size` should be greater than 0.")
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        table, out_spec, in_spec, _, _, aux, graph = _jacobian(
+            func, argnums, has_aux, args, kwargs, "vjp")
+        return _jac_result(table, out_spec, in_spec, aux, has_aux, graph)
+
+    return wrapper
+
+
+def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
+    """The Jacobian of ``func`` (``torch.func.jacfwd``), same layout as :func:`jacrev`.
+
+    NOTE: ember has no forward-mode AD, so this is computed in reverse mode, one backward
+    pass per output element; the values are torch's. ``randomness`` is as in ``vmap``
+    (``"error"``: a random op inside ``func`` raises torch's error).
+    """
+    check_randomness(randomness)
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        table, out_spec, in_spec, _, _, aux, graph = _jacobian(
+            func, argnums, has_aux, args, kwargs, "jvp", randomness)
+        return _jac_result(table, out_spec, in_spec, aux, has_aux, graph)
+
+    return wrapper
+
+
+def hessian(func, argnums=0):
+    """The Hessian of a scalar function: ``jacfwd(jacrev(func, argnums), argnums)``.
+
+    Raises:
+        NotImplementedError: while ember's autograd has no ``create_graph=True`` (the inner
+            Jacobian must itself be differentiated).
+    """
+    outer = jacfwd(jacrev(func, argnums), argnums)
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        if not double_backward_supported():
+            raise NotImplementedError(_NEEDS_DOUBLE_BACKWARD.format(what="hessian"))
+        return outer(*args, **kwargs)
+
+    return wrapper
+
+
+def jvp(func, primals, tangents, *, strict=False, has_aux=False):
+    """``(func(*primals), J @ tangents)``: the Jacobian-vector product (``torch.func.jvp``).
+
+    NOTE: computed from the Jacobian's rows in reverse mode (ember has no forward-mode AD):
+    torch's numbers, at the cost of one backward pass per output element.
+
+    Returns:
+        ``(output, jvp_out)``, or ``(output, jvp_out, aux)`` with ``has_aux``.
+    """
+    who = "jvp(f, primals, tangents)"
+    if strict:
+        raise RuntimeError(f"{who}: strict=True is not implemented")
+    for name, value in (("primals", primals), ("tangents", tangents)):
+        if not isinstance(value, tuple):
+            raise RuntimeError(f"{who}: Expected {name} to be a tuple. E.g. it should be valid to "
+                               "call f(*primals).")
+    flat_p, p_spec = tree_flatten(primals)
+    flat_t, t_spec = tree_flatten(tangents)
+    if p_spec != t_spec:
+        raise RuntimeError(f"{who}: Expected primals and tangents to have the same python "
+                           "structure. For example, if primals is a tuple of 3 tensors, tangents "
+                           f"also must be. Got primals with structure {p_spec} and tangents with "
+                           f"structure {t_spec}")
+    for p, t in zip(flat_p, flat_t):
+        if isinstance(p, _tensor_cls()) and isinstance(t, _tensor_cls()) and p.shape != t.shape:
+            raise RuntimeError("Trying to set a forward gradient that has a different size than "
+                               "that of the original Tensor, this is not supported. Tensor is of "
+                               f"size {list(p.shape)} while the given forward gradient is of size "
+                               f"{list(t.shape)}.")
+    argnums = tuple(range(len(primals))) if primals else 0
+    table, out_spec, _, leaves, out, aux, graph = _jacobian(
+        func, argnums, has_aux, primals, {}, "jvp")
+    flat_out, _ = tree_flatten(out)
+    products = []
+    for o, row in zip(flat_out, table):
+        total = None
+        for j, x, t in zip(row, leaves, flat_t):
+            part = j.reshape(o.numel(), x.numel()) @ t.reshape(-1).to(j.dtype)
+            total = part if total is None else total + part
+        products.append(total.reshape(o.shape).to(o.dtype))
+    result = (_unwrap(out, graph), _unwrap(tree_unflatten(products, out_spec), graph))
+    return result + (_unwrap(aux, graph),) if has_aux else result
+
+
+def linearize(func, *primals):
+    """``(func(*primals), jvp_fn)`` where ``jvp_fn(*tangents)`` is the Jacobian-vector product
+    at ``primals`` (``torch.func.linearize``; here each call recomputes it with :func:`jvp`)."""
+    out = jvp(func, primals, tuple(tree_map(lambda p: p * 0, primals)))[0]
+
+    def jvp_fn(*tangents):
+        """The Jacobian-vector product at the linearisation point."""
+        return jvp(func, primals, tangents)[1]
+
+    return out, jvp_fn
+
+
+def functionalize(func, *, remove="mutations"):
+    """``func`` itself: ember runs eagerly on NumPy, so removing mutations changes nothing
+    observable (``torch.func.functionalize`` rewrites the program for compilers)."""
+    if remove not in ("mutations", "mutations_and_views"):
+        raise RuntimeError(f"functionalize(f, remove='mutations'): received invalid argument for "
+                           f"remove={remove}. Valid options are:\n     remove='mutations': all "
+                           "inplace and out= operators will be removed from the program, and "
+                           "replaced with their out-of-place equivalents.\n     "
+                           "remove='mutations_and_views': In addition to the above, all aliasing "
+                           "operators {view} will be replaced with their non-aliasing "
+                           "counterparts, {view}_copy.\n")
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        return func(*args, **kwargs)
+
+    return wrapper
+
