@@ -454,11 +454,9 @@ Tensor.adjoint = lambda self: self.mT
 
 def storage_offset(self) -> int:
     """Where this tensor's first element lies in its storage, in elements."""
-    base = self._data
-    while base.base is not None and isinstance(base.base, np.ndarray):
-        base = base.base
-    first = self._data.__array_interface__["data"][0]
-    return (first - base.__array_interface__["data"][0]) // self._data.itemsize
+    from .ops._storage import offset_in, storage_root
+
+    return offset_in(self._data, storage_root(self._data))
 
 
 def is_nonzero(self) -> bool:

@@ -214,3 +214,13 @@ def test_randperm_swaps_match_the_sequential_fisher_yates(n):
         assert _swapped_in_order(targets).tolist() == expected
     perm = ember.randperm(n)
     assert sorted(perm.tolist()) == list(range(n)) and perm.dtype == ember.int64
+
+
+def test_storage_offset_of_strided_views_counts_from_the_owning_array():
+    a = ember.arange(10.0)
+    assert a.as_strided((2, 2), (1, 2), 3).storage_offset() == 3
+    assert a[3:].as_strided((2, 2), (1, 2)).storage_offset() == 3
+    assert a[3:].as_strided((2, 2), (1, 2), 1).storage_offset() == 1
+    view = a.as_strided((2, 2), (1, 2), 3).as_strided((3,), (1,), 5)
+    assert view.storage_offset() == 5 and view.tolist() == [5.0, 6.0, 7.0]
+    assert a.unfold(0, 3, 2)[1:].storage_offset() == 2

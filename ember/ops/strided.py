@@ -10,17 +10,11 @@ import numpy as np
 
 from .._tensor import Tensor
 from ._shape_utils import wrap_dim
+from ._storage import storage_root, strided_over
 from .copy_slices import AsStrided, Region
 
 __all__ = ["as_strided", "unfold"]
 TENSOR_METHODS = ("as_strided", "unfold")
-
-
-def _storage_root(a: np.ndarray) -> np.ndarray:
-    """The array that owns ``a``'s memory (following NumPy's chain of bases)."""
-    while isinstance(a.base, np.ndarray):
-        a = a.base
-    return a
 
 
 def _view(input: Tensor, array: np.ndarray, node_name: str) -> Tensor:
@@ -70,7 +64,7 @@ def as_strided(input: Tensor, size, stride, storage_offset: int | None = None) -
         raise RuntimeError(f"mismatch in length of strides and shape: {len(size)} and "
                            f"{len(stride)}")
     item = a.itemsize
-    root = _storage_root(a)
+    root = storage_root(a)
     root_start = root.__array_interface__["data"][0]
     offset = (a.__array_interface__["data"][0] - root_start) // item \
         if storage_offset is None else int(storage_offset)
@@ -80,9 +74,7 @@ def as_strided(input: Tensor, size, stride, storage_offset: int | None = None) -
                            f"offset {offset}, and itemsize {item} requiring a storage size of "
                            f"{(last + 1) * item} are out of bounds for storage of size "
                            f"{root.nbytes}")
-    flat = np.lib.stride_tricks.as_strided(root, (root.nbytes // item,), (item,))
-    view = np.lib.stride_tricks.as_strided(flat[offset:], size, tuple(s * item for s in stride),
-                                           writeable=root.flags.writeable)
+    view = strided_over(root, size, stride, offset)
     if input._rg:
         low, high = _bounds(a)
         v_low, v_high = _bounds(view)
