@@ -204,12 +204,15 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+# float_power_ needs a float64 tensor (its error on float32 is tested below)
+DTYPE_CASES = [(case, dtype) for dtype in ("float64", "float32") for case in CASES
+               if not (case[0] == "float_power_" and dtype == "float32")]
+
+
+@pytest.mark.parametrize("case,dtype", DTYPE_CASES,
+                         ids=[f"{c[0]}-{d}" for c, d in DTYPE_CASES])
 def test_matches_torch(case, dtype):
     name, fn, arrays, grad = case
-    if name == "float_power_" and dtype == "float32":
-        pytest.skip("float_power_ needs a float64 tensor (its error is tested below)")
     got = _run(ember, fn, arrays, dtype, grad)
     want = _run(torch, fn, arrays, dtype, grad)
     tol = {"rtol": 1e-9, "atol": 1e-12} if got[1] == "float64" else {}
