@@ -13,9 +13,9 @@ per-sample gradients of torch's tutorial run unchanged::
     per_sample = vmap(grad(loss_of), in_dims=(None, 0, 0))(params, xs, ys)
 
 How it differs from torch: ``vmap`` calls the function once per slice and stacks the results;
-``jacfwd``/``jvp`` use reverse mode row by row (ember has no forward-mode AD); nesting the
-differentiating transforms (``hessian``, ``jacrev(grad(f))``) needs double backward, and raises
-NotImplementedError while ember's autograd lacks ``create_graph=True``.
+``jacfwd``/``jvp`` use reverse mode row by row (ember has no forward-mode AD); nested
+differentiating transforms (``hessian``, ``jacrev(grad(f))``) record the inner gradients with
+``create_graph=True``, so every op inside needs a double-backward formula.
 """
 from __future__ import annotations
 

@@ -17,13 +17,6 @@ from ._vmap import RandomnessGuard, check_randomness
 
 _LEVEL = [0]  # how many transforms are running func right now (outermost first)
 
-_NEEDS_DOUBLE_BACKWARD = (
-    "{what} needs second derivatives: a grad/vjp/jacrev/jacfwd transform inside another one "
-    "differentiates the outer transform's gradients, which needs "
-    "ember.autograd.grad(..., create_graph=True), and ember's autograd does not support "
-    "create_graph=True yet.")
-
-
 @contextmanager
 def _transform_level():
     _LEVEL[0] += 1
@@ -39,34 +32,16 @@ def _tensor_cls():
     return Tensor
 
 
-def double_backward_supported() -> bool:
-    """Whether ember's autograd can record gradients (``create_graph=True``) right now."""
-    from .. import _creation, autograd
-    from ..autograd.grad_mode import enable_grad
-
-    a = _creation.tensor(1.0, requires_grad=True)
-    with enable_grad():
-        try:
-            autograd.grad(a * a, a, create_graph=True)
-        except NotImplementedError:
-            return False
-    return True
-
-
 def _graph_mode(flat_inputs, what) -> bool:
     """Whether the gradients must be differentiable: inside another transform (required), or
-    when an input already requires grad under grad mode (torch composes with autograd then;
-    without double backward ember returns plain gradients instead)."""
+    when an input already requires grad under grad mode (torch composes with autograd then)."""
     from ..autograd.grad_mode import is_grad_enabled
 
     if _LEVEL[0] > 0:
-        if not double_backward_supported():
-            raise NotImplementedError(_NEEDS_DOUBLE_BACKWARD.format(what=what))
         return True
     tensor = _tensor_cls()
-    if is_grad_enabled() and any(isinstance(x, tensor) and x.requires_grad for x in flat_inputs):
-        return double_backward_supported()
-    return False
+    return is_grad_enabled() and any(isinstance(x, tensor) and x.requires_grad
+                                     for x in flat_inputs)
 
 
 def _prepare(x, graph):
@@ -175,8 +150,6 @@ def grad_and_value(func, argnums=0, has_aux=False):
     Raises:
         RuntimeError: torch's messages for bad ``argnums``, or when ``func`` does not return a
             scalar tensor.
-        NotImplementedError: when nested inside another transform, which needs
-            ``create_graph=True`` (not supported by ember's autograd yet).
 
     Differs from torch: a gradient is attached to the graph of tensors that require grad only
     when they are differentiated arguments, not when ``func`` captures them from outside.
@@ -364,21 +337,9 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
 
 
 def hessian(func, argnums=0):
-    """The Hessian of a scalar function: ``jacfwd(jacrev(func, argnums), argnums)``.
-
-    Raises:
-        NotImplementedError: while ember's autograd has no ``create_graph=True`` (the inner
-            Jacobian must itself be differentiated).
-    """
-    outer = jacfwd(jacrev(func, argnums), argnums)
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        if not double_backward_supported():
-            raise NotImplementedError(_NEEDS_DOUBLE_BACKWARD.format(what="hessian"))
-        return outer(*args, **kwargs)
-
-    return wrapper
+    """The Hessian of a scalar function: ``jacfwd(jacrev(func, argnums), argnums)`` (the
+    inner Jacobian is recorded with ``create_graph=True`` and differentiated again)."""
+    return functools.wraps(func)(jacfwd(jacrev(func, argnums), argnums))
 
 
 def jvp(func, primals, tangents, *, strict=False, has_aux=False):

@@ -20,7 +20,6 @@ from ember.func import (
     vjp,
     vmap,
 )
-from ember.func._eager_transforms import double_backward_supported
 from tests.helpers import assert_close
 
 D = ember.float64
@@ -173,7 +172,6 @@ def test_jacfwd_random_op_raises_in_error_mode():
         jacfwd(lambda a: a + ember.randn(3))(ember.ones(3))
 
 
-@pytest.mark.skipif(not double_backward_supported(), reason="needs create_graph=True")
 def test_hessian_and_nested_grad():
     x = _rand(3, seed=4)
     h = hessian(lambda a: (a ** 3).sum() + a[0] * a[1])(x)
@@ -182,16 +180,6 @@ def test_hessian_and_nested_grad():
     assert_close(h, expected)
     assert_close(grad(grad(lambda a: a.sin()))(ember.tensor(0.3, dtype=D)), -np.sin(0.3))
     assert_close(jacrev(grad(lambda a: (a ** 3).sum()))(x), np.diag(6 * x.numpy()))
-
-
-def test_hessian_without_double_backward_raises_clearly(monkeypatch):
-    from ember.func import _eager_transforms
-
-    monkeypatch.setattr(_eager_transforms, "double_backward_supported", lambda: False)
-    with pytest.raises(NotImplementedError, match="create_graph=True"):
-        hessian(lambda a: (a ** 3).sum())(ember.ones(2))
-    with pytest.raises(NotImplementedError, match="create_graph=True"):
-        jacrev(grad(lambda a: (a ** 3).sum()))(ember.ones(2))
 
 
 # --- vmap ----------------------------------------------------------------------------------------

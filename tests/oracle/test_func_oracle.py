@@ -7,7 +7,6 @@ import pytest
 
 import ember
 import ember.func as efunc
-from ember.func._eager_transforms import double_backward_supported
 from tests.helpers import assert_close
 
 torch = pytest.importorskip("torch")
@@ -75,7 +74,6 @@ def test_vjp_and_jvp_match_torch():
         assert_close(a, b)
 
 
-@pytest.mark.skipif(not double_backward_supported(), reason="needs create_graph=True")
 def test_hessian_and_nested_transforms_match_torch():
     e_fn, t_fn = _both("lambda x, y: (x.sin() * y).sum() + (x ** 3 * y.exp()).sum()")
     (ex, tx), (ey, ty) = _pair(3), _pair(3, seed=1)
@@ -87,7 +85,6 @@ def test_hessian_and_nested_transforms_match_torch():
     assert_close(efunc.jacrev(efunc.grad(e_fn))(ex, ey), tfunc.jacrev(tfunc.grad(t_fn))(tx, ty))
 
 
-@pytest.mark.skipif(not double_backward_supported(), reason="needs create_graph=True")
 def test_grad_composes_with_regular_autograd_like_torch():
     ex, tx = _pair(3)
     ex.requires_grad_()
