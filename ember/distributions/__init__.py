@@ -4,6 +4,9 @@ Continuous: ``Normal``, ``Uniform``, ``MultivariateNormal``, ``Exponential``, ``
 ``Gamma``, ``Beta``, ``Dirichlet``, ``LogNormal``, ``RelaxedBernoulli``,
 ``RelaxedOneHotCategorical`` (all reparameterisable: ``rsample`` is differentiable).
 Discrete: ``Categorical``, ``OneHotCategorical``, ``Bernoulli``, ``Binomial``, ``Poisson``.
+Also ``Cauchy``, ``HalfCauchy``, ``HalfNormal``, ``StudentT``, ``Chi2``, ``Gumbel``,
+``Pareto``, ``Weibull``, ``LowRankMultivariateNormal``; ``Multinomial``, ``Geometric``,
+``NegativeBinomial``; ``ContinuousBernoulli``; ``MixtureSameFamily``.
 Wrappers: ``Independent``, ``TransformedDistribution`` with ``transforms``. ``kl_divergence``
 covers the same-type pairs and torch's closed forms between families. Shapes
 (``batch_shape``, ``event_shape``), argument validation and its errors follow torch, and
@@ -17,21 +20,34 @@ from .bernoulli import Bernoulli
 from .beta import Beta
 from .binomial import Binomial
 from .categorical import Categorical
+from .cauchy import Cauchy
+from .chi2 import Chi2
+from .continuous_bernoulli import ContinuousBernoulli
 from .dirichlet import Dirichlet
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
 from .exponential import Exponential
 from .gamma import Gamma
+from .geometric import Geometric
+from .gumbel import Gumbel
+from .half_cauchy import HalfCauchy
+from .half_normal import HalfNormal
 from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .laplace import Laplace
 from .log_normal import LogNormal
+from .lowrank_multivariate_normal import LowRankMultivariateNormal
+from .mixture_same_family import MixtureSameFamily
+from .multinomial import Multinomial
 from .multivariate_normal import MultivariateNormal
+from .negative_binomial import NegativeBinomial
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
+from .pareto import Pareto
 from .poisson import Poisson
 from .relaxed_bernoulli import RelaxedBernoulli
 from .relaxed_categorical import RelaxedOneHotCategorical
+from .studentT import StudentT
 from .transformed_distribution import TransformedDistribution
 from .transforms import (
     AbsTransform,
@@ -47,13 +63,17 @@ from .transforms import (
     identity_transform,
 )
 from .uniform import Uniform
+from .weibull import Weibull
 
 # LogitRelaxedBernoulli and ExpRelaxedCategorical live in their modules only, as in torch
-__all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical",
-           "ComposeTransform", "Dirichlet", "Distribution", "ExpTransform", "Exponential",
-           "ExponentialFamily", "Gamma", "Independent", "IndependentTransform", "Laplace",
-           "LogNormal", "MultivariateNormal", "Normal", "OneHotCategorical",
-           "OneHotCategoricalStraightThrough", "Poisson", "PowerTransform", "RelaxedBernoulli",
-           "RelaxedOneHotCategorical", "SigmoidTransform", "SoftmaxTransform", "TanhTransform",
-           "Transform", "TransformedDistribution", "Uniform", "identity_transform",
-           "kl_divergence", "register_kl"]
+__all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial",
+           "Categorical", "Cauchy", "Chi2", "ComposeTransform", "ContinuousBernoulli",
+           "Dirichlet", "Distribution", "ExpTransform", "Exponential", "ExponentialFamily", "Gamma",
+           "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent",
+           "IndependentTransform", "Laplace", "LogNormal", "LowRankMultivariateNormal",
+           "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial",
+           "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough", "Pareto",
+           "Poisson", "PowerTransform", "RelaxedBernoulli", "RelaxedOneHotCategorical",
+           "SigmoidTransform", "SoftmaxTransform", "StudentT", "TanhTransform",
+           "Transform", "TransformedDistribution", "Uniform", "Weibull",
+           "identity_transform", "kl_divergence", "register_kl"]
