@@ -295,11 +295,11 @@ def test_unsupported_op_raises_where_torch_differentiates():
     results = {}
     for T in (ember, torch):
         x = T.tensor(a, requires_grad=True)
-        (g,) = T.autograd.grad(x.cumprod(0).sum(), x, create_graph=True)
+        (g,) = T.autograd.grad(x.exp2().sum(), x, create_graph=True)
         results[T.__name__] = _np(g)
         if T is torch:
             g.sum().backward()
         else:
-            with pytest.raises(NotImplementedError, match="CumprodBackward0"):
+            with pytest.raises(NotImplementedError, match="Exp2Backward0"):
                 g.sum().backward()
     np.testing.assert_allclose(results["ember"], results["torch"], rtol=1e-12)

@@ -1,4 +1,5 @@
 """The fused ops behind ``ember.nn.functional``: one ``Op`` (NumPy forward and backward)
 per file, for the layers and losses where one node beats a chain of primitives."""
 
-from . import derivatives  # noqa: E402,F401  (their Tensor-level formulas, for create_graph)
+# their Tensor-level formulas, for create_graph
+from . import derivatives, derivatives_more  # noqa: E402,F401

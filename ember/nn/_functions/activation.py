@@ -101,11 +101,12 @@ class Glu(Op):
     def forward(ctx, x, *, dim):
         a, b = np.split(x, 2, axis=dim)
         s = _sigmoid(b)
-        ctx.save_for_backward(a, s)
+        ctx.save_for_backward(x, s)  # x itself, so that a formula can differentiate through it
         ctx.dim = dim
         return a * s
 
     @staticmethod
     def backward(ctx, grad):
-        a, s = ctx.saved_tensors
+        x, s = ctx.saved_tensors
+        a = np.split(x, 2, axis=ctx.dim)[0]
         return np.concatenate([grad * s, grad * a * s * (1 - s)], axis=ctx.dim)

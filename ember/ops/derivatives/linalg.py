@@ -1,4 +1,6 @@
-"""Formulas for the matrix products: mm, matmul (1-D, batched, broadcast), F.linear, addmm.
+"""Formulas for the matrix products: mm, matmul (1-D, batched, broadcast), F.linear, addmm,
+addmv/addr/baddbmm/addbmm; and inv, det, slogdet, solve and cholesky (torch's formulas, with
+the inverse or the solve they need recorded as ops of their own).
 
 The gradient of a product is another product with the other operand: ``grad @ y.T`` and
 ``x.T @ grad``. Differentiated again, it is linear in both ``grad`` and the operand.
@@ -7,8 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...autograd._double_backward import _on_edge
+from .._linalg_factor import Cholesky
+from .._linalg_inverse import Det, Inv, Slogdet, Solve
 from ..linalg import Addmm, Einsum, Linear, MatMul, Mm, einsum, matmul
-from ._common import const, formula, saved_tensors, sum_to
+from ..products import AddProduct
+from ..shape import tril
+from ._common import const, formula, saved_tensors, stand_in, sum_to
 
 
 @formula(Mm)
@@ -90,3 +97,84 @@ def _einsum(ctx, grad):
                                               for k, c in enumerate(term)])
         grads.append(g)
     return tuple(grads)
+
+
+@formula(AddProduct)
+def _add_product(ctx, grad):
+    a, b = saved_tensors(ctx)
+    need, kind = ctx.needs_input_grad, ctx.kind
+    gc = sum_to(grad * ctx.beta, ctx.c_shape) if need[0] else None
+    g = grad * ctx.alpha if ctx.alpha != 1 else grad
+    if kind == "mv":
+        ga = g.unsqueeze(1) * b if need[1] else None
+        gb = a.t() @ g if need[2] else None
+    elif kind == "r":
+        ga = g @ b if need[1] else None
+        gb = g.t() @ a if need[2] else None
+    else:  # bmm, and addbmm's (n, p) grad broadcast over the batch
+        ga = matmul(g, b.transpose(-1, -2)) if need[1] else None
+        gb = matmul(a.transpose(-1, -2), g) if need[2] else None
+    return gc, ga, gb
+
+
+# --- inverse, determinants, solve, cholesky: torch's formulas, with the inverse recorded --------
+def _mT(t):
+    return t.transpose(-1, -2)
+
+
+@formula(Inv)
+def _inv(ctx, grad):
+    (out,) = saved_tensors(ctx)  # the inverse Z, on this node: dA = -Z^T G Z^T
+    zt = _mT(out)
+    return -(zt @ grad @ zt)
+
+
+@formula(Det)
+def _det(ctx, grad):
+    x, out = saved_tensors(ctx)
+    if (out._data == 0).any():
+        return NotImplemented  # a singular matrix: torch's cofactor formula, not written here
+    return (grad * out).unsqueeze(-1).unsqueeze(-1) * _mT(Inv.apply(x))  # det(A) A^-T
+
+
+@formula(Slogdet)
+def _slogdet(ctx, grad_sign, grad_log):
+    (x,) = saved_tensors(ctx)  # d log|det A| / dA = A^-T; the sign gets nothing
+    return grad_log.unsqueeze(-1).unsqueeze(-1) * _mT(Inv.apply(x))
+
+
+@formula(Solve)
+def _solve(ctx, grad):
+    a_arr, out_arr = ctx.saved_tensors
+    # forward kept A broadcast over the batch (and transposed for left=False) and the
+    # solution as a matrix: rebuild A's own value and the op's output on the graph
+    lead = a_arr.ndim - len(ctx.x_shape)
+    a_own = a_arr[(0,) * lead + tuple(slice(0, 1) if n == 1 else slice(None)
+                                      for n in ctx.x_shape[:-2])]
+    x_val = a_own if ctx.left else np.swapaxes(a_own, -1, -2)
+    res = out_arr if ctx.left else np.swapaxes(out_arr, -1, -2)
+    res = np.ascontiguousarray(res[..., 0] if ctx.vector else res)
+    A, X = stand_in(ctx, 0, np.ascontiguousarray(x_val)), _on_edge(res, (ctx, 0))
+    if not ctx.left:  # X A = B is A^T X^T = B^T
+        A, X, grad = _mT(A), (X if ctx.vector else _mT(X)), (grad if ctx.vector else _mT(grad))
+    g = grad.unsqueeze(-1) if ctx.vector else grad
+    Xm = X.unsqueeze(-1) if ctx.vector else X
+    gb = Solve.apply(_mT(A), g)  # A^-T G
+    gx = gy = None
+    if ctx.needs_input_grad[0]:
+        ga = -(gb @ _mT(Xm))
+        gx = sum_to(ga if ctx.left else _mT(ga), ctx.x_shape)
+    if ctx.needs_input_grad[1]:
+        gb2 = gb[..., 0] if ctx.vector else (gb if ctx.left else _mT(gb))
+        gy = sum_to(gb2, ctx.y_shape)
+    return gx, gy
+
+
+@formula(Cholesky)
+def _cholesky(ctx, grad):
+    (out,) = saved_tensors(ctx)  # A = L L^T: gA = L^-T Phi L^-1, Phi = tril(L^T gL) symmetrised
+    low, gl = (_mT(out), _mT(grad)) if ctx.upper else (out, grad)
+    phi = tril(_mT(low) @ gl)
+    phi = 0.5 * (phi + _mT(tril(phi, -1)))
+    ga = Solve.apply(_mT(low), phi)
+    return _mT(Solve.apply(_mT(low), _mT(ga)))

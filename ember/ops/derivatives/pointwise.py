@@ -30,6 +30,7 @@ from ..elementwise import (
     _Trunc,
     to_dtype,
 )
+from ..math_more import Hardshrink
 from ..pointwise_special import Erf, erf
 from ..pointwise_trig import Acos, Acosh, Asin, Asinh, Atan, Atanh, Cosh, Sinh, cosh, sinh
 from ..unary import (
@@ -321,6 +322,12 @@ def _addcmul(ctx, grad):
 
 
 # --- clamp, max/min, where -----------------------------------------------------------------
+@formula(Hardshrink)
+def _hardshrink(ctx, grad):
+    (keep,) = ctx.saved_tensors
+    return grad * const(keep, grad._data.dtype)
+
+
 @formula(Clamp)
 def _clamp(ctx, grad):
     x, lo, hi = ctx.saved_tensors  # which bound was hit: constants

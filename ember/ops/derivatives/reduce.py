@@ -1,4 +1,5 @@
-"""Formulas for the reductions: sum, mean, var/std, max/min, softmax family, vector norm.
+"""Formulas for the reductions: sum, mean, var/std, max/min, softmax family, vector norm;
+prod, the scans (cumsum, cumprod, logcumsumexp) and sort/topk values.
 
 Sum and mean spread the gradient back over the reduced dims; max and min send it to the
 chosen elements (a constant mask); softmax and log-softmax reuse their saved output, which
@@ -9,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..clamp import where
-from ..cumulative import Cumsum
+from ..cumulative import Cumprod, Cumsum
+from ..indexing import ScatterAdd
 from ..reduce import (
     Amax,
     LogSoftmax,
@@ -17,16 +19,26 @@ from ..reduce import (
     MaxAll,
     MaxDim,
     Mean,
+    Prod,
     Softmax,
     Sum,
     Var,
     logsumexp,
 )
 from ..shape import flip
+from ..sort import SortValues
+from ..statistics import Logcumsumexp
 from ..unary import abs as abs_
 from ..unary import exp, sqrt
 from ..vector_norm import VectorNorm
 from ._common import const, expand_back, formula, kept_shape, saved_tensors, stand_in
+
+
+def _one_left_out(x):
+    """``(..., n, n)``: row k is ``x`` (last dim) with ``x[k]`` replaced by 1. Its products
+    are the products of all the others, exact with zeros in ``x`` (no division)."""
+    n = x.shape[-1]
+    return where(const(np.eye(n, dtype=bool)), 1.0, x.unsqueeze(-2).expand(*x.shape[:-1], n, n))
 
 
 @formula(Sum)
@@ -46,6 +58,59 @@ def _cumsum(ctx, grad):
         return grad
     # x[k] feeds every out[j], j >= k: the gradient is a running sum from the end
     return flip(flip(grad, [ctx.axis]).cumsum(ctx.axis), [ctx.axis])
+
+
+@formula(Prod)
+def _prod(ctx, grad):
+    (x,) = saved_tensors(ctx)
+    shape = x.shape
+    if ctx.axes is None:
+        axis, x, g = 0, x.reshape(-1), grad.reshape(1)
+    else:
+        (axis,) = ctx.axes
+        g = grad if ctx.keepdim else grad.unsqueeze(axis)
+    if not (x._data == 0).any():  # d prod / d x[k] = prod / x[k]
+        return (g * x.prod(axis, keepdim=True) / x).reshape(shape)
+    others = _one_left_out(x.movedim(axis, -1)).prod(-1).movedim(-1, axis)
+    return (g * others).reshape(shape)
+
+
+@formula(Cumprod)
+def _cumprod(ctx, grad):
+    x, out = saved_tensors(ctx)
+    if x.ndim == 0:
+        return grad
+    axis = ctx.axis
+    if not (x._data == 0).any():  # x[k] feeds out[j >= k]: d out[j] / d x[k] = out[j] / x[k]
+        return flip(flip(grad * out, [axis]).cumsum(axis), [axis]) / x
+    # with zeros: row k of c holds the running products with x[k] left out, and
+    # d out[j] / d x[k] = c[k, j] for j >= k (0 before k)
+    xl, gl = x.movedim(axis, -1), grad.movedim(axis, -1)
+    c = _one_left_out(xl).cumprod(-1)
+    later = const(np.triu(np.ones((x.shape[axis],) * 2, bool)))
+    return (where(later, c, 0.0) * gl.unsqueeze(-2)).sum(-1).movedim(-1, axis)
+
+
+@formula(Logcumsumexp)
+def _logcumsumexp(ctx, grad):
+    x, out = saved_tensors(ctx)
+    if x.ndim == 0:
+        return grad
+    # gx[k] = sum over j >= k of grad[j] exp(x[k] - out[j]): the exponent is <= 0 there
+    axis = ctx.axis
+    xl, ol, gl = (t.movedim(axis, -1) for t in (x, out, grad))
+    later = const(np.triu(np.ones((x.shape[axis],) * 2, bool)))
+    w = exp(where(later, xl.unsqueeze(-1) - ol.unsqueeze(-2), -np.inf))
+    return (w * gl.unsqueeze(-2)).sum(-1).movedim(-1, axis)
+
+
+@formula(SortValues)
+def _sort(ctx, grad, grad_indices=None):
+    if not ctx.x_shape:
+        return grad
+    (idx,) = ctx.saved_tensors  # each value back to its place
+    return ScatterAdd.apply(const(np.zeros(ctx.x_shape, grad._data.dtype)), idx, grad,
+                            dim=ctx.axis)
 
 
 @formula(Var)
