@@ -34,14 +34,15 @@ class Clamp(Op):
             mask &= x >= lo
         if hi is not None:
             mask &= x <= hi
-        gx = grad * mask if ctx.needs_input_grad[0] else None
+        zero = grad.dtype.type(0)  # torch selects (where), so a nan gradient stops here too
+        gx = np.where(mask, grad, zero) if ctx.needs_input_grad[0] else None
         glo = ghi = None
         # crossed bounds (lo > hi) give hi everywhere, so hi takes the whole gradient (torch)
         crossed = hi is not None and lo is not None and hi < lo
         if isinstance(lo, np.ndarray) and ctx.needs_input_grad[1]:
-            glo = sum_to_shape(grad * ((x < lo) & ~crossed), lo.shape)
+            glo = sum_to_shape(np.where((x < lo) & ~crossed, grad, zero), lo.shape)
         if isinstance(hi, np.ndarray) and ctx.needs_input_grad[2]:
-            ghi = sum_to_shape(grad * ((x > hi) | crossed), hi.shape)
+            ghi = sum_to_shape(np.where((x > hi) | crossed, grad, zero), hi.shape)
         return gx, glo, ghi
 
 
