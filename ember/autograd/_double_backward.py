@@ -28,7 +28,16 @@ import numpy as np
 from .. import _tensor as _t
 from . import anomaly_mode as anomaly
 from . import grad_mode
-from .engine import _check_versions, _discover, _errors, _loud, _needed, _node_of, _quiet
+from .engine import (
+    _check_versions,
+    _discover,
+    _errors,
+    _loud,
+    _needed,
+    _node_of,
+    _quiet,
+    _root_grads,
+)
 from .function import AccumulateGrad, Node, _creation_site, _seq, record_creation_site
 
 
@@ -241,32 +250,10 @@ def _accumulate(t, g):
 
 
 # --- the walk ------------------------------------------------------------------------------
-def _root_grads(tensors, grad_tensors):
-    roots = []
-    for i, t in enumerate(tensors):
-        if not t._rg:
-            raise RuntimeError(_errors().no_grad_fn(i, t))
-        g = grad_tensors[i] if grad_tensors is not None else None
-        if g is None:
-            if t._data.size != 1:
-                raise RuntimeError(_errors().not_scalar(t))
-            g = _t._wrap(np.ones(t._data.shape, t._data.dtype))
-        else:
-            if not isinstance(g, _t.Tensor):
-                g = _t._wrap(np.asarray(g, dtype=t._data.dtype))
-            if g._data.shape != t._data.shape:
-                raise RuntimeError(_errors().shape_mismatch(
-                    i, g._data.shape, t._data.shape,
-                    f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and "
-                    f"output[{i}] has a shape of {t.shape}."))
-        roots.append((t, g))
-    return roots
-
-
 def run_backward_graph(tensors, grad_tensors=None, retain_graph=True, inputs=None,
                        accumulate=True, allow_unused=False):
     """``engine.run_backward`` with ``create_graph=True``: the same walk, recorded."""
-    roots = _root_grads(tensors, grad_tensors)
+    roots = _root_grads(tensors, grad_tensors, keep_tensors=True)
     released = (record_creation_site.enabled and _creation_site()) or True  # for the error
     buffers = {}
     root_nodes = []

@@ -69,7 +69,10 @@ def _errors():
     return _errors
 
 
-def _root_grads(tensors, grad_tensors):
+def _root_grads(tensors, grad_tensors, keep_tensors=False):
+    """``(tensor, gradient)`` for each root: its given gradient, or 1 for a one-element root.
+    The gradients are arrays, or Tensors with ``keep_tensors`` (create_graph: a given gradient
+    keeps its own graph)."""
     roots = []
     for i, t in enumerate(tensors):
         if not t._rg:
@@ -80,12 +83,20 @@ def _root_grads(tensors, grad_tensors):
                 raise RuntimeError(_errors().not_scalar(t))
             g = np.ones(t._data.shape, t._data.dtype) if t._data.ndim else np.array(
                 1, t._data.dtype)
+            if keep_tensors:
+                g = _t._wrap(g)
         else:
-            g = g._data if isinstance(g, _t.Tensor) else np.asarray(g, dtype=t._data.dtype)
-            if g.shape != t._data.shape:
+            if not isinstance(g, _t.Tensor):
+                g = np.asarray(g, dtype=t._data.dtype)
+                if keep_tensors:
+                    g = _t._wrap(g)
+            elif not keep_tensors:
+                g = g._data
+            shape = g._data.shape if keep_tensors else g.shape
+            if shape != t._data.shape:
                 raise RuntimeError(_errors().shape_mismatch(
-                    i, g.shape, t._data.shape,
-                    f"Mismatch in shape: grad_output[{i}] has a shape of {_t.Size(g.shape)} and "
+                    i, shape, t._data.shape,
+                    f"Mismatch in shape: grad_output[{i}] has a shape of {_t.Size(shape)} and "
                     f"output[{i}] has a shape of {_t.Size(t._data.shape)}."))
         roots.append((t, g))
     return roots
