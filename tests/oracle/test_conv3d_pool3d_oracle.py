@@ -11,6 +11,8 @@ import pytest
 import ember
 from ember import nn
 from ember.nn import functional as F
+from tests.oracle.test_conv_pool_oracle import _pair as _pair_with
+from tests.oracle.test_conv_pool_oracle import check as _check_with
 
 torch = pytest.importorskip("torch")
 
@@ -26,34 +28,12 @@ def _one_torch_thread():
 
 
 def _pair(x, requires_grad=True):
-    return (ember.tensor(x, requires_grad=requires_grad),
-            torch.tensor(x, requires_grad=requires_grad))
+    return _pair_with(torch, x, requires_grad)
 
 
-def check(fn, shapes, *args, atol=1e-10, x=None, **kwargs):
-    """Run F.<fn> and torch's on the same float64 inputs; compare the output (and indices),
-    the node name and every input's gradient for a random upstream gradient."""
-    rng = np.random.default_rng(0)
-    arrays = [rng.standard_normal(s) if s is not None else None for s in shapes]
-    if x is not None:
-        arrays[0] = x
-    pairs = [_pair(a) if a is not None else (None, None) for a in arrays]
-    e_out = getattr(F, fn)(*[p[0] for p in pairs], *args, **kwargs)
-    t_out = getattr(torch.nn.functional, fn)(*[p[1] for p in pairs], *args, **kwargs)
-    if isinstance(t_out, tuple):
-        np.testing.assert_array_equal(e_out[1].numpy(), t_out[1].numpy())
-        assert e_out[1].dtype == ember.int64
-        e_out, t_out = e_out[0], t_out[0]
-    assert e_out.shape == tuple(t_out.shape)
-    np.testing.assert_allclose(e_out.detach().numpy(), t_out.detach().numpy(), atol=atol)
-    assert type(e_out.grad_fn).__name__ == type(t_out.grad_fn).__name__
-    g = rng.standard_normal(tuple(t_out.shape))
-    e_out.backward(ember.tensor(g))
-    t_out.backward(torch.tensor(g))
-    for i, (e, t) in enumerate(pairs):
-        if e is not None:
-            np.testing.assert_allclose(e.grad.numpy(), t.grad.numpy(), atol=atol,
-                                       err_msg=f"gradient of input {i}")
+def check(fn, shapes, *args, **kwargs):
+    """The 2-D file's check (outputs, indices, node name, gradients vs torch), on 3-D ops."""
+    return _check_with(torch, fn, shapes, *args, **kwargs)
 
 
 # ---------------------------------------------------------------- convolutions
