@@ -11,5 +11,15 @@ Tensors, and returns one Tensor or None per input. ``saved_tensors(ctx)`` gives 
 saved as Tensors on the graph: an input's array on that input's edge, an output's on the
 node, anything else (masks, indices) as a constant.
 """
-from . import indexing, linalg, pointwise, reduce, shape  # noqa: F401  (registers the formulas)
+from . import (  # noqa: F401  (registers the formulas)
+    indexing,
+    linalg,
+    linalg_more,
+    pointwise,
+    pointwise_more,
+    reduce,
+    reduce_more,
+    shape,
+    shape_more,
+)
 from ._common import const, expand_back, formula, saved_tensors, stand_in, sum_to  # noqa: F401

@@ -1,0 +1,246 @@
+"""Formulas for the factorizations and the solves built on them: pinv, qr, svd, eigh,
+matrix_exp, triangular_solve and the LU family (torch's formulas, ``FunctionsManual.cpp``).
+
+A factorization's formula uses its outputs (Q and R, U S Vh, the eigenvectors, LU), which
+lead back through the factorization's own node, as in torch. Triangular solves are written
+as ``solve`` of ``triu``/``tril``: the triangle projects the gradient of the matrix onto the
+entries the solve reads, as torch's ``solve_triangular`` does.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ...autograd._double_backward import _on_edge
+from .._linalg_factor import Eigh, MatrixExp, Qr, Svd
+from .._linalg_inverse import Pinv, Solve
+from ..arrange import diag_embed
+from ..clamp import where
+from ..indexing import IndexPut
+from ..linalg_legacy import LuFactor, LuSolve, LuUnpack, TriangularSolve, _permutation
+from ..shape import cat, tril, triu
+from ._common import const, formula, saved_tensors, stand_in, sum_to
+
+
+def _mT(t):
+    return t.transpose(-1, -2)
+
+
+def _eye(n, m=None):
+    return const(np.eye(n, m, dtype=bool))
+
+
+def _zeros(shape, like):
+    return const(np.zeros(shape, like._data.dtype))
+
+
+def _tri(t, *, upper, unit=False):
+    """The upper or lower triangle of ``t``, with ones on the diagonal when ``unit``."""
+    t = triu(t) if upper else tril(t)
+    return where(_eye(t.shape[-2], t.shape[-1]), 1.0, t) if unit else t
+
+
+def _solve_tri(t, b, *, upper, left=True, unit=False):
+    """``t^-1 b`` (``left``) or ``b t^-1`` for the triangle of ``t`` (only that is read)."""
+    t = _tri(t, upper=upper, unit=unit)
+    return Solve.apply(t, b) if left else _mT(Solve.apply(_mT(t), _mT(b)))
+
+
+def _output(ctx, i, saved):
+    """Output ``i`` of the node as a Tensor on the node (its gradients go to that output),
+    from ``saved``, its value or (svd's full factors) the leading columns or rows of it."""
+    shape = ctx._out_meta[i][0]
+    if saved.shape == shape:
+        return _on_edge(saved, (ctx, i))
+    corner = tuple(slice(0, s) for s in saved.shape)
+    return const(saved) + _on_edge(np.zeros(shape, saved.dtype), (ctx, i))[corner]
+
+
+def _absent(g):
+    """Whether ``g`` is a gradient the engine filled in with zeros (no gradient at all)."""
+    return g is None or (not g.requires_grad and not g._data.any())
+
+
+# --- pinv and matrix_exp -------------------------------------------------------------------
+@formula(Pinv)
+def _pinv(ctx, grad):
+    a, p = saved_tensors(ctx)
+    m, n = a.shape[-2:]
+    ph, gh = _mT(p), _mT(grad)
+    if m <= n:
+        k = gh @ p
+        kph = k @ ph
+        return _mT(-(p @ k)) + kph - (a @ p) @ kph + (ph @ p) @ (gh - k @ a)
+    k = p @ gh
+    phk = ph @ k
+    return _mT(-(k @ p)) + (gh - a @ k) @ p @ ph + phk - phk @ p @ a
+
+
+@formula(MatrixExp)
+def _matrix_exp(ctx, grad):
+    (x,) = saved_tensors(ctx)  # the upper-right block of exp([[A^T, G], [0, A^T]])
+    n = x.shape[-1]
+    xt = _mT(x)
+    big = cat([cat([xt, grad], -1), cat([_zeros(x.shape, grad), xt], -1)], -2)
+    return MatrixExp.apply(big)[..., :n, n:]
+
+
+# --- qr, eigh, svd -------------------------------------------------------------------------
+def _solve_right_t(r, b):
+    """X with X R^T = B, R upper triangular."""
+    return _mT(_solve_tri(r, _mT(b), upper=True))
+
+
+@formula(Qr)
+def _qr(ctx, grad_q, grad_r):
+    q_arr, r_arr = ctx.saved_tensors
+    if ctx.mode == "r" or (ctx.mode == "complete" and q_arr.shape[-2] > r_arr.shape[-1]):
+        return NotImplemented  # the op's backward raises torch's error
+    q, r = _output(ctx, 0, q_arr), _output(ctx, 1, r_arr)
+    m, n = q.shape[-2], r.shape[-1]
+    mh = grad_r @ _mT(r) - _mT(q) @ grad_q
+    if m >= n:
+        sym = triu(mh) + _mT(triu(mh, 1))  # the upper triangle mirrored below
+        return _solve_right_t(r, q @ sym + grad_q)
+    skew = tril(_mT(mh) - mh)
+    lead = _solve_right_t(r[..., :m], q @ skew)
+    out = cat([lead, _zeros(lead.shape[:-1] + (n - m,), grad_q)], -1)
+    return out + q @ grad_r
+
+
+@formula(Eigh)
+def _eigh(ctx, *grads):
+    w_arr, v_arr = ctx.saved_tensors
+    if ctx.eigenvectors:
+        grad_w, grad_v = grads
+        w, v = _output(ctx, 0, w_arr), _output(ctx, 1, v_arr)
+    else:  # eigvalsh: the eigenvectors are no output, so they come from eigh of the input
+        (grad_w,), grad_v = grads, None
+        a = stand_in(ctx, 0, (v_arr * w_arr[..., None, :]) @ np.swapaxes(v_arr, -1, -2))
+        w, v = Eigh.apply(a)
+    if _absent(grad_v):
+        return (v * grad_w.unsqueeze(-2)) @ _mT(v)
+    vhgv = _mT(v) @ grad_v
+    vhgv = 0.5 * (vhgv - _mT(vhgv))
+    eye = _eye(w.shape[-1])
+    e = where(eye, 1.0, w.unsqueeze(-2) - w.unsqueeze(-1))  # E_ij = w_j - w_i
+    ga = where(eye, diag_embed(grad_w), vhgv / e)
+    return v @ ga @ _mT(v)
+
+
+@formula(Svd)
+def _svd(ctx, *grads):
+    u_arr, s_arr, vh_arr = ctx.saved_tensors
+    if not ctx.compute_uv:  # svdvals: U and Vh come from the svd of the input
+        a = stand_in(ctx, 0, (u_arr * s_arr[..., None, :]) @ vh_arr)
+        u, _, vh = Svd.apply(a, full_matrices=False)
+        return (u * grads[0].unsqueeze(-2)) @ vh
+    u, s, vh = (_output(ctx, i, arr) for i, arr in enumerate((u_arr, s_arr, vh_arr)))
+    grad_u, grad_s, grad_vh = grads
+    k = s.shape[-1]
+    grad_u = None if _absent(grad_u) else grad_u[..., :k]
+    grad_vh = None if _absent(grad_vh) else grad_vh[..., :k, :]
+    return _svd_backward(u, s, vh, grad_u, grad_s, grad_vh)
+
+
+def _svd_backward(u, s, vh, gu, gs, gvh):
+    """torch's svd_backward (real case) on Tensors, for the reduced factors."""
+    m, n = u.shape[-2], vh.shape[-1]
+    if gu is None and gvh is None:
+        return (u * gs.unsqueeze(-2)) @ vh
+    s2 = s * s
+    eye = _eye(s.shape[-1])
+    e = where(eye, 1.0, s2.unsqueeze(-2) - s2.unsqueeze(-1))  # E_jk = s_k^2 - s_j^2
+    if gu is not None:
+        uhgu = _mT(u) @ gu
+        uhgu = uhgu - _mT(uhgu)
+    if gvh is not None:
+        vhgv = vh @ _mT(gvh)
+        vhgv = vhgv - _mT(vhgv)
+    if gu is not None and gvh is not None:
+        ga = (uhgu * s.unsqueeze(-2) + s.unsqueeze(-1) * vhgv) / e
+    elif gu is not None:
+        ga = (uhgu / e) * s.unsqueeze(-2)
+    else:
+        ga = s.unsqueeze(-1) * (vhgv / e)
+    ga = where(eye, diag_embed(gs), ga)
+    if m > n and gu is not None:
+        ga = u @ ga
+        gus = gu / s.unsqueeze(-2)
+        return (ga + gus - u @ (_mT(u) @ gus)) @ vh
+    if m < n and gvh is not None:
+        ga = ga @ vh
+        sgv = gvh / s.unsqueeze(-1)
+        return u @ (ga + sgv - (sgv @ _mT(vh)) @ vh)
+    return u @ (ga @ vh)
+
+
+# --- triangular solve and LU ---------------------------------------------------------------
+@formula(TriangularSolve)
+def _triangular_solve(ctx, grad_x, grad_a_copy):
+    b, a, _, _ = saved_tensors(ctx)
+    x = _output(ctx, 0, ctx.saved_tensors[3])
+    upper, trans, unit = ctx.options
+    t = _tri(a, upper=upper, unit=unit)
+    gb = Solve.apply(t if trans else _mT(t), grad_x)
+    gt = -(x @ _mT(gb)) if trans else -(gb @ _mT(x))
+    gt = triu(gt, 1 if unit else 0) if upper else tril(gt, -1 if unit else 0)
+    need = ctx.needs_input_grad
+    return (sum_to(gb, b.shape) if need[0] else None,
+            sum_to(gt + grad_a_copy, a.shape) if need[1] else None)
+
+
+def _factors(lu, k):
+    """(L, U) of packed LU data on Tensors: the unit lower and the upper triangle."""
+    m, n = lu.shape[-2:]
+    low = tril(lu[..., :, :k], -1) + const(np.eye(m, k, dtype=lu._data.dtype))
+    return low, triu(lu[..., :k, :])
+
+
+@formula(LuUnpack)
+def _lu_unpack(ctx, grad_low, grad_up):
+    k = min(ctx.shape[-2:])
+    out = IndexPut.apply(_zeros(ctx.shape, grad_low), tril(grad_low, -1),
+                         index=(Ellipsis, slice(None), slice(0, k)), accumulate=True)
+    return IndexPut.apply(out, triu(grad_up), index=(Ellipsis, slice(0, k), slice(None)),
+                          accumulate=True)
+
+
+@formula(LuSolve)
+def _lu_solve(ctx, grad):
+    b, lu, x = saved_tensors(ctx)
+    perm = const(ctx.parts[2])
+    low, up = _factors(lu, lu.shape[-1])
+    # gB = A^-T gX = P L^-T U^-T gX; A = P L U, so gLU = tril(P^T gA U^T) + triu(L^T P^T gA)
+    gb = perm @ _solve_tri(_mT(low), _solve_tri(_mT(up), grad, upper=False), upper=True,
+                           unit=True)
+    glu = None
+    if ctx.needs_input_grad[1]:
+        pga = _mT(perm) @ (-gb @ _mT(x))
+        glu = sum_to(tril(pga @ _mT(up), -1) + triu(_mT(low) @ pga), lu.shape)
+    return sum_to(gb, b.shape), glu
+
+
+@formula(LuFactor)
+def _lu_factor(ctx, grad, grad_pivots=None, grad_info=None):
+    lu_arr, piv = ctx.saved_tensors
+    lu = _output(ctx, 0, lu_arr)
+    m, n = lu.shape[-2:]
+    k = min(m, n)
+    low, up = _factors(lu, k)
+    perm = const(_permutation(piv, m, lu_arr.dtype))
+    g_low, g_up = tril(grad[..., :, :k], -1), triu(grad[..., :k, :])
+    if m == n:
+        ga = tril(_mT(low) @ g_low, -1) + triu(g_up @ _mT(up))
+        ga = _solve_tri(_mT(up), ga, upper=False, left=False)
+        ga = _solve_tri(_mT(low), ga, upper=True, unit=True)
+    elif m < n:  # wide: U = [U1 U2]
+        ga = tril(_mT(low) @ g_low - g_up @ _mT(up), -1)
+        ga = _solve_tri(_mT(up[..., :k]), ga, upper=False, left=False)
+        ga = cat([ga + triu(g_up[..., :k]), g_up[..., k:]], -1)
+        ga = _solve_tri(_mT(low), ga, upper=True, unit=True)
+    else:  # tall: L = [L1; L2]
+        ga = triu(g_up @ _mT(up) - _mT(low) @ g_low)
+        ga = _solve_tri(_mT(low[..., :k, :]), ga, upper=True, unit=True)
+        ga = cat([ga + tril(g_low[..., :k, :], -1), g_low[..., k:, :]], -2)
+        ga = _solve_tri(_mT(up), ga, upper=False, left=False)
+    return perm @ ga
