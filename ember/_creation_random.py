@@ -1,13 +1,14 @@
 """Random tensors: rand/randn/randint/randperm (and their _like forms), normal, bernoulli,
 multinomial, poisson. Draws come from ``ember.Generator`` through torch's algorithms
-(``_sampling``), so seeded runs give torch's numbers (poisson's excepted)."""
+(``_sampling``; poisson's through ``distributions._samplers``), so seeded runs give
+torch's numbers."""
 from __future__ import annotations
 
 import numpy as np
 
 from . import _sampling
 from ._creation import _finish, _np_dtype, _size, _with_out, checked_value
-from ._random import _gen, _rng
+from ._random import _gen
 from ._tensor import Tensor, _wrap
 from .autograd.function import Op
 
@@ -234,15 +235,21 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
 
 
 def poisson(input, generator=None):
-    """Poisson draws with rates ``input``."""
+    """Poisson draws with rates ``input``, in ``input``'s dtype: torch's CPU sampler
+    (``sample_poisson``) element by element in C order, so seeded draws are torch's.
+
+    Raises:
+        NotImplementedError: ``input`` is not floating point.
+        RuntimeError: a rate is negative or nan (found as the draws reach it, as in torch).
+    """
+    from .distributions._samplers import poisson as sample_poisson
+
     x = input._data
     if x.dtype.kind != "f":
         from .ops._shape_utils import type_name
 
         raise NotImplementedError(f"\"poisson_cpu\" not implemented for '{type_name(x.dtype)}'")
-    if np.any(x < 0):
-        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
-    arr = _rng(generator).poisson(x).astype(x.dtype)
+    arr = sample_poisson(_gen(generator), x)
     if input.requires_grad:
         return Sampled.apply(input, out=arr, name="PoissonBackward0")
     return _wrap(arr)

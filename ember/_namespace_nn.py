@@ -308,11 +308,10 @@ def celu(input, alpha=1.0):
 
 def rrelu(input, lower=0.125, upper=1.0 / 3.0, training=False, generator=None):
     """``torch.rrelu``: randomized leaky ReLU (slope ``(lower + upper) / 2`` unless
-    ``training``). A custom ``generator`` is not supported (NotImplementedError)."""
-    if generator is not None:
-        raise NotImplementedError("rrelu(generator=...) is not supported by ember; it draws "
-                                  "from the default generator")
-    return _F().rrelu(input, lower, upper, training)
+    ``training``; then torch's draws, from ``generator`` or the default one)."""
+    from .nn.functional._more_activation import _rrelu
+
+    return _rrelu(input, lower, upper, training, False, generator)
 
 
 def threshold(input, threshold, value):

@@ -1,6 +1,7 @@
 """``torch.special``: the special functions under their SciPy-style names.
 
-Most are the same functions as ``ember.<name>``; ``xlog1py`` lives only here, as in torch.
+Most are the same functions as ``ember.<name>``; ``xlog1py`` lives only here, as in torch, and
+``gammainc``/``gammaincc`` are ``ember.igamma``/``igammac`` under SciPy's names.
 """
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import math
 
 from .ops import exp2, expm1, log1p, log_softmax, logsumexp, round, sigmoid, sinc, softmax
 from .ops.pointwise_math import digamma, erf, erfc, erfinv, i0, lgamma, logit, xlogy
-from .ops.pointwise_special import xlog1py
+from .ops.pointwise_special import _need_tensor, xlog1py
+from .ops.special_more import igamma, igammac
 
 gammaln = lgamma
 psi = digamma
@@ -20,6 +22,29 @@ def ndtr(input):
     return (erf(input * (1 / math.sqrt(2))) + 1) * 0.5
 
 
-__all__ = ["digamma", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammaln", "i0",
-           "log1p", "log_softmax", "logit", "logsumexp", "ndtr", "psi", "round", "sinc",
-           "softmax", "xlog1py", "xlogy"]
+def gammainc(input, other, *, out=None):
+    """The regularized lower incomplete gamma function
+    ``P(a, x) = 1 / Gamma(a) * integral_0^x t^(a - 1) e^-t dt`` with ``a = input`` and
+    ``x = other`` (``torch.igamma``): torch's numbers, a gradient for ``other`` only.
+
+    Raises:
+        TypeError: an argument is not a tensor.
+        NotImplementedError: integer arguments; at backward, ``input`` requiring grad
+            ("the derivative for 'igamma: input' is not implemented.").
+    """
+    _need_tensor("special_gammainc", input)
+    _need_tensor("special_gammainc", other, 2, "other")
+    return igamma(input, other, out=out)
+
+
+def gammaincc(input, other, *, out=None):
+    """The regularized upper incomplete gamma function ``Q(a, x) = 1 - P(a, x)``
+    (``torch.igammac``); see :func:`gammainc`."""
+    _need_tensor("special_gammaincc", input)
+    _need_tensor("special_gammaincc", other, 2, "other")
+    return igammac(input, other, out=out)
+
+
+__all__ = ["digamma", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammainc",
+           "gammaincc", "gammaln", "i0", "log1p", "log_softmax", "logit", "logsumexp", "ndtr",
+           "psi", "round", "sinc", "softmax", "xlog1py", "xlogy"]

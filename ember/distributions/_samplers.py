@@ -13,12 +13,14 @@ import math
 
 import numpy as np
 
+from .. import _libm
 from .._sampling import uniform01
 
 _F32 = np.float32
 _ONE_THIRD_F = float(_F32(1.0) / _F32(3.0))  # C++ ``1.0f / 3.0f``: a float, widened
 _C0331_F = float(_F32(0.0331))
 _TWO_PI = 2.0 * math.pi
+_TWO63 = 2 ** 63
 _TAIL = (0.0810614667953272, 0.0413406959554092, 0.0276779256849983, 0.02079067210376509,
          0.0166446911898211, 0.0138761288230707, 0.0118967099458917, 0.0104112652619720,
          0.00925546218271273, 0.00833056343336287)
@@ -130,9 +132,31 @@ def dirichlet(gen, alpha):
     return np.clip(out, np.finfo(alpha.dtype).tiny, top)
 
 
+def _lgamma(v):
+    """``std::lgamma``: the C library's where it can be called (Python's ``math.lgamma``
+    differs from it in the last bits, enough to flip some of the rejection tests once the
+    rate is large, 1e12 and up), else Python's (inf past 2.5e305, where it would raise)."""
+    c_lgamma = _libm.function("lgamma")
+    if c_lgamma is not None:
+        return c_lgamma(v)
+    try:  # pragma: no cover - only without a C math library
+        return math.lgamma(v)
+    except OverflowError:  # pragma: no cover
+        return math.inf
+
+
+def _as_int64(v):
+    """C++'s ``(int64_t)`` of an integral float on x86: out of range (inf, nan, 2**63 and
+    beyond) gives INT64_MIN."""
+    return int(v) if -_TWO63 <= v < _TWO63 else -_TWO63
+
+
 def _poisson_one(lam, s):
     """ATen's ``sample_poisson``: Hoermann's transformed rejection from 10 on, else the
-    product of uniforms."""
+    product of uniforms. Uniforms are float64 (53 bits of two words each): two per try
+    above 10, one per factor below."""
+    if not lam >= 0:  # torch checks each rate as it reaches it (nan fails too)
+        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
     if lam >= 10:
         slam = math.sqrt(lam)
         loglam = math.log(lam)
@@ -144,14 +168,21 @@ def _poisson_one(lam, s):
             u = s.uniform() - 0.5
             v = s.uniform()
             us = 0.5 - abs(u)
-            k = math.floor((2 * a / us + b) * u + lam + 0.43)
+            # (C divides by us = 0 into inf, where Python would raise)
+            k = (2 * a / us if us else math.inf) + b
+            k = k * u + lam + 0.43
+            k = float(math.floor(k)) if math.isfinite(k) else k
+            # NOTE: ``k`` is an int64 in ATen, but past 2**63 (rates near 1e19 and up) the
+            # cast is undefined and torch's build keeps comparing the float: its tests see
+            # ``k`` (so it is not negative), while the value it returns is INT64_MIN.
             if us >= 0.07 and v <= vr:
-                return k
+                return _as_int64(k)
             if k < 0 or (us < 0.013 and v > us):
                 continue
-            if (math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b)
-                    <= -lam + k * loglam - math.lgamma(k + 1.0)):
-                return k
+            log_v = math.log(v) if v > 0 else -math.inf
+            if (log_v + math.log(invalpha) - math.log((a / (us * us) if us else math.inf) + b)
+                    <= -lam + k * loglam - _lgamma(k + 1.0)):
+                return _as_int64(k)
     if lam == 0:
         return 0
     enlam = math.exp(-lam)
@@ -167,10 +198,9 @@ def _poisson_one(lam, s):
 def poisson(gen, rate):
     """``torch.poisson(rate)`` on the CPU: one draw per element, in C order."""
     rate = np.asarray(rate)
-    if np.any(rate < 0):
-        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
     flat = rate.reshape(-1).astype(np.float64).tolist()
-    s = _Stream(gen, 2 * len(flat) + 2 * sum(min(r, 10.0) for r in flat))
+    small = np.minimum(rate, 10.0, dtype=np.float64)
+    s = _Stream(gen, 2 * len(flat) + 2 * float(np.nansum(small)))
     try:
         out = np.array([_poisson_one(r, s) for r in flat], np.float64)
     finally:

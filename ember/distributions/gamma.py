@@ -5,6 +5,7 @@ import numbers
 
 import ember
 
+from ..special import gammainc
 from . import constraints
 from ._functions import standard_gamma
 from .exp_family import ExponentialFamily
@@ -68,6 +69,14 @@ class Gamma(ExponentialFamily):
         return (ember.xlogy(self.concentration, self.rate)
                 + ember.xlogy(self.concentration - 1, value)
                 - self.rate * value - ember.lgamma(self.concentration))
+
+    def cdf(self, value):
+        """``P(concentration, rate * value)``, the regularized lower incomplete gamma
+        function (``special.gammainc``, torch's numbers). As in torch it has no gradient for
+        ``concentration``: backward through it raises NotImplementedError."""
+        if self._validate_args:
+            self._validate_sample(value)
+        return gammainc(self.concentration, self.rate * value)
 
     def entropy(self):
         """``alpha - log(rate) + lgamma(alpha) + (1 - alpha) digamma(alpha)``."""

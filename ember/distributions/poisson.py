@@ -5,8 +5,7 @@ import numbers
 
 import ember
 
-from .._random import _gen
-from . import _samplers, constraints
+from . import constraints
 from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
@@ -48,8 +47,8 @@ class Poisson(ExponentialFamily):
     def sample(self, sample_shape=()):
         """Counts (in the rate's dtype) drawn as ``torch.poisson`` draws them on the CPU."""
         shape = self._extended_shape(sample_shape)
-        rate = self.rate.detach().expand(shape).numpy()
-        return ember.from_numpy(_samplers.poisson(_gen(None), rate))
+        with ember.no_grad():
+            return ember.poisson(self.rate.expand(shape))
 
     def log_prob(self, value):
         """``value log(rate) - rate - lgamma(value + 1)``."""

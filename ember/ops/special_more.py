@@ -1,12 +1,8 @@
 """More special functions, on NumPy alone: polygamma (through Hurwitz's zeta), the multivariate
 log-gamma ``mvlgamma``, and the regularized incomplete gamma functions ``igamma``/``igammac``.
 
-The kernels follow torch's own (Cephes' ``zeta``; the series and continued fractions of
-DLMF 8.7.3, 8.9.2 and 8.11.4 with torch's choice of method per region), vectorised: each
-loop runs until every element has converged. Float32 inputs are computed in float64 and
-rounded once. One difference: torch's uniform asymptotic expansion for large ``a`` near
-``x`` (Temme's, with its table of coefficients) is replaced here by the series or the
-continued fraction with more terms, which agree to about 1e-12.
+The kernels follow torch's own (Cephes' ``zeta``; for igamma ATen's ``calc_igamma``, in
+``_igamma``), vectorised: each loop runs until every element has converged.
 
 Every name in ``__all__`` becomes ``ember.<name>``; every name in ``TENSOR_METHODS`` also
 becomes a Tensor method (see ``ember/ops/__init__.py`` and ``ember/_tensor_methods.py``).
@@ -19,6 +15,9 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.function import Op
+from ._igamma import density as igamma_density
+from ._igamma import igamma as igamma_array
+from ._out import write_out
 from ._shape_utils import sum_to_shape
 from .pointwise_math import _check_shapes, binary_float
 from .pointwise_special import (
@@ -34,7 +33,6 @@ __all__ = ["polygamma", "mvlgamma", "igamma", "igammac"]
 TENSOR_METHODS: tuple[str, ...] = ("mvlgamma", "igamma", "igammac")
 
 _MACHEP = 1.11022302462515654042e-16
-_MAXITER = 5000
 # Cephes zeta's Euler-Maclaurin coefficients (2k)! / B_2k
 _ZETA_A = (12.0, -720.0, 30240.0, -1209600.0, 47900160.0, -1.8924375803183791606e9,
            7.47242496e10, -2.950130727918164224e12, 1.1646782814350067249e14,
@@ -94,115 +92,6 @@ def polygamma_array(n: int, x):
     return sign * math.exp(math.lgamma(n + 1.0)) * zeta_array(n + 1.0, x)
 
 
-def _log_fac(a, x):
-    """log(x ** a * exp(-x) / Gamma(a))."""
-    return a * np.log(x) - x - lgamma_array(a)
-
-
-def _igam_series(a, x):
-    """P(a, x) by its power series (DLMF 8.11.4)."""
-    ax = np.exp(_log_fac(a, x))
-    r, c, ans = a.copy(), np.ones_like(a), np.ones_like(a)
-    going = ax != 0
-    for _ in range(_MAXITER):
-        if not going.any():
-            break
-        r = r + 1
-        c = np.where(going, c * x / r, c)
-        ans = np.where(going, ans + c, ans)
-        going &= ~(c <= _MACHEP * ans)
-    return np.where(ax == 0, 0.0, ans * ax / a)
-
-
-def _igamc_series(a, x):
-    """Q(a, x) for small x (DLMF 8.7.3), avoiding the cancellation of 1 - P."""
-    fac, total = np.ones_like(a), np.zeros_like(a)
-    going = np.ones(a.shape, bool)
-    for n in range(1, _MAXITER):
-        if not going.any():
-            break
-        fac = np.where(going, fac * -x / n, fac)
-        term = fac / (a + n)
-        total = np.where(going, total + term, total)
-        going &= ~(np.abs(term) <= _MACHEP * np.abs(total))
-    logx = np.log(x)
-    return -np.expm1(a * logx - lgamma_array(1 + a)) - np.exp(a * logx - lgamma_array(a)) * total
-
-
-def _igamc_fraction(a, x):
-    """Q(a, x) by its continued fraction (DLMF 8.9.2)."""
-    ax = np.exp(_log_fac(a, x))
-    y, z, c = 1.0 - a, x + 2.0 - a, np.zeros_like(a)
-    pkm2, qkm2, pkm1, qkm1 = np.ones_like(a), x.copy(), x + 1.0, z * x
-    ans = pkm1 / qkm1
-    going = ax != 0
-    for _ in range(_MAXITER):
-        if not going.any():
-            break
-        c, y, z = c + 1, y + 1, z + 2
-        yc = y * c
-        pk, qk = pkm1 * z - pkm2 * yc, qkm1 * z - qkm2 * yc
-        nonzero = qk != 0
-        r = np.where(nonzero, pk / np.where(nonzero, qk, 1), ans)
-        t = np.where(nonzero, np.abs((ans - r) / r), 1.0)
-        ans = np.where(going, r, ans)
-        pkm2, pkm1, qkm2, qkm1 = pkm1, pk, qkm1, qk
-        big = np.abs(pk) > 4.503599627370496e15
-        scale = np.where(big, 2.22044604925031308085e-16, 1.0)
-        pkm2, pkm1, qkm2, qkm1 = pkm2 * scale, pkm1 * scale, qkm2 * scale, qkm1 * scale
-        going &= ~(t <= _MACHEP)
-    return np.where(ax == 0, 0.0, ans * ax)
-
-
-def _pick(mask, fn, a, x, out):
-    if mask.any():
-        out[mask] = fn(a[mask], x[mask])
-
-
-def igamma_pair(a, x, upper: bool):
-    """P(a, x) (``upper`` False) or Q(a, x) = 1 - P(a, x) of float64 arrays, torch's choice
-    of method per region and its values at the edges (nan for negative arguments)."""
-    a, x = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(x, np.float64))
-    out = np.full(a.shape, np.nan)
-    lo, hi = (1.0, 0.0) if upper else (0.0, 1.0)
-    decided = np.zeros(a.shape, bool)
-    # torch's edge cases, checked in its order (so igamma(nan, 0) is 0, as torch's)
-    for mask, value in (((x < 0) | (a < 0), np.nan), (a == 0, np.where(x > 0, hi, np.nan)),
-                        (x == 0, lo), (np.isinf(a), np.where(np.isinf(x), np.nan, lo)),
-                        (np.isinf(x), hi)):
-        mask = mask & ~decided
-        out[mask] = value[mask] if isinstance(value, np.ndarray) else value
-        decided |= mask
-    with np.errstate(all="ignore"):
-        inner = ~decided & ~np.isnan(a) & ~np.isnan(x)
-        ratio = np.abs(x - a) / np.where(a > 0, a, 1)
-        near = inner & (((a > 20) & (a < 200) & (ratio < 0.3))
-                        | ((a > 200) & (ratio < 4.5 / np.sqrt(np.maximum(a, 1)))))
-        rest = inner & ~near
-        # where igammac would compute Q: as 1 - P (series), by the fraction, or its own series
-        by_p = np.where(x > 1.1, x < a,
-                        np.where(x <= 0.5, -0.4 / np.log(np.where(x > 0, x, 0.5)) < a,
-                                 x * 1.1 < a))
-        q_fraction = rest & (x > 1.1) & ~by_p
-        q_series = rest & (x <= 1.1) & ~by_p
-        if upper:
-            p_mask = (near & (x < a)) | (rest & by_p)
-        else:  # igamma goes through igammac only for x > max(1, a)
-            via_q = rest & (x > 1) & (x > a)
-            p_mask = (near & (x < a)) | (rest & ~via_q)
-            q_fraction &= via_q
-            q_series &= via_q
-        q_fraction |= near & (x >= a)  # near a ~ x: the smaller of P and Q directly
-        p, q = np.full(a.shape, np.nan), np.full(a.shape, np.nan)
-        _pick(p_mask, _igam_series, a, x, p)
-        _pick(q_fraction, _igamc_fraction, a, x, q)
-        _pick(q_series, _igamc_series, a, x, q)
-        q_mask = q_fraction | q_series
-        out[p_mask] = 1.0 - p[p_mask] if upper else p[p_mask]
-        out[q_mask] = q[q_mask] if upper else 1.0 - q[q_mask]
-    return out
-
-
 # --- ops --------------------------------------------------------------------------------------
 class Polygamma(Op):
     """z = polygamma(n, x), the n-th derivative of digamma"""
@@ -249,8 +138,7 @@ class Igamma(Op):
         ctx.show_as("IgammacBackward0" if upper else "IgammaBackward0")
         ctx.save_for_backward(a, x)
         ctx.upper = upper
-        dtype = np.result_type(a, x)
-        return igamma_pair(a, x, upper).astype(dtype, copy=False)
+        return igamma_array(a, x, upper)
 
     @staticmethod
     def backward(ctx, grad):
@@ -258,9 +146,7 @@ class Igamma(Op):
         if ctx.needs_input_grad[0]:
             name = "igammac" if ctx.upper else "igamma"
             raise NotImplementedError(f"the derivative for '{name}: input' is not implemented.")
-        with np.errstate(all="ignore"):
-            d = np.exp((a - 1) * np.log(x.astype(np.float64)) - x - lgamma_array(
-                a.astype(np.float64)))
+        d = igamma_density(a, x)
         g = grad * (-d if ctx.upper else d)
         return None, sum_to_shape(g, x.shape).astype(x.dtype, copy=False)
 
@@ -308,28 +194,30 @@ class _Bound:
         return Igamma.apply(a, x, upper=self.upper, **options)
 
 
-def _igamma(name, input, other, upper):
+def _igamma(name, input, other, upper, out):
     if isinstance(input, Tensor) and isinstance(other, Tensor):
         _check_shapes(input._data, other._data)
-    return binary_float(_Bound(upper), name, input, other, ints=False)
+    result = binary_float(_Bound(upper), name, input, other, ints=False)
+    return write_out(name, result, out, (input, other))
 
 
-def igamma(input: Tensor, other: Tensor) -> Tensor:
+def igamma(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The regularized lower incomplete gamma function P(input, other), elementwise with
-    broadcasting (nan for negative arguments). Only ``other`` gets a gradient, as in torch.
+    broadcasting (nan for negative arguments): torch's numbers (ATen's ``calc_igamma``, see
+    ``_igamma``). Only ``other`` gets a gradient, as in torch.
 
     Raises:
         NotImplementedError: both tensors are integers, or (at backward) ``input`` requires
             grad.
     """
-    return _igamma("igamma", input, other, False)
+    return _igamma("igamma", input, other, False, out)
 
 
-def igammac(input: Tensor, other: Tensor) -> Tensor:
+def igammac(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The regularized upper incomplete gamma function Q(input, other) = 1 - P(input, other).
 
     Raises:
         NotImplementedError: both tensors are integers, or (at backward) ``input`` requires
             grad.
     """
-    return _igamma("igammac", input, other, True)
+    return _igamma("igammac", input, other, True, out)

@@ -2,8 +2,9 @@
 
 The piecewise ones are small ``Op``s so that the gradient at the break points is torch's;
 softsign, tanhshrink and prelu are compositions of ``ember.ops`` (as they are in torch).
-The channel-wise and alpha dropouts draw their masks from ember's default generator, so
-they match torch in distribution, not draw for draw.
+rrelu's training slopes are torch's draws after the same seed; the channel-wise and alpha
+dropouts draw their masks from ember's default generator, so they match torch in
+distribution, not draw for draw.
 """
 from __future__ import annotations
 
@@ -11,12 +12,11 @@ import warnings
 
 import numpy as np
 
-from ... import _random
+from ... import _random, _sampling
 from ... import ops as _ops
 from ..._tensor import Tensor
 from ...autograd.function import Op
 from ...ops._shape_utils import type_name
-from .._functions.activation import LeakyRelu as _LeakyRelu
 from .._functions.dropout import dropout_scale, keep_mask
 from ._activation import _floating, _maybe_inplace, elu, hardtanh, leaky_relu
 from ._normalization import _check_p
@@ -144,10 +144,12 @@ class Threshold(Op):
 
 
 class RreluWithNoise(Op):
-    """z = x * noise (noise: 1 where x > 0, a slope drawn from U(lower, upper) elsewhere)"""
+    """z = x * noise (noise: 1 where x > 0, a slope drawn from U(lower, upper) elsewhere in
+    training, their mean in eval); dz/dx = noise, as torch's ``rrelu_with_noise_backward``"""
 
     @staticmethod
-    def forward(ctx, x, *, noise):
+    def forward(ctx, x, *, noise, node_name="RreluWithNoiseBackward0"):
+        ctx.show_as(node_name)
         ctx.save_for_backward(noise)
         return x * noise
 
@@ -305,25 +307,50 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     return _ops.where(input > 0, input, weight * input)
 
 
-def _check_rrelu(input, lower, upper):
-    _floating(input, "leaky_relu_cpu")
+def rrelu_noise(x, lower, upper, generator=None):
+    """The slopes torch's CPU ``rrelu_with_noise`` draws in training: a float64 uniform (53
+    bits of two words) for each element ``<= 0``, in C order, as ``lower + u (upper -
+    lower)`` with the bounds first rounded to the input's precision, then rounded to it
+    itself; 1 for the other elements (nan included), which draw nothing."""
+    t = x.dtype.type
+    lo, hi = float(t(lower)), float(t(upper))
+    neg = x <= 0
+    u = _sampling.uniform01(_random._gen(generator), int(np.count_nonzero(neg)), np.float64)
+    noise = np.ones(x.shape, x.dtype)
+    noise[neg] = u * (hi - lo) + lo
+    return noise
+
+
+def _rrelu(input, lower, upper, training, inplace, generator=None):
+    """``torch.rrelu`` / ``rrelu_``: ``input * noise``, one node (``RreluWithNoiseBackward0``,
+    ``...1`` in place) in training and eval alike, as torch's."""
     if lower > upper:
         raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+    x = input._data
+    if training:
+        if x.dtype not in (np.float32, np.float64):
+            raise NotImplementedError(f"\"rrelu_with_noise_out_cpu\" not implemented for "
+                                      f"'{type_name(x.dtype)}'")
+        noise = rrelu_noise(x, lower, upper, generator)
+    else:
+        _floating(input, "leaky_relu_cpu")
+        noise = np.where(x > 0, 1, (lower + upper) / 2).astype(x.dtype)
+    name = "RreluWithNoiseBackward1" if inplace else "RreluWithNoiseBackward0"
+    return _maybe_inplace(input, inplace,
+                          lambda t: RreluWithNoise.apply(t, noise=noise, node_name=name))
 
 
 def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
           training: bool = False, inplace: bool = False) -> Tensor:
-    """Randomized leaky ReLU: in training, each non-positive element gets its own slope drawn
-    from ``U(lower, upper)``; otherwise the slope is ``(lower + upper) / 2``."""
-    _check_rrelu(input, lower, upper)
-    if not training:
-        slope = (lower + upper) / 2
-        return _maybe_inplace(input, inplace,
-                              lambda x: _LeakyRelu.apply(x, negative_slope=slope))
-    x = input._data
-    slopes = _random.default_generator._rng.uniform(lower, upper, x.shape)
-    noise = np.where(x <= 0, slopes, 1.0).astype(x.dtype)
-    return _maybe_inplace(input, inplace, lambda t: RreluWithNoise.apply(t, noise=noise))
+    """Randomized leaky ReLU: in training, each element ``<= 0`` gets its own slope drawn
+    from ``U(lower, upper)`` (torch's draws after the same seed); otherwise the slope is
+    ``(lower + upper) / 2``. The gradient is the slope (1 for positive elements).
+
+    Raises:
+        RuntimeError: ``lower > upper``.
+        NotImplementedError: an integer input (or, in training, a float16 one), as torch.
+    """
+    return _rrelu(input, lower, upper, training, inplace)
 
 
 def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
