@@ -73,6 +73,26 @@ def addcmul(input, tensor1, tensor2, *, value=1):
     return Addcmul.apply(input, tensor1, tensor2, value=value)
 
 
+_INTEGER_ADDCDIV = (
+    "Integer division with addcdiv is no longer supported, and in a future  release addcdiv "
+    "will perform a true division of tensor1 and tensor2. The historic addcdiv behavior can "
+    "be implemented as (input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for "
+    "integer inputs and as (input + value * tensor1 / tensor2) for float inputs. The future "
+    "addcdiv behavior is just the latter implementation: (input + value * tensor1 / "
+    "tensor2), for all dtypes.")
+
+
+def _integral(t):
+    kind = t._data.dtype.kind if isinstance(t, Tensor) else np.asarray(t).dtype.kind
+    return kind in "biu"
+
+
 def addcdiv(input, tensor1, tensor2, *, value=1):
-    """``input + value * tensor1 / tensor2``, one node."""
+    """``input + value * tensor1 / tensor2``, one node.
+
+    Raises:
+        RuntimeError: ``tensor1`` and ``tensor2`` both of integer (or bool) dtypes, as torch.
+    """
+    if _integral(tensor1) and _integral(tensor2):
+        raise RuntimeError(_INTEGER_ADDCDIV)
     return Addcmul.apply(input, tensor1, tensor2, value=value, divide=True)

@@ -4,10 +4,11 @@
 ``NAdam``, ``RAdam``, ``ASGD`` and ``SparseAdam`` follow torch's single-tensor algorithms term
 for term and update the parameters' arrays in place; ``LBFGS`` is torch's L-BFGS, with its
 strong-Wolfe line search. Their state dicts use torch's format.
-``ember.optim.lr_scheduler`` holds the schedulers.
+``ember.optim.lr_scheduler`` holds the schedulers; ``ember.optim.swa_utils`` the weight
+averaging (``AveragedModel``, ``SWALR``, ``update_bn``).
 """
 
-from . import lr_scheduler
+from . import lr_scheduler, swa_utils
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
@@ -23,5 +24,5 @@ from .sparse_adam import SparseAdam
 
 __all__ = [
     "Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam",
-    "RAdam", "ASGD", "SparseAdam", "LBFGS", "lr_scheduler",
+    "RAdam", "ASGD", "SparseAdam", "LBFGS", "lr_scheduler", "swa_utils",
 ]

@@ -37,6 +37,9 @@ def _setitem(x, index, value):
 
 
 ERRORS = [
+    ErrCase("addcdiv_integer_operands",
+            lambda m: m.addcdiv(m.zeros(3), m.ones(3, dtype=m.long), m.ones(3, dtype=m.long)),
+            RuntimeError, r"Integer division with addcdiv is no longer supported"),
     ErrCase("tril_indices_float_dtype", lambda m: m.tril_indices(2, 2, dtype=m.float32),
             NotImplementedError, "\"tril_indices\" not implemented for 'Float'"),
     ErrCase("triu_indices_uint8_dtype", lambda m: m.triu_indices(2, 2, dtype=m.uint8),

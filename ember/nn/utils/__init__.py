@@ -1,9 +1,17 @@
 """``ember.nn.utils``: gradient clipping (``clip_grad_norm_``, ``clip_grad_value_``),
 ``parameters_to_vector`` / ``vector_to_parameters``, the ``rnn`` helpers
 (``pad_sequence``, ``PackedSequence`` and the packing functions), ``parametrize`` /
-``parametrizations`` (weight reparametrization) and the legacy hook-based ``weight_norm`` and
-``spectral_norm``."""
-from . import clip_grad, convert_parameters, parametrizations, parametrize, rnn  # noqa: F401
+``parametrizations`` (weight reparametrization), the legacy hook-based ``weight_norm`` and
+``spectral_norm``, ``prune`` (masks) and ``stateless`` (the deprecated ``functional_call``)."""
+from . import (  # noqa: F401
+    clip_grad,
+    convert_parameters,
+    parametrizations,
+    parametrize,
+    prune,
+    rnn,
+    stateless,
+)
 from .clip_grad import (  # noqa: F401
     clip_grad_norm,
     clip_grad_norm_,
@@ -20,4 +28,4 @@ from .weight_norm import remove_weight_norm, weight_norm  # noqa: F401
 __all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_",
            "get_total_norm", "parameters_to_vector", "vector_to_parameters", "clip_grad", "rnn",
            "parametrize", "parametrizations", "weight_norm", "remove_weight_norm",
-           "spectral_norm", "remove_spectral_norm"]
+           "spectral_norm", "remove_spectral_norm", "stateless"]
