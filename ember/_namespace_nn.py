@@ -23,7 +23,8 @@ __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "rms_norm", "embedding", "embedding_bag", "bilinear", "pixel_shuffle",
            "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle", "max_pool1d",
            "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "avg_pool1d",
-           "adaptive_avg_pool1d", "adaptive_max_pool1d", "selu", "celu", "rrelu", "threshold",
+           "adaptive_avg_pool1d", "adaptive_max_pool1d", "selu", "celu", "rrelu", "rrelu_",
+           "threshold",
            "pdist", "pairwise_distance", "cosine_similarity", "kl_div", "cosine_embedding_loss",
            "hinge_embedding_loss", "margin_ranking_loss", "triplet_margin_loss",
            "poisson_nll_loss", "binary_cross_entropy_with_logits", "constant_pad_nd",
@@ -312,6 +313,13 @@ def rrelu(input, lower=0.125, upper=1.0 / 3.0, training=False, generator=None):
     from .nn.functional._more_activation import _rrelu
 
     return _rrelu(input, lower, upper, training, False, generator)
+
+
+def rrelu_(input, lower=0.125, upper=1.0 / 3.0, training=False, generator=None):
+    """``torch.rrelu_``: :func:`rrelu` in place."""
+    from .nn.functional._more_activation import _rrelu
+
+    return _rrelu(input, lower, upper, training, True, generator)
 
 
 def threshold(input, threshold, value):

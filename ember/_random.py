@@ -13,10 +13,8 @@ _STATE = np.dtype([("seed", "<u8"), ("left", "<i4"), ("seeded", "<i4"), ("next",
 class Generator:
     """A seeded source of random numbers: torch's CPU generator, a Mersenne Twister seeded as
     torch seeds it, so ``manual_seed`` then ``rand``/``randn``/``randint``/``randperm``/
-    ``multinomial`` give torch's numbers (``ember._sampling`` has the algorithms).
-
-    Draws ember makes through NumPy's ``Generator`` API (dropout masks, ``poisson`` ...) come
-    from the same stream but differ from torch's.
+    ``multinomial``, ``poisson``, dropout masks and the distributions' samplers give torch's
+    numbers (``ember._sampling`` has the algorithms).
     """
 
     def __init__(self, device="cpu"):
@@ -32,7 +30,6 @@ class Generator:
         seed = int(seed)
         self._seed = seed
         self._mt = seeded_mt(seed)
-        self._rng = np.random.Generator(self._mt)
         self._normal_cache = None  # torch's next_double_normal_sample
         return self
 
@@ -78,7 +75,6 @@ class Generator:
                     "state": {"key": rec["state"].astype(np.uint32), "pos": 625 - int(rec["left"])}}
         self._seed, self._mt = int(rec["seed"]), mt
         self._normal_cache = float(rec["normal_y"]) if rec["normal_is_valid"] else None
-        self._rng = np.random.Generator(mt)
         return self
 
     def __repr__(self):
@@ -86,10 +82,6 @@ class Generator:
 
 
 default_generator = Generator()
-
-
-def _rng(generator=None) -> np.random.Generator:
-    return (generator or default_generator)._rng
 
 
 def _gen(generator=None) -> Generator:

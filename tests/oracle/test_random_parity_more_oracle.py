@@ -111,6 +111,8 @@ def test_rrelu_inplace_strided_module_and_generator():
     _same(e, t)
     e, t = _both(3, lambda m: m.nn.RReLU(0.05, 0.5)(m.tensor(x)))
     _same(e, t)
+    e, t = _both(4, lambda m: m.rrelu_(m.tensor(x), training=True))
+    _same(e, t)
     ge, gt = ember.Generator().manual_seed(5), torch.Generator().manual_seed(5)
     _same(ember.rrelu(ember.tensor(x), training=True, generator=ge),
           torch.rrelu(torch.tensor(x), training=True, generator=gt))
