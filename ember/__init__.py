@@ -132,6 +132,7 @@ linalg = __import__("importlib").import_module(f"{__name__}.linalg")
 # torch's top-level functions that are not Tensor methods (torch.broadcast_shapes, torch.conv2d)
 from ._namespace_more import *  # noqa: E402,F401,F403
 from ._namespace_nn import *  # noqa: E402,F401,F403
+from .ops._linalg_triangular import orgqr  # noqa: E402,F401  (torch.orgqr)
 
 float = float32  # noqa: A001
 double = float64

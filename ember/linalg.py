@@ -25,6 +25,7 @@ from .ops._linalg_inverse import (  # noqa: F401
     solve,
     solve_ex,
 )
+from .ops._linalg_ldl import ldl_factor, ldl_factor_ex, ldl_solve  # noqa: F401
 from .ops._linalg_norms import (  # noqa: F401
     cond,
     diagonal,
@@ -37,10 +38,19 @@ from .ops._linalg_norms import (  # noqa: F401
     vecdot,
     vector_norm,
 )
+from .ops._linalg_triangular import (  # noqa: F401
+    householder_product,
+    lu_factor,
+    lu_factor_ex,
+    solve_triangular,
+    vander,
+)
 from .ops.linalg import matmul  # noqa: F401
 from .ops.statistics_pairs import linalg_cross as cross  # noqa: F401
 
 __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh",
            "eigvalsh", "inv", "inv_ex", "lstsq", "matmul", "matrix_exp", "matrix_norm",
            "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
-           "solve_ex", "svd", "svdvals", "vecdot", "vector_norm"]
+           "solve_ex", "svd", "svdvals", "vecdot", "vector_norm", "householder_product",
+           "ldl_factor", "ldl_factor_ex", "ldl_solve", "lu_factor", "lu_factor_ex",
+           "solve_triangular", "vander"]

@@ -1,16 +1,24 @@
 """``torch.special``: the special functions under their SciPy-style names.
 
 Most are the same functions as ``ember.<name>``; ``xlog1py`` lives only here, as in torch, and
-``gammainc``/``gammaincc`` are ``ember.igamma``/``igammac`` under SciPy's names.
+``gammainc``/``gammaincc`` are ``ember.igamma``/``igammac`` under SciPy's names. The Bessel
+functions, the orthogonal polynomials, zeta, ndtri, log_ndtr, erfcx and entr live in
+``ember/ops/_special_{bessel,polynomials,misc}.py``.
 """
 from __future__ import annotations
 
 import math
 
 from .ops import exp2, expm1, log1p, log_softmax, logsumexp, round, sigmoid, sinc, softmax
+from .ops._special_bessel import *  # noqa: F401,F403
+from .ops._special_bessel import __all__ as _bessel
+from .ops._special_misc import *  # noqa: F401,F403
+from .ops._special_misc import __all__ as _misc
+from .ops._special_polynomials import *  # noqa: F401,F403
+from .ops._special_polynomials import __all__ as _polynomials
 from .ops.pointwise_math import digamma, erf, erfc, erfinv, i0, lgamma, logit, xlogy
 from .ops.pointwise_special import _need_tensor, xlog1py
-from .ops.special_more import igamma, igammac
+from .ops.special_more import igamma, igammac, polygamma
 
 gammaln = lgamma
 psi = digamma
@@ -47,4 +55,5 @@ def gammaincc(input, other, *, out=None):
 
 __all__ = ["digamma", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammainc",
            "gammaincc", "gammaln", "i0", "log1p", "log_softmax", "logit", "logsumexp", "ndtr",
-           "psi", "round", "sinc", "softmax", "xlog1py", "xlogy"]
+           "polygamma", "psi", "round", "sinc", "softmax", "xlog1py", "xlogy", *_bessel, *_misc,
+           *_polynomials]
