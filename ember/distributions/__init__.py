@@ -6,7 +6,8 @@ Continuous: ``Normal``, ``Uniform``, ``MultivariateNormal``, ``Exponential``, ``
 Discrete: ``Categorical``, ``OneHotCategorical``, ``Bernoulli``, ``Binomial``, ``Poisson``.
 Also ``Cauchy``, ``HalfCauchy``, ``HalfNormal``, ``StudentT``, ``Chi2``, ``Gumbel``,
 ``Pareto``, ``Weibull``, ``LowRankMultivariateNormal``; ``Multinomial``, ``Geometric``,
-``NegativeBinomial``; ``ContinuousBernoulli``; ``MixtureSameFamily``.
+``NegativeBinomial``; ``ContinuousBernoulli``; ``MixtureSameFamily``; ``VonMises``,
+``Kumaraswamy``, ``InverseGamma``, ``GeneralizedPareto``, ``Wishart``, ``LKJCholesky``.
 Wrappers: ``Independent``, ``TransformedDistribution`` with ``transforms``. ``kl_divergence``
 covers the same-type pairs and torch's closed forms between families. Shapes
 (``batch_shape``, ``event_shape``), argument validation and its errors follow torch, and
@@ -28,13 +29,17 @@ from .distribution import Distribution
 from .exp_family import ExponentialFamily
 from .exponential import Exponential
 from .gamma import Gamma
+from .generalized_pareto import GeneralizedPareto
 from .geometric import Geometric
 from .gumbel import Gumbel
 from .half_cauchy import HalfCauchy
 from .half_normal import HalfNormal
 from .independent import Independent
+from .inverse_gamma import InverseGamma
 from .kl import kl_divergence, register_kl
+from .kumaraswamy import Kumaraswamy
 from .laplace import Laplace
+from .lkj_cholesky import LKJCholesky
 from .log_normal import LogNormal
 from .lowrank_multivariate_normal import LowRankMultivariateNormal
 from .mixture_same_family import MixtureSameFamily
@@ -63,7 +68,9 @@ from .transforms import (
     identity_transform,
 )
 from .uniform import Uniform
+from .von_mises import VonMises
 from .weibull import Weibull
+from .wishart import Wishart
 
 # LogitRelaxedBernoulli and ExpRelaxedCategorical live in their modules only, as in torch
 __all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial",
@@ -77,3 +84,5 @@ __all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial",
            "SigmoidTransform", "SoftmaxTransform", "StudentT", "TanhTransform",
            "Transform", "TransformedDistribution", "Uniform", "Weibull",
            "identity_transform", "kl_divergence", "register_kl"]
+__all__ += ["GeneralizedPareto", "InverseGamma", "Kumaraswamy", "LKJCholesky", "VonMises",
+            "Wishart"]
