@@ -26,6 +26,7 @@ from .ops._linalg_inverse import (  # noqa: F401
     solve_ex,
 )
 from .ops._linalg_ldl import ldl_factor, ldl_factor_ex, ldl_solve  # noqa: F401
+from .ops._linalg_lu import lu, lu_solve, tensorinv, tensorsolve  # noqa: F401
 from .ops._linalg_norms import (  # noqa: F401
     cond,
     diagonal,
@@ -52,5 +53,5 @@ __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "di
            "eigvalsh", "inv", "inv_ex", "lstsq", "matmul", "matrix_exp", "matrix_norm",
            "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
            "solve_ex", "svd", "svdvals", "vecdot", "vector_norm", "householder_product",
-           "ldl_factor", "ldl_factor_ex", "ldl_solve", "lu_factor", "lu_factor_ex",
-           "solve_triangular", "vander"]
+           "ldl_factor", "ldl_factor_ex", "ldl_solve", "lu", "lu_factor", "lu_factor_ex",
+           "lu_solve", "solve_triangular", "tensorinv", "tensorsolve", "vander"]

@@ -6,6 +6,7 @@ one attention kernel, so they change nothing.
 """
 from __future__ import annotations
 
+import warnings
 from contextlib import contextmanager
 
 from .. import _compat
@@ -49,7 +50,8 @@ class cuBLASModule:  # noqa: N801  (torch's class name)
 
 matmul = cuBLASModule()
 
-_sdp = {"flash": True, "mem_efficient": True, "math": True, "cudnn": True}
+_sdp = {"flash": True, "mem_efficient": True, "math": True, "cudnn": True,
+        "overrideable": True}
 
 
 class SDPBackend:
@@ -106,10 +108,15 @@ def cudnn_sdp_enabled() -> bool:
 @contextmanager
 def sdp_kernel(enable_flash: bool = True, enable_math: bool = True,
                enable_mem_efficient: bool = True, enable_cudnn: bool = True):
-    """Set the attention switches for a ``with`` block (torch's deprecated spelling)."""
+    """Set the attention switches for a ``with`` block (torch's deprecated spelling, which
+    warns as torch does and, like torch's, also switches the "overrideable" backend off)."""
+    warnings.warn("`torch.backends.cuda.sdp_kernel()` is deprecated. In the future, this context "
+                  "manager will be removed. Please see `torch.nn.attention.sdpa_kernel()` for the "
+                  "new context manager, with updated signature.", FutureWarning, stacklevel=3)
     old = dict(_sdp)
     _sdp.update(flash=bool(enable_flash), math=bool(enable_math),
-                mem_efficient=bool(enable_mem_efficient), cudnn=bool(enable_cudnn))
+                mem_efficient=bool(enable_mem_efficient), cudnn=bool(enable_cudnn),
+                overrideable=False)
     try:
         yield
     finally:

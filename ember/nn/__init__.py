@@ -1,7 +1,7 @@
 """Neural-network building blocks (torch's ``torch.nn``): ``Module`` and the layers,
 containers and losses in ``ember.nn.modules``, ``Parameter`` / ``Buffer``, and the
-``functional``, ``init`` and ``utils`` namespaces."""
-from . import functional, init, utils  # noqa: F401
+``functional``, ``init``, ``utils`` and ``attention`` namespaces."""
+from . import attention, functional, init, utils  # noqa: F401
 from .modules import (  # noqa: F401
     ELU,
     GELU,
@@ -58,7 +58,7 @@ from .parameter import (  # noqa: F401
 
 __all__ = [
     "Module", "Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer",
-    "functional", "init", "utils",
+    "functional", "init", "utils", "attention",
     "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
     "Identity", "Linear", "Bilinear", "Embedding", "EmbeddingBag", "Dropout", "Flatten",
     "Unflatten",
@@ -87,12 +87,13 @@ from .modules import (  # noqa: E402
     pooling,
     pooling_more,
     rnn,
+    sync_batchnorm,
     transformer,
     unpool,
 )
 
 for _family in (activation_more, loss_more, padding, rnn, conv, pooling, transformer,
                 instancenorm, pixelshuffle, fold, unpool, pooling_more, local_norm,
-                channelshuffle, loss_ctc, legacy, lazy, adaptive):
+                channelshuffle, loss_ctc, legacy, lazy, adaptive, sync_batchnorm):
     globals().update({_name: getattr(_family, _name) for _name in _family.__all__})
     __all__ += _family.__all__

@@ -13,6 +13,7 @@ import numpy as np
 from .. import _random, ops
 from .._tensor import Tensor
 from ..autograd.function import Op
+from ..backends.cuda import _sdp
 from ..ops._shape_utils import check_broadcast, sum_to_shape, type_name
 from ..ops.derivatives import const, saved_tensors, sum_to
 from ._functions.dropout import dropout_scale, keep_mask
@@ -178,14 +179,18 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
         RuntimeError: torch's messages for mismatched dtypes, a mask of the wrong dtype,
             or ``attn_mask`` together with ``is_causal``.
     """
-    if is_causal and attn_mask is not None:
-        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be "
-                           "set when is_causal=True")
     qd, kd, vd = query._data.dtype, key._data.dtype, value._data.dtype
     if not (qd == kd == vd):
         raise RuntimeError(
             "Expected query, key, and value to have the same dtype, but got query.dtype: "
             f"{_c_name(qd)} key.dtype: {_c_name(kd)} and value.dtype: {_c_name(vd)} instead.")
+    if not _sdp["math"]:  # torch chooses a kernel here (ember.nn.attention.sdpa_kernel)
+        from .attention import check_cpu_kernel
+
+        check_cpu_kernel(query, key, value, attn_mask, dropout_p, enable_gqa)
+    if is_causal and attn_mask is not None:
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be "
+                           "set when is_causal=True")
     if query._data.shape[-1] != key._data.shape[-1]:
         L, E = query._data.shape[-2:]
         S, Ek = key._data.shape[-2:]

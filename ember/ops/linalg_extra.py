@@ -1,6 +1,6 @@
 """torch's top-level linear-algebra functions (older names of ``torch.linalg`` ones):
 det, logdet, slogdet, inverse, pinverse, matrix_power, matrix_exp, cholesky,
-cholesky_solve, cholesky_inverse and the old ``svd`` (U, S, V).
+cholesky_solve, cholesky_inverse, the old ``svd`` (U, S, V) and ``orgqr`` (as a method).
 
 Every name in ``__all__`` becomes ``ember.<name>``; every name in ``TENSOR_METHODS`` also
 becomes a Tensor method (see ``ember/ops/__init__.py`` and ``ember/_tensor_methods.py``).
@@ -18,11 +18,12 @@ from ._linalg_factor import Cholesky, Svd, matrix_exp
 from ._linalg_inverse import check_matrix, det, inv, pinv
 from ._linalg_inverse import slogdet as _slogdet
 from ._linalg_norms import matrix_power
+from ._linalg_triangular import orgqr
 from .clamp import where
 from .linalg import matmul
 
 __all__ = ["det", "logdet", "slogdet", "inverse", "pinverse", "matrix_power", "matrix_exp",
-           "cholesky", "cholesky_solve", "cholesky_inverse", "svd"]
+           "cholesky", "cholesky_solve", "cholesky_inverse", "svd", "orgqr"]
 TENSOR_METHODS: tuple[str, ...] = tuple(__all__)
 
 _Slogdet = namedtuple("slogdet", ["sign", "logabsdet"])

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import warnings
-import weakref
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from copy import deepcopy
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 
 import ember
+from ember.nn.modules._hooks import RemovableHandle as _RemovableHandle  # ember.utils.hooks's
 
 __all__ = ["Optimizer", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook"]
 
@@ -31,29 +31,6 @@ class _RequiredParameter:
 
 
 required = _RequiredParameter()
-
-
-class _RemovableHandle:
-    """A handle that removes a registered hook (torch's ``RemovableHandle``)."""
-
-    next_id = 0
-
-    def __init__(self, hooks_dict: dict) -> None:
-        self.hooks_dict_ref = weakref.ref(hooks_dict)
-        self.id = _RemovableHandle.next_id
-        _RemovableHandle.next_id += 1
-
-    def remove(self) -> None:
-        """Unregister the hook; removing twice is harmless."""
-        hooks_dict = self.hooks_dict_ref()
-        if hooks_dict is not None and self.id in hooks_dict:
-            del hooks_dict[self.id]
-
-    def __enter__(self) -> _RemovableHandle:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.remove()
 
 
 _global_optimizer_pre_hooks: OrderedDict[int, Callable] = OrderedDict()

@@ -36,3 +36,4 @@ from .loss import (  # noqa: F401
 from .module import Module  # noqa: F401
 from .normalization import GroupNorm, LayerNorm, RMSNorm  # noqa: F401
 from .sparse import Embedding, EmbeddingBag  # noqa: F401
+from .sync_batchnorm import SyncBatchNorm  # noqa: F401

@@ -26,7 +26,7 @@ class RemovableHandle:
             extra = tuple(extra_dict)
         else:
             extra = (extra_dict,)
-        self.extra_dict_ref = tuple(weakref.ref(d) for d in extra)
+        self.extra_dict_ref = tuple(weakref.ref(d) for d in extra if d is not None)
 
     def remove(self) -> None:
         """Unregister the hook (a second call does nothing)."""
@@ -34,6 +34,18 @@ class RemovableHandle:
             d = ref()
             if d is not None and self.id in d:
                 del d[self.id]
+
+    def __getstate__(self):
+        # weak references do not pickle: keep the dicts themselves (torch's state layout)
+        return (self.hooks_dict_ref(), self.id, tuple(ref() for ref in self.extra_dict_ref))
+
+    def __setstate__(self, state) -> None:
+        hooks = state[0] if state[0] is not None else OrderedDict()  # None: a dead reference
+        self.hooks_dict_ref = weakref.ref(hooks)
+        self.id = state[1]
+        RemovableHandle.next_id = max(RemovableHandle.next_id, self.id + 1)
+        extra = state[2] if len(state) > 2 and state[2] is not None else ()
+        self.extra_dict_ref = tuple(weakref.ref(d) for d in extra if d is not None)
 
     def __enter__(self):
         return self

@@ -470,6 +470,19 @@ class Module(_HooksMixin, _StateDictMixin):
                             f"got desired dtype={dtype}")
         return self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)
 
+    def to_empty(self, *, device, recurse: bool = True) -> Module:
+        """Replace every parameter's and buffer's data (and gradient) with uninitialised
+        memory of the same shape and dtype (``empty_like``); the Parameter objects stay, as in
+        torch. ``recurse=False`` leaves the submodules alone. Returns self.
+
+        Raises:
+            RuntimeError: a device other than the CPU.
+        """
+        from ..._creation import empty_like
+
+        check_device(device)
+        return self._apply(lambda t: empty_like(t), recurse=recurse)
+
     def cpu(self) -> Module:
         """Self: everything already lives on the CPU."""
         return self
