@@ -195,6 +195,15 @@ class GetItem(Op):
         return out
 
 
+def _owned(index):
+    """``index`` with its arrays copied."""
+    if isinstance(index, np.ndarray):
+        return index.copy()
+    if isinstance(index, tuple):
+        return tuple(i.copy() if isinstance(i, np.ndarray) else i for i in index)
+    return index
+
+
 class IndexPut(Op):
     """z = x with z[index] = v; gradient to x outside index, to v (summed) from inside"""
 
@@ -208,6 +217,8 @@ class IndexPut(Op):
                 assign(out, index, v)
         except IndexError as e:
             raise _index_error(e, x.shape, index) from None
+        if ctx.needs_input_grad:  # recorded: index arrays may be the user's tensors' memory,
+            index = _owned(index)  # changed in place before backward; keep them as they were
         ctx.index, ctx.v_shape, ctx.accumulate = index, np.shape(v), accumulate
         return out
 

@@ -179,3 +179,15 @@ def test_reductions_of_permuted_tensors_are_contiguous():
     for reduced in (x.sum(1), x.mean(1), x.amax(1), x.softmax(1), x.std(1)):
         assert reduced.is_contiguous()
         assert reduced.view(-1).shape == (reduced.numel(),)
+
+
+def test_index_put_mask_changed_after_recording_keeps_the_recorded_mask():
+    x = ember.zeros(3, requires_grad=True)
+    v = ember.ones(2, requires_grad=True)
+    y = x * 1
+    mask = ember.tensor([True, False, True])
+    y[mask] = v * 2
+    mask[0] = False  # the graph keeps the mask it was built with
+    (y * ember.tensor([1.0, 2.0, 3.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 2.0, 0.0])
+    np.testing.assert_array_equal(v.grad.numpy(), [2.0, 6.0])
