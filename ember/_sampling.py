@@ -231,12 +231,48 @@ def bernoulli_scalar(gen, shape, p: float) -> np.ndarray:
     (torch builds with MKL draw from MKL's stream instead on Intel processors.)
     """
     n = math.prod(shape)
+    # u = k * 2**-53 < p  <=>  k < ceil(p * 2**53), both sides exact integers
+    return (_low53(gen, n) < math.ceil(p * 2.0**53)).reshape(shape)
+
+
+def _low53_from_words(gen, n: int) -> np.ndarray:
+    """The low 53 bits of ``n`` random64 draws, assembled from pairs of 32-bit words."""
     words = gen._mt.random_raw(2 * n).reshape(n, 2)
     k = words[:, 0] & 0x1FFFFF  # the high word's low 21 bits: bits 32..52 of u
     k <<= 32
     k |= words[:, 1]
-    # u = k * 2**-53 < p  <=>  k < ceil(p * 2**53), both sides exact integers
-    return (k < math.ceil(p * 2.0**53)).reshape(shape)
+    return k
+
+
+def _low53_masked(gen, n: int) -> np.ndarray:
+    """The same numbers, in one C loop: NumPy's legacy ``randint`` over ``[0, 2**53)`` masks
+    each ``next_uint64`` (two words, the first one high) with ``2**53 - 1``, and a range that
+    is exactly the mask never rejects. The ``RandomState`` over the generator's twister is
+    kept on the generator (making one costs more than the draw)."""
+    legacy = gen.__dict__.get("_legacy")
+    if legacy is None or legacy[0] is not gen._mt:
+        legacy = gen._legacy = (gen._mt, np.random.RandomState(gen._mt))
+    return legacy[1].randint(0, 1 << 53, size=n, dtype=np.uint64)
+
+
+def _pick_low53():
+    """``_low53_masked`` when this NumPy's legacy path gives the word-pair result (checked
+    once, on a scratch generator), else ``_low53_from_words``."""
+    class _Scratch:
+        def __init__(self):
+            self._mt = seeded_mt(5489)
+
+    try:
+        a, b = _Scratch(), _Scratch()
+        if np.array_equal(_low53_masked(a, 7), _low53_from_words(b, 7)) and \
+                np.array_equal(a._mt.random_raw(1), b._mt.random_raw(1)):
+            return _low53_masked
+    except Exception:  # pragma: no cover - a NumPy without the legacy path
+        pass
+    return _low53_from_words  # pragma: no cover
+
+
+_low53 = _pick_low53()
 
 
 def bernoulli(gen, p: np.ndarray, dtype) -> np.ndarray:

@@ -213,12 +213,12 @@ class Adam(Optimizer):
         step = float(steps[0])
 
         gflat = pack.gflat
-        np.concatenate([p.grad._data.reshape(-1) for p in params], out=gflat)
+        np.concatenate([p.grad._data for p in params], axis=None, out=gflat)
         if hp.maximize:
             np.negative(gflat, gflat)
         pflat = pack.pflat
         if not pack.bound:
-            np.concatenate([p._data.reshape(-1) for p in params], out=pflat)
+            np.concatenate([p._data for p in params], axis=None, out=pflat)
         if hp.l2:
             np.multiply(pflat, hp.weight_decay, pack.tmp)
             np.add(gflat, pack.tmp, gflat)

@@ -39,14 +39,15 @@ def accumulate(num_rows: int, idx: np.ndarray, grad: np.ndarray) -> np.ndarray:
         from ...ops.indexing import accumulate_rows
 
         return accumulate_rows(num_rows, flat_idx, g2)
-    out = np.zeros(num_rows * dim, grad.dtype)
+    out = np.zeros((num_rows, dim), grad.dtype)  # owns its memory: a leaf keeps it as .grad
+    flat_out = out.reshape(-1)
     if dim == 1:
-        np.add.at(out, flat_idx, g2.reshape(-1))
+        np.add.at(flat_out, flat_idx, g2.reshape(-1))
     else:
         pos = flat_idx[:, None] * dim
         pos = pos + np.arange(dim)
-        np.add.at(out, pos.reshape(-1), g2.reshape(-1))
-    return out.reshape(num_rows, dim)
+        np.add.at(flat_out, pos.reshape(-1), g2.reshape(-1))
+    return out
 
 
 class EmbeddingLookup(Op):
