@@ -66,3 +66,16 @@ def test_backward_uses_the_forward_mask():
     out = F.dropout(x, 0.25)
     out.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), out.detach().numpy())
+
+
+def test_masked_loop_draws_the_word_pairs_numbers_and_follows_reseeding():
+    a, b = ember.Generator().manual_seed(11), ember.Generator().manual_seed(11)
+    for n in (1, 5, 300):
+        np.testing.assert_array_equal(_sampling._low53_masked(a, n),
+                                      _sampling._low53_from_words(b, n))
+    a.manual_seed(4)  # a new twister: the cached legacy view must follow it
+    b.manual_seed(4)
+    np.testing.assert_array_equal(_sampling._low53_masked(a, 9), _sampling._low53_from_words(b, 9))
+    state = b.get_state()
+    a.set_state(state)
+    np.testing.assert_array_equal(_sampling._low53_masked(a, 9), _sampling._low53_from_words(b, 9))
