@@ -279,7 +279,36 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
-class RandomUnstructured(BasePruningMethod):
+class _UnstructuredByScore(BasePruningMethod):
+    """Prunes the ``amount`` entries that rank first by a score (``_scores``): the largest
+    scores when ``_largest``, else the smallest (ties as ``torch.topk``)."""
+
+    PRUNING_TYPE = "unstructured"
+    _largest = False
+
+    def __init__(self, amount: int | float) -> None:
+        _validate_pruning_amount_init(amount)
+        self.amount = amount
+
+    def _scores(self, t: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
+        """``default_mask`` with the chosen entries zeroed.
+
+        Raises:
+            ValueError: an integer ``amount`` above ``t.numel()``.
+        """
+        tensor_size = t.nelement()
+        nparams_toprune = _checked_nparams_toprune(self.amount, tensor_size)
+        mask = default_mask.clone(memory_format=ember.contiguous_format)
+        if nparams_toprune != 0:  # no scores drawn otherwise (the random stream stays put)
+            scores = self._scores(t)
+            mask.view(-1)[_topk(scores, nparams_toprune, largest=self._largest)] = 0
+        return mask
+
+
+class RandomUnstructured(_UnstructuredByScore):
     """Prunes ``amount`` entries chosen at random: those with the largest ``rand_like``
     draws.
 
@@ -291,25 +320,10 @@ class RandomUnstructured(BasePruningMethod):
         TypeError, ValueError: ``amount`` is not a valid fraction or count.
     """
 
-    PRUNING_TYPE = "unstructured"
+    _largest = True
 
-    def __init__(self, amount: int | float) -> None:
-        _validate_pruning_amount_init(amount)
-        self.amount = amount
-
-    def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        """``default_mask`` with the chosen entries zeroed.
-
-        Raises:
-            ValueError: an integer ``amount`` above ``t.numel()``.
-        """
-        tensor_size = t.nelement()
-        nparams_toprune = _checked_nparams_toprune(self.amount, tensor_size)
-        mask = default_mask.clone(memory_format=ember.contiguous_format)
-        if nparams_toprune != 0:
-            prob = ember.rand_like(t)
-            mask.view(-1)[_topk(prob, nparams_toprune, largest=True)] = 0
-        return mask
+    def _scores(self, t: Tensor) -> Tensor:
+        return ember.rand_like(t)
 
     @classmethod
     def apply(cls, module: Module, name: str, amount: int | float) -> BasePruningMethod:
@@ -317,7 +331,7 @@ class RandomUnstructured(BasePruningMethod):
         return super().apply(module, name, amount=amount)
 
 
-class L1Unstructured(BasePruningMethod):
+class L1Unstructured(_UnstructuredByScore):
     """Prunes the ``amount`` entries of smallest absolute value (ties as ``torch.topk``).
 
     Args:
@@ -328,24 +342,8 @@ class L1Unstructured(BasePruningMethod):
         TypeError, ValueError: ``amount`` is not a valid fraction or count.
     """
 
-    PRUNING_TYPE = "unstructured"
-
-    def __init__(self, amount: int | float) -> None:
-        _validate_pruning_amount_init(amount)
-        self.amount = amount
-
-    def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        """``default_mask`` with the smallest-magnitude entries of ``t`` zeroed.
-
-        Raises:
-            ValueError: an integer ``amount`` above ``t.numel()``.
-        """
-        tensor_size = t.nelement()
-        nparams_toprune = _checked_nparams_toprune(self.amount, tensor_size)
-        mask = default_mask.clone(memory_format=ember.contiguous_format)
-        if nparams_toprune != 0:
-            mask.view(-1)[_topk(ember.abs(t.detach()), nparams_toprune, largest=False)] = 0
-        return mask
+    def _scores(self, t: Tensor) -> Tensor:
+        return ember.abs(t.detach())
 
     @classmethod
     def apply(cls, module: Module, name: str, amount: int | float,
