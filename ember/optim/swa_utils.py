@@ -34,6 +34,12 @@ def _is_float(t: ember.Tensor) -> bool:
     return ember.is_floating_point(t) or ember.is_complex(t)
 
 
+def _check_decay(decay: float) -> None:
+    if decay < 0.0 or decay > 1.0:
+        raise ValueError(f"Invalid decay value {decay} provided. Please provide a value in "
+                         "[0,1] range.")
+
+
 def get_ema_multi_avg_fn(decay: float = 0.999) -> Callable:
     """The in-place EMA update of a list of tensors, for ``AveragedModel(multi_avg_fn=...)``:
     ``ema = decay * ema + (1 - decay) * current`` (as ``ema.lerp_(current, 1 - decay)``).
@@ -44,9 +50,7 @@ def get_ema_multi_avg_fn(decay: float = 0.999) -> Callable:
     Raises:
         ValueError: ``decay`` outside ``[0, 1]``.
     """
-    if decay < 0.0 or decay > 1.0:
-        raise ValueError(f"Invalid decay value {decay} provided. Please provide a value in "
-                         "[0,1] range.")
+    _check_decay(decay)
 
     @ember.no_grad()
     def ema_update(ema_param_list, current_param_list, _):
@@ -91,9 +95,7 @@ def get_ema_avg_fn(decay: float = 0.999) -> Callable:
     Raises:
         ValueError: ``decay`` outside ``[0, 1]``.
     """
-    if decay < 0.0 or decay > 1.0:
-        raise ValueError(f"Invalid decay value {decay} provided. Please provide a value in "
-                         "[0,1] range.")
+    _check_decay(decay)
 
     @ember.no_grad()
     def ema_update(ema_param, current_param, num_averaged):
