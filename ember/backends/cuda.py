@@ -6,6 +6,7 @@ one attention kernel, so they change nothing.
 """
 from __future__ import annotations
 
+import enum
 import warnings
 from contextlib import contextmanager
 
@@ -54,8 +55,9 @@ _sdp = {"flash": True, "mem_efficient": True, "math": True, "cudnn": True,
         "overrideable": True}
 
 
-class SDPBackend:
-    """The attention kernels torch can choose between (names only)."""
+class SDPBackend(enum.Enum):
+    """The kernels of scaled dot-product attention, numbered as torch numbers them
+    (``int(SDPBackend.MATH) == 0``); ``ember.nn.attention.sdpa_kernel`` takes them."""
 
     ERROR = -1
     MATH = 0
@@ -63,6 +65,11 @@ class SDPBackend:
     EFFICIENT_ATTENTION = 2
     CUDNN_ATTENTION = 3
     OVERRIDEABLE = 4
+
+    def __int__(self) -> int:
+        return self.value
+
+    __index__ = __int__
 
 
 def enable_flash_sdp(enabled: bool) -> None:

@@ -12,31 +12,13 @@ execution." as torch does; otherwise the result is the same as with every kernel
 from __future__ import annotations
 
 import contextlib
-import enum
 import warnings
 
-from ...backends.cuda import _sdp
+from ...backends.cuda import SDPBackend, _sdp
 
 __all__ = ["SDPBackend", "sdpa_kernel", "WARN_FOR_UNFUSED_KERNELS"]
 
 WARN_FOR_UNFUSED_KERNELS = False
-
-
-class SDPBackend(enum.Enum):
-    """The kernels of scaled dot-product attention, numbered as torch numbers them
-    (``int(SDPBackend.MATH) == 0``); for :func:`sdpa_kernel`."""
-
-    ERROR = -1
-    MATH = 0
-    FLASH_ATTENTION = 1
-    EFFICIENT_ATTENTION = 2
-    CUDNN_ATTENTION = 3
-    OVERRIDEABLE = 4
-
-    def __int__(self) -> int:
-        return self.value
-
-    __index__ = __int__
 
 
 # torch's flag name for each backend, in torch's order
