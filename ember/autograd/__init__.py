@@ -6,6 +6,7 @@ gradients against finite differences; ``graph`` inspects and draws the recorded 
 """
 from __future__ import annotations
 
+from . import _saved_attrs  # noqa: F401,I001  (grad_fn._saved_self & co., on Node)
 from .anomaly_mode import (  # noqa: F401
     detect_anomaly,
     is_anomaly_check_nan_enabled,
@@ -76,9 +77,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     ``grad_fn`` and can be differentiated again (``retain_graph`` then defaults to True).
     """
     from . import engine
+    from ._graph_extras import edges_as_tensors  # GradientEdges as outputs or inputs
 
-    outputs = _as_tuple(outputs)
-    inputs = _as_tuple(inputs)
+    outputs = _as_tuple(edges_as_tensors(outputs))
+    inputs = _as_tuple(edges_as_tensors(inputs))
     grads = _as_tuple(grad_outputs)
     unused_ok = bool(allow_unused or materialize_grads)
     if retain_graph is None:
@@ -159,6 +161,10 @@ def __getattr__(name):
         import importlib
 
         return importlib.import_module(f"{__name__}.{name}")
+    if name in ("set_multithreading_enabled", "is_multithreading_enabled"):
+        from . import _graph_extras
+
+        return getattr(_graph_extras, name)
     if name == "explain":
         from .explain import explain
 

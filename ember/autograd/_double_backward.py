@@ -72,6 +72,10 @@ def saved_tensors(ctx):
     (``_saved_versions``, also used for the in-place check).
     """
     arrays = ctx.saved_tensors
+    if type(arrays) is not tuple:
+        from ._saved_hooks import packed_double_backward
+
+        packed_double_backward(ctx)
     slots = {arr_id: slot for arr_id, _vc, _version, slot in ctx._saved_versions or ()
              if arr_id}
     out = []

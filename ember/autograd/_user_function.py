@@ -70,6 +70,8 @@ def _user_saved(self):
 
             raise RuntimeError(freed(self))
         return ()
+    if not saved:  # empty, or packed by saved_tensors_hooks: unpacked on each read, as torch
+        return tuple(saved)
     for t, version in zip(saved, self._user_versions):
         if t is not None and t._vc[0] != version:
             from ._errors import inplace_modified  # torch's line, then why, where, fix
@@ -104,7 +106,7 @@ def apply(cls, args, kwargs):
             cls.setup_context(ctx, args, outputs)
         else:
             outputs = cls.forward(ctx, *args, **kwargs)
-    if ctx._saved is not None:
+    if ctx._saved:  # (a _Packed, from saved_tensors_hooks, is falsy: no version check)
         ctx._user_versions = tuple(t._vc[0] if isinstance(t, Tensor) else None
                                    for t in ctx._saved)
     is_tuple = isinstance(outputs, tuple)

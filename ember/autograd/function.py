@@ -22,6 +22,9 @@ from .. import _tensor as _t
 from . import grad_mode
 
 _seq = itertools.count()
+# (pack_hook, unpack_hook) pairs of the saved_tensors_hooks in force, innermost last
+# (ember/autograd/_saved_hooks.py); empty almost always, so saving checks only that
+_hook_stack = []
 _FREED = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
     "after they have already been freed). Saved intermediate values of the graph are freed "
@@ -106,6 +109,10 @@ class Node:
     # --- ctx API -------------------------------------------------------------
     def save_for_backward(self, *values):
         """Keep arrays (or tensors, for user Functions) for backward."""
+        if _hook_stack:  # under saved_tensors_hooks: keep what pack_hook returns instead
+            from ._saved_hooks import pack
+
+            values = pack(values)
         self._saved = values
 
     @property

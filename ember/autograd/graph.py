@@ -9,6 +9,10 @@ only reads it (nothing runs backward, nothing is freed) and every walk is iterat
 - ``render(t, format="text" | "mermaid" | "dot" | "html", module=None)``: a view that
   needs nothing installed; ``to_svg``/``to_png`` use Graphviz's ``dot`` when present.
 - ``stats(t)``: nodes, saved tensors and the bytes they hold (what ``no_grad`` saves).
+- torch's own ``torch.autograd.graph`` API: ``saved_tensors_hooks``, ``save_on_cpu``,
+  ``disable_saved_tensors_hooks`` (``_saved_hooks``), ``get_gradient_edge``,
+  ``register_multi_grad_hook``, ``increment_version``, ``allow_mutation_on_saved_tensors``
+  (``_graph_extras``).
 - ``warn_on_retained_graphs(True)``: warn when graphs stay alive across optimizer steps
   (the ``total_loss += loss`` mistake); ``warn_on_float64(True)``: warn when a float64
   value turns a float32 computation into float64.
@@ -51,6 +55,13 @@ from ._graph_core import (  # noqa: F401
     walk,
     where,
 )
+from ._graph_extras import (  # noqa: F401  (torch.autograd.graph's API)
+    GradientEdge,
+    allow_mutation_on_saved_tensors,
+    get_gradient_edge,
+    increment_version,
+    register_multi_grad_hook,
+)
 from ._graph_render import _render_dot, _render_mermaid, _render_text, _View
 from ._graph_svg import _render_html, _render_svg
 from ._graph_warnings import (  # noqa: F401
@@ -64,10 +75,20 @@ from ._graph_warnings import (  # noqa: F401
     warn_on_float64,
     warn_on_retained_graphs,
 )
+from ._saved_hooks import (  # noqa: F401
+    disable_saved_tensors_hooks,
+    save_on_cpu,
+    saved_tensors_hooks,
+)
+from .function import Node  # noqa: F401  (torch.autograd.graph.Node: the grad_fn base)
 
 __all__ = ["walk", "render", "to_svg", "to_png", "stats", "GraphStats", "saved_tensors",
            "SavedTensor", "warn_on_retained_graphs", "check_retained_graphs",
-           "RetainedGraphWarning", "warn_on_float64", "Float64Warning"]
+           "RetainedGraphWarning", "warn_on_float64", "Float64Warning",
+           # torch.autograd.graph's own API
+           "Node", "GradientEdge", "get_gradient_edge", "saved_tensors_hooks", "save_on_cpu",
+           "disable_saved_tensors_hooks", "register_multi_grad_hook", "increment_version",
+           "allow_mutation_on_saved_tensors"]
 
 
 _FORMATS = {"text": _render_text, "mermaid": _render_mermaid, "dot": _render_dot,
