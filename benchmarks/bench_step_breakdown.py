@@ -10,6 +10,8 @@ default), one BLAS thread. Each figure is the best of interleaved rounds:
   the graph costs: nodes, edges, saved arrays, version records, creation sites);
 - ``backward()`` on a retained graph, and the same with every node's backward replaced by a
   lookup of its result (what is left is the engine: ordering, buffers, accumulation);
+- the ops' NumPy forward and backward bodies alone, called in order on arrays, beside the
+  floor's forward + backward (what the step would cost with no machinery at all);
 - ``optimizer.step()`` beside the NumPy calls of its update alone.
 
     python benchmarks/bench_step_breakdown.py
@@ -46,6 +48,56 @@ def _op_classes(root):
             ops.add(node._fn)
         stack.extend(fn for fn, _ in node.next_functions)
     return ops
+
+
+def _op_bodies(model, x, y):
+    """The step's forward and backward as the op bodies alone: each op's NumPy ``forward``
+    and ``backward`` called in order on arrays, with no modules, nodes, engine or checks
+    around them (what ember's machinery adds is the whole step minus this)."""
+    from ember.autograd.function import Node
+    from ember.nn._functions.batch_norm import BatchNorm
+    from ember.nn._functions.cross_entropy import CrossEntropy
+    from ember.nn._functions.dropout import Dropout
+    from ember.nn._functions.embedding import EmbeddingLookup
+    from ember.ops.activation import Relu
+    from ember.ops.linalg import Linear
+
+    class Ctx(Node):
+        needs_input_grad = (True, True, True)
+
+    gen = ember.default_generator
+    idx, target = x._data, y._data
+    emb = model.emb.weight._data
+    layers = list(model.body)
+    blocks = [(layers[i], layers[i + 1], layers[i + 3]) for i in range(0, len(layers), 4)]
+    head_w, head_b = model.head.weight._data, model.head.bias._data
+    grad_loss = numpy.ones((), numpy.float32)
+
+    def run():
+        ctx_emb, ctxs = Ctx(), []
+        h = EmbeddingLookup.forward(ctx_emb, emb, idx=idx)
+        h = h.reshape(h.shape[0], -1)
+        for lin, bn, drop in blocks:
+            c = (Ctx(), Ctx(), Ctx(), Ctx())
+            h = Linear.forward(c[0], h, lin.weight._data, lin.bias._data)
+            h = BatchNorm.forward(c[1], h, bn.weight._data, bn.bias._data,
+                                  running_mean=bn.running_mean._data,
+                                  running_var=bn.running_var._data, training=True,
+                                  momentum=bn.momentum, eps=bn.eps)
+            h = Relu.forward(c[2], h)
+            h = Dropout.forward(c[3], h, p=drop.p, generator=gen)
+            ctxs.append(c)
+        ctx_head, ctx_loss = Ctx(), Ctx()
+        logits = Linear.forward(ctx_head, h, head_w, head_b)
+        CrossEntropy.forward(ctx_loss, logits, target=target)
+        g = CrossEntropy.backward(ctx_loss, grad_loss)
+        g = Linear.backward(ctx_head, g)[0]
+        for c in reversed(ctxs):
+            g = Relu.backward(c[2], Dropout.backward(c[3], g))
+            g = Linear.backward(c[0], BatchNorm.backward(c[1], g)[0])[0]
+        EmbeddingLookup.backward(ctx_emb, g.reshape(idx.shape + emb.shape[1:]))
+
+    return run
 
 
 def best_us(fns, rounds, inner):
@@ -120,6 +172,11 @@ def main(argv=None) -> int:
 
     t_bwd, t_engine = best_us([backward, backward_engine_only], args.rounds, inner)
 
+    bodies = _op_bodies(model, x, y)
+    np_x, np_y = np_batches[0]
+    t_bodies, t_floor_fb = best_us(
+        [bodies, lambda: floor.forward_backward(np_x, np_y)], args.rounds, inner)
+
     params = [p for group in opt.param_groups for p in group["params"]]
     flat = numpy.concatenate([p._data.reshape(-1) for p in params])
     m, v, tmp = numpy.zeros_like(flat), numpy.zeros_like(flat), numpy.empty_like(flat)
@@ -154,6 +211,8 @@ def main(argv=None) -> int:
     line("backward (retained graph)", t_bwd)
     line("  the engine alone (node bodies replaced)", t_engine,
          f"node bodies {t_bwd - t_engine:.1f} us")
+    line("the ops' forward and backward bodies alone", t_bodies,
+         f"{t_bodies / t_floor_fb:.2f}x the floor's forward + backward ({t_floor_fb:.1f} us)")
     line("optimizer.step()", t_opt)
     line("  its NumPy update on one flat buffer", t_opt_np,
          f"bookkeeping {t_opt - t_opt_np:.1f} us")
