@@ -9,7 +9,6 @@ library can be loaded, callers fall back on their NumPy versions.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import functools
 
 import numpy as np
@@ -17,6 +16,8 @@ import numpy as np
 
 @functools.cache
 def _library():
+    import ctypes.util  # finding the library can start a subprocess: only when first needed
+
     try:
         return ctypes.CDLL(ctypes.util.find_library("m") or None)
     except (OSError, TypeError):  # pragma: no cover - no C math library to load

@@ -11,9 +11,7 @@ from . import (  # noqa: F401
     init,
     parametrizations,
     parametrize,
-    prune,
     rnn,
-    stateless,
 )
 from .clip_grad import (  # noqa: F401
     clip_grad_norm,
@@ -34,6 +32,16 @@ from .init import skip_init  # noqa: F401
 # as in torch, the functions shadow their submodules' names on the package
 from .spectral_norm import remove_spectral_norm, spectral_norm  # noqa: F401
 from .weight_norm import remove_weight_norm, weight_norm  # noqa: F401
+
+
+def __getattr__(name):
+    # prune and stateless load on first use (import ember stays quick)
+    if name in ("prune", "stateless"):
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_",
            "get_total_norm", "parameters_to_vector", "vector_to_parameters", "clip_grad", "rnn",
