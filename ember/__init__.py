@@ -176,7 +176,7 @@ def __getattr__(name):
 
     lazy = {"nn", "optim", "utils", "text", "models", "autograd", "testing", "cuda",
             "backends", "distributed", "amp", "serialization", "cli", "linalg", "special",
-            "random", "jit", "onnx", "fft", "mps", "distributions", "cpu", "func", "profiler"}
+            "random", "jit", "distributions", "cpu", "func", "profiler"}
     if name in lazy:
         return importlib.import_module(f"{__name__}.{name}")
     if name in ("save", "load"):

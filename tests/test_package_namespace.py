@@ -1,0 +1,22 @@
+"""The ``ember`` package's lazily imported sub-packages: each name it promises imports, and
+a name it lacks answers ``hasattr`` with False (AttributeError), as a module should."""
+import importlib
+
+import pytest
+
+import ember
+
+
+@pytest.mark.parametrize("name", ["nn", "optim", "utils", "text", "models", "autograd",
+                                  "testing", "cuda", "backends", "distributed", "amp",
+                                  "serialization", "linalg", "special", "random", "jit",
+                                  "distributions", "cpu", "func", "profiler"])
+def test_lazy_subpackage_imports(name):
+    assert getattr(ember, name) is importlib.import_module(f"ember.{name}")
+
+
+@pytest.mark.parametrize("name", ["fft", "onnx", "mps", "no_such_thing"])
+def test_missing_name_is_an_attribute_error(name):
+    assert not hasattr(ember, name)
+    with pytest.raises(AttributeError, match=name):
+        getattr(ember, name)
