@@ -130,6 +130,9 @@ from .ops import (  # noqa: F401
 # torch.linalg: the module of that name, where the * above brought ember's matmul ops module
 linalg = __import__("importlib").import_module(f"{__name__}.linalg")
 # torch's top-level functions that are not Tensor methods (torch.broadcast_shapes, torch.conv2d)
+from ._namespace_gaps import *  # noqa: E402,F401,F403
+from ._namespace_gaps_misc import *  # noqa: E402,F401,F403
+from ._namespace_gaps_native import *  # noqa: E402,F401,F403
 from ._namespace_more import *  # noqa: E402,F401,F403
 from ._namespace_nn import *  # noqa: E402,F401,F403
 from .ops._linalg_triangular import orgqr  # noqa: E402,F401  (torch.orgqr)

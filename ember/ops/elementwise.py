@@ -534,6 +534,20 @@ def isfinite(input):
     return _plain(np.isfinite(input._data))
 
 
+class NanToNum(Op):
+    """z = x where x is finite, else the replacement; the gradient passes where x is finite"""
+
+    @staticmethod
+    def forward(ctx, x, *, nan, posinf, neginf):
+        ctx.save_for_backward(x)
+        return np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * np.isfinite(x)
+
+
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     """Replace NaN and infinities with finite numbers."""
-    return _plain(np.nan_to_num(input._data, nan=nan, posinf=posinf, neginf=neginf))
+    return NanToNum.apply(input, nan=nan, posinf=posinf, neginf=neginf)

@@ -90,3 +90,4 @@ from . import (  # noqa: E402
 for _family in (_more_activation, _more_loss, _conv, _pooling, _pooling3d, _attention_layers,
                 _vision, _unpool, _fractional, _lp_pool, _channel, _ctc):
     globals().update({_name: getattr(_family, _name) for _name in _family.__all__})
+from ..._namespace_gaps_native import conv_tbc  # noqa: E402,F401  (torch.nn.functional.conv_tbc)

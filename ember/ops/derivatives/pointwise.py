@@ -19,6 +19,7 @@ from ..elementwise import (
     Div,
     Fill,
     Mul,
+    NanToNum,
     Neg,
     Pow,
     Sub,
@@ -266,6 +267,12 @@ def _sigmoid(ctx, grad):
 def _relu(ctx, grad):
     (out,) = ctx.saved_tensors
     return grad * const(out > 0, grad._data.dtype)
+
+
+@formula(NanToNum)
+def _nan_to_num(ctx, grad):
+    (x,) = ctx.saved_tensors
+    return grad * const(np.isfinite(x), grad._data.dtype)
 
 
 @formula(Gelu)
