@@ -40,33 +40,27 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
             ``create_graph``).
         create_graph: record the backward pass itself, so that the leaves' ``.grad`` have a
             ``grad_fn`` and can be differentiated again (higher-order gradients).
-        inputs: only these leaves accumulate.
+        inputs: only these accumulate (tensors, ``GradientEdge``s, or a dict of tensors).
         explain: print the walk step by step (``ember.autograd.explain``).
     """
     from . import engine
+    from ._graph_extras import edges_as_tensors, inputs_tuple  # GradientEdges, dicts
 
-    tensors = _as_tuple(tensors)
+    tensors = _as_tuple(edges_as_tensors(tensors))
+    inputs = inputs_tuple(inputs, "backward")
     grads = _as_tuple(grad_tensors if grad_tensors is not None else grad_variables)
     if grads is not None and len(grads) != len(tensors):
         raise RuntimeError(f"grad can be implicitly created only for scalar outputs "
                            f"(got {len(grads)} gradients for {len(tensors)} tensors)")
     if create_graph:
-        _backward_graph(tensors, grads, retain_graph, _as_tuple(inputs))
+        _backward_graph(tensors, grads, retain_graph, inputs)
         return
     tracer = None
     if explain:
         from .explain import Tracer
 
         tracer = Tracer(print_fn=print if explain is True else explain)
-    inputs = _as_tuple(inputs)
-    if inputs is not None:
-        res = engine.run_backward(tensors, grads, bool(retain_graph), inputs=inputs,
-                                  allow_unused=True, tracer=tracer)
-        for x, g in zip(inputs, res):
-            if g is not None:
-                engine._accumulate(x, g._data, False)
-        return
-    engine.run_backward(tensors, grads, bool(retain_graph), tracer=tracer)
+    engine.run_backward(tensors, grads, bool(retain_graph), inputs=inputs, tracer=tracer)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
@@ -77,10 +71,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     ``grad_fn`` and can be differentiated again (``retain_graph`` then defaults to True).
     """
     from . import engine
-    from ._graph_extras import edges_as_tensors  # GradientEdges as outputs or inputs
+    from ._graph_extras import edges_as_tensors, inputs_tuple, materialize
 
-    outputs = _as_tuple(edges_as_tensors(outputs))
-    inputs = _as_tuple(edges_as_tensors(inputs))
+    keys = list(inputs) if type(inputs) is dict else None  # a dict in, a dict out
+    outputs = _as_tuple(edges_as_tensors(outputs))  # GradientEdges as outputs or inputs
+    inputs = inputs_tuple(inputs, "grad")
     grads = _as_tuple(grad_outputs)
     unused_ok = bool(allow_unused or materialize_grads)
     if retain_graph is None:
@@ -92,12 +87,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         res = _batched_grad(run, outputs, inputs, grads, retain_graph, unused_ok)
     else:
         res = run(outputs, grads, bool(retain_graph), inputs=inputs, accumulate=False,
-                  allow_unused=unused_ok)
+                  allow_unused=unused_ok, capture_hooks=True)
     if materialize_grads:
-        from .._creation import zeros_like
-
-        res = tuple(r if r is not None else zeros_like(x) for r, x in zip(res, inputs))
-    return res
+        res = materialize(res, inputs, create_graph)
+    return res if keys is None else dict(zip(keys, res))
 
 
 _warned_cycle = False
@@ -107,15 +100,12 @@ def _backward_graph(tensors, grads, retain_graph, inputs):
     """``backward(create_graph=True)``: the leaves' ``.grad`` get a graph of their own."""
     import warnings
 
-    from ._double_backward import _accumulate, run_backward_graph
+    from ._double_backward import run_backward_graph
 
     if retain_graph is None:
         retain_graph = True
     if inputs is not None:
-        res = run_backward_graph(tensors, grads, retain_graph, inputs=inputs, allow_unused=True)
-        for x, g in zip(inputs, res):
-            if g is not None:
-                _accumulate(x, g)
+        run_backward_graph(tensors, grads, retain_graph, inputs=inputs)
         return
     global _warned_cycle
     if not _warned_cycle:  # once, as torch's TORCH_WARN_ONCE
@@ -142,7 +132,7 @@ def _batched_grad(run, outputs, inputs, grads, retain_graph, allow_unused):
     for k in range(n):
         per_slice.append(run(
             outputs, tuple(g[k] for g in grads), bool(retain_graph) or k < n - 1,
-            inputs=inputs, accumulate=False, allow_unused=allow_unused))
+            inputs=inputs, accumulate=False, allow_unused=allow_unused, capture_hooks=True))
     return tuple(None if parts[0] is None else ops.stack(list(parts))
                  for parts in zip(*per_slice))
 

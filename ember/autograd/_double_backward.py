@@ -29,16 +29,26 @@ from .. import _tensor as _t
 from . import anomaly_mode as anomaly
 from . import grad_mode
 from .engine import (
+    GraphTask,
     _check_versions,
     _discover,
     _errors,
+    _flush_packed,
     _loud,
     _needed,
     _node_of,
     _quiet,
     _root_grads,
+    current_task,
 )
-from .function import AccumulateGrad, Node, _creation_site, _seq, record_creation_site
+from .function import (
+    AccumulateGrad,
+    Node,
+    _creation_site,
+    _hook_stack,
+    _seq,
+    record_creation_site,
+)
 
 
 # --- what forward saved, as Tensors on the graph ---------------------------------------------
@@ -75,7 +85,7 @@ def saved_tensors(ctx):
     if type(arrays) is not tuple:
         from ._saved_hooks import packed_double_backward
 
-        packed_double_backward(ctx)
+        return packed_double_backward(ctx)
     slots = {arr_id: slot for arr_id, _vc, _version, slot in ctx._saved_versions or ()
              if arr_id}
     out = []
@@ -232,6 +242,25 @@ def _run_pre_hooks(node, grads):
     return grads
 
 
+def _capture_hooks(node, grads):
+    """The tensor hooks on a gradient that is captured and goes no further (torch runs
+    them before capturing; the node's own pre-hooks do not run)."""
+    if type(node) is AccumulateGrad:
+        node_hooks = {0: node.variable._hooks} if node.variable._hooks else None
+    else:
+        node_hooks = node._tensor_hooks
+    if not node_hooks:
+        return grads
+    grads = list(grads)
+    for nr, hooks in node_hooks.items():
+        for hook in hooks:
+            if grads[nr] is not None:
+                r = hook(grads[nr])
+                if r is not None:
+                    grads[nr] = r if isinstance(r, _t.Tensor) else _t._wrap(np.asarray(r))
+    return grads
+
+
 def _accumulate(t, g):
     """``t.grad`` += ``g`` with grad mode on: out of place, so ``.grad`` keeps a graph."""
     for hook in t._hooks or ():
@@ -255,8 +284,14 @@ def _accumulate(t, g):
 
 # --- the walk ------------------------------------------------------------------------------
 def run_backward_graph(tensors, grad_tensors=None, retain_graph=True, inputs=None,
-                       accumulate=True, allow_unused=False):
-    """``engine.run_backward`` with ``create_graph=True``: the same walk, recorded."""
+                       accumulate=True, allow_unused=False, capture_hooks=False):
+    """``engine.run_backward`` with ``create_graph=True``: the same walk, recorded.
+
+    With ``inputs`` and ``accumulate`` a leaf input accumulates as the walk reaches it, and a
+    non-leaf Tensor input gets its gradient (with its graph) once its tensor hooks ran.
+    """
+    if _hook_stack:
+        _flush_packed()
     roots = _root_grads(tensors, grad_tensors, keep_tensors=True)
     released = (record_creation_site.enabled and _creation_site()) or True  # for the error
     buffers = {}
@@ -268,7 +303,7 @@ def run_backward_graph(tensors, grad_tensors=None, retain_graph=True, inputs=Non
             buf = buffers[node] = [None] * node._n_outputs
             root_nodes.append(node)
         buf[nr] = g if buf[nr] is None else buf[nr] + g
-    deps, _ = _discover(root_nodes)
+    deps, seen = _discover(root_nodes)
     captures = needed = None
     if inputs is not None:
         captures, targets, results = {}, set(), {}
@@ -277,8 +312,10 @@ def run_backward_graph(tensors, grad_tensors=None, retain_graph=True, inputs=Non
                 raise RuntimeError(_errors().input_no_grad(inputs, x))
             node, nr = _node_of(x)
             targets.add(node)
-            captures.setdefault(node, []).append((nr, x))
+            if not accumulate or (x._grad_fn is not None and isinstance(x, _t.Tensor)):
+                captures.setdefault(node, []).append((nr, x))
         needed = _needed(root_nodes, targets)
+        capture_hooks = capture_hooks or accumulate
 
     ready = [(-n._seq_nr, i, n) for i, n in enumerate(root_nodes) if deps.get(n, 0) == 0]
     heapq.heapify(ready)
@@ -287,16 +324,24 @@ def run_backward_graph(tensors, grad_tensors=None, retain_graph=True, inputs=Non
     grad_enabled_before = grad_mode.state.enabled
     grad_mode.state.enabled = True
     quiet = _quiet()  # 0s and infinities in formulas give inf or nan silently, as in torch
+    outer_task = current_task[0]
+    current_task[0] = GraphTask(seen, needed, None if accumulate else captures)
     try:
         while ready:
             node = heapq.heappop(ready)[2]
             grads = buffers.pop(node, None)
             if captures is not None and node in captures:
+                only = type(node) is AccumulateGrad or not any(
+                    needed.get(c, False) for c, _ in node.next_functions if c is not None)
+                if only and capture_hooks and grads is not None:
+                    grads = _capture_hooks(node, grads)
                 for nr, x in captures[node]:
                     if grads is not None and grads[nr] is not None:
-                        results[id(x)] = grads[nr]
-                if type(node) is AccumulateGrad or not any(
-                        needed.get(c, False) for c, _ in node.next_functions if c is not None):
+                        if accumulate:
+                            _accumulate(x, grads[nr])
+                        else:
+                            results[id(x)] = grads[nr]
+                if only:
                     grads = None
             if type(node) is AccumulateGrad:
                 if grads is not None and grads[0] is not None and accumulate:
@@ -339,10 +384,11 @@ def run_backward_graph(tensors, grad_tensors=None, retain_graph=True, inputs=Non
                     counter += 1
                     heapq.heappush(ready, (-child._seq_nr, counter, child))
     finally:
+        current_task[0] = outer_task
         _loud(quiet)
         grad_mode.state.enabled = grad_enabled_before
 
-    if inputs is None:
+    if inputs is None or accumulate:
         return None
     out = []
     for i, x in enumerate(inputs):

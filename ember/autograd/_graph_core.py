@@ -388,7 +388,9 @@ class GraphStats:
         nodes: all nodes, ``AccumulateGrad`` included.
         ops: backward functions (nodes that are not ``AccumulateGrad``).
         leaves: ``AccumulateGrad`` nodes (leaf tensors that will get a ``.grad``).
-        saved_tensors: values kept for backward (distinct arrays).
+        saved_tensors: values kept for backward (distinct arrays). For a node recorded under
+            ``saved_tensors_hooks``, the arrays and Tensors that what ``pack_hook`` returned
+            holds (found in tuples, lists and dicts too); a file name or a handle holds none.
         saved_bytes: bytes of the memory they keep alive (a saved view counts its whole
             buffer, shared buffers count once).
         freed_nodes: nodes a backward already ran through (their saved tensors are freed).
@@ -427,6 +429,12 @@ def stats(t) -> GraphStats:
         A ``GraphStats``; ``str()`` of it reads
         ``"8 nodes (6 ops, 2 leaves), 5 saved tensors, 160 B"``.
     """
+    from .function import _hook_stack
+
+    if _hook_stack:  # the last op's values saved under hooks: packed first
+        from ._saved_hooks import flush
+
+        flush()
     roots = _roots(t)
     _, nodes = dependencies(roots)
     st = GraphStats(nodes=len(nodes))
@@ -439,12 +447,24 @@ def stats(t) -> GraphStats:
         st.ops += 1
         if getattr(node, "_saved", None) is None and getattr(node, "_released", False):
             st.freed_nodes += 1
-        for s in saved_tensors(node):
-            if id(s.array) in seen_arrays:
+        for arr in _held_arrays(node):
+            if id(arr) in seen_arrays:
                 continue
-            seen_arrays.add(id(s.array))
+            seen_arrays.add(id(arr))
             st.saved_tensors += 1
-            base = _base_of(s.array)
+            base = _base_of(arr)
             buffers[id(base)] = base.nbytes
     st.saved_bytes = sum(buffers.values())
     return st
+
+
+def _held_arrays(node):
+    """The arrays ``node`` holds for its backward: its saved tensors (what ``pack_hook``
+    returned, when they went through hooks) and the arrays on ``ctx``."""
+    arrays = [s.array for s in saved_tensors(node)]
+    saved = getattr(node, "_saved", None)
+    if saved is not None and type(saved) is not tuple:  # packed by saved_tensors_hooks
+        for entry in saved.entries:
+            if len(entry) > 1:
+                arrays.extend(a for a, _vc in _flat_arrays(entry[0]))
+    return arrays

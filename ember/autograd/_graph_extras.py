@@ -2,7 +2,8 @@
 mutation of saved tensors, and the multithreading switch.
 
 - ``get_gradient_edge(t)``: the ``(node, output_nr)`` where ``t``'s gradient is computed;
-  ``autograd.grad`` takes such edges as outputs and inputs.
+  ``autograd.grad`` and ``autograd.backward`` take such edges as outputs and inputs (as
+  ``backward``'s input, a leaf's edge accumulates into the leaf, a non-leaf's keeps nothing).
 - ``register_multi_grad_hook(tensors, fn, mode="all" | "any")``: ``fn`` once all (or the
   first) of the gradients that this backward will compute for ``tensors`` have arrived.
 - ``increment_version(t)``: tell autograd that ``t`` was changed in place behind its back.
@@ -11,17 +12,16 @@ mutation of saved tensors, and the multithreading switch.
 - ``set_multithreading_enabled(mode)``: torch's switch; ember's backward is always on the
   calling thread, so it only records the mode.
 
-A multi-grad hook must know which nodes the running backward will reach. torch asks its
-engine's graph task; ember's engine keeps that state in the locals of ``run_backward`` (the
-dependency counts and, for ``autograd.grad(inputs=...)``, the nodes that lead to an input),
-and keeps it nowhere else, so that the engine's hot loop carries nothing for this feature.
-The hook reads those locals from the engine's frame (``sys._getframe``), once per backward.
+A multi-grad hook must know which backward is running and which nodes it will run. torch
+asks its engine's graph task; ember's engines publish theirs as ``engine.current_task[0]``
+(the nodes found, and with ``inputs`` which of them lead to one), set once per backward, so
+that the engines' per-node loops carry nothing for this feature.
 """
 from __future__ import annotations
 
 import functools
-import sys
 import weakref
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -68,10 +68,9 @@ class _EdgeTensor:
         node, nr = edge.node, edge.output_nr
         if type(node) is AccumulateGrad:
             self._grad_fn, self._accum, self._output_nr = None, node, 0
-            shape, dtype = node.variable._data.shape, node.variable._data.dtype
         else:
             self._grad_fn, self._accum, self._output_nr = node, None, nr
-            shape, dtype = node._out_meta[nr]
+        shape, dtype = node._out_meta[nr]
         self._data = np.broadcast_to(np.zeros((), dtype), shape)  # no memory: the meta only
 
     grad_fn = property(lambda self: self._grad_fn)
@@ -91,66 +90,74 @@ def edges_as_tensors(xs):
     return xs
 
 
+def inputs_tuple(inputs, caller):
+    """The ``inputs`` of ``backward``/``grad`` (``caller``) as a tuple, as torch reads them: a
+    tensor or ``GradientEdge``, a sequence of them, or a dict (its values); None stays None.
+
+    Raises:
+        TypeError: a Mapping that is not a dict.
+        RuntimeError: no inputs at all.
+    """
+    if inputs is None:
+        return None
+    if isinstance(inputs, (_t.Tensor, GradientEdge)):
+        out = (inputs,)
+    elif type(inputs) is dict:
+        out = tuple(inputs.values())
+    elif isinstance(inputs, Mapping):
+        raise TypeError(f"`inputs` argument to `{caller}()` must be a dict, not "
+                        f"{type(inputs).__name__}. Other Mapping types are not supported.")
+    else:
+        out = tuple(inputs)
+    if not out:
+        raise RuntimeError(f"`inputs` argument to `{caller}()` cannot be empty.")
+    return edges_as_tensors(out)
+
+
+def materialize(res, inputs, create_graph):
+    """``autograd.grad(materialize_grads=True)``: zeros for the inputs nothing reached."""
+    if any(r is None and type(x) is _EdgeTensor for r, x in zip(res, inputs)):
+        raise RuntimeError("materialize_grads cannot be used when the given input is a "
+                           "GradientEdge")
+    from .._creation import zeros_like
+
+    return tuple(r if r is not None else zeros_like(x, requires_grad=create_graph)
+                 for r, x in zip(res, inputs))
+
+
 # --- multi-grad hooks ------------------------------------------------------------------------
-_entry_codes = {}  # code object -> True for the engine loops, False for the calls into them
+def _running_task():
+    from .engine import current_task
+
+    task = current_task[0]
+    if task is None:
+        raise AssertionError("expected this hook to be called inside a backward call")
+    return task
 
 
-def _codes():
-    if not _entry_codes:
-        from .. import _tensor_methods
-        from .. import autograd as ag
-        from . import _double_backward, engine
-
-        for fn in (engine.run_backward, _double_backward.run_backward_graph):
-            _entry_codes[fn.__code__] = True
-        for fn in (ag.backward, ag.grad, ag._backward_graph, _tensor_methods.backward):
-            _entry_codes[fn.__code__] = False
-    return _entry_codes
-
-
-def _graph_task():
-    """``(task, engine, chain)`` for the backward running on this thread: ``task`` is the
-    outermost frame of the call into the engine (``Tensor.backward``, ``autograd.grad`` ...,
-    its identity while it runs), ``engine`` the engine loop's frame (None once it returned:
-    ``backward(inputs=...)`` accumulates afterwards), ``chain`` the frames in between."""
-    codes = _codes()
-    f = sys._getframe(2)
-    while f is not None and f.f_code not in codes:
-        f = f.f_back
-    if f is None:
-        return None, None, ()
-    chain = [f]
-    while f.f_back is not None and f.f_back.f_code in codes:
-        f = f.f_back
-        chain.append(f)
-    engine = next((c for c in chain if codes[c.f_code]), None)
-    return f, engine, chain
-
-
-def _will_run_hooks(node, engine, chain):
-    """Whether this backward runs the tensor hooks of ``node``'s outputs (torch's
-    ``_will_engine_execute_node``, in the terms of ember's engine)."""
-    if engine is None:  # backward(inputs=...) after the engine: it accumulates its inputs
-        from .engine import _node_of
-
-        for f in chain:
-            inputs = f.f_locals.get("inputs")
-            if inputs is not None:
-                return any(_node_of(x)[0] is node for x in inputs)
+def _will_engine_execute_node(task, node):
+    """Whether the running backward runs ``node`` (torch's ``_will_engine_execute_node``)."""
+    if node not in task.nodes:
         return False
-    loc = engine.f_locals
-    deps, roots = loc.get("deps") or {}, loc.get("root_nodes") or ()
-    if node not in deps and not any(node is r for r in roots):
+    if task.needed is None:
+        return True
+    if not task.needed.get(node, False):
         return False
-    needed = loc.get("needed")
-    if needed is not None and not needed.get(node, False):
-        return False
-    if type(node) is AccumulateGrad:
-        return bool(loc.get("accumulate", True))
-    captures = loc.get("captures")
-    if captures and node in captures:  # a target: its hooks run only if the walk goes on
-        return any(needed.get(c, False) for c, _ in node.next_functions if c is not None)
+    if task.captures and node in task.captures and not node.next_functions:
+        raise RuntimeError("A leaf node was passed to _will_engine_execute_node but we are "
+                           "currently running autograd.grad(). This is currently not "
+                           "supported.")
     return True
+
+
+def _grad_fn_or_grad_acc(t):
+    if isinstance(t, GradientEdge):
+        return t.node
+    if not t.requires_grad:
+        raise AssertionError("Expected gradient function to be set")
+    from .engine import _node_of
+
+    return _node_of(t)[0]
 
 
 class _MultiHandle(_RemovableHandle):
@@ -163,25 +170,6 @@ class _MultiHandle(_RemovableHandle):
         """Remove the hooks (a second call does nothing)."""
         for h in self.handles:
             h.remove()
-
-
-def _task_state(states, tensors_nodes, make):
-    """The state of ``states`` for the running backward, made (and stale ones dropped) on
-    its first hook. A state holds its task's frame, so that no later frame reuses its id."""
-    task, engine, chain = _graph_task()
-    if task is None:
-        raise AssertionError("expected this hook to be called inside a backward call")
-    st = states.get(id(task))
-    if st is None:
-        alive, f = set(), sys._getframe()
-        while f is not None:
-            alive.add(id(f))
-            f = f.f_back
-        for key in [k for k in states if k not in alive]:
-            del states[key]  # a backward that ended before all of its hooks ran
-        n_calls = sum(_will_run_hooks(node, engine, chain) for node in tensors_nodes)
-        st = states[id(task)] = make(task, n_calls)
-    return id(task), st
 
 
 def register_multi_grad_hook(tensors, fn, *, mode: str = "all"):
@@ -201,46 +189,51 @@ def register_multi_grad_hook(tensors, fn, *, mode: str = "all"):
 
     Raises:
         ValueError: an unknown mode.
+        AssertionError: with ``mode="all"``, a tensor that does not require grad.
+        RuntimeError: with ``mode="all"``, from the backward, when it is an ``autograd.grad``
+            call with a leaf among ``tensors`` and its inputs (torch cannot tell either).
 
-    As ember's ``autograd.grad`` calls no leaf tensor hooks, leaves count as not part of an
-    ``autograd.grad`` call (torch raises there).
+    As in torch, the number of gradients ``mode="all"`` waits for is counted at the first of
+    them in each backward, and kept in one place for all backwards: a backward run inside
+    one of the hooks, reaching the same tensors, recounts it for the outer one.
     """
     if mode not in ("all", "any"):
         raise ValueError(f"Expects mode to be one of ('all', 'any') but got {mode}")
-    from .engine import _node_of
-
-    states = {}
+    # per running backward, dropped with it (torch keeps them by graph task id)
     if mode == "all":
-        nodes = [_node_of(t)[0] for t in tensors]
+        count, buffer = weakref.WeakKeyDictionary(), weakref.WeakKeyDictionary()
+        nb_calls = [None]
+        nodes = [_grad_fn_or_grad_acc(t) for t in tensors]
         n = len(tensors)
 
         def get_inner_hook(idx):
             def inner_hook(grad):
-                key, st = _task_state(states, nodes, lambda task, calls: [task, calls, 0,
-                                                                           [None] * n])
-                st[3][idx] = grad
-                st[2] += 1
-                if st[2] == st[1]:
-                    del states[key]
-                    fn(st[3])
+                task = _running_task()
+                curr = count.get(task, 0)
+                buf = buffer.setdefault(task, [None] * n)
+                count[task] = curr + 1
+                if curr == 0:
+                    nb_calls[0] = sum(_will_engine_execute_node(task, node) for node in nodes)
+                buf[idx] = grad
+                if curr == nb_calls[0] - 1:
+                    fn(buf)
+                    del count[task], buffer[task]
 
             return inner_hook
 
         handles = tuple(t.register_hook(get_inner_hook(i)) for i, t in enumerate(tensors))
     else:
-        tensors = [t for t in tensors if t.requires_grad]
-        nodes = [_node_of(t)[0] for t in tensors]
+        ran = weakref.WeakKeyDictionary()
 
         @functools.wraps(fn)
         def wrapped_fn(grad):
-            key, st = _task_state(states, nodes, lambda task, calls: [task, calls, 0])
-            st[2] += 1
-            if st[2] >= st[1]:
-                states.pop(key, None)
-            if st[2] == 1:
-                fn(grad)
+            task = _running_task()
+            if ran.get(task):
+                return
+            ran[task] = True
+            fn(grad)
 
-        handles = tuple(t.register_hook(wrapped_fn) for t in tensors)
+        handles = tuple(t.register_hook(wrapped_fn) for t in tensors if t.requires_grad)
     return _MultiHandle(handles)
 
 

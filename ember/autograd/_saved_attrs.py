@@ -11,7 +11,8 @@ saved intermediate has its producer as ``grad_fn``), a number for a saved scalar
 where torch saves the value only for a gradient that is not needed (``MulBackward0``'s
 ``_saved_self`` when ``other`` needs no gradient). After backward freed the graph it raises
 torch's "Trying to backward through the graph a second time" error; under saved-tensor
-hooks it calls ``unpack_hook``. ``_raw_saved_<name>`` gives a ``SavedTensor`` handle, whose
+hooks it calls ``unpack_hook`` and puts the Tensor it gives back on the graph, as torch
+does. ``_raw_saved_<name>`` gives a ``SavedTensor`` handle, whose
 ``register_hooks(pack_hook, unpack_hook)`` packs that one value now.
 
 The properties live on ``Node`` (so that node classes made later, by ``show_as``, have them);
@@ -82,15 +83,16 @@ def _no_attribute(node, attr):
 
 def _value(node, i, transform):
     """The value at position ``i`` of what ``node`` saved, as torch's ``_saved_*`` gives it."""
+    _flush()
     saved = node.saved_tensors  # raises torch's error once backward freed them
     if type(saved) is tuple:
         from ._double_backward import saved_tensors
 
         v = saved_tensors(node)[i]  # Tensors on the graph, as torch's SavedVariable.unpack
-    else:  # packed by hooks: unpack_hook runs, the Tensor it gives is a constant
-        v = saved[i]
-        if isinstance(v, (np.ndarray, np.generic)):
-            v = _t._wrap(np.asarray(v))
+    else:  # packed by hooks: unpack_hook runs, its Tensor goes back on the graph
+        from ._saved_hooks import on_graph
+
+        v = on_graph(node, i)
     if isinstance(v, np.generic):
         v = v.item()
     if transform == "T" and isinstance(v, _t.Tensor):
@@ -116,8 +118,9 @@ class SavedTensor:
             TypeError: a hook is not callable.
             RuntimeError: the value already has hooks (only one pair at a time), or was freed.
         """
-        from ._saved_hooks import _Packed, pack_one
+        from ._saved_hooks import _Packed, pack_one, slots_of
 
+        _flush()
         if not (callable(pack_hook) and callable(unpack_hook)):
             raise TypeError("register_hooks(): incompatible function arguments: pack_hook and "
                             "unpack_hook must be callables")
@@ -138,10 +141,24 @@ class SavedTensor:
         else:
             entry = pack_one(value, pack_hook, unpack_hook)
         entries[self._index] = entry
-        if type(saved) is tuple and node._saved_versions:
-            # no in-place check for a value that went through hooks (torch's rule)
-            node._saved_versions = [r for r in node._saved_versions if r[0] != id(value)]
-        node._saved = _Packed(entries)
+        if type(saved) is not tuple:
+            slots = saved.slots
+        else:
+            slots = slots_of(node, saved)
+            if node._saved_versions:
+                # no in-place check for a value that went through hooks (torch's rule)
+                node._saved_versions = [r for r in node._saved_versions if r[0] != id(value)]
+        node._saved = _Packed(entries, slots)
+
+
+def _flush():
+    """Values saved under hooks by the last op, packed now (``_saved_hooks.flush``)."""
+    from .function import _hook_stack
+
+    if _hook_stack:
+        from ._saved_hooks import flush
+
+        flush()
 
 
 def _own(name, get):

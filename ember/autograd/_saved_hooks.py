@@ -21,14 +21,22 @@ How it fits ember, where built-in ops save NumPy arrays rather than Tensors:
   as well: the hooks see everything ember keeps for backward.
 - The node then holds a ``_Packed``: indexing or unpacking it (``x, y = ctx.saved_tensors``)
   calls ``unpack_hook`` once per value read, and turns the Tensor back into an array of the
-  saved shape and dtype. It is *falsy*, so that ``_record``'s bookkeeping for plain saved
-  arrays (version records for the in-place check, the 0-d result swap) skips it: as in
-  torch, a value that went through hooks has no version check at backward.
+  saved shape and dtype. It is *falsy*, so that the bookkeeping for plain saved values
+  (version records for the in-place check) skips it: as in torch, a value that went
+  through hooks has no version check at backward.
 - A user Function's saved Tensor that required grad comes back on the same edge of the
   graph (its ``grad_fn``, or its leaf's ``AccumulateGrad``) when ``unpack_hook`` returns a
   new Tensor, as torch re-attaches it: ``utils.checkpoint`` differentiates through its
-  saved inputs that way. For built-in ops, ``create_graph=True`` through a hooked node
-  raises NotImplementedError (which unpacked array was which input is not known).
+  saved inputs that way.
+- A built-in op saves bare arrays, which do not say whose they are. ``pack_hook`` runs at
+  once, but the node keeps the arrays themselves until its op has finished recording
+  (``_pending``): ``_record`` then notes, as for any node, which saved array is which input
+  or output, and ``flush`` swaps the arrays for the ``_Packed`` with those positions
+  (``slots``). That happens at the next save under hooks, on leaving the hooks' context, at
+  the start of a backward, and before a ``grad_fn._saved_*`` read, so nothing sees the
+  difference. With the positions, ``create_graph=True`` and ``grad_fn._saved_*`` put each
+  unpacked value back on the graph as torch does (a saved input on that input's edge, a
+  saved output on the node), and second derivatives flow through hooked nodes.
 - Hooks run with grad mode off, as torch runs them. The stack is process-wide (torch's is
   per thread).
 """
@@ -56,12 +64,15 @@ class _Packed:
     value and ``(value,)`` for one kept as it is (None, a number). ``edge``: where the
     gradient of a saved Tensor that required grad went (``(grad_fn or AccumulateGrad,
     output_nr)``), so that the Tensor ``unpack_hook`` gives back leads there too.
+    ``slots[i]``, when known: which input (``i >= 0``) or output (``~j``) the ``i``-th saved
+    array was, or None for another array (see ``flush``).
     """
 
-    __slots__ = ("entries",)
+    __slots__ = ("entries", "slots")
 
-    def __init__(self, entries):
+    def __init__(self, entries, slots=None):
         self.entries = entries
+        self.slots = slots
 
     def __bool__(self):
         # NOTE: falsy on purpose, see the module docstring
@@ -84,12 +95,55 @@ class _Packed:
         return f"<saved values packed by saved_tensors_hooks: {len(self.entries)}>"
 
 
-def pack(values):
-    """``values`` as ``save_for_backward`` got them, packed by the innermost hooks."""
+# node -> its _Packed, for built-in ops' nodes whose recording may not have finished yet
+_pending = {}
+
+
+def pack(values, node=None):
+    """``values`` as ``save_for_backward`` got them, packed by the innermost hooks.
+
+    Returns what the node keeps for now: the ``_Packed``, or, for a built-in op's ``node``
+    that saved arrays, ``values`` themselves until ``flush`` (see the module docstring).
+    """
     if _disabled[0] is not None:
         raise RuntimeError(_disabled[0])
+    if _pending:
+        flush()
     pack_hook, unpack_hook = _hook_stack[-1]
-    return _Packed([pack_one(v, pack_hook, unpack_hook) for v in values])
+    packed = _Packed([pack_one(v, pack_hook, unpack_hook) for v in values])
+    if node is None or not _is_op_node(node) or not any(
+            isinstance(v, (np.ndarray, np.generic)) for v in values):
+        return packed
+    _pending[node] = packed
+    return values
+
+
+def _is_op_node(node):
+    from .function import Op
+
+    fn = node._fn
+    return isinstance(fn, type) and issubclass(fn, Op)
+
+
+def flush():
+    """Give each pending node its ``_Packed``, with the positions of its saved arrays among
+    its inputs and outputs, from the records its op's ``_record`` made (which also serve
+    the in-place check: dropped, as torch checks no versions of values that hooks packed)."""
+    while _pending:
+        node, packed = _pending.popitem()
+        raw = node._saved
+        if type(raw) is not tuple:  # saved again meanwhile, or already freed
+            continue
+        packed.slots = slots_of(node, raw)
+        node._saved = packed
+        node._saved_versions = None
+
+
+def slots_of(node, raw):
+    """For each value of ``raw`` (what ``node`` saved, as saved): its input or output slot."""
+    slots = {arr_id: slot for arr_id, _vc, _version, slot in node._saved_versions or ()
+             if arr_id}
+    return tuple(slots.get(id(v)) if type(v) is np.ndarray else None for v in raw)
 
 
 def pack_one(value, pack_hook, unpack_hook):
@@ -175,6 +229,8 @@ class saved_tensors_hooks:  # noqa: N801  (torch's name)
         _hook_stack.append((self.pack_hook, self.unpack_hook))
 
     def __exit__(self, *args):
+        if _pending:
+            flush()
         _hook_stack.pop()
 
 
@@ -223,10 +279,28 @@ class disable_saved_tensors_hooks:  # noqa: N801  (torch's name)
         _disabled[0] = self._prev
 
 
+def on_graph(node, i):
+    """The ``i``-th value ``node`` saved, through ``unpack_hook``, as a Tensor on the graph
+    (torch's ``SavedVariable.unpack``): a saved input on that input's edge, a saved output
+    on ``node``; any other array a constant. None and numbers stay as they are."""
+    from ._double_backward import _on_edge
+
+    packed = node._saved
+    e = packed.entries[i]
+    if len(e) == 1:
+        return e[0]
+    v = _unpack(e)
+    if type(v) is not np.ndarray:
+        return v  # a user Function's Tensor: already on its edge
+    slot = packed.slots[i] if packed.slots is not None else None
+    if slot is None:
+        return _t._wrap(v)
+    if slot >= 0:
+        return _on_edge(v, node.next_functions[slot])
+    return _on_edge(v, (node, ~slot))
+
+
 def packed_double_backward(node):
-    """``create_graph=True`` through a node whose saved values went through hooks."""
-    raise NotImplementedError(
-        f"create_graph=True through {node.name()}, recorded under saved_tensors_hooks: ember "
-        f"cannot tell which unpacked value was which input or output, so it cannot put them "
-        f"back on the graph for a second derivative. Record the graph without the hooks, or "
-        f"take the first derivative only.")
+    """``saved_tensors(node)`` for ``create_graph=True`` through a node whose saved values
+    went through hooks: each unpacked once, on the graph."""
+    return tuple(on_graph(node, i) for i in range(len(node._saved.entries)))

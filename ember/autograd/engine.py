@@ -26,6 +26,7 @@ from .function import (
     AccumulateGrad,
     _check_versions,
     _creation_site,
+    _hook_stack,
     _refresh_view,
     record_creation_site,
 )
@@ -192,9 +193,34 @@ def _accumulate(t, g, shared):
             hook(t)
 
 
+class GraphTask:
+    """The backward that is running (torch's graph task), as ``current_task[0]``: what
+    ``register_multi_grad_hook`` asks about it. ``nodes``: every node it found (roots
+    included); ``needed``: with ``inputs``, whether a node leads to one (else None);
+    ``captures``: with ``autograd.grad``'s inputs, the nodes whose gradient it returns."""
+
+    __slots__ = ("nodes", "needed", "captures", "__weakref__")
+
+    def __init__(self, nodes, needed, captures):
+        self.nodes, self.needed, self.captures = nodes, needed, captures
+
+
+# the running backward's GraphTask, set once per backward (nested backwards restore the outer)
+current_task = [None]
+
+
 def run_backward(tensors, grad_tensors=None, retain_graph=False, inputs=None,
-                 accumulate=True, allow_unused=False, tracer=None):
-    """Backpropagate from ``tensors``. With ``inputs`` (autograd.grad) return their gradients."""
+                 accumulate=True, allow_unused=False, tracer=None, capture_hooks=False):
+    """Backpropagate from ``tensors``.
+
+    With ``inputs`` and ``accumulate`` (``backward(inputs=...)``) only these tensors get a
+    ``.grad``: a leaf accumulates, a non-leaf is made to retain its gradient, as torch does.
+    With ``inputs`` and not ``accumulate`` (``autograd.grad``) return their gradients;
+    ``capture_hooks``: run the tensor hooks of a gradient that is only captured, as torch's
+    ``autograd.grad`` does (off for ember's own calls, whose caller accumulates the result).
+    """
+    if _hook_stack:
+        _flush_packed()
     roots = _root_grads(tensors, grad_tensors)
     released = (record_creation_site.enabled and _creation_site()) or True  # for the error
     buffers = {}
@@ -215,16 +241,7 @@ def run_backward(tensors, grad_tensors=None, retain_graph=False, inputs=None,
     captures = None
     needed = None
     if inputs is not None:
-        captures = {}
-        targets = set()
-        for x in inputs:
-            if not x._rg:
-                raise RuntimeError(_errors().input_no_grad(inputs, x))
-            node, nr = _node_of(x)
-            targets.add(node)
-            captures.setdefault(node, []).append((nr, x))
-        needed = _needed(root_nodes, targets)
-        results = {}
+        captures, needed, results = _targets(root_nodes, inputs, accumulate)
 
     if tracer is not None:
         tracer.start(root_nodes, deps, seen)
@@ -240,17 +257,22 @@ def run_backward(tensors, grad_tensors=None, retain_graph=False, inputs=None,
     # backward formulas meet 0s and infinities (log'(0), sqrt'(0)); torch gives inf or nan
     # there without a word, and so does ember: NumPy's RuntimeWarnings stay off
     quiet = _quiet()
+    outer_task = current_task[0]
+    current_task[0] = GraphTask(seen, needed, captures)
     try:
         while ready:
             node = heappop(ready)[2]
             grads = buffers.pop(node, None)
             if captures is not None and node in captures:
+                only = type(node) is AccumulateGrad or not any(
+                    needed.get(c, False) for c, _ in node.next_functions if c is not None)
+                if only and capture_hooks and grads is not None:
+                    grads = _capture_hooks(node, grads)
                 for nr, x in captures[node]:
                     g = grads[nr] if grads is not None else None
                     if g is not None:
                         results[id(x)] = g
-                if type(node) is AccumulateGrad or not any(
-                        needed.get(c, False) for c, _ in node.next_functions if c is not None):
+                if only:
                     grads = None
             if type(node) is AccumulateGrad:
                 if grads is not None and grads[0] is not None and accumulate:
@@ -321,12 +343,13 @@ def run_backward(tensors, grad_tensors=None, retain_graph=False, inputs=None,
                             heappush(ready, (-child._seq_nr, counter, child))
                 i += 1
     finally:
+        current_task[0] = outer_task
         _loud(quiet)
         grad_mode.state.enabled = grad_enabled_before
         if tracer is not None:
             tracer.finish()
 
-    if inputs is None:
+    if captures is None:
         return None
     out = []
     for i, x in enumerate(inputs):
@@ -340,6 +363,47 @@ def run_backward(tensors, grad_tensors=None, retain_graph=False, inputs=None,
                 g = g.copy()
             out.append(_t._wrap(g))
     return tuple(out)
+
+
+def _flush_packed():
+    """Under saved-tensor hooks: the last op's saved values packed (``_saved_hooks.flush``)."""
+    from ._saved_hooks import flush
+
+    flush()
+
+
+def _targets(root_nodes, inputs, accumulate):
+    """``(captures, needed, results)`` for a backward restricted to ``inputs``: ``captures``
+    (node -> [(output_nr, input)]) only without ``accumulate``; with it, a non-leaf input
+    retains its gradient from now on (torch's ``backward(inputs=...)`` does the same)."""
+    captures = None if accumulate else {}
+    targets = set()
+    for x in inputs:
+        if not x._rg:
+            raise RuntimeError(_errors().input_no_grad(inputs, x))
+        node, nr = _node_of(x)
+        targets.add(node)
+        if captures is not None:
+            captures.setdefault(node, []).append((nr, x))
+        elif x._grad_fn is not None and isinstance(x, _t.Tensor):
+            x.retain_grad()
+    return captures, _needed(root_nodes, targets), {}
+
+
+def _capture_hooks(node, grads):
+    """The tensor hooks on a gradient that is captured and goes no further (torch runs
+    them before capturing; the node's own pre-hooks do not run)."""
+    if type(node) is not AccumulateGrad:
+        return _run_tensor_hooks(node, grads) if node._tensor_hooks else grads
+    g = grads[0]
+    hooks = node.variable._hooks
+    if g is None or not hooks:
+        return grads
+    for hook in hooks:
+        r = hook(_t._wrap(g))
+        if r is not None:
+            g = r._data if isinstance(r, _t.Tensor) else np.asarray(r)
+    return [g]
 
 
 def _mark_duplicates(res, shared):

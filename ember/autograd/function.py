@@ -112,7 +112,7 @@ class Node:
         if _hook_stack:  # under saved_tensors_hooks: keep what pack_hook returns instead
             from ._saved_hooks import pack
 
-            values = pack(values)
+            values = pack(values, self)
         self._saved = values
 
     @property
