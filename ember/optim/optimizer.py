@@ -374,6 +374,11 @@ class Optimizer:
                 state_dict = result
         return state_dict
 
+    def _state_shape(self, param_shape: tuple, key: Any) -> tuple | None:
+        """The shape a loaded state tensor ``key`` must have (None: the parameter's);
+        optimizers whose state is shaped otherwise (Adafactor's factors) say so here."""
+        return None
+
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Load a state produced by :meth:`state_dict` (ember's or torch's format).
 
@@ -414,7 +419,8 @@ class Optimizer:
 
         def _cast(param: Any, value: Any, index: Any, key: Any = None) -> Any:
             if _is_array_like(value):
-                return _copy_state_value(param, value, index, key)
+                return _copy_state_value(param, value, index, key,
+                                         self._state_shape(param._data.shape, key))
             if isinstance(value, dict):
                 return {k: _cast(param, v, index, k) for k, v in value.items()}
             if isinstance(value, (list, tuple)):
@@ -507,9 +513,11 @@ def _is_array_like(value: Any) -> bool:
     return hasattr(value, "detach") and hasattr(value, "numpy") and hasattr(value, "shape")
 
 
-def _copy_state_value(param: Any, value: Any, index: Any, key: Any) -> ember.Tensor:
+def _copy_state_value(param: Any, value: Any, index: Any, key: Any,
+                      expected: tuple | None) -> ember.Tensor:
     """Copy one loaded state tensor: floating state takes the parameter's dtype, ``step``
-    keeps its own (torch's policy); the copy is a fresh, writable, contiguous array."""
+    keeps its own (torch's policy); the copy is a fresh, writable, contiguous array of the
+    ``expected`` shape (None: the parameter's)."""
     if isinstance(value, ember.Tensor):
         arr = value._data
     elif isinstance(value, np.ndarray):
@@ -519,7 +527,9 @@ def _copy_state_value(param: Any, value: Any, index: Any, key: Any) -> ember.Ten
     if key == "step":
         return ember.from_numpy(np.array(arr, copy=True, order="C"))
     pdata = param._data
-    if arr.ndim > 0 and arr.shape != pdata.shape:
+    if expected is None:
+        expected = pdata.shape
+    if arr.ndim > 0 and arr.shape != expected:
         raise ValueError(
             f"loaded state dict has a state {key!r} of shape {tuple(arr.shape)} for "
             f"parameter {index}, but the parameter has shape {tuple(pdata.shape)}"
