@@ -135,6 +135,7 @@ from ._namespace_gaps_misc import *  # noqa: E402,F401,F403
 from ._namespace_gaps_native import *  # noqa: E402,F401,F403
 from ._namespace_more import *  # noqa: E402,F401,F403
 from ._namespace_nn import *  # noqa: E402,F401,F403
+from ._storage_more import *  # noqa: E402,F401,F403  (Tensor.storage, torch.is_storage)
 from .ops._linalg_triangular import orgqr  # noqa: E402,F401  (torch.orgqr)
 
 float = float32  # noqa: A001
@@ -174,8 +175,20 @@ def can_cast(from_, to) -> bool:
     return from_._category <= to._category
 
 
+# torch functions that load their module on first use (what they need is heavy, or rare)
+_LAZY_FUNCTIONS = {
+    **dict.fromkeys(("lstm", "gru", "rnn_tanh", "rnn_relu", "lstm_cell", "gru_cell",
+                     "rnn_tanh_cell", "rnn_relu_cell"), "_functional_rnn"),
+    "svd_lowrank": "_lowrank", "pca_lowrank": "_lowrank", "lobpcg": "_lobpcg",
+    "cond": "_control_flow", "while_loop": "_control_flow",
+}
+
+
 def __getattr__(name):
     import importlib
+
+    if name in _LAZY_FUNCTIONS:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY_FUNCTIONS[name]}"), name)
 
     lazy = {"nn", "optim", "utils", "text", "models", "autograd", "testing", "cuda",
             "backends", "distributed", "amp", "serialization", "cli", "linalg", "special",

@@ -186,13 +186,6 @@ class Tensor:
         """Address of the first element."""
         return self._data.__array_interface__["data"][0]
 
-    def untyped_storage(self):
-        """The underlying buffer (a NumPy array viewing the same memory)."""
-        base = self._data
-        while isinstance(base.base, np.ndarray):
-            base = base.base
-        return base
-
     @property
     def _version(self) -> int:
         """How many in-place changes this tensor's storage has seen."""

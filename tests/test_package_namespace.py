@@ -20,3 +20,9 @@ def test_missing_name_is_an_attribute_error(name):
     assert not hasattr(ember, name)
     with pytest.raises(AttributeError, match=name):
         getattr(ember, name)
+
+
+def test_lazy_functions_load_their_module_on_first_use():
+    for name, module in ember._LAZY_FUNCTIONS.items():
+        fn = getattr(ember, name)
+        assert callable(fn) and fn is getattr(importlib.import_module(f"ember.{module}"), name)
