@@ -263,6 +263,26 @@ def test_removable_handle_is_shared_and_removes():
     h2.remove()
 
 
+def test_tensor_and_node_hooks_return_the_shared_handle():
+    from ember.utils.hooks import RemovableHandle
+
+    x = ember.ones(2, requires_grad=True)
+    y = x * 3
+    handles = [x.register_hook(lambda g: g * 2), y.register_hook(lambda g: g + 1),
+               y.grad_fn.register_hook(lambda gi, go: None),
+               y.grad_fn.register_prehook(lambda go: None),
+               x.register_post_accumulate_grad_hook(lambda t: None)]
+    assert all(isinstance(h, RemovableHandle) for h in handles)
+    assert [h.id for h in handles] == sorted(h.id for h in handles)
+    with handles[1]:  # removed on exit, as a module hook's handle is
+        y.sum().backward(retain_graph=True)
+    assert x.grad.tolist() == [12.0, 12.0]  # (1 + 1) * 3 * 2
+    y.sum().backward()
+    assert x.grad.tolist() == [18.0, 18.0]
+    handles[0].remove()
+    handles[0].remove()
+
+
 def test_removable_handle_extra_dict_and_pickle():
     from ember.utils.hooks import RemovableHandle
 

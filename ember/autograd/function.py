@@ -19,6 +19,7 @@ import sys
 import numpy as np
 
 from .. import _tensor as _t
+from .._removable_handle import ListHandle as _RemovableHandle
 from . import grad_mode
 
 _seq = itertools.count()
@@ -162,18 +163,6 @@ _Node_defaults = dict(_saved=None, _saved_versions=None, _released=False, _tenso
                       _post_hooks=None, _pre_hooks=None, _site=None)
 for _k, _v in _Node_defaults.items():
     setattr(Node, _k, _v)
-
-
-class _RemovableHandle:
-    """Returned by ``register_hook``; ``remove()`` takes the hook out again."""
-
-    def __init__(self, hooks, fn):
-        self._hooks, self._fn = hooks, fn
-
-    def remove(self):
-        """Remove the hook (a second call does nothing)."""
-        if self._fn in self._hooks:
-            self._hooks.remove(self._fn)
 
 
 def version_records(node):

@@ -1,16 +1,15 @@
 """``torch.utils.hooks``: ``RemovableHandle`` (what every ``register_*_hook`` of a Module or an
 Optimizer returns), ``unserializable_hook`` and ``warn_if_has_hooks``.
 
-``RemovableHandle`` is the class ``ember.nn`` and ``ember.optim`` use themselves, so
-``isinstance(module.register_forward_hook(f), RemovableHandle)`` holds as in torch. (A
-tensor's ``register_hook`` returns the autograd engine's own list-based handle, which has
-the same ``remove()`` and context-manager interface.)
+``RemovableHandle`` is the class ``ember.nn``, ``ember.optim`` and the autograd engine use
+themselves, so ``isinstance(module.register_forward_hook(f), RemovableHandle)`` and
+``isinstance(tensor.register_hook(f), RemovableHandle)`` hold as in torch.
 """
 from __future__ import annotations
 
 import warnings
 
-from ..nn.modules._hooks import RemovableHandle
+from .._removable_handle import RemovableHandle
 
 __all__ = ["RemovableHandle", "unserializable_hook", "warn_if_has_hooks"]
 
