@@ -12,7 +12,10 @@ default), one BLAS thread. Each figure is the best of interleaved rounds:
   lookup of its result (what is left is the engine: ordering, buffers, accumulation);
 - the ops' NumPy forward and backward bodies alone, called in order on arrays, beside the
   floor's forward + backward (what the step would cost with no machinery at all);
-- ``optimizer.step()`` beside the NumPy calls of its update alone.
+- ``optimizer.step()`` beside the NumPy calls of its update alone;
+- the same step on a bare graph around the same op bodies (``_bare_graph.py``: no hooks,
+  checks or version counters), first checked to give ember's losses: what the graph itself
+  costs, against what torch's semantics cost on top.
 
     python benchmarks/bench_step_breakdown.py
     python benchmarks/bench_step_breakdown.py --size seed --rounds 5
@@ -31,6 +34,7 @@ sys.path.insert(0, os.path.normpath(os.path.join(HERE, "..", "..", "shared", "be
 sys.path.insert(0, os.path.dirname(HERE))
 
 import lm_step  # noqa: E402
+from _bare_graph import bare_step  # noqa: E402
 from _common import interleaved_best  # noqa: E402
 
 import ember  # noqa: E402
@@ -134,11 +138,24 @@ def main(argv=None) -> int:
         with ember.no_grad():
             F.cross_entropy(model(x), y)
 
+    bare_model = lm_step.torchlike_runner(ember, sz, sz.dropout, 0)[0]
+    bare = bare_step(bare_model)
+    check_model, _, check_step, _ = lm_step.torchlike_runner(ember, sz, sz.dropout, 0)
+    ember.manual_seed(1)
+    ours = [check_step(*batches[i % 4]).item() for i in range(8)]
+    ember.manual_seed(1)
+    theirs = [float(bare(*np_batches[i % 4]).data) for i in range(8)]
+    bare_error = max(abs(a - b) / abs(a) for a, b in zip(ours, theirs))
+
+    def bare_graph():
+        bare(*np_batches[next(counter) % 4])
+
     for _ in range(20):
         whole()
         numpy_floor()
-    t_step, t_floor, t_fwd, t_fwd0 = best_us(
-        [whole, numpy_floor, forward, forward_untracked], args.rounds, inner)
+        bare_graph()
+    t_step, t_floor, t_bare, t_fwd, t_fwd0 = best_us(
+        [whole, numpy_floor, bare_graph, forward, forward_untracked], args.rounds, inner)
 
     loss = F.cross_entropy(model(x), y)
     results = {}
@@ -206,6 +223,8 @@ def main(argv=None) -> int:
     line("whole step (zero_grad, forward, backward, step)", t_step,
          f"{t_step / t_floor:.2f}x the NumPy floor")
     line("hand-written NumPy floor", t_floor)
+    line("the same step on a bare graph", t_bare,
+         f"{t_bare / t_floor:.2f}x the floor (losses within {bare_error:.1g} of ember's)")
     line("forward + loss, recording the graph", t_fwd)
     line("forward + loss under no_grad", t_fwd0, f"recording costs {t_fwd - t_fwd0:.1f} us")
     line("backward (retained graph)", t_bwd)
