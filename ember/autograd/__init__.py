@@ -147,7 +147,7 @@ def Variable(data, requires_grad=False, volatile=False):  # noqa: N802  (torch's
 
 def __getattr__(name):
     # submodules loaded on first use keep `import ember` cheap
-    if name in ("graph", "explain_module", "functional", "profiler"):
+    if name in ("graph", "explain_module", "functional", "profiler", "forward_ad"):
         import importlib
 
         return importlib.import_module(f"{__name__}.{name}")

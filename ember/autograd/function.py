@@ -128,6 +128,15 @@ class Node:
             return ()
         return saved
 
+    def save_for_forward(self, *tensors):
+        """Keep tensors for a custom Function's ``jvp`` (forward mode), read there as
+        ``ctx.saved_tensors`` (torch's contract)."""
+        for t in tensors:
+            if not (isinstance(t, _t.Tensor) or t is None):
+                raise AssertionError("save_for_forward expects all arguments to be tensors; you "
+                                     "should save non-tensors as attributes on ctx.")
+        self.saved_for_forward = tensors
+
     def register_hook(self, fn):
         """``fn(grad_inputs, grad_outputs)`` runs after this node's backward."""
         self._post_hooks = getattr(self, "_post_hooks", None) or []
@@ -282,6 +291,13 @@ class Function:
         """Compute the inputs' gradients from the outputs' gradients."""
         raise NotImplementedError("You must implement either the backward or vjp method for "
                                   "your custom autograd.Function to use it with backward mode AD.")
+
+    @staticmethod
+    def jvp(ctx, *grad_inputs):
+        """Forward mode (``ember.autograd.forward_ad``): the outputs' tangents from the
+        inputs' tangents, one per ``forward`` argument (None for non-tensors)."""
+        raise NotImplementedError("You must implement the jvp function for custom "
+                                  "autograd.Function to use it with forward mode AD.")
 
     @staticmethod
     def setup_context(ctx, inputs, output):

@@ -13,7 +13,8 @@ per-sample gradients of torch's tutorial run unchanged::
     per_sample = vmap(grad(loss_of), in_dims=(None, 0, 0))(params, xs, ys)
 
 How it differs from torch: ``vmap`` calls the function once per slice and stacks the results;
-``jacfwd``/``jvp`` use reverse mode row by row (ember has no forward-mode AD); nested
+``jacfwd``/``jvp``/``linearize`` run forward mode (``ember.autograd.forward_ad``) as torch's
+do, falling back to reverse mode inside another forward transform (one dual level); nested
 differentiating transforms (``hessian``, ``jacrev(grad(f))``) record the inner gradients with
 ``create_graph=True``, so every op inside needs a double-backward formula.
 """

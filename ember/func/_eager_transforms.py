@@ -1,11 +1,14 @@
 """``grad``, ``grad_and_value``, ``vjp``, ``jacrev``, ``jacfwd``, ``hessian``, ``jvp`` (torch.func).
 
-Each transform calls ``func`` on fresh leaves that require grad and runs ember's reverse-mode
-engine on its outputs. Transforms nest through levels: while a transform runs ``func`` it holds a
-level, and a transform started inside one (``jacrev(grad(f))``, ``hessian``) differentiates its
-inputs through copies still attached to the outer graph and asks the engine for differentiable
-gradients (``create_graph=True``). ember has no forward-mode AD: ``jacfwd`` and ``jvp`` build the
-Jacobian row by row in reverse mode, which gives the same numbers for more backward passes.
+The reverse-mode transforms call ``func`` on fresh leaves that require grad and run ember's
+engine on its outputs; ``jvp`` and ``jacfwd`` run ``func`` on dual tensors in forward mode
+(``ember.autograd.forward_ad``), as torch does. Transforms nest through levels: while a
+transform runs ``func`` it holds a level, and a transform started inside one (``jacrev(grad(f))``,
+``hessian``) differentiates its inputs through copies still attached to the outer graph and asks
+the engine for differentiable gradients (``create_graph=True``), whose formulas carry the tangents
+of an outer ``jacfwd`` (forward over reverse). ember has a single forward level, so a forward
+transform inside another (``jacfwd(jacfwd(f))``, ``jvp`` of ``jvp``) builds its products from the
+Jacobian's rows in reverse mode instead: the same numbers, more backward passes.
 """
 from __future__ import annotations
 
@@ -51,7 +54,13 @@ def _prepare(x, graph):
         raise ValueError(f"Thing passed to transform API must be Tensor, got {type(x)}")
     if graph and x.requires_grad:
         return x.clone()
-    return x.detach().requires_grad_(True)
+    leaf = x.detach().requires_grad_(True)
+    tangent = getattr(x, "_fw_grad", None)
+    if tangent is not None:  # inside jacfwd (forward over reverse): the leaf keeps the tangent
+        from ..autograd._forward_ad import _state
+
+        _state.set_tangent(leaf, tangent)
+    return leaf
 
 
 def _grads(outputs, inputs, grad_outputs, graph, retain):
@@ -319,21 +328,106 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
 
 
 def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
-    """The Jacobian of ``func`` (``torch.func.jacfwd``), same layout as :func:`jacrev`.
+    """The Jacobian of ``func`` by forward mode (``torch.func.jacfwd``), same layout as
+    :func:`jacrev`.
 
-    NOTE: ember has no forward-mode AD, so this is computed in reverse mode, one backward
-    pass per output element; the values are torch's. ``randomness`` is as in ``vmap``
+    One forward pass of ``func`` on dual tensors per input element: the tangent of the
+    outputs for the k-th basis direction is the k-th column. Inside another forward
+    transform (``jacfwd(jacfwd(f))``) ember's single forward level is taken, and the Jacobian
+    is built in reverse mode instead (the same values). ``randomness`` is as in ``vmap``
     (``"error"``: a random op inside ``func`` raises torch's error).
     """
     check_randomness(randomness)
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        table, out_spec, in_spec, _, _, aux, graph = _jacobian(
-            func, argnums, has_aux, args, kwargs, "jvp", randomness)
+        if _forward_level_taken():
+            table, out_spec, in_spec, _, _, aux, graph = _jacobian(
+                func, argnums, has_aux, args, kwargs, "jvp", randomness)
+        else:
+            table, out_spec, in_spec, aux, graph = _jacobian_forward(
+                func, argnums, has_aux, args, kwargs, randomness)
         return _jac_result(table, out_spec, in_spec, aux, has_aux, graph)
 
     return wrapper
+
+
+def _forward_level_taken() -> bool:
+    """Whether a dual level is open already (ember has one forward level at a time)."""
+    from ..autograd import forward_ad
+
+    return forward_ad._current_level >= 0
+
+
+def _forward_leaf(x, graph):
+    """The tensor made dual in place of ``x``: ``x`` itself inside a differentiating
+    transform or when it requires grad (so that the results stay differentiable), else
+    detached."""
+    if not isinstance(x, _tensor_cls()):
+        raise ValueError(f"Thing passed to transform API must be Tensor, got {type(x)}")
+    return x if graph else x.detach()
+
+
+def _jacobian_forward(func, argnums, has_aux, args, kwargs, randomness):
+    """Call ``func`` once per input element on dual tensors (one dual level for all).
+
+    Returns (table, out_spec, in_spec, aux, graph), ``table`` as :func:`_jacobian`'s.
+    """
+    from .. import _creation, ops
+    from ..autograd import forward_ad
+
+    pos = _check_argnums(argnums, len(args))
+    positions = (pos,) if isinstance(pos, int) else pos
+    diff = args[pos] if isinstance(pos, int) else tuple(args[i] for i in pos)
+    flat, in_spec = tree_flatten(diff)
+    graph = _graph_mode(flat, "jacfwd")
+    leaves = [_forward_leaf(x, graph) for x in flat]
+
+    def call(duals):
+        tree = tree_unflatten(duals, in_spec)
+        new_args = list(args)
+        for k, i in enumerate(positions):
+            new_args[i] = tree if isinstance(pos, int) else tree[k]
+        with _transform_level():
+            out = RandomnessGuard(randomness).call(func, *new_args, **kwargs)
+        out, aux = _split_aux(out, has_aux, "jvp(f, *primals)")
+        flat_out, out_spec = tree_flatten(out)
+        _check_outputs(flat_out, "jvp(f, *primals)")
+        return flat_out, out_spec, aux
+
+    columns = [[] for _ in leaves]  # per input leaf: per element, the outputs' tangents
+    first = None
+    with forward_ad.dual_level():
+        for j, x in enumerate(leaves):
+            basis = _creation.eye(x.numel(), dtype=x.dtype)
+            for k in range(x.numel()):
+                duals = list(leaves)
+                duals[j] = forward_ad.make_dual(x, basis[k].reshape(x.shape))
+                flat_out, out_spec, aux = call(duals)
+                first = first or (flat_out, out_spec, aux)
+                columns[j].append([_tangent_or_zeros(o) for o in flat_out])
+        if first is None:  # no input element: one plain call gives the outputs
+            first = call(leaves)
+    flat_out, out_spec, aux = first
+    table = []
+    for i, o in enumerate(flat_out):
+        row = []
+        for x, cols in zip(leaves, columns):
+            if cols:
+                row.append(ops.stack([c[i] for c in cols], dim=-1).reshape(*o.shape, *x.shape)
+                           .to(o.dtype))
+            else:
+                row.append(_creation.zeros(*o.shape, *x.shape, dtype=o.dtype))
+        table.append([r if graph else r.detach() for r in row])
+    return table, out_spec, in_spec, aux, graph
+
+
+def _tangent_or_zeros(o):
+    from .. import _creation
+    from ..autograd import forward_ad
+
+    t = forward_ad.unpack_dual(o).tangent
+    return t if t is not None else _creation.zeros_like(o)
 
 
 def hessian(func, argnums=0):
@@ -343,13 +437,21 @@ def hessian(func, argnums=0):
 
 
 def jvp(func, primals, tangents, *, strict=False, has_aux=False):
-    """``(func(*primals), J @ tangents)``: the Jacobian-vector product (``torch.func.jvp``).
+    """``(func(*primals), J @ tangents)``: the Jacobian-vector product (``torch.func.jvp``),
+    by forward mode: one pass of ``func`` on dual tensors.
 
-    NOTE: computed from the Jacobian's rows in reverse mode (ember has no forward-mode AD):
-    torch's numbers, at the cost of one backward pass per output element.
+    Args:
+        func: a function of pytrees of tensors returning a pytree of float tensors.
+        primals: a tuple of the point's arguments.
+        tangents: a tuple of the same structure and shapes: the direction.
+        strict: accepted for torch's API; True raises (not implemented).
+        has_aux: ``func`` returns ``(output, aux)``.
 
     Returns:
         ``(output, jvp_out)``, or ``(output, jvp_out, aux)`` with ``has_aux``.
+
+    Inside another forward transform (``jvp`` of ``jvp``: ember has one forward level) the
+    product is built from the Jacobian's rows in reverse mode instead (the same values).
     """
     who = "jvp(f, primals, tangents)"
     if strict:
@@ -371,6 +473,26 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
                                "that of the original Tensor, this is not supported. Tensor is of "
                                f"size {list(p.shape)} while the given forward gradient is of size "
                                f"{list(t.shape)}.")
+    if _forward_level_taken():
+        return _jvp_by_rows(func, primals, flat_t, has_aux)
+    from ..autograd import forward_ad
+
+    graph = _graph_mode(flat_p, "jvp")
+    leaves = [_forward_leaf(x, graph) for x in flat_p]
+    with forward_ad.dual_level():
+        duals = [forward_ad.make_dual(x, t) for x, t in zip(leaves, flat_t)]
+        with _transform_level():
+            out = func(*tree_unflatten(duals, p_spec))
+        out, aux = _split_aux(out, has_aux, "jvp(f, primals, tangents)")
+        flat_out, out_spec = tree_flatten(out)
+        _check_outputs(flat_out, who)
+        products = [_tangent_or_zeros(o) for o in flat_out]
+    result = (_unwrap(out, graph), _unwrap(tree_unflatten(products, out_spec), graph))
+    return result + (_unwrap(aux, graph),) if has_aux else result
+
+
+def _jvp_by_rows(func, primals, flat_t, has_aux):
+    """``jvp`` from the Jacobian's rows in reverse mode (inside another forward transform)."""
     argnums = tuple(range(len(primals))) if primals else 0
     table, out_spec, _, leaves, out, aux, graph = _jacobian(
         func, argnums, has_aux, primals, {}, "jvp")
@@ -388,7 +510,8 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
 
 def linearize(func, *primals):
     """``(func(*primals), jvp_fn)`` where ``jvp_fn(*tangents)`` is the Jacobian-vector product
-    at ``primals`` (``torch.func.linearize``; here each call recomputes it with :func:`jvp`)."""
+    at ``primals`` (``torch.func.linearize``); each call of ``jvp_fn`` is one forward-mode
+    pass of ``func`` (:func:`jvp`)."""
     out = jvp(func, primals, tuple(tree_map(lambda p: p * 0, primals)))[0]
 
     def jvp_fn(*tangents):
