@@ -77,22 +77,23 @@ def _check_p(p):
         raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
-def dropout_(input, p, train):
-    """``torch.dropout_``: :func:`ember.dropout` written into ``input``; returns ``input``."""
-    from .nn import functional as F
+def _dropout_form(name, functional_name, what):
+    def fn(input, p, train):
+        from .nn import functional as F
 
-    _check_tensor("dropout_", input)
-    _check_p(p)
-    return F.dropout(input, p, train, inplace=True)
+        _check_tensor(name, input)
+        _check_p(p)
+        return getattr(F, functional_name)(input, p, train, inplace=True)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"``torch.{name}``: {what} written into ``input``; returns ``input``."
+    return fn
 
 
-def alpha_dropout_(input, p, train):
-    """``torch.alpha_dropout_``: :func:`ember.alpha_dropout` written into ``input``."""
-    from .nn import functional as F
-
-    _check_tensor("alpha_dropout_", input)
-    _check_p(p)
-    return F.alpha_dropout(input, p, train, inplace=True)
+dropout_ = _dropout_form("dropout_", "dropout", "dropout")
+alpha_dropout_ = _dropout_form("alpha_dropout_", "alpha_dropout", "alpha dropout")
+feature_alpha_dropout_ = _dropout_form("feature_alpha_dropout_", "feature_alpha_dropout",
+                                       "channel-wise alpha dropout")
 
 
 def conj_physical_(input):
@@ -108,15 +109,6 @@ def _conj_physical(x):
     if out.grad_fn is not None:
         out.grad_fn.show_as("ConjPhysicalBackward1")
     return out
-
-
-def feature_alpha_dropout_(input, p, train):
-    """``torch.feature_alpha_dropout_``: channel-wise alpha dropout written into ``input``."""
-    from .nn import functional as F
-
-    _check_tensor("feature_alpha_dropout_", input)
-    _check_p(p)
-    return F.feature_alpha_dropout(input, p, train, inplace=True)
 
 
 def feature_dropout_(input, p, train):
