@@ -356,3 +356,26 @@ def test_linearize_gives_the_same_products_as_jvp():
     assert_close(out, x.tanh() * x)
     t = _rand(3, seed=1)
     assert_close(jvp_fn(t), ember.func.jvp(lambda a: a.tanh() * a, (x,), (t,))[1])
+
+
+# every public spelling of an op reaches its tangent rule, including the top-level out=
+# wrappers (``ember.sum`` closes over ``ops.reduce.sum``) and the no-grad fast paths
+UNARY_SPELLINGS = ["abs", "cos", "exp", "expm1", "log1p", "neg", "sigmoid", "sin", "square",
+                   "tanh", "sum", "mean", "std", "var", "logsumexp", "amax", "cumsum",
+                   "prod", "norm", "trunc", "sign"]
+
+
+@pytest.mark.parametrize("name", UNARY_SPELLINGS)
+def test_every_spelling_carries_the_tangent(name):
+    x, t = _rand(2, 3, seed=1) + 3, _rand(2, 3, seed=2)
+    args = {"logsumexp": (1,), "amax": (1,), "cumsum": (1,)}.get(name, ())
+
+    def f(a):
+        return getattr(ember, name)(a, *args)
+
+    expected = ember.autograd.functional.jvp(f, x, t)[1]  # reverse mode, twice
+    for spelling in (f, lambda a: getattr(a, name)(*args)):
+        with fwAD.dual_level():
+            tangent = fwAD.unpack_dual(spelling(fwAD.make_dual(x, t))).tangent
+        assert tangent is not None, name
+        assert_close(tangent, expected)

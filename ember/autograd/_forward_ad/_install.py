@@ -59,11 +59,16 @@ def _bound_names(fn):
     if cached is not None and cached[0] == count:
         return cached[1]
     sites = [(_t.Tensor, n) for n, v in vars(_t.Tensor).items() if v is fn]
-    sites += [(_Cell(c), "cell_contents") for v in vars(_t.Tensor).values()
-              for c in getattr(v, "__closure__", None) or () if _holds(c, fn)]
+    holders = list(vars(_t.Tensor).values())  # functions whose closures may call fn
     for name, module in list(sys.modules.items()):
         if (name == "ember" or name.startswith("ember.")) and module is not None:
+            values = list(vars(module).values())
             sites += [(module, n) for n, v in list(vars(module).items()) if v is fn]
+            holders += values
+    # closures over fn: Tensor.sum's over ops.sum, the out= wrappers (ember.sum) over theirs
+    cells = {id(c): c for v in holders for c in getattr(v, "__closure__", None) or ()
+             if _holds(c, fn)}
+    sites += [(_Cell(c), "cell_contents") for c in cells.values()]
     _sites[id(fn)] = (count, sites)
     return sites
 
