@@ -192,7 +192,8 @@ def __getattr__(name):
 
     lazy = {"nn", "optim", "utils", "text", "models", "autograd", "testing", "cuda",
             "backends", "distributed", "amp", "serialization", "cli", "linalg", "special",
-            "random", "jit", "distributions", "cpu", "func", "profiler"}
+            "random", "jit", "distributions", "cpu", "func", "profiler",
+            "compiler", "multiprocessing", "signal", "types"}
     if name in lazy:
         return importlib.import_module(f"{__name__}.{name}")
     if name in ("save", "load"):

@@ -10,7 +10,8 @@ import ember
 @pytest.mark.parametrize("name", ["nn", "optim", "utils", "text", "models", "autograd",
                                   "testing", "cuda", "backends", "distributed", "amp",
                                   "serialization", "linalg", "special", "random", "jit",
-                                  "distributions", "cpu", "func", "profiler"])
+                                  "distributions", "cpu", "func", "profiler", "compiler",
+                                  "multiprocessing", "signal", "types"])
 def test_lazy_subpackage_imports(name):
     assert getattr(ember, name) is importlib.import_module(f"ember.{name}")
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 from contextlib import contextmanager
 
-from ._pytree import tree_flatten, tree_map, tree_unflatten
+from ._pytree import tree_flatten, tree_map, tree_unflatten, treespec_pprint
 from ._vmap import RandomnessGuard, check_randomness
 
 _LEVEL = [0]  # how many transforms are running func right now (outermost first)
@@ -242,8 +242,9 @@ def vjp(func, *primals, has_aux=False):
         flat_ct, ct_spec = tree_flatten(cotangents)
         if ct_spec != out_spec:
             raise RuntimeError("Expected pytree structure of cotangents to be the same as pytree "
-                               f"structure of outputs to the function. cotangents: {ct_spec}, "
-                               f"primal output: {out_spec}")
+                               f"structure of outputs to the function. cotangents: "
+                               f"{treespec_pprint(ct_spec)}, primal output: "
+                               f"{treespec_pprint(out_spec)}")
         for i, (c, o) in enumerate(zip(flat_ct, flat_out)):
             if not isinstance(c, _tensor_cls()) or c.shape != o.shape:
                 got = c.shape if isinstance(c, _tensor_cls()) else type(c)
