@@ -130,6 +130,8 @@ from .ops import (  # noqa: F401
 # torch.linalg: the module of that name, where the * above brought ember's matmul ops module
 linalg = __import__("importlib").import_module(f"{__name__}.linalg")
 # torch's top-level functions that are not Tensor methods (torch.broadcast_shapes, torch.conv2d)
+from ._layout import LAYOUTS as _LAYOUTS  # noqa: E402
+from ._layout import layout  # noqa: E402,F401
 from ._namespace_gaps import *  # noqa: E402,F401,F403
 from ._namespace_gaps_misc import *  # noqa: E402,F401,F403
 from ._namespace_gaps_native import *  # noqa: E402,F401,F403
@@ -137,6 +139,10 @@ from ._namespace_more import *  # noqa: E402,F401,F403
 from ._namespace_nn import *  # noqa: E402,F401,F403
 from ._storage_more import *  # noqa: E402,F401,F403  (Tensor.storage, torch.is_storage)
 from .ops._linalg_triangular import orgqr  # noqa: E402,F401  (torch.orgqr)
+
+# torch.strided and friends (after ``from .ops import *``, which binds the ops module
+# ``strided`` to that name)
+globals().update({_name: _layout_obj for _name, _layout_obj in _LAYOUTS.items()})
 
 float = float32  # noqa: A001
 double = float64

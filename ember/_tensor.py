@@ -152,8 +152,10 @@ class Tensor:
 
     @property
     def layout(self):
-        """``"strided"``, the only layout."""
-        return "strided"
+        """``ember.strided``, the only layout of ember's tensors."""
+        from ._layout import strided
+
+        return strided
 
     def element_size(self) -> int:
         """Bytes per element."""

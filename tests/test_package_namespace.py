@@ -27,3 +27,16 @@ def test_lazy_functions_load_their_module_on_first_use():
     for name, module in ember._LAZY_FUNCTIONS.items():
         fn = getattr(ember, name)
         assert callable(fn) and fn is getattr(importlib.import_module(f"ember.{module}"), name)
+
+
+def test_layouts_are_torch_layout_objects_not_modules():
+    import copy
+    import pickle
+
+    x = ember.ones(2, 3)
+    assert x.layout is ember.strided and x.t().layout is ember.strided
+    assert isinstance(ember.strided, ember.layout) and repr(ember.strided) == "ember.strided"
+    assert ember.sparse_coo is not ember.strided and isinstance(ember.sparse_csr, ember.layout)
+    assert pickle.loads(pickle.dumps(ember.strided)) is ember.strided
+    assert copy.deepcopy(ember.sparse_coo) is ember.sparse_coo
+    assert ember.zeros(2, layout=ember.strided).layout is ember.strided

@@ -20,8 +20,7 @@ __all__ = ["bartlett", "blackman", "cosine", "exponential", "gaussian", "general
 
 
 def _is_strided(layout) -> bool:
-    return layout is None or layout is getattr(ember, "strided", None) or \
-        str(layout) == "torch.strided"
+    return layout is None or layout is ember.strided or str(layout) == "torch.strided"
 
 
 def _window_function_checks(function_name, M, dtype, layout) -> None:

@@ -1,0 +1,28 @@
+"""Tensor layouts (torch's ``torch.layout``): ``ember.strided`` is every tensor's layout; the
+sparse ones exist as names, so code that compares or passes them runs, but no tensor has them.
+"""
+from __future__ import annotations
+
+
+class layout:  # noqa: N801  (torch's name)
+    """A memory layout; ``tensor.layout`` is ``ember.strided``."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"ember.{self.name}"
+
+    def __reduce__(self):
+        return (_by_name, (self.name,))
+
+
+def _by_name(name: str) -> layout:
+    return LAYOUTS[name]
+
+
+LAYOUTS = {name: layout(name) for name in ("strided", "sparse_coo", "sparse_csr", "sparse_csc",
+                                           "sparse_bsr", "sparse_bsc", "jagged", "_mkldnn")}
+strided = LAYOUTS["strided"]
