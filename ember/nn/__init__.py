@@ -79,6 +79,7 @@ from .modules import (  # noqa: E402
     instancenorm,
     lazy,
     legacy,
+    linear_cross_entropy,
     local_norm,
     loss_ctc,
     loss_more,
@@ -94,6 +95,7 @@ from .modules import (  # noqa: E402
 
 for _family in (activation_more, loss_more, padding, rnn, conv, pooling, transformer,
                 instancenorm, pixelshuffle, fold, unpool, pooling_more, local_norm,
-                channelshuffle, loss_ctc, legacy, lazy, adaptive, sync_batchnorm):
+                channelshuffle, loss_ctc, legacy, lazy, adaptive, sync_batchnorm,
+                linear_cross_entropy):
     globals().update({_name: getattr(_family, _name) for _name in _family.__all__})
     __all__ += _family.__all__

@@ -91,3 +91,5 @@ for _family in (_more_activation, _more_loss, _conv, _pooling, _pooling3d, _atte
                 _vision, _unpool, _fractional, _lp_pool, _channel, _ctc):
     globals().update({_name: getattr(_family, _name) for _name in _family.__all__})
 from ..._namespace_gaps_native import conv_tbc  # noqa: E402,F401  (torch.nn.functional.conv_tbc)
+from ._grouped_mm import grouped_mm  # noqa: E402,F401
+from ._linear_cross_entropy import linear_cross_entropy  # noqa: E402,F401

@@ -1,4 +1,5 @@
 """The layers of ``ember.nn`` (torch's ``torch.nn.modules``)."""
+from . import utils  # noqa: E402,F401  (torch.nn.modules.utils: _pair, _single ...)
 from .activation import (  # noqa: F401
     ELU,
     GELU,
@@ -22,6 +23,7 @@ from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Seq
 from .dropout import Dropout  # noqa: F401
 from .flatten import Flatten, Unflatten  # noqa: F401
 from .linear import Bilinear, Identity, Linear  # noqa: F401
+from .linear_cross_entropy import LinearCrossEntropyLoss, LinearCrossEntropyOptions  # noqa: F401
 from .loss import (  # noqa: F401
     BCELoss,
     BCEWithLogitsLoss,
