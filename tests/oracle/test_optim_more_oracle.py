@@ -19,6 +19,7 @@ import pytest
 import ember
 from ember import optim
 from ember.nn import Parameter
+from tests.oracle._optim_compare import assert_params_close, assert_state_close, lr_for
 
 SHAPES = ((3, 4), (5,), (2, 1, 3), (), (4, 2))
 MATRICES = ((3, 4), (5, 2), (4, 4), (1, 6), (7, 3))  # Muon takes 2-D parameters only
@@ -78,42 +79,6 @@ def resync_muon(torch, eopt, topt, ep, tp):
             eopt.state[a]["momentum_buffer"].copy_(ember.tensor(buf))
 
 
-def assert_params_close(ep, tp, k, atol=2e-6):
-    for i, (a, b) in enumerate(zip(ep, tp)):
-        assert a.dtype.name == str(b.dtype).split(".")[-1]
-        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=2e-5,
-                                   atol=atol, err_msg=f"param {i} after step {k + 1}")
-
-
-def assert_state_close(eopt, topt, atol=1e-5):
-    esd, tsd = eopt.state_dict(), topt.state_dict()
-    assert sorted(esd["state"]) == sorted(tsd["state"])
-    for idx, tstate in tsd["state"].items():
-        estate = esd["state"][idx]
-        assert list(estate) == list(tstate), idx
-        for key, tval in tstate.items():
-            evalue = estate[key]
-            assert isinstance(evalue, ember.Tensor), (idx, key)
-            assert tuple(evalue.shape) == tuple(tval.shape), (idx, key)
-            assert evalue.dtype.name == str(tval.dtype).split(".")[-1], (idx, key)
-            scale = max(1.0, float(np.abs(tval.numpy()).max(initial=0.0)))
-            np.testing.assert_allclose(evalue.numpy(), tval.numpy(), rtol=1e-4,
-                                       atol=atol * scale, err_msg=f"state {idx}[{key}]")
-    assert len(esd["param_groups"]) == len(tsd["param_groups"])
-    for eg, tg in zip(esd["param_groups"], tsd["param_groups"]):
-        assert list(eg) == list(tg)
-        for key, tval in tg.items():
-            assert float(eg[key]) == float(tval) if key == "lr" else eg[key] == tval, key
-
-
-def _lr(lib, kwargs):
-    """Turn a ``("tensor", x)`` lr into the library's 0-d Tensor."""
-    kwargs = dict(kwargs)
-    if isinstance(kwargs.get("lr"), tuple):
-        kwargs["lr"] = lib.tensor(kwargs["lr"][1])
-    return kwargs
-
-
 def run_pair(torch, name, kwargs, skip=None, groups=None, seed=0, dtype=np.float32,
              free_running=False):
     atol = 2e-6
@@ -123,13 +88,13 @@ def run_pair(torch, name, kwargs, skip=None, groups=None, seed=0, dtype=np.float
         atol = muon_atol(lr, free_running)
     ep, tp = make_pair(torch, name, seed, dtype)
     if groups is None:
-        eopt = getattr(optim, name)(ep, **_lr(ember, kwargs))
-        topt = getattr(torch.optim, name)(tp, **_lr(torch, kwargs))
+        eopt = getattr(optim, name)(ep, **lr_for(ember, kwargs))
+        topt = getattr(torch.optim, name)(tp, **lr_for(torch, kwargs))
     else:
         eopt = getattr(optim, name)([{"params": ep[:2]}, {"params": ep[2:], **groups}],
-                                    **_lr(ember, kwargs))
+                                    **lr_for(ember, kwargs))
         topt = getattr(torch.optim, name)([{"params": tp[:2]}, {"params": tp[2:], **groups}],
-                                          **_lr(torch, kwargs))
+                                          **lr_for(torch, kwargs))
     for k in range(STEPS):
         set_grads(torch, ep, tp, k, skip)
         eopt.step()
@@ -294,9 +259,9 @@ BAD = [
 def test_bad_hyper_parameters_raise_torch_errors(torch, name, kwargs, exc):
     ep, tp = make_pair(torch, name)
     with pytest.raises(exc) as terr:
-        getattr(torch.optim, name)(tp, **_lr(torch, kwargs))
+        getattr(torch.optim, name)(tp, **lr_for(torch, kwargs))
     with pytest.raises(exc) as eerr:
-        getattr(optim, name)(ep, **_lr(ember, kwargs))
+        getattr(optim, name)(ep, **lr_for(ember, kwargs))
     if exc is ValueError:
         assert str(eerr.value) == str(terr.value)
 

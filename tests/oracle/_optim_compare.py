@@ -1,0 +1,43 @@
+"""What the optimizer oracle tests compare after each step: parameters, the state dict
+(tensor state in torch's layout, dtypes and shapes) and the groups' options."""
+from __future__ import annotations
+
+import numpy as np
+
+import ember
+
+
+def assert_params_close(ep, tp, k, atol=2e-6):
+    for i, (a, b) in enumerate(zip(ep, tp)):
+        assert a.dtype.name == str(b.dtype).split(".")[-1]
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=2e-5,
+                                   atol=atol, err_msg=f"param {i} after step {k + 1}")
+
+
+def assert_state_close(eopt, topt, atol=1e-5):
+    esd, tsd = eopt.state_dict(), topt.state_dict()
+    assert sorted(esd["state"]) == sorted(tsd["state"])
+    for idx, tstate in tsd["state"].items():
+        estate = esd["state"][idx]
+        assert list(estate) == list(tstate), idx
+        for key, tval in tstate.items():
+            evalue = estate[key]
+            assert isinstance(evalue, ember.Tensor), (idx, key)
+            assert tuple(evalue.shape) == tuple(tval.shape), (idx, key)
+            assert evalue.dtype.name == str(tval.dtype).split(".")[-1], (idx, key)
+            scale = max(1.0, float(np.abs(tval.numpy()).max(initial=0.0)))
+            np.testing.assert_allclose(evalue.numpy(), tval.numpy(), rtol=1e-4,
+                                       atol=atol * scale, err_msg=f"state {idx}[{key}]")
+    assert len(esd["param_groups"]) == len(tsd["param_groups"])
+    for eg, tg in zip(esd["param_groups"], tsd["param_groups"]):
+        assert list(eg) == list(tg)
+        for key, tval in tg.items():
+            assert float(eg[key]) == float(tval) if key == "lr" else eg[key] == tval, key
+
+
+def lr_for(lib, kwargs):
+    """Turn a ``("tensor", x)`` lr into the library's 0-d Tensor."""
+    kwargs = dict(kwargs)
+    if isinstance(kwargs.get("lr"), tuple):
+        kwargs["lr"] = lib.tensor(kwargs["lr"][1])
+    return kwargs
