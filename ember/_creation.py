@@ -7,6 +7,7 @@ import numpy as np
 
 from . import _dtype
 from ._backend import check_device
+from ._layout import check_layout
 from ._tensor import Tensor, _wrap
 
 
@@ -259,6 +260,8 @@ def _size_arg(size, kw):
 def zeros(*size, dtype=None, layout=None, device=None, requires_grad=False, out=None,
           **kw):
     """A tensor of zeros (written into ``out``, resized, when given)."""
+    if layout is not None:
+        check_layout(layout)
     size = _size_arg(size, kw.pop("size", None))
     if out is not None:
         return _into_out("zeros", np.zeros, size, dtype, device, requires_grad, out)
@@ -267,6 +270,8 @@ def zeros(*size, dtype=None, layout=None, device=None, requires_grad=False, out=
 
 def ones(*size, dtype=None, layout=None, device=None, requires_grad=False, out=None, **kw):
     """A tensor of ones (written into ``out``, resized, when given)."""
+    if layout is not None:
+        check_layout(layout)
     size = _size_arg(size, kw.pop("size", None))
     if out is not None:
         return _into_out("ones", np.ones, size, dtype, device, requires_grad, out)
@@ -276,6 +281,8 @@ def ones(*size, dtype=None, layout=None, device=None, requires_grad=False, out=N
 def empty(*size, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
           memory_format=None, out=None, **kw):
     """An uninitialised tensor (``out``, resized, when given)."""
+    if layout is not None:
+        check_layout(layout)
     size = _size_arg(size, kw.pop("size", None))
     if out is not None:
         return _into_out("empty", np.empty, size, dtype, device, requires_grad, out)
@@ -312,6 +319,8 @@ def _with_out(name, make, dtype, out):
 def full(size, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
          out=None):
     """A tensor filled with ``fill_value`` (dtype inferred from it when not given)."""
+    if layout is not None:
+        check_layout(layout)
     if out is not None:
         return _with_out("full", lambda d: full(size, fill_value, dtype=d, device=device),
                          dtype, out)
@@ -329,6 +338,8 @@ def full(size, fill_value, *, dtype=None, layout=None, device=None, requires_gra
 def _like(fn):
     def like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
              memory_format=None):
+        if layout is not None:
+            check_layout(layout)
         return fn(input.shape, dtype=dtype or input.dtype, device=device,
                   requires_grad=requires_grad)
 
@@ -345,6 +356,8 @@ empty_like = _like(empty)
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None):
     """``full`` with ``input``'s shape and dtype."""
+    if layout is not None:
+        check_layout(layout)
     return full(input.shape, fill_value, dtype=dtype or input.dtype, device=device,
                 requires_grad=requires_grad)
 
@@ -352,6 +365,8 @@ def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requir
 def arange(start=0, end=None, step=1, *, dtype=None, layout=None, device=None,
            requires_grad=False, out=None):
     """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 for integer arguments."""
+    if layout is not None:
+        check_layout(layout)
     if out is not None:
         return _with_out("arange", lambda d: arange(start, end, step, dtype=d, device=device),
                          dtype, out)
@@ -396,6 +411,8 @@ def _bounds(start, end, np_dtype):
 def linspace(start, end, steps, *, dtype=None, layout=None, device=None, requires_grad=False,
              out=None):
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    if layout is not None:
+        check_layout(layout)
     if out is not None:
         return _with_out("linspace", lambda d: linspace(start, end, steps, dtype=d), dtype, out)
     d = _spaced("linspace", steps, dtype)
@@ -406,6 +423,8 @@ def linspace(start, end, steps, *, dtype=None, layout=None, device=None, require
 def logspace(start, end, steps, base=10.0, *, dtype=None, layout=None, device=None,
              requires_grad=False, out=None):
     """``steps`` values spaced evenly on a log scale."""
+    if layout is not None:
+        check_layout(layout)
     if out is not None:
         return _with_out("logspace", lambda d: logspace(start, end, steps, base, dtype=d),
                          dtype, out)
@@ -416,6 +435,8 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, layout=None, device=No
 
 def eye(n, m=None, *, dtype=None, layout=None, device=None, requires_grad=False, out=None):
     """Identity matrix (n x m)."""
+    if layout is not None:
+        check_layout(layout)
     if out is not None:
         return _with_out("eye", lambda d: eye(n, m, dtype=d), dtype, out)
     for pos, name, v in ((1, "n", n), (2, "m", m)):
@@ -429,12 +450,16 @@ def eye(n, m=None, *, dtype=None, layout=None, device=None, requires_grad=False,
 
 def tril_indices(row, col, offset=0, *, dtype=None, layout=None, device=None):
     """Indices of the lower triangle as a (2, n) tensor (int64 unless ``dtype`` says)."""
+    if layout is not None:
+        check_layout(layout)
     d = _index_dtype("tril_indices", dtype, device, row, col)
     return _wrap(np.stack(np.tril_indices(row, offset, col)).astype(d))
 
 
 def triu_indices(row, col, offset=0, *, dtype=None, layout=None, device=None):
     """Indices of the upper triangle as a (2, n) tensor (int64 unless ``dtype`` says)."""
+    if layout is not None:
+        check_layout(layout)
     d = _index_dtype("triu_indices", dtype, device, row, col)
     return _wrap(np.stack(np.triu_indices(row, offset, col)).astype(d))
 

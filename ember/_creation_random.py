@@ -8,6 +8,7 @@ import numpy as np
 
 from . import _sampling
 from ._creation import _finish, _np_dtype, _size, _with_out, checked_value
+from ._layout import check_layout
 from ._random import _gen
 from ._tensor import Tensor, _wrap
 from .autograd.function import Op
@@ -16,6 +17,8 @@ from .autograd.function import Op
 def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None, generator=None):
     """Uniform [0, 1) numbers with ``input``'s shape and dtype."""
+    if layout is not None:
+        check_layout(layout)
     return rand(input.shape, dtype=dtype or input.dtype, device=device,
                 requires_grad=requires_grad, generator=generator)
 
@@ -23,6 +26,8 @@ def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=Fals
 def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
                memory_format=None, generator=None):
     """Standard normal numbers with ``input``'s shape and dtype."""
+    if layout is not None:
+        check_layout(layout)
     return randn(input.shape, dtype=dtype or input.dtype, device=device,
                  requires_grad=requires_grad, generator=generator)
 
@@ -30,6 +35,8 @@ def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=Fal
 def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None,
                  requires_grad=False, memory_format=None, generator=None):
     """Random integers with ``input``'s shape (and dtype, unless ``dtype`` says)."""
+    if layout is not None:
+        check_layout(layout)
     if high is None:
         low, high = 0, low
     return randint(low, high, input.shape, dtype=dtype or input.dtype, device=device,
@@ -49,6 +56,8 @@ def _float_dtype(dtype, kernel):
 def rand(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
          out=None, **kw):
     """Uniform numbers in [0, 1)."""
+    if layout is not None:
+        check_layout(layout)
     size = _size_kw(size, kw)
     if out is not None:
         return _with_out("rand", lambda d: rand(*size, generator=generator, dtype=d), dtype, out)
@@ -66,6 +75,8 @@ def _size_kw(size, kw):
 def randn(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
           out=None, **kw):
     """Standard normal numbers."""
+    if layout is not None:
+        check_layout(layout)
     size = _size_kw(size, kw)
     if out is not None:
         return _with_out("randn", lambda d: randn(*size, generator=generator, dtype=d), dtype,
@@ -79,6 +90,8 @@ def randn(*size, generator=None, dtype=None, layout=None, device=None, requires_
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=None,
             device=None, requires_grad=False, out=None):
     """Random integers in [low, high); int64 by default."""
+    if layout is not None:
+        check_layout(layout)
     if out is not None:
         return _with_out("randint", lambda d: randint(low, high, size, generator=generator,
                                                       dtype=d), dtype, out)
@@ -114,6 +127,8 @@ _C_TYPES = {"int8": "signed char", "uint8": "unsigned char", "int16": "short", "
 def randperm(n, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
              out=None):
     """A random permutation of 0..n-1 (int64)."""
+    if layout is not None:
+        check_layout(layout)
     if out is not None:
         return _with_out("randperm", lambda d: randperm(n, generator=generator, dtype=d),
                          dtype, out)
@@ -156,6 +171,8 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, layout=N
            device=None, requires_grad=False):
     """Normal numbers; ``mean`` and ``std`` may be tensors (broadcast, and differentiable) or
     numbers with ``size``."""
+    if layout is not None:
+        check_layout(layout)
     t_mean, t_std = isinstance(mean, Tensor), isinstance(std, Tensor)
     if not (t_mean or t_std) and size is None:
         raise TypeError("normal() received an invalid combination of arguments - got (float, "

@@ -26,3 +26,13 @@ def _by_name(name: str) -> layout:
 LAYOUTS = {name: layout(name) for name in ("strided", "sparse_coo", "sparse_csr", "sparse_csc",
                                            "sparse_bsr", "sparse_bsc", "jagged", "_mkldnn")}
 strided = LAYOUTS["strided"]
+
+
+def check_layout(value) -> None:
+    """Raise for a ``layout=`` argument other than ``ember.strided`` (or None): ember has no
+    sparse tensors, and a silently dense result would be wrong."""
+    if value is None or value is strided:
+        return
+    if isinstance(value, layout):
+        raise NotImplementedError(f"layout={value}: ember has only strided (dense) tensors")
+    raise TypeError(f"argument 'layout' must be ember.layout, not {type(value).__name__}")

@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 
+from ._layout import check_layout
 from ._namespace_gaps import _check_tensor
 from ._tensor import Tensor, _wrap
 
@@ -47,6 +48,8 @@ def range(start, end, step=1, *, out=None, dtype=None, layout=None, device=None,
         RuntimeError: ``step`` is zero, a bound is not finite, or ``step``'s sign points away
             from ``end``.
     """
+    if layout is not None:
+        check_layout(layout)
     from ._creation import _finish, _np_dtype
 
     warnings.warn("torch.range is deprecated and will be removed in a future release because "
@@ -180,6 +183,8 @@ def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=Non
     Raises:
         RuntimeError: ``physical_layout`` is not a permutation of the dims, or a negative size.
     """
+    if layout is not None:
+        check_layout(layout)
     from ._creation import _finish, _np_dtype
 
     size, perm = [int(s) for s in size], [int(d) for d in physical_layout]

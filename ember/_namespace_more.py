@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 from . import _dtype
+from ._layout import check_layout
 from ._size import Size
 from ._tensor import Tensor, _wrap
 from .func._vmap import vmap  # noqa: F401  (torch.vmap is torch.func.vmap)
@@ -312,6 +313,8 @@ def hamming_window(window_length, periodic=True, alpha=0.54, beta=0.46, *, dtype
                    layout=None, device=None, requires_grad=False, pin_memory=False):
     """``alpha - beta * cos(2 pi n / (N - 1))`` (``torch.hamming_window``); ``periodic`` drops
     the last point of a window one longer, for spectral analysis."""
+    if layout is not None:
+        check_layout(layout)
     d, early = _window_start("hamming_window", window_length, dtype, requires_grad)
     if early is not None:
         return early
@@ -325,6 +328,8 @@ def hamming_window(window_length, periodic=True, alpha=0.54, beta=0.46, *, dtype
 def hann_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
                 requires_grad=False, pin_memory=False):
     """``0.5 - 0.5 * cos(2 pi n / (N - 1))`` (``torch.hann_window``)."""
+    if layout is not None:
+        check_layout(layout)
     _window_start("hann_window", window_length, dtype, requires_grad)
     return hamming_window(window_length, periodic, 0.5, 0.5, dtype=dtype,
                           requires_grad=requires_grad)
@@ -333,6 +338,8 @@ def hann_window(window_length, periodic=True, *, dtype=None, layout=None, device
 def bartlett_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
                     requires_grad=False, pin_memory=False):
     """The triangular window ``1 - |2n / (N - 1) - 1|`` (``torch.bartlett_window``)."""
+    if layout is not None:
+        check_layout(layout)
     d, early = _window_start("bartlett_window", window_length, dtype, requires_grad)
     if early is not None:
         return early
@@ -346,6 +353,8 @@ def bartlett_window(window_length, periodic=True, *, dtype=None, layout=None, de
 def blackman_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
                     requires_grad=False, pin_memory=False):
     """``0.42 - 0.5 cos(2 pi n / (N-1)) + 0.08 cos(4 pi n / (N-1))`` (``torch.blackman_window``)."""
+    if layout is not None:
+        check_layout(layout)
     d, early = _window_start("blackman_window", window_length, dtype, requires_grad)
     if early is not None:
         return early
@@ -361,6 +370,8 @@ def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, layout
     """``I0(beta sqrt(1 - ((n - a) / a)^2)) / I0(beta)`` with ``a = (N - 1) / 2``
     (``torch.kaiser_window``). NOTE: the Bessel function is evaluated in float64 (NumPy's
     ``i0``) and rounded, where torch evaluates it in the window's dtype."""
+    if layout is not None:
+        check_layout(layout)
     d, early = _window_start("kaiser_window", window_length, dtype, requires_grad)
     if early is not None:
         return early
@@ -379,6 +390,8 @@ def scalar_tensor(s, *, dtype=None, layout=None, device=None, requires_grad=Fals
                   pin_memory=False):
     """A 0-d tensor holding ``s``, of the default float dtype unless ``dtype`` says otherwise
     (``torch.scalar_tensor``: ``scalar_tensor(3)`` is ``tensor(3.)``)."""
+    if layout is not None:
+        check_layout(layout)
     from ._creation import tensor
 
     if isinstance(s, Tensor):
@@ -392,6 +405,8 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
                   pin_memory=False):
     """An uninitialised tensor with the given ``size`` and ``stride`` (in elements), over a
     storage just large enough (``torch.empty_strided``)."""
+    if layout is not None:
+        check_layout(layout)
     from ._backend import check_device
 
     check_device(device)

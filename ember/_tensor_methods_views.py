@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 
 from . import _creation, _dtype, ops
+from ._layout import check_layout
 from ._tensor import Tensor, _wrap
 from .autograd import grad_mode
 from .autograd.function import Op
@@ -281,6 +282,8 @@ def new_empty_strided(self, size, stride, *, dtype=None, layout=None, device=Non
                       requires_grad=False, pin_memory=False):
     """An uninitialised tensor with the given sizes and strides (in elements) over a storage
     just large enough, this tensor's dtype by default."""
+    if layout is not None:
+        check_layout(layout)
     from ._backend import check_device
 
     check_device(device)

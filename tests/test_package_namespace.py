@@ -40,3 +40,16 @@ def test_layouts_are_torch_layout_objects_not_modules():
     assert pickle.loads(pickle.dumps(ember.strided)) is ember.strided
     assert copy.deepcopy(ember.sparse_coo) is ember.sparse_coo
     assert ember.zeros(2, layout=ember.strided).layout is ember.strided
+
+
+@pytest.mark.parametrize("make", [lambda **k: ember.zeros(2, 3, **k),
+                                  lambda **k: ember.ones_like(ember.ones(2), **k),
+                                  lambda **k: ember.randn(2, **k),
+                                  lambda **k: ember.arange(3, **k),
+                                  lambda **k: ember.hann_window(4, **k)])
+def test_creation_refuses_layouts_it_cannot_make(make):
+    assert make(layout=ember.strided).layout is ember.strided
+    with pytest.raises(NotImplementedError, match="sparse_coo"):
+        make(layout=ember.sparse_coo)
+    with pytest.raises(TypeError, match="layout"):
+        make(layout="strided")
