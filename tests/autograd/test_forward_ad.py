@@ -164,7 +164,9 @@ def test_op_without_formula_raises_torchs_error():
         with pytest.raises(NotImplementedError, match=r"Trying to use forward AD with \w+ that "
                                                       "does not support it because it has not "
                                                       "been implemented yet"):
-            ember.special.zeta(d, ember.tensor([1.5, 2.0]))
+            ember.special.zeta(d, ember.tensor([1.5, 2.0]))  # its rule says so, as torch
+        with pytest.raises(NotImplementedError, match="Trying to use forward AD with cdist"):
+            ember.cdist(d[None, :, None], d[None, :, None], p=3.0)  # the fallback finds none
 
 
 def test_dropout_draws_its_mask_once():

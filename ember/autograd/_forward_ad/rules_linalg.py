@@ -1,10 +1,14 @@
-"""Tangent rules of the products: each is linear in every operand on its own, so the
-tangent is one product per operand with a tangent, that operand replaced by its tangent
-(``d(x @ y) = dx @ y + x @ dy``)."""
+"""Tangent rules of linear algebra. The products are linear in every operand on its own, so
+the tangent is one product per operand with a tangent, that operand replaced by its tangent
+(``d(x @ y) = dx @ y + x @ dy``); the solves, ``householder_product`` and ``linalg.lu`` have
+their formulas from differentiating their defining equations (as torch's derivatives.yaml)."""
 from __future__ import annotations
 
+from ...ops import _linalg_lu as LU
+from ...ops import _linalg_triangular as T
 from ...ops import linalg
-from ._rules import add, rule
+from ...ops import linalg_legacy as legacy
+from ._rules import add, rule, zeros_like
 
 
 def _product_rule(op):
@@ -40,3 +44,118 @@ def _addmm(xs, ts, out, beta=1, alpha=1):
     if part is not None and alpha != 1:
         part = part * alpha
     return add(None if tc is None else (tc if beta == 1 else tc * beta), part)
+
+
+# --- triangular solves, Householder products, LU ----------------------------------------------
+def _minus(rhs, term):
+    """``rhs - term``, ``rhs`` None standing for zero."""
+    return -term if rhs is None else rhs - term
+
+
+@rule(T.SolveTriangular)
+def _solve_triangular(xs, ts, out, *, upper, left=True, unitriangular=False):
+    """X = A^-1 B: dX = A^-1 (dB - dA X), dA masked to the triangle read (B A^-1 mirrored)."""
+    ta, tb = ts
+    rhs = tb
+    if ta is not None:
+        k = 1 if unitriangular else 0
+        da = ta.triu(k) if upper else ta.tril(-k)
+        rhs = _minus(rhs, da @ out if left else out @ da)
+    return T.SolveTriangular.apply(xs[0], rhs, upper=upper, left=left,
+                                   unitriangular=unitriangular)
+
+
+@rule(T.HouseholderProduct)
+def _householder_product(xs, ts, out):
+    """Q = H_0 ... H_{k-1} E, H_i = I - tau_i v_i v_i^T: dQ = sum_i (H_0 ... H_{i-1}) dH_i
+    (H_{i+1} ... H_{k-1} E), dH_i = -(dtau_i v_i v_i^T + tau_i (dv_i v_i^T + v_i dv_i^T))."""
+    import ember
+
+    a, tau = xs
+    ta, ttau = ts
+    m, n, k = a.shape[-2], a.shape[-1], tau.shape[-1]
+    if k == 0:
+        return zeros_like(out)
+    eye = ember.eye(m, dtype=a.dtype)
+    v = a[..., :, :k].tril(-1) + ember.eye(m, k, dtype=a.dtype)
+    dv = None if ta is None else ta[..., :, :k].tril(-1)
+    hs, dhs = [], []
+    for i in range(k):
+        vi, ti = v[..., :, i:i + 1], tau[..., i:i + 1, None]
+        vv = vi @ vi.mT
+        hs.append(eye - ti * vv)
+        d = None if ttau is None else ttau[..., i:i + 1, None] * vv
+        if dv is not None:
+            dvi = dv[..., :, i:i + 1]
+            d = add(d, ti * (dvi @ vi.mT + vi @ dvi.mT))
+        dhs.append(-d)
+    suffix = [ember.eye(m, n, dtype=a.dtype)]  # suffix[j] = H_{k-j} ... H_{k-1} E
+    for h in reversed(hs[1:]):
+        suffix.append(h @ suffix[-1])
+    total, prefix = None, None  # prefix = H_0 ... H_{i-1}
+    for i in range(k):
+        term = dhs[i] @ suffix[k - 1 - i]
+        total = add(total, term if prefix is None else prefix @ term)
+        prefix = hs[i] if prefix is None else prefix @ hs[i]
+    return total
+
+
+@rule(LU.LinalgLu)
+def _lu(xs, ts, out):
+    """P^T A = L U. On the square block (A1 = P L1 U1): dK = L1^-1 P^T dA1 U1^-1,
+    dL1 = L1 tril(dK, -1), dU1 = triu(dK) U1; then U's extra columns (wide A) or L's extra
+    rows (tall A) from P^T dA = dL U + L dU. P gets no tangent."""
+    import ember
+
+    p, low, up = out
+    m, n = low.shape[-2], up.shape[-1]
+    dx = p.mT @ ts[0]
+    k = min(m, n)
+    l1, u1, dx1 = low[..., :k, :], up[..., :, :k], dx[..., :k, :k]
+    dk = _tri(u1, _tri(l1, dx1, upper=False, unitriangular=True), upper=True, left=False)
+    dl1, du1 = l1 @ dk.tril(-1), dk.triu() @ u1
+    if m < n:
+        du2 = _tri(l1, dx[..., :, k:] - dl1 @ up[..., :, k:], upper=False, unitriangular=True)
+        return None, dl1, ember.cat([du1, du2], -1)
+    if m > n:
+        dl2 = _tri(u1, dx[..., k:, :] - low[..., k:, :] @ du1, upper=True, left=False)
+        return None, ember.cat([dl1, dl2], -2), du1
+    return None, dl1, du1
+
+
+def _tri(a, b, **options):
+    return T.SolveTriangular.apply(a, b, **options)
+
+
+@rule(LU.LinalgLuSolve)
+def _lu_solve(xs, ts, out, *, piv, left, adjoint):
+    """X = A^-1 B (A^-H B, B A^-1, B A^-H) with A = P L U: dX = A^-1 (dB - dA X) and its
+    mirrors, dA = P (dL U + L dU), dL and dU the strict lower and the upper part of dLU."""
+    import ember
+
+    from ..._tensor import _wrap
+
+    lu_data, _ = xs
+    tlu, tb = ts
+    rhs = tb
+    if tlu is not None:
+        n = lu_data.shape[-1]
+        low = lu_data.tril(-1) + ember.eye(n, dtype=lu_data.dtype)
+        perm = _wrap(LU._perm(piv, n, lu_data._data.dtype))
+        da = perm @ (tlu.tril(-1) @ lu_data.triu() + low @ tlu.triu())
+        if adjoint:
+            da = da.mT
+        rhs = _minus(rhs, da @ out if left else out @ da)
+    return LU.LinalgLuSolve.apply(lu_data, rhs, piv=piv, left=left, adjoint=adjoint)
+
+
+@rule(legacy.TriangularSolve)
+def _triangular_solve(xs, ts, out, *, upper, trans, unit):
+    """torch's formula for (X, A's copy): dX = op(T)^-1 (dB - dA X) with dA as it is, neither
+    masked to T's triangle nor transposed (so J t only for such a dA), and dA for the copy."""
+    tb, ta = ts
+    rhs = tb
+    if ta is not None:
+        rhs = _minus(rhs, ta @ out[0])
+    x = legacy.TriangularSolve.apply(rhs, xs[1], upper=upper, trans=trans, unit=unit)[0]
+    return x, ta

@@ -7,7 +7,7 @@ import math
 from ...ops import _special_bessel as B
 from ...ops import _special_misc as S
 from ...ops.clamp import where
-from ._rules import elementwise
+from ._rules import elementwise, rule
 
 _SQRT_2PI = math.sqrt(2 * math.pi)
 
@@ -42,3 +42,11 @@ elementwise({
     B.I0e: _i0e_slope,
     B.I1: _i1_slope,
 })
+
+
+@rule(S.Zeta)
+def _zeta(xs, ts, out, **options):
+    """torch has no forward AD for zeta: its error, under torch's op name."""
+    from ._fallback import unsupported
+
+    raise NotImplementedError(unsupported(S.Zeta).replace(" zeta ", " special_zeta ", 1))
