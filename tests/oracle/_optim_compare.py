@@ -1,10 +1,38 @@
-"""What the optimizer oracle tests compare after each step: parameters, the state dict
-(tensor state in torch's layout, dtypes and shapes) and the groups' options."""
+"""The optimizer oracle tests' shared set-up and checks: twin parameters, the gradient field
+both sides get, and what is compared after each step (parameters, the state dict in torch's
+layout, the groups' options)."""
 from __future__ import annotations
 
 import numpy as np
 
 import ember
+from ember.nn import Parameter
+
+
+def grad_fn(x, k):
+    """A smooth, step-dependent gradient field in ``x``'s dtype (the same NumPy code on both
+    sides)."""
+    g = 1.5 * (x - 0.3) + 0.5 * np.sin(3 * x + k)
+    return np.asarray(g, dtype=x.dtype)
+
+
+def twin_params(torch, shapes, seed=0, dtype=np.float32):
+    """ember and torch Parameters with the same random starting values."""
+    rng = np.random.default_rng(seed)
+    starts = [rng.standard_normal(s).astype(dtype) for s in shapes]
+    ep = [Parameter(ember.tensor(x.copy())) for x in starts]
+    tp = [torch.nn.Parameter(torch.tensor(x.copy())) for x in starts]
+    return ep, tp
+
+
+def set_grads(torch, ep, tp, k, skip=None):
+    """Step ``k``'s gradients on both sides (none where ``skip(i, k)``)."""
+    for i, (a, b) in enumerate(zip(ep, tp)):
+        if skip is not None and skip(i, k):
+            a.grad = b.grad = None
+            continue
+        a.grad = ember.tensor(grad_fn(a.detach().numpy(), k))
+        b.grad = torch.from_numpy(grad_fn(b.detach().numpy(), k))
 
 
 def assert_params_close(ep, tp, k, atol=2e-6):

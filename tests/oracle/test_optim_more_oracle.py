@@ -18,8 +18,13 @@ import pytest
 
 import ember
 from ember import optim
-from ember.nn import Parameter
-from tests.oracle._optim_compare import assert_params_close, assert_state_close, lr_for
+from tests.oracle._optim_compare import (
+    assert_params_close,
+    assert_state_close,
+    lr_for,
+    set_grads,
+    twin_params,
+)
 
 SHAPES = ((3, 4), (5,), (2, 1, 3), (), (4, 2))
 MATRICES = ((3, 4), (5, 2), (4, 4), (1, 6), (7, 3))  # Muon takes 2-D parameters only
@@ -36,31 +41,12 @@ def _one_torch_thread():
     torch.set_num_threads(threads)
 
 
-def grad_fn(x, k):
-    """A smooth, step-dependent gradient field (the same NumPy code on both sides)."""
-    g = 1.5 * (x - 0.3) + 0.5 * np.sin(3 * x + k)
-    return np.asarray(g, dtype=x.dtype)
-
-
 def shapes_for(name):
     return MATRICES if name == "Muon" else SHAPES
 
 
 def make_pair(torch, name, seed=0, dtype=np.float32):
-    rng = np.random.default_rng(seed)
-    starts = [rng.standard_normal(s).astype(dtype) for s in shapes_for(name)]
-    ep = [Parameter(ember.tensor(x.copy())) for x in starts]
-    tp = [torch.nn.Parameter(torch.tensor(x.copy())) for x in starts]
-    return ep, tp
-
-
-def set_grads(torch, ep, tp, k, skip=None):
-    for i, (a, b) in enumerate(zip(ep, tp)):
-        if skip is not None and skip(i, k):
-            a.grad = b.grad = None
-            continue
-        a.grad = ember.tensor(grad_fn(a.detach().numpy(), k))
-        b.grad = torch.from_numpy(grad_fn(b.detach().numpy(), k))
+    return twin_params(torch, shapes_for(name), seed, dtype)
 
 
 def muon_atol(lr, free_running=False):

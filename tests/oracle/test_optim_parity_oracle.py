@@ -7,39 +7,24 @@ import copy
 import inspect
 import warnings
 
-import numpy as np
 import pytest
 
 import ember
 from ember import optim
-from ember.nn import Parameter
-from tests.oracle._optim_compare import assert_params_close, assert_state_close, lr_for
+from tests.oracle._optim_compare import (
+    assert_params_close,
+    assert_state_close,
+    lr_for,
+    set_grads,
+    twin_params,
+)
 
 SHAPES = ((3, 4), (5,), (2, 1, 3), ())
 STEPS = 20
 
 
-def grad_fn(x, k):
-    """A smooth, step-dependent float32 gradient field (the same NumPy code on both sides)."""
-    g = np.float32(1.5) * (x - np.float32(0.3)) + np.float32(0.5) * np.sin(3 * x + k)
-    return np.asarray(g, dtype=np.float32)
-
-
 def make_pair(torch, seed=0, shapes=SHAPES):
-    rng = np.random.default_rng(seed)
-    starts = [rng.standard_normal(s).astype(np.float32) for s in shapes]
-    ep = [Parameter(ember.tensor(x.copy())) for x in starts]
-    tp = [torch.nn.Parameter(torch.tensor(x.copy())) for x in starts]
-    return ep, tp
-
-
-def set_grads(torch, ep, tp, k, skip=None):
-    for i, (a, b) in enumerate(zip(ep, tp)):
-        if skip is not None and skip(i, k):
-            a.grad = b.grad = None
-            continue
-        a.grad = ember.tensor(grad_fn(a.detach().numpy(), k))
-        b.grad = torch.from_numpy(grad_fn(b.detach().numpy(), k))
+    return twin_params(torch, shapes, seed)
 
 
 def run_pair(torch, name, kwargs, skip=None, groups=None, seed=0):
