@@ -20,6 +20,7 @@ from ..autograd.function import Op
 from ._out import write_out
 from .elementwise import _float_input
 from .pointwise_special import _need_tensor, float_input
+from .pointwise_special import run_quietly as _run
 
 __all__ = ["bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_i0",
            "modified_bessel_i1", "modified_bessel_k0", "modified_bessel_k1",
@@ -374,11 +375,6 @@ def airy_ai_array(x):
 
 
 # --- ops and wrappers ---------------------------------------------------------------------------
-def _run(fn, x):
-    with np.errstate(all="ignore"):
-        return np.asarray(fn(x), x.dtype)
-
-
 def _no_grad(fn, name, input, out, arg):
     """torch's special functions without a derivative: the result never requires grad."""
     _need_tensor(f"special_{name}", input, 1, arg)

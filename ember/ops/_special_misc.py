@@ -18,6 +18,7 @@ from ._out import write_out
 from ._shape_utils import sum_to_shape
 from .pointwise_math import binary_float
 from .pointwise_special import _C, _D, _P, _Q, _SQRT_PI, _erf_small, erfc_array, float_input
+from .pointwise_special import run_quietly as _run
 from .special_more import mvlgamma, zeta_array
 
 __all__ = ["zeta", "ndtri", "log_ndtr", "erfcx", "entr", "multigammaln"]
@@ -115,11 +116,6 @@ def entr_array(x):
     out = -x * np.log(np.where(x > 0, x, 1.0).astype(x.dtype))
     out = np.where(x == 0, 0.0, np.where(x < 0, -np.inf, out))
     return np.where(np.isnan(x), x, out).astype(x.dtype, copy=False)
-
-
-def _run(fn, x):
-    with np.errstate(all="ignore"):
-        return np.asarray(fn(x), x.dtype)
 
 
 # --- ops --------------------------------------------------------------------------------------

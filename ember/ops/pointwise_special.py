@@ -239,6 +239,13 @@ def _in_float64(fn, x):
         return fn(_f64(x)).astype(x.dtype, copy=False)
 
 
+def run_quietly(fn, x):
+    """``fn(x)`` in ``x``'s dtype, with NumPy's floating-point warnings off (the special
+    functions meet overflow and 0/0 at points where torch returns inf or nan silently)."""
+    with np.errstate(all="ignore"):
+        return np.asarray(fn(x), x.dtype)
+
+
 def _need_tensor(name, v, pos=1, arg="input"):
     """torch's TypeError for a number where a tensor is required."""
     if not isinstance(v, Tensor):
