@@ -25,6 +25,17 @@ def twin_params(torch, shapes, seed=0, dtype=np.float32):
     return ep, tp
 
 
+def twin_optimizers(torch, name, ep, tp, kwargs, groups=None):
+    """``optim.<name>`` over ``ep`` and ``torch.optim.<name>`` over ``tp``; with ``groups``,
+    the parameters after the first two form a second group with those options."""
+    made = []
+    for lib, params in ((ember, ep), (torch, tp)):
+        if groups is not None:
+            params = [{"params": params[:2]}, {"params": params[2:], **groups}]
+        made.append(getattr(lib.optim, name)(params, **lr_for(lib, kwargs)))
+    return tuple(made)
+
+
 def set_grads(torch, ep, tp, k, skip=None):
     """Step ``k``'s gradients on both sides (none where ``skip(i, k)``)."""
     for i, (a, b) in enumerate(zip(ep, tp)):

@@ -23,6 +23,7 @@ from tests.oracle._optim_compare import (
     assert_state_close,
     lr_for,
     set_grads,
+    twin_optimizers,
     twin_params,
 )
 
@@ -73,14 +74,7 @@ def run_pair(torch, name, kwargs, skip=None, groups=None, seed=0, dtype=np.float
         lr = max(lr[1] if isinstance(lr, tuple) else lr for lr in lrs)
         atol = muon_atol(lr, free_running)
     ep, tp = make_pair(torch, name, seed, dtype)
-    if groups is None:
-        eopt = getattr(optim, name)(ep, **lr_for(ember, kwargs))
-        topt = getattr(torch.optim, name)(tp, **lr_for(torch, kwargs))
-    else:
-        eopt = getattr(optim, name)([{"params": ep[:2]}, {"params": ep[2:], **groups}],
-                                    **lr_for(ember, kwargs))
-        topt = getattr(torch.optim, name)([{"params": tp[:2]}, {"params": tp[2:], **groups}],
-                                          **lr_for(torch, kwargs))
+    eopt, topt = twin_optimizers(torch, name, ep, tp, kwargs, groups)
     for k in range(STEPS):
         set_grads(torch, ep, tp, k, skip)
         eopt.step()
