@@ -29,37 +29,32 @@ from .recurrent import GRUSequence, LSTMSequence, RNNSequence, _steps
 
 
 # --- activations whose output forward already computed -------------------------------------
-class _SigmoidOf(Sigmoid):
-    """z = sigmoid(x) with z given (``out``): ``x`` brings only its graph"""
+class _OutputGiven:
+    """Forward of an activation whose output ``out`` is already known: ``x`` brings only its
+    graph; backward is the activation's own, written in terms of its output."""
+
+    @staticmethod
+    def forward(ctx, x, *, out):
+        ctx.save_for_backward(out)
+        return out
+
+
+class _SigmoidOf(_OutputGiven, Sigmoid):
+    """z = sigmoid(x) with z given (``out``)"""
 
     _backward_name = "SigmoidBackward0"
 
-    @staticmethod
-    def forward(ctx, x, *, out):
-        ctx.save_for_backward(out)
-        return out
 
-
-class _TanhOf(Tanh):
-    """z = tanh(x) with z given (``out``): ``x`` brings only its graph"""
+class _TanhOf(_OutputGiven, Tanh):
+    """z = tanh(x) with z given (``out``)"""
 
     _backward_name = "TanhBackward0"
 
-    @staticmethod
-    def forward(ctx, x, *, out):
-        ctx.save_for_backward(out)
-        return out
 
-
-class _ReluOf(Relu):
-    """z = max(x, 0) with z given (``out``): ``x`` brings only its graph"""
+class _ReluOf(_OutputGiven, Relu):
+    """z = max(x, 0) with z given (``out``)"""
 
     _backward_name = "ReluBackward0"
-
-    @staticmethod
-    def forward(ctx, x, *, out):
-        ctx.save_for_backward(out)
-        return out
 
 
 def _given(op, x, out):
