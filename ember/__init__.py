@@ -85,6 +85,7 @@ from ._memory_format import (  # noqa: F401
     memory_format,
     preserve_format,
 )
+from ._numpy_warnings import silence_float_warnings_from_ember as _silence_float_warnings
 from ._random import (  # noqa: F401
     Generator,
     default_generator,
@@ -97,7 +98,11 @@ from ._random import (  # noqa: F401
 from ._tensor import Size, Tensor  # noqa: F401
 from .amp import autocast  # noqa: F401
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
-from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled  # noqa: F401
+from .autograd.anomaly_mode import (  # noqa: F401
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_anomaly_enabled,
+)
 from .autograd.grad_mode import is_inference_mode_enabled  # noqa: F401
 from .ops import *  # noqa: F401,F403
 from .ops import (  # noqa: F401
@@ -144,6 +149,10 @@ from .ops._linalg_triangular import orgqr  # noqa: E402,F401  (torch.orgqr)
 # ``strided`` to that name)
 globals().update({_name: _layout_obj for _name, _layout_obj in _LAYOUTS.items()})
 
+# torch.pi, torch.e, torch.inf, torch.nan; torch.newaxis is None, as in NumPy
+from math import e, inf, nan, pi  # noqa: E402,F401
+
+newaxis = None
 float = float32  # noqa: A001
 double = float64
 half = float16
@@ -153,6 +162,7 @@ short = int16
 cfloat = None
 globals().update(_legacy_types.LEGACY)  # FloatTensor, LongTensor, ...
 __version__ = "0.1.0"
+_silence_float_warnings()
 globals().update(_compat.out_variants())  # torch.exp(x, out=y) and friends
 
 
@@ -202,6 +212,10 @@ def __getattr__(name):
             "compiler", "multiprocessing", "signal", "types"}
     if name in lazy:
         return importlib.import_module(f"{__name__}.{name}")
+    if name == "GradScaler":
+        from .amp import GradScaler
+
+        return GradScaler
     if name in ("save", "load"):
         from . import serialization
 

@@ -27,7 +27,7 @@ __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "threshold",
            "pdist", "pairwise_distance", "cosine_similarity", "kl_div", "cosine_embedding_loss",
            "hinge_embedding_loss", "margin_ranking_loss", "triplet_margin_loss",
-           "poisson_nll_loss", "binary_cross_entropy_with_logits", "constant_pad_nd",
+           "poisson_nll_loss", "binary_cross_entropy_with_logits", "ctc_loss", "constant_pad_nd",
            "grid_sampler", "affine_grid_generator"]
 
 _REDUCTIONS = {0: "none", 1: "mean", 2: "sum"}
@@ -390,6 +390,14 @@ def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None
     return _F().binary_cross_entropy_with_logits(
         input, target, weight, reduction=_reduction("binary_cross_entropy_with_logits",
                                                     reduction), pos_weight=pos_weight)
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction=0,
+             zero_infinity=False):
+    """``torch.ctc_loss`` (int ``reduction``; left out, each sequence's loss comes back)."""
+    return _F().ctc_loss(log_probs, targets, input_lengths, target_lengths, blank,
+                         reduction=_reduction("ctc_loss", reduction),
+                         zero_infinity=zero_infinity)
 
 
 # --- padding and sampling grids ---------------------------------------------------------------

@@ -70,6 +70,11 @@ class set_detect_anomaly:  # noqa: N801  (torch's name)
         return False
 
 
+def set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
+    """``torch.set_anomaly_enabled``: switch anomaly detection on or off, with no restore."""
+    state.enabled, state.check_nan = bool(enabled), bool(check_nan)
+
+
 def check_gradients(node, grads) -> None:
     """Raise torch's error when ``node``'s backward returned NaN, then say where it was made."""
     import numpy as np
