@@ -19,8 +19,10 @@ _PARTIAL_OVERLAP = (
 
 def check_internal_overlap(arr):
     """Raise torch's error when ``arr`` (about to be written) has elements that share memory:
-    a dimension of stride 0 and size above 1, as an expanded view has."""
-    if 0 in arr.strides and any(s == 0 and n > 1 for s, n in zip(arr.strides, arr.shape)):
+    a dimension of stride 0 and size above 1, as an expanded view has (an empty array has
+    no elements to share)."""
+    if 0 in arr.strides and arr.size and any(
+            s == 0 and n > 1 for s, n in zip(arr.strides, arr.shape)):
         raise RuntimeError(_OVERLAP)
 
 

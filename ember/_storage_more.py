@@ -73,8 +73,8 @@ class _StorageBase:
         return self._mem.nbytes
 
     def data_ptr(self) -> int:
-        """Address of the first element."""
-        return self._mem.__array_interface__["data"][0]
+        """Address of the first element (0 for an empty storage, as torch)."""
+        return self._mem.__array_interface__["data"][0] if self._mem.size else 0
 
     def tolist(self) -> list:
         """The elements as a list of Python numbers."""

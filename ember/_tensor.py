@@ -7,7 +7,16 @@ from . import _dtype
 from ._backend import CPU, check_device
 from ._memory_format import contiguous_format, is_laid_out
 from ._size import Size
+from ._user_warning import warn_once
 from .autograd import grad_mode
+
+_IDENTITY_ON_0D = ("Tensor.{} is deprecated on 0-D tensors. This function is the identity in "
+                   "these cases.")
+_T_DEPRECATED = (
+    "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
+    "deprecated and it will throw an error in a future release. Consider `x.mT` to transpose "
+    "batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the "
+    "dimensions of a tensor.")
 
 _new = object.__new__
 
@@ -185,8 +194,8 @@ class Tensor:
         return st if dim is None else st[_wrap_dim(dim, self._data.ndim)]
 
     def data_ptr(self) -> int:
-        """Address of the first element."""
-        return self._data.__array_interface__["data"][0]
+        """Address of the first element (0 for a tensor with no elements, as torch)."""
+        return self._data.__array_interface__["data"][0] if self._data.size else 0
 
     @property
     def _version(self) -> int:
@@ -259,12 +268,23 @@ class Tensor:
 
     @property
     def T(self):  # noqa: N802
-        """Dimensions reversed (``permute(n-1, ..., 0)``)."""
-        return _ops.permute(self, tuple(range(self._data.ndim - 1, -1, -1)))
+        """Dimensions reversed (``permute(n-1, ..., 0)``); torch's deprecation warning on
+        tensors that are not 2-D."""
+        ndim = self._data.ndim
+        if ndim != 2:
+            warn_once(_T_DEPRECATED if ndim else _IDENTITY_ON_0D.format("T"))
+        return _ops.permute(self, tuple(range(ndim - 1, -1, -1)))
 
     @property
     def mT(self):  # noqa: N802
-        """The last two dimensions swapped."""
+        """The last two dimensions swapped (the identity, with torch's warning, on 0-D)."""
+        ndim = self._data.ndim
+        if ndim < 2:
+            if ndim == 1:
+                raise RuntimeError("tensor.mT is only supported on matrices or batches of "
+                                   "matrices. Got 1-D tensor.")
+            warn_once(_IDENTITY_ON_0D.format("mT"))
+            return _ops.permute(self, ())
         return _ops.transpose(self, -2, -1)
 
     # --- conversion --------------------------------------------------------------

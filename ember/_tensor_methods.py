@@ -12,6 +12,7 @@ import numpy as np
 from . import _inplace, _random, _sampling, autograd, ops
 from ._compat import torch_kwargs
 from ._tensor import Tensor, _as_array
+from ._user_warning import warn_once
 from .autograd import engine as _engine
 from .autograd import grad_mode
 from .ops._shape_utils import operands, type_name
@@ -438,7 +439,11 @@ del _op_add_scalar
 
 # --- small torch methods ---------------------------------------------------------------------
 def _matrix_h(self):
-    """The transpose of a 2-D tensor (``.H``: the conjugate transpose, real here)."""
+    """The transpose of a 2-D tensor (``.H``: the conjugate transpose, real here); the
+    identity, with torch's warning, on 0-D."""
+    if self._data.ndim == 0:
+        warn_once(_CONJ_ON_0D.format("H"))
+        return self.permute(())
     if self._data.ndim != 2:
         hint = (" For batches of matrices, consider using tensor.mH" if self._data.ndim > 2
                 else "")
@@ -448,7 +453,22 @@ def _matrix_h(self):
 
 
 Tensor.H = property(_matrix_h)
-Tensor.mH = property(lambda self: self.mT, doc="The last two dims swapped (real: ``mT``).")
+_CONJ_ON_0D = "Tensor.{} is deprecated on 0-D tensors. Consider using x.conj()."
+
+
+def _matrix_mh(self):
+    """The last two dims swapped (real: ``mT``); the identity, with torch's warning, on 0-D."""
+    ndim = self._data.ndim
+    if ndim < 2:
+        if ndim == 1:
+            raise RuntimeError("tensor.mH is only supported on matrices or batches of "
+                               "matrices. Got 1-D tensor.")
+        warn_once(_CONJ_ON_0D.format("mH"))
+        return self.permute(())
+    return self.transpose(-2, -1)
+
+
+Tensor.mH = property(_matrix_mh)
 Tensor.adjoint = lambda self: self.mT
 
 

@@ -13,7 +13,7 @@ from .._memory_format import copy_in
 from .._tensor import Tensor, _wrap
 from ..autograd import grad_mode
 from ..autograd.function import Op, _record
-from ._shape_utils import check_broadcast, operands, sum_to_shape
+from ._shape_utils import check_broadcast, operands, sum_to_shape, type_name
 
 
 def _bshape_check(x, y):
@@ -275,6 +275,7 @@ def div(input, other, *, rounding_mode=None, out=None):
         ya = y._data if isinstance(y, Tensor) else y
         kind = np.result_type(xa, ya).kind
         if kind in "iub":
+            _check_integer_division(f"div_{rounding_mode}_cpu", kind, ya)
             if rounding_mode == "floor":
                 r = np.floor_divide(xa, ya)
             else:
@@ -294,6 +295,23 @@ def div(input, other, *, rounding_mode=None, out=None):
 divide = true_divide = div
 
 
+def _check_integer_division(kernel, kind, divisor):
+    """torch's errors for integer division: none for bool, and none by zero."""
+    if kind == "b":
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+    if not np.all(divisor):
+        raise RuntimeError("ZeroDivisionError")
+
+
+def _check_modulus(kernel, input, other):
+    """``_check_integer_division`` for ``remainder``/``fmod`` operands."""
+    x, y = operands(input, other)
+    ya = y._data if isinstance(y, Tensor) else y
+    kind = np.result_type(x._data if isinstance(x, Tensor) else x, ya).kind
+    if kind in "iub":
+        _check_integer_division(kernel, kind, ya)
+
+
 def floor_divide(input, other):
     """Elementwise floor of the quotient (no gradient)."""
     return div(input, other, rounding_mode="floor")
@@ -301,11 +319,13 @@ def floor_divide(input, other):
 
 def remainder(input, other):
     """Python-style modulus (sign of the divisor); gradient 1 for ``input``."""
+    _check_modulus("remainder_cpu", input, other)
     return sub(input, mul(floor_divide(input, other), other))
 
 
 def fmod(input, other):
     """C-style modulus (sign of the dividend)."""
+    _check_modulus("fmod_cpu", input, other)
     return sub(input, mul(div(input, other, rounding_mode="trunc"), other))
 
 
@@ -479,14 +499,28 @@ def _stepwise(fn):
     return Step
 
 
+def sign_nan_zero(x):
+    """torch's sign, ``(0 < x) - (x < 0)``: 0 where ``x`` is NaN (``np.sign`` gives NaN)."""
+    out = np.sign(x)
+    if out.dtype.kind == "f":
+        np.copyto(out, 0, where=out != out)
+    return out
+
+
+sign_nan_zero.__name__ = "sign"
 _Sign, _Floor, _Ceil, _Round, _Trunc = (
-    _stepwise(np.sign), _stepwise(np.floor), _stepwise(np.ceil), _stepwise(np.round),
+    _stepwise(sign_nan_zero), _stepwise(np.floor), _stepwise(np.ceil), _stepwise(np.round),
     _stepwise(np.trunc))
 
 
 def _to_whole(op, input):
-    """Apply a rounding op; an integer tensor is already whole and comes back as a copy."""
-    return op.apply(input) if input.is_floating_point() else input.clone()
+    """Apply a rounding op; an integer tensor is already whole and comes back as a copy (torch
+    has no rounding kernel for bool)."""
+    if input.is_floating_point():
+        return op.apply(input)
+    if input._data.dtype == np.bool_:
+        raise NotImplementedError(f"\"{op.__name__.lower()}_vml_cpu\" not implemented for 'Bool'")
+    return input.clone()
 
 
 def sign(input):
@@ -509,6 +543,9 @@ def ceil(input):
 def round(input, *, decimals=0):  # noqa: A001
     """Round half to even, as torch does."""
     if decimals:
+        if not input.is_floating_point():
+            raise NotImplementedError(
+                f"\"round_cpu\" not implemented for '{type_name(input._data.dtype)}'")
         s = 10.0 ** decimals
         return div(_Round.apply(mul(input, s)), s)
     return _to_whole(_Round, input)

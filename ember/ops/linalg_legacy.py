@@ -61,7 +61,7 @@ def _getrf(a):
     """(LU, 1-based int32 pivots, int32 info) of a batch ``(..., m, n)``, LAPACK's getrf."""
     batch, (m, n) = a.shape[:-2], a.shape[-2:]
     k = min(m, n)
-    lu = np.array(a).reshape(-1, m, n)
+    lu = np.array(a).reshape(int(np.prod(batch)), m, n)  # -1 is ambiguous when m*n == 0
     b = np.arange(lu.shape[0])
     piv = np.empty((lu.shape[0], k), np.int32)
     info = np.zeros(lu.shape[0], np.int32)

@@ -16,7 +16,7 @@ from .._tensor import Tensor, _wrap
 from ..autograd.function import Op
 from ._shape_utils import type_name, wrap_dim
 from .compare import greater, greater_equal, less, less_equal, not_equal  # noqa: F401
-from .elementwise import _float_input, trunc
+from .elementwise import _float_input, sign_nan_zero, trunc
 from .linalg import matmul
 from .shape import reshape
 
@@ -39,7 +39,7 @@ class Sgn(Op):
 
     @staticmethod
     def forward(ctx, x):
-        return np.sign(x)
+        return sign_nan_zero(x)
 
     @staticmethod
     def backward(ctx, grad):

@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _wrap
+from .._user_warning import warn_at_user
 from ..autograd.function import Op
 from ._out import write_out
 from ._shape_utils import type_name, wrap_dim, wrap_dims
@@ -90,7 +91,10 @@ class Mean(Op):
             ctx.show_as("MeanBackward1")  # torch's name when dims are given
         n = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
         ctx.n = n
-        result = np.asarray(np.mean(_acc(x), axis=axes, keepdims=keepdim))
+        if n:
+            result = np.asarray(np.mean(_acc(x), axis=axes, keepdims=keepdim))
+        else:  # NaN, as torch, without NumPy's "Mean of empty slice" warning
+            result = np.asarray(np.sum(_acc(x), axis=axes, keepdims=keepdim) * np.nan)
         result = result.astype(dtype or x.dtype)  # a narrower dtype= rounds the mean only
         return _contiguous(result)  # torch returns contiguous results
 
@@ -110,7 +114,10 @@ class Var(Op):
         axes = _dims(dim, x, keepdim)
         n = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
         x_dtype, x = x.dtype, _acc(x)
-        mean = np.mean(x, axis=axes, keepdims=True)
+        if n:
+            mean = np.mean(x, axis=axes, keepdims=True)
+        else:  # NaN, without NumPy's "Mean of empty slice" warning
+            mean = np.sum(x, axis=axes, keepdims=True) * np.nan
         centred = x - mean
         ctx.axes, ctx.keepdim, ctx.x_shape, ctx.std = axes, keepdim, x.shape, std
         ctx.denom = n - correction if n > correction else 0
@@ -402,6 +409,12 @@ def _var_args(name, input, dim, unbiased, correction, names=None):
         raise RuntimeError(f"{names or name} only support floating point and complex dtypes")
     if correction is None:
         correction = 0 if unbiased is False else 1
+    shape = input._data.shape
+    axes = wrap_dims(dim, len(shape)) if shape else None
+    n = int(np.prod(shape if axes is None else [shape[a] for a in axes]))
+    if n - correction <= 0:
+        warn_at_user(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less "
+                     "than the reduction factor (input numel divided by output numel).")
     return dim, correction
 
 
@@ -420,13 +433,14 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(var, mean) over ``dim``."""
     dim, c = _var_args("var_mean", input, dim, unbiased, correction)
-    return var(input, dim, keepdim=keepdim, correction=c), mean(input, dim, keepdim)
+    return Var.apply(input, dim=dim, correction=c, keepdim=keepdim), mean(input, dim, keepdim)
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(std, mean) over ``dim``."""
     dim, c = _var_args("std_mean", input, dim, unbiased, correction)
-    return std(input, dim, keepdim=keepdim, correction=c), mean(input, dim, keepdim)
+    return (Var.apply(input, dim=dim, correction=c, keepdim=keepdim, std=True),
+            mean(input, dim, keepdim))
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):
@@ -571,7 +585,9 @@ def _like_uint8(out, input):
 
 def count_nonzero(input, dim=None):
     """Number of non-zero elements (along ``dim``)."""
-    axes = None if input._data.ndim == 0 else wrap_dims(dim, input._data.ndim)
+    axes = wrap_dims(dim, input._data.ndim)  # checks ``dim`` against 0-d's range too
+    if input._data.ndim == 0:
+        axes = None
     return _wrap(np.asarray(np.count_nonzero(input._data, axis=axes), dtype=np.int64))
 
 

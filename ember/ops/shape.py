@@ -527,6 +527,8 @@ def tensor_split(input, indices_or_sections, dim=0):
     n = input._data.shape[d]
     if isinstance(indices_or_sections, int):
         k = indices_or_sections
+        if k <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {k}")
         sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
     else:
         idx = [0] + list(indices_or_sections) + [n]
@@ -568,7 +570,12 @@ def triu(input, diagonal=0):
 def flip(input, dims):
     """Reverse the order along ``dims``."""
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
-    return Flip.apply(input, dims=dims)
+    ndim = input._data.ndim
+    axes = tuple(wrap_dim(d, ndim) for d in dims)
+    for i, d in enumerate(axes):
+        if d in axes[:i]:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    return Flip.apply(input, dims=axes if ndim else ())
 
 
 def roll(input, shifts, dims=None):

@@ -124,6 +124,7 @@ def median(input, dim=None, keepdim=False):
         _median_dtype_check(input, "median_cpu")
         return MedianAll.apply(input)
     _median_dtype_check(input, "median_out")
+    wrap_dim(dim, input._data.ndim)
     return _Median(*MedianDim.apply(input, dim=dim, keepdim=keepdim))
 
 
@@ -133,6 +134,7 @@ def nanmedian(input, dim=None, keepdim=False):
         _median_dtype_check(input, "median_cpu")
         return MedianAll.apply(input, ignore_nan=True)
     _median_dtype_check(input, "median_out")
+    wrap_dim(dim, input._data.ndim)
     return _Nanmedian(*MedianDim.apply(input, dim=dim, keepdim=keepdim, ignore_nan=True))
 
 

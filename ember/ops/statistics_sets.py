@@ -25,7 +25,7 @@ def _results(out, inverse, counts, return_inverse, return_counts):
 def _rows(x, dim):
     """``x`` with ``dim`` first and the rest flattened: one row per slice along ``dim``."""
     moved = np.moveaxis(x, dim, 0)
-    return moved.reshape(moved.shape[0], -1), moved.shape
+    return moved.reshape(moved.shape[0], int(np.prod(moved.shape[1:]))), moved.shape
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002

@@ -1,11 +1,13 @@
 """Vector norms: ``norm`` (torch.norm) as one ``linalg.vector_norm`` node."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import _dtype
 from ..autograd.function import Op
-from ._shape_utils import type_name
+from ._shape_utils import type_name, wrap_dim
 from .reduce import _contiguous, _dims
 
 
@@ -76,4 +78,22 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
                                "should be convertible without narrowing to the specified dtype "
                                f"({type_name(to.np)})")
         input = input.to(dtype)
+    if p < 0 or p == math.inf:
+        _check_identity(input._data.shape, float(p), dim)
     return VectorNorm.apply(input, p=float(p), dim=dim, keepdim=keepdim)
+
+
+def _check_identity(shape, p, dim):
+    """torch's error for a norm without an identity (a min or max: ``p`` negative or inf)
+    taken over an empty dim."""
+    name = str(int(p)) if p.is_integer() else str(p)
+    if dim is None:
+        if 0 in shape:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {name} norm on an empty "
+                               "tensor because the operation does not have an identity")
+        return
+    for d in ((dim,) if isinstance(dim, int) else dim):
+        if shape and shape[wrap_dim(d, len(shape))] == 0:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {name} norm on the "
+                               f"dimension {d}because this dimension is empty and the operation "
+                               "does not have an identity")

@@ -96,6 +96,11 @@ class Hardsigmoid(Op):
         return np.where(inside, grad / grad.dtype.type(6), 0).astype(grad.dtype, copy=False)
 
 
+def _outside_band(x, lambd):
+    """Where ``x`` is not in ``[-lambd, lambd]`` (NaN included, as in torch's shrink ops)."""
+    return ~((x >= -lambd) & (x <= lambd))
+
+
 class Softshrink(Op):
     """z = x - lambd if x > lambd, x + lambd if x < -lambd, else 0"""
 
@@ -104,13 +109,14 @@ class Softshrink(Op):
         ctx.save_for_backward(x)
         ctx.lambd = lambd
         t = x.dtype.type
-        out = np.where(x > lambd, x - t(lambd), np.where(x < -lambd, x + t(lambd), t(0)))
+        # x * 0 inside the band, as torch: NaN stays NaN and -0.0 stays -0.0
+        out = np.where(x > lambd, x - t(lambd), np.where(x < -lambd, x + t(lambd), x * t(0)))
         return out.astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad * ((x > ctx.lambd) | (x < -ctx.lambd))
+        return grad * _outside_band(x, ctx.lambd)
 
 
 class Hardshrink(Op):
@@ -120,12 +126,12 @@ class Hardshrink(Op):
     def forward(ctx, x, *, lambd):
         ctx.save_for_backward(x)
         ctx.lambd = lambd
-        return np.where((x > lambd) | (x < -lambd), x, x.dtype.type(0))
+        return np.where(_outside_band(x, lambd), x, x.dtype.type(0))
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad * ((x > ctx.lambd) | (x < -ctx.lambd))
+        return grad * _outside_band(x, ctx.lambd)
 
 
 class Threshold(Op):
