@@ -503,7 +503,7 @@ def sign_nan_zero(x):
     """torch's sign, ``(0 < x) - (x < 0)``: 0 where ``x`` is NaN (``np.sign`` gives NaN)."""
     out = np.sign(x)
     if out.dtype.kind == "f":
-        np.copyto(out, 0, where=out != out)
+        out = np.where(out == out, out, out.dtype.type(0))
     return out
 
 
