@@ -23,11 +23,13 @@ from .binomial import Binomial
 from .categorical import Categorical
 from .cauchy import Cauchy
 from .chi2 import Chi2
+from .constraint_registry import biject_to, transform_to
 from .continuous_bernoulli import ContinuousBernoulli
 from .dirichlet import Dirichlet
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
 from .exponential import Exponential
+from .fishersnedecor import FisherSnedecor
 from .gamma import Gamma
 from .generalized_pareto import GeneralizedPareto
 from .geometric import Geometric
@@ -41,6 +43,7 @@ from .kumaraswamy import Kumaraswamy
 from .laplace import Laplace
 from .lkj_cholesky import LKJCholesky
 from .log_normal import LogNormal
+from .logistic_normal import LogisticNormal
 from .lowrank_multivariate_normal import LowRankMultivariateNormal
 from .mixture_same_family import MixtureSameFamily
 from .multinomial import Multinomial
@@ -67,6 +70,17 @@ from .transforms import (
     Transform,
     identity_transform,
 )
+from .transforms_more import (
+    CatTransform,
+    CorrCholeskyTransform,
+    CumulativeDistributionTransform,
+    LowerCholeskyTransform,
+    PositiveDefiniteTransform,
+    ReshapeTransform,
+    SoftplusTransform,
+    StackTransform,
+    StickBreakingTransform,
+)
 from .uniform import Uniform
 from .von_mises import VonMises
 from .weibull import Weibull
@@ -86,3 +100,7 @@ __all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial",
            "identity_transform", "kl_divergence", "register_kl"]
 __all__ += ["GeneralizedPareto", "InverseGamma", "Kumaraswamy", "LKJCholesky", "VonMises",
             "Wishart"]
+__all__ += ["CatTransform", "CorrCholeskyTransform", "CumulativeDistributionTransform",
+            "FisherSnedecor", "LogisticNormal", "LowerCholeskyTransform",
+            "PositiveDefiniteTransform", "ReshapeTransform", "SoftplusTransform",
+            "StackTransform", "StickBreakingTransform", "biject_to", "transform_to"]

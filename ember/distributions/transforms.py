@@ -563,3 +563,13 @@ class SoftmaxTransform(Transform):
 __all__ = ["AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform",
            "IndependentTransform", "PowerTransform", "SigmoidTransform", "SoftmaxTransform",
            "TanhTransform", "Transform", "identity_transform"]
+
+
+def __getattr__(name):
+    """torch keeps every transform in this module; ember's others live in ``transforms_more``
+    (loaded here on first use, as it imports this module)."""
+    from . import transforms_more
+
+    if name in transforms_more.__all__:
+        return getattr(transforms_more, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -97,3 +97,31 @@ class lazy_property:
 
 __all__ = ["broadcast_all", "broadcast_shapes", "clamp_probs", "lazy_property", "logits_to_probs",
            "probs_to_logits"]
+
+
+def _tril_mask(n, diag):
+    arange = ember.arange(n)
+    return arange < arange.view(-1, 1) + (diag + 1)
+
+
+def vec_to_tril_matrix(vec, diag=0):
+    """A (batch of) vector(s) as ``D x D`` lower-triangular matrices, filled in row order."""
+    # the positive root of D^2 + (1 + 2 diag) D - |diag| (diag + 1) - 2 len(vec) = 0
+    n = (-(1 + 2 * diag) + ((1 + 2 * diag) ** 2 + 8 * vec.shape[-1]
+                            + 4 * abs(diag) * (diag + 1)) ** 0.5) / 2
+    eps = ember.finfo(vec.dtype).eps
+    if round(n) - n > eps:
+        raise ValueError(f"The size of last dimension is {vec.shape[-1]} which cannot be "
+                         "expressed as the lower triangular part of a square D x D matrix.")
+    n = round(n)
+    mat = vec.new_zeros(tuple(vec.shape[:-1]) + (n, n))
+    mat[..., _tril_mask(n, diag)] = vec
+    return mat
+
+
+def tril_matrix_to_vec(mat, diag=0):
+    """The lower-triangular entries of a (batch of) ``D x D`` matrices, in row order."""
+    n = mat.shape[-1]
+    if diag < -n or diag >= n:
+        raise ValueError(f"diag ({diag}) provided is outside [{-n}, {n - 1}].")
+    return mat[..., _tril_mask(n, diag)]
