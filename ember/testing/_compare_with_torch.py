@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["compare_with_torch", "Comparison"]
-
 # torch.testing.assert_close's defaults, by dtype: (rtol, atol)
 _TOLERANCES = {"float16": (1e-3, 1e-5), "bfloat16": (1.6e-2, 1e-5), "float32": (1.3e-6, 1e-5),
                "float64": (1e-7, 1e-7)}
