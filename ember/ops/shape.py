@@ -3,6 +3,7 @@ cat/stack/split/chunk, tril/triu, flip, roll."""
 from __future__ import annotations
 
 import builtins
+import math
 
 import numpy as np
 
@@ -278,7 +279,7 @@ def flatten(input, start_dim=0, end_dim=-1):
     if s == e:
         return input  # nothing to merge: torch returns the tensor itself
     shp = input._data.shape
-    return reshape(input, shp[:s] + (-1 if 0 not in shp[s:e + 1] else 0,) + shp[e + 1:])
+    return reshape(input, shp[:s] + (math.prod(shp[s:e + 1]),) + shp[e + 1:])
 
 
 def unflatten(input, dim, sizes):

@@ -62,6 +62,14 @@ CASES = [
     # tensor_split needs a positive number of sections
     "lib.arange(5).tensor_split(0)", "lib.arange(5).tensor_split(-2)",
     "lib.arange(5).tensor_split(3)",
+    # convolutions, unfold/fold and flatten of an empty batch
+    "lib.nn.functional.conv1d(lib.zeros(0, 2, 5), lib.ones(3, 2, 3))",
+    "lib.nn.functional.conv1d(lib.zeros(0, 4, 5), lib.ones(2, 2, 3), groups=2, padding=1)",
+    "lib.nn.functional.conv2d(lib.zeros(0, 2, 7, 7), lib.ones(3, 2, 3, 3), stride=2)",
+    "lib.nn.functional.conv_transpose2d(lib.zeros(0, 2, 4, 4), lib.ones(2, 2, 3, 3), groups=2)",
+    "lib.nn.functional.unfold(lib.zeros(0, 2, 4, 4), 2)",
+    "lib.nn.functional.fold(lib.zeros(0, 8, 9), (4, 4), 2)",
+    "lib.zeros(0, 2, 3).flatten(1)", "lib.zeros(2, 3, 0, 4).flatten(1, 2)",
     # variance with no degrees of freedom warns; the mean of nothing is NaN, silently
     "lib.zeros(1, 3).var(0)", "lib.zeros(2, 3).std(0, correction=2)", "lib.zeros(0, 3).var()",
     "lib.var_mean(lib.zeros(1, 3), 0)", "lib.std_mean(lib.zeros(1, 3), 0)",
@@ -143,4 +151,13 @@ def test_shrink_gradients_pass_nan_inputs_like_torch(torch, fn):
         x = lib.tensor([float("nan"), -0.0, 0.3, -2.0, 0.5], requires_grad=True)
         getattr(lib.nn.functional, fn)(x).sum().backward()
         grads.append(x.grad.numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])
+
+
+def test_convolution_of_an_empty_batch_gives_zero_weight_gradients_like_torch(torch):
+    grads = []
+    for lib in (torch, ember):
+        w = lib.ones(3, 2, 3, requires_grad=True)
+        lib.nn.functional.conv1d(lib.zeros(0, 2, 5), w, padding=1).sum().backward()
+        grads.append(w.grad.numpy())
     np.testing.assert_array_equal(grads[0], grads[1])

@@ -50,7 +50,8 @@ def _cols(xp, kernel, stride, dilation, out_size, groups):
     win = _windows(xp, kernel, stride, dilation, out_size)  # (N, C, *out, *k)
     win = win.reshape((n, groups, c // groups) + win.shape[2:])
     order = (1, 2) + tuple(range(3 + nd, 3 + 2 * nd)) + (0,) + tuple(range(3, 3 + nd))
-    return np.ascontiguousarray(win.transpose(order)).reshape(groups, -1, n * math.prod(out_size))
+    return np.ascontiguousarray(win.transpose(order)).reshape(
+        groups, c // groups * math.prod(kernel), n * math.prod(out_size))
 
 
 def _add_cols(target, cols, kernel, stride, dilation, groups):
@@ -70,14 +71,16 @@ def _add_cols(target, cols, kernel, stride, dilation, groups):
 def _rows(x, groups):
     """(N, C, *S) -> (groups, C/g, N * prod(S)): channels as rows, positions as columns."""
     n, c = x.shape[:2]
-    g = x.reshape((n, groups, c // groups, -1))
-    return g.transpose(1, 2, 0, 3).reshape(groups, c // groups, -1)
+    positions = math.prod(x.shape[2:])  # explicit sizes: -1 is ambiguous for an empty batch
+    g = x.reshape((n, groups, c // groups, positions))
+    return g.transpose(1, 2, 0, 3).reshape(groups, c // groups, n * positions)
 
 
 def _unrows(rows, n, size):
     """Inverse of ``_rows``: (groups, C/g, N * prod(S)) -> (N, C, *S)."""
-    g = rows.reshape(rows.shape[:2] + (n, -1))
-    return np.ascontiguousarray(g.transpose(2, 0, 1, 3)).reshape((n, -1) + tuple(size))
+    g = rows.reshape(rows.shape[:2] + (n, math.prod(size)))
+    return np.ascontiguousarray(g.transpose(2, 0, 1, 3)).reshape(
+        (n, rows.shape[0] * rows.shape[1]) + tuple(size))
 
 
 class Convolution(Op):
@@ -345,7 +348,7 @@ def _im2col(x, kernel, dilation, padding, stride, blocks):
     n, c = x.shape[:2]
     xp = np.pad(x, ((0, 0), (0, 0)) + tuple((p, p) for p in padding))
     cols = _windows(xp, kernel, stride, dilation, blocks)  # (N, C, bH, bW, kH, kW)
-    return cols.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * math.prod(kernel), -1)
+    return cols.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * math.prod(kernel), math.prod(blocks))
 
 
 def _col2im(cols, size, kernel, dilation, padding, stride, blocks):
