@@ -209,7 +209,7 @@ def __getattr__(name):
     lazy = {"nn", "optim", "utils", "text", "models", "autograd", "testing", "cuda",
             "backends", "distributed", "amp", "serialization", "cli", "linalg", "special",
             "random", "jit", "distributions", "cpu", "func", "profiler",
-            "compiler", "multiprocessing", "signal", "types"}
+            "compiler", "multiprocessing", "signal", "types", "fx"}
     if name in lazy:
         return importlib.import_module(f"{__name__}.{name}")
     if name == "GradScaler":

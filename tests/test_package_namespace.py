@@ -11,7 +11,7 @@ import ember
                                   "testing", "cuda", "backends", "distributed", "amp",
                                   "serialization", "linalg", "special", "random", "jit",
                                   "distributions", "cpu", "func", "profiler", "compiler",
-                                  "multiprocessing", "signal", "types"])
+                                  "multiprocessing", "signal", "types", "fx"])
 def test_lazy_subpackage_imports(name):
     assert getattr(ember, name) is importlib.import_module(f"ember.{name}")
 

@@ -60,7 +60,10 @@ def register_optimizer_step_post_hook(hook: Callable) -> _RemovableHandle:
 
 
 def _typename(obj: Any) -> str:
-    """torch.typename for the error messages: ``int``, ``numpy.ndarray``, ..."""
+    """torch.typename for the error messages: ``int``, ``numpy.ndarray``, ``torch.FloatTensor``
+    (a tensor's ``type()``)..."""
+    if isinstance(obj, ember.Tensor):
+        return obj.type()
     cls = type(obj)
     module = cls.__module__
     if module in ("builtins", None):

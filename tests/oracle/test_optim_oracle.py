@@ -504,3 +504,12 @@ def test_bad_hyper_parameter_errors_match_torch(name, kwargs):
     with pytest.raises(ValueError) as eerr:
         getattr(optim, name)(ep, **kwargs)
     assert str(eerr.value) == str(terr.value)
+
+
+def test_a_single_tensor_as_params_is_refused_like_torch():
+    errors = []
+    for lib in (torch, ember):
+        with pytest.raises(TypeError) as info:
+            lib.optim.SGD(lib.ones(2), lr=0.1)
+        errors.append(str(info.value))
+    assert errors[0] == errors[1]
