@@ -327,6 +327,20 @@ def _as_parameter(value):
     return value
 
 
+def _entries_repr(entries, describe):
+    """ParameterList/ParameterDict's lines: ``(k): Parameter containing: [<describe(p)> of size
+    2x3]`` for a tensor, ``(k): Object of type: int`` for anything else."""
+    lines = []
+    for k, p in entries:
+        if isinstance(p, Tensor):
+            size = "x".join(str(s) for s in p.size())
+            kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
+            lines.append(f"  ({k}): {kind} containing: [{describe(p)} of size {size}]")
+        else:
+            lines.append(f"  ({k}): Object of type: {type(p).__name__}")
+    return "\n".join(lines)
+
+
 class ParameterList(Module):
     """A list of registered parameters (plain tensors are wrapped as ``Parameter``s)."""
 
@@ -373,15 +387,8 @@ class ParameterList(Module):
         return self
 
     def extra_repr(self) -> str:
-        lines = []
-        for k, p in enumerate(self):
-            if isinstance(p, Tensor):
-                size = "x".join(str(s) for s in p.size())
-                kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
-                lines.append(f"  ({k}): {kind} containing: [{p.type()} of size {size}]")
-            else:
-                lines.append(f"  ({k}): Object of type: {type(p).__name__}")
-        return "\n".join(lines)
+        # torch names an entry's dtype here (``torch.float32``) and its type in ParameterDict
+        return _entries_repr(enumerate(self), lambda p: str(p.dtype))
 
 
 class ParameterDict(Module):
@@ -438,8 +445,4 @@ class ParameterDict(Module):
             self[k] = v
 
     def extra_repr(self) -> str:
-        lines = []
-        for k, p in self.items():
-            size = "x".join(str(s) for s in p.size())
-            lines.append(f"  ({k}): Parameter containing: [{p.type()} of size {size}]")
-        return "\n".join(lines)
+        return _entries_repr(self.items(), lambda p: p.type())

@@ -174,6 +174,27 @@ class Module(_HooksMixin, _StateDictMixin):
                 raise AttributeError("`" + item + "` is not an nn.Module")
         return mod
 
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Put ``module`` at dotted path ``target``: replace what is there, or (unless
+        ``strict``) add it to the existing parent.
+
+        Raises:
+            ValueError: ``target`` is empty or ``module`` is not a Module.
+            AttributeError: the parent path does not exist, ``strict`` and nothing is at
+                ``target``, or what is there is not a Module.
+        """
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        parent_path, _, name = target.rpartition(".")
+        parent = self.get_submodule(parent_path)
+        if strict and not hasattr(parent, name):
+            raise AttributeError(parent._get_name() + " has no attribute `" + name + "`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError("`" + name + "` is not an nn.Module")
+        setattr(parent, name, module)
+
     def get_parameter(self, target: str) -> Parameter:
         """The parameter at dotted path ``target``."""
         module_path, _, param_name = target.rpartition(".")
@@ -401,6 +422,13 @@ class Module(_HooksMixin, _StateDictMixin):
                     else:
                         p.grad.requires_grad_(False)
                     p.grad.zero_()
+
+    def compile(self, *args, **kwargs) -> None:
+        """``torch.compile`` this module's call in place: with ember's ``compile`` (which
+        compiles nothing, and says so once) the module runs as before."""
+        from ... import compile as compile_fn
+
+        compile_fn(self, *args, **kwargs)
 
     def share_memory(self) -> Module:
         """Self (NumPy arrays are shared with worker processes as they are)."""
