@@ -120,6 +120,7 @@ def run(t, fn, args, kwargs):
         t._bump(name)
         _save_result_as(out, t)
         _ops.copy_slices.refresh_view(t)
+        t._note_inplace_grad_fn()
         return t
     # the op runs on a snapshot that stands for t's old value in the graph
     snap = _wrap(t._data.copy(), t._rg)
@@ -132,6 +133,7 @@ def run(t, fn, args, kwargs):
     t.grad_fn = out.grad_fn
     t._output_nr = out._output_nr
     t._rg = out._rg
+    t._note_inplace_grad_fn()
     return t
 
 

@@ -7,7 +7,7 @@ from . import _dtype
 from ._backend import CPU, check_device
 from ._memory_format import contiguous_format, is_laid_out
 from ._size import Size
-from ._user_warning import warn_once
+from ._user_warning import warn_at_user, warn_once
 from .autograd import grad_mode
 
 _IDENTITY_ON_0D = ("Tensor.{} is deprecated on 0-D tensors. This function is the identity in "
@@ -30,7 +30,7 @@ def _wrap(arr, requires_grad=False):
     t = _new(Tensor)
     t._data = arr
     t._rg = requires_grad
-    t.grad = None
+    t._grad = None
     t._grad_fn = None
     t._vc = [0]
     return t
@@ -42,7 +42,7 @@ def _wrap_result(arr, node, index):
         arr = np.asarray(arr)
     t = _new(Tensor)
     t._data = arr
-    t.grad = None
+    t._grad = None
     if arr.dtype.kind == "f":
         t._rg = True
         t._grad_fn = node
@@ -89,7 +89,7 @@ class Tensor:
     (torch's legacy constructor); prefer ``ember.tensor``.
     """
 
-    __slots__ = ("_data", "_rg", "grad", "_grad_fn", "_vc", "__dict__", "__weakref__")
+    __slots__ = ("_data", "_rg", "_grad", "_grad_fn", "_vc", "__dict__", "__weakref__")
     # Rarely set: class-level defaults, stored in the instance only when they differ.
     _output_nr = 0
     _base = None
@@ -111,7 +111,7 @@ class Tensor:
             arr = np.empty(tuple(int(a) for a in args) if args else (0,), dtype=d.np)
         self._data = arr
         self._rg = False
-        self.grad = None
+        self._grad = None
         self._grad_fn = None
         self._vc = [0]
 
@@ -239,6 +239,21 @@ class Tensor:
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self._rg = requires_grad
         return self
+
+    @property
+    def grad(self):
+        """The gradient backward accumulated into this tensor (None before; on a non-leaf
+        only after ``retain_grad()``, and reading it otherwise warns, as torch)."""
+        g = self._grad
+        if g is None and self._grad_fn is not None and not self.retains_grad:
+            warn_at_user(_NON_LEAF_GRAD)
+        return g
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            _check_assigned_grad(self, value)
+        self._grad = value
 
     @property
     def is_leaf(self) -> bool:
@@ -509,10 +524,10 @@ class Tensor:
         def retain(grad):
             t = ref()
             if t is not None:
-                if t.grad is None:
-                    t.grad = _wrap(grad._data.copy())
+                if t._grad is None:
+                    t._grad = _wrap(grad._data.copy())
                 else:
-                    t.grad = _wrap(t.grad._data + grad._data)
+                    t._grad = _wrap(t._grad._data + grad._data)
 
         retain._retain = True
         hooks = self.grad_fn._tensor_hooks
@@ -564,11 +579,23 @@ class Tensor:
         _inplace.check(self, overlap)
 
     def _bump(self, op: str = "an in-place op"):
-        """Count an in-place change; remember which op and where, for the error messages."""
+        """Count an in-place change; remember which op and where, for the error messages.
+
+        The counter is ``[version, (op, site) or None, name of the grad_fn the last recorded
+        in-place op gave the tensor]``, the last two only once known."""
         vc = self._vc
         vc[0] += 1
         if _fn.record_creation_site.enabled:
-            vc[1:] = [(op, _fn._creation_site())]
+            if len(vc) == 1:
+                vc.append(None)
+            vc[1] = (op, _fn._creation_site())
+
+    def _note_inplace_grad_fn(self):
+        """After a recorded in-place op: keep the name of the node it made in the version
+        counter, which the nodes that saved this tensor share (torch's error names it)."""
+        vc = self._vc
+        vc.extend([None] * (3 - len(vc)))
+        vc[2] = self._grad_fn.name() if self._grad_fn is not None else None
 
     def _inplace(self, fn, *args, **kwargs):
         """``self = fn(self, *args)`` written into self's storage, graph rebased like torch."""
@@ -579,9 +606,44 @@ class Tensor:
 
 
 def _copy_fields(dst, src):
-    for name in ("_data", "_rg", "grad", "grad_fn", "_vc"):
+    for name in ("_data", "_rg", "_grad", "grad_fn", "_vc"):
         setattr(dst, name, getattr(src, name))
     dst.__dict__.update(src.__dict__)
+
+
+_NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+    "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If "
+    "you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. "
+    "See github.com/pytorch/pytorch/pull/30531 for more information.")
+_SCALAR_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half",
+                      "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+# torch's C type names for dtypes in the grad-assignment error
+_C_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
+                 "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+                 "uint8": "unsigned char", "bool": "bool", "complex64": "c10::complex<float>",
+                 "complex128": "c10::complex<double>"}
+
+
+def _check_assigned_grad(t, value):
+    """torch's errors for ``t.grad = value``: a Tensor of ``t``'s shape and dtype."""
+    if not isinstance(value, Tensor):
+        raise TypeError("assigned grad expected to be a Tensor or None but got grad of type "
+                        f"{type(value).__name__}")
+    if value._data.shape != t._data.shape:
+        raise RuntimeError(f"attempting to assign a gradient of size '{list(value.shape)}' to a "
+                           f"tensor of size '{list(t.shape)}'. Please ensure that the gradient "
+                           "and the tensor are the same size")
+    if value._data.dtype != t._data.dtype and t._data.dtype.kind in "fc":
+        got = _C_TYPE_NAMES.get(value._data.dtype.name, value._data.dtype.name)
+        raise RuntimeError(
+            f"attempting to assign a gradient with dtype '{got}' to a tensor with grad_dtype "
+            f"'{_SCALAR_TYPE_NAMES[t._data.dtype.name]}'. The gradient must "
+            "match the tensor's grad_dtype (defaults to the tensor's dtype). You can set the "
+            "tensor's grad_dtype attribute with a specific dtype, or None to allow any dtype. "
+            "Set grad_dtype with caution. Diverging the dtypes of a tensor and its gradient may "
+            "break downstream systems that assume they match.")
 
 
 def _wrap_dim(dim, ndim):

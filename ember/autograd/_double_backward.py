@@ -206,14 +206,20 @@ def _checked(node, i, g, meta):
         g = _t._wrap(np.asarray(g))
     shape, dtype = meta
     if g._data.shape != shape:
+        # as torch: the input's shape expands to the gradient's, which is summed back (and a
+        # gradient missing only leading 1s is reshaped)
         try:
-            if np.broadcast_shapes(g._data.shape, shape) != shape:
-                raise ValueError
+            joint = np.broadcast_shapes(g._data.shape, shape)
         except ValueError:
-            raise RuntimeError(_errors().invalid_gradient(node, i, g._data.shape, shape)) from None
-        from ..ops.derivatives import sum_to
+            joint = None
+        if joint == g._data.shape:
+            from ..ops.derivatives import sum_to
 
-        g = sum_to(g, shape)
+            g = sum_to(g, shape)
+        elif joint == shape and g._data.size == int(np.prod(shape)):
+            g = g.reshape(shape)
+        else:
+            raise RuntimeError(_errors().invalid_gradient(node, i, g._data.shape, shape))
     if g._data.dtype != dtype:
         from ..ops.elementwise import ToDtype
 

@@ -13,6 +13,7 @@ Only imported when an error is raised, so it costs nothing on the hot path.
 from __future__ import annotations
 
 import gc
+import re
 import sys
 
 from . import graph as _g
@@ -83,9 +84,18 @@ def _modifier(vc, fn, saver):
     proposal in the report); otherwise the tensor is found through the counter it shares,
     and its current ``grad_fn`` is the node the recorded in-place op created.
     """
-    if len(vc) > 1 and vc[1]:
+    if len(vc) > 1 and vc[1] is not None:
         op, site = vc[1]
         return f"{op}", site
+    best = _inplace_node(vc, fn, saver)
+    if best is not None:
+        return f"the in-place op recorded as {best.name()}", getattr(best, "_site", None)
+    return None, None
+
+
+def _inplace_node(vc, fn, saver):
+    """The newest node a recorded in-place op made for the tensor behind ``vc`` after
+    ``saver`` ran (found through the counter the tensor shares), or None."""
     saver_seq = getattr(saver, "_seq_nr", -1)
     best = None
     for obj in gc.get_referrers(vc):
@@ -95,9 +105,25 @@ def _modifier(vc, fn, saver):
         seq = getattr(gfn, "_seq_nr", -1)
         if seq > saver_seq and (best is None or seq > best._seq_nr):
             best = gfn
-    if best is not None:
-        return f"the in-place op recorded as {best.name()}", getattr(best, "_site", None)
-    return None, None
+    return best
+
+
+def _torch_origin(node, vc, fn, output_nr, tensor):
+    """torch's ``, which is output 0 of Mul,`` clause: the tensor's grad_fn *now* (the node of
+    the in-place op that changed it, when one was recorded; the saving node itself for a
+    saved output), named without its ``Backward0`` suffix; nothing for a leaf."""
+    if tensor is not None:
+        current, nr = tensor.grad_fn, tensor._output_nr
+        name = None if current is None else current.name()
+    elif fn is node:
+        name, nr = node.name(), output_nr
+    elif len(vc) > 2 and vc[2] is not None:  # the tensor itself is gone; its counter says
+        name, nr = vc[2], 0
+    else:
+        name, nr = (None if fn is None else fn.name()), output_nr
+    if name is None or name == "AccumulateGrad":
+        return ""
+    return f", which is output {nr} of {re.sub(r'Backward[0-9]*$', '', name)},"
 
 
 def inplace_modified(node, vc, version, shape, dtype, fn, output_nr, rg, tensor=None) -> str:
@@ -107,6 +133,7 @@ def inplace_modified(node, vc, version, shape, dtype, fn, output_nr, rg, tensor=
     in-place op changed it, its ``grad_fn`` is now that op's node.
     """
     what = site = None
+    clause = _torch_origin(node, vc, fn, output_nr, tensor)
     if tensor is not None and fn is not None and fn._seq_nr > node._seq_nr:
         what, site = f"the in-place op recorded as {fn.name()}", getattr(fn, "_site", None)
         fn, output_nr = fn.next_functions[0] if fn.next_functions else (None, 0)
@@ -119,8 +146,8 @@ def inplace_modified(node, vc, version, shape, dtype, fn, output_nr, rg, tensor=
     else:
         origin = "a leaf tensor" if rg else "an input tensor"
     first = ("one of the variables needed for gradient computation has been modified by an "
-             f"inplace operation: {_tensor_desc(shape, dtype)}, which is {origin}, is at "
-             f"version {vc[0]}; expected version {version} instead.")
+             f"inplace operation: {_tensor_desc(shape, dtype)}{clause} is at version {vc[0]}; "
+             f"expected version {version} instead.")
     if what is None:
         what, site = _modifier(vc, fn, node)
     why = (f"{node.name()} saved this tensor during the forward pass to compute its gradient "
@@ -136,6 +163,8 @@ def inplace_modified(node, vc, version, shape, dtype, fn, output_nr, rg, tensor=
                      "not require grad), so its line is unknown")
     if fn is not None and fn is not node:
         where.append(f"the tensor   is {origin}, created at {_node_where(fn)}")
+    elif fn is None:
+        where.append(f"the tensor   is {origin}")
     if fn is None and rg:
         fix = ("a leaf that requires grad (a parameter) was changed after the forward pass "
                "used it: run optimizer.step() (or any in-place update of the weights) only "

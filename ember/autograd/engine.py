@@ -151,8 +151,8 @@ def _validate(node, i, g, meta):
     if g.shape == shape and g.dtype == dtype:
         return g
     if g.shape != shape:
-        try:
-            if np.broadcast_shapes(g.shape, shape) != shape:
+        try:  # as torch: the input's shape expands to the gradient's, which is summed back
+            if np.broadcast_shapes(g.shape, shape) not in (shape, g.shape):
                 raise ValueError
             g = _sum_to(g, shape)
         except ValueError:
@@ -181,12 +181,12 @@ def _accumulate(t, g, shared):
                 g = r._data
     if g.dtype != t._data.dtype:
         g = g.astype(t._data.dtype)
-    if t.grad is None:
+    if t._grad is None:
         if shared or g.base is not None or not g.flags.writeable or not g.flags.owndata:
             g = g.copy()
-        t.grad = _t._wrap(g)
+        t._grad = _t._wrap(g)
     else:
-        t.grad._data += g
+        t._grad._data += g
     hooks = t._post_acc_hooks
     if hooks:
         for hook in hooks:

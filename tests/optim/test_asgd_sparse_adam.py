@@ -203,7 +203,7 @@ def test_sparse_adam_leaves_untouched_rows_alone():
     np.testing.assert_allclose(after[1], [3 - 0.1, 4.0, 5 + 0.1], rtol=1e-6)
     exp_avg = opt.state[weight]["exp_avg"].numpy()
     np.testing.assert_allclose(exp_avg, 0.1 * grad)
-    weight.grad = ember.zeros(4, 3)  # an all-zero gradient: counted, nothing moves
+    weight.grad = ember.zeros(4, 3, dtype=ember.float64)  # all zero: counted, nothing moves
     opt.step()
     np.testing.assert_array_equal(weight.detach().numpy(), after)
     assert opt.state[weight]["step"] == 2
