@@ -66,11 +66,17 @@ def _bound_names(fn):
             sites += [(module, n) for n, v in list(vars(module).items()) if v is fn]
             holders += values
     # closures over fn: Tensor.sum's over ops.sum, the out= wrappers (ember.sum) over theirs
-    cells = {id(c): c for v in holders for c in getattr(v, "__closure__", None) or ()
-             if _holds(c, fn)}
+    cells = {id(c): c for v in holders for c in _closure(v) if _holds(c, fn)}
     sites += [(_Cell(c), "cell_contents") for c in cells.values()]
     _sites[id(fn)] = (count, sites)
     return sites
+
+
+def _closure(value):
+    """The cells a function closes over; none for anything else (``types.FunctionType``
+    itself has a ``__closure__`` descriptor, not a tuple)."""
+    cells = getattr(value, "__closure__", None)
+    return cells if type(cells) is tuple else ()
 
 
 def _holds(cell, fn):
