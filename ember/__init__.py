@@ -62,6 +62,8 @@ from ._creation import (  # noqa: F401
 )
 from ._dtype import (  # noqa: F401
     bfloat16,
+    complex64,
+    complex128,
     dtype,
     float16,
     float32,
@@ -159,7 +161,8 @@ half = float16
 long = int64
 int = int32  # noqa: A001
 short = int16
-cfloat = None
+cfloat = complex64
+cdouble = complex128
 globals().update(_legacy_types.LEGACY)  # FloatTensor, LongTensor, ...
 __version__ = "0.1.0"
 _silence_float_warnings()
@@ -197,6 +200,7 @@ _LAZY_FUNCTIONS = {
                      "rnn_tanh_cell", "rnn_relu_cell"), "_functional_rnn"),
     "svd_lowrank": "_lowrank", "pca_lowrank": "_lowrank", "lobpcg": "_lobpcg",
     "cond": "_control_flow", "while_loop": "_control_flow",
+    "stft": "fft._stft", "istft": "fft._stft",
 }
 
 
@@ -209,7 +213,7 @@ def __getattr__(name):
     lazy = {"nn", "optim", "utils", "text", "models", "autograd", "testing", "cuda",
             "backends", "distributed", "amp", "serialization", "cli", "linalg", "special",
             "random", "jit", "distributions", "cpu", "func", "profiler",
-            "compiler", "multiprocessing", "signal", "types", "fx"}
+            "compiler", "multiprocessing", "signal", "types", "fx", "fft"}
     if name in lazy:
         return importlib.import_module(f"{__name__}.{name}")
     if name == "GradScaler":

@@ -217,6 +217,7 @@ class finfo:  # noqa: N801  (torch spells it in lower case)
 
     def __init__(self, type=None):  # noqa: A002
         d = _dtype.get_default_dtype() if type is None else _dtype.convert(type)
+        d = d.to_real()  # a complex dtype's limits are its parts' (torch's)
         if not d.is_floating_point:
             raise TypeError("torch.finfo() requires a floating point input type. Use torch.iinfo "
                             "to handle 'torch.finfo'")

@@ -37,7 +37,11 @@ def checked_value(value, np_dtype):
     if isinstance(value, np.generic):
         value = value.item()
     if dt.kind == "b" or not isinstance(value, (int, float)) or isinstance(value, bool):
-        return np.asarray(value).astype(dt)
+        if isinstance(value, complex) and dt.kind != "c" and value.imag:
+            raise RuntimeError(f"value cannot be converted to type "
+                               f"{_C_NAMES.get(dt.name, dt.name)} without overflow")
+        return np.asarray(value.real if isinstance(value, complex) and dt.kind != "c"
+                          else value).astype(dt)
     if dt.kind in "iu":
         info = np.iinfo(dt)
         ok = math.isfinite(value)
@@ -76,8 +80,6 @@ def _infer_array(data, float_dtype=None):
     if arr.dtype.kind in "US":
         raise (ValueError("too many dimensions 'str'") if arr.ndim else
                TypeError("new(): invalid data type 'str'"))
-    if arr.dtype.kind == "c":
-        raise TypeError("ember has no complex dtypes")
     if arr.dtype == np.uint64 and not isinstance(data, np.generic):
         raise ValueError("Overflow when unpacking long long")  # Python ints of 2**63 and up
     if isinstance(data, np.generic):  # a NumPy scalar keeps its dtype
@@ -87,6 +89,9 @@ def _infer_array(data, float_dtype=None):
         return arr.astype(_scalars_dtype(data).np)
     if arr.dtype.kind == "f":
         arr = arr.astype(float_dtype or _dtype.get_default_dtype().np)
+    elif arr.dtype.kind == "c":  # Python complex numbers: the default dtype's complex twin
+        arr = arr.astype(np.complex128 if float_dtype is not None else
+                         _dtype.default_complex().np)
     elif arr.dtype.kind in "iu" and arr.dtype != np.uint8:
         arr = arr.astype(np.int64)
     return arr
@@ -102,7 +107,7 @@ def _scalars_dtype(data):
         elif isinstance(x, bool):
             d = _dtype.bool_
         else:
-            d = _dtype.int64 if isinstance(x, int) else _dtype.get_default_dtype()
+            d = _dtype.scalar_dtype(x)
         out = d if out is None else _dtype.promote_types(out, d)
     return out
 
@@ -155,6 +160,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     arr = _infer_array(data, None if dtype is None else np.float64)
     if dtype is not None:
         to = np.dtype(_np_dtype(dtype))
+        if arr.dtype.kind == "c" and to.kind != "c" and not isinstance(data, (Tensor, np.ndarray)):
+            raise TypeError("must be real number, not complex")
         if to.kind in "iu" and not isinstance(data, (Tensor, np.ndarray)):
             _check_int_range(arr, to)  # Python numbers: torch's overflow error, not a wrap
         arr = arr.astype(to, copy=False)
@@ -378,8 +385,11 @@ def arange(start=0, end=None, step=1, *, dtype=None, layout=None, device=None,
     if dtype is None:
         dtype = _dtype.get_default_dtype() if any(isinstance(v, float) for v in vals) \
             else _dtype.int64
-    if _dtype.convert(dtype) is _dtype.bool_:
-        raise NotImplementedError("\"arange_cpu\" not implemented for 'Bool'")
+    if _dtype.convert(dtype) is _dtype.bool_ or _dtype.convert(dtype).is_complex:
+        from .ops._shape_utils import type_name
+
+        raise NotImplementedError(f"\"arange_cpu\" not implemented for "
+                                  f"'{type_name(_np_dtype(dtype))}'")
     if not _dtype.convert(dtype).is_floating_point:
         vals = [int(v) for v in vals]  # torch truncates the bounds to the integer dtype
         if vals[2] == 0:

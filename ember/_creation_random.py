@@ -4,6 +4,8 @@ multinomial, poisson. Draws come from ``ember.Generator`` through torch's algori
 torch's numbers."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import _sampling
@@ -61,9 +63,23 @@ def rand(*size, generator=None, dtype=None, layout=None, device=None, requires_g
     size = _size_kw(size, kw)
     if out is not None:
         return _with_out("rand", lambda d: rand(*size, generator=generator, dtype=d), dtype, out)
+    shape = _size(size)
+    if np.dtype(_np_dtype(dtype)).kind == "c":  # torch draws the real and imaginary parts
+        real = _real_of(dtype)
+        arr = _sampling.uniform(_gen(generator), shape + (2,), real)
+        return _finish(_as_complex(arr, shape, dtype), requires_grad, device)
     d = _float_dtype(dtype, "check_uniform_bounds")
-    arr = _sampling.uniform(_gen(generator), _size(size), d)
+    arr = _sampling.uniform(_gen(generator), shape, d)
     return _finish(arr, requires_grad, device)
+
+
+def _real_of(dtype):
+    return np.dtype(_np_dtype(dtype)).type(0).real.dtype
+
+
+def _as_complex(arr, shape, dtype):
+    """Pairs of real draws (in torch's order: real, imaginary) as complex numbers."""
+    return np.ascontiguousarray(arr).reshape(shape + (2,)).view(_np_dtype(dtype))[..., 0]
 
 
 def _size_kw(size, kw):
@@ -81,8 +97,12 @@ def randn(*size, generator=None, dtype=None, layout=None, device=None, requires_
     if out is not None:
         return _with_out("randn", lambda d: randn(*size, generator=generator, dtype=d), dtype,
                          out)
-    d = _float_dtype(dtype, "normal_kernel_cpu")
     shape = _size(size)
+    if np.dtype(_np_dtype(dtype)).kind == "c":  # each part has variance 1/2, as in torch
+        real = _real_of(dtype)
+        arr = _sampling.normal(_gen(generator), shape + (2,), real, std=1 / math.sqrt(2))
+        return _finish(_as_complex(arr, shape, dtype), requires_grad, device)
+    d = _float_dtype(dtype, "normal_kernel_cpu")
     arr = _sampling.normal(_gen(generator), shape, d).reshape(shape)
     return _finish(arr, requires_grad, device)
 
@@ -120,7 +140,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=N
     return _finish(arr, requires_grad, device)
 
 
-_C_TYPES = {"int8": "signed char", "uint8": "unsigned char", "int16": "short", "int32": "int",
+_C_TYPES = {"int8": "signed char", "uint8": "unsigned char", "int16": "short int", "int32": "int",
             "int64": "long"}
 
 
@@ -194,9 +214,11 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, layout=N
     shape = _size((size,)) if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
     ref = mean if t_mean else std if t_std else None
     d = ref._data.dtype if ref is not None and dtype is None else _np_dtype(dtype)
-    # torch fills the output with normal_(0, 1), then scales by std and shifts by mean
-    eps = _sampling.normal(_gen(generator), shape, d).reshape(shape)
-    arr = (m + s * eps).astype(d)
+    # torch: normal_(mean, std) for two numbers, normal_(0, std) + mean for a number std,
+    # else normal_(0, 1) * std + mean (normal_ fuses its multiply-add)
+    eps = _sampling.normal(_gen(generator), shape, d, 0.0 if t_mean or t_std else m,
+                           1.0 if t_std else s).reshape(shape)
+    arr = (m + s * eps if t_std else eps + m if t_mean else eps).astype(d)
     if (t_mean and mean.requires_grad) or (t_std and std.requires_grad):
         name = "NormalBackward3" if t_mean and t_std else \
             "NormalBackward1" if t_mean else "NormalBackward2"

@@ -15,16 +15,30 @@ class dtype:  # noqa: N801  (torch spells it in lower case)
         self.is_floating_point = category == 2
         self.is_signed = name not in ("uint8", "bool")
         self.itemsize = self.np.itemsize
-        self._category = category  # 0 bool, 1 integer, 2 floating point
+        self._category = category  # 0 bool, 1 integer, 2 floating point, 3 complex
 
     @property
     def is_complex(self) -> bool:
-        """Always False: ember has no complex dtypes."""
-        return False
+        """True for complex64 and complex128."""
+        return self._category == 3
 
     def to_real(self) -> dtype:
-        """The dtype itself (no complex dtypes here)."""
-        return self
+        """The real counterpart of a complex dtype (complex64 -> float32); others unchanged."""
+        return _REAL_OF.get(self.name, self)
+
+    def to_complex(self) -> dtype:
+        """The complex counterpart of a floating-point dtype (float32 -> complex64).
+
+        float16 and bfloat16 give complex64 (torch: complex32, which NumPy lacks).
+
+        Raises:
+            RuntimeError: for integer and bool dtypes, as torch does.
+        """
+        if self._category == 3:
+            return self
+        if self._category != 2:
+            raise RuntimeError(f"Unknown Complex ScalarType for {_C10_NAMES[self.name]}")
+        return complex128 if self.name == "float64" else complex64
 
     def __repr__(self) -> str:
         return f"ember.{self.name}"
@@ -42,13 +56,19 @@ int16 = dtype("int16", np.int16, 1)
 int8 = dtype("int8", np.int8, 1)
 uint8 = dtype("uint8", np.uint8, 1)
 bool_ = dtype("bool", np.bool_, 0)
+complex64 = dtype("complex64", np.complex64, 3)
+complex128 = dtype("complex128", np.complex128, 3)
 # NumPy has no bfloat16: the name exists so scripts that mention it import; it computes in float32.
 bfloat16 = dtype("bfloat16", np.float32, 2)
 
-ALL = (float32, float64, float16, int64, int32, int16, int8, uint8, bool_)
+ALL = (float32, float64, float16, int64, int32, int16, int8, uint8, bool_, complex64, complex128)
 _BY_NP = {d.np: d for d in ALL}
 _BY_NAME = {d.name: d for d in ALL + (bfloat16,)}
-_BY_NAME.update(float=float32, double=float64, half=float16, long=int64, int=int32, short=int16)
+_BY_NAME.update(float=float32, double=float64, half=float16, long=int64, int=int32, short=int16,
+                cfloat=complex64, cdouble=complex128)
+_REAL_OF = {"complex64": float32, "complex128": float64}
+_C10_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+              "bool": "Bool"}
 
 _default = [float32]
 
@@ -72,7 +92,8 @@ def from_numpy(np_dtype) -> dtype:
     except KeyError:
         raise TypeError(
             f"can't convert np.ndarray of type {np.dtype(np_dtype)}. The only supported types "
-            "are: float64, float32, float16, int64, int32, int16, int8, uint8, and bool."
+            "are: float64, float32, float16, complex64, complex128, int64, int32, int16, int8, "
+            "uint8, and bool."
         ) from None
 
 
@@ -86,6 +107,8 @@ def convert(d) -> dtype:
         return int64
     if d is bool:
         return bool_
+    if d is complex:
+        return default_complex()
     if isinstance(d, str):
         return from_name(d)
     return from_numpy(d)
@@ -94,6 +117,12 @@ def convert(d) -> dtype:
 def get_default_dtype() -> dtype:
     """The dtype of floating-point tensors made from Python floats (float32 at start)."""
     return _default[0]
+
+
+def default_complex() -> dtype:
+    """The dtype of tensors made from Python complex numbers: the default dtype's complex
+    counterpart (complex64 under float32, complex128 under float64)."""
+    return _default[0].to_complex()
 
 
 def set_default_dtype(d) -> None:
@@ -105,11 +134,15 @@ def set_default_dtype(d) -> None:
 
 
 def promote_types(a: dtype, b: dtype) -> dtype:
-    """torch.promote_types: the higher category wins; within a category NumPy's rule."""
+    """torch.promote_types: the higher category wins; within a category NumPy's rule. A
+    complex dtype keeps a floating one's precision: float64 with complex64 is complex128."""
     if a is b:
         return a
     if a._category != b._category:
-        return a if a._category > b._category else b
+        hi, lo = (a, b) if a._category > b._category else (b, a)
+        if hi._category == 3 and lo._category == 2:
+            return _BY_NP[np.promote_types(hi.np, lo.np)]
+        return hi
     return _BY_NP[np.promote_types(a.np, b.np)]
 
 
@@ -119,6 +152,8 @@ def scalar_dtype(value) -> dtype:
         return bool_
     if isinstance(value, int):
         return int64
+    if isinstance(value, complex):
+        return default_complex()
     return _default[0]
 
 
@@ -126,8 +161,10 @@ def result_type(*operands) -> dtype:
     """torch.result_type for tensors (dimensioned, then 0-d) and Python scalars.
 
     Dimensioned tensors decide the dtype; a 0-d tensor or a scalar changes it only when it
-    is of a higher category (bool < integer < floating point), so ``int_tensor * 2.5`` is
-    float32 and ``float32_tensor * float64_scalar_tensor`` stays float32.
+    is of a higher category (bool < integer < floating point < complex), so ``int_tensor * 2.5``
+    is float32 and ``float32_tensor * float64_scalar_tensor`` stays float32. A complex 0-d
+    tensor or scalar meeting floating point keeps its precision: ``float64_tensor * 1j`` is
+    complex128, ``float32_tensor * complex128_scalar_tensor`` complex64.
     """
     from ._tensor import Tensor
 
@@ -145,8 +182,16 @@ def result_type(*operands) -> dtype:
         else:
             d = scalar_dtype(x)
             scal = d if scal is None else promote_types(scal, d)
-    out = dims
-    for group in (zero, scal):
-        if group is not None and (out is None or group._category > out._category):
-            out = group
-    return out
+    return _combine(dims, _combine(zero, scal))
+
+
+def _combine(higher, lower):
+    """torch's ``combine_categories``: ``lower`` (the lower-priority group) counts only when
+    it is of a higher category."""
+    if lower is None:
+        return higher
+    if higher is None or lower._category > higher._category:
+        if higher is not None and higher._category == 2 and lower._category == 3:
+            return higher.to_complex()
+        return lower
+    return higher

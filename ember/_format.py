@@ -91,6 +91,20 @@ class _Formatter:
         return " " * (self.max_width - len(s)) + s
 
 
+class _ComplexFormatter:
+    """torch's pair of formatters for a complex tensor: one for the real parts, one for the
+    imaginary parts, each choosing its own notation and width."""
+
+    def __init__(self, arr):
+        self.real, self.imag = _Formatter(arr.real), _Formatter(arr.imag)
+        self.max_width = self.real.max_width + self.imag.max_width + 1  # the "j"
+
+    def format(self, value) -> str:
+        real = self.real.format(value.real)
+        imag = (self.imag.format(value.imag) + "j").lstrip()
+        return real + imag if imag[0] in "+-" else real + "+" + imag
+
+
 def _summarized(arr):
     """The elements a summarised print shows (they decide the formatter's width)."""
     edge = PRINT_OPTIONS["edgeitems"]
@@ -145,7 +159,8 @@ def format_array(arr, indent: int = 7) -> str:
     if arr.size == 0:
         return "[]"
     summarize = arr.size > PRINT_OPTIONS["threshold"]
-    fmt = _Formatter(_summarized(arr) if summarize else arr)
+    kind = _ComplexFormatter if arr.dtype.kind == "c" else _Formatter
+    fmt = kind(_summarized(arr) if summarize else arr)
     return _tensor_str(arr, indent, summarize, fmt)
 
 
@@ -176,7 +191,8 @@ def format_tensor(t) -> str:
             suffixes.append(f"size={tuple(arr.shape)}")
         if d != default:
             suffixes.append(f"dtype={_dtype.from_numpy(d)}")
-    elif not (d == default or d == _DEFAULT_INT or d == np.bool_):
+    elif not (d == default or d == _DEFAULT_INT or d == np.bool_
+              or d == _dtype.default_complex().np):
         suffixes.append(f"dtype={_dtype.from_numpy(d)}")
     body = format_array(arr, indent)
     if t.grad_fn is not None:

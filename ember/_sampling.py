@@ -9,6 +9,7 @@ function takes the ember ``Generator`` and returns a NumPy array.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -62,36 +63,210 @@ def fill(target: np.ndarray, values: np.ndarray) -> None:
     view[...] = values.reshape(view.shape)
 
 
-def uniform(gen, shape, dtype, low=0.0, high=1.0) -> np.ndarray:
-    """torch's ``uniform_(low, high)``: ``u * (high - low) + low`` in the tensor's precision.
+# --- rounding helpers: torch's kernels fuse ``a * b + c`` into one rounding (an FMA) ----------
+_SPLITTER = 134217729.0  # 2**27 + 1, Veltkamp's constant for splitting a double in halves
+_EXACT_LIMIT = -960      # below this sum of binary exponents a split product may underflow
 
-    ATen's float kernel rounds once (a fused multiply-add): the float32 product of two 24-bit
-    numbers is exact in float64, so the sum is done there and rounded to float32 once.
+
+def _two_sum(a, b):
+    """``(s, e)`` with ``s = fl(a + b)`` and ``s + e == a + b`` exactly (Knuth)."""
+    s = a + b
+    bv = s - a
+    return s, (a - (s - bv)) + (b - bv)
+
+
+def _split(a):
+    """Veltkamp: ``a = hi + lo`` with both halves 26 bits wide, so their products are exact."""
+    c = a * _SPLITTER
+    hi = c - (c - a)
+    return hi, a - hi
+
+
+def _odd_sum(a, b) -> np.ndarray:
+    """``a + b`` rounded to odd: a float64 that rounds to any narrower format (float32, half)
+    exactly as the exact sum would, where round-to-nearest could round twice."""
+    s, e = _two_sum(np.asarray(a, np.float64), b)
+    s = np.array(s, np.float64, ndmin=1)
+    e = np.broadcast_to(e, s.shape)
+    nudge = (e != 0) & ((s.view(np.uint64) & np.uint64(1)) == 0)
+    if nudge.any():
+        s[nudge] = np.nextafter(s[nudge], np.copysign(np.inf, e[nudge]))
+    return s
+
+
+def _fma_exact(a, b: float, c: float) -> np.ndarray:
+    """``a * b + c`` rounded once, in Python integers (the slow path for tiny products)."""
+    bn, bd = float(b).as_integer_ratio()
+    cn, cd = float(c).as_integer_ratio()
+    out = []
+    for x in np.asarray(a, np.float64).tolist():
+        an, ad = x.as_integer_ratio()
+        den = max(ad * bd, cd)
+        num = an * bn * (den // (ad * bd)) + cn * (den // cd)
+        try:
+            out.append(num / den)  # int / int rounds once, as IEEE arithmetic does
+        except OverflowError:
+            out.append(math.inf if num > 0 else -math.inf)
+    return np.array(out, np.float64)
+
+
+def fma(a, b: float, c: float) -> np.ndarray:
+    """``a * b + c`` for a float64 array ``a`` and numbers ``b``, ``c``, rounded once as
+    ``std::fma`` (and the FMA the compiler makes of torch's ``x * std + mean``) rounds it.
+
+    The product is split exactly (Dekker), then the three-term sum is rounded once through a
+    round-to-odd step (Boldo and Melquiond's emulated FMA); products too small for an exact
+    split take a slow exact path.
     """
+    a = np.asarray(a, np.float64)
+    b, c = float(b), float(c)
+    if c == 0.0 or b == 0.0 or not math.isfinite(b) or not math.isfinite(c):
+        with np.errstate(over="ignore", invalid="ignore"):
+            return a * b + c  # a single rounding already
+    scale = 2.0 ** 80 if abs(b) > 2.0 ** 900 else 1.0  # keeps the split of ``b`` finite
+    b_hi, b_lo = _split(b / scale)
+    b_hi, b_lo = b_hi * scale, b_lo * scale
+    with np.errstate(over="ignore", invalid="ignore"):
+        p = a * b
+        a_hi, a_lo = _split(a)
+        err = ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo  # p + err == a*b
+        th, tl = _two_sum(c, err)
+        vh, vl = _two_sum(p, th)
+        out = np.array(vh + _odd_sum(tl, vl), np.float64).reshape(a.shape)
+    slow = (a != 0) & (np.frexp(a)[1] + math.frexp(b)[1] < _EXACT_LIMIT)
+    slow |= (np.abs(a) > 2.0 ** 900) | ~np.isfinite(p)
+    if slow.any():
+        finite = slow & np.isfinite(a)
+        out[finite] = _fma_exact(a[finite], b, c)
+        out[slow & ~finite] = a[slow & ~finite] * b + c
+    return out
+
+
+def fma32(a, b, c) -> np.ndarray:
+    """``a * b + c`` rounded once to float32 (``_mm256_fmadd_ps``, or the compiler's fused
+    float kernel): the product of two floats is exact in float64, and the float64 sum rounds
+    to float32 as the exact one would except on a float32 tie (or below float32's normal
+    range): those few are redone through a round-to-odd sum."""
+    p = np.asarray(a, np.float32).astype(np.float64) * np.asarray(b, np.float32)
+    p, c = np.broadcast_arrays(np.atleast_1d(p), np.asarray(c, np.float32).astype(np.float64))
+    s = p + c
+    out = s.astype(np.float32)
+    risky = ((s.view(np.uint64) & np.uint64(0x1FFFFFFF)) == np.uint64(0x10000000))
+    risky |= np.abs(s) < 2.0 ** -126
+    if risky.any():
+        out[risky] = _odd_sum(p[risky], c[risky]).astype(np.float32)
+    return out
+
+
+# --- uniform_ -----------------------------------------------------------------------------------
+_C_NAMES = {"float64": "double", "float32": "float", "float16": "c10::Half", "int64": "long int",
+            "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+            "bool": "bool"}
+_TYPE_NAMES = {"float64": "Double", "float32": "Float", "float16": "Half"}
+
+
+def _num(v) -> str:
+    """A double as C++'s ``ostream`` prints it (``2``, ``1e-07``, ``3.3e+38``)."""
+    return f"{float(v):g}"
+
+
+def check_uniform_bounds(low, high, dtype) -> None:
+    """torch's ``check_uniform_bounds``: finite bounds within the dtype, ``from <= to`` and a
+    span the dtype can hold (checked even for an empty tensor, as in torch)."""
+    d = np.dtype(dtype)
+    big = float(np.finfo(d).max)
+    for name, v in (("from", low), ("to", high)):
+        if not -big <= v <= big:
+            raise RuntimeError(f"{name} is out of bounds for {_C_NAMES[d.name]}")
+    if low > high:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
+                           f"from={_num(low)} > to={_num(high)}")
+    if float(high) - float(low) > big:
+        raise RuntimeError(f"uniform_ expects to-from <= std::numeric_limits<"
+                           f"{_TYPE_NAMES[d.name]}>::max(), but found to={_num(high)} and "
+                           f"from={_num(low)} which result in to-from to exceed the limit")
+
+
+def uniform(gen, shape, dtype, low=0.0, high=1.0) -> np.ndarray:
+    """torch's ``uniform_(low, high)``: ``fma(u, to - from, from)`` in the tensor's precision
+    (float for half), cast to the dtype, and a value that rounded up to ``to`` replaced by
+    ``from`` (torch's CPU kernel keeps ``to`` out of the range).
+
+    ``u`` is 53 bits of ``random64()`` for float64, 24 bits of one word otherwise; float32
+    and half use ``float(from)`` and ``float(to) - float(from)`` (rounded to float).
+    """
+    d = np.dtype(dtype)
+    check_uniform_bounds(low, high, d)
     n = int(np.prod(shape, dtype=np.int64))
-    t = np.float64 if _is_double(dtype) else np.float32
-    u = uniform01(gen, n, t)
-    span, low = t(t(high) - t(low)), t(low)
-    if t is np.float32:
-        out = (u.astype(np.float64) * np.float64(span) + np.float64(low)).astype(np.float32)
+    if d == np.float64:
+        lo, hi = float(low), float(high)
+        out = fma(uniform01(gen, n, np.float64), hi - lo, lo)
+        top, bottom = hi, lo
     else:
-        out = u * span + low
-    return out.astype(dtype, copy=False).reshape(shape)
+        lo, hi = np.float32(low), np.float32(high)
+        out = fma32(uniform01(gen, n, np.float32), hi - lo, lo).astype(d)
+        top, bottom = d.type(hi), d.type(lo)
+    out[out == top] = bottom
+    return out.reshape(shape)
+
+
+# avx_mathfun's Cephes polynomials, in the order GCC fuses their multiply-adds (-mfma)
+_LOG_P = np.float32([7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1,
+                     1.4249322787e-1, -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1,
+                     3.3333331174e-1])
+_COS_P = np.float32([2.443315711809948e-5, -1.388731625493765e-3, 4.166664568298827e-2])
+_SIN_P = np.float32([-1.9515295891e-4, 8.3321608736e-3, -1.6666654611e-1])
+
+
+def _log_avx(x: np.ndarray) -> np.ndarray:
+    """``log256_ps`` for float32 ``x`` in (0, 1] (normal numbers)."""
+    bits = x.view(np.uint32)
+    e = ((bits >> 23).astype(np.int32) - 126).astype(np.float32)
+    m = ((bits & np.uint32(0x807FFFFF)) | np.uint32(0x3F000000)).view(np.float32)  # [0.5, 1)
+    small = m < np.float32(0.707106781186547524)
+    e -= small
+    m = (m - np.float32(1)) + np.where(small, m, np.float32(0))
+    z = m * m
+    y = np.full_like(m, _LOG_P[0])
+    for p in _LOG_P[1:]:
+        y = fma32(y, m, p)
+    y = fma32(y * m, z, e * np.float32(-2.12194440e-4))
+    y = fma32(z, -0.5, y)
+    return fma32(e, 0.693359375, m + y)
+
+
+def _sincos_avx(x: np.ndarray):
+    """``sincos256_ps`` for float32 ``x >= 0``: ``(sin x, cos x)``."""
+    j = ((x * np.float32(1.27323954473516)).astype(np.int32) + 1) & ~1
+    y = j.astype(np.float32)
+    for dp in (-0.78515625, -2.4187564849853515625e-4, -3.77489497744594108e-8):
+        x = fma32(y, dp, x)  # x - j * pi / 4 in three parts (Cody-Waite)
+    z = x * x
+    c = fma32(fma32(_COS_P[0], z, _COS_P[1]), z, _COS_P[2])
+    c = fma32(c * z, z, -(z * np.float32(0.5))) + np.float32(1)
+    s = fma32(fma32(_SIN_P[0], z, _SIN_P[1]), z, _SIN_P[2])
+    s = fma32(s * z, x, x)
+    swap = (j & 2) != 0
+    sin, cos = np.where(swap, c, s), np.where(swap, s, c)
+    return np.where(j & 4, -sin, sin), np.where((j - 2) & 4, cos, -cos)
 
 
 def _box_muller16(u: np.ndarray) -> np.ndarray:
     """ATen's ``normal_fill_16``: 8 pairs (u1 from the first half, u2 from the second), in
-    ``u``'s precision as torch computes it (float32 for float32 tensors: closer to torch's
-    numbers than float64 math rounded once, and three times faster)."""
+    ``u``'s precision: libm's log/cos/sin for float64, avx_mathfun's for float32 (torch's
+    AVX2 kernel, which half uses too)."""
     t = u.dtype.type
     u = u.reshape(-1, 2, 8)
-    radius = np.log(t(1.0) - u[:, 0])
-    radius *= t(-2.0)
-    np.sqrt(radius, out=radius)
+    one_minus = t(1.0) - u[:, 0]
     theta = u[:, 1] * t(2.0 * np.pi)
     out = np.empty((u.shape[0], 2, 8), u.dtype)
-    np.cos(theta, out=out[:, 0])
-    np.sin(theta, out=out[:, 1])
+    if t is np.float32:
+        radius = np.sqrt(t(-2.0) * _log_avx(one_minus))
+        out[:, 1], out[:, 0] = _sincos_avx(theta)
+    else:
+        radius = np.sqrt(np.log(one_minus) * t(-2.0))
+        np.cos(theta, out=out[:, 0])
+        np.sin(theta, out=out[:, 1])
     out *= radius[:, None, :]
     return out.reshape(-1)
 
@@ -115,28 +290,42 @@ def _normal_serial(gen, n: int) -> np.ndarray:
 
 
 def standard_normal(gen, n: int, dtype, contiguous: bool = True) -> np.ndarray:
-    """torch's ``normal_(0, 1)`` on ``n`` elements: ``normal_fill`` (uniforms first, then
-    Box-Muller in blocks of 16, the tail block redrawn) for 16+ contiguous elements, in the
-    tensor's precision (float32 unless ``dtype`` is float64), else the serial double path
-    (float64). Returned in draw order."""
+    """torch's ``normal_(0, 1)`` on ``n`` elements: ``normal_fill`` (uniforms, then Box-Muller
+    in blocks of 16, the tail block redrawn) for 16+ contiguous elements, in float64 for
+    float64 and float32 otherwise, else the serial double path (float64). In draw order.
+
+    float32 draws all ``n`` uniforms before the tail block; half fills block by block, so its
+    tail block starts right after the last full one.
+    """
     if n < 16 or not contiguous:
         return _normal_serial(gen, n)
     t = np.float64 if _is_double(dtype) else np.float32
-    data = uniform01(gen, n, t)
     full = n - n % 16
+    data = uniform01(gen, full if np.dtype(dtype) == np.float16 else n, t)
     data[:full] = _box_muller16(data[:full])
     if n % 16:
+        data = np.resize(data, n)
         data[n - 16:] = _box_muller16(uniform01(gen, 16, t))
     return data
 
 
 def normal(gen, target_shape, dtype, mean=0.0, std=1.0, contiguous=True) -> np.ndarray:
-    """torch's ``normal_(mean, std)`` as an array of ``dtype`` (flat, in draw order)."""
+    """torch's ``normal_(mean, std)`` as an array of ``dtype`` (flat, in draw order):
+    ``fma(z, std, mean)`` in the precision ``z`` was made in (float for half), then cast."""
     n = int(np.prod(target_shape, dtype=np.int64))
     z = standard_normal(gen, n, dtype, contiguous)
-    if _is_double(dtype) or n < 16 or not contiguous:
-        return (z * std + mean).astype(dtype)
-    return (z.astype(np.float32) * np.float32(std) + np.float32(mean)).astype(dtype)
+    if z.dtype == np.float32:
+        out = fma32(z, std, mean)
+    else:
+        out = fma(z, std, mean)
+    return _narrow(out, dtype)
+
+
+def _narrow(values: np.ndarray, dtype) -> np.ndarray:
+    """``static_cast<scalar_t>``: half through float, as ``c10::Half`` converts a double."""
+    if np.dtype(dtype) == np.float16 and values.dtype == np.float64:
+        values = values.astype(np.float32)
+    return values.astype(dtype, copy=False)
 
 
 def randperm(gen, n: int) -> np.ndarray:
@@ -192,17 +381,122 @@ def _swapped_in_order(targets: np.ndarray) -> np.ndarray:
     return np.where(self_swap, before, taken)
 
 
-def integers(gen, n: int, low: int, high: int, dtype) -> np.ndarray:
-    """torch's ``random_(low, high)`` / ``randint``: ``word % (high - low) + low``, on random64
-    when the range reaches 2**32 (for 64-bit and float dtypes), else on one word."""
-    span = high - low
+# --- random_ / randint --------------------------------------------------------------------------
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+_MASK64 = (1 << 64) - 1
+_WIDE_RANGE = 1 << 28  # from this range up torch 2.13 reduces random64(), below it one word
+_DIGITS = {"float64": 53, "float32": 24, "float16": 11}
+
+
+def _wrap64(v: int) -> int:
+    return ((v - _INT64_MIN) & _MASK64) + _INT64_MIN
+
+
+def _through_dtype(v: int, d) -> int:
+    """``static_cast<int64_t>(static_cast<scalar_t>(v))`` for a float dtype (half through
+    float, as ``c10::Half`` converts); a value beyond int64 comes back as INT64_MIN, as x86's
+    conversion gives it."""
+    x = float(_from_int64(np.array([v], np.int64), d)[0])
+    return int(x) if math.isfinite(x) and _INT64_MIN <= x < 2.0 ** 63 else _INT64_MIN
+
+
+def _update_bound(v: int, d, step: int) -> int:
+    """torch's ``update_from`` (``step=1``) and ``update_to`` (``step=-1``): a ``from`` whose
+    successor the dtype rounds below it moves up, a ``to`` whose predecessor rounds up to it
+    moves down, to values the dtype holds."""
+    near = _through_dtype(v + step, d)
+    if near < v if step > 0 else near >= v:
+        n = max(abs(v + step).bit_length() - 1, 0)
+        v = _wrap64(near + step * (1 << (n - _DIGITS[d.name] + 1)))
+    return v
+
+
+def _check_in_range(low: int, to_inc: int, d) -> None:
+    """torch's ``check_from_to_in_range``: both ends inside the dtype (an error), and inside
+    the float's exact integers (a warning)."""
+    name = _C_NAMES[d.name]
+    if d.kind == "f":
+        lo_lim, hi_lim = -float(np.finfo(d).max), float(np.finfo(d).max)
+    elif d == np.bool_:
+        lo_lim, hi_lim = 0, 1
+    else:
+        lo_lim, hi_lim = int(np.iinfo(d).min), int(np.iinfo(d).max)
+    for label, v in (("from", low), ("to - 1", to_inc)):
+        if not lo_lim <= v <= hi_lim:
+            raise RuntimeError(f"{label} is out of bounds for {name}")
+    if d.kind == "f":
+        digits = _DIGITS[d.name]
+        for label, v in (("from", low), ("to - 1", to_inc)):
+            if not -(1 << digits) <= v <= 1 << digits:
+                warnings.warn(f"{label} is out of bounds [-(2^{digits}), 2^{digits}]. Due to "
+                              f"precision limitations {name} can support discrete uniform "
+                              "distribution only within this range. This warning will become an "
+                              "error in version 1.7 release, please fix the code in advance",
+                              UserWarning, stacklevel=4)
+
+
+def _from_int64(v: np.ndarray, d) -> np.ndarray:
+    """``static_cast<scalar_t>`` of int64 values (half through float, bool as ``!= 0``)."""
+    if d == np.float16:
+        with np.errstate(over="ignore"):
+            return v.astype(np.float32).astype(np.float16)
+    return v != 0 if d == np.bool_ else v.astype(d)
+
+
+def integers(gen, n: int, low: int, high, dtype) -> np.ndarray:
+    """torch's ``random_(low, high)`` / ``randint``: ``word % range + low``, ``word`` one
+    ``random64()`` when the range is 2**28 or more, else one 32-bit word; ``high=None`` means
+    up to the dtype's largest value (``2**digits`` for floats), and ``low=-2**63`` then the
+    whole int64 range (``random_(from, None)``).
+
+    Float dtypes first move the bounds to values the dtype holds (torch's ``update_from`` and
+    ``update_to``); torch's errors and warnings for bounds outside the dtype are raised here.
+    """
     d = np.dtype(dtype)
-    wide = span >= 1 << 32 and d in (np.dtype(np.int64), np.dtype(np.float64),
-                                      np.dtype(np.float32))
-    words = bits64(gen, n) if wide else bits32(gen, n)
-    vals = [int(w) % span + low for w in words.tolist()] if span >= 1 << 63 else \
-        (words % np.uint64(span)).astype(np.int64) + low
-    return np.asarray(vals).astype(d)
+    for v in (low, high):
+        if v is not None and not _INT64_MIN <= v <= _INT64_MAX:
+            raise ValueError("Overflow when unpacking long long")
+    if high is not None:
+        if low >= high:
+            raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
+                               f">= to={high}")
+        if d.kind == "f":
+            low, high = _update_bound(low, d, 1), _update_bound(high, d, -1)
+            if low >= high:
+                raise RuntimeError("random_ expects 'from' casted to dtype to be less than 'to' "
+                                   f"casted to dtype, but got from={low} >= to={high}")
+        _check_in_range(low, high - 1, d)
+        span = high - low
+    elif low != _INT64_MIN:
+        if d.kind == "f":
+            to_inc = 1 << _DIGITS[d.name]
+            low = _update_bound(low, d, 1)
+            if low >= to_inc:
+                raise RuntimeError("random_ expects 'from' casted to dtype to be less than or "
+                                   "equal to 'to_inc' casted to dtype, but got "
+                                   f"from={low} > to_inc={to_inc}")
+        else:
+            to_inc = 1 if d == np.bool_ else int(np.iinfo(d).max)
+        _check_in_range(low, to_inc, d)
+        span = to_inc - low + 1
+    else:
+        return _full_64_bits(gen, n, d)
+    words = bits64(gen, n) if span >= _WIDE_RANGE else bits32(gen, n)
+    # uint64 arithmetic wraps as torch's does; the sum read as int64 is the value
+    vals = words % np.uint64(span) + np.uint64(low & _MASK64)
+    return _from_int64(vals.view(np.int64), d)
+
+
+def _full_64_bits(gen, n: int, d) -> np.ndarray:
+    """torch's ``random_(-2**63, None)``: a whole ``random64()`` read as int64."""
+    if n and d in (np.float16, np.bool_):
+        kind = "Half" if d == np.float16 else "Bool"
+        raise NotImplementedError(f"\"random_full_64_bits_range_kernel_cpu\" not implemented for "
+                                  f"'{kind}'")
+    if n and d not in (np.int64, np.float64, np.float32):
+        raise RuntimeError("random_full_64_bits_range_kernel_cpu handles only int64, double, "
+                           "float and bfloat16")
+    return _from_int64(bits64(gen, n).view(np.int64), d)
 
 
 def full_range(gen, n: int, dtype) -> np.ndarray:

@@ -7,7 +7,7 @@ from . import _dtype
 from ._backend import CPU, check_device
 from ._memory_format import contiguous_format, is_laid_out
 from ._size import Size
-from ._user_warning import warn_at_user, warn_once
+from ._user_warning import warn_once
 from .autograd import grad_mode
 
 _IDENTITY_ON_0D = ("Tensor.{} is deprecated on 0-D tensors. This function is the identity in "
@@ -46,6 +46,10 @@ def _wrap_result(arr, node, index):
     if arr.dtype.kind == "f":
         t._rg = True
         t._grad_fn = node
+    elif arr.dtype.kind == "c":
+        t._rg = True
+        t._grad_fn = node
+        _fn.complex_output(node)
     else:
         t._rg = False
         t._grad_fn = None
@@ -99,6 +103,7 @@ class Tensor:
     _view_version = 0  # a view's version when its grad_fn was made (see ops/copy_slices.py)
     _no_grad_view = False  # a view of a tensor requiring grad, made under no_grad
     _multi_view = None  # ("Split", i) for output i of an op returning several views
+    _is_conj = False  # torch's conjugate bit: set on conj() of a complex tensor (complex_ops.py)
 
     __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected op
 
@@ -236,24 +241,11 @@ class Tensor:
                 "a computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach().")
         if requires_grad and self._data.dtype.kind != "f":
-            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+            if self._data.dtype.kind != "c":
+                raise RuntimeError("only Tensors of floating point dtype can require gradients")
+            _fn.enable_complex_grad()
         self._rg = requires_grad
         return self
-
-    @property
-    def grad(self):
-        """The gradient backward accumulated into this tensor (None before; on a non-leaf
-        only after ``retain_grad()``, and reading it otherwise warns, as torch)."""
-        g = self._grad
-        if g is None and self._grad_fn is not None and not self.retains_grad:
-            warn_at_user(_NON_LEAF_GRAD)
-        return g
-
-    @grad.setter
-    def grad(self, value):
-        if value is not None:
-            _check_assigned_grad(self, value)
-        self._grad = value
 
     @property
     def is_leaf(self) -> bool:
@@ -319,6 +311,9 @@ class Tensor:
         if self._rg and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
+        if self._is_conj and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that has conjugate bit set. Use "
+                               "tensor.resolve_conj().numpy() instead.")
         return self._data
 
     def __array__(self, dtype=None, copy=None):
@@ -346,11 +341,15 @@ class Tensor:
     def __float__(self):
         if self._data.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
+        if self._data.dtype.kind == "c":
+            return float(_real_value(self, "double"))
         return float(self._data.reshape(()))
 
     def __int__(self):
         if self._data.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
+        if self._data.dtype.kind == "c":
+            return int(_real_value(self, "int64_t"))
         return int(self._data.reshape(()))
 
     def __index__(self):
@@ -420,70 +419,6 @@ class Tensor:
     def type_as(self, other) -> Tensor:
         """Converted to ``other``'s dtype."""
         return self.to(other.dtype)
-
-    def float(self):
-        """As float32."""
-        return self.to(_dtype.float32)
-
-    def double(self):
-        """As float64."""
-        return self.to(_dtype.float64)
-
-    def half(self):
-        """As float16."""
-        return self.to(_dtype.float16)
-
-    def bfloat16(self):
-        """As 'bfloat16' (float32 storage: NumPy has no bfloat16)."""
-        return self.to(_dtype.float32)
-
-    def long(self):
-        """As int64."""
-        return self.to(_dtype.int64)
-
-    def int(self):
-        """As int32."""
-        return self.to(_dtype.int32)
-
-    def short(self):
-        """As int16."""
-        return self.to(_dtype.int16)
-
-    def char(self):
-        """As int8."""
-        return self.to(_dtype.int8)
-
-    def byte(self):
-        """As uint8."""
-        return self.to(_dtype.uint8)
-
-    def bool(self):
-        """As bool."""
-        return self.to(_dtype.bool_)
-
-    def cpu(self):
-        """Self: tensors already live on the CPU."""
-        return self
-
-    def cuda(self, device=None, non_blocking=False):
-        """Raises: no CUDA device here."""
-        check_device("cuda")
-
-    def pin_memory(self):
-        """Self: nothing to pin on the CPU."""
-        return self
-
-    def is_pinned(self) -> bool:
-        """False."""
-        return False
-
-    def share_memory_(self):
-        """Self (NumPy arrays are shared with worker processes by the DataLoader itself)."""
-        return self
-
-    def is_shared(self) -> bool:
-        """False."""
-        return False
 
     # --- graph -------------------------------------------------------------------
     def detach(self) -> Tensor:
@@ -611,39 +546,13 @@ def _copy_fields(dst, src):
     dst.__dict__.update(src.__dict__)
 
 
-_NON_LEAF_GRAD = (
-    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
-    "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
-    "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If "
-    "you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. "
-    "See github.com/pytorch/pytorch/pull/30531 for more information.")
-_SCALAR_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half",
-                      "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
-# torch's C type names for dtypes in the grad-assignment error
-_C_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
-                 "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-                 "uint8": "unsigned char", "bool": "bool", "complex64": "c10::complex<float>",
-                 "complex128": "c10::complex<double>"}
-
-
-def _check_assigned_grad(t, value):
-    """torch's errors for ``t.grad = value``: a Tensor of ``t``'s shape and dtype."""
-    if not isinstance(value, Tensor):
-        raise TypeError("assigned grad expected to be a Tensor or None but got grad of type "
-                        f"{type(value).__name__}")
-    if value._data.shape != t._data.shape:
-        raise RuntimeError(f"attempting to assign a gradient of size '{list(value.shape)}' to a "
-                           f"tensor of size '{list(t.shape)}'. Please ensure that the gradient "
-                           "and the tensor are the same size")
-    if value._data.dtype != t._data.dtype and t._data.dtype.kind in "fc":
-        got = _C_TYPE_NAMES.get(value._data.dtype.name, value._data.dtype.name)
-        raise RuntimeError(
-            f"attempting to assign a gradient with dtype '{got}' to a tensor with grad_dtype "
-            f"'{_SCALAR_TYPE_NAMES[t._data.dtype.name]}'. The gradient must "
-            "match the tensor's grad_dtype (defaults to the tensor's dtype). You can set the "
-            "tensor's grad_dtype attribute with a specific dtype, or None to allow any dtype. "
-            "Set grad_dtype with caution. Diverging the dtypes of a tensor and its gradient may "
-            "break downstream systems that assume they match.")
+def _real_value(t, c_type):
+    """The real value of a one-element complex tensor; torch's error when it has an imaginary
+    part."""
+    v = t._data.reshape(()).item()
+    if v.imag:
+        raise RuntimeError(f"value cannot be converted to type {c_type} without overflow")
+    return v.real
 
 
 def _wrap_dim(dim, ndim):
@@ -655,6 +564,7 @@ def _wrap_dim(dim, ndim):
 
 
 from . import _inplace  # noqa: E402,I001  (in-place ops need Tensor defined first)
+from . import _tensor_casts, _tensor_grad  # noqa: E402,F401  (.grad, .float(), .cpu() ...)
 from . import _tensor_methods  # noqa: E402,F401  (attaches op methods and dunders)
 from . import ops as _ops  # noqa: E402  (ops need Tensor defined first)
 from .autograd import function as _fn  # noqa: E402

@@ -219,6 +219,7 @@ for _name in ("pow clamp clamp_min clamp_max clip exp log sqrt rsqrt neg abs sig
               "scatter scatter_add index_add fmod remainder sin cos square tril triu "
               "log1p nan_to_num floor_divide").split():
     setattr(Tensor, _name + "_", _generic_inplace(getattr(ops, _name)))
+Tensor.abs_ = ops.unary._abs_  # torch's error for complex tensors, else the generic form
 
 
 def zero_(self):
@@ -279,6 +280,8 @@ def _random_fill(draw):
     refuse = _FLOAT_ONLY.get(draw.__name__)
 
     def method(self, *args, generator=None, **kwargs):
+        if self._data.dtype.kind == "c":  # torch draws the real and imaginary parts
+            return ops.complex_ops.random_fill(self, draw, args, kwargs, generator)
         if refuse is not None and self._data.dtype.kind != "f":
             raise refuse(self)
         self._check_inplace()
@@ -439,7 +442,7 @@ del _op_add_scalar
 
 # --- small torch methods ---------------------------------------------------------------------
 def _matrix_h(self):
-    """The transpose of a 2-D tensor (``.H``: the conjugate transpose, real here); the
+    """The conjugate transpose of a 2-D tensor (the transpose of a real one); the
     identity, with torch's warning, on 0-D."""
     if self._data.ndim == 0:
         warn_once(_CONJ_ON_0D.format("H"))
@@ -449,7 +452,7 @@ def _matrix_h(self):
                 else "")
         raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got "
                            f"{self._data.ndim}-D tensor.{hint}")
-    return self.t()
+    return ops.conj(self.t())
 
 
 Tensor.H = property(_matrix_h)
@@ -457,7 +460,7 @@ _CONJ_ON_0D = "Tensor.{} is deprecated on 0-D tensors. Consider using x.conj()."
 
 
 def _matrix_mh(self):
-    """The last two dims swapped (real: ``mT``); the identity, with torch's warning, on 0-D."""
+    """The last two dims swapped and conjugated; the identity, with torch's warning, on 0-D."""
     ndim = self._data.ndim
     if ndim < 2:
         if ndim == 1:
@@ -465,11 +468,11 @@ def _matrix_mh(self):
                                "matrices. Got 1-D tensor.")
         warn_once(_CONJ_ON_0D.format("mH"))
         return self.permute(())
-    return self.transpose(-2, -1)
+    return ops.conj(self.transpose(-2, -1))
 
 
 Tensor.mH = property(_matrix_mh)
-Tensor.adjoint = lambda self: self.mT
+Tensor.adjoint = lambda self: ops.conj(self.mT)
 
 
 def storage_offset(self) -> int:

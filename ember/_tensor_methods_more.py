@@ -349,7 +349,6 @@ def _volatile(self):
 
 Tensor.volatile = property(_volatile, doc="False, with torch's warning (volatile was removed).")
 Tensor.is_cpu = property(lambda self: True, doc="True: ember tensors live on the CPU.")
-Tensor.real = property(ops.real, doc="The real part: a real tensor itself.")
-Tensor.imag = property(ops.imag, doc="Raises: real tensors have no imaginary part.")
+# (Tensor.real and Tensor.imag: settable properties, in ops/complex_ops.py)
 
 from . import _tensor_methods_views  # noqa: E402,F401,I001  (in-place view ops, resize_, new)

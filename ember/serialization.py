@@ -57,7 +57,8 @@ _MAX_HEADER = 100_000_000        # safetensors' own limit on the header size
 
 # Element types an ember tensor can have (ember._dtype.ALL) as safetensors spells them.
 _TENSOR_DTYPES = {"F64": "float64", "F32": "float32", "F16": "float16", "I64": "int64",
-                  "I32": "int32", "I16": "int16", "I8": "int8", "U8": "uint8", "BOOL": "bool"}
+                  "I32": "int32", "I16": "int16", "I8": "int8", "U8": "uint8", "BOOL": "bool",
+                  "C64": "complex64"}
 # Element types NumPy leaves (arrays and scalars) may have: the above plus unsigned ints.
 _NUMPY_DTYPES = frozenset(list(_TENSOR_DTYPES.values()) + ["uint16", "uint32", "uint64"])
 _SAFETENSORS_NUMPY = frozenset(list(_TENSOR_DTYPES) + ["U16", "U32", "U64"])
@@ -462,7 +463,7 @@ class _Decoder:
             raise _FormatError(f"tensor {node['tensor']!r} has dtype {arr.dtype.name}, which "
                                "ember does not support")
         requires_grad = node.get("requires_grad", False) is True
-        if requires_grad and arr.dtype.kind != "f":
+        if requires_grad and arr.dtype.kind not in "fc":
             raise _FormatError(f"corrupt ember description (integer tensor "
                                f"{node['tensor']!r} marked as requiring grad)")
         import ember

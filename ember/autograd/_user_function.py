@@ -143,9 +143,14 @@ def apply(cls, args, kwargs):
             continue
         if any(o is a for a in tensor_args) and not any(o is d for d in ctx._dirty):
             o = _t._wrap(o._data)
-        if id(o) in non_diff or o._data.dtype.kind != "f":
+        kind = o._data.dtype.kind
+        if id(o) in non_diff or (kind != "f" and kind != "c"):
             o._rg = False
         else:
+            if kind == "c":  # later ops on it must be checked for a complex rule
+                from .function import enable_complex_grad
+
+                enable_complex_grad()
             o.grad_fn = ctx
             o._output_nr = i
             o._rg = True

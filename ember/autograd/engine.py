@@ -82,6 +82,9 @@ def _root_grads(tensors, grad_tensors, keep_tensors=False):
         if g is None:
             if t._data.size != 1:
                 raise RuntimeError(_errors().not_scalar(t))
+            if t._data.dtype.kind == "c":
+                raise RuntimeError(f"grad can be implicitly created only for real scalar outputs "
+                                   f"but got {t.dtype}")
             g = np.ones(t._data.shape, t._data.dtype) if t._data.ndim else np.array(
                 1, t._data.dtype)
             if keep_tensors:
@@ -158,8 +161,15 @@ def _validate(node, i, g, meta):
         except ValueError:
             raise RuntimeError(_errors().invalid_gradient(node, i, g.shape, shape)) from None
     if g.dtype != dtype:
-        g = g.astype(dtype)
+        g = _cast(g, dtype)
     return g
+
+
+def _cast(g, dtype):
+    """``g`` as ``dtype``; a real input keeps the real part of a complex gradient (torch)."""
+    if g.dtype.kind == "c" and dtype.kind != "c":
+        g = g.real
+    return g.astype(dtype)
 
 
 def _sum_to(g, shape):
@@ -180,7 +190,7 @@ def _accumulate(t, g, shared):
             if r is not None:
                 g = r._data
     if g.dtype != t._data.dtype:
-        g = g.astype(t._data.dtype)
+        g = _cast(g, t._data.dtype)
     if t._grad is None:
         if shared or g.base is not None or not g.flags.writeable or not g.flags.owndata:
             g = g.copy()

@@ -214,7 +214,8 @@ def _check_versions(node):
 
 _TORCH_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
                      "int64": "LongTensor", "int32": "IntTensor", "int8": "CharTensor",
-                     "uint8": "ByteTensor", "bool": "BoolTensor", "int16": "ShortTensor"}
+                     "uint8": "ByteTensor", "bool": "BoolTensor", "int16": "ShortTensor",
+                     "complex64": "ComplexFloatTensor", "complex128": "ComplexDoubleTensor"}
 
 
 class AccumulateGrad(Node):
@@ -364,6 +365,25 @@ class Op(Function):
 
 
 _NO_CTX = _NoGradCtx()
+# False until a complex tensor first requires grad; then ``_record`` asks ``ops._complex_grad``
+# whether each op differentiates its complex inputs (the float path pays one global look-up)
+_complex_grad = False
+_complex = None
+
+
+def enable_complex_grad():
+    """Load the complex-autograd rules (``ember/ops/_complex_grad.py``) and turn the check on."""
+    global _complex_grad, _complex
+    if not _complex_grad:
+        from ..ops import _complex_grad as rules
+
+        _complex, _complex_grad = rules, True
+
+
+def complex_output(node):
+    """An op produced a complex tensor that requires grad: the op must differentiate it."""
+    enable_complex_grad()
+    _complex.check_node(node)
 
 
 _NO_EDGE = (None, 0)
@@ -416,6 +436,8 @@ def _record(cls, inputs, arrays, options):
         ctx.next_functions = tuple([_edge(x) if isinstance(x, Tensor) and x._rg else _NO_EDGE
                                     for x in inputs])
     out = cls.forward(ctx, *arrays, **options)
+    if _complex_grad:  # once complex tensors require grad: does this op differentiate them?
+        _complex.check_inputs(ctx, arrays)
     ctx._seq_nr = next(_seq)
     if record_creation_site.enabled:
         ctx._site = _creation_site()

@@ -22,8 +22,12 @@ def _mT(a):
 
 
 def check_float(name, x):
-    """torch's error for integer (or bool) input to a ``linalg`` function."""
+    """torch's error for integer (or bool) input to a ``linalg`` function; ember's own for
+    complex input, which its linalg does not cover yet."""
     if x.dtype.kind != "f":
+        if x.dtype.kind == "c":
+            raise NotImplementedError(f"{name}: ember's linalg does not support complex tensors "
+                                      f"yet (got {type_name(x.dtype)})")
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got "
                            f"{type_name(x.dtype)}")
 

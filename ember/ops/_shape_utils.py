@@ -83,7 +83,8 @@ def check_expand(shape, target, shown=None):
 
 _TORCH_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
                      "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-                     "bool": "Bool"}
+                     "bool": "Bool", "complex64": "ComplexFloat",
+                     "complex128": "ComplexDouble"}
 
 
 def type_name(np_dtype):
@@ -144,11 +145,13 @@ def operands(x, y, floating=False):
             return x, y
     elif tx:
         k = x._data.dtype.kind
-        if k == "f" or not (floating or isinstance(y, float) or (k == "b" and type(y) is int)):
+        if k == "f" or not (floating or isinstance(y, (float, complex))
+                            or (k == "b" and type(y) is int)):
             return x, _fit_int(y, x._data.dtype)
     elif ty:
         k = y._data.dtype.kind
-        if k == "f" or not (floating or isinstance(x, float) or (k == "b" and type(x) is int)):
+        if k == "f" or not (floating or isinstance(x, (float, complex))
+                            or (k == "b" and type(x) is int)):
             return _fit_int(x, y._data.dtype), y
     else:
         raise TypeError(f"expected a Tensor operand, got {type(x).__name__} and "
@@ -156,7 +159,7 @@ def operands(x, y, floating=False):
     rt = _dtype.result_type(x, y)
     if float64_hook is not None and rt is _dtype.float64:
         float64_hook(x, y)
-    if floating and not rt.is_floating_point:
+    if floating and not (rt.is_floating_point or rt.is_complex):
         rt = _dtype.get_default_dtype()
     from .elementwise import to_dtype
 

@@ -30,6 +30,10 @@ class Sigmoid(Op):
 
     @staticmethod
     def forward(ctx, x):
+        if x.dtype.kind == "c":
+            out = 1 / (1 + np.exp(-x))
+            ctx.save_for_backward(out)
+            return out
         f = _acc(x)
         e = np.exp(-np.abs(f))
         out = np.where(f >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
@@ -47,10 +51,10 @@ def _acc(x):
     return x.astype(np.float32) if x.dtype == np.float16 else x
 
 
-def _float_only(input, kernel):
-    """torch's error for activations with no integer kernels."""
+def _float_only(input, kernel, complex_ok=False):
+    """torch's error for activations with no integer (or complex) kernels."""
     dt = input._data.dtype
-    if dt.kind != "f":
+    if dt.kind != "f" and not (complex_ok and dt.kind == "c"):
         from ._shape_utils import type_name
 
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{type_name(dt)}'")
@@ -226,7 +230,9 @@ def sigmoid(input):
 
 def relu(input, inplace=False):
     """Elementwise max(x, 0)."""
-    if input._data.dtype == np.bool_:
+    if input._data.dtype.kind in "bc":
+        if input._data.dtype.kind == "c":
+            raise NotImplementedError("clamp is not supported for complex types")
         raise RuntimeError("Boolean inputs not supported for relu")
     if inplace:
         return input._inplace(relu)
@@ -244,7 +250,7 @@ def gelu(input, approximate="none"):
 
 def silu(input, inplace=False):
     """x * sigmoid(x) (written into ``input`` with ``inplace``)."""
-    _float_only(input, "silu_cpu")
+    _float_only(input, "silu_cpu", complex_ok=True)
     if inplace:
         return input._inplace(silu)
     return Silu.apply(input)

@@ -134,6 +134,8 @@ def clamp(input, min=None, max=None, *, node_name=None):  # noqa: A002
                         f"{type(min).__name__}, {type(max).__name__}), but expected both bounds "
                         "Tensors or both numbers")
     rt = _dtype.result_type(input, *(b for b in (min, max) if b is not None))
+    if rt._category == 3:
+        raise NotImplementedError("clamp is not supported for complex types")
     if rt.np != input._data.dtype:  # e.g. an int tensor clamped to 0.5 becomes float32
         input = to_dtype(input, rt)
     if node_name is None:
@@ -163,7 +165,10 @@ def _tensors(name, input, other):
         if not isinstance(value, Tensor):
             raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not "
                             f"{type(value).__name__}")
-    return operands(input, other)
+    x, y = operands(input, other)
+    if x._data.dtype.kind == "c":
+        raise RuntimeError(f"{name} not implemented for complex tensors.")
+    return x, y
 
 
 def maximum(input, other):

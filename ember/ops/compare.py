@@ -17,13 +17,21 @@ def _arrays(x, y):
     return a, b
 
 
-def _cmp(ufunc, name):
+def _is_complex(v):
+    """True for a complex array or number: complex numbers have no order."""
+    return v.dtype.kind == "c" if type(v) is np.ndarray else type(v) is complex
+
+
+def _cmp(ufunc, name, ordered=True):
     def op(input, other, *, out=None):
         if not isinstance(input, Tensor):  # torch takes a number as ``other`` only
             raise TypeError(f"{name}() received an invalid combination of arguments - got "
                             f"({type(input).__name__}, {type(other).__name__}), but expected "
                             "(Tensor input, Tensor other) or (Tensor input, Number other)")
         a, b = _arrays(input, other)
+        if ordered and (type(a) is np.ndarray and a.dtype.kind == "c" or _is_complex(b)):
+            dt = np.result_type(a, b)
+            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{type_name(dt)}\'')
         return write_out(name, _wrap(np.asarray(ufunc(a, b))), out, (input, other))
 
     op.__name__ = ufunc.__name__
@@ -31,8 +39,8 @@ def _cmp(ufunc, name):
     return op
 
 
-eq = _cmp(np.equal, "eq")
-ne = _cmp(np.not_equal, "ne")
+eq = _cmp(np.equal, "eq", ordered=False)
+ne = _cmp(np.not_equal, "ne", ordered=False)
 lt = _cmp(np.less, "lt")
 le = _cmp(np.less_equal, "le")
 gt = _cmp(np.greater, "gt")
@@ -78,7 +86,7 @@ def _bitwise(ufunc, name):
     def op(input, other):
         a, b = _arrays(input, other)
         rt = np.result_type(a, b)
-        if rt.kind == "f":
+        if rt.kind in "fc":
             raise NotImplementedError(f'"{name}_cpu" not implemented for \'{type_name(rt)}\'')
         return _wrap(np.asarray(ufunc(a, b)))
 
@@ -94,7 +102,7 @@ bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
 
 def bitwise_not(input):
     """Elementwise NOT of integer or bool tensors."""
-    if input._data.dtype.kind == "f":
+    if input._data.dtype.kind in "fc":
         raise NotImplementedError(f"\"bitwise_not_cpu\" not implemented for "
                                   f"'{type_name(input._data.dtype)}'")
     return _wrap(np.invert(input._data))
@@ -134,4 +142,7 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
     """True where an element of ``elements`` occurs in ``test_elements``."""
     e = elements._data if isinstance(elements, Tensor) else np.asarray(elements)
     t = test_elements._data if isinstance(test_elements, Tensor) else np.asarray(test_elements)
+    if e.dtype.kind == "c" or t.dtype.kind == "c":
+        dt = e.dtype if e.dtype.kind == "c" else t.dtype
+        raise RuntimeError(f"Unsupported input type encountered for isin(): {type_name(dt)}")
     return _wrap(np.asarray(np.isin(e, t, assume_unique=assume_unique, invert=invert)))

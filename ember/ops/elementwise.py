@@ -274,6 +274,9 @@ def div(input, other, *, rounding_mode=None, out=None):
         xa = x._data if isinstance(x, Tensor) else x
         ya = y._data if isinstance(y, Tensor) else y
         kind = np.result_type(xa, ya).kind
+        if kind == "c":
+            raise NotImplementedError(f"\"div_{rounding_mode}_cpu\" not implemented for "
+                                      f"'{type_name(np.result_type(xa, ya))}'")
         if kind in "iub":
             _check_integer_division(f"div_{rounding_mode}_cpu", kind, ya)
             if rounding_mode == "floor":
@@ -293,40 +296,6 @@ def div(input, other, *, rounding_mode=None, out=None):
 
 
 divide = true_divide = div
-
-
-def _check_integer_division(kernel, kind, divisor):
-    """torch's errors for integer division: none for bool, and none by zero."""
-    if kind == "b":
-        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
-    if not np.all(divisor):
-        raise RuntimeError("ZeroDivisionError")
-
-
-def _check_modulus(kernel, input, other):
-    """``_check_integer_division`` for ``remainder``/``fmod`` operands."""
-    x, y = operands(input, other)
-    ya = y._data if isinstance(y, Tensor) else y
-    kind = np.result_type(x._data if isinstance(x, Tensor) else x, ya).kind
-    if kind in "iub":
-        _check_integer_division(kernel, kind, ya)
-
-
-def floor_divide(input, other):
-    """Elementwise floor of the quotient (no gradient)."""
-    return div(input, other, rounding_mode="floor")
-
-
-def remainder(input, other):
-    """Python-style modulus (sign of the divisor); gradient 1 for ``input``."""
-    _check_modulus("remainder_cpu", input, other)
-    return sub(input, mul(floor_divide(input, other), other))
-
-
-def fmod(input, other):
-    """C-style modulus (sign of the dividend)."""
-    _check_modulus("fmod_cpu", input, other)
-    return sub(input, mul(div(input, other, rounding_mode="trunc"), other))
 
 
 def neg(input):
@@ -361,9 +330,12 @@ def py_num(v):
 
 
 def float_power(input, exponent):
-    """``input ** exponent`` computed in float64."""
-    x = input.double() if isinstance(input, Tensor) else input
-    e = exponent.double() if isinstance(exponent, Tensor) else exponent
+    """``input ** exponent`` computed in float64 (complex128 when either is complex)."""
+    wide = _dtype.complex128 if any(
+        isinstance(v, complex) or (isinstance(v, Tensor) and v._data.dtype.kind == "c")
+        for v in (input, exponent)) else _dtype.float64
+    x = input.to(wide) if isinstance(input, Tensor) else input
+    e = exponent.to(wide) if isinstance(exponent, Tensor) else exponent
     return pow(x, e)
 
 
@@ -384,7 +356,8 @@ def _out(result, out, name, inputs):
 # --- unary math -----------------------------------------------------------------------
 def _float_input(x):
     """Unary float ops promote integer tensors to the default float dtype, as torch does."""
-    if x._data.dtype.kind != "f":
+    kind = x._data.dtype.kind
+    if kind != "f" and kind != "c":
         return to_dtype(x, _dtype.get_default_dtype())
     return x
 
@@ -397,6 +370,8 @@ class ToDtype(Op):
     @staticmethod
     def forward(ctx, x, *, dtype):
         ctx.x_dtype = x.dtype
+        if x.dtype.kind == "c" and dtype.np.kind != "c":
+            x = x.real  # the imaginary part is discarded (with torch's warning, in to_dtype)
         return x.astype(dtype.np)
 
     @staticmethod
@@ -452,7 +427,13 @@ def to_dtype(input, dtype):
     dtype = _dtype.convert(dtype)
     if input._data.dtype == dtype.np:
         return input
-    if not dtype.is_floating_point:
+    if input._data.dtype.kind == "c" and not dtype.is_complex:
+        from .complex_ops import discard_imag_warning
+
+        discard_imag_warning()
+        if not dtype.is_floating_point:
+            return _plain(input._data.real.astype(dtype.np))
+    if not (dtype.is_floating_point or dtype.is_complex):
         from .._tensor import _wrap
 
         return _wrap(input._data.astype(dtype.np))
@@ -518,6 +499,12 @@ def _to_whole(op, input):
     has no rounding kernel for bool)."""
     if input.is_floating_point():
         return op.apply(input)
+    if input._data.dtype.kind == "c":
+        name = op.__name__.lower()
+        if name == "round":
+            raise NotImplementedError(f"\"round_vml_cpu\" not implemented for "
+                                      f"'{type_name(input._data.dtype)}'")
+        raise NotImplementedError(f"{name} is not supported for complex inputs")
     if input._data.dtype == np.bool_:
         raise NotImplementedError(f"\"{op.__name__.lower()}_vml_cpu\" not implemented for 'Bool'")
     return input.clone()
@@ -525,7 +512,10 @@ def _to_whole(op, input):
 
 def sign(input):
     """Elementwise -1, 0 or 1 (a bool tensor is its own sign)."""
-    if input._data.dtype == np.bool_:
+    if input._data.dtype.kind in "bc":
+        if input._data.dtype.kind == "c":
+            raise NotImplementedError("Unlike NumPy, torch.sign is not intended to support "
+                                      "complex numbers. Please use torch.sgn instead.")
         return input.clone()
     return _Sign.apply(input)
 
@@ -588,3 +578,6 @@ class NanToNum(Op):
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     """Replace NaN and infinities with finite numbers."""
     return NanToNum.apply(input, nan=nan, posinf=posinf, neginf=neginf)
+
+
+from .modulus import _check_integer_division, floor_divide, fmod, remainder  # noqa: E402,F401,I001

@@ -1,6 +1,6 @@
 """More of torch's math on real tensors: vector products (inner, mv, ger, vdot), renorm,
 the sign family (sgn, fix, positive, angle), frexp, prelu and hardshrink, the infinity tests,
-and the complex-number functions as torch defines them for real tensors (conj, real, ...).
+(the complex-number functions: complex_ops.py).
 
 Every name in ``__all__`` becomes ``ember.<name>``; every name in ``TENSOR_METHODS`` also
 becomes a Tensor method (see ``ember/ops/__init__.py`` and ``ember/_tensor_methods.py``).
@@ -14,6 +14,7 @@ import numpy as np
 
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Op
+from . import complex_ops
 from ._shape_utils import type_name, wrap_dim
 from .compare import greater, greater_equal, less, less_equal, not_equal  # noqa: F401
 from .elementwise import _float_input, sign_nan_zero, trunc
@@ -21,14 +22,13 @@ from .linalg import matmul
 from .shape import reshape
 
 __all__ = ["inner", "mv", "ger", "vdot", "renorm", "sgn", "fix", "positive", "angle", "frexp",
-           "prelu", "hardshrink", "isposinf", "isneginf", "isreal", "conj", "conj_physical",
-           "resolve_conj", "resolve_neg", "real", "imag", "is_complex", "is_conj", "is_neg",
+           "prelu", "hardshrink", "isposinf", "isneginf", "resolve_neg", "is_neg",
            "is_signed", "is_inference", "get_device", "greater", "greater_equal", "less",
            "less_equal", "not_equal"]
 TENSOR_METHODS: tuple[str, ...] = (
     "inner", "mv", "ger", "vdot", "renorm", "sgn", "fix", "positive", "angle", "frexp", "prelu",
-    "hardshrink", "isposinf", "isneginf", "isreal", "conj", "conj_physical", "resolve_conj",
-    "resolve_neg", "is_complex", "is_conj", "is_neg", "is_signed", "is_inference", "get_device")
+    "hardshrink", "isposinf", "isneginf", "resolve_neg", "is_neg", "is_signed", "is_inference",
+    "get_device")
 
 _Frexp = namedtuple("frexp", ["mantissa", "exponent"])
 
@@ -39,6 +39,8 @@ class Sgn(Op):
 
     @staticmethod
     def forward(ctx, x):
+        if x.dtype.kind == "c":  # x / |x|: its gradient needs x (ops/_complex_grad.py)
+            ctx.save_for_backward(x)
         return sign_nan_zero(x)
 
     @staticmethod
@@ -243,7 +245,7 @@ def vdot(input: Tensor, other: Tensor) -> Tensor:
                            f"and {b.size} elements respectively")
     _same_dtype(input, other, f"dot : expected both vectors to have same dtype, but found "
                 f"{type_name(a.dtype)} and {type_name(b.dtype)}")
-    return matmul(input, other, node_name="VdotBackward0")
+    return matmul(complex_ops.conj_physical(input), other, node_name="VdotBackward0")
 
 
 def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
@@ -299,7 +301,9 @@ def positive(input: Tensor) -> Tensor:
 
 def angle(input: Tensor) -> Tensor:
     """The argument of each element: pi for negative numbers, 0 otherwise (nan stays nan);
-    integers give the default float dtype."""
+    integers give the default float dtype; complex numbers their argument in (-pi, pi]."""
+    if input._data.dtype.kind == "c":
+        return complex_ops.angle(input)
     return Angle.apply(_float_input(input))
 
 
@@ -359,64 +363,26 @@ def _bool_where(input: Tensor, fn) -> Tensor:
     return _wrap(np.asarray(fn(x)) if x.dtype.kind == "f" else np.zeros(x.shape, bool))
 
 
+def _no_complex(name: str, input: Tensor) -> None:
+    if input._data.dtype.kind == "c":
+        raise RuntimeError(f"{name} does not support complex inputs.")
+
+
 def isposinf(input: Tensor) -> Tensor:
     """True where an element is +inf (never for integer tensors)."""
+    _no_complex("isposinf", input)
     return _bool_where(input, np.isposinf)
 
 
 def isneginf(input: Tensor) -> Tensor:
     """True where an element is -inf (never for integer tensors)."""
+    _no_complex("isneginf", input)
     return _bool_where(input, np.isneginf)
-
-
-def isreal(input: Tensor) -> Tensor:
-    """True where an element has no imaginary part: everywhere, for a real tensor."""
-    return _wrap(np.ones(input._data.shape, bool))
-
-
-# --- complex numbers, as torch defines them for real tensors ----------------------------------
-def conj(input: Tensor) -> Tensor:
-    """The complex conjugate: a real tensor is its own (the input itself, as torch's)."""
-    return input
-
-
-def conj_physical(input: Tensor) -> Tensor:
-    """The conjugate computed eagerly: the input itself for a real tensor."""
-    return input
-
-
-def resolve_conj(input: Tensor) -> Tensor:
-    """The input itself: ember tensors never carry a lazy conjugation bit."""
-    return input
 
 
 def resolve_neg(input: Tensor) -> Tensor:
     """The input itself: ember tensors never carry a lazy negation bit."""
     return input
-
-
-def real(input: Tensor) -> Tensor:
-    """The real part: a real tensor itself."""
-    return input
-
-
-def imag(input: Tensor) -> Tensor:
-    """The imaginary part; real tensors have none.
-
-    Raises:
-        RuntimeError: always, as torch does for real tensors (ember has no complex dtype).
-    """
-    raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
-
-
-def is_complex(input: Tensor) -> bool:
-    """False: ember has no complex dtypes."""
-    return False
-
-
-def is_conj(input: Tensor) -> bool:
-    """False: ember tensors never carry a lazy conjugation bit."""
-    return False
 
 
 def is_neg(input: Tensor) -> bool:
@@ -425,8 +391,8 @@ def is_neg(input: Tensor) -> bool:
 
 
 def is_signed(input: Tensor) -> bool:
-    """True for dtypes that hold negative numbers (floats and signed integers)."""
-    return input._data.dtype.kind in "fi"
+    """True for dtypes that hold negative numbers (floats, complex and signed integers)."""
+    return input._data.dtype.kind in "fic"
 
 
 def is_inference(input: Tensor) -> bool:

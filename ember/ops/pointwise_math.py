@@ -428,6 +428,8 @@ def signbit(input):
     """True where the sign bit is set (-0.0 and negative numbers, nan with its sign)."""
     _need_tensor("signbit", input)
     x = input._data
+    if x.dtype.kind == "c":
+        raise NotImplementedError("signbit is not implemented for complex tensors.")
     return _plain(np.signbit(x) if x.dtype.kind == "f" else np.less(x, 0))
 
 
@@ -480,6 +482,8 @@ def heaviside(input, values):
     """Step function: 0 below 0, ``values`` at 0, 1 above; both tensors of one dtype."""
     _need_tensor("heaviside", input)
     _need_tensor("heaviside", values, 2, "values")
+    if input._data.dtype.kind == "c" or values._data.dtype.kind == "c":
+        raise RuntimeError("heaviside is not yet implemented for complex tensors.")
     if input._data.dtype != values._data.dtype:
         raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
     return Heaviside.apply(input, values)

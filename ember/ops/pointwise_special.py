@@ -254,8 +254,13 @@ def _need_tensor(name, v, pos=1, arg="input"):
 
 
 def float_input(name, input):
-    """``input`` checked to be a tensor, integers and bools promoted to the default float."""
+    """``input`` checked to be a tensor, integers and bools promoted to the default float;
+    a complex one only where torch has a complex kernel (torch's error otherwise)."""
     _need_tensor(name, input)
+    if input._data.dtype.kind == "c":
+        from .complex_ops import check_complex_kernel
+
+        check_complex_kernel(name, input)
     return _float_input(input)
 
 

@@ -8,7 +8,6 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _wrap
-from .._user_warning import warn_at_user
 from ..autograd.function import Op
 from ._out import write_out
 from ._shape_utils import type_name, wrap_dim, wrap_dims
@@ -113,7 +112,7 @@ class Var(Op):
     def forward(ctx, x, *, dim=None, correction=1, keepdim=False, std=False):
         axes = _dims(dim, x, keepdim)
         n = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
-        x_dtype, x = x.dtype, _acc(x)
+        x_dtype, x = x.real.dtype, _acc(x)  # complex x: a real variance
         if n:
             mean = np.mean(x, axis=axes, keepdims=True)
         else:  # NaN, without NumPy's "Mean of empty slice" warning
@@ -122,7 +121,8 @@ class Var(Op):
         ctx.axes, ctx.keepdim, ctx.x_shape, ctx.std = axes, keepdim, x.shape, std
         ctx.denom = n - correction if n > correction else 0
         with np.errstate(divide="ignore", invalid="ignore"):
-            out = np.sum(centred * centred, axis=axes, keepdims=keepdim) / ctx.denom
+            sq = centred * centred if centred.dtype.kind != "c" else np.abs(centred) ** 2
+            out = np.sum(sq, axis=axes, keepdims=keepdim) / ctx.denom
         if std:
             out = np.sqrt(out)
             ctx.show_as("StdBackward0")
@@ -329,7 +329,9 @@ class Logsumexp(Op):
     def forward(ctx, x, *, dim, keepdim=False):
         axes = _dims(dim, x, keepdim)
         x_dtype, x = x.dtype, _acc(x)
-        m = np.max(x, axis=axes, keepdims=True) if x.size else np.zeros((1,) * x.ndim, x.dtype)
+        # complex x: shifted by the largest real part, as torch (the log stays principal)
+        m = np.max(x.real, axis=axes, keepdims=True) if x.size else np.zeros((1,) * x.ndim,
+                                                                               x.real.dtype)
         m = np.where(np.isfinite(m), m, 0)
         with np.errstate(divide="ignore"):
             out = (np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m).astype(x_dtype)
@@ -380,7 +382,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
     narrow = None
     if dtype is not None:
         to = _dtype.convert(dtype)
-        if not to.is_floating_point:
+        if not (to.is_floating_point or to.is_complex):
             raise RuntimeError(
                 "mean(): could not infer output dtype. Optional dtype must be either a floating "
                 f"point or complex dtype. Got: {type_name(to.np)}")
@@ -388,59 +390,13 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
             narrow = to.np  # computed in the input's precision, then rounded (torch)
         else:
             input = input.to(dtype)
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fc":
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {type_name(input._data.dtype)}")
     if dim == () or dim == []:
         dim = None
     return Mean.apply(input, dim=dim, keepdim=keepdim, dtype=narrow)
-
-
-def _var_args(name, input, dim, unbiased, correction, names=None):
-    """(dim, correction) from torch's two spellings; ``var(x, False)`` means unbiased=False."""
-    if isinstance(dim, bool):
-        unbiased, dim = dim, None
-    if unbiased is not None and correction is not None:
-        raise TypeError(f"{name}() received an invalid combination of arguments - got "
-                        "(Tensor, correction=int, unbiased=bool), but expected one of: "
-                        "(unbiased=bool) or (correction=Number)")
-    if input._data.dtype.kind != "f":
-        raise RuntimeError(f"{names or name} only support floating point and complex dtypes")
-    if correction is None:
-        correction = 0 if unbiased is False else 1
-    shape = input._data.shape
-    axes = wrap_dims(dim, len(shape)) if shape else None
-    n = int(np.prod(shape if axes is None else [shape[a] for a in axes]))
-    if n - correction <= 0:
-        warn_at_user(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less "
-                     "than the reduction factor (input numel divided by output numel).")
-    return dim, correction
-
-
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """Variance over ``dim`` with Bessel's ``correction`` (1 by default; ``unbiased=False`` = 0)."""
-    dim, c = _var_args("var", input, dim, unbiased, correction, "std and var")
-    return Var.apply(input, dim=dim, correction=c, keepdim=keepdim)
-
-
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """Standard deviation over ``dim`` (see ``var``)."""
-    dim, c = _var_args("std", input, dim, unbiased, correction, "std and var")
-    return Var.apply(input, dim=dim, correction=c, keepdim=keepdim, std=True)
-
-
-def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """(var, mean) over ``dim``."""
-    dim, c = _var_args("var_mean", input, dim, unbiased, correction)
-    return Var.apply(input, dim=dim, correction=c, keepdim=keepdim), mean(input, dim, keepdim)
-
-
-def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """(std, mean) over ``dim``."""
-    dim, c = _var_args("std_mean", input, dim, unbiased, correction)
-    return (Var.apply(input, dim=dim, correction=c, keepdim=keepdim, std=True),
-            mean(input, dim, keepdim))
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):
@@ -465,6 +421,8 @@ def max(input, dim=None, keepdim=False, *, other=None, out=None):  # noqa: A001
         from .clamp import maximum
 
         result = maximum(input, dim if other is None else other)
+    elif input._data.dtype.kind == "c":
+        _refuse_complex("max", dim, input)
     elif dim is None:
         result = MaxAll.apply(input, largest=True)
     else:
@@ -478,6 +436,8 @@ def min(input, dim=None, keepdim=False, *, other=None, out=None):  # noqa: A001
         from .clamp import minimum
 
         result = minimum(input, dim if other is None else other)
+    elif input._data.dtype.kind == "c":
+        _refuse_complex("min", dim, input)
     elif dim is None:
         result = MaxAll.apply(input, largest=False)
     else:
@@ -485,13 +445,27 @@ def min(input, dim=None, keepdim=False, *, other=None, out=None):  # noqa: A001
     return write_out("min", result, out, (input,))
 
 
+def _refuse_complex(name, dim, input):
+    """torch's errors for max and min of complex tensors (which have no order)."""
+    if dim is None:
+        raise NotImplementedError(f"\"{name}_all\" not implemented for "
+                                  f"'{type_name(input._data.dtype)}'")
+    raise RuntimeError(f"{name}(): does not support complex input")
+
+
 def amax(input, dim=(), keepdim=False):
     """Max over one or several dims; ties share the gradient."""
+    if input._data.dtype.kind == "c":
+        raise NotImplementedError(f"\"max_values_cpu\" not implemented for "
+                                  f"'{type_name(input._data.dtype)}'")
     return Amax.apply(input, dim=dim, keepdim=keepdim, largest=True)
 
 
 def amin(input, dim=(), keepdim=False):
     """Min over one or several dims; ties share the gradient."""
+    if input._data.dtype.kind == "c":
+        raise NotImplementedError(f"\"min_values_cpu\" not implemented for "
+                                  f"'{type_name(input._data.dtype)}'")
     return Amax.apply(input, dim=dim, keepdim=keepdim, largest=False)
 
 
@@ -500,8 +474,9 @@ def _arg_extreme(name, find, input, dim, keepdim):
     if dim is not None and not isinstance(dim, (int, np.integer)):
         raise TypeError(f"{name}(): argument 'dim' (position 2) must be int, not "
                         f"{type(dim).__name__}")
-    if x.dtype == np.bool_:
-        raise RuntimeError(f"{name}(): does not support bool input")
+    if x.dtype.kind in "bc":
+        kind = "bool" if x.dtype.kind == "b" else "complex"
+        raise RuntimeError(f"{name}(): does not support {kind} input")
     if dim is None:
         _check_nonempty(name, x, None)
         out = np.asarray(find(x), np.int64)
@@ -530,6 +505,8 @@ def _softmax_input(input, dtype, kernel=None, dim=None):
             last = wrap_dim(dim, input._data.ndim) == builtins.max(input._data.ndim - 1, 0)
             name = f"{kernel}_lastdim_kernel_impl" if last else f"{kernel}_kernel_impl"
             raise NotImplementedError(f'"{name}" not implemented for \'{type_name(np_dtype)}\'')
+        if np_dtype.kind == "c":
+            return input
         return input.to(_dtype.get_default_dtype())
     return input if dtype is None else input.to(dtype)
 

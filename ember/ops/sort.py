@@ -8,7 +8,7 @@ import numpy as np
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Op
 from ._out import write_out
-from ._shape_utils import wrap_dim
+from ._shape_utils import type_name, wrap_dim
 from .indexing import getitem
 
 
@@ -69,6 +69,8 @@ _Kthvalue = namedtuple("kthvalue", ["values", "indices"])
 
 def sort(input, dim=-1, descending=False, stable=False, *, out=None):
     """(values, indices) sorted along ``dim`` (ties keep their order)."""
+    if input._data.dtype.kind == "c":
+        raise RuntimeError(" Sort does not support complex dtypes on CPU")
     v, i = SortValues.apply(input, dim=dim, descending=descending, stable=True)
     return write_out("sort", _Sorted(v, i), out, (input,))
 
@@ -80,8 +82,10 @@ def argsort(input, dim=-1, descending=False, stable=False):
 
 def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):  # noqa: A002
     """The ``k`` largest (or smallest) values along ``dim`` and their indices."""
-    if input._data.dtype == np.bool_:
-        raise RuntimeError("topk does not support bool dtypes on CPU")
+    if input._data.dtype.kind in "bc":
+        kind = "bool" if input._data.dtype.kind == "b" else "complex"
+        raise RuntimeError(f"{' ' * (kind == 'complex')}topk does not support {kind} dtypes on "
+                           "CPU")
     d = wrap_dim(dim, input._data.ndim)
     n = input._data.shape[d] if input._data.ndim else 1
     if not 0 <= k <= n:
@@ -92,8 +96,9 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):  # noqa: A00
 
 def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     """The k-th smallest value along ``dim`` and its index."""
-    if input._data.dtype == np.bool_:
-        raise NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'")
+    if input._data.dtype.kind in "bc":
+        raise NotImplementedError(f"\"kthvalue_cpu\" not implemented for "
+                                  f"'{type_name(input._data.dtype)}'")
     d = wrap_dim(dim, input._data.ndim)
     n = input._data.shape[d] if input._data.ndim else 1
     if n == 0:
@@ -122,6 +127,10 @@ def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=
     if sorter is not None:
         seq = np.take_along_axis(seq, sorter._data, -1)
     v = values._data if isinstance(values, Tensor) else np.asarray(values)
+    if seq.dtype.kind == "c" or v.dtype.kind == "c":
+        dt = seq.dtype if seq.dtype.kind == "c" else v.dtype
+        raise NotImplementedError(f"\"searchsorted_out_cpu\" not implemented for "
+                                  f"'{type_name(dt)}'")
     if seq.ndim <= 1:
         found = np.searchsorted(seq, v, side=side)
     elif v.ndim == seq.ndim and v.shape[:-1] == seq.shape[:-1]:

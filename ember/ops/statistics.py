@@ -76,6 +76,8 @@ class Nansum(Op):
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """Sum over ``dim`` treating NaN as 0; integer and bool inputs sum to int64."""
     x = input._data
+    if x.dtype.kind == "c":
+        raise RuntimeError("nansum on CPU does not support complex inputs")
     if dtype is not None:
         from .. import _dtype
 
@@ -96,6 +98,8 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     from .elementwise import isnan
     from .reduce import sum as _sum
 
+    if input._data.dtype.kind == "c":
+        raise RuntimeError("nansum on CPU does not support complex inputs")
     if input._data.dtype.kind != "f" and dtype is None:
         raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
                            f"but got {type_name(input._data.dtype)}")
@@ -152,6 +156,7 @@ def aminmax(input, *, dim=None, keepdim=False):
     """``(min, max)`` over ``dim`` (all elements when None) in one call."""
     if dim is not None and not isinstance(dim, (int, np.integer)):
         raise TypeError(f"aminmax(): argument 'dim' must be int, not {type(dim).__name__}")
+    _no_complex("aminmax_cpu", input)
     if dim is None and keepdim and input._data.ndim:
         lo, hi = Aminmax.apply(input.reshape(-1), dim=0, keepdim=True)
         shape = (1,) * input._data.ndim
@@ -217,12 +222,20 @@ class Cummax(Op):
 def cummax(input, dim):
     """``(values, indices)``: the running maximum along ``dim`` and where it came from (the
     latest index on ties; NaN propagates)."""
+    _no_complex("cummax_cpu", input)
     return _Cummax(*Cummax.apply(input, dim=dim, largest=True))
 
 
 def cummin(input, dim):
     """``(values, indices)``: the running minimum along ``dim`` (see ``cummax``)."""
+    _no_complex("cummin_cpu", input)
     return _Cummin(*Cummax.apply(input, dim=dim, largest=False))
+
+
+def _no_complex(kernel, input):
+    if input._data.dtype.kind == "c":
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{type_name(input._data.dtype)}'")
 
 
 def _reverse_logcumsumexp(a, axis):

@@ -111,8 +111,9 @@ class MedianDim(Op):
 
 
 def _median_dtype_check(input, kernel):
-    if input._data.dtype == np.bool_:
-        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+    if input._data.dtype.kind in "bc":
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{type_name(input._data.dtype)}'")
 
 
 def median(input, dim=None, keepdim=False):

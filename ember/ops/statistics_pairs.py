@@ -75,6 +75,10 @@ def dist(input, other, p=2):
     """The p-norm of ``input - other`` (broadcast); float results only, as in torch."""
     x, y = operands(input, other)
     check_broadcast(x._data.shape, y._data.shape)
+    if x._data.dtype.kind == "c":
+        from .vector_norm import norm
+
+        return norm(x - y, p)
     if x._data.dtype.kind != "f":
         raise RuntimeError("norm(): input dtype should be either floating point or complex. "
                            f"Got {type_name(x._data.dtype)} instead.")

@@ -37,6 +37,8 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     never requires grad (torch marks it but cannot differentiate it).
     """
     x = input._data
+    if x.dtype.kind == "c":
+        raise NotImplementedError(f"\"unique\" not implemented for '{type_name(x.dtype)}'")
     if dim is None:
         out, inverse, counts = np.unique(x.reshape(-1), return_inverse=True, return_counts=True,
                                          equal_nan=False)

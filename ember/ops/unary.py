@@ -246,4 +246,11 @@ def abs(input):  # noqa: A001
     return Abs.apply(input) if input._rg else _plain(np.abs(input._data))
 
 
+def _abs_(input):
+    """In-place ``abs``; torch refuses it on complex tensors (the result is real)."""
+    if input._data.dtype.kind == "c":
+        raise RuntimeError("In-place abs is not supported for complex tensors.")
+    return input._inplace(abs)
+
+
 absolute = abs

@@ -68,6 +68,11 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     elif isinstance(p, str):
         raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
     x_dtype = input._data.dtype
+    if x_dtype.kind == "c":  # the norm of the magnitudes: Abs carries the complex gradient
+        from .unary import abs as magnitude
+
+        input = magnitude(input if dtype is None else input.to(dtype))
+        x_dtype, dtype = input._data.dtype, None
     if x_dtype.kind != "f":
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
                            f"input. Got {type_name(x_dtype)}")

@@ -23,10 +23,10 @@ def _maybe_inplace(input, inplace, fn):
     return input._inplace(fn) if inplace else fn(input)
 
 
-def _floating(input, kernel):
-    """torch's error for the activations that have no integer kernel."""
+def _floating(input, kernel, complex_ok=False):
+    """torch's error for the activations that have no integer (or complex) kernel."""
     dt = input._data.dtype
-    if dt.kind not in "fc":
+    if dt.kind != "f" and not (complex_ok and dt.kind == "c"):
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{type_name(dt)}'")
 
 
@@ -40,6 +40,8 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
     """``clamp(input, min_val, max_val)`` with a zero gradient outside the open interval."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    if input._data.dtype.kind == "c":
+        raise NotImplementedError("clamp is not supported for complex types")
     return _maybe_inplace(input, inplace,
                           lambda x: Hardtanh.apply(x, min_val=min_val, max_val=max_val))
 
@@ -67,7 +69,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """``input * sigmoid(input)``."""
-    _floating(input, "silu_cpu")
+    _floating(input, "silu_cpu", complex_ok=True)
     return _maybe_inplace(input, inplace, _ops.silu)
 
 

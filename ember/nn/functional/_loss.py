@@ -98,6 +98,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
                            f"{label_smoothing}")
+    if input._data.dtype.kind == "c":  # torch's log_softmax has no complex kernel
+        raise NotImplementedError(f"\"log_softmax_lastdim_kernel_impl\" not implemented for "
+                                  f"'{type_name(input._data.dtype)}'")
     t = target._data if isinstance(target, Tensor) else None
     if t is not None and t.dtype.kind == "f":
         return _soft_cross_entropy(input, target, weight, ignore_index, reduction,

@@ -1,0 +1,158 @@
+"""Which ops differentiate complex tensors, and how (loaded when a complex tensor first
+requires grad; ``ember/autograd/function.py`` then asks ``check_inputs`` and ``check_node``).
+
+torch's convention: the gradient of a complex tensor is the conjugate Wirtinger derivative of
+a real loss, ``dL/dRe(z) + 1j * dL/dIm(z)``. Three kinds of ops meet it:
+
+- ``SAME``: backward only moves, sums or scales by real numbers (reshape, sum, indexing,
+  abs: ``grad * x / |x|``): the real formula is already right for complex arrays.
+- ``HOLOMORPHIC``: backward is ``grad * f'(x)`` with the formula of the complex derivative
+  (mul, exp, matmul, ...). torch's rule is ``grad * conj(f'(x))``, which is the real formula
+  run on ``conj(grad)`` and conjugated back: no formula needs a second copy.
+- the rest have a backward written for complex numbers (``complex_ops.py``, ``_CUSTOM``).
+
+Any other op refuses to record a complex input or output with NotImplementedError naming it,
+so a missing rule never turns into a silently wrong gradient.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Node, Op
+from ..nn._functions import pad
+from . import (
+    activation,
+    arrange,
+    blend,
+    complex_ops,
+    copy_slices,
+    cumulative,
+    elementwise,
+    index_write,
+    indexing,
+    linalg,
+    math_more,
+    pointwise_math,
+    pointwise_trig,
+    reduce,
+    shape,
+    shape_more,
+    unary,
+)
+from .clamp import Where
+
+SAME = (
+    elementwise.Neg, elementwise.Clone, elementwise.Fill, elementwise.NanToNum,
+    shape.Reshape, shape.Permute, shape.Expand, shape.Repeat, shape.Cat, shape.Stack,
+    shape.Split, shape.Tri, shape.Flip, shape.Roll,
+    indexing.GetItem, indexing.IndexSelect, indexing.Gather, indexing.ScatterAdd,
+    indexing.IndexPut, indexing.Scatter, indexing.MaskedFill,
+    reduce.Sum, reduce.Mean, cumulative.Cumsum, unary.Abs,
+    arrange.Diagonal, arrange.DiagEmbed, arrange.Trace, arrange.Take, arrange.Rot90,
+    arrange.BlockDiag, Where, copy_slices.AsStrided, copy_slices.CopySlices, pad.ConstantPad,
+    pad.IndexPad, index_write.Put, index_write.IndexFill, shape_more.NarrowCopy,
+    complex_ops.Real, complex_ops.Imag, complex_ops.Conj, complex_ops.ComplexAngle,
+    complex_ops.ViewAsReal, complex_ops.ViewAsComplex, complex_ops.Complex, complex_ops.Polar,
+)
+HOLOMORPHIC = (
+    elementwise.Add, elementwise.Sub, elementwise.Mul, elementwise.Div, elementwise.Pow,
+    unary.Exp, unary.Log, unary.Log1p, unary.Sqrt, unary.Rsqrt, unary.Sin, unary.Cos,
+    unary.Tan, unary.Expm1, unary.LogBase, activation.Tanh, activation.Sigmoid,
+    pointwise_trig.Asin, pointwise_trig.Acos, pointwise_trig.Atan, pointwise_trig.Sinh,
+    pointwise_trig.Cosh, pointwise_trig.Asinh, pointwise_trig.Acosh, pointwise_trig.Atanh,
+    linalg.MatMul, linalg.Mm, linalg.Linear, linalg.Addmm, linalg.Einsum,
+    reduce.Prod, reduce.Logsumexp, cumulative.Cumprod, blend.Lerp, blend.Addcmul,
+    pointwise_math.Sinc, pointwise_math.Exp2,
+)
+# ops whose complex forward torch computes but refuses to differentiate: torch's error
+REFUSED = {activation.Silu: "silu does not support automatic differentiation for outputs with "
+                            "complex dtype."}
+
+
+def _to_dtype_backward(ctx, grad):
+    """ToDtype: a real input takes the real part of a complex gradient."""
+    if grad.dtype.kind == "c" and ctx.x_dtype.kind != "c":
+        grad = grad.real
+    return grad.astype(ctx.x_dtype)
+
+
+def _var_backward(ctx, grad):
+    """Var/Std of complex x: the real formula, with the (real) gradient made complex first."""
+    centred = ctx.saved_tensors[0]
+    return reduce.Var.backward(ctx, grad.astype(centred.dtype))
+
+
+def _sgn_backward(ctx, grad):
+    """sgn(x) = x / |x|: (grad - sgn * Re(conj(sgn) * grad)) / |x|, 0 at 0 (torch's)."""
+    (x,) = ctx.saved_tensors
+    if x.dtype.kind != "c":
+        return np.zeros_like(grad)
+    a = np.abs(x)
+    s = np.sign(x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = (grad - s * (np.conj(s) * grad).real) / a
+    return np.where(a == 0, 0, g).astype(x.dtype, copy=False)
+
+
+_CUSTOM = {elementwise.ToDtype: _to_dtype_backward, reduce.Var: _var_backward,
+           math_more.Sgn: _sgn_backward}
+
+
+def _variant(op, backward):
+    """A subclass of ``op`` with another backward (and no Tensor-level formula: a gradient it
+    computes with create_graph=True cannot be differentiated again)."""
+    cls = type(op.__name__, (op,), {"backward": staticmethod(backward), "backward_graph": None,
+                                    "__module__": op.__module__, "__doc__": op.__doc__})
+    cls._complex_fn = cls
+    return cls
+
+
+def _holomorphic(op):
+    def backward(ctx, *grads):
+        res = op.backward(ctx, *[None if g is None else np.conj(g) for g in grads])
+        if type(res) is tuple:
+            return tuple(None if r is None else np.conj(r) for r in res)
+        return None if res is None else np.conj(res)
+
+    return _variant(op, backward)
+
+
+for _op in SAME:
+    _op._complex_fn = _op
+for _op in HOLOMORPHIC:
+    _op._complex_fn = _holomorphic(_op)
+for _op, _backward in _CUSTOM.items():
+    _op._complex_fn = _variant(_op, _backward)
+
+_SWAPPED = {}  # node class -> the same name with the complex rule's backward
+
+
+def check_inputs(node, arrays) -> None:
+    """Called for every recorded op once complex autograd is on: complex inputs need a rule."""
+    for a in arrays:
+        if type(a) is np.ndarray and a.dtype.kind == "c":
+            check_node(node)
+            return
+
+
+def check_node(node) -> None:
+    """Give ``node`` its op's complex backward, or raise NotImplementedError naming the op."""
+    fn = node._fn
+    if not (isinstance(fn, type) and issubclass(fn, Op)):
+        return  # a user's Function (its own business) or an error node
+    rule = fn.__dict__.get("_complex_fn")
+    if rule is fn:
+        return
+    if fn in REFUSED:
+        raise RuntimeError(REFUSED[fn])
+    if rule is None:
+        raise NotImplementedError(
+            f"{fn.__name__} ({type(node).__name__}): ember has no gradient formula for complex "
+            f"tensors in this op yet; compute it on real tensors (view_as_real) or without "
+            f"requires_grad")
+    cls = type(node)
+    swapped = _SWAPPED.get(cls)
+    if swapped is None:
+        swapped = _SWAPPED[cls] = type(cls.__name__, (Node,), {"_fn": rule,
+                                                               "__module__": fn.__module__})
+    node.__class__ = swapped
