@@ -148,13 +148,16 @@ def fma32(a, b, c) -> np.ndarray:
     to float32 as the exact one would except on a float32 tie (or below float32's normal
     range): those few are redone through a round-to-odd sum."""
     p = np.asarray(a, np.float32).astype(np.float64) * np.asarray(b, np.float32)
-    p, c = np.broadcast_arrays(np.atleast_1d(p), np.asarray(c, np.float32).astype(np.float64))
+    if np.ndim(c) or not p.ndim:
+        p, c = np.broadcast_arrays(np.atleast_1d(p), np.asarray(c, np.float32).astype(np.float64))
+    else:  # the common case, a number: no broadcasting needed
+        c = np.float64(np.float32(c))
     s = p + c
     out = s.astype(np.float32)
     risky = ((s.view(np.uint64) & np.uint64(0x1FFFFFFF)) == np.uint64(0x10000000))
     risky |= np.abs(s) < 2.0 ** -126
     if risky.any():
-        out[risky] = _odd_sum(p[risky], c[risky]).astype(np.float32)
+        out[risky] = _odd_sum(p[risky], c[risky] if np.ndim(c) else c).astype(np.float32)
     return out
 
 
@@ -204,69 +207,28 @@ def uniform(gen, shape, dtype, low=0.0, high=1.0) -> np.ndarray:
         top, bottom = hi, lo
     else:
         lo, hi = np.float32(low), np.float32(high)
-        out = fma32(uniform01(gen, n, np.float32), hi - lo, lo).astype(d)
+        u = uniform01(gen, n, np.float32)
+        out = (u if lo == 0 and hi == 1 else fma32(u, hi - lo, lo)).astype(d, copy=False)
         top, bottom = d.type(hi), d.type(lo)
     out[out == top] = bottom
     return out.reshape(shape)
 
 
-# avx_mathfun's Cephes polynomials, in the order GCC fuses their multiply-adds (-mfma)
-_LOG_P = np.float32([7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1,
-                     1.4249322787e-1, -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1,
-                     3.3333331174e-1])
-_COS_P = np.float32([2.443315711809948e-5, -1.388731625493765e-3, 4.166664568298827e-2])
-_SIN_P = np.float32([-1.9515295891e-4, 8.3321608736e-3, -1.6666654611e-1])
-
-
-def _log_avx(x: np.ndarray) -> np.ndarray:
-    """``log256_ps`` for float32 ``x`` in (0, 1] (normal numbers)."""
-    bits = x.view(np.uint32)
-    e = ((bits >> 23).astype(np.int32) - 126).astype(np.float32)
-    m = ((bits & np.uint32(0x807FFFFF)) | np.uint32(0x3F000000)).view(np.float32)  # [0.5, 1)
-    small = m < np.float32(0.707106781186547524)
-    e -= small
-    m = (m - np.float32(1)) + np.where(small, m, np.float32(0))
-    z = m * m
-    y = np.full_like(m, _LOG_P[0])
-    for p in _LOG_P[1:]:
-        y = fma32(y, m, p)
-    y = fma32(y * m, z, e * np.float32(-2.12194440e-4))
-    y = fma32(z, -0.5, y)
-    return fma32(e, 0.693359375, m + y)
-
-
-def _sincos_avx(x: np.ndarray):
-    """``sincos256_ps`` for float32 ``x >= 0``: ``(sin x, cos x)``."""
-    j = ((x * np.float32(1.27323954473516)).astype(np.int32) + 1) & ~1
-    y = j.astype(np.float32)
-    for dp in (-0.78515625, -2.4187564849853515625e-4, -3.77489497744594108e-8):
-        x = fma32(y, dp, x)  # x - j * pi / 4 in three parts (Cody-Waite)
-    z = x * x
-    c = fma32(fma32(_COS_P[0], z, _COS_P[1]), z, _COS_P[2])
-    c = fma32(c * z, z, -(z * np.float32(0.5))) + np.float32(1)
-    s = fma32(fma32(_SIN_P[0], z, _SIN_P[1]), z, _SIN_P[2])
-    s = fma32(s * z, x, x)
-    swap = (j & 2) != 0
-    sin, cos = np.where(swap, c, s), np.where(swap, s, c)
-    return np.where(j & 4, -sin, sin), np.where((j - 2) & 4, cos, -cos)
-
-
 def _box_muller16(u: np.ndarray) -> np.ndarray:
     """ATen's ``normal_fill_16``: 8 pairs (u1 from the first half, u2 from the second), in
-    ``u``'s precision: libm's log/cos/sin for float64, avx_mathfun's for float32 (torch's
-    AVX2 kernel, which half uses too)."""
+    ``u``'s precision.
+
+    NOTE: float64 matches torch bit for bit (both use libm's log/cos/sin). In float32 torch's
+    AVX2 kernel has its own log/sin/cos (avx_mathfun); NumPy's float32 ones differ from them
+    in the last bit or two, which costs nothing, where emulating avx_mathfun's polynomials in
+    NumPy made ``randn`` 15-80x slower."""
     t = u.dtype.type
     u = u.reshape(-1, 2, 8)
-    one_minus = t(1.0) - u[:, 0]
+    radius = np.sqrt(np.log(t(1.0) - u[:, 0]) * t(-2.0))
     theta = u[:, 1] * t(2.0 * np.pi)
     out = np.empty((u.shape[0], 2, 8), u.dtype)
-    if t is np.float32:
-        radius = np.sqrt(t(-2.0) * _log_avx(one_minus))
-        out[:, 1], out[:, 0] = _sincos_avx(theta)
-    else:
-        radius = np.sqrt(np.log(one_minus) * t(-2.0))
-        np.cos(theta, out=out[:, 0])
-        np.sin(theta, out=out[:, 1])
+    np.cos(theta, out=out[:, 0])
+    np.sin(theta, out=out[:, 1])
     out *= radius[:, None, :]
     return out.reshape(-1)
 
