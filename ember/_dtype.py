@@ -69,8 +69,19 @@ _BY_NAME.update(float=float32, double=float64, half=float16, long=int64, int=int
 _REAL_OF = {"complex64": float32, "complex128": float64}
 _C10_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
               "bool": "Bool"}
+# the C++ type torch's messages name for a dtype ("expected dtype float ... got dtype double")
+_C_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
+                 "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+                 "uint8": "unsigned char", "bool": "bool", "complex64": "c10::complex<float>",
+                 "complex128": "c10::complex<double>"}
 
 _default = [float32]
+
+
+def c_type_name(np_dtype) -> str:
+    """torch's C++ name of a (NumPy) dtype in its messages: 'float', 'long int', 'c10::Half'."""
+    name = np.dtype(np_dtype).name
+    return _C_TYPE_NAMES.get(name, name)
 
 
 def from_name(name: str) -> dtype:

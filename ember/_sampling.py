@@ -13,6 +13,8 @@ import warnings
 
 import numpy as np
 
+from ._dtype import c_type_name
+
 _LOW53 = np.uint64((1 << 53) - 1)
 
 
@@ -162,9 +164,6 @@ def fma32(a, b, c) -> np.ndarray:
 
 
 # --- uniform_ -----------------------------------------------------------------------------------
-_C_NAMES = {"float64": "double", "float32": "float", "float16": "c10::Half", "int64": "long int",
-            "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-            "bool": "bool"}
 _TYPE_NAMES = {"float64": "Double", "float32": "Float", "float16": "Half"}
 
 
@@ -180,7 +179,7 @@ def check_uniform_bounds(low, high, dtype) -> None:
     big = float(np.finfo(d).max)
     for name, v in (("from", low), ("to", high)):
         if not -big <= v <= big:
-            raise RuntimeError(f"{name} is out of bounds for {_C_NAMES[d.name]}")
+            raise RuntimeError(f"{name} is out of bounds for {c_type_name(d)}")
     if low > high:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
                            f"from={_num(low)} > to={_num(high)}")
@@ -376,7 +375,7 @@ def _update_bound(v: int, d, step: int) -> int:
 def _check_in_range(low: int, to_inc: int, d) -> None:
     """torch's ``check_from_to_in_range``: both ends inside the dtype (an error), and inside
     the float's exact integers (a warning)."""
-    name = _C_NAMES[d.name]
+    name = c_type_name(d)
     if d.kind == "f":
         lo_lim, hi_lim = -float(np.finfo(d).max), float(np.finfo(d).max)
     elif d == np.bool_:

@@ -6,6 +6,7 @@ ember's own code reads and writes the slot ``_grad`` directly.
 """
 from __future__ import annotations
 
+from ._dtype import c_type_name
 from ._tensor import Tensor
 from ._user_warning import warn_at_user
 
@@ -17,11 +18,6 @@ _NON_LEAF_GRAD = (
     "See github.com/pytorch/pytorch/pull/30531 for more information.")
 _SCALAR_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half",
                       "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
-# torch's C type names for dtypes in the grad-assignment error
-_C_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
-                 "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-                 "uint8": "unsigned char", "bool": "bool", "complex64": "c10::complex<float>",
-                 "complex128": "c10::complex<double>"}
 
 
 def _check_assigned_grad(t, value):
@@ -34,7 +30,7 @@ def _check_assigned_grad(t, value):
                            f"tensor of size '{list(t.shape)}'. Please ensure that the gradient "
                            "and the tensor are the same size")
     if value._data.dtype != t._data.dtype and t._data.dtype.kind in "fc":
-        got = _C_TYPE_NAMES.get(value._data.dtype.name, value._data.dtype.name)
+        got = c_type_name(value._data.dtype)
         raise RuntimeError(
             f"attempting to assign a gradient with dtype '{got}' to a tensor with grad_dtype "
             f"'{_SCALAR_TYPE_NAMES[t._data.dtype.name]}'. The gradient must "

@@ -10,21 +10,13 @@ import math
 
 import numpy as np
 
-from . import _creation, _inplace, _random, _sampling, ops
+from . import _creation, _dtype, _inplace, _random, _sampling, ops
 from ._compat import histogram
 from ._tensor import Tensor
 from .ops._shape_utils import type_name
 from .ops.math_more import compare_as_input
 
-# C++ names torch prints for a dtype in some messages (``self.dtype()``)
-_CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
-              "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-              "uint8": "unsigned char", "bool": "bool"}
-
-
-def cpp_name(np_dtype) -> str:
-    """torch's C++ name for a dtype, as some of its messages print it ("long int")."""
-    return _CPP_NAMES.get(np.dtype(np_dtype).name, str(np_dtype))
+cpp_name = _dtype.c_type_name  # torch's C++ name for a dtype in some messages ("long int")
 
 
 def _cpp_number(v) -> str:

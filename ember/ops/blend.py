@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._dtype import c_type_name
 from .._tensor import Tensor
 from ..autograd.function import Op
-from ._shape_utils import check_broadcast, operands, sum_to_shape
+from ._shape_utils import check_broadcast, operands, sum_to_shape, type_name
 from .elementwise import _shape
 
 
@@ -32,9 +33,38 @@ class Lerp(Op):
 
 
 def lerp(input, end, weight):
-    """``input + weight * (end - input)`` (``weight`` a number or a tensor)."""
+    """``input + weight * (end - input)`` (``weight`` a number or a tensor).
+
+    Raises:
+        RuntimeError: ``end`` (or a tensor ``weight`` with dims) of another dtype than
+            ``input``, or shapes that do not broadcast.
+        NotImplementedError: integer or bool tensors (torch has no such kernel).
+    """
+    tensor_weight = isinstance(weight, Tensor)
+    if not isinstance(end, Tensor):
+        raise TypeError(
+            f"lerp() received an invalid combination of arguments - got (Tensor, "
+            f"{type(end).__name__}, {type(weight).__name__}), but expected one of:\n"
+            " * (Tensor input, Tensor end, Tensor weight, *, Tensor out = None)\n"
+            " * (Tensor input, Tensor end, Number weight, *, Tensor out = None)\n")
+    _check_same_dtype(input, end, "end")
+    check_broadcast(input._data.shape, end._data.shape)
+    if tensor_weight and weight._data.ndim:
+        _check_same_dtype(input, weight, "weight")
+        check_broadcast(np.broadcast_shapes(input._data.shape, end._data.shape),
+                        weight._data.shape)
+    if input._data.dtype.kind not in "fc":
+        kernel = "lerp_kernel_tensor" if tensor_weight else "lerp_kernel_scalar"
+        raise NotImplementedError(
+            f"\"{kernel}\" not implemented for '{type_name(input._data.dtype)}'")
     x, y = operands(input, end)
-    return Lerp.apply(x, y, weight if isinstance(weight, Tensor) else float(weight))
+    return Lerp.apply(x, y, weight if tensor_weight else float(weight))
+
+
+def _check_same_dtype(input, other, name):
+    if other._data.dtype != input._data.dtype:
+        raise RuntimeError(f"expected dtype {c_type_name(input._data.dtype)} for `{name}` but "
+                           f"got dtype {c_type_name(other._data.dtype)}")
 
 
 class Addcmul(Op):

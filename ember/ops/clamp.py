@@ -133,6 +133,9 @@ def clamp(input, min=None, max=None, *, node_name=None):  # noqa: A002
         raise TypeError(f"clamp() received an invalid combination of arguments - got (Tensor, "
                         f"{type(min).__name__}, {type(max).__name__}), but expected both bounds "
                         "Tensors or both numbers")
+    for bound in (min, max):
+        if isinstance(bound, Tensor):  # torch checks shapes before dtypes
+            check_broadcast(input._data.shape, bound._data.shape)
     rt = _dtype.result_type(input, *(b for b in (min, max) if b is not None))
     if rt._category == 3:
         raise NotImplementedError("clamp is not supported for complex types")

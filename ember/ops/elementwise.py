@@ -135,6 +135,22 @@ class Neg(Op):
         return -grad
 
 
+def _negative_integer_exponents(x, y):
+    """Whether NumPy's integer power would refuse ``x ** y`` (an integer exponent below 0)."""
+    return (isinstance(y, np.ndarray) and y.dtype.kind in "iu" and x.dtype.kind in "biu"
+            and (y < 0).any())
+
+
+def _integer_power(x, y):
+    """torch's integer ``x ** y`` where some ``y < 0``: 1 ** y is 1, (-1) ** y is -1 for odd
+    ``y``, anything else is 0 (integer division of 1 by a power), 0 ** y included."""
+    negative = y < 0
+    out = np.power(x, np.where(negative, 0, y))
+    base = np.broadcast_to(x, out.shape)
+    unit = np.where((base == -1) & (y % 2 == 1), -1, np.where(np.abs(base) == 1, 1, 0))
+    return np.where(negative, unit, out).astype(out.dtype)
+
+
 class Pow(Op):
     """z = x ** y (tensor or scalar exponent, tensor or scalar base)"""
 
@@ -144,7 +160,7 @@ class Pow(Op):
         # torch's names: tensor ** number 0, tensor ** tensor 1, number ** tensor 2
         ctx.show_as(node_name)
         with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1, (-1) ** 0.5: as torch
-            out = np.power(x, y)
+            out = _integer_power(x, y) if _negative_integer_exponents(x, y) else np.power(x, y)
         if out.dtype != x.dtype:  # NumPy raises bools to int8; torch keeps the operands' dtype
             out = out.astype(x.dtype)
         ctx.save_for_backward(x, y, out)
@@ -273,6 +289,7 @@ def div(input, other, *, rounding_mode=None, out=None):
         x, y = operands(input, other)
         xa = x._data if isinstance(x, Tensor) else x
         ya = y._data if isinstance(y, Tensor) else y
+        check_broadcast(np.shape(xa), np.shape(ya))
         kind = np.result_type(xa, ya).kind
         if kind == "c":
             raise NotImplementedError(f"\"div_{rounding_mode}_cpu\" not implemented for "
@@ -318,6 +335,9 @@ def pow(input, exponent):  # noqa: A001
             raise NotImplementedError("\"pow\" not implemented for 'Bool'")
         return Pow.apply(np.asarray(x, dtype=y._data.dtype), y, node_name="PowBackward2")
     e = py_num(exponent)
+    if (isinstance(e, Tensor) and e._data.dtype == np.bool_
+            and input._data.dtype == np.bool_):
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
     if type(e) is int and e < 0 and input._data.dtype.kind in "biu":
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     x, y = operands(input, e)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _dtype
 from .._tensor import Tensor, _mark_view, _wrap
 from ..autograd.function import Op
 from ._shape_utils import check_broadcast, sum_to_shape, wrap_dim
@@ -488,9 +489,6 @@ def index_select(input, dim, index):
     return IndexSelect.apply(input, idx, dim=d)
 
 
-_C_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
-                 "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-                 "uint8": "unsigned char"}  # torch names the mask's C++ type here
 
 
 def masked_fill(input, mask, value):
@@ -498,7 +496,7 @@ def masked_fill(input, mask, value):
     m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     if m.dtype != np.bool_:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{_C_TYPE_NAMES.get(m.dtype.name, m.dtype.name)}")
+                           f"{_dtype.c_type_name(m.dtype)}")  # the mask's C++ type
     try:
         np.broadcast_shapes(m.shape, input._data.shape)
     except ValueError:

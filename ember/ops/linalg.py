@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _dtype
 from .._tensor import Tensor, _wrap
 from ..autograd import grad_mode
 from ..autograd.function import Op, _record
@@ -222,10 +223,6 @@ def matmul(input, other, *, out=None, node_name=None):
     return r
 
 
-_C_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
-                 "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-                 "uint8": "unsigned char", "bool": "bool", "complex64": "c10::complex<float>",
-                 "complex128": "c10::complex<double>"}
 
 
 def _mixed_dtypes(a, b):
@@ -241,8 +238,8 @@ def _mixed_dtypes(a, b):
         raise RuntimeError(f"expected scalar type {type_name(a.dtype)} but found "
                            f"{type_name(b.dtype)}")
     raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
-                       f"{_C_TYPE_NAMES.get(a.dtype.name, a.dtype.name)} != "
-                       f"{_C_TYPE_NAMES.get(b.dtype.name, b.dtype.name)}")
+                       f"{_dtype.c_type_name(a.dtype)} != "
+                       f"{_dtype.c_type_name(b.dtype)}")
 
 
 def _linear_dtypes(x, w, b):
@@ -293,6 +290,8 @@ def dot(input, other):
     if input.dim() != 1 or other.dim() != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.dim()}D and {other.dim()}D "
                            "tensors")
+    if input._data.dtype == np.bool_ and other._data.dtype == np.bool_:
+        raise NotImplementedError("\"dot\" not implemented for 'Bool'")
     return matmul(input, other)
 
 
@@ -300,6 +299,9 @@ def outer(input, vec2):
     """Outer product of two 1-D tensors (a broadcast product, as torch's)."""
     from .elementwise import mul
 
+    for name, v in (("self", input), ("vec2", vec2)):
+        if v._data.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {v._data.ndim}-D")
     return mul(input.reshape(-1, 1), vec2.reshape(1, -1))
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _dtype
 from .._tensor import Tensor
-from ._shape_utils import operands, type_name
+from ._shape_utils import check_broadcast, operands, type_name
 from .elementwise import div, mul, sub
 
 
@@ -18,16 +19,22 @@ def _check_integer_division(kernel, kind, divisor):
         raise RuntimeError("ZeroDivisionError")
 
 
-def _check_modulus(kernel, input, other):
-    """``_check_integer_division`` for ``remainder``/``fmod`` operands."""
+def _modulus_input(kernel, input, other):
+    """``input`` ready for ``remainder``/``fmod``: torch's errors checked (shapes first, then
+    no complex, then ``_check_integer_division``), a bool ``input`` cast to the result dtype
+    (``sub`` refuses bools, torch's kernels do not)."""
     x, y = operands(input, other)
     ya = y._data if isinstance(y, Tensor) else y
-    rt = np.result_type(x._data if isinstance(x, Tensor) else x, ya)
-    kind = rt.kind
+    check_broadcast(np.shape(x._data if isinstance(x, Tensor) else x), np.shape(ya))
+    result = _dtype.result_type(input, other)
+    kind = result.np.kind
     if kind == "c":
-        raise NotImplementedError(f"\"{kernel}\" not implemented for '{type_name(rt)}'")
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{type_name(result.np)}'")
     if kind in "iub":
         _check_integer_division(kernel, kind, ya)
+    if isinstance(input, Tensor) and input._data.dtype == np.bool_:
+        input = input.to(result)
+    return input
 
 
 def floor_divide(input, other):
@@ -37,11 +44,11 @@ def floor_divide(input, other):
 
 def remainder(input, other):
     """Python-style modulus (sign of the divisor); gradient 1 for ``input``."""
-    _check_modulus("remainder_cpu", input, other)
+    input = _modulus_input("remainder_cpu", input, other)
     return sub(input, mul(floor_divide(input, other), other))
 
 
 def fmod(input, other):
     """C-style modulus (sign of the dividend)."""
-    _check_modulus("fmod_cpu", input, other)
+    input = _modulus_input("fmod_cpu", input, other)
     return sub(input, mul(div(input, other, rounding_mode="trunc"), other))

@@ -88,6 +88,8 @@ def binary_float(op, name, input, other, *, scalars=False, ints=True, names=None
                         f"({type(input).__name__}, {got}), but expected one of:\n"
                         + "".join(f" * {f}\n" for f in forms))
     x, y = operands(input, other, floating=ints)
+    if isinstance(x, Tensor) and isinstance(y, Tensor):  # torch checks shapes before dtypes
+        check_broadcast(x._data.shape, y._data.shape)
     dtype = _result_dtype(x, y)
     if dtype.kind != "f":
         raise _not_implemented(name, dtype)

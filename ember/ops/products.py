@@ -12,9 +12,6 @@ from .._tensor import Tensor
 from ..autograd.function import Op
 from ._shape_utils import check_expand, sum_to_shape, type_name
 
-_C_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
-                 "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-                 "uint8": "unsigned char"}
 _NAMES = {"mv": "AddmvBackward0", "r": "AddrBackward0", "baddbmm": "BaddbmmBackward0",
           "addbmm": "AddbmmBackward0"}
 
@@ -136,7 +133,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
         raise RuntimeError(f"expected scalar type {type_name(dts[1])} but found "
                            f"{type_name(dts[2])}")
     if len(set(dts)) > 1:
-        c = [_C_TYPE_NAMES.get(d.name, d.name) for d in dts]
+        c = [_dtype.c_type_name(d) for d in dts]
         raise RuntimeError(f"Input dtypes must be the same, got: input {c[0]}, batch1: {c[1]}, "
                            f"batch2: {c[2]}")
     if dts[0] == np.bool_:

@@ -73,6 +73,8 @@ class Dist(Op):
 
 def dist(input, other, p=2):
     """The p-norm of ``input - other`` (broadcast); float results only, as in torch."""
+    if any(isinstance(v, Tensor) and v._data.dtype == np.bool_ for v in (input, other)):
+        return input - other  # raises torch's error for subtracting bools
     x, y = operands(input, other)
     check_broadcast(x._data.shape, y._data.shape)
     if x._data.dtype.kind == "c":

@@ -45,6 +45,28 @@ CASES = [
     "lib.fmod(lib.tensor([True]), lib.tensor([True]))",
     "lib.div(lib.tensor([True]), lib.tensor([True]), rounding_mode='trunc')",
     "lib.tensor([3.0, -2.0]) % 0", "lib.tensor([3, -2]) / 0",
+    # integer powers with negative exponents, bool powers
+    "lib.tensor([3, 0, -2, 1, -1, -1, 2]) ** lib.tensor([-3, -1, -1, -5, -5, -4, 3])",
+    "lib.tensor([3, 1], dtype=lib.uint8) ** lib.tensor([-1, -2])",
+    "lib.tensor([True, False]) ** lib.tensor([-1, 2])", "lib.tensor([True]) ** lib.tensor([True])",
+    "lib.tensor(2) ** lib.tensor([-1, -2])",
+    # lerp: one dtype, broadcastable shapes, floating point only, tensors for input and end
+    "lib.lerp(lib.ones(3), lib.ones(3, dtype=lib.float64), 0.5)",
+    "lib.lerp(lib.ones(3), lib.ones(3), lib.ones(3, dtype=lib.float64))",
+    "lib.lerp(lib.ones(3), lib.ones(3), lib.tensor(0.5, dtype=lib.float64))",
+    "lib.lerp(lib.ones(3), lib.ones(2), 0.5)", "lib.lerp(lib.ones(3), lib.ones(3), lib.ones(2))",
+    "lib.lerp(lib.ones(3, dtype=lib.int64), lib.ones(3, dtype=lib.int64), 0.5)",
+    "lib.lerp(lib.ones(2, 1), lib.ones(3), lib.ones(1, 3) * 0.25)", "lib.lerp(lib.ones(3), 5.0, 0.5)",
+    # outer takes vectors; shapes are checked before dtypes; bool operands
+    "lib.outer(lib.ones(3), lib.ones(2, 1))", "lib.outer(lib.ones(()), lib.ones(2))",
+    "lib.floor_divide(lib.zeros(0), lib.zeros(3))", "lib.remainder(lib.zeros(0), lib.ones(3))",
+    "lib.fmod(lib.zeros(0, dtype=lib.bool), lib.ones(3))",
+    "lib.clamp(lib.zeros(0), lib.zeros(3), None)", "lib.special.xlog1py(lib.zeros(0), lib.ones(3))",
+    "lib.hypot(lib.zeros(0, dtype=lib.bool), lib.ones(3, dtype=lib.bool))",
+    "lib.tensor([True, False]) % lib.tensor([1.5, 2.0])", "lib.tensor([True, False]) % 2",
+    "lib.fmod(lib.tensor([True, False]), lib.tensor(3))",
+    "lib.dist(lib.tensor([True, False]), lib.ones(2))",
+    "lib.dot(lib.tensor([True, False]), lib.tensor([True, True]))",
     # rounding ops: none for bool; decimals only for floating point
     *[f"lib.tensor([True, False]).{op}()" for op in ("ceil", "floor", "round", "trunc", "fix")],
     "lib.tensor([True]).floor_()", "lib.round(lib.tensor([35, 45]), decimals=-1)",

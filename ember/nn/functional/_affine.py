@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ... import _dtype
 from ... import ops as _ops
 from ..._tensor import Tensor
 from .._functions.embedding import EmbeddingBagOp, EmbeddingLookup, check_indices, renorm_
@@ -31,11 +32,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return _ops.linear(input, weight, bias)
 
 
-def _c10_name(dt) -> str:
-    """A dtype as torch's C++ messages print it ('float', 'double', 'c10::Half', ...)."""
-    return {"float32": "float", "float64": "double", "float16": "c10::Half",
-            "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-            "uint8": "unsigned char", "bool": "bool"}.get(np.dtype(dt).name, str(dt))
+_c10_name = _dtype.c_type_name  # a dtype as torch's C++ messages print it ('c10::Half')
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None):
