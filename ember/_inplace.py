@@ -204,6 +204,19 @@ def setitem(t, index, value):
     t._bump("__setitem__")
 
 
+_KIND_ORDER = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def check_castable(result, target):
+    """torch's error when an in-place op's result dtype cannot go back into the tensor: no
+    complex into real, no floating point into integers, nothing but bool into bool (integers
+    of any width convert, wrapping)."""
+    if _KIND_ORDER[np.dtype(result).kind] > _KIND_ORDER[np.dtype(target).kind]:
+        name = _ops._shape_utils.type_name
+        raise RuntimeError(f"result type {name(result)} can't be cast to the desired output "
+                           f"type {name(target)}")
+
+
 def assign(t, values):
     """Write ``values`` into ``t``'s memory (see ``assignable``)."""
     np.copyto(t._data, assignable(t, values))
@@ -213,9 +226,7 @@ def assignable(t, values):
     """``values`` in ``t``'s dtype, after torch's checks (no float into an integer tensor; a
     shape that broadcasts to ``t``'s)."""
     if values.dtype != t._data.dtype:
-        if values.dtype.kind == "f" and t._data.dtype.kind in "iub":
-            raise RuntimeError(f"result type Float can't be cast to the desired output type "
-                               f"{_ops._shape_utils.type_name(t._data.dtype)}")
+        check_castable(values.dtype, t._data.dtype)
         values = values.astype(t._data.dtype)
     if t._data.shape != values.shape:
         try:

@@ -163,12 +163,9 @@ def _fast_inplace(name, fn):
             if alpha != 1 or isinstance(alpha, bool):
                 ops.elementwise._check_alpha(self, other, alpha)
                 o = ops.elementwise._times_alpha(o, alpha)
+            _inplace.check_castable(np.result_type(self._data, o), self._data.dtype)
             try:
-                ufunc(self._data, o, out=self._data, casting="same_kind")
-            except TypeError:  # NumPy refuses the cast back: an int result into a bool tensor
-                result = np.result_type(self._data, o)
-                raise RuntimeError(f"result type {type_name(result)} can't be cast to the "
-                                   f"desired output type {type_name(self._data.dtype)}") from None
+                ufunc(self._data, o, out=self._data, casting="unsafe")  # int64 into uint8: wraps
             except ValueError:
                 self._check_inplace()  # torch's error for a read-only array
                 from .ops._shape_utils import check_broadcast

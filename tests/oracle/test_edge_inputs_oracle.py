@@ -56,7 +56,8 @@ CASES = [
     "lib.lerp(lib.ones(3), lib.ones(3), lib.tensor(0.5, dtype=lib.float64))",
     "lib.lerp(lib.ones(3), lib.ones(2), 0.5)", "lib.lerp(lib.ones(3), lib.ones(3), lib.ones(2))",
     "lib.lerp(lib.ones(3, dtype=lib.int64), lib.ones(3, dtype=lib.int64), 0.5)",
-    "lib.lerp(lib.ones(2, 1), lib.ones(3), lib.ones(1, 3) * 0.25)", "lib.lerp(lib.ones(3), 5.0, 0.5)",
+    "lib.lerp(lib.ones(2, 1), lib.ones(3), lib.ones(1, 3) * 0.25)",
+    "lib.lerp(lib.ones(3), 5.0, 0.5)",
     # outer takes vectors; shapes are checked before dtypes; bool operands
     "lib.outer(lib.ones(3), lib.ones(2, 1))", "lib.outer(lib.ones(()), lib.ones(2))",
     "lib.floor_divide(lib.zeros(0), lib.zeros(3))", "lib.remainder(lib.zeros(0), lib.ones(3))",
@@ -67,6 +68,12 @@ CASES = [
     "lib.fmod(lib.tensor([True, False]), lib.tensor(3))",
     "lib.dist(lib.tensor([True, False]), lib.ones(2))",
     "lib.dot(lib.tensor([True, False]), lib.tensor([True, True]))",
+    # in-place results must cast back: integers of any width wrap, nothing else narrows
+    "lib.tensor([True, False]).pow_(2)", "lib.tensor([True, False]).square_()",
+    "lib.tensor([True, False]).add_(1)", "lib.ones(2, dtype=lib.uint8).sub_(lib.tensor([1, 2]))",
+    "lib.ones(2, dtype=lib.uint8).add_(lib.tensor(300))",
+    "lib.ones(2, dtype=lib.int8).mul_(lib.tensor([1000, 2]))", "lib.tensor([3, -2]).add_(1.5)",
+    "lib.tensor([3, -2]).sqrt_()", "lib.tensor([True, False]).logical_not_()",
     # rounding ops: none for bool; decimals only for floating point
     *[f"lib.tensor([True, False]).{op}()" for op in ("ceil", "floor", "round", "trunc", "fix")],
     "lib.tensor([True]).floor_()", "lib.round(lib.tensor([35, 45]), decimals=-1)",
