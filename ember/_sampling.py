@@ -125,9 +125,11 @@ def fma(a, b: float, c: float) -> np.ndarray:
     if c == 0.0 or b == 0.0 or not math.isfinite(b) or not math.isfinite(c):
         with np.errstate(over="ignore", invalid="ignore"):
             return a * b + c  # a single rounding already
-    scale = 2.0 ** 80 if abs(b) > 2.0 ** 900 else 1.0  # keeps the split of ``b`` finite
-    b_hi, b_lo = _split(b / scale)
-    b_hi, b_lo = b_hi * scale, b_lo * scale
+    if abs(b) > 2.0 ** 900:  # scaling by a power of two commutes with rounding: keeps the
+        scale = 2.0 ** 80   # split of ``b`` (and the products of its halves) finite
+        with np.errstate(over="ignore"):
+            return fma(a, b / scale, c / scale) * scale
+    b_hi, b_lo = _split(b)
     with np.errstate(over="ignore", invalid="ignore"):
         p = a * b
         a_hi, a_lo = _split(a)

@@ -283,3 +283,145 @@ def test_make_tensor_low_equal_high_float_warns_and_fills():
     with pytest.warns(FutureWarning, match="low==high"):
         out = make_tensor(4, dtype=ember.float32, low=1.5, high=1.5)
     assert np.all(out.numpy() == 1.5)
+
+
+# --- complex inputs --------------------------------------------------------------------------
+
+def _z(data, dtype="complex64"):
+    return ember.tensor(np.asarray(data, dtype=dtype))
+
+
+def test_complex_values_are_close_by_the_modulus_of_their_difference():
+    # each part is within 1e-5 + 1.3e-6 of its own, the distance sqrt(2) * 8.5e-6 is not
+    msg = _message(_z([1 + 8.5e-6 + 8.5e-6j]), _z([1 + 0j]))
+    assert msg.startswith("Tensor-likes are not close!\n\nMismatched elements: 1 / 1")
+    # the real parts are 1e-3 apart, but |expected| = 1000 allows 1e-5 + 1.3e-3
+    assert_close(_z([1e-3 + 1000j]), _z([1000j]))
+    assert_close(_z([0.3 + 0.4j], "complex128"), _z([0j], "complex128"), rtol=0.0, atol=0.5)
+    _message(_z([0.3 + 0.41j], "complex128"), _z([0j], "complex128"), rtol=0.0, atol=0.5)
+
+
+def test_complex_mismatch_message_reports_moduli():
+    msg = _message(_z([[1 + 1j, 3 + 4j], [2j, 5]]), _z([[1 + 1j, 0j], [2j, 5 + 12j]]),
+                   rtol=0.5, atol=1.0)
+    assert msg == (
+        "Tensor-likes are not close!\n\n"
+        "Mismatched elements: 2 / 4 (50.0%)\n"
+        "Greatest absolute difference: 12.0 at index (1, 1) (up to 1.0 allowed)\n"
+        "Greatest relative difference: inf at index (0, 1) (up to 0.5 allowed)")
+    assert _message(_z(3 + 4j, "complex128"), _z(0j, "complex128"), rtol=0, atol=0) == (
+        "Scalars are not equal!\n\nExpected 0j but got (3+4j).\n"
+        "Absolute difference: 5.0\nRelative difference: inf")
+
+
+def test_complex_default_tolerances():
+    # complex64 as float32: 1e-5 + 1.3e-6 * |2| = 1.26e-5 allowed
+    assert_close(_z([2 + 1.2e-5j]), _z([2 + 0j]))
+    assert "(up to 1e-05 allowed)" in _message(_z([2 + 1.3e-5j]), _z([2 + 0j]))
+    # complex128 as float64: 1e-7 + 1e-7 * |2j| = 3e-7 allowed
+    assert_close(_z([2.9e-7 + 2j], "complex128"), _z([2j], "complex128"))
+    assert "(up to 1e-07 allowed)" in _message(_z([3.1e-7 + 2j], "complex128"),
+                                                 _z([2j], "complex128"))
+    # Python complex numbers compare as complex128
+    assert_close(1 + 1j, 1 + 1.0000001j)
+    assert _message(3 + 4j, 0j).splitlines()[2:4] == [
+        "Expected 0j but got (3+4j).", "Absolute difference: 5.0 (up to 1e-07 allowed)"]
+
+
+@pytest.mark.parametrize("actual, expected", [
+    (complex(math.nan, 1), complex(math.nan, 1)),
+    (complex(1, math.nan), complex(1, math.nan)),
+    (complex(math.nan, 1), complex(2, math.nan)),  # NaN in either part is a complex NaN
+])
+def test_complex_nan_in_either_part(actual, expected):
+    for a, e in ((_z([actual, 1j]), _z([expected, 1j])),
+                 (np.array([actual, 1j]), np.array([expected, 1j])), (actual, expected)):
+        with pytest.raises(AssertionError):
+            assert_close(a, e)
+        assert_close(a, e, equal_nan=True)
+    with pytest.raises(AssertionError, match="Mismatched elements: 1 / 2"):
+        assert_close(_z([actual, 1j]), _z([1 + 1j, 1j]), equal_nan=True)
+
+
+def test_complex_infinities():
+    inf = math.inf
+    assert_close(_z([complex(inf, 1), complex(-inf, inf)]), _z([complex(inf, 1),
+                                                                complex(-inf, inf)]))
+    msg = _message(_z([complex(inf, 1), 0j]), _z([complex(inf, 2), 0j]))
+    assert "Greatest absolute difference: nan at index (0,)" in msg  # inf - inf in the real part
+
+
+def test_real_and_complex_pairs():
+    assert _message(_z([1j]), _t([1.0])) == (
+        f"The values for attribute 'dtype' do not match: {ember.complex64} != {ember.float32}.")
+    assert _message(np.array([1.0]), np.array([1 + 0j])) == (
+        f"The values for attribute 'dtype' do not match: {ember.float64} != "
+        f"{ember.complex128}.")
+    # unchecked: promoted to complex, with the looser of the two dtypes' tolerances
+    assert_close(_t([1.0, 2.0], "float64"), _z([1 + 1e-6j, 2]), check_dtype=False)
+    assert_close(_t([1, 0], "int64"), _z([1, 0]), check_dtype=False)
+    _message(_t([1, 0], "int64"), _z([1, 1e-3j]), check_dtype=False)
+    assert _message(1 + 0j, 1.0) == (
+        "The (d)types do not match: <class 'complex'> != <class 'float'>.")
+    assert_close(1 + 0j, 1.0, check_dtype=False)
+
+
+def test_complex_tensor_and_number_do_not_pair():
+    with pytest.raises(TypeError, match="No comparison pair was able to handle inputs of type"):
+        assert_close(_z(1j), 1j)
+
+
+def test_assert_allclose_compares_complex_exactly_by_default():
+    with pytest.warns(FutureWarning), pytest.raises(AssertionError, match="are not equal!"):
+        assert_allclose(_z([1 + 1j]), _z([1 + 1.0000001j]))
+    with pytest.warns(FutureWarning):
+        assert_allclose(_z([1 + 1j, 2j]), [1 + 1j, 2j])
+    with pytest.warns(FutureWarning):
+        assert_allclose(_z([complex(math.nan, 1)]), _z([complex(1, math.nan)]))
+    with pytest.warns(FutureWarning):
+        assert_allclose(_z([1 + 1j]), _z([1.05 + 1j]), rtol=0.0, atol=0.06)
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_make_tensor_complex_draws_both_parts_like_uniform(dtype):
+    d = getattr(ember, dtype)
+    ember.manual_seed(6)
+    out = make_tensor(40, 50, dtype=d, requires_grad=True)
+    assert out.dtype == d and out.shape == (40, 50) and out.requires_grad
+    values = out.detach().numpy()
+    for part in (values.real, values.imag):
+        assert part.min() >= -9 and part.max() < 9 and part.std() > 4
+    ember.manual_seed(6)
+    parts = ember.empty(40, 50, 2, dtype=d.to_real()).uniform_(-9, 9).numpy()
+    np.testing.assert_array_equal(values, parts[..., 0] + 1j * parts[..., 1])
+    bounded = make_tensor(300, dtype=d, low=2, high=3).numpy()
+    assert bounded.real.min() >= 2 and bounded.imag.max() < 3
+
+
+def test_make_tensor_complex_layouts():
+    out = make_tensor(3, 4, dtype=ember.complex64, noncontiguous=True)
+    assert not out.is_contiguous() and out.stride() == (8, 2) and out.dtype == ember.complex64
+    out = make_tensor(2, 3, 4, 5, dtype=ember.complex128, memory_format=ember.channels_last)
+    assert out.stride() == (60, 1, 15, 3)
+
+
+@pytest.mark.parametrize("dtype, subnormal", [("complex64", np.float32),
+                                              ("complex128", np.float64)])
+def test_make_tensor_complex_exclude_zero_writes_tiny(dtype, subnormal):
+    least = float(np.nextafter(subnormal(0), subnormal(1)))
+    kw = dict(dtype=getattr(ember, dtype), low=0.0, high=2 * least)
+    ember.manual_seed(2)
+    plain = make_tensor(100, **kw).numpy()
+    ember.manual_seed(2)
+    values = make_tensor(100, exclude_zero=True, **kw).numpy()
+    zeros = plain == 0
+    assert zeros.any() and (plain.real == 0).sum() > zeros.sum()  # a zero part alone stays
+    # torch's code writes finfo.tiny into the zeros: tiny + 0j
+    assert np.all(values[zeros] == np.finfo(subnormal).tiny)
+    np.testing.assert_array_equal(values[~zeros], plain[~zeros])
+
+
+def test_make_tensor_complex_low_equal_high_warns():
+    with pytest.warns(FutureWarning, match="low==high"):
+        out = make_tensor(3, dtype=ember.complex64, low=2.0, high=2.0)
+    assert np.all(out.numpy() == 2 + 2j)

@@ -20,7 +20,7 @@ import numpy as np
 
 # torch.testing.assert_close's defaults, by dtype: (rtol, atol)
 _TOLERANCES = {"float16": (1e-3, 1e-5), "bfloat16": (1.6e-2, 1e-5), "float32": (1.3e-6, 1e-5),
-               "float64": (1e-7, 1e-7)}
+               "float64": (1e-7, 1e-7), "complex64": (1.3e-6, 1e-5), "complex128": (1e-7, 1e-7)}
 
 
 @dataclass
@@ -174,15 +174,16 @@ def _compare_values(path, e, t, rtol, atol, rep):
                                "torch")
         return
     r, a = _tolerance(tdt, rtol, atol)
+    # complex values compare as complex (|difference|), never through their real parts
+    wide = np.complex128 if "c" in (ea.dtype.kind, ta.dtype.kind) else np.float64
     if ea.dtype.kind in "fc" or ta.dtype.kind in "fc":
-        close = np.isclose(ea.astype(np.float64), ta.astype(np.float64), rtol=r, atol=a,
-                           equal_nan=True)
+        close = np.isclose(ea.astype(wide), ta.astype(wide), rtol=r, atol=a, equal_nan=True)
     else:
         close = ea == ta
     if not np.all(close):
         bad = np.argwhere(~np.asarray(close))
         idx = tuple(int(v) for v in bad[0]) if bad.size else ()
-        diff = np.abs(ea.astype(np.float64) - ta.astype(np.float64))
+        diff = np.abs(ea.astype(wide) - ta.astype(wide))
         rep.differences.append(
             f"{path}: values differ at {int((~np.asarray(close)).sum())} of {ea.size} elements "
             f"(max abs diff {float(np.nanmax(diff)):.3g}); first at {list(idx)}: ember "

@@ -103,13 +103,13 @@ def _tensor_mismatch_msg(x, y, matches, *, rtol, atol):
     if integral:
         xf, yf = xf.astype(np.int64), yf.astype(np.int64)
     with np.errstate(all="ignore"):
-        abs_diff = np.abs(xf - yf)
+        abs_diff = _abs(xf - yf)
         abs_diff[mf] = 0
         if integral:
             default = ember.get_default_dtype().np
             rel_diff = abs_diff.astype(default) / np.abs(yf).astype(default)
         else:
-            rel_diff = abs_diff / np.abs(yf)
+            rel_diff = abs_diff / _abs(yf)
         rel_diff[mf] = 0
     # argmax gives the first maximum and the first NaN, as torch.max(dim) does
     i_abs, i_rel = int(np.argmax(abs_diff)), int(np.argmax(rel_diff))
@@ -121,14 +121,27 @@ def _tensor_mismatch_msg(x, y, matches, *, rtol, atol):
                          rel_diff[i_rel].item(), unravel(i_rel), rtol)
 
 
+def _abs(x):
+    """``torch.abs``: for complex values libm's ``hypot(re, im)``, as torch's scalar kernel
+    (NumPy's own complex abs differs from it in the last bit).
+
+    NOTE: torch's complex128 vector lanes (all but the last ``n % 4`` elements on AVX2) use
+    SLEEF's hypot, which can be 1 ulp off libm's: the last digit of a message, or a verdict
+    within 1 ulp of the tolerance, can then differ. complex64 agrees bit for bit."""
+    return np.hypot(x.real, x.imag) if x.dtype.kind == "c" else np.abs(x)
+
+
 def _isclose(x, y, *, rtol, atol, equal_nan):
     """``torch.isclose`` on arrays of one dtype, rounding where torch's kernels round."""
     with np.errstate(all="ignore"):
         close = x == y
-        if equal_nan and x.dtype.kind == "f":
+        if equal_nan and x.dtype.kind in "fc":
+            # a complex value is NaN when either part is: (nan+1j) matches (1+nanj)
             close |= np.isnan(x) & np.isnan(y)
         if rtol == 0 and atol == 0:
             return close
+        if x.dtype.kind == "c":
+            return close | _complex_within(x, y, rtol=rtol, atol=atol)
         if x.dtype.kind != "f":
             # bools and integers are compared as the default float dtype (no wrap-around)
             default = ember.get_default_dtype().np
@@ -142,6 +155,16 @@ def _isclose(x, y, *, rtol, atol, equal_nan):
         actual = np.abs((x.astype(c) - y.astype(c)).astype(t))
         close |= np.isfinite(actual) & (actual <= allowed)
     return close
+
+
+def _complex_within(x, y, *, rtol, atol):
+    """``|x - y| <= atol + |rtol * y|`` for complex arrays, in their real dtype: one distance
+    in the complex plane (not one test per part), with the roundings of torch's kernels."""
+    t = x.real.dtype.type
+    # rtol * y multiplies each part by rtol rounded to the parts' dtype
+    allowed = t(atol) + _abs(y * t(rtol))
+    actual = _abs(x - y)
+    return np.isfinite(actual) & (actual <= allowed)
 
 
 class NonePair:
@@ -326,13 +349,17 @@ def assert_close(actual: Any, expected: Any, *, allow_subclasses: bool = True,
     when they have the same shape, device, dtype and layout (each check but shape can be
     turned off; stride only with ``check_stride``) and every element satisfies
     ``|actual - expected| <= atol + rtol * |expected|``; infinities must be equal, NaNs only
-    match with ``equal_nan``. Integer and bool tensors compare exactly by default. Python
-    and NumPy numbers compare the same way (``check_dtype`` compares their types). Sequences
-    and mappings are compared item by item (same length, same keys). A tensor and a Python
-    number are not related types: comparing them raises ``TypeError``, as in torch.
+    match with ``equal_nan``. Integer and bool tensors compare exactly by default. Complex
+    values use the modulus of the complex difference (not a test per part), and a complex NaN
+    (either part NaN) matches any other with ``equal_nan``. Python and NumPy numbers compare
+    the same way (``check_dtype`` compares their types). Sequences and mappings are compared
+    item by item (same length, same keys). A tensor and a Python number are not related
+    types: comparing them raises ``TypeError``, as in torch.
 
     Default tolerances by dtype (the looser of the two when they differ): float16 (1e-3,
-    1e-5), bfloat16 (1.6e-2, 1e-5), float32 (1.3e-6, 1e-5), float64 (1e-7, 1e-7), others 0.
+    1e-5), bfloat16 (1.6e-2, 1e-5), float32 and complex64 (1.3e-6, 1e-5), float64 and
+    complex128 (1e-7, 1e-7), others 0. Python numbers: ``float`` as float64, ``complex`` as
+    complex128.
 
     Args:
         actual: actual input.
@@ -381,7 +408,8 @@ def assert_allclose(actual: Any, expected: Any, rtol: float | None = None,
 
     Emits torch's ``FutureWarning``. Non-tensors become tensors (``expected`` in
     ``actual``'s dtype); dtypes may differ; NaNs match by default; default tolerances are
-    float16 (1e-3, 1e-3), float32 (1e-4, 1e-5), float64 (1e-5, 1e-8), others 0.
+    float16 (1e-3, 1e-3), float32 (1e-4, 1e-5), float64 (1e-5, 1e-8), others (complex
+    dtypes too, as in torch) 0.
 
     Args:
         actual: actual input.

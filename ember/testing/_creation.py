@@ -16,6 +16,10 @@ def _floating_types():
     return [ember.float16, ember.bfloat16, ember.float32, ember.float64]
 
 
+def _complex_types():
+    return [ember.complex64, ember.complex128]
+
+
 def _low_high(low, high, dtype, *, lowest_inclusive, highest_exclusive, default_low,
               default_high):
     """The user's bounds (or the dtype's defaults), checked and clamped to the dtype's range;
@@ -24,7 +28,7 @@ def _low_high(low, high, dtype, *, lowest_inclusive, highest_exclusive, default_
     high = default_high if high is None else high
     if any(isinstance(v, float) and math.isnan(v) for v in (low, high)):
         raise ValueError(f"`low` and `high` cannot be NaN, but got {low=} and {high=}")
-    if low == high and dtype in _floating_types():
+    if low == high and dtype in _floating_types() + _complex_types():
         warnings.warn("Passing `low==high` to `torch.testing.make_tensor` for floating or "
                       "complex types is deprecated since 2.1 and will be removed in 2.3. "
                       "Use `torch.full(...)` instead.", FutureWarning, stacklevel=3)
@@ -47,22 +51,24 @@ def make_tensor(*shape, dtype, device=None, low=None, high=None, requires_grad=F
     ``torch.testing.make_tensor``.
 
     Bounds outside the dtype's finite range are clamped to it. Defaults: bool ``[0, 2)``,
-    uint8 ``[0, 10)``, signed integers ``[-9, 10)``, floating types ``[-9, 9)``. Integers
-    come from ``randint`` and floats from ``uniform_``, as in torch, so after the same
-    ``manual_seed`` the values are torch's where ember's draws are: bool, integers (spans
-    below 2**28), float16 and float32. float64 values may differ from torch's in the last
-    bits (torch fuses uniform_'s multiply-add); bfloat16 computes in float32 here.
+    uint8 ``[0, 10)``, signed integers ``[-9, 10)``, floating and complex types ``[-9, 9)``
+    (for complex types, the range of both the real and the imaginary part). Integers come
+    from ``randint`` and floats from ``uniform_`` (on ``view_as_real`` for complex types),
+    as in torch, so after the same ``manual_seed`` the values are torch's where ember's draws
+    are: bool, integers (spans below 2**28) and floating and complex types (bfloat16
+    computes in float32 here).
 
     Args:
         *shape: the sizes, as integers or one sequence.
-        dtype: the element type (bool, integer or floating point).
+        dtype: the element type (bool, integer, floating point or complex).
         device: the device (ember runs on the CPU). torch requires this argument.
         low: inclusive lower bound (``None``: the dtype's default).
         high: exclusive upper bound (``None``: the dtype's default).
-        requires_grad: whether the result requires grad (floating types only).
+        requires_grad: whether the result requires grad (floating and complex types only).
         noncontiguous: return a non-contiguous view (ignored for fewer than two elements);
             excludes ``memory_format``.
-        exclude_zero: replace zeros by 1 (bool, integers) or the dtype's ``finfo.tiny``.
+        exclude_zero: replace zeros by 1 (bool, integers) or the dtype's ``finfo.tiny``
+            (complex: ``tiny + 0j``, as torch's code does).
         memory_format: the result's memory format (e.g. ``ember.channels_last``).
 
     Returns:
@@ -101,16 +107,18 @@ def make_tensor(*shape, dtype, device=None, low=None, high=None, requires_grad=F
             highest_exclusive=info.max + (1 if dtype != ember.int64 else 0),
             default_low=-9, default_high=10)
         result = ember.randint(low, high, shape, device=device, dtype=dtype)
-    elif dtype in _floating_types():
-        info = ember.finfo(dtype)
+    elif dtype in _floating_types() + _complex_types():
+        info = ember.finfo(dtype)  # a complex dtype's is its parts'
         low, high = _low_high(low, high, dtype, lowest_inclusive=info.min,
                               highest_exclusive=info.max, default_low=-9, default_high=9)
         result = ember.empty(shape, device=device, dtype=dtype)
+        # complex: both parts from [low, high), drawn as torch does (real, imag, real, ...)
+        parts = ember.view_as_real(result) if dtype.is_complex else result
         # uniform_ needs high - low within the dtype's range: draw half as wide, then double
         if high - low >= info.max:
-            result.uniform_(low / 2, high / 2).mul_(2)
+            parts.uniform_(low / 2, high / 2).mul_(2)
         else:
-            result.uniform_(low, high)
+            parts.uniform_(low, high)
     else:
         raise TypeError(f"The requested dtype '{dtype}' is not supported by "
                         "ember.testing.make_tensor().")
@@ -120,6 +128,8 @@ def make_tensor(*shape, dtype, device=None, low=None, high=None, requires_grad=F
     elif memory_format is not None:
         result = result.clone(memory_format=memory_format)
     if exclude_zero:
+        # NOTE: a complex zero becomes tiny + 0j, as torch's code does (its docs promise
+        # tiny in both parts); a zero in one part only is kept
         result[result == 0] = 1 if exact else ember.finfo(dtype).tiny
     if not exact:
         result.requires_grad = requires_grad

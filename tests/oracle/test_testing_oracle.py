@@ -289,7 +289,8 @@ def test_integers_follow_the_default_dtype(torch):
 
 # --- make_tensor -----------------------------------------------------------------------------
 
-EXACT_DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32"]
+EXACT_DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32",
+                "float64"]
 
 
 def _draw(T, seed, *shape, dtype, **kw):
@@ -330,14 +331,6 @@ def test_make_tensor_float_extremes_and_memory_format(torch):
     e, t = _same_draw(torch, 2, (2, 3, 4, 5), dtype="float32", requires_grad=True,
                       memory_format="channels_last")
     np.testing.assert_array_equal(e, t)
-
-
-def test_make_tensor_float64_matches_torch_up_to_rounding(torch):
-    # NOTE: ember's float64 uniform_ rounds u * (high - low) twice where torch fuses the
-    # multiply-add, so some draws differ by the product's rounding; the stream is torch's
-    e, t = _same_draw(torch, 5, 200, dtype="float64")
-    assert np.all(np.abs(e - t) <= np.spacing(16.0))  # u * 18 < 18: its ulp bounds the error
-    assert np.mean(e == t) > 0.4
 
 
 ERRORS = {
