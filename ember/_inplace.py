@@ -17,6 +17,12 @@ _PARTIAL_OVERLAP = (
     "to a single memory location. Please clone() the tensor before performing the operation.")
 
 
+INFERENCE_INPLACE = (
+    "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a "
+    "clone to get a normal tensor before doing inplace update.See "
+    "https://github.com/pytorch/rfcs/pull/17 for more details.")
+
+
 def check_internal_overlap(arr):
     """Raise torch's error when ``arr`` (about to be written) has elements that share memory:
     a dimension of stride 0 and size above 1, as an expanded view has (an empty array has
@@ -74,6 +80,8 @@ def check(t, overlap=True):
     and ``zero_`` write one value, so torch lets them), and, with grad mode on, of a leaf
     that requires grad, of a view of one, of a view returned with others (split), or of a
     view made under no_grad."""
+    if t._inference and not grad_mode.state.inference:
+        raise RuntimeError(INFERENCE_INPLACE)
     if overlap:
         check_internal_overlap(t._data)
     if not grad_mode.state.enabled:
@@ -165,6 +173,8 @@ def recording(t, args=()) -> bool:
 def setitem(t, index, value):
     """``t[index] = value``; recorded when a gradient is involved: through the view
     ``t[index]`` for ints and slices (``CopySlices``, as torch), as ``index_put`` otherwise."""
+    if t._inference and not grad_mode.state.inference:
+        raise RuntimeError(INFERENCE_INPLACE)
     index = _ops.normalize_index(index, t)
     if t._rg and t.grad_fn is None and grad_mode.state.enabled and _ops.indexing._is_basic(
             index):

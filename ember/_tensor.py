@@ -9,6 +9,7 @@ from ._memory_format import contiguous_format, is_laid_out
 from ._size import Size
 from ._user_warning import warn_once
 from .autograd import grad_mode
+from .autograd.grad_mode import state as _grad_state
 
 _IDENTITY_ON_0D = ("Tensor.{} is deprecated on 0-D tensors. This function is the identity in "
                    "these cases.")
@@ -33,6 +34,8 @@ def _wrap(arr, requires_grad=False):
     t._grad = None
     t._grad_fn = None
     t._vc = [0]
+    if _grad_state.inference:
+        t._inference = True
     return t
 
 
@@ -70,6 +73,8 @@ def _mark_view(out, base):
     """``out`` shares ``base``'s memory: it shares the version counter and remembers the root
     base (and the version it was made at: a later in-place change of the base refreshes it)."""
     vc = out._vc = base._vc
+    if out._inference is not base._inference:  # a view is an inference tensor as its base is
+        out._inference = base._inference
     out._base = root = base if base._base is None else base._base
     if vc[0]:
         out._view_version = vc[0]
@@ -104,6 +109,7 @@ class Tensor:
     _no_grad_view = False  # a view of a tensor requiring grad, made under no_grad
     _multi_view = None  # ("Split", i) for output i of an op returning several views
     _is_conj = False  # torch's conjugate bit: set on conj() of a complex tensor (complex_ops.py)
+    _inference = False  # made inside inference_mode (autograd/grad_mode.py)
 
     __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected op
 
@@ -240,6 +246,9 @@ class Tensor:
                 "you can only change requires_grad flags of leaf variables. If you want to use "
                 "a computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach().")
+        if requires_grad and self._inference and not _grad_state.inference:
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside "
+                               "InferenceMode is not allowed.")
         if requires_grad and self._data.dtype.kind != "f":
             if self._data.dtype.kind != "c":
                 raise RuntimeError("only Tensors of floating point dtype can require gradients")
@@ -426,6 +435,8 @@ class Tensor:
         t = _wrap(self._data)
         t._vc = self._vc
         t._base = self._base
+        if t._inference is not self._inference:  # an alias, inference tensor or not as self
+            t._inference = self._inference
         return t
 
     def detach_(self) -> Tensor:

@@ -150,6 +150,8 @@ def _fast_inplace(name, fn):
 
     def method(self, other, *, alpha=1, **kwargs):
         if not kwargs and not _inplace.recording(self, (other,)):
+            if self._inference:
+                self._check_inplace()  # torch's error outside inference_mode
             if 0 in self._data.strides:
                 _inplace.check_internal_overlap(self._data)
             if isinstance(other, Tensor):

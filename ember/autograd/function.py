@@ -371,6 +371,30 @@ _complex_grad = False
 _complex = None
 
 
+# False until inference_mode first runs; then ``_record`` checks that no inference tensor is
+# saved for backward (torch's error)
+_inference_seen = False
+_INFERENCE_SAVED = (
+    "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+    "inference mode in computation tracked by autograd. To work around this, you can make a "
+    "clone to get a normal tensor and use it in autograd, or use `torch.no_grad()` instead of "
+    "`torch.inference_mode()`.")
+
+
+def inference_tensors_exist():
+    """Turn on ``_record``'s check for saved inference tensors."""
+    global _inference_seen
+    _inference_seen = True
+
+
+def _check_not_inference(inputs, saved):
+    """torch's error when an op saved the array of an inference tensor among its inputs."""
+    kept = {id(a) for a in saved if a is not None}
+    for x in inputs:
+        if isinstance(x, _t.Tensor) and x._inference and id(x._data) in kept:
+            raise RuntimeError(_INFERENCE_SAVED)
+
+
 def enable_complex_grad():
     """Load the complex-autograd rules (``ember/ops/_complex_grad.py``) and turn the check on."""
     global _complex_grad, _complex
@@ -438,6 +462,8 @@ def _record(cls, inputs, arrays, options):
     out = cls.forward(ctx, *arrays, **options)
     if _complex_grad:  # once complex tensors require grad: does this op differentiate them?
         _complex.check_inputs(ctx, arrays)
+    if _inference_seen and ctx._saved:
+        _check_not_inference(inputs, ctx._saved)
     ctx._seq_nr = next(_seq)
     if record_creation_site.enabled:
         ctx._site = _creation_site()

@@ -1,7 +1,8 @@
 """Grad modes: ``no_grad``, ``enable_grad``, ``set_grad_enabled``, ``inference_mode``.
 
-The flag is thread-local, as in torch: a ``no_grad`` block in one thread leaves other
-threads recording.
+The flags are thread-local, as in torch: a ``no_grad`` block in one thread leaves other
+threads recording. ``inference_mode`` also marks the tensors it makes as *inference tensors*
+(``is_inference()``), which autograd then refuses to save or to see changed in place.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import threading
 
 class _State(threading.local):
     enabled = True
+    inference = False
 
 
 state = _State()
@@ -97,15 +99,42 @@ class set_grad_enabled(_GradModeContext):  # noqa: N801
 
 
 class inference_mode(_GradModeContext):  # noqa: N801
-    """Like ``no_grad`` (ember has no separate inference tensors); ``mode=False`` is a no-op."""
+    """``no_grad`` that also marks every tensor it makes as an inference tensor (torch's
+    ``InferenceMode``); ``inference_mode(False)`` turns both off again inside it (and, as
+    torch, turns grad mode on). Works bare as a decorator too (``@inference_mode``)."""
+
+    def __new__(cls, mode=True):
+        self = super().__new__(cls)
+        if callable(mode) and not isinstance(mode, _GradModeContext):
+            self.__init__()
+            return self.__call__(mode)
+        return self
 
     def __init__(self, mode: bool = True):
-        self._target = not mode if mode else state.enabled
-        self._mode = mode
+        self._mode = bool(mode)
 
     def __enter__(self):
-        self._prev = state.enabled
-        state.enabled = False if self._mode else state.enabled
+        self._prev = (state.enabled, state.inference)
+        state.enabled, state.inference = not self._mode, self._mode
+        if self._mode:
+            from . import function
+
+            function.inference_tensors_exist()
+
+    def __exit__(self, *exc):
+        state.enabled, state.inference = self._prev
+        return False
+
+    def __call__(self, fn):
+        if not callable(fn):  # the __new__ above hands bare-decorator calls back here
+            return self
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.clone():
+                return fn(*args, **kwargs)
+
+        return wrapper
 
     def clone(self):
         """A context manager with the same mode."""
@@ -113,5 +142,5 @@ class inference_mode(_GradModeContext):  # noqa: N801
 
 
 def is_inference_mode_enabled() -> bool:
-    """True inside ``inference_mode`` or ``no_grad`` (ember does not tell them apart)."""
-    return not state.enabled
+    """True inside ``inference_mode`` (not inside a plain ``no_grad``)."""
+    return state.inference

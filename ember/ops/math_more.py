@@ -396,8 +396,8 @@ def is_signed(input: Tensor) -> bool:
 
 
 def is_inference(input: Tensor) -> bool:
-    """False: ember makes no inference tensors (``inference_mode`` acts as ``no_grad``)."""
-    return False
+    """True for a tensor made inside ``inference_mode`` (or a view of one)."""
+    return input._inference
 
 
 def get_device(input: Tensor) -> int:
