@@ -213,7 +213,7 @@ def __getattr__(name):
     lazy = {"nn", "optim", "utils", "text", "models", "autograd", "testing", "cuda",
             "backends", "distributed", "amp", "serialization", "cli", "linalg", "special",
             "random", "jit", "distributions", "cpu", "func", "profiler",
-            "compiler", "multiprocessing", "signal", "types", "fx", "fft"}
+            "compiler", "multiprocessing", "signal", "types", "fx", "fft", "return_types"}
     if name in lazy:
         return importlib.import_module(f"{__name__}.{name}")
     if name == "GradScaler":

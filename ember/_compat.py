@@ -10,11 +10,10 @@ from __future__ import annotations
 import builtins
 import os
 import warnings
-from collections import namedtuple
 
 import numpy as np
 
-from . import _dtype
+from . import _dtype, return_types
 
 __all__ = ["compile", "set_num_threads", "get_num_threads", "set_num_interop_threads",
            "get_num_interop_threads", "set_float32_matmul_precision",
@@ -280,9 +279,6 @@ class iinfo:  # noqa: N801
 
 
 # --- histograms -------------------------------------------------------------------------------
-histogram_result = namedtuple("histogram", ["hist", "bin_edges"])
-
-
 def _float_array(input, fn):
     arr = np.asarray(input)
     if arr.dtype.kind != "f":
@@ -313,11 +309,12 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False, out=No
     w = None if weight is None else np.asarray(weight).reshape(-1)
     hist, bin_edges = np.histogram(x.reshape(-1), bins=edges, range=range, weights=w,
                                    density=density)
-    result = histogram_result(tensor(hist.astype(x.dtype)), tensor(bin_edges.astype(x.dtype)))
+    result = return_types.histogram((tensor(hist.astype(x.dtype)),
+                                     tensor(bin_edges.astype(x.dtype))))
     if out is not None:
-        for dst, src in zip(out, result):
-            dst.copy_(src)
-        return histogram_result(*out)
+        from .ops._out import write_out
+
+        return write_out("histogram", result, out, (input,))
     return result
 
 

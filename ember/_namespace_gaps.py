@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _dtype
+from ._dtype import c_type_name
 from ._tensor import Tensor, _wrap
 
 __all__ = ["alias_copy", "as_strided_copy", "detach_copy", "diagonal_copy", "expand_copy",
@@ -155,10 +156,7 @@ def embedding_renorm_(input, indices, max_norm, norm_type):
 
 
 # --- *_copy: the view ops, copied -------------------------------------------------------------
-def _c_name(np_dtype):
-    from .ops.products import _C_TYPE_NAMES
-
-    return _C_TYPE_NAMES.get(np.dtype(np_dtype).name, np.dtype(np_dtype).name)
+_c_name = c_type_name  # torch's C++ name of a dtype in its messages
 
 
 def _copied(name, view, node, out, input):

@@ -7,10 +7,10 @@ math is ember's ``nn.functional`` ops where they exist, so gradients come with t
 """
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 
+from . import return_types
+from ._dtype import c_type_name
 from ._tensor import Tensor, _wrap
 from .autograd.function import Op
 
@@ -419,9 +419,6 @@ def segment_reduce(data, reduce, *, lengths=None, indices=None, offsets=None, ax
 
 
 # --- histogramdd ------------------------------------------------------------------------------
-histogramdd_result = namedtuple("histogramdd", ["hist", "bin_edges"])
-
-
 def _outer_edges(points, range, n):  # noqa: A002
     """ATen's leftmost and rightmost edges per dim: ``range``'s, the data's, or ``(0, 1)``
     for no data; a zero-width range widens by 0.5 each way."""
@@ -484,10 +481,7 @@ def _bin_edges(input, points, bins, range, n):  # noqa: A002
             for d in np.arange(n)]
 
 
-def _c_name(np_dtype):
-    from .ops.products import _C_TYPE_NAMES
-
-    return _C_TYPE_NAMES.get(np.dtype(np_dtype).name, np.dtype(np_dtype).name)
+_c_name = c_type_name  # torch's C++ name of a dtype in its messages
 
 
 def histogramdd(input, bins, *, range=None, weight=None, density=False):  # noqa: A002
@@ -542,5 +536,5 @@ def histogramdd(input, bins, *, range=None, weight=None, density=False):  # noqa
             shape = [1] * n
             shape[d] = len(e) - 1
             hist = hist / np.diff(e).reshape(shape)
-    return histogramdd_result(_wrap(hist.astype(dtype, copy=False)),
-                              tuple(_wrap(e.copy()) for e in edges))
+    return return_types.histogramdd((_wrap(hist.astype(dtype, copy=False)),
+                                     tuple(_wrap(e.copy()) for e in edges)))

@@ -43,7 +43,7 @@ def test_lu_reconstructs_input(shape):
 def test_lu_named_tuple_and_p_gets_no_gradient():
     a = ember.tensor(_rand(3, 3), requires_grad=True)
     out = ember.linalg.lu(a)
-    assert out._fields == ("P", "L", "U")
+    assert out.__match_args__ == ("P", "L", "U")
     assert not out.P.requires_grad and out.P.grad_fn is None
     assert type(out.L.grad_fn).__name__ == "LinalgLuBackward0"
 

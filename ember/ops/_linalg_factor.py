@@ -5,10 +5,9 @@ distinct singular values / eigenvalues, and give inf or NaN otherwise, as torch 
 """
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 
+from .. import return_types
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Op
 from ._linalg_inverse import LinAlgError, batch_prefix, check_matrix
@@ -96,9 +95,6 @@ def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     return Cholesky.apply(A, upper=upper)
 
 
-_CholeskyEx = namedtuple("linalg_cholesky_ex", ["L", "info"])
-
-
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False):
     """(L, info) like ``torch.linalg.cholesky_ex``; ``info`` is the order of the first leading
     minor that is not positive-definite (0 if none). Differs from torch: a failed factor is
@@ -106,11 +102,10 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False):
     check_matrix("linalg.cholesky_ex", A._data)
     name = "linalg.cholesky" if check_errors else None
     _, info = _cholesky(A._data, upper, None)
-    return _CholeskyEx(Cholesky.apply(A, upper=upper, name=name), _wrap(info))
+    return return_types.linalg_cholesky_ex((Cholesky.apply(A, upper=upper, name=name), _wrap(info)))
 
 
 # --- qr -----------------------------------------------------------------------------------
-_QR = namedtuple("linalg_qr", ["Q", "R"])
 _QR_MODES = ("reduced", "complete", "r")
 
 
@@ -161,13 +156,10 @@ def qr(A: Tensor, mode: str = "reduced"):
     if mode not in _QR_MODES:
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
                            "'reduced' (default), 'r', or 'complete'")
-    return _QR(*Qr.apply(A, mode=mode))
+    return return_types.linalg_qr(Qr.apply(A, mode=mode))
 
 
 # --- svd ----------------------------------------------------------------------------------
-_SVD = namedtuple("linalg_svd", ["U", "S", "Vh"])
-
-
 def _svd_backward(u, s, vh, gu, gs, gvh):
     """torch's svd_backward (real case) for the reduced factors; ``gu``/``gvh`` may be None."""
     m, n = u.shape[-2], vh.shape[-1]
@@ -244,7 +236,7 @@ def svd(A: Tensor, full_matrices: bool = True):
     The gradient assumes distinct singular values (torch's formula: inf/NaN otherwise) and
     uses only the first k = min(m, n) columns of U and rows of Vh when ``full_matrices``."""
     check_matrix("linalg.svd", A._data, square=False)
-    return _SVD(*Svd.apply(A, full_matrices=full_matrices))
+    return return_types.linalg_svd(Svd.apply(A, full_matrices=full_matrices))
 
 
 def svdvals(A: Tensor) -> Tensor:
@@ -254,9 +246,6 @@ def svdvals(A: Tensor) -> Tensor:
 
 
 # --- eigh ---------------------------------------------------------------------------------
-_Eigh = namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
-
-
 class Eigh(Op):
     """A = V diag(L) V^T for symmetric A; gA = V (skew(V^T gV) / E + diag(gL)) V^T"""
 
@@ -307,7 +296,7 @@ def eigh(A: Tensor, UPLO: str = "L"):  # noqa: N803  (torch's name)
     reading the lower (``UPLO='L'``) or upper triangle. Eigenvector signs are LAPACK's; the
     gradient assumes distinct eigenvalues (inf/NaN otherwise, as torch)."""
     _check_eigh("linalg.eigh", A, UPLO)
-    return _Eigh(*Eigh.apply(A, UPLO=UPLO))
+    return return_types.linalg_eigh(Eigh.apply(A, UPLO=UPLO))
 
 
 def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:  # noqa: N803

@@ -4,10 +4,9 @@ The checks and ``LinAlgError`` shared by every ``linalg`` function live here too
 """
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 
+from .. import return_types
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ._shape_utils import check_broadcast, sum_to_shape, type_name
@@ -109,9 +108,6 @@ def det(A: Tensor) -> Tensor:
     return Det.apply(A)
 
 
-_Slogdet = namedtuple("linalg_slogdet", ["sign", "logabsdet"])
-
-
 class Slogdet(Op):
     """(sign, log|det A|); d log|det A| / dA = A^-T (the sign gets no gradient)"""
 
@@ -137,7 +133,7 @@ class Slogdet(Op):
 def slogdet(A: Tensor):
     """(sign, log|det A|) as a named tuple (``torch.linalg.slogdet``)."""
     check_matrix("linalg.slogdet", A._data)
-    return _Slogdet(*Slogdet.apply(A))
+    return return_types.linalg_slogdet(Slogdet.apply(A))
 
 
 class Inv(Op):
@@ -179,9 +175,6 @@ def inv(A: Tensor) -> Tensor:
     return Inv.apply(A)
 
 
-_InvEx = namedtuple("linalg_inv_ex", ["inverse", "info"])
-
-
 def inv_ex(A: Tensor, *, check_errors: bool = False):
     """(inverse, info) like ``torch.linalg.inv_ex``: ``info`` (int32) is 0, or the 1-based
     zero pivot of a singular matrix. Differs from torch: a singular matrix's ``inverse`` is
@@ -189,8 +182,8 @@ def inv_ex(A: Tensor, *, check_errors: bool = False):
     x = A._data
     check_matrix("linalg.inv_ex", x)
     if check_errors:
-        return _InvEx(inv(A), _info(x))
-    return _InvEx(Inv.apply(A, check=False), _info(x))
+        return return_types.linalg_inv_ex((inv(A), _info(x)))
+    return return_types.linalg_inv_ex((Inv.apply(A, check=False), _info(x)))
 
 
 def _info(x):
@@ -267,15 +260,12 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     return Solve.apply(A, B, left=left)
 
 
-_SolveEx = namedtuple("linalg_solve_ex", ["result", "info"])
-
-
 def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False):
     """(result, info) like ``torch.linalg.solve_ex``; a singular matrix raises here."""
     out = solve(A, B, left=left)
     from .._tensor import _wrap
 
-    return _SolveEx(out, _wrap(np.zeros(A.shape[:-2], np.int32)))
+    return return_types.linalg_solve_ex((out, _wrap(np.zeros(A.shape[:-2], np.int32))))
 
 
 def _cutoff(s, atol, rtol, m, n):

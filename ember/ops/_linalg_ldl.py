@@ -16,10 +16,10 @@ and choices that rounding flips. ``ldl_solve`` is LAPACK's ``sytrs`` and reads a
 from __future__ import annotations
 
 import math
-from collections import namedtuple
 
 import numpy as np
 
+from .. import return_types
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ._linalg_inverse import check_matrix
@@ -28,8 +28,6 @@ from ._shape_utils import check_broadcast, type_name
 __all__ = ["ldl_factor", "ldl_factor_ex", "ldl_solve"]
 
 _ALPHA = (1 + math.sqrt(17.0)) / 8
-_LdlFactor = namedtuple("linalg_ldl_factor", ["LD", "pivots"])
-_LdlFactorEx = namedtuple("linalg_ldl_factor_ex", ["LD", "pivots", "info"])
 
 
 def sytf2_lower(a):
@@ -186,7 +184,8 @@ def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = Fa
     ld, piv, info = _NoDerivative.apply(A, fn=_factor, name="linalg_ldl_factor_ex")
     if check_errors:
         _raise_info("torch.linalg.ldl_factor_ex", info._data)
-    return write_out("linalg_ldl_factor_ex", _LdlFactorEx(ld, piv, info), out, (A,))
+    result = return_types.linalg_ldl_factor_ex((ld, piv, info))
+    return write_out("linalg_ldl_factor_ex", result, out, (A,))
 
 
 def _raise_info(name, info):
@@ -207,7 +206,7 @@ def ldl_factor(A: Tensor, *, hermitian: bool = False, out=None):  # noqa: N803
     _check_factor("torch.linalg.ldl_factor_ex", A, hermitian)
     ld, piv, info = _NoDerivative.apply(A, fn=_factor, name="linalg_ldl_factor_ex")
     _raise_info("torch.linalg.ldl_factor", info._data)
-    return write_out("linalg_ldl_factor", _LdlFactor(ld, piv), out, (A,))
+    return write_out("linalg_ldl_factor", return_types.linalg_ldl_factor((ld, piv)), out, (A,))
 
 
 def _solve(ld, piv, b):

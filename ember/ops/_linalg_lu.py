@@ -8,10 +8,10 @@ are plain substitution (``trsm``), so a zero pivot gives inf/NaN as in torch.
 from __future__ import annotations
 
 import math
-from collections import namedtuple
 
 import numpy as np
 
+from .. import return_types
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ._linalg_inverse import LinAlgError, check_float, check_matrix
@@ -20,8 +20,6 @@ from ._shape_utils import check_broadcast, sum_to_shape, type_name
 from .linalg_legacy import LuFactor, _getrf, _permutation, _unpack
 
 __all__ = ["lu", "lu_solve", "tensorinv", "tensorsolve"]
-
-_Lu = namedtuple("linalg_lu", ["P", "L", "U"])
 
 
 def _mT(a):
@@ -87,7 +85,7 @@ def lu(A: Tensor, *, pivot: bool = True, out=None):  # noqa: N803
         raise NotImplementedError(f"\"lu_cpu\" not implemented for '{type_name(a.dtype)}'")
     if not pivot:
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
-    return write_out("linalg_lu", _Lu(*LinalgLu.apply(A)), out, (A,))
+    return write_out("linalg_lu", return_types.linalg_lu(LinalgLu.apply(A)), out, (A,))
 
 
 # --- lu_solve -----------------------------------------------------------------------------------

@@ -7,11 +7,10 @@ lstsq's, which is the same as that of ``pinv(A) @ B``).
 from __future__ import annotations
 
 import math
-from collections import namedtuple
 
 import numpy as np
 
-from .. import _dtype
+from .. import _dtype, return_types
 from .._tensor import Tensor, _wrap
 from ..autograd import grad_mode
 from . import arrange, reduce, shape
@@ -132,7 +131,6 @@ def matrix_rank(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> 
     return _wrap((s > _cutoff(s, atol, rtol, *x.shape[-2:])).sum(-1).astype(np.int64))
 
 
-_Lstsq = namedtuple("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
 _DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
 
 
@@ -172,7 +170,7 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
         residuals = _wrap(np.sum(r * r, axis=-2).astype(x.dtype))
     if vector:
         sol = shape.squeeze(sol, -1)
-    return _Lstsq(sol, residuals, rank, svals)
+    return return_types.linalg_lstsq((sol, residuals, rank, svals))
 
 
 def _chain_order(dims):

@@ -6,10 +6,9 @@ The triangular solve is plain substitution, row by row over the whole batch (wha
 """
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 
+from .. import return_types
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ._linalg_inverse import batch_prefix, check_matrix
@@ -234,10 +233,6 @@ def vander(x: Tensor, *, N: int | None = None) -> Tensor:  # noqa: N803  (torch'
 
 
 # --- lu_factor --------------------------------------------------------------------------------
-_LuFactor = namedtuple("linalg_lu_factor", ["LU", "pivots"])
-_LuFactorEx = namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
-
-
 def _lu_checks(name, A, pivot):
     a = A._data
     if a.ndim < 2:
@@ -276,7 +271,8 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False,  
     lu, piv, info = LuFactor.apply(A)
     if check_errors:
         _raise_singular("torch.linalg.lu_factor_ex", A._data, info._data)
-    return write_out("linalg_lu_factor_ex", _LuFactorEx(lu, piv, info), out, (A,))
+    result = return_types.linalg_lu_factor_ex((lu, piv, info))
+    return write_out("linalg_lu_factor_ex", result, out, (A,))
 
 
 def lu_factor(A: Tensor, *, pivot: bool = True, out=None):  # noqa: N803
@@ -290,4 +286,4 @@ def lu_factor(A: Tensor, *, pivot: bool = True, out=None):  # noqa: N803
     _lu_checks("torch.linalg.lu_factor", A, pivot)
     lu, piv, info = LuFactor.apply(A)
     _raise_singular("torch.linalg.lu_factor", A._data, info._data)
-    return write_out("linalg_lu_factor", _LuFactor(lu, piv), out, (A,))
+    return write_out("linalg_lu_factor", return_types.linalg_lu_factor((lu, piv)), out, (A,))

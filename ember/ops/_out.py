@@ -14,5 +14,9 @@ def write_out(name, result, out, inputs=()):
             raise TypeError(f"{name}(): argument 'out' must be tuple of Tensors, not "
                             f"{type(out).__name__}")
         written = [_write_out(name, r, o, inputs) for r, o in zip(result, out)]
+        if hasattr(result, "n_fields"):  # a return type: torch answers with its `_out` twin
+            from ..return_types import _out_variant
+
+            return _out_variant(type(result))(written)
         return type(result)(*written) if hasattr(result, "_fields") else tuple(written)
     return _write_out(name, result, out, inputs)

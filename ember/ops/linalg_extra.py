@@ -8,10 +8,10 @@ becomes a Tensor method (see ``ember/ops/__init__.py`` and ``ember/_tensor_metho
 from __future__ import annotations
 
 import warnings
-from collections import namedtuple
 
 import numpy as np
 
+from .. import return_types
 from .._tensor import Tensor, _wrap
 from . import shape
 from ._linalg_factor import Cholesky, Svd, matrix_exp
@@ -26,13 +26,10 @@ __all__ = ["det", "logdet", "slogdet", "inverse", "pinverse", "matrix_power", "m
            "cholesky", "cholesky_solve", "cholesky_inverse", "svd", "orgqr"]
 TENSOR_METHODS: tuple[str, ...] = tuple(__all__)
 
-_Slogdet = namedtuple("slogdet", ["sign", "logabsdet"])
-_SVD = namedtuple("svd", ["U", "S", "V"])
-
 
 def slogdet(input: Tensor):
     """(sign, log|det|) as ``torch.slogdet``'s named tuple."""
-    return _Slogdet(*_slogdet(input))
+    return return_types.slogdet(_slogdet(input))
 
 
 def logdet(input: Tensor) -> Tensor:
@@ -91,10 +88,10 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True):
 
         m, n = x.shape[-2:]
         zeros = np.zeros
-        return _SVD(_wrap(zeros(x.shape[:-2] + (m, m), x.dtype)), svdvals(input),
-                    _wrap(zeros(x.shape[:-2] + (n, n), x.dtype)))
+        return return_types.svd((_wrap(zeros(x.shape[:-2] + (m, m), x.dtype)), svdvals(input),
+                                 _wrap(zeros(x.shape[:-2] + (n, n), x.dtype))))
     u, s, vh = Svd.apply(input, full_matrices=not some)
-    return _SVD(u, s, shape.transpose(vh, -2, -1))
+    return return_types.svd((u, s, shape.transpose(vh, -2, -1)))
 
 
 _ = det, matrix_power, matrix_exp  # re-exported through __all__

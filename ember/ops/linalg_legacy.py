@@ -12,10 +12,10 @@ becomes a Tensor method (see ``ember/ops/__init__.py`` and ``ember/_tensor_metho
 from __future__ import annotations
 
 import warnings
-from collections import namedtuple
 
 import numpy as np
 
+from .. import return_types
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Op
 from ._linalg_factor import qr as _linalg_qr
@@ -27,9 +27,6 @@ __all__ = ["qr", "lu", "lu_unpack", "lu_solve", "triangular_solve", "lstsq", "so
 TENSOR_METHODS: tuple[str, ...] = ("qr", "lu", "lu_solve", "triangular_solve", "lstsq",
                                    "solve", "symeig", "eig")
 
-_Qr = namedtuple("qr", ["Q", "R"])
-_TriangularSolve = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
-_LuUnpack = namedtuple("lu_unpack", ["P", "L", "U"])
 _warned: set = set()
 _REMOVED = "This function was deprecated since version 1.9 and is now removed. "
 
@@ -219,7 +216,7 @@ def qr(input: Tensor, some: bool = True):
                "a string parameter 'mode'.\nQ, R = torch.qr(A, some)\nshould be replaced with\n"
                "Q, R = torch.linalg.qr(A, 'reduced' if some else 'complete')")
     q, r = _linalg_qr(input, "reduced" if some else "complete")
-    return _Qr(q, r)
+    return return_types.qr((q, r))
 
 
 def lu(A: Tensor, pivot: bool = True, get_infos: bool = False):
@@ -252,7 +249,7 @@ def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True,  # n
     empty = _wrap(np.zeros(0, lu_arr.dtype))
     p = _wrap(_permutation(piv, m, lu_arr.dtype)) if unpack_pivots else empty
     low, up = LuUnpack.apply(LU_data) if unpack_data else (empty, empty)
-    return _LuUnpack(p, low, up)
+    return return_types.lu_unpack((p, low, up))
 
 
 def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:  # noqa: N803
@@ -318,9 +315,8 @@ def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool =
         b = b.expand(*batch, *x.shape[-2:])
     if a.shape[:-2] != batch:
         A = A.expand(*batch, *a.shape[-2:])  # noqa: N806
-    return _TriangularSolve(*TriangularSolve.apply(b, A, upper=bool(upper),
-                                                   trans=bool(transpose),
-                                                   unit=bool(unitriangular)))
+    return return_types.triangular_solve(TriangularSolve.apply(
+        b, A, upper=bool(upper), trans=bool(transpose), unit=bool(unitriangular)))
 
 
 # --- removed --------------------------------------------------------------------------------

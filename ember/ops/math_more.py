@@ -8,10 +8,10 @@ becomes a Tensor method (see ``ember/ops/__init__.py`` and ``ember/_tensor_metho
 from __future__ import annotations
 
 import math
-from collections import namedtuple
 
 import numpy as np
 
+from .. import return_types
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Op
 from . import complex_ops
@@ -29,8 +29,6 @@ TENSOR_METHODS: tuple[str, ...] = (
     "inner", "mv", "ger", "vdot", "renorm", "sgn", "fix", "positive", "angle", "frexp", "prelu",
     "hardshrink", "isposinf", "isneginf", "resolve_neg", "is_neg", "is_signed", "is_inference",
     "get_device")
-
-_Frexp = namedtuple("frexp", ["mantissa", "exponent"])
 
 
 # --- ops -----------------------------------------------------------------------------------
@@ -316,7 +314,7 @@ def frexp(input: Tensor):
     """
     if input._data.dtype.kind != "f":
         raise RuntimeError("torch.frexp() only supports floating-point dtypes")
-    return _Frexp(*Frexp.apply(input))
+    return return_types.frexp(Frexp.apply(input))
 
 
 # --- activations ------------------------------------------------------------------------------

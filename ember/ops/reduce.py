@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import builtins
-from collections import namedtuple
 
 import numpy as np
 
-from .. import _dtype
+from .. import _dtype, return_types
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Op
 from ._out import write_out
@@ -411,10 +410,6 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     return Prod.apply(input, dim=dim, keepdim=keepdim, dtype=np_dtype)
 
 
-_MaxResult = namedtuple("max", ["values", "indices"])
-_MinResult = namedtuple("min", ["values", "indices"])
-
-
 def max(input, dim=None, keepdim=False, *, other=None, out=None):  # noqa: A001
     """Largest element; with ``dim`` a ``(values, indices)`` pair; with a tensor, ``maximum``."""
     if isinstance(dim, Tensor) or other is not None:
@@ -426,7 +421,7 @@ def max(input, dim=None, keepdim=False, *, other=None, out=None):  # noqa: A001
     elif dim is None:
         result = MaxAll.apply(input, largest=True)
     else:
-        result = _MaxResult(*MaxDim.apply(input, dim=dim, keepdim=keepdim, largest=True))
+        result = return_types.max(MaxDim.apply(input, dim=dim, keepdim=keepdim, largest=True))
     return write_out("max", result, out, (input,))
 
 
@@ -441,7 +436,7 @@ def min(input, dim=None, keepdim=False, *, other=None, out=None):  # noqa: A001
     elif dim is None:
         result = MaxAll.apply(input, largest=False)
     else:
-        result = _MinResult(*MaxDim.apply(input, dim=dim, keepdim=keepdim, largest=False))
+        result = return_types.min(MaxDim.apply(input, dim=dim, keepdim=keepdim, largest=False))
     return write_out("min", result, out, (input,))
 
 

@@ -1,10 +1,9 @@
 """Sorting ops: sort, argsort, topk, kthvalue, and searchsorted/bucketize."""
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 
+from .. import return_types
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Op
 from ._out import write_out
@@ -62,17 +61,12 @@ def _argsort(x, axis, descending):
     return (x.shape[axis] - 1) - np.flip(idx, axis)
 
 
-_Sorted = namedtuple("sort", ["values", "indices"])
-_Topk = namedtuple("topk", ["values", "indices"])
-_Kthvalue = namedtuple("kthvalue", ["values", "indices"])
-
-
 def sort(input, dim=-1, descending=False, stable=False, *, out=None):
     """(values, indices) sorted along ``dim`` (ties keep their order)."""
     if input._data.dtype.kind == "c":
         raise RuntimeError(" Sort does not support complex dtypes on CPU")
     v, i = SortValues.apply(input, dim=dim, descending=descending, stable=True)
-    return write_out("sort", _Sorted(v, i), out, (input,))
+    return write_out("sort", return_types.sort((v, i)), out, (input,))
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
@@ -91,7 +85,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):  # noqa: A00
     if not 0 <= k <= n:
         raise RuntimeError("selected index k out of range")
     v, i = SortValues.apply(input, dim=d, descending=largest, k=k)
-    return write_out("topk", _Topk(v, i), out, (input,))
+    return write_out("topk", return_types.topk((v, i)), out, (input,))
 
 
 def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
@@ -107,9 +101,10 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
     v, i = sort(input, d)
     if input._data.ndim == 0:
-        return write_out("kthvalue", _Kthvalue(v, i), out, (input,))
+        return write_out("kthvalue", return_types.kthvalue((v, i)), out, (input,))
     index = (slice(None),) * d + (slice(k - 1, k) if keepdim else k - 1,)
-    return write_out("kthvalue", _Kthvalue(getitem(v, index), getitem(i, index)), out, (input,))
+    result = return_types.kthvalue((getitem(v, index), getitem(i, index)))
+    return write_out("kthvalue", result, out, (input,))
 
 
 def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None,

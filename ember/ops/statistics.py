@@ -11,10 +11,9 @@ whoever wires ``ember.linalg`` to export.
 """
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 
+from .. import return_types
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Op
 from ._shape_utils import type_name, wrap_dim, wrap_dims
@@ -108,9 +107,6 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
 
 
 # --- aminmax ------------------------------------------------------------------------------
-_Aminmax = namedtuple("aminmax", ["min", "max"])
-
-
 def _share(grad, x, value, axes, keepdim):
     """``grad`` shared equally among the elements of ``x`` equal to ``value``."""
     v = _back_to_input(value, x.shape, axes, keepdim)
@@ -160,15 +156,11 @@ def aminmax(input, *, dim=None, keepdim=False):
     if dim is None and keepdim and input._data.ndim:
         lo, hi = Aminmax.apply(input.reshape(-1), dim=0, keepdim=True)
         shape = (1,) * input._data.ndim
-        return _Aminmax(lo.reshape(shape), hi.reshape(shape))
-    return _Aminmax(*Aminmax.apply(input, dim=dim, keepdim=keepdim))
+        return return_types.aminmax((lo.reshape(shape), hi.reshape(shape)))
+    return return_types.aminmax(Aminmax.apply(input, dim=dim, keepdim=keepdim))
 
 
 # --- running max / min / logsumexp ---------------------------------------------------------
-_Cummax = namedtuple("cummax", ["values", "indices"])
-_Cummin = namedtuple("cummin", ["values", "indices"])
-
-
 def _scatter_add_along(shape, idx, grad, axis):
     """A zero array of ``shape`` with ``grad`` added at ``idx`` along ``axis`` (repeats add)."""
     g, i = np.moveaxis(grad, axis, -1), np.moveaxis(idx, axis, -1)
@@ -223,13 +215,13 @@ def cummax(input, dim):
     """``(values, indices)``: the running maximum along ``dim`` and where it came from (the
     latest index on ties; NaN propagates)."""
     _no_complex("cummax_cpu", input)
-    return _Cummax(*Cummax.apply(input, dim=dim, largest=True))
+    return return_types.cummax(Cummax.apply(input, dim=dim, largest=True))
 
 
 def cummin(input, dim):
     """``(values, indices)``: the running minimum along ``dim`` (see ``cummax``)."""
     _no_complex("cummin_cpu", input)
-    return _Cummin(*Cummax.apply(input, dim=dim, largest=False))
+    return return_types.cummin(Cummax.apply(input, dim=dim, largest=False))
 
 
 def _no_complex(kernel, input):

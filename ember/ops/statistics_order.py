@@ -9,20 +9,15 @@ smallest on a tie in counts) and the last index holding it.
 """
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 
+from .. import return_types
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ._shape_utils import type_name, wrap_dim
 
 __all__ = ["median", "nanmedian", "quantile", "nanquantile", "mode"]
 TENSOR_METHODS = ("median", "nanmedian", "quantile", "nanquantile", "mode")
-
-_Median = namedtuple("median", ["values", "indices"])
-_Nanmedian = namedtuple("nanmedian", ["values", "indices"])
-_Mode = namedtuple("mode", ["values", "indices"])
 
 
 def _to_last(x, axis):
@@ -126,7 +121,7 @@ def median(input, dim=None, keepdim=False):
         return MedianAll.apply(input)
     _median_dtype_check(input, "median_out")
     wrap_dim(dim, input._data.ndim)
-    return _Median(*MedianDim.apply(input, dim=dim, keepdim=keepdim))
+    return return_types.median(MedianDim.apply(input, dim=dim, keepdim=keepdim))
 
 
 def nanmedian(input, dim=None, keepdim=False):
@@ -136,7 +131,7 @@ def nanmedian(input, dim=None, keepdim=False):
         return MedianAll.apply(input, ignore_nan=True)
     _median_dtype_check(input, "median_out")
     wrap_dim(dim, input._data.ndim)
-    return _Nanmedian(*MedianDim.apply(input, dim=dim, keepdim=keepdim, ignore_nan=True))
+    return return_types.nanmedian(MedianDim.apply(input, dim=dim, keepdim=keepdim, ignore_nan=True))
 
 
 # --- quantile ------------------------------------------------------------------------------
@@ -329,4 +324,4 @@ def mode(input, dim=-1, keepdim=False):
     if input._data.dtype.kind not in "biuf":
         raise NotImplementedError(f'"mode_cpu" not implemented for '
                                   f"'{type_name(input._data.dtype)}'")
-    return _Mode(*Mode.apply(input, dim=dim, keepdim=keepdim))
+    return return_types.mode(Mode.apply(input, dim=dim, keepdim=keepdim))

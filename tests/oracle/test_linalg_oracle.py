@@ -52,8 +52,8 @@ def test_named_tuple_fields_dtypes_and_shapes_match_torch(name, dtype, torch):
     a, ta = _both(torch, _rand(2, 3, 3), dtype, requires_grad=True)
     out, t_out = TUPLES[name](ember, a), TUPLES[name](torch, ta)
     assert type(out).__name__ == type(t_out).__name__
-    assert out._fields == type(t_out).__match_args__
-    for field in out._fields:
+    assert out.__match_args__ == type(t_out).__match_args__
+    for field in out.__match_args__:
         o, t = getattr(out, field), getattr(t_out, field)
         assert str(o.dtype).rsplit(".")[-1] == str(t.dtype).rsplit(".")[-1], field
         assert tuple(o.shape) == tuple(t.shape), field
@@ -96,7 +96,7 @@ def test_lstsq_outputs_by_driver_match_torch(driver, b_shape, torch):
     a, ta = _both(torch, _rand(2, 5, 3))
     b, tb = _both(torch, _rand(*b_shape, seed=1))
     out, t_out = ember.linalg.lstsq(a, b, driver=driver), torch.linalg.lstsq(ta, tb, driver=driver)
-    for field in out._fields:
+    for field in out.__match_args__:
         assert_close(getattr(out, field), getattr(t_out, field), rtol=1e-4, atol=1e-4, msg=field)
 
 

@@ -35,9 +35,9 @@ def _compare(out, t_out, name):
         assert _dtype(o) == _dtype(t), f"{name} output {k}: dtype {o.dtype} vs {t.dtype}"
         assert tuple(o.shape) == tuple(t.shape), f"{name} output {k}: shape"
         assert_close(o, t, msg=f"{name} output {k}")
-    if hasattr(t_out, "_fields"):  # a named tuple (torch.return_types)
+    if hasattr(t_out, "__match_args__"):  # a named tuple (torch.return_types)
         assert type(out).__name__ == type(t_out).__name__.rsplit(".", 1)[-1]
-        assert tuple(out._fields) == tuple(t_out._fields), name
+        assert tuple(out.__match_args__) == tuple(t_out.__match_args__), name
 
 
 # (name, f(m)): values, dtypes, shapes and named-tuple fields compared with torch
@@ -323,7 +323,7 @@ def test_errors_match_torch(name, torch):
 
 def test_named_tuple_fields():
     x = ember.tensor([[1., 2.], [3., 0.]])
-    assert ember.aminmax(x)._fields == ("min", "max")
+    assert ember.aminmax(x).__match_args__ == ("min", "max")
     for result in (x.median(0), x.nanmedian(0), x.mode(0), x.cummax(0), x.cummin(0)):
-        assert result._fields == ("values", "indices")
+        assert result.__match_args__ == ("values", "indices")
     assert to_numpy(ember.median(x, 0).indices).tolist() == [0, 1]
