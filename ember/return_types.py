@@ -10,9 +10,8 @@ Each type is registered as a pytree node (flattening to its fields, with no cont
 ``torch.return_types`` registers its own. An op called with ``out=`` returns the ``*_out``
 twin (``max_out``), as torch does.
 
-Differs from torch: the classes are Python classes, so ``ember.utils._pytree.is_structseq``
-(which checks for a C type that cannot be subclassed) says False for them; subclassing them
-raises TypeError all the same.
+The classes are Python classes; subclassing them raises TypeError, as for torch's C types, and
+``ember.utils._pytree.is_structseq`` recognises them by their module.
 """
 from __future__ import annotations
 

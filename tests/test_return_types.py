@@ -182,3 +182,12 @@ def test_every_type_has_fields_and_out_twins_match_their_op():
         assert cls.__match_args__ and cls.n_fields == len(cls.__match_args__)
         if cls.__name__.endswith("_out"):
             assert getattr(ert, cls.__name__[:-4]).__match_args__ == cls.__match_args__
+
+
+def test_the_pytree_helpers_see_return_types_as_structseqs():
+    from ember.utils import _pytree
+
+    result = ember.arange(6.0).reshape(2, 3).max(1)
+    assert _pytree.is_structseq(result) and _pytree.is_structseq(type(result))
+    assert _pytree.is_structseq_class(ember.return_types.linalg_svd)
+    assert not _pytree.is_structseq((1, 2)) and not _pytree.is_structseq_class(tuple)

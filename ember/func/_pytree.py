@@ -91,11 +91,13 @@ def is_namedtuple_instance(obj) -> bool:
 
 
 def is_structseq_class(cls) -> bool:
-    """Whether ``cls`` is a C ``PyStructSequence`` type (``os.stat_result``, ``sys.flags``)."""
+    """Whether ``cls`` is a C ``PyStructSequence`` type (``os.stat_result``, ``sys.flags``), or
+    one of ``ember.return_types`` (Python classes that refuse subclasses as those do)."""
     return (isinstance(cls, type) and cls.__bases__ == (tuple,)
             and all(isinstance(getattr(cls, a, None), int)
                     for a in ("n_fields", "n_sequence_fields", "n_unnamed_fields"))
-            and not cls.__flags__ & (1 << 10))  # Py_TPFLAGS_BASETYPE: cannot be subclassed
+            and (not cls.__flags__ & (1 << 10)  # Py_TPFLAGS_BASETYPE: cannot be subclassed
+                 or cls.__module__ == "ember.return_types"))
 
 
 def is_structseq(obj) -> bool:

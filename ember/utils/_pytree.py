@@ -5,9 +5,7 @@ The core (registry, ``TreeSpec``, flatten/unflatten/map) is ``ember.func._pytree
 ``*_only`` maps, ``tree_all``/``tree_any``, key paths and ``register_dataclass``.
 
 Differs from torch: no ``treespec_dumps``/``treespec_loads`` (JSON serialisation for
-torch.export) and no C++ pytree; ember's return types (``ember.max(x, 0)``'s ``(values,
-indices)``) are namedtuples, so their spec is ``TreeSpec(namedtuple, <class ...max>, ...)``
-where torch's structseqs give ``TreeSpec(max, None, ...)``.
+torch.export) and no C++ pytree.
 """
 from __future__ import annotations
 
