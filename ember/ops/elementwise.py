@@ -135,22 +135,6 @@ class Neg(Op):
         return -grad
 
 
-def _negative_integer_exponents(x, y):
-    """Whether NumPy's integer power would refuse ``x ** y`` (an integer exponent below 0)."""
-    return (isinstance(y, np.ndarray) and y.dtype.kind in "iu" and x.dtype.kind in "biu"
-            and (y < 0).any())
-
-
-def _integer_power(x, y):
-    """torch's integer ``x ** y`` where some ``y < 0``: 1 ** y is 1, (-1) ** y is -1 for odd
-    ``y``, anything else is 0 (integer division of 1 by a power), 0 ** y included."""
-    negative = y < 0
-    out = np.power(x, np.where(negative, 0, y))
-    base = np.broadcast_to(x, out.shape)
-    unit = np.where((base == -1) & (y % 2 == 1), -1, np.where(np.abs(base) == 1, 1, 0))
-    return np.where(negative, unit, out).astype(out.dtype)
-
-
 class Pow(Op):
     """z = x ** y (tensor or scalar exponent, tensor or scalar base)"""
 
@@ -600,4 +584,6 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     return NanToNum.apply(input, nan=nan, posinf=posinf, neginf=neginf)
 
 
-from .modulus import _check_integer_division, floor_divide, fmod, remainder  # noqa: E402,F401,I001
+from .modulus import (  # noqa: E402,F401,I001
+    _check_integer_division, _integer_power, _negative_integer_exponents, floor_divide, fmod,
+    remainder)

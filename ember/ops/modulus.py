@@ -1,6 +1,6 @@
-"""Integer-style division: ``floor_divide``, ``remainder`` (Python's sign rule) and ``fmod``
-(C's), built from ``div`` with a rounding mode; and torch's errors for integer division (none
-for bool, none by zero)."""
+"""Integer arithmetic torch's way: ``floor_divide``, ``remainder`` (Python's sign rule) and
+``fmod`` (C's), built from ``div`` with a rounding mode; torch's errors for integer division
+(none for bool, none by zero); integer powers with negative exponents."""
 from __future__ import annotations
 
 import numpy as np
@@ -52,3 +52,19 @@ def fmod(input, other):
     """C-style modulus (sign of the dividend)."""
     input = _modulus_input("fmod_cpu", input, other)
     return sub(input, mul(div(input, other, rounding_mode="trunc"), other))
+
+
+def _negative_integer_exponents(x, y):
+    """Whether NumPy's integer power would refuse ``x ** y`` (an integer exponent below 0)."""
+    return (isinstance(y, np.ndarray) and y.dtype.kind in "iu" and x.dtype.kind in "biu"
+            and (y < 0).any())
+
+
+def _integer_power(x, y):
+    """torch's integer ``x ** y`` where some ``y < 0``: 1 ** y is 1, (-1) ** y is -1 for odd
+    ``y``, anything else is 0 (integer division of 1 by a power), 0 ** y included."""
+    negative = y < 0
+    out = np.power(x, np.where(negative, 0, y))
+    base = np.broadcast_to(x, out.shape)
+    unit = np.where((base == -1) & (y % 2 == 1), -1, np.where(np.abs(base) == 1, 1, 0))
+    return np.where(negative, unit, out).astype(out.dtype)
