@@ -146,11 +146,11 @@ class Adam(Optimizer):
             for p in group["params"]:
                 if p._data.size < _PACK_LIMIT:
                     small.append(p)
-                elif p.grad is not None:
+                elif p._grad is not None:  # the slot behind .grad (a property): hot path
                     self._step_one(p, hp)
             if small and not self._step_packed(group, small, hp):
                 for p in small:
-                    if p.grad is not None:
+                    if p._grad is not None:
                         self._step_one(p, hp)
         return loss
 
@@ -195,7 +195,7 @@ class Adam(Optimizer):
         """Update ``params`` (the group's small ones) through their flat pack; return False
         (having done nothing) when some lack a gradient or their step counts differ."""
         for p in params:
-            if p.grad is None:
+            if p._grad is None:
                 return False
         packs = self.__dict__.setdefault("_packs", {})
         pack = packs.get(id(group))
@@ -213,7 +213,7 @@ class Adam(Optimizer):
         step = float(steps[0])
 
         gflat = pack.gflat
-        np.concatenate([p.grad._data for p in params], axis=None, out=gflat)
+        np.concatenate([p._grad._data for p in params], axis=None, out=gflat)
         if hp.maximize:
             np.negative(gflat, gflat)
         pflat = pack.pflat

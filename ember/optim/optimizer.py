@@ -235,11 +235,11 @@ class Optimizer:
         """
         for group in self.param_groups:
             for p in group["params"]:
-                grad = p.grad
+                grad = p._grad  # the slot behind the .grad property (hot: every step)
                 if grad is None:
                     continue
                 if set_to_none:
-                    p.grad = None
+                    p._grad = None
                 else:
                     if grad.grad_fn is not None or grad.requires_grad:
                         grad = grad.detach()
