@@ -200,7 +200,7 @@ _LAZY_FUNCTIONS = {
                      "rnn_tanh_cell", "rnn_relu_cell"), "_functional_rnn"),
     "svd_lowrank": "_lowrank", "pca_lowrank": "_lowrank", "lobpcg": "_lobpcg",
     "cond": "_control_flow", "while_loop": "_control_flow",
-    "stft": "fft._stft", "istft": "fft._stft",
+    "stft": "fft._stft", "istft": "fft._stft", "GradScaler": "amp",
 }
 
 
@@ -216,10 +216,6 @@ def __getattr__(name):
             "compiler", "multiprocessing", "signal", "types", "fx", "fft", "return_types"}
     if name in lazy:
         return importlib.import_module(f"{__name__}.{name}")
-    if name == "GradScaler":
-        from .amp import GradScaler
-
-        return GradScaler
     if name in ("save", "load"):
         from . import serialization
 

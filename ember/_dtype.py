@@ -37,7 +37,7 @@ class dtype:  # noqa: N801  (torch spells it in lower case)
         if self._category == 3:
             return self
         if self._category != 2:
-            raise RuntimeError(f"Unknown Complex ScalarType for {_C10_NAMES[self.name]}")
+            raise RuntimeError(f"Unknown Complex ScalarType for {scalar_type_name(self.np)}")
         return complex128 if self.name == "float64" else complex64
 
     def __repr__(self) -> str:
@@ -67,8 +67,10 @@ _BY_NAME = {d.name: d for d in ALL + (bfloat16,)}
 _BY_NAME.update(float=float32, double=float64, half=float16, long=int64, int=int32, short=int16,
                 cfloat=complex64, cdouble=complex128)
 _REAL_OF = {"complex64": float32, "complex128": float64}
-_C10_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-              "bool": "Bool"}
+# torch's ScalarType names for dtypes in its messages ("expected scalar type Float")
+_SCALAR_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+                      "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                      "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
 # the C++ type torch's messages name for a dtype ("expected dtype float ... got dtype double")
 _C_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
                  "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
@@ -76,6 +78,11 @@ _C_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half"
                  "complex128": "c10::complex<double>"}
 
 _default = [float32]
+
+
+def scalar_type_name(np_dtype) -> str:
+    """torch's name for a (NumPy) dtype in error messages: 'Float', 'Long', 'ComplexFloat'."""
+    return _SCALAR_TYPE_NAMES.get(np.dtype(np_dtype).name, str(np_dtype))
 
 
 def c_type_name(np_dtype) -> str:

@@ -6,7 +6,7 @@ ember's own code reads and writes the slot ``_grad`` directly.
 """
 from __future__ import annotations
 
-from ._dtype import c_type_name
+from ._dtype import c_type_name, scalar_type_name
 from ._tensor import Tensor
 from ._user_warning import warn_at_user
 
@@ -16,8 +16,6 @@ _NON_LEAF_GRAD = (
     "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If "
     "you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. "
     "See github.com/pytorch/pytorch/pull/30531 for more information.")
-_SCALAR_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half",
-                      "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
 
 
 def _check_assigned_grad(t, value):
@@ -33,7 +31,7 @@ def _check_assigned_grad(t, value):
         got = c_type_name(value._data.dtype)
         raise RuntimeError(
             f"attempting to assign a gradient with dtype '{got}' to a tensor with grad_dtype "
-            f"'{_SCALAR_TYPE_NAMES[t._data.dtype.name]}'. The gradient must "
+            f"'{scalar_type_name(t._data.dtype)}'. The gradient must "
             "match the tensor's grad_dtype (defaults to the tensor's dtype). You can set the "
             "tensor's grad_dtype attribute with a specific dtype, or None to allow any dtype. "
             "Set grad_dtype with caution. Diverging the dtypes of a tensor and its gradient may "

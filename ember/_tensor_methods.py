@@ -165,9 +165,11 @@ def _fast_inplace(name, fn):
             if alpha != 1 or isinstance(alpha, bool):
                 ops.elementwise._check_alpha(self, other, alpha)
                 o = ops.elementwise._times_alpha(o, alpha)
-            _inplace.check_castable(np.result_type(self._data, o), self._data.dtype)
             try:
-                ufunc(self._data, o, out=self._data, casting="unsafe")  # int64 into uint8: wraps
+                ufunc(self._data, o, out=self._data, casting="same_kind")
+            except TypeError:  # NumPy refuses the cast back (int into bool, int64 into uint8)
+                _inplace.check_castable(np.result_type(self._data, o), self._data.dtype)
+                ufunc(self._data, o, out=self._data, casting="unsafe")  # torch wraps integers
             except ValueError:
                 self._check_inplace()  # torch's error for a read-only array
                 from .ops._shape_utils import check_broadcast

@@ -81,15 +81,7 @@ def check_expand(shape, target, shown=None):
                 f"Tensor sizes: {list(shape)}")
 
 
-_TORCH_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-                     "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-                     "bool": "Bool", "complex64": "ComplexFloat",
-                     "complex128": "ComplexDouble"}
-
-
-def type_name(np_dtype):
-    """torch's name for a dtype in error messages: 'Float', 'Long', ..."""
-    return _TORCH_TYPE_NAMES.get(np.dtype(np_dtype).name, str(np_dtype))
+type_name = _dtype.scalar_type_name  # torch's name for a dtype in messages: 'Float', 'Long'
 
 
 def py_scalar(v):
