@@ -12,6 +12,7 @@ import ember
 from ember import optim
 from ember.nn import Parameter
 from ember.optim import lr_scheduler as esched
+from tests.oracle._optim_compare import assert_params_close, assert_state_close, set_grads
 
 torch = pytest.importorskip("torch")
 tsched = torch.optim.lr_scheduler
@@ -20,60 +21,12 @@ SHAPES = ((3, 4), (5,), (2, 1, 3), ())
 STEPS = 20
 
 
-def grad_fn(x, k):
-    """A smooth, step-dependent gradient field, float32 in and out (the same NumPy code on
-    both sides, so only the optimizers can make the trajectories differ)."""
-    g = np.float32(1.5) * (x - np.float32(0.3)) + np.float32(0.5) * np.sin(3 * x + k)
-    return np.asarray(g, dtype=np.float32)
-
-
 def make_pair(seed=0, shapes=SHAPES):
     rng = np.random.default_rng(seed)
     starts = [rng.standard_normal(s).astype(np.float32) for s in shapes]
     ep = [Parameter(ember.tensor(x.copy())) for x in starts]
     tp = [torch.nn.Parameter(torch.tensor(x.copy())) for x in starts]
     return ep, tp
-
-
-def set_grads(ep, tp, k, skip=None):
-    for i, (a, b) in enumerate(zip(ep, tp)):
-        if skip is not None and skip(i, k):
-            a.grad = None
-            b.grad = None
-            continue
-        a.grad = ember.tensor(grad_fn(a.detach().numpy(), k))
-        b.grad = torch.from_numpy(grad_fn(b.detach().numpy(), k))
-
-
-def assert_params_close(ep, tp, k, rtol=2e-5, atol=2e-6):
-    for i, (a, b) in enumerate(zip(ep, tp)):
-        np.testing.assert_allclose(
-            a.detach().numpy(), b.detach().numpy(), rtol=rtol, atol=atol,
-            err_msg=f"param {i} after step {k + 1}",
-        )
-
-
-def assert_state_close(eopt, topt):
-    esd, tsd = eopt.state_dict(), topt.state_dict()
-    assert sorted(esd["state"]) == sorted(tsd["state"])
-    for idx, tstate in tsd["state"].items():
-        estate = esd["state"][idx]
-        assert list(estate) == list(tstate), idx
-        for key, tval in tstate.items():
-            eval_ = estate[key]
-            assert isinstance(eval_, ember.Tensor)
-            assert tuple(eval_.shape) == tuple(tval.shape), (idx, key)
-            assert str(eval_.dtype).split(".")[-1] == str(tval.dtype).split(".")[-1], (idx, key)
-            # torch fuses some multiply-adds (one rounding where NumPy has two): the last-bit
-            # differences are amplified by 1/sqrt(v) in the buffers of small entries
-            scale = max(1.0, float(np.abs(tval.numpy()).max(initial=0.0)))
-            np.testing.assert_allclose(eval_.numpy(), tval.numpy(), rtol=1e-4, atol=1e-5 * scale,
-                                       err_msg=f"state {idx}[{key}]")
-    assert len(esd["param_groups"]) == len(tsd["param_groups"])
-    for eg, tg in zip(esd["param_groups"], tsd["param_groups"]):
-        assert set(eg) == set(tg)
-        for key in tg:
-            assert eg[key] == tg[key], key
 
 
 SGD_CASES = [
@@ -153,7 +106,7 @@ def _check_trajectory(name, kwargs):
     eopt = getattr(optim, name)(ep, **kwargs)
     topt = getattr(torch.optim, name)(tp, **kwargs)
     for k in range(STEPS):
-        set_grads(ep, tp, k)
+        set_grads(torch, ep, tp, k)
         eopt.step()
         topt.step()
         assert_params_close(ep, tp, k)
@@ -169,7 +122,7 @@ def test_missing_gradients_skip_like_torch(name):
     def skip(i, k):
         return (i + k) % 3 == 0 or (i == 3 and k < 5)
     for k in range(STEPS):
-        set_grads(ep, tp, k, skip)
+        set_grads(torch, ep, tp, k, skip)
         eopt.step()
         topt.step()
         assert_params_close(ep, tp, k)
@@ -184,7 +137,7 @@ def test_param_groups_match_torch(name):
     eopt = getattr(optim, name)([{"params": ep[:2]}, {"params": ep[2:], **extra}], **base)
     topt = getattr(torch.optim, name)([{"params": tp[:2]}, {"params": tp[2:], **extra}], **base)
     for k in range(STEPS):
-        set_grads(ep, tp, k)
+        set_grads(torch, ep, tp, k)
         eopt.step()
         topt.step()
         assert_params_close(ep, tp, k)
@@ -262,7 +215,7 @@ def test_state_dicts_cross_load_between_ember_and_torch(name, kwargs):
     eopt = getattr(optim, name)(ep, **kwargs)
     topt = getattr(torch.optim, name)(tp, **kwargs)
     for k in range(5):
-        set_grads(ep, tp, k)
+        set_grads(torch, ep, tp, k)
         eopt.step()
         topt.step()
     ep2, tp2 = make_pair(seed=4)
@@ -276,8 +229,8 @@ def test_state_dicts_cross_load_between_ember_and_torch(name, kwargs):
     eopt2.load_state_dict(_to_ember_sd(topt.state_dict()))
     topt2.load_state_dict(_to_torch_sd(eopt.state_dict()))
     for k in range(5, 15):
-        set_grads(ep2, tp, k)
-        set_grads(ep, tp2, k)
+        set_grads(torch, ep2, tp, k)
+        set_grads(torch, ep, tp2, k)
         eopt2.step()
         topt.step()
         eopt.step()

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import ember
-from tests.oracle.test_testing_oracle import _outcome
+from tests.oracle.test_testing_oracle import _draw, _outcome
 
 NAN, INF = math.nan, math.inf
 
@@ -165,15 +165,6 @@ def test_complex_tolerance_boundary_is_torchs(torch, dtype, n):
 
 
 # --- make_tensor -----------------------------------------------------------------------------
-
-def _draw(T, seed, *shape, dtype, **kw):
-    T.manual_seed(seed)
-    if "memory_format" in kw:
-        kw["memory_format"] = getattr(T, kw["memory_format"])
-    out = T.testing.make_tensor(*shape, dtype=getattr(T, dtype), device="cpu", **kw)
-    tail = T.rand(3, dtype=T.float64)  # the generator must be left where torch leaves it
-    return out, tail
-
 
 @pytest.mark.parametrize("dtype", ["complex64", "complex128"])
 @pytest.mark.parametrize("kw", [{}, {"noncontiguous": True}, {"low": -2, "high": 3},
