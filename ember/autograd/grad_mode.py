@@ -11,7 +11,13 @@ import threading
 
 
 class _State(threading.local):
+    """``enabled``: ops record the graph (the flag the hot paths read); ``grad``: the grad mode
+    the user set, which ``is_grad_enabled`` reports. They differ only inside
+    ``inference_mode``, where nothing records whatever the grad mode says (torch's
+    ``InferenceMode`` removes autograd itself, ``enable_grad`` cannot bring it back)."""
+
     enabled = True
+    grad = True
     inference = False
 
 
@@ -19,22 +25,28 @@ state = _State()
 
 
 def is_grad_enabled() -> bool:
-    """True when ops record the graph in this thread."""
-    return state.enabled
+    """True when grad mode is on in this thread (ops then record the graph, except inside
+    ``inference_mode``)."""
+    return state.grad if state.inference else state.enabled
+
+
+def _set_grad_mode(mode: bool) -> None:
+    state.grad = mode
+    state.enabled = mode and not state.inference
 
 
 class _GradModeContext:
     """Base of the grad-mode context managers; each also works as a decorator."""
 
     _target = True
-    _prev = False  # as torch: leaving a context never entered turns recording off
+    _prev = (False, False)  # as torch: leaving a context never entered turns recording off
 
     def __enter__(self):
-        self._prev = state.enabled
-        state.enabled = self._target
+        self._prev = (state.enabled, state.grad)
+        _set_grad_mode(self._target)
 
     def __exit__(self, *exc):
-        state.enabled = self._prev
+        state.enabled, state.grad = self._prev
         return False
 
     def __call__(self, fn):
@@ -82,15 +94,15 @@ class set_grad_enabled(_GradModeContext):  # noqa: N801
     """Set grad mode to ``mode``; takes effect at once and also works as a context manager."""
 
     def __init__(self, mode: bool):
-        self._prev = state.enabled
+        self._prev = (state.enabled, state.grad)
         self._target = bool(mode)
-        state.enabled = self._target
+        _set_grad_mode(self._target)
 
     def __enter__(self):
         pass
 
     def __exit__(self, *exc):
-        state.enabled = self._prev
+        state.enabled, state.grad = self._prev
         return False
 
     def clone(self):
@@ -114,15 +126,16 @@ class inference_mode(_GradModeContext):  # noqa: N801
         self._mode = bool(mode)
 
     def __enter__(self):
-        self._prev = (state.enabled, state.inference)
-        state.enabled, state.inference = not self._mode, self._mode
+        self._prev = (state.enabled, state.grad, state.inference)
+        state.enabled = state.grad = not self._mode
+        state.inference = self._mode
         if self._mode:
             from . import function
 
             function.inference_tensors_exist()
 
     def __exit__(self, *exc):
-        state.enabled, state.inference = self._prev
+        state.enabled, state.grad, state.inference = self._prev
         return False
 
     def __call__(self, fn):

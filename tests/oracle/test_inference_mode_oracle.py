@@ -80,3 +80,39 @@ def test_using_an_inference_tensor_outside_the_mode_matches_torch(torch, use):
         except RuntimeError as e:
             outcomes.append(str(e).replace("torch", "LIB").replace("ember", "LIB"))
     assert outcomes[1] == outcomes[0]
+
+
+def _grad_mode_inside(lib):
+    """Grad mode switched on inside inference_mode: reported, but nothing records."""
+    w = lib.ones(2, requires_grad=True)
+    out = []
+    with lib.inference_mode():
+        for switch in (lib.enable_grad, lambda: lib.set_grad_enabled(True)):
+            with switch():
+                y = w * 2
+                fresh = lib.ones(2, requires_grad=True)
+                z = fresh * 3
+                out.append((lib.is_grad_enabled(), y.requires_grad, y.grad_fn is None,
+                            y.is_inference(), fresh.requires_grad, z.requires_grad))
+            out.append(lib.is_grad_enabled())
+        with lib.no_grad(), lib.enable_grad():
+            out.append(((w * 2).requires_grad, lib.is_grad_enabled()))
+        with lib.inference_mode(False):
+            v = w * 2
+            out.append((v.requires_grad, v.grad_fn is None, v.is_inference()))
+    out.append((lib.is_grad_enabled(), (w * 2).requires_grad))
+    return out
+
+
+def test_enable_grad_inside_inference_mode_records_nothing_as_torch(torch):
+    assert _grad_mode_inside(ember) == _grad_mode_inside(torch)
+
+
+def test_enable_grad_inside_inference_mode_reports_grad_mode_but_records_nothing():
+    w = ember.ones(2, requires_grad=True)
+    with ember.inference_mode(), ember.enable_grad():
+        assert ember.is_grad_enabled()
+        y = (w * 2).sum()
+    assert y.grad_fn is None
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        y.backward()
