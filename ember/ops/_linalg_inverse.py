@@ -112,6 +112,7 @@ class Slogdet(Op):
     """(sign, log|det A|); d log|det A| / dA = A^-T (the sign gets no gradient)"""
 
     _backward_name = "LinalgSlogdetBackward0"
+    handles_missing_grads = True  # only the sign used: no gradient at all, as torch
 
     @staticmethod
     def forward(ctx, x):
@@ -122,12 +123,14 @@ class Slogdet(Op):
 
     @staticmethod
     def backward(ctx, grad_sign, grad_log):
+        if grad_log is None:
+            return (None,)
         (x,) = ctx.saved_tensors
         try:
             inv = np.linalg.inv(x)
         except np.linalg.LinAlgError:  # a singular matrix: log|det| has no finite gradient
             inv = np.full_like(x, np.nan)
-        return (grad_log[..., None, None] * _mT(inv)).astype(x.dtype, copy=False)
+        return ((grad_log[..., None, None] * _mT(inv)).astype(x.dtype, copy=False),)
 
 
 def slogdet(A: Tensor):

@@ -15,12 +15,12 @@ from .. import return_types
 from .._tensor import Tensor, _wrap
 from . import shape
 from ._linalg_factor import Cholesky, Svd, matrix_exp
+from ._linalg_cholesky_solve import cholesky_inverse, cholesky_solve
 from ._linalg_inverse import check_matrix, det, inv, pinv
 from ._linalg_inverse import slogdet as _slogdet
 from ._linalg_norms import matrix_power
 from ._linalg_triangular import orgqr
 from .clamp import where
-from .linalg import matmul
 
 __all__ = ["det", "logdet", "slogdet", "inverse", "pinverse", "matrix_power", "matrix_exp",
            "cholesky", "cholesky_solve", "cholesky_inverse", "svd", "orgqr"]
@@ -56,24 +56,6 @@ def cholesky(input: Tensor, upper: bool = False) -> Tensor:
                   "removed in a future PyTorch release.", UserWarning, stacklevel=2)
     check_matrix("cholesky", input._data)
     return Cholesky.apply(input, upper=upper, name="cholesky", node="CholeskyBackward0")
-
-
-def _factor(L, upper):
-    return matmul(shape.transpose(L, -2, -1), L) if upper else matmul(L, shape.transpose(L, -2, -1))
-
-
-def cholesky_solve(input: Tensor, input2: Tensor, upper: bool = False) -> Tensor:
-    """Solve ``A X = B`` given B (``input``) and the Cholesky factor of A (``input2``), as
-    ``torch.cholesky_solve``. Differs from torch: built from ops, so its node is not
-    ``CholeskySolveBackward0`` (the gradients are the same)."""
-    from ._linalg_inverse import solve
-
-    return solve(_factor(input2, upper), input)
-
-
-def cholesky_inverse(input: Tensor, upper: bool = False) -> Tensor:
-    """Inverse of A from its Cholesky factor (``torch.cholesky_inverse``); built from ops."""
-    return inv(_factor(input, upper))
 
 
 def svd(input: Tensor, some: bool = True, compute_uv: bool = True):

@@ -194,8 +194,9 @@ class Logit(Op):
     def forward(ctx, x, *, eps=None):
         ctx.save_for_backward(x)
         ctx.eps = eps
-        if eps is not None:
-            x = np.clip(x, x.dtype.type(eps), x.dtype.type(1 - eps))
+        if eps is not None:  # torch's order: below eps first (matters when eps > 0.5)
+            lo, hi = x.dtype.type(eps), x.dtype.type(1 - eps)
+            x = np.where(x < lo, lo, np.where(x > hi, hi, x))
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.log(x / (1 - x))
 

@@ -119,6 +119,8 @@ class Var(Op):
         centred = x - mean
         ctx.axes, ctx.keepdim, ctx.x_shape, ctx.std = axes, keepdim, x.shape, std
         ctx.denom = n - correction if n > correction else 0
+        # the backward's divisor is the true n - correction, negative ones included (torch)
+        ctx.dof, ctx.full = n - correction, dim is None or x.ndim == 0
         with np.errstate(divide="ignore", invalid="ignore"):
             sq = centred * centred if centred.dtype.kind != "c" else np.abs(centred) ** 2
             out = np.sum(sq, axis=axes, keepdims=keepdim) / ctx.denom
@@ -138,7 +140,11 @@ class Var(Op):
             s = _kept_shape(out, ctx.x_shape, ctx.axes, ctx.keepdim)
             with np.errstate(divide="ignore", invalid="ignore"):
                 g = np.where(s == 0, 0, g / (2 * s))
-        return (g * centred * (2.0 / ctx.denom)).astype(grad.dtype, copy=False)
+        if ctx.dof <= 0 and ctx.full:  # torch: infinite, NaN where x is at its mean
+            return (g * np.where(centred == 0, np.nan, np.inf)).astype(grad.dtype, copy=False)
+        with np.errstate(divide="ignore"):
+            factor = np.float64(2.0) / ctx.dof  # inf for a zero dof, as torch's 2 / 0
+        return (g * centred * factor).astype(grad.dtype, copy=False)
 
 
 class Prod(Op):

@@ -4,6 +4,7 @@ the tangent is one product per operand with a tangent, that operand replaced by 
 their formulas from differentiating their defining equations (as torch's derivatives.yaml)."""
 from __future__ import annotations
 
+from ...ops import _linalg_cholesky_solve as CH
 from ...ops import _linalg_lu as LU
 from ...ops import _linalg_triangular as T
 from ...ops import linalg
@@ -159,3 +160,29 @@ def _triangular_solve(xs, ts, out, *, upper, trans, unit):
         rhs = _minus(rhs, ta @ out[0])
     x = legacy.TriangularSolve.apply(rhs, xs[1], upper=upper, trans=trans, unit=unit)[0]
     return x, ta
+
+
+# --- the Cholesky-factor inverse and solve: torch's formulas, on the whole factor -------------
+@rule(CH.CholeskyInverse)
+def _cholesky_inverse(xs, ts, out, *, upper):
+    """X = (L L^T)^-1 with L the factor's lower triangle (upper: L = U^T): dX = P + P^T,
+    P = -X L dL^T X. (torch 2.13's tangent here fails its own forward-mode gradcheck; this
+    one is the derivative of what the forward computes.)"""
+    f, tf = xs[0], ts[0]
+    lower = f.triu().mT if upper else f.tril()
+    d_lower = tf.triu().mT if upper else tf.tril()
+    part = -(out @ lower @ d_lower.mT @ out)
+    return part + part.mT
+
+
+@rule(CH.CholeskySolve)
+def _cholesky_solve(xs, ts, out, *, upper):
+    """X = A^-1 B, A = L L^T: dX = A^-1 (dB - dA X), dA = dK + dK^T, dK = dL L^T (or
+    dU^T U)."""
+    f = xs[1]
+    tb, tf = ts
+    rhs = tb
+    if tf is not None:
+        dk = tf.mT @ f if upper else tf @ f.mT
+        rhs = _minus(rhs, (dk + dk.mT) @ out)
+    return CH.CholeskySolve.apply(rhs, f, upper=upper)

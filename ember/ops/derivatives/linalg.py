@@ -139,6 +139,8 @@ def _det(ctx, grad):
 
 @formula(Slogdet)
 def _slogdet(ctx, grad_sign, grad_log):
+    if grad_log is None:
+        return None
     (x,) = saved_tensors(ctx)  # d log|det A| / dA = A^-T; the sign gets nothing
     return grad_log.unsqueeze(-1).unsqueeze(-1) * _mT(Inv.apply(x))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd._double_backward import _on_edge
+from .._linalg_cholesky_solve import CholeskyInverse, CholeskySolve, cholesky_solve
 from .._linalg_factor import Eigh, MatrixExp, Qr, Svd
 from .._linalg_inverse import Pinv, Solve
 from ..arrange import diag_embed
@@ -244,3 +245,20 @@ def _lu_factor(ctx, grad, grad_pivots=None, grad_info=None):
         ga = cat([ga + tril(g_low[..., :k, :], -1), g_low[..., k:, :]], -2)
         ga = _solve_tri(_mT(up), ga, upper=False, left=False)
     return perm @ ga
+
+
+@formula(CholeskyInverse)
+def _cholesky_inverse(ctx, grad):
+    factor, out = saved_tensors(ctx)  # torch's formula, on the whole factor as given
+    common = out @ (grad + _mT(grad)) @ out
+    return -(factor @ common) if ctx.upper else -(common @ factor)
+
+
+@formula(CholeskySolve)
+def _cholesky_solve(ctx, grad):
+    factor, out = saved_tensors(ctx)
+    grad_b = cholesky_solve(grad, factor, upper=ctx.upper)
+    common = grad_b @ _mT(out)
+    common = common + _mT(common)
+    grad_factor = -(factor @ common) if ctx.upper else -(common @ factor)
+    return sum_to(grad_b, ctx.b_shape), sum_to(grad_factor, factor.shape)

@@ -29,7 +29,7 @@ from ..shape import flip
 from ..sort import SortValues
 from ..statistics import Logcumsumexp
 from ..unary import abs as abs_
-from ..unary import exp, sqrt
+from ..unary import exp
 from ..vector_norm import VectorNorm
 from ._common import const, expand_back, formula, kept_shape, saved_tensors, stand_in
 
@@ -120,11 +120,15 @@ def _var(ctx, grad):
     dims = list(ctx.axes) if ctx.axes is not None else list(range(x.ndim))
     c = x - x.mean(dim=dims, keepdim=True)
     g = kept_shape(grad, ctx.x_shape, ctx.axes, ctx.keepdim)
-    if ctx.std:  # d std = d var / (2 std); 0 where std is 0, as torch
-        s = sqrt((c * c).sum(dim=dims, keepdim=True) / ctx.denom)
+    if ctx.std:  # d std = d var / (2 std); 0 where std is 0, as torch (on std's own output)
+        s = kept_shape(saved_tensors(ctx)[1], ctx.x_shape, ctx.axes, ctx.keepdim)
         zero = const(s._data == 0)
         g = where(zero, 0.0, g / (2 * where(zero, 1.0, s)))
-    return g * c * (2.0 / ctx.denom)
+    if ctx.dof <= 0 and ctx.full:  # torch: infinite, NaN where x is at its mean
+        return g * const(np.where(centred == 0, np.nan, np.inf), grad._data.dtype)
+    with np.errstate(divide="ignore"):
+        factor = np.float64(2.0) / ctx.dof  # inf for a zero dof, as torch's 2 / 0
+    return g * c * factor
 
 
 @formula(MaxAll)
