@@ -87,7 +87,7 @@ _math_erf = np.frompyfunc(math.erf, 1, 1)
 def _erf(x):
     """Error function, vectorised: exact (math.erf) in float64, else Abramowitz-Stegun."""
     if x.dtype == np.float64:
-        return _math_erf(x).astype(np.float64)
+        return np.asarray(_math_erf(x), np.float64)  # a 0-D x gives a float
     cdf, _ = _normal_cdf_pdf(x)
     cdf *= 2
     cdf -= 1
@@ -102,7 +102,7 @@ def _normal_cdf_pdf(x):
     """
     dt = x.dtype.type
     if x.dtype == np.float64:
-        cdf = _math_erf(x * (1.0 / math.sqrt(2.0))).astype(np.float64)
+        cdf = np.asarray(_math_erf(x * (1.0 / math.sqrt(2.0))), np.float64)
         cdf += 1.0
         cdf *= 0.5
         return cdf, np.exp(-0.5 * x * x)
@@ -137,6 +137,11 @@ class Gelu(Op):
 
     @staticmethod
     def forward(ctx, x, *, approximate="none"):
+        if x.ndim == 0:  # the steps below work in place: NumPy gives 0-D results as scalars
+            out = Gelu.forward(ctx, x.reshape(1), approximate=approximate)
+            if ctx.needs_input_grad:
+                ctx.save_for_backward(ctx.saved_tensors[0].reshape(()), x)
+            return out.reshape(())
         if x.dtype == np.float16:  # in float32, rounded once (torch)
             out = Gelu.forward(ctx, x.astype(np.float32), approximate=approximate)
             if ctx.needs_input_grad:

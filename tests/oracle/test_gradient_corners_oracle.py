@@ -85,3 +85,20 @@ def _logit(lib, eps):
 def test_logit_clamps_below_eps_first_as_torch(torch, eps):
     for a, b in zip(_logit(ember, eps), _logit(torch, eps)):
         np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def _gelu_0d(lib, dtype, approximate):
+    x = lib.tensor(0.7, dtype=getattr(lib, dtype), requires_grad=True)
+    y = lib.nn.functional.gelu(x, approximate=approximate)
+    (g,) = lib.autograd.grad(y, x, create_graph=True)
+    g.backward()
+    return tuple(y.shape), y.item(), g.item(), x.grad.item()
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_of_a_0d_tensor_matches_torch(torch, dtype, approximate):
+    ours, theirs = _gelu_0d(ember, dtype, approximate), _gelu_0d(torch, dtype, approximate)
+    assert ours[0] == theirs[0] == ()
+    tol = {"float16": 2e-3, "float32": 1e-6, "float64": 1e-12}[dtype]
+    np.testing.assert_allclose(ours[1:], theirs[1:], rtol=tol)
