@@ -21,7 +21,8 @@ What round-trips exactly:
     (including nan, inf and -0.0), ``bool``, ``None``, ``str``, ``list``, ``tuple``,
     ``dict`` and ``OrderedDict`` (insertion order and key types: str, int, float, bool,
     None and tuples of them, so an optimizer's integer state keys stay integers), NumPy
-    arrays and NumPy scalars of numeric or bool dtype.
+    arrays and NumPy scalars of numeric or bool dtype. complex128, which safetensors lacks,
+    is stored as float64 pairs (a trailing dim of 2: ``torch.view_as_complex`` reads it).
 
 Differences from ``torch.save`` (which pickles):
     - Tensors that share storage (views, ``t.data``, the same tensor twice) are each saved
@@ -59,8 +60,12 @@ _MAX_HEADER = 100_000_000        # safetensors' own limit on the header size
 _TENSOR_DTYPES = {"F64": "float64", "F32": "float32", "F16": "float16", "I64": "int64",
                   "I32": "int32", "I16": "int16", "I8": "int8", "U8": "uint8", "BOOL": "bool",
                   "C64": "complex64"}
+# complex128, which safetensors lacks, is stored as float64 pairs (a trailing dim of 2, real
+# then imaginary: its own bytes) and marked complex128 in ember's description
+_PAIRED = {"complex128": np.float64}
+_TENSOR_DTYPE_NAMES = frozenset(list(_TENSOR_DTYPES.values()) + list(_PAIRED))
 # Element types NumPy leaves (arrays and scalars) may have: the above plus unsigned ints.
-_NUMPY_DTYPES = frozenset(list(_TENSOR_DTYPES.values()) + ["uint16", "uint32", "uint64"])
+_NUMPY_DTYPES = frozenset(list(_TENSOR_DTYPE_NAMES) + ["uint16", "uint32", "uint64"])
 _SAFETENSORS_NUMPY = frozenset(list(_TENSOR_DTYPES) + ["U16", "U32", "U64"])
 
 
@@ -129,7 +134,11 @@ class _Encoder:
             return {"ndarray": self._store(obj, path)}
         if isinstance(obj, np.generic) and not isinstance(obj, str):
             self._check_numpy_dtype(obj, path)
-            return {"numpy": obj.dtype.name, "value": _encode_float(obj.item())}
+            value = obj.item()
+            if isinstance(value, complex):
+                return {"numpy": obj.dtype.name,
+                        "value": [_encode_float(value.real), _encode_float(value.imag)]}
+            return {"numpy": obj.dtype.name, "value": _encode_float(value)}
         if obj is None or isinstance(obj, bool):
             return obj
         if isinstance(obj, int):
@@ -175,9 +184,12 @@ class _Encoder:
         if not arr.flags.c_contiguous:  # safetensors reads the raw buffer: row-major only
             arr = arr.copy(order="C")
         name = self._unique_name(path)
-        self.arrays[name] = arr
+        stored = arr
+        if arr.dtype.name in _PAIRED:
+            stored = arr.reshape(-1).view(_PAIRED[arr.dtype.name]).reshape(arr.shape + (2,))
+        self.arrays[name] = stored
         self.records[name] = {"dtype": arr.dtype.name, "shape": list(arr.shape),
-                              "crc32": zlib.crc32(arr)}
+                              "crc32": zlib.crc32(stored)}
         return name
 
     def _unique_name(self, path) -> str:
@@ -317,6 +329,7 @@ def _parse(data: bytes, map_fn=None):
 
         return {key: _mapped(map_fn, ember.from_numpy(arrays[key])) for key, _ in entries}
     description = _read_description(meta)
+    _unpair(arrays, description.get("tensors"))
     _verify_tensors(arrays, description.get("tensors"))
     decoder = _Decoder(arrays, map_fn)
     obj = decoder.decode(description.get("tree"))
@@ -378,6 +391,22 @@ def _read_description(meta: dict) -> dict:
     return description
 
 
+def _unpair(arrays: dict, records) -> None:
+    """complex128 tensors back from their stored float64 pairs (see ``_PAIRED``); anything
+    that does not fit is left for ``_verify_tensors`` to report."""
+    if not isinstance(records, dict):
+        return
+    for key, rec in records.items():
+        arr = arrays.get(key)
+        if not isinstance(rec, dict) or rec.get("dtype") not in _PAIRED or arr is None:
+            continue
+        shape = rec.get("shape")
+        if (arr.dtype == _PAIRED[rec["dtype"]] and isinstance(shape, list)
+                and list(arr.shape) == shape + [2]):
+            arr = np.ascontiguousarray(arr).reshape(-1).view(rec["dtype"])
+            arrays[key] = arr.reshape(tuple(shape))
+
+
 def _verify_tensors(arrays: dict, records) -> None:
     if not isinstance(records, dict):
         raise _FormatError("corrupt ember description (no tensor records)")
@@ -423,7 +452,10 @@ class _Decoder:
             return self._array(node["ndarray"])
         if "numpy" in node:
             dtype, value = node["numpy"], self.decode(node.get("value"))
-            if dtype not in _NUMPY_DTYPES or not isinstance(value, (bool, int, float)):
+            if (dtype in _NUMPY_DTYPES and np.dtype(dtype).kind == "c" and isinstance(value, list)
+                    and len(value) == 2 and all(isinstance(v, (int, float)) for v in value)):
+                value = complex(*value)
+            elif dtype not in _NUMPY_DTYPES or not isinstance(value, (bool, int, float)):
                 raise _FormatError(f"corrupt ember description (bad NumPy scalar {node})")
             return np.dtype(dtype).type(value)
         if "float" in node:
@@ -459,7 +491,7 @@ class _Decoder:
 
     def _tensor(self, node):
         arr = self._array(node["tensor"])
-        if arr.dtype.name not in _TENSOR_DTYPES.values():
+        if arr.dtype.name not in _TENSOR_DTYPE_NAMES:
             raise _FormatError(f"tensor {node['tensor']!r} has dtype {arr.dtype.name}, which "
                                "ember does not support")
         requires_grad = node.get("requires_grad", False) is True
