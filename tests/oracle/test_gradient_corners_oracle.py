@@ -102,3 +102,19 @@ def test_gelu_of_a_0d_tensor_matches_torch(torch, dtype, approximate):
     assert ours[0] == theirs[0] == ()
     tol = {"float16": 2e-3, "float32": 1e-6, "float64": 1e-12}[dtype]
     np.testing.assert_allclose(ours[1:], theirs[1:], rtol=tol)
+
+
+def _logit_tangent(lib, eps):
+    fw = lib.autograd.forward_ad
+    x = np.array([-0.5, 0.0, 0.2, 0.5, 0.7, 1.0, 2.0, np.nan])
+    with fw.dual_level():
+        dual = fw.make_dual(lib.tensor(x), lib.tensor(np.linspace(-1, 2, 8)))
+        return fw.unpack_dual(lib.logit(dual, eps)).tangent.numpy()
+
+
+@pytest.mark.parametrize("eps", [None, 0.0, 0.1, 0.7, 1.0])
+def test_logit_tangent_matches_torch_outside_the_range(torch, eps):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours, theirs = _logit_tangent(ember, eps), _logit_tangent(torch, eps)
+    np.testing.assert_array_equal(ours, theirs)

@@ -6,6 +6,7 @@ import math
 
 from ...ops import _special_bessel as B
 from ...ops import _special_misc as S
+from ...ops import pointwise_math
 from ...ops.clamp import where
 from ._rules import elementwise, rule
 
@@ -50,3 +51,13 @@ def _zeta(xs, ts, out, **options):
     from ._fallback import unsupported
 
     raise NotImplementedError(unsupported(S.Zeta).replace(" zeta ", " special_zeta ", 1))
+
+
+@rule(pointwise_math.Logit)
+def _logit(xs, ts, out, eps=None):
+    """torch's logit tangent: ``t / (x (1 - x))`` inside [eps, 1 - eps] (or [0, 1]), else 0
+    with ``eps`` and NaN without; both branches are computed, then one is picked."""
+    x, t = xs[0], ts[0]
+    lo, hi = (0.0, 1.0) if eps is None else (eps, 1.0 - eps)
+    inside = (x >= lo) & (x <= hi)
+    return where(inside, t / (x * (1 - x)), 0.0 if eps is not None else math.nan).to(out.dtype)
