@@ -8,6 +8,7 @@ Tensor methods apply. None of them touches autograd.
 from __future__ import annotations
 
 import builtins
+import math
 import os
 import warnings
 
@@ -121,7 +122,15 @@ def set_float32_matmul_precision(precision: str) -> None:
     NumPy always multiplies float32 at full precision, so this changes no result; it keeps
     ``get_float32_matmul_precision`` and ``backends.cuda.matmul.allow_tf32`` consistent as
     in torch. An unknown value warns and has no effect, like torch.
+
+    Raises:
+        RuntimeError: ``precision`` is not a str (torch's message).
     """
+    if not isinstance(precision, str):
+        from ._namespace_more import tp_name
+
+        raise RuntimeError(f"set_float32_matmul_precision expects a str, but got "
+                           f"{tp_name(precision)}")
     if precision not in ("highest", "high", "medium"):
         warnings.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the current "
                       "setFloat32MatmulPrecision call has no effect.", UserWarning, stacklevel=2)
@@ -279,12 +288,17 @@ class iinfo:  # noqa: N801
 
 
 # --- histograms -------------------------------------------------------------------------------
-def _float_array(input, fn):
-    arr = np.asarray(input)
-    if arr.dtype.kind != "f":
-        name = {"i": "Long", "u": "Byte", "b": "Bool"}.get(arr.dtype.kind, str(arr.dtype))
-        raise NotImplementedError(f'"{fn}" not implemented for \'{name}\'')
-    return arr
+def _check_bins(bins):
+    if bins <= 0:
+        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
+
+
+def _range_text(v, derived_from_many):
+    """A range end as torch's message prints it: C++'s ``%g``, and a NaN that the min/max
+    reduction made over several values carries the sign bit (``-nan``)."""
+    if math.isnan(v):
+        return "-nan" if derived_from_many or math.copysign(1.0, v) < 0 else "nan"
+    return f"{v:g}"
 
 
 def histogram(input, bins=100, *, range=None, weight=None, density=False, out=None):  # noqa: A002
@@ -300,17 +314,16 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False, out=No
     Returns:
         ``(hist, bin_edges)``, a named tuple of tensors with ``input``'s dtype.
     """
-    from ._creation import tensor
+    from ._namespace_gaps_native import histogramdd
+    from ._tensor import Tensor
 
-    x = _float_array(input, "histogramdd")
-    edges = np.asarray(bins, dtype=x.dtype) if not isinstance(bins, builtins.int) else bins
-    if range is None and isinstance(edges, builtins.int) and x.size == 0:
-        range = (0.0, 1.0)  # noqa: A001
-    w = None if weight is None else np.asarray(weight).reshape(-1)
-    hist, bin_edges = np.histogram(x.reshape(-1), bins=edges, range=range, weights=w,
-                                   density=density)
-    result = return_types.histogram((tensor(hist.astype(x.dtype)),
-                                     tensor(bin_edges.astype(x.dtype))))
+    if not isinstance(bins, Tensor):
+        _check_bins(bins)
+    w = None if weight is None else weight.reshape(-1)
+    hist, (bin_edges,) = histogramdd(input.reshape(-1, 1),
+                                     [bins] if isinstance(bins, Tensor) else bins,
+                                     range=range, weight=w, density=density)
+    result = return_types.histogram((hist, bin_edges))
     if out is not None:
         from .ops._out import write_out
 
@@ -321,11 +334,25 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False, out=No
 def histc(input, bins=100, min=0, max=0, *, out=None):  # noqa: A002
     """Equal-width histogram; ``min == max`` uses the data's range. Mirrors ``torch.histc``."""
     from ._creation import tensor
+    from .ops._shape_utils import type_name
 
-    x = _float_array(input, "histogram_cpu").reshape(-1)
+    _check_bins(bins)
+    x = input._data.reshape(-1)
+    if x.dtype.kind == "c":
+        raise NotImplementedError(f"\"aminmax_cpu\" not implemented for '{type_name(x.dtype)}'")
     lo, hi = builtins.float(min), builtins.float(max)
-    if lo == hi and x.size:
+    derived = lo == hi and x.size
+    if derived:
         lo, hi = builtins.float(x.min()), builtins.float(x.max())
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        many = derived and x.size > 1
+        raise RuntimeError(f"torch.histc: range of [{_range_text(lo, many)}, "
+                           f"{_range_text(hi, many)}] is not finite")
+    if lo > hi:
+        raise RuntimeError("torch.histc: max must be larger than min")
+    if x.dtype.kind != "f":  # bool fails on the bin edges' linspace, integers when counting
+        kernel = "linspace_cpu" if x.dtype.kind == "b" else "histogram_cpu"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{type_name(x.dtype)}'")
     if lo == hi:  # a single value (or no data): NumPy centres a unit-wide range on it
         hist, _ = np.histogram(x, bins=bins)
     else:

@@ -8,10 +8,10 @@ import math
 
 import numpy as np
 
-from . import _sampling
+from . import _arg_errors, _sampling
 from ._creation import _finish, _np_dtype, _size, _with_out, checked_value
 from ._layout import check_layout
-from ._random import _gen
+from ._random import Generator, _gen
 from ._tensor import Tensor, _wrap
 from .autograd.function import Op
 
@@ -283,6 +283,8 @@ def poisson(input, generator=None):
     """
     from .distributions._samplers import poisson as sample_poisson
 
+    if generator is not None and not isinstance(generator, Generator):
+        raise _arg_errors.must_be("poisson", "generator", 2, "torch.Generator", generator)
     x = input._data
     if x.dtype.kind != "f":
         from .ops._shape_utils import type_name

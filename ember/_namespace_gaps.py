@@ -295,6 +295,10 @@ def split_with_sizes_copy(input, split_sizes, dim=0, *, out=None):
     from .ops.shape_more import split_with_sizes
 
     _check_tensor("split_with_sizes_copy", input)
+    if isinstance(split_sizes, int):
+        from ._arg_errors import must_be
+
+        raise must_be("split_with_sizes_copy", "split_sizes", 2, "tuple of ints", split_sizes)
     return _copied_list("split_with_sizes_copy", "split_with_sizes_copy_out",
                         split_with_sizes(input, split_sizes, dim),
                         "SplitWithSizesBackward0_copy", out)

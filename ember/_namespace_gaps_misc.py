@@ -21,17 +21,14 @@ __all__ = ["adjoint", "range", "matrix_rank", "nuclear_norm", "frobenius_norm", 
 
 
 def adjoint(input):
-    """``torch.adjoint``: the last two dims swapped, a view (the conjugate is the identity on
-    ember's real tensors).
+    """``torch.adjoint``: the last two dims swapped and conjugated, a view; a 0-D tensor's
+    conjugate (itself when real), with torch's deprecation warning.
 
     Raises:
-        RuntimeError: ``input`` has fewer than 2 dims.
+        RuntimeError: ``input`` is 1-D.
     """
     _check_tensor("adjoint", input)
-    if input.dim() < 2:
-        raise RuntimeError("tensor.adjoint() is only supported on matrices or batches of "
-                           f"matrices. Got {input.dim()}-D tensor.")
-    return input.transpose(-2, -1)
+    return input.adjoint()
 
 
 def _fmt(v):
@@ -104,6 +101,8 @@ def nuclear_norm(input, dim=None, keepdim=False, *, out=None):
                   stacklevel=2)
     if isinstance(dim, bool):
         dim, keepdim = None, dim
+    if isinstance(dim, int):  # torch's int[2] argument repeats a lone int
+        dim = (dim, dim)
     dim = (-2, -1) if dim is None else tuple(dim)
     result = linalg.matrix_norm(input, "nuc", dim=dim, keepdim=keepdim)
     if out is None:

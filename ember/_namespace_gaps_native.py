@@ -7,9 +7,11 @@ math is ember's ``nn.functional`` ops where they exist, so gradients come with t
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from . import return_types
+from . import _arg_errors, return_types
 from ._dtype import c_type_name
 from ._tensor import Tensor, _wrap
 from .autograd.function import Op
@@ -64,6 +66,7 @@ def binomial(count, prob, generator=None):
     from .ops._linalg_ldl import _NoDerivative
     from .ops._shape_utils import check_broadcast
 
+    _arg_errors.check_tensors("binomial", count=count, prob=prob)
     c, p = count._data, prob._data
     for name, a in (("count", c), ("prob", p)):
         if a.dtype.kind != "f":
@@ -465,6 +468,9 @@ def _bin_edges(input, points, bins, range, n):  # noqa: A002
                 raise RuntimeError("torch.histogramdd: bins tensor should have at least 1 "
                                    "element, but got 0 elements in the bins tensor for "
                                    f"dimension {d}")
+            if b.numel() == 1:
+                raise RuntimeError(f"torch.histogram(): bins must be > 0, but got 0 for "
+                                   f"dimension {d}")
         return [b._data for b in bins]
     counts = [int(bins)] * n if isinstance(bins, (int, np.integer)) else [int(b) for b in bins]
     if len(counts) != n:
@@ -500,13 +506,17 @@ def histogramdd(input, bins, *, range=None, weight=None, density=False):  # noqa
         ``(hist, bin_edges)``: an N-dim tensor and a tuple of N edge tensors, in
         ``input``'s dtype. Points outside the edges (and NaN) are left out.
     """
+    if input.dim() == 0:
+        raise IndexError("Dimension specified as -1 but tensor has no dimensions")
     if input.dim() < 2:
         raise RuntimeError("torch.histogramdd: input tensor should have at least 2 dimensions")
     dtype = input._data.dtype
-    if dtype.kind != "f":
+    floating = dtype.kind == "f" and dtype != np.float16
+    given_edges = isinstance(bins, (list, tuple)) and bins and isinstance(bins[0], Tensor)
+    if range is None and not given_edges and not floating:  # the data's range is computed
         raise NotImplementedError(f"\"histogramdd\" not implemented for '{_type_name(dtype)}'")
     n = input.shape[-1]
-    points = input._data.reshape(-1, n)
+    points = input._data.reshape(math.prod(input.shape[:-1]), n)
     if weight is not None:
         if weight._data.dtype != dtype:
             raise RuntimeError("torch.histogramdd: if weight tensor is provided, input tensor "
@@ -519,6 +529,8 @@ def histogramdd(input, bins, *, range=None, weight=None, density=False):  # noqa
                                f"dimension, but got input with shape {list(input.shape)} and "
                                f"weight with shape {list(weight.shape)}")
     edges = _bin_edges(input, points, bins, range, n)
+    if dtype.kind != "f":  # the counting kernel has float loops only (Half included)
+        raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{_type_name(dtype)}'")
     hist = np.zeros([len(e) - 1 for e in edges], dtype)
     keep = np.ones(len(points), bool)
     pos = []
@@ -527,7 +539,7 @@ def histogramdd(input, bins, *, range=None, weight=None, density=False):  # noqa
         keep &= (col >= e[0]) & (col <= e[-1])
         where = np.searchsorted(e, col, side="right") - 1
         pos.append(np.minimum(where, len(e) - 2))  # the last bin holds its right edge
-    if hist.size:
+    if hist.size and n:  # no dims: torch's 0-d histogram stays 0
         w = np.ones(len(points), dtype) if weight is None else weight._data.reshape(-1)
         np.add.at(hist, tuple(p[keep] for p in pos), w[keep])
     if density:

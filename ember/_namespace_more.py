@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from . import _dtype
+from . import _arg_errors, _dtype
 from ._layout import check_layout
 from ._size import Size
 from ._tensor import Tensor, _wrap
@@ -84,10 +84,10 @@ def unravel_index(indices, shape):
     if any(d < 0 for d in shape):
         raise ValueError(f"'shape' cannot have negative values, but got {shape}")
     coefs = np.cumprod((shape[1:] + (1,))[::-1])[::-1].astype(np.int64)
-    flat = indices.numpy().astype(np.int64)[..., None]
-    with np.errstate(divide="ignore"):
-        coords = np.floor_divide(flat, coefs) % np.array(shape, dtype=np.int64)
-    return tuple(_wrap(np.array(coords[..., k], dtype=np.int64)) for k in range(len(shape)))
+    # torch's own ops, so that an empty dim fails as integer division by zero does there
+    flat = indices.detach().unsqueeze(-1)
+    coords = flat.floor_divide(_wrap(coefs)) % _wrap(np.array(shape, dtype=np.int64))
+    return tuple(c.contiguous() for c in coords.unbind(-1))
 
 
 # --- integration -----------------------------------------------------------------------------
@@ -124,11 +124,28 @@ def _x_spacing(y, x, dim):
     return x.narrow(dim, 1, n - 1) - x.narrow(dim, 0, n - 1)
 
 
-def _check_x_dx(x, dx, name):
+_TRAPEZOID_FORMS = ("(Tensor y, Tensor x, *, int dim = -1)",
+                    "(Tensor y, *, Number dx = 1, int dim = -1)")
+_TRAPZ_FORMS = ("(Tensor y, *, float dx = 1, int dim = -1)",
+                "(Tensor y, Tensor x, *, int dim = -1)")
+
+
+def _check_x_dx(y, x, dx, name):
+    if x is not None and not isinstance(x, Tensor):  # torch's parser: a number is no ``x``
+        raise _arg_errors.invalid_combination(
+            name, (y, x), expected=_TRAPZ_FORMS if name == "trapz" else _TRAPEZOID_FORMS)
     if x is not None and dx is not None:
         raise TypeError(f"{name}() received an invalid combination of arguments - got (Tensor, "
                         "Tensor, dx=...), but expected one of:\n * (Tensor y, Tensor x, *, int "
                         "dim = -1)\n * (Tensor y, *, Number dx = 1, int dim = -1)\n")
+
+
+def _check_not_bool(name, y, x):
+    """torch's refusal of bool samples (naming ``x`` only when it was given)."""
+    if y.dtype == _dtype.bool_ or (x is not None and x.dtype == _dtype.bool_):
+        which = "`y`" if x is None else "`x` or `y`"
+        raise RuntimeError(f"{name}: received a bool input for {which}, but bool is not "
+                           "supported")
 
 
 def trapezoid(y, x=None, *, dx=None, dim=-1):
@@ -143,13 +160,11 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
     Returns:
         ``y`` with ``dim`` removed; zeros when ``dim`` has no samples.
     """
-    _check_x_dx(x, dx, "trapezoid")
+    _check_x_dx(y, x, dx, "trapezoid")
     dim = _wrap_dim(dim, y.dim())
     if y.shape[dim] == 0:
         return _zeros_except(y, dim)
-    if y.dtype == _dtype.bool_ or (x is not None and x.dtype == _dtype.bool_):
-        raise RuntimeError("trapezoid: received a bool input for `x` or `y`, but bool is not "
-                           "supported")
+    _check_not_bool("trapezoid", y, x)
     n = y.shape[dim]
     if x is not None:
         spacing = _x_spacing(y, x, dim)
@@ -160,6 +175,7 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
 
 def trapz(y, x=None, *, dx=None, dim=-1):
     """``torch.trapz``: the older name of :func:`trapezoid`."""
+    _check_x_dx(y, x, dx, "trapz")
     return trapezoid(y, x, dx=dx, dim=dim)
 
 
@@ -169,7 +185,10 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     Returns:
         ``y`` with ``dim`` one shorter: the integral up to each sample after the first.
     """
-    _check_x_dx(x, dx, "cumulative_trapezoid")
+    _check_x_dx(y, x, dx, "cumulative_trapezoid")
+    _check_not_bool("cumulative_trapezoid", y, x)  # before the dim, unlike trapezoid
+    if y.dim() == 0:
+        raise IndexError("slice() cannot be applied to a 0-dim tensor.")
     dim = _wrap_dim(dim, y.dim())
     n = y.shape[dim]
     if n == 0:
@@ -463,6 +482,7 @@ def chain_matmul(*matrices, out=None):
     warnings.warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch "
                   "release. Use torch.linalg.multi_dot instead, which accepts a list of two or "
                   "more tensors rather than multiple parameters.", UserWarning, stacklevel=2)
+    _arg_errors.check_tensor_list(matrices)
     for m in matrices:
         if m.dim() != 2:
             raise RuntimeError(f"Tensor dimension is {m.dim()}, expected 2 instead.")
@@ -488,6 +508,7 @@ def is_nonzero(input) -> bool:
 
 def is_same_size(input, other) -> bool:
     """Whether two tensors have the same shape."""
+    _arg_errors.check_tensors("is_same_size", input=input, other=other)
     return tuple(input.shape) == tuple(other.shape)
 
 
@@ -514,9 +535,23 @@ def typename(obj, /) -> str:
 _WARN_ALWAYS = [False]
 
 
+def tp_name(value) -> str:
+    """The name CPython gives ``value``'s type (``tp_name``), as torch's messages print it:
+    ``Tensor``, ``int``, but ``numpy.bool`` for a type defined in C outside builtins."""
+    t = type(value)
+    heap = t.__flags__ & (1 << 9)  # Py_TPFLAGS_HEAPTYPE: a class written in Python
+    return t.__name__ if heap or t.__module__ == "builtins" else f"{t.__module__}.{t.__name__}"
+
+
 def set_warn_always(b, /) -> None:
-    """Set the flag torch reads to repeat once-per-process warnings (kept for its API)."""
-    _WARN_ALWAYS[0] = bool(b)
+    """Set the flag torch reads to repeat once-per-process warnings (kept for its API).
+
+    Raises:
+        RuntimeError: ``b`` is not a bool (torch's message).
+    """
+    if not isinstance(b, bool):
+        raise RuntimeError(f"setWarnOnlyOnce expects a bool, but got {tp_name(b)}")
+    _WARN_ALWAYS[0] = b
 
 
 def is_warn_always_enabled() -> bool:

@@ -17,6 +17,9 @@ import warnings
 
 import numpy as np
 
+from . import _arg_errors
+from ._tensor import Tensor
+
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "conv_transpose3d", "dropout", "alpha_dropout", "feature_alpha_dropout",
            "feature_dropout", "layer_norm", "group_norm", "instance_norm", "batch_norm",
@@ -49,25 +52,39 @@ def _reduction(name, reduction):
 
 
 # --- convolutions, pixel ops -------------------------------------------------------------------
+_CONV_FORMS = ("(Tensor input, Tensor weight, Tensor bias = None, tuple of ints stride = 1, "
+               "tuple of ints padding = 0, tuple of ints dilation = 1, int groups = 1)",
+               "(Tensor input, Tensor weight, Tensor bias = None, tuple of ints stride = 1, "
+               'str padding = "valid", tuple of ints dilation = 1, int groups = 1)')
+
+
+def _check_conv(name, input, weight):
+    """torch's parser error for a non-Tensor ``input`` or ``weight`` (two overloads)."""
+    if not (isinstance(input, Tensor) and isinstance(weight, Tensor)):
+        raise _arg_errors.invalid_combination(name, (input, weight), expected=_CONV_FORMS)
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """``torch.conv1d``: :func:`ember.nn.functional.conv1d`."""
+    _check_conv("conv1d", input, weight)
     return _F().conv1d(input, weight, bias, stride, padding, dilation, groups)
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """``torch.conv2d``: :func:`ember.nn.functional.conv2d`."""
+    _check_conv("conv2d", input, weight)
     return _F().conv2d(input, weight, bias, stride, padding, dilation, groups)
 
 
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """``torch.conv3d``: :func:`ember.nn.functional.conv3d`."""
+    _check_conv("conv3d", input, weight)
     return _F().conv3d(input, weight, bias, stride, padding, dilation, groups)
 
 
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
     """``torch.conv_transpose1d``: :func:`ember.nn.functional.conv_transpose1d`."""
+    _arg_errors.check_tensors("conv_transpose1d", input=input, weight=weight)
     return _F().conv_transpose1d(input, weight, bias, stride, padding, output_padding, groups,
                                  dilation)
 
@@ -75,6 +92,7 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
     """``torch.conv_transpose2d``: :func:`ember.nn.functional.conv_transpose2d`."""
+    _arg_errors.check_tensors("conv_transpose2d", input=input, weight=weight)
     return _F().conv_transpose2d(input, weight, bias, stride, padding, output_padding, groups,
                                  dilation)
 
@@ -82,6 +100,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
     """``torch.conv_transpose3d``: :func:`ember.nn.functional.conv_transpose3d`."""
+    _arg_errors.check_tensors("conv_transpose3d", input=input, weight=weight)
     return _F().conv_transpose3d(input, weight, bias, stride, padding, output_padding, groups,
                                  dilation)
 
@@ -170,12 +189,18 @@ def feature_dropout(input, p, train):
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05, cudnn_enable=True):
     """``torch.layer_norm``: :func:`ember.nn.functional.layer_norm` (``cudnn_enable`` unused)."""
+    if isinstance(normalized_shape, int):
+        raise _arg_errors.must_be("layer_norm", "normalized_shape", 2, "tuple of ints",
+                                  normalized_shape)
     return _F().layer_norm(input, normalized_shape, weight, bias, eps)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05, cudnn_enabled=True):
-    """``torch.group_norm``: :func:`ember.nn.functional.group_norm`."""
-    return _F().group_norm(input, num_groups, weight, bias, eps)
+    """``torch.group_norm``: :func:`ember.nn.functional.group_norm` without its Python-level
+    checks (rank, one value per group), as torch's kernel."""
+    from .nn.functional._normalization import group_norm_kernel
+
+    return group_norm_kernel(input, num_groups, weight, bias, eps)
 
 
 def instance_norm(input, weight, bias, running_mean, running_var, use_input_stats, momentum,
@@ -196,6 +221,9 @@ def batch_norm(input, weight, bias, running_mean, running_var, training, momentu
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
     """``torch.rms_norm``: :func:`ember.nn.functional.rms_norm`."""
+    if isinstance(normalized_shape, int):
+        raise _arg_errors.must_be("rms_norm", "normalized_shape", 2, "tuple of ints",
+                                  normalized_shape)
     return _F().rms_norm(input, normalized_shape, weight, eps)
 
 
@@ -204,6 +232,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
 def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=False):
     """``torch.embedding(weight, indices, ...)``: the rows of ``weight`` at ``indices``; a
     non-negative ``padding_idx`` gets no gradient (-1, ATen's default, means none)."""
+    _arg_errors.check_tensors("embedding", weight=weight, indices=indices)
     pad = padding_idx if padding_idx is not None and padding_idx >= 0 else None
     return _F().embedding(indices, weight, pad, scale_grad_by_freq=scale_grad_by_freq,
                           sparse=sparse)
@@ -336,17 +365,20 @@ def pdist(input, p=2.0):
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-06, keepdim=False):
     """``torch.pairwise_distance``: :func:`ember.nn.functional.pairwise_distance`."""
+    _arg_errors.check_tensors("pairwise_distance", x1=x1, x2=x2)
     return _F().pairwise_distance(x1, x2, p, eps, keepdim)
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-08):
     """``torch.cosine_similarity``: :func:`ember.nn.functional.cosine_similarity`."""
+    _arg_errors.check_tensors("cosine_similarity", x1=x1, x2=x2)
     return _F().cosine_similarity(x1, x2, dim, eps)
 
 
 def kl_div(input, target, reduction=0, *, log_target=False):
     """``torch.kl_div``: pointwise KL divergence; ``reduction`` 1 is the plain mean over all
     elements (without nn.functional's warning about ``batchmean``)."""
+    _arg_errors.check_tensors("kl_div", input=input, target=target)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return _F().kl_div(input, target, reduction=_reduction("kl_div", reduction),
@@ -361,6 +393,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction=0):
 
 def hinge_embedding_loss(input, target, margin=1.0, reduction=0):
     """``torch.hinge_embedding_loss`` (int ``reduction``)."""
+    _arg_errors.check_tensors("hinge_embedding_loss", input=input, target=target)
     return _F().hinge_embedding_loss(input, target, margin,
                                      reduction=_reduction("hinge_embedding_loss", reduction))
 
@@ -387,6 +420,7 @@ def poisson_nll_loss(input, target, log_input, full, eps, reduction):
 def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None, reduction=0):
     """``torch.binary_cross_entropy_with_logits``: ``pos_weight`` comes fourth, before the
     int ``reduction`` (nn.functional's order differs)."""
+    _arg_errors.check_tensors("binary_cross_entropy_with_logits", input=input, target=target)
     return _F().binary_cross_entropy_with_logits(
         input, target, weight, reduction=_reduction("binary_cross_entropy_with_logits",
                                                     reduction), pos_weight=pos_weight)

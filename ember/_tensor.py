@@ -195,7 +195,7 @@ class Tensor:
         """True for float dtypes."""
         return self._data.dtype.kind == "f"
 
-    def is_contiguous(self, memory_format=None) -> bool:
+    def is_contiguous(self, *, memory_format=None) -> bool:
         """True when the elements lie without gaps in ``memory_format``'s order (row-major)."""
         return is_laid_out(self._data, memory_format)
 
@@ -427,7 +427,13 @@ class Tensor:
 
     def type_as(self, other) -> Tensor:
         """Converted to ``other``'s dtype."""
-        return self.to(other.dtype)
+        try:
+            return self.to(other.dtype)
+        except AttributeError:
+            from ._arg_errors import check_tensors
+
+            check_tensors("type_as", input=self, other=other)
+            raise
 
     # --- graph -------------------------------------------------------------------
     def detach(self) -> Tensor:
@@ -450,7 +456,7 @@ class Tensor:
         says; gradient flows back to the original."""
         return _ops.clone(self, memory_format=memory_format)
 
-    def contiguous(self, memory_format=None) -> Tensor:
+    def contiguous(self, *, memory_format=None) -> Tensor:
         """Self if laid out as ``memory_format`` asks (row-major), else a copy that is."""
         fmt = memory_format or contiguous_format
         return self if is_laid_out(self._data, fmt) else _ops.clone(self, memory_format=fmt)

@@ -52,8 +52,19 @@ def pin_memory(self):
     return self
 
 
-def is_pinned(self) -> bool:
-    """False."""
+def is_pinned(self, device=None) -> bool:
+    """False: ember has no pinned memory. ``device`` is deprecated in torch (which warns);
+    a bare index means the current accelerator, and raises torch's error (ember has none)."""
+    if device is not None:
+        import warnings
+
+        from ._backend import device as as_device
+
+        if isinstance(device, int):
+            raise RuntimeError("Cannot access accelerator device when none is available.")
+        as_device(device)  # torch's error for a device string it cannot read
+        warnings.warn("The argument 'device' of Tensor.is_pinned() is deprecated. Please do not "
+                      "pass this argument.", DeprecationWarning, stacklevel=2)
     return False
 
 

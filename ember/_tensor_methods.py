@@ -9,7 +9,7 @@ import inspect
 
 import numpy as np
 
-from . import _inplace, _random, _sampling, autograd, ops
+from . import _arg_errors, _inplace, _random, _sampling, autograd, ops
 from ._compat import torch_kwargs
 from ._tensor import Tensor, _as_array
 from ._user_warning import warn_once
@@ -30,7 +30,7 @@ def _method(fn):
 
     method.__name__ = fn.__name__
     method.__doc__ = fn.__doc__
-    return method
+    return _arg_errors.method(method)
 
 
 _SAME_NAME = """
@@ -55,6 +55,13 @@ for _family in ops.EXTRA_FAMILIES:
 
 Tensor.greater, Tensor.greater_equal, Tensor.less, Tensor.less_equal, Tensor.not_equal = (
     Tensor.gt, Tensor.ge, Tensor.lt, Tensor.le, Tensor.ne)
+# Methods that raise torch's argument errors hold a twin of their ops function, so that the
+# errors number the arguments after self, as torch's do (see _arg_errors.py)
+for _name in ("mm bmm dot kron mv inner outer ger dist take masked_select view_as reshape_as "
+              "expand_as broadcast_to tile cholesky cholesky_inverse cholesky_solve "
+              "triangular_solve orgqr prelu vdot bincount svd qr diagonal_scatter "
+              "as_strided_scatter").split():
+    setattr(Tensor, _name, _arg_errors.method_twin(vars(Tensor)[_name]))
 
 
 def _size_args(fn):
@@ -63,7 +70,7 @@ def _size_args(fn):
 
     method.__name__ = fn.__name__
     method.__doc__ = fn.__doc__
-    return method
+    return _arg_errors.method(method)
 
 
 Tensor.reshape = _size_args(ops.reshape)
@@ -83,10 +90,19 @@ Tensor.flatten = _flatten
 
 def _flip(self, *dims, **kwargs):
     """Reverse the order along ``dims`` (given as varargs or one sequence, like torch)."""
-    return ops.flip(self, kwargs.pop("dims", dims[0] if len(dims) == 1 else dims))
+    if "dims" in kwargs:
+        dims = kwargs.pop("dims")
+        if isinstance(dims, int):
+            raise _arg_errors.must_be("flip", "dims", None, "tuple of ints", dims)
+        dims = (dims,)
+    if not dims:
+        raise _arg_errors.missing("flip", "dims")
+    if kwargs:
+        raise TypeError(f"flip() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    return ops.flip(self, dims if len(dims) != 1 or isinstance(dims[0], int) else dims[0])
 
 
-Tensor.flip = _flip
+Tensor.flip = _arg_errors.method(_flip)
 
 
 # --- operators -------------------------------------------------------------------------
@@ -385,6 +401,8 @@ def _new_filled(fill):
     def method(self, *size, dtype=None, device=None, requires_grad=False):
         from . import _creation
 
+        if not size:
+            raise _arg_errors.missing(f"new_{fill}", "size")
         if len(size) == 1 and isinstance(size[0], (tuple, list)):
             size = tuple(size[0])
         return getattr(_creation, fill)(*size, dtype=dtype or self.dtype, device=device,
@@ -473,7 +491,21 @@ def _matrix_mh(self):
 
 
 Tensor.mH = property(_matrix_mh)
-Tensor.adjoint = lambda self: ops.conj(self.mT)
+
+
+def _adjoint(self):
+    """The last two dims swapped and conjugated; on 0-D, the conjugate (torch's warning)."""
+    ndim = self._data.ndim
+    if ndim == 1:
+        raise RuntimeError("tensor.adjoint() is only supported on matrices or batches of "
+                           "matrices. Got 1-D tensor.")
+    if ndim == 0:
+        warn_once("adjoint() is deprecated on 0-D tensors. Consider using x.conj().")
+        return ops.conj(self)
+    return ops.conj(self.transpose(-2, -1))
+
+
+Tensor.adjoint = _adjoint
 
 
 def storage_offset(self) -> int:
@@ -530,7 +562,6 @@ Tensor.is_nonzero = is_nonzero
 Tensor.dim_order = dim_order
 Tensor.apply_ = apply_
 Tensor.map_ = map_
-Tensor.is_same_size = lambda self, other: self._data.shape == other._data.shape
 
 
 def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None,

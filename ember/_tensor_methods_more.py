@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from . import _creation, _dtype, _inplace, _random, _sampling, ops
+from ._arg_errors import check_tensors, method, missing
 from ._compat import histogram
 from ._tensor import Tensor
 from .ops._shape_utils import type_name
@@ -101,6 +102,8 @@ def _cumulative_inplace(fn):
                 raise RuntimeError(f"Bad in-place call: input tensor dtype "
                                    f"{cpp_name(self._data.dtype)} and output tensor dtype "
                                    f"{cpp_name(want)} should match")
+        if self._data.dtype == np.bool_:  # torch runs in self's dtype, which has no loop
+            return self._inplace(fn, dim, dtype=self.dtype)
         return self._inplace(fn, dim)
 
     method.__name__ = fn.__name__ + "_"
@@ -245,10 +248,23 @@ def where(self, condition, other):
     return ops.where(condition, self, other)
 
 
+@method
+def is_same_size(self, other):
+    """Whether ``other`` has this tensor's shape."""
+    check_tensors("is_same_size", input=self, other=other)
+    return self._data.shape == other._data.shape
+
+
+Tensor.is_same_size = is_same_size
+method(Tensor.type_as)  # its errors number the arguments after self
+
+
 def sum_to_size(self, *size):
     """Sum down to ``size``, which must broadcast to this tensor's shape."""
     from .ops.shape_more import sum_to_size as _sum_to_size
 
+    if not size:
+        raise missing("sum_to_size", "size")
     return _sum_to_size(self, *size)
 
 

@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from . import _creation, _dtype, ops
+from . import _arg_errors, _creation, _dtype, ops
 from ._layout import check_layout
 from ._tensor import Tensor, _wrap
 from .autograd import grad_mode
@@ -166,8 +166,10 @@ def resize_(self, *sizes, memory_format=None):
     return self
 
 
+@_arg_errors.method
 def resize_as_(self, the_template, *, memory_format=None):
     """``resize_`` to ``the_template``'s shape; returns self."""
+    _arg_errors.check_tensors("resize_as_", input=self, the_template=the_template)
     return resize_(self, the_template._data.shape)
 
 
@@ -322,8 +324,10 @@ def set_(self, source=None, storage_offset=0, size=None, stride=None):
     return self
 
 
+@_arg_errors.method
 def is_set_to(self, tensor) -> bool:
     """True when both tensors use the same memory with the same sizes, strides and start."""
+    _arg_errors.check_tensors("is_set_to", input=self, tensor=tensor)
     a, b = self._data, tensor._data
     return (a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
             and a.shape == b.shape and a.strides == b.strides and a.dtype == b.dtype)

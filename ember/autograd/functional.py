@@ -124,7 +124,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
             for r, g in zip(rows, _grads(outs, cot, leaves, True, create_graph)):
                 r.append(g)
         table.append(tuple(
-            _done((ops.stack(r).reshape(*o.shape, *x.shape),), create_graph)[0] if r else
+            _done((ops.stack(r).reshape((*o.shape, *x.shape)),), create_graph)[0] if r else
             _t._wrap(np.zeros(tuple(o.shape) + tuple(x.shape), x._data.dtype))
             for r, x in zip(rows, leaves)))
     if not out_tuple:

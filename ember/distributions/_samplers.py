@@ -199,7 +199,7 @@ def poisson(gen, rate):
     """``torch.poisson(rate)`` on the CPU: one draw per element, in C order."""
     rate = np.asarray(rate)
     flat = rate.reshape(-1).astype(np.float64).tolist()
-    small = np.minimum(rate, 10.0, dtype=np.float64)
+    small = np.minimum(np.maximum(rate, 0.0), 10.0, dtype=np.float64)  # -inf raises later
     s = _Stream(gen, 2 * len(flat) + 2 * float(np.nansum(small)))
     try:
         out = np.array([_poisson_one(r, s) for r in flat], np.float64)

@@ -15,14 +15,20 @@ def _opt(v) -> str:
     return "None" if v is None else str(int(v))
 
 
+def _type_text(t: Tensor) -> str:
+    """The tensor's type as torch's ``toString`` writes it (bool has no legacy name)."""
+    name = t._data.dtype.name
+    return "CPUBoolType" if name == "bool" else f"torch.{_TORCH_TYPE_NAMES[name]}"
+
+
 def _tensor_text(t: Tensor) -> str:
-    return f"torch.{_TORCH_TYPE_NAMES[t._data.dtype.name]}{list(t._data.shape)}"
+    return f"{_type_text(t)}{list(t._data.shape)}"
 
 
 def _window_text(window) -> str:
     if window is None:
         return "None"
-    return f"torch.{_TORCH_TYPE_NAMES[window._data.dtype.name]}{{{list(window._data.shape)}}}"
+    return f"{_type_text(window)}{{{list(window._data.shape)}}}"
 
 
 def _centered_window(window, win_length, n_fft, like):
@@ -63,6 +69,14 @@ def stft(input: Tensor, n_fft: int, hop_length=None, win_length=None, window=Non
         raise NotImplementedError("stft: align_to_window is not supported by ember")
     hop = n_fft // 4 if hop_length is None else hop_length
     win = n_fft if win_length is None else win_length
+    x = input
+    if center:  # torch's Python wrapper pads before its kernel checks anything
+        from ..nn.functional import pad
+
+        ndim = x._data.ndim
+        extended = x.reshape((1,) * (3 - ndim) + tuple(x.shape)) if ndim <= 3 else x
+        x = pad(extended, [n_fft // 2, n_fft // 2], pad_mode)
+        x = x.reshape(tuple(x.shape[-ndim:]))
     is_complex = input.is_complex() or (window is not None and window.is_complex())
     if return_complex is None and not is_complex:
         raise RuntimeError("stft requires the return_complex parameter be given for real inputs, "
@@ -74,14 +88,6 @@ def stft(input: Tensor, n_fft: int, hop_length=None, win_length=None, window=Non
                      "return_complex=False will raise an error.\nNote: you can still call "
                      "torch.view_as_real on the complex output to recover the old return "
                      "format.")
-    x = input
-    if center:
-        from ..nn.functional import pad
-
-        ndim = x._data.ndim
-        extended = x.reshape((1,) * (3 - ndim) + tuple(x.shape)) if ndim <= 3 else x
-        x = pad(extended, [n_fft // 2, n_fft // 2], pad_mode)
-        x = x.reshape(tuple(x.shape[-ndim:]))
 
     def fail(why):
         return RuntimeError(

@@ -288,7 +288,7 @@ def _jacobian(func, argnums, has_aux, args, kwargs, who, randomness="different")
                                              True)):
                     r.append(g)
         table.append([
-            ops.stack(r).reshape(*o.shape, *x.shape) if r else
+            ops.stack(r).reshape((*o.shape, *x.shape)) if r else
             _creation.zeros(*o.shape, *x.shape, dtype=x.dtype)
             for r, x in zip(rows, leaves)])
     return table, out_spec, in_spec, leaves, out, aux, graph
@@ -415,7 +415,7 @@ def _jacobian_forward(func, argnums, has_aux, args, kwargs, randomness):
         row = []
         for x, cols in zip(leaves, columns):
             if cols:
-                row.append(ops.stack([c[i] for c in cols], dim=-1).reshape(*o.shape, *x.shape)
+                row.append(ops.stack([c[i] for c in cols], dim=-1).reshape((*o.shape, *x.shape))
                            .to(o.dtype))
             else:
                 row.append(_creation.zeros(*o.shape, *x.shape, dtype=o.dtype))

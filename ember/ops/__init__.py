@@ -109,13 +109,11 @@ from .reduce import (  # noqa: F401
 )
 from .shape import (  # noqa: F401
     atleast_1d,
-    broadcast_to,
     cat,
     chunk,
     concat,
     concatenate,
     expand,
-    expand_as,
     flatten,
     flip,
     hstack,
@@ -124,7 +122,6 @@ from .shape import (  # noqa: F401
     ravel,
     repeat,
     reshape,
-    reshape_as,
     roll,
     split,
     squeeze,
@@ -140,9 +137,9 @@ from .shape import (  # noqa: F401
     unflatten,
     unsqueeze,
     view,
-    view_as,
     vstack,
 )
+from .shape_like import broadcast_to, expand_as, reshape_as, view_as  # noqa: F401
 from .sort import argsort, bucketize, kthvalue, searchsorted, sort, topk  # noqa: F401
 from .unary import (  # noqa: F401
     abs,

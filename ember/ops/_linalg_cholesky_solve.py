@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _arg_errors
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ._linalg_inverse import LinAlgError, batch_prefix, check_matrix
@@ -117,9 +118,10 @@ def cholesky_inverse(input: Tensor, upper: bool = False) -> Tensor:
             the factor's diagonal.
         NotImplementedError: an integer or bool factor.
     """
+    _arg_errors.check_bool("cholesky_inverse", "upper", 2, upper)
     x = input._data
+    check_matrix("cholesky_inverse", x, floating=False)  # the shape before the dtype
     _not_integer("cholesky_inverse_out_cpu", x)
-    check_matrix("cholesky_inverse", x, floating=False)
     return CholeskyInverse.apply(input, upper=bool(upper))
 
 
@@ -132,6 +134,8 @@ def cholesky_solve(input: Tensor, input2: Tensor, upper: bool = False) -> Tensor
             differ; ``LinAlgError`` for a zero on the factor's diagonal.
         NotImplementedError: integer or bool inputs.
     """
+    _arg_errors.check_tensors("cholesky_solve", input=input, input2=input2)
+    _arg_errors.check_bool("cholesky_solve", "upper", 3, upper)
     b, a = input._data, input2._data
     check_broadcast(b.shape[:-2], a.shape[:-2])  # torch's error when the batches differ
     if b.ndim < 2:

@@ -67,7 +67,9 @@ class Cholesky(Op):
 
     @staticmethod
     def forward(ctx, x, *, upper=False, name="linalg.cholesky", node=None):
-        out, _ = _cholesky(x, upper, name)
+        # an empty input of any shape (torch.cholesky lets non-square ones through) is its
+        # own factor
+        out = x.copy() if x.size == 0 else _cholesky(x, upper, name)[0]
         if node:
             ctx.show_as(node)
         ctx.upper = upper
@@ -77,6 +79,8 @@ class Cholesky(Op):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
+        if out.size == 0:
+            return np.zeros_like(grad)
         low, gl = (_mT(out), _mT(grad)) if ctx.upper else (out, grad)
         phi = np.tril(_mT(low) @ gl)
         phi = 0.5 * (phi + _mT(np.tril(phi, -1)))

@@ -208,7 +208,7 @@ def tensorinv(A: Tensor, ind: int = 2, *, out=None) -> Tensor:  # noqa: N803
         inverse = _linalg_inverse.inv(A.reshape(rows, cols))
     except LinAlgError as e:  # torch names the kernel, not the public function, here
         raise LinAlgError(str(e).replace("linalg.inv:", "inv:", 1)) from None
-    return write_out("linalg_tensorinv", inverse.reshape(*shape[ind:], *shape[:ind]), out, (A,))
+    return write_out("linalg_tensorinv", inverse.reshape((*shape[ind:], *shape[:ind])), out, (A,))
 
 
 def tensorsolve(A: Tensor, B: Tensor, dims=None, *, out=None) -> Tensor:  # noqa: N803
@@ -238,4 +238,4 @@ def tensorsolve(A: Tensor, B: Tensor, dims=None, *, out=None) -> Tensor:  # noqa
         raise RuntimeError("Expected self to satisfy the requirement prod(self.shape[other.ndim:]"
                            f") == prod(self.shape[:other.ndim]), but got {n} != {numel}")
     x = _linalg_inverse.solve(A.reshape(n, n), B.reshape(n))
-    return write_out("linalg_tensorsolve", x.reshape(*rest), out, (A, B))
+    return write_out("linalg_tensorsolve", x.reshape(tuple(rest)), out, (A, B))

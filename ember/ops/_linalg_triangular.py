@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import return_types
+from .. import _arg_errors, return_types
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ._linalg_inverse import batch_prefix, check_matrix
@@ -204,6 +204,7 @@ def householder_product(A: Tensor, tau: Tensor, *, out: Tensor | None = None) ->
 
 def orgqr(input: Tensor, tau: Tensor) -> Tensor:
     """``torch.orgqr``: an alias of :func:`householder_product`."""
+    _arg_errors.check_tensors("orgqr", input=input, input2=tau)
     return householder_product(input, tau)
 
 

@@ -233,8 +233,9 @@ def sigmoid(input):
     return Sigmoid.apply(_float_input(input))
 
 
-def relu(input, inplace=False):
-    """Elementwise max(x, 0)."""
+def relu(input, *, inplace=False):
+    """Elementwise max(x, 0); ``inplace`` is ``F.relu``'s (torch.relu and Tensor.relu take no
+    other argument, so a positional one is Python's TypeError, as torch's)."""
     if input._data.dtype.kind in "bc":
         if input._data.dtype.kind == "c":
             raise NotImplementedError("clamp is not supported for complex types")

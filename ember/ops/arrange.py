@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _dtype
+from .. import _arg_errors, _dtype
 from .._memory_format import contiguous_format
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Op
@@ -154,12 +154,30 @@ class Rot90(Op):
 
 
 # --- wrappers ------------------------------------------------------------------------------
-def _check_int_repeats(r):
-    if r.dtype.kind not in "iu":
+def _check_repeats_dtype(r):
+    if r.dtype not in (np.int32, np.int64):  # torch's kernel has loops for these only
         raise NotImplementedError(f"\"repeat_interleave_cpu\" not implemented for "
                                   f"'{type_name(r.dtype)}'")
+
+
+def _check_int_repeats(r):
+    _check_repeats_dtype(r)
     if r.size and r.min() < 0:
         raise RuntimeError("repeats can not be negative")
+
+
+def _check_repeats_given(input, dim, output_size, method):
+    """torch's parser error for no ``repeats``: the method always needs them, the function
+    (where ``input`` is the repeats) takes no ``dim`` then."""
+    if method or dim is not None:
+        given = {k: v for k, v in (("output_size", output_size), ("dim", dim)) if v is not None}
+        forms = ("(Tensor repeats, int dim = None, *, int output_size = None)",
+                 "(int repeats, int dim = None, *, int output_size = None)") if method else (
+            "(Tensor input, Tensor repeats, int dim = None, *, int output_size = None)",
+            "(Tensor repeats, *, int output_size = None)",
+            "(Tensor input, int repeats, int dim = None, *, int output_size = None)")
+        raise _arg_errors.invalid_combination("repeat_interleave", () if method else (input,),
+                                              given, forms)
 
 
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
@@ -177,7 +195,9 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         RuntimeError: negative repeats, or a repeats tensor of the wrong size.
     """
     if repeats is None:
+        _check_repeats_given(input, dim, output_size, _arg_errors.called_as_method())
         r = input._data
+        _check_repeats_dtype(r)
         if r.ndim != 1:
             raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
         _check_int_repeats(r)
@@ -230,6 +250,7 @@ def take(input, index):
         RuntimeError: ``index`` is not int64.
         IndexError: an index outside ``[-numel, numel)``.
     """
+    _arg_errors.check_tensors("take", input=input, index=index)
     idx = index._data
     if idx.dtype != np.int64:
         raise RuntimeError(f"take(): Expected a long tensor for index, but got "
@@ -292,10 +313,10 @@ def trace(input):
         NotImplementedError: a bool input.
     """
     x = input._data
+    if x.dtype == np.bool_:  # the kernel's dispatch comes before its check of the rank
+        raise NotImplementedError("\"trace\" not implemented for 'Bool'")
     if x.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.ndim}")
-    if x.dtype == np.bool_:
-        raise NotImplementedError("\"trace\" not implemented for 'Bool'")
     return Trace.apply(input)
 
 
@@ -306,6 +327,7 @@ def block_diag(*tensors):
     Raises:
         RuntimeError: an input with more than 2 dims.
     """
+    _arg_errors.check_tensor_list(tensors)
     for i, t in enumerate(tensors):
         if t._data.ndim > 2:
             raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer "
@@ -342,19 +364,26 @@ def flipud(input):
     """Reverse the order of the rows (dim 0)."""
     if input._data.ndim < 1:
         raise RuntimeError("Input must be >= 1-d.")
-    return flip(input, 0)
+    return flip(input, (0,))
 
 
 def fliplr(input):
     """Reverse the order of the columns (dim 1)."""
     if input._data.ndim < 2:
         raise RuntimeError("Input must be >= 2-d.")
-    return flip(input, 1)
+    return flip(input, (1,))
 
 
 def tile(input, *dims):
-    """Repeat the tensor ``dims`` times along each dim; missing leading dims count as 1."""
-    dims = _sizes(dims) if dims else ()
+    """Repeat the tensor ``dims`` times along each dim; missing leading dims count as 1.
+    ``torch.tile`` takes one sequence, ``Tensor.tile`` also varargs."""
+    if len(dims) != 1 or isinstance(dims[0], int):
+        if not dims:
+            raise _arg_errors.missing("tile", "dims")
+        if not _arg_errors.called_as_method():
+            raise (_arg_errors.must_be("tile", "dims", 2, "tuple of ints", dims[0])
+                   if len(dims) == 1 else _arg_errors.takes_positional("tile", 2, len(dims) + 1))
+    dims = _sizes(dims)
     nd = input._data.ndim
     dims = (1,) * (nd - len(dims)) + dims
     lead = len(dims) - nd
@@ -362,7 +391,7 @@ def tile(input, *dims):
     for s in shape:
         if s < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {shape}")
-    return repeat(input, *dims)
+    return repeat(input, dims)
 
 
 def _check_diff_operand(name, t, input, d):

@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-from .. import _dtype
+from .. import _arg_errors, _dtype
 from .._tensor import Tensor, _wrap
 from ._shape_utils import check_broadcast, wrap_dim
 from .shape import Reshape, cat, expand, flip, permute, reshape, stack, unsqueeze
@@ -20,7 +20,8 @@ from .shape import Reshape, cat, expand, flip, permute, reshape, stack, unsqueez
 def _tensor_list(tensors):
     """Varargs or one list/tuple of tensors, as a list."""
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
-        return list(tensors[0])
+        tensors = tensors[0]
+    _arg_errors.check_tensor_list(tensors)
     return list(tensors)
 
 
@@ -72,6 +73,8 @@ def atleast_3d(*tensors):
 
 
 def _non_empty(tensors, name):
+    if isinstance(tensors, Tensor):
+        raise _arg_errors.must_be(name, "tensors", 1, "tuple of Tensors", tensors)
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError(f"{name} expects a non-empty TensorList")
@@ -93,6 +96,8 @@ def dstack(tensors):
 
 def row_stack(tensors):
     """Join along dim 0 (rows), after ``atleast_2d``; torch's alias of ``vstack``."""
+    if isinstance(tensors, Tensor):
+        raise _arg_errors.must_be("row_stack", "tensors", 1, "tuple of Tensors", tensors)
     tensors = _non_empty(tensors, "vstack")
     return cat([_at_least_2d(t) for t in tensors], 0)
 
@@ -214,12 +219,13 @@ def kron(input, other):
     """Kronecker product: every element of ``input`` times a block equal to ``other``."""
     from .elementwise import mul
 
+    _arg_errors.check_tensors("kron", input=input, other=other)
     a, b = input._data, other._data
     nd = max(a.ndim, b.ndim)
     sa = (1,) * (nd - a.ndim) + a.shape
     sb = (1,) * (nd - b.ndim) + b.shape
-    prod = mul(reshape(input, *[v for s in sa for v in (s, 1)]),
-               reshape(other, *[v for s in sb for v in (1, s)]))
+    prod = mul(reshape(input, [v for s in sa for v in (s, 1)]),
+               reshape(other, [v for s in sb for v in (1, s)]))
     return Reshape.apply(prod, shape=tuple(p * q for p, q in zip(sa, sb)),
                          node_name="UnsafeViewBackward0")
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _dtype
+from .. import _arg_errors, _dtype
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ._out import write_out
@@ -196,12 +196,24 @@ def fmin(input, other, *, out=None):
     return write_out("fmin", result, out, (input, other))
 
 
+_WHERE_FORMS = ("(Tensor condition)",
+                "(Tensor condition, Tensor input, Tensor other, *, Tensor out = None)",
+                "(Tensor condition, Number self, Tensor other)",
+                "(Tensor condition, Tensor input, Number other)",
+                "(Tensor condition, Number self, Number other)")
+
+
 def where(condition, input=None, other=None):
     """``input`` where ``condition`` holds, else ``other``; one argument: ``nonzero`` tuple."""
-    if input is None and other is None:
-        from .indexing import nonzero
+    if input is None or other is None:
+        if input is None and other is None:
+            from .indexing import nonzero
 
-        return nonzero(condition, as_tuple=True)
+            return nonzero(condition, as_tuple=True)
+        if input is None:  # ``other`` alone can only have come by name
+            raise _arg_errors.invalid_combination("where", (condition,), {"other": other},
+                                                  _WHERE_FORMS)
+        raise _arg_errors.invalid_combination("where", (condition, input), expected=_WHERE_FORMS)
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype == np.uint8:  # deprecated in torch, still accepted
         cond = cond.astype(bool)

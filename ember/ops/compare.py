@@ -142,7 +142,7 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
     """True where an element of ``elements`` occurs in ``test_elements``."""
     e = elements._data if isinstance(elements, Tensor) else np.asarray(elements)
     t = test_elements._data if isinstance(test_elements, Tensor) else np.asarray(test_elements)
-    if e.dtype.kind == "c" or t.dtype.kind == "c":
-        dt = e.dtype if e.dtype.kind == "c" else t.dtype
-        raise RuntimeError(f"Unsupported input type encountered for isin(): {type_name(dt)}")
+    bad = next((dt for dt in (e.dtype, t.dtype) if dt.kind in "bc"), None)
+    if bad is not None:  # torch's kernel has no bool or complex loop
+        raise RuntimeError(f"Unsupported input type encountered for isin(): {type_name(bad)}")
     return _wrap(np.asarray(np.isin(e, t, assume_unique=assume_unique, invert=invert)))

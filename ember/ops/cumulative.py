@@ -82,16 +82,37 @@ def _backward_with_zeros(grad, x, out, zero, axis):
     return np.ascontiguousarray(np.moveaxis(gx, -1, axis)).astype(grad.dtype, copy=False)
 
 
+def _refuse_bool(input, dim, dtype, kernel):
+    """torch has no bool loop for running sums and products; an empty or 0-d input, which
+    it copies, never reaches one."""
+    from .._dtype import convert
+
+    if convert(dtype).np == np.bool_:
+        wrap_dim(dim, input._data.ndim)
+        if input._data.ndim and input._data.size:
+            raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+
+
 def cumsum(input, dim, *, dtype=None):
-    """Running sum along ``dim``; integer and bool inputs give int64 unless ``dtype`` says."""
+    """Running sum along ``dim``; integer and bool inputs give int64 unless ``dtype`` says.
+
+    Raises:
+        NotImplementedError: ``dtype`` is bool (and the input has elements along a dim).
+    """
     if dtype is not None:
+        _refuse_bool(input, dim, dtype, "cumsum_out_cpu")
         return Cumsum.apply(input.to(dtype), dim=dim, promote=False)
     return Cumsum.apply(input, dim=dim)
 
 
 def cumprod(input, dim, *, dtype=None):
     """Running product along ``dim``; integer and bool inputs give int64 unless ``dtype``
-    says. Its gradient is exact where inputs are 0 (no division by them)."""
+    says. Its gradient is exact where inputs are 0 (no division by them).
+
+    Raises:
+        NotImplementedError: ``dtype`` is bool (and the input has elements along a dim).
+    """
     if dtype is not None:
+        _refuse_bool(input, dim, dtype, "cumprod_out_cpu")
         return Cumprod.apply(input.to(dtype), dim=dim, promote=False)
     return Cumprod.apply(input, dim=dim)

@@ -279,7 +279,7 @@ def div(input, other, *, rounding_mode=None, out=None):
             raise NotImplementedError(f"\"div_{rounding_mode}_cpu\" not implemented for "
                                       f"'{type_name(np.result_type(xa, ya))}'")
         if kind in "iub":
-            _check_integer_division(f"div_{rounding_mode}_cpu", kind, ya)
+            _check_integer_division(f"div_{rounding_mode}_cpu", kind, ya, xa)
             if rounding_mode == "floor":
                 r = np.floor_divide(xa, ya)
             else:
@@ -321,6 +321,7 @@ def pow(input, exponent):  # noqa: A001
     e = py_num(exponent)
     if (isinstance(e, Tensor) and e._data.dtype == np.bool_
             and input._data.dtype == np.bool_):
+        check_broadcast(input._data.shape, e._data.shape)  # torch checks shapes first
         raise NotImplementedError("\"pow\" not implemented for 'Bool'")
     if type(e) is int and e < 0 and input._data.dtype.kind in "biu":
         raise RuntimeError("Integers to negative integer powers are not allowed.")

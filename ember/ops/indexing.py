@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _dtype
+from .. import _arg_errors, _dtype
 from .._tensor import Tensor, _mark_view, _wrap
 from ..autograd.function import Op
 from ._shape_utils import check_broadcast, sum_to_shape, wrap_dim
@@ -516,7 +516,8 @@ def masked_fill(input, mask, value):
 
 def masked_select(input, mask):
     """1-D tensor of the elements where ``mask`` is True."""
-    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    _arg_errors.check_tensors("masked_select", input=input, mask=mask)
+    m = mask._data
     if m.dtype != np.bool_:
         raise RuntimeError("masked_select: expected BoolTensor for mask")
     m = np.broadcast_to(m, check_broadcast(m.shape, input._data.shape))

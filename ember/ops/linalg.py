@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _dtype
+from .. import _arg_errors, _dtype
 from .._tensor import Tensor, _wrap
 from ..autograd import grad_mode
 from ..autograd.function import Op, _record
@@ -214,8 +214,12 @@ def matmul(input, other, *, out=None, node_name=None):
             return _wrap(np.matmul(a, b))
     if type(input) is Tensor and type(other) is Tensor and input._data.dtype != other._data.dtype:
         _mixed_dtypes(input._data, other._data)
-    x, y = operands(input, other)
-    r = MatMul.apply(x, y, **({"node_name": node_name} if node_name else {}))
+    try:
+        x, y = operands(input, other)
+        r = MatMul.apply(x, y, **({"node_name": node_name} if node_name else {}))
+    except AttributeError:  # torch's parser refuses a non-Tensor before anything runs
+        _arg_errors.check_tensors("matmul", input=input, other=other)
+        raise
     if out is not None:
         from .._compat import _write_out
 
@@ -256,16 +260,24 @@ def _linear_dtypes(x, w, b):
 
 def mm(input, mat2):
     """Product of two 2-D matrices."""
-    if input.dim() != 2 or mat2.dim() != 2:
-        raise RuntimeError(f"self must be a matrix (got {input.dim()}-D and {mat2.dim()}-D)")
+    try:
+        if input.dim() != 2 or mat2.dim() != 2:
+            raise RuntimeError(f"self must be a matrix (got {input.dim()}-D and {mat2.dim()}-D)")
+    except AttributeError:
+        _arg_errors.check_tensors("mm", input=input, mat2=mat2)
+        raise
     return matmul(input, mat2)
 
 
 def bmm(input, mat2):
     """Batched product of (B, n, m) and (B, m, p) tensors."""
-    if input.dim() != 3 or mat2.dim() != 3:
-        raise RuntimeError(f"batch1 must be a 3D tensor (got {input.dim()}-D and "
-                           f"{mat2.dim()}-D)")
+    try:
+        if input.dim() != 3 or mat2.dim() != 3:
+            raise RuntimeError(f"batch1 must be a 3D tensor (got {input.dim()}-D and "
+                               f"{mat2.dim()}-D)")
+    except AttributeError:
+        _arg_errors.check_tensors("bmm", input=input, mat2=mat2)
+        raise
     if input.shape[0] != mat2.shape[0]:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{input.shape[0]}, {input.shape[2]}] but got: [{mat2.shape[0]}, "
@@ -287,10 +299,15 @@ def linear(input, weight, bias=None):
 
 def dot(input, other):
     """Inner product of two 1-D tensors."""
-    if input.dim() != 1 or other.dim() != 1:
-        raise RuntimeError(f"1D tensors expected, but got {input.dim()}D and {other.dim()}D "
-                           "tensors")
-    if input._data.dtype == np.bool_ and other._data.dtype == np.bool_:
+    try:
+        if input.dim() != 1 or other.dim() != 1:
+            raise RuntimeError(f"1D tensors expected, but got {input.dim()}D and {other.dim()}D "
+                               "tensors")
+    except AttributeError:
+        _arg_errors.check_tensors("dot", input=input, tensor=other)
+        raise
+    if (input._data.dtype == np.bool_ and other._data.dtype == np.bool_
+            and input._data.shape == other._data.shape):  # torch checks the sizes first
         raise NotImplementedError("\"dot\" not implemented for 'Bool'")
     return matmul(input, other)
 
@@ -299,17 +316,52 @@ def outer(input, vec2):
     """Outer product of two 1-D tensors (a broadcast product, as torch's)."""
     from .elementwise import mul
 
+    _arg_errors.check_tensors("outer", input=input, vec2=vec2)
     for name, v in (("self", input), ("vec2", vec2)):
         if v._data.ndim != 1:
             raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {v._data.ndim}-D")
     return mul(input.reshape(-1, 1), vec2.reshape(1, -1))
 
 
-def einsum(equation, *operands_):
-    """Einstein summation for two operands or one (built from matmul-free NumPy einsum)."""
+def einsum(*args):
+    """Einstein summation (``torch.einsum``, built from NumPy's einsum): ``einsum(equation,
+    *operands)``, the operands as one list, or torch's sublist format ``einsum(op1,
+    sublist1, op2, sublist2, ..., [sublist_out])`` (subscripts in ``[0, 52)`` and ``...``).
+
+    Raises:
+        ValueError: fewer than two arguments, or a subscript outside ``[0, 52)``.
+        RuntimeError: the equation names fewer or more operands than are given.
+    """
+    if len(args) < 2:
+        raise ValueError("einsum(): must specify the equation string and at least one operand, "
+                         "or at least one operand and its subscripts list")
+    if isinstance(args[0], Tensor):  # the sublist format
+        equation = ",".join("".join(map(_subscript, sub)) for sub in args[1::2])
+        if len(args) % 2:
+            equation += "->" + "".join(map(_subscript, args[-1]))
+        operands_ = args[:-1:2] if len(args) % 2 else args[::2]
+    else:
+        equation, operands_ = args[0], args[1:]
     if len(operands_) == 1 and isinstance(operands_[0], (list, tuple)):
         operands_ = tuple(operands_[0])
+    terms = equation.split("->")[0].count(",") + 1
+    if len(operands_) != terms:
+        word = "fewer" if len(operands_) < terms else "more"
+        raise RuntimeError(f"einsum(): {word} operands were provided than specified in the "
+                           "equation")
     return Einsum.apply(*operands_, equation=equation)
+
+
+def _subscript(n):
+    """A sublist subscript as an equation letter: 0-25 are A-Z, 26-51 a-z."""
+    if n is Ellipsis:
+        return "..."
+    if 0 <= n < 26:
+        return chr(ord("A") + n)
+    if 26 <= n < 52:
+        return chr(ord("a") + n - 26)
+    raise ValueError("einsum(): subscript in subscript list is not within the valid range "
+                     "[0, 52)")
 
 
 class Einsum(Op):

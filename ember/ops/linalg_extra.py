@@ -11,15 +11,16 @@ import warnings
 
 import numpy as np
 
-from .. import return_types
+from .. import _arg_errors, return_types
 from .._tensor import Tensor, _wrap
 from . import shape
-from ._linalg_factor import Cholesky, Svd, matrix_exp
 from ._linalg_cholesky_solve import cholesky_inverse, cholesky_solve
-from ._linalg_inverse import check_matrix, det, inv, pinv
+from ._linalg_factor import Cholesky, Svd, matrix_exp
+from ._linalg_inverse import check_float, check_matrix, det, inv, pinv
 from ._linalg_inverse import slogdet as _slogdet
 from ._linalg_norms import matrix_power
 from ._linalg_triangular import orgqr
+from ._shape_utils import type_name
 from .clamp import where
 
 __all__ = ["det", "logdet", "slogdet", "inverse", "pinverse", "matrix_power", "matrix_exp",
@@ -52,15 +53,27 @@ def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
 
 def cholesky(input: Tensor, upper: bool = False) -> Tensor:
     """Deprecated ``torch.cholesky`` (warns like torch): ``linalg.cholesky``."""
+    _arg_errors.check_bool("cholesky", "upper", 2, upper)
     warnings.warn("torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be "
                   "removed in a future PyTorch release.", UserWarning, stacklevel=2)
-    check_matrix("cholesky", input._data)
+    x = input._data
+    if x.size:  # torch returns any empty input as it is, before checking it
+        check_matrix("cholesky", x, floating=False)
+        if x.dtype.kind == "c":
+            check_float("cholesky", x)  # ember's word on complex
+        if x.dtype.kind != "f" or x.dtype == np.float16:
+            raise NotImplementedError(f"\"cholesky_cpu\" not implemented for "
+                                      f"'{type_name(x.dtype)}'")
     return Cholesky.apply(input, upper=upper, name="cholesky", node="CholeskyBackward0")
+
+
 
 
 def svd(input: Tensor, some: bool = True, compute_uv: bool = True):
     """The old ``torch.svd``: (U, S, V) with ``V = Vh^T``; ``some=False`` gives full U and V;
     ``compute_uv=False`` gives zero-filled U (m x m) and V (n x n)."""
+    _arg_errors.check_bool("svd", "some", 2, some)
+    _arg_errors.check_bool("svd", "compute_uv", 3, compute_uv)
     x = input._data
     if x.ndim < 2:
         raise RuntimeError("linalg.svd: input should have at least 2 dimensions, but has "

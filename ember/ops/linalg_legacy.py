@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from .. import return_types
+from .. import _arg_errors, return_types
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Op
 from ._linalg_factor import qr as _linalg_qr
@@ -211,6 +211,7 @@ class TriangularSolve(Op):
 def qr(input: Tensor, some: bool = True):
     """The QR decomposition as ``(Q, R)``: ``torch.linalg.qr`` with mode "reduced" (or
     "complete" when ``some`` is False); deprecated in torch, which warns once."""
+    _arg_errors.check_bool("qr", "some", 2, some)
     _warn_once("qr", "torch.qr is deprecated in favor of torch.linalg.qr and will be removed in "
                "a future PyTorch release.\nThe boolean parameter 'some' has been replaced with "
                "a string parameter 'mode'.\nQ, R = torch.qr(A, some)\nshould be replaced with\n"
@@ -227,6 +228,7 @@ def lu(A: Tensor, pivot: bool = True, get_infos: bool = False):
     Raises:
         RuntimeError: ``pivot=False`` (not on the CPU, as torch), or a non-float input.
     """
+    _arg_errors.check_bool("_lu_with_info", "pivot", None, pivot)  # torch.lu passes it by name
     _warn_once("lu", "torch.lu is deprecated in favor of torch.linalg.lu_factor / "
                "torch.linalg.lu_factor_ex and will be removed in a future PyTorch release.\n"
                "LU, pivots = torch.lu(A, compute_pivots)\nshould be replaced with\nLU, pivots "
@@ -244,6 +246,7 @@ def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True,  # n
               unpack_pivots: bool = True):
     """``(P, L, U)`` from ``lu``'s packed result, with ``A = P @ L @ U``; an empty tensor for
     a part not asked for."""
+    _arg_errors.check_tensors("lu_unpack", LU_data=LU_data, LU_pivots=LU_pivots)
     lu_arr, piv = LU_data._data, LU_pivots._data
     m = lu_arr.shape[-2]
     empty = _wrap(np.zeros(0, lu_arr.dtype))
@@ -287,6 +290,10 @@ def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool =
     Raises:
         RuntimeError: shapes or dtypes that do not fit.
     """
+    _arg_errors.check_tensors("triangular_solve", input=b, A=A)
+    for pos, (arg, value) in enumerate((("upper", upper), ("transpose", transpose),
+                                        ("unitriangular", unitriangular)), 3):
+        _arg_errors.check_bool("triangular_solve", arg, pos, value)
     _warn_once("triangular_solve", "torch.triangular_solve is deprecated in favor of "
                "torch.linalg.solve_triangularand will be removed in a future PyTorch release.\n"
                "torch.linalg.solve_triangular has its arguments reversed and does not return a "

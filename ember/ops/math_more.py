@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .. import return_types
+from .. import _arg_errors, return_types
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Op
 from . import complex_ops
@@ -74,14 +74,19 @@ class Frexp(Op):
         return np.ldexp(grad, -e).astype(grad.dtype, copy=False)
 
 
+def outside_band(x, lambd):
+    """Where ``x`` is not in ``[-lambd, lambd]`` (NaN included, as in torch's shrink ops)."""
+    return ~((x >= -lambd) & (x <= lambd))
+
+
 class Hardshrink(Op):
-    """z = x where |x| > lambd, else 0"""
+    """z = x where x is outside [-lambd, lambd] (NaN included), else 0"""
 
     @staticmethod
     def forward(ctx, x, *, lambd):
-        keep = np.abs(x) > lambd
+        keep = outside_band(x, lambd)
         ctx.save_for_backward(keep)
-        return np.where(keep, x, 0).astype(x.dtype, copy=False)
+        return np.where(keep, x, x.dtype.type(0))
 
     @staticmethod
     def backward(ctx, grad):
@@ -184,6 +189,7 @@ def inner(input: Tensor, other: Tensor) -> Tensor:
     Raises:
         RuntimeError: the last dims differ, or the dtypes do.
     """
+    _arg_errors.check_tensors("inner", input=input, other=other)
     if input._data.ndim == 0 or other._data.ndim == 0:
         return input * other
     a, b = input._data.shape, other._data.shape
@@ -191,8 +197,12 @@ def inner(input: Tensor, other: Tensor) -> Tensor:
         raise RuntimeError(f"inner() the last dimension must match on both input tensors but "
                            f"got shapes {list(a)} and {list(b)}")
     _same_dtype(input, other, "both inputs should have same dtype")
-    k = a[-1]
-    flat = matmul(reshape(input, -1, k), reshape(other, -1, k).t())
+    k, m, n = a[-1], math.prod(a[:-1]), math.prod(b[:-1])
+    if input._data.dtype == np.bool_ and (m * n == 1 or k * m * n):
+        # torch's tensordot reaches dot for a 1 x 1 result, mm otherwise (skipped when empty)
+        kernel = "dot" if m * n == 1 else "addmm_impl_cpu_"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+    flat = matmul(reshape(input, m, k), reshape(other, n, k).t())
     return reshape(flat, a[:-1] + b[:-1])
 
 
@@ -202,6 +212,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
     Raises:
         RuntimeError: the ranks, sizes or dtypes do not fit (torch's messages).
     """
+    _arg_errors.check_tensors("mv", input=input, vec=vec)
     a, v = input._data, vec._data
     if a.ndim != 2 or v.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {a.ndim}, {v.ndim}")
@@ -221,6 +232,7 @@ def ger(input: Tensor, vec2: Tensor) -> Tensor:
     """
     from .elementwise import mul
 
+    _arg_errors.check_tensors("ger", input=input, vec2=vec2)
     for name, t in (("self", input), ("vec2", vec2)):
         if t._data.ndim != 1:
             raise RuntimeError(f"outer: Expected 1-D argument {name}, but got "
@@ -234,15 +246,18 @@ def vdot(input: Tensor, other: Tensor) -> Tensor:
     Raises:
         RuntimeError: not both 1-D, sizes or dtypes that differ.
     """
+    _arg_errors.check_tensors("vdot", input=input, other=other)
     a, b = input._data, other._data
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    _same_dtype(input, other, f"dot : expected both vectors to have same dtype, but found "
+                f"{type_name(a.dtype)} and {type_name(b.dtype)}")
     if a.shape != b.shape:
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.size}] and src "
                            f"[{b.size}] to have the same number of elements, but got {a.size} "
                            f"and {b.size} elements respectively")
-    _same_dtype(input, other, f"dot : expected both vectors to have same dtype, but found "
-                f"{type_name(a.dtype)} and {type_name(b.dtype)}")
+    if a.dtype == np.bool_:
+        raise NotImplementedError("\"dot\" not implemented for 'Bool'")
     return matmul(complex_ops.conj_physical(input), other, node_name="VdotBackward0")
 
 
@@ -337,7 +352,9 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     Raises:
         RuntimeError: ``weight`` not 0-D/1-D, its size neither 1 nor the channel count, or
             dtypes that differ.
+        NotImplementedError: a non-float input.
     """
+    _arg_errors.check_tensors("prelu", input=input, weight=weight)
     if weight._data.ndim > 1:
         raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
                            f"ndim = {weight._data.ndim}")
@@ -351,6 +368,8 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     if n != 1 and n != channels:
         raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
                            f"parameter numbers = {n} and channel size = {channels}.")
+    if x_dt.kind != "f":
+        raise NotImplementedError(f"\"prelu_cpu\" not implemented for '{type_name(x_dt)}'")
     w_view = (channels,) + (1,) * (nd - 2) if n != 1 else ()
     return Prelu.apply(input, weight, w_view=w_view)
 

@@ -11,11 +11,13 @@ from ._shape_utils import check_broadcast, operands, type_name
 from .elementwise import div, mul, sub
 
 
-def _check_integer_division(kernel, kind, divisor):
-    """torch's errors for integer division: none for bool, and none by zero."""
+def _check_integer_division(kernel, kind, divisor, dividend):
+    """torch's errors for integer division: none for bool, and none by zero (unless the
+    result is empty: the kernel then divides nothing)."""
     if kind == "b":
         raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
-    if not np.all(divisor):
+    if not np.all(divisor) and np.prod(np.broadcast_shapes(np.shape(dividend),
+                                                          np.shape(divisor))):
         raise RuntimeError("ZeroDivisionError")
 
 
@@ -31,7 +33,7 @@ def _modulus_input(kernel, input, other):
     if kind == "c":
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{type_name(result.np)}'")
     if kind in "iub":
-        _check_integer_division(kernel, kind, ya)
+        _check_integer_division(kernel, kind, ya, x._data if isinstance(x, Tensor) else x)
     if isinstance(input, Tensor) and input._data.dtype == np.bool_:
         input = input.to(result)
     return input

@@ -358,11 +358,15 @@ class Ldexp(Op):
     """z = x * 2 ** y"""
 
     @staticmethod
-    def forward(ctx, x, y):
+    def forward(ctx, x, y, *, exact=False):
         _check_shapes(x, y)
         with np.errstate(over="ignore"):
-            scale = np.exp2(y)
-        out = x * scale
+            if exact:  # torch's kernel for integer exponents: ldexp with an int32 exponent
+                e = y.astype(np.int32)
+                scale, out = np.ldexp(np.ones((), x.dtype), e), np.ldexp(x, e)
+            else:
+                scale = np.exp2(y)
+                out = x * scale
         ctx.save_for_backward(scale, out)
         ctx.x_shape, ctx.y_shape = x.shape, y.shape
         return out
@@ -477,7 +481,19 @@ def nextafter(input, other):
 
 
 def ldexp(input, other):
-    """``input * 2 ** other``."""
+    """``input * 2 ** other``; a float ``input`` with an integer ``other`` is scaled exactly,
+    without forming ``2 ** other`` (so ``-0.0 * 2 ** 250`` stays ``-0.0``), as torch.
+
+    Raises:
+        NotImplementedError: a float ``input`` with a bool ``other``.
+    """
+    if (isinstance(input, Tensor) and isinstance(other, Tensor)
+            and input._data.dtype.kind == "f" and other._data.dtype.kind in "biu"):
+        check_broadcast(input._data.shape, other._data.shape)
+        if other._data.dtype.kind == "b":
+            raise NotImplementedError(
+                f"\"ldexp_cpu_exp\" not implemented for '{type_name(other._data.dtype)}'")
+        return Ldexp.apply(input, other, exact=True)
     return binary_float(Ldexp, "ldexp", input, other)
 
 
@@ -501,12 +517,13 @@ def _integer_operands(name, kernel, input, other, scalars=False):
         raise TypeError(f"{name}() received an invalid combination of arguments - got "
                         f"({type(input).__name__}, {type(other).__name__})")
     x, y = operands(input, other)
+    if isinstance(x, Tensor) and isinstance(y, Tensor):  # torch checks shapes before dtypes
+        check_broadcast(x._data.shape, y._data.shape)
     dtype = _result_dtype(x, y)
     if dtype.kind not in "iu":
         raise _not_implemented(kernel, dtype)
     xa = x._data if isinstance(x, Tensor) else np.asarray(x, dtype)
     ya = y._data if isinstance(y, Tensor) else np.asarray(y, dtype)
-    _check_shapes(np.asarray(xa), np.asarray(ya))
     return xa.astype(dtype, copy=False), ya.astype(dtype, copy=False), dtype
 
 

@@ -5,7 +5,7 @@ import builtins
 
 import numpy as np
 
-from .. import _dtype, return_types
+from .. import _arg_errors, _dtype, return_types
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Op
 from ._out import write_out
@@ -513,17 +513,17 @@ def _softmax_input(input, dtype, kernel=None, dim=None):
 
 
 def softmax(input, dim=None, dtype=None, *, _stacklevel=3, out=None):
-    """exp(x) normalised to sum to 1 along ``dim``."""
+    """exp(x) normalised to sum to 1 along ``dim`` (required: only ``F.softmax`` infers it)."""
     if dim is None:
-        dim = 0 if input.dim() in (0, 1, 3) else 1
+        raise _arg_errors.missing("softmax", "dim")
     result = Softmax.apply(_softmax_input(input, dtype, "softmax", dim), dim=dim)
     return write_out("softmax", result, out, (input,))
 
 
 def log_softmax(input, dim=None, dtype=None, *, _stacklevel=3, out=None):
-    """log(softmax(x)) along ``dim``, computed stably."""
+    """log(softmax(x)) along ``dim`` (required), computed stably."""
     if dim is None:
-        dim = 0 if input.dim() in (0, 1, 3) else 1
+        raise _arg_errors.missing("log_softmax", "dim")
     result = LogSoftmax.apply(_softmax_input(input, dtype, "log_softmax", dim), dim=dim)
     return write_out("log_softmax", result, out, (input,))
 

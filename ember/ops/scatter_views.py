@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _arg_errors
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ._shape_utils import wrap_dim
@@ -92,9 +93,6 @@ def _check_src(src, region_shape):
 
 
 def _scatter(name, input, src, region, node_name):
-    if not isinstance(src, Tensor):
-        raise TypeError(f"{name}(): argument 'src' (position 2) must be Tensor, not "
-                        f"{type(src).__name__}")
     _check_src(src, region(input._data).shape)
     return ScatterInto.apply(input, src, region=region, node_name=node_name)
 
@@ -106,6 +104,7 @@ def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
         IndexError: ``dim`` or ``index`` out of range.
         RuntimeError: ``src`` is not shaped like the selected slice.
     """
+    _arg_errors.check_tensors("select_scatter", input=input, src=src)
     shape = input._data.shape
     if not shape:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
@@ -115,7 +114,7 @@ def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
     if not -n <= i < n:
         raise IndexError(f"select(): index {i} out of range for tensor of size {list(shape)} at "
                          f"dimension {d}")
-    key = (slice(None),) * d + (i % n,)
+    key = (slice(None),) * d + (i % n, ...)  # the Ellipsis keeps a 0-d result a view
     return _scatter("select_scatter", input, src, lambda a: a[key], "SelectScatterBackward0")
 
 
@@ -126,6 +125,9 @@ def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start: int | None = 
     Raises:
         RuntimeError: ``step`` is not positive, or ``src`` is not shaped like the slice.
     """
+    _arg_errors.check_tensors("slice_scatter", input=input, src=src)
+    if input._data.ndim == 0:
+        raise IndexError("slice() cannot be applied to a 0-dim tensor.")
     d = wrap_dim(dim, input._data.ndim)
     if step <= 0:
         raise RuntimeError("slice step must be positive")
@@ -141,6 +143,7 @@ def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,
     Raises:
         RuntimeError: ``dim1 == dim2``, or ``src`` is not shaped like the diagonal.
     """
+    _arg_errors.check_tensors("diagonal_scatter", input=input, src=src)
     d1, d2 = _diagonal_dims(input._data.ndim, dim1, dim2)
     offset = int(offset)
     return _scatter("diagonal_scatter", input, src,
@@ -155,6 +158,7 @@ def as_strided_scatter(input: Tensor, src: Tensor, size, stride,
     Raises:
         RuntimeError: the strided region leaves the storage, or ``src`` is not shaped like it.
     """
+    _arg_errors.check_tensors("as_strided_scatter", input=input, src=src)
     a = input._data
     size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
     if len(size) != len(stride):
@@ -170,9 +174,6 @@ def as_strided_scatter(input: Tensor, src: Tensor, size, stride,
                            f"offset {offset}, and itemsize {item} requiring a storage size of "
                            f"{(last + 1) * item} are out of bounds for storage of size "
                            f"{n * item}")
-    if not isinstance(src, Tensor):
-        raise TypeError(f"as_strided_scatter(): argument 'src' (position 2) must be Tensor, not "
-                        f"{type(src).__name__}")
     _check_src(src, size)
     layout = (n, a.shape, tuple(s // item for s in a.strides), own)
     return AsStridedScatter.apply(input, src, layout=layout, region=(size, stride, offset))

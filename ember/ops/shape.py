@@ -2,11 +2,11 @@
 cat/stack/split/chunk, tril/triu, flip, roll."""
 from __future__ import annotations
 
-import builtins
 import math
 
 import numpy as np
 
+from .. import _arg_errors
 from .._tensor import Tensor, _mark_view, _wrap
 from ..autograd.function import Op
 from ._shape_utils import check_expand, sum_to_shape, type_name, wrap_dim
@@ -214,14 +214,20 @@ def reshape(input, *shape):
             return _as_view(_wrap(input._data.reshape(shape)), input)
         except (ValueError, TypeError):
             pass
+    if not shape:
+        raise _arg_errors.missing("reshape", "shape")
     shape = _infer(_sizes(shape), input._data.size, input._data.shape)
     return _as_view(Reshape.apply(input, shape=shape, alias=True), input)
 
 
 def view(input, *shape):
     """Same storage, new shape; raises when the layout makes that impossible (see reshape)."""
-    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list, Tensor)):
-        return _view_as_dtype(input, shape[0])
+    if len(shape) == 1:
+        if not isinstance(shape[0], (int, np.integer, tuple, list, Tensor)):
+            return _view_as_dtype(input, shape[0])
+    elif not shape:
+        raise _arg_errors.invalid_combination("view", expected=("(torch.dtype dtype)",
+                                                                "(tuple of ints size)"))
     shape = _infer(_sizes(shape), input._data.size, input._data.shape)
     if not input._data.flags.c_contiguous and input._data.size > 1:
         try:
@@ -256,16 +262,6 @@ def _view_as_dtype(input, dtype):
     out = _wrap(a.view(new))
     out._vc = input._vc  # the same memory: in-place changes of either count for both
     return out
-
-
-def view_as(input, other):
-    """View with ``other``'s shape."""
-    return view(input, other.shape)
-
-
-def reshape_as(input, other):
-    """Reshape to ``other``'s shape."""
-    return reshape(input, other.shape)
 
 
 def flatten(input, start_dim=0, end_dim=-1):
@@ -321,6 +317,8 @@ def unsqueeze(input, dim):
 
 def permute(input, *dims):
     """Reorder dims."""
+    if not dims:
+        raise _arg_errors.missing("permute", "dims")
     dims = _sizes(dims)
     nd = input._data.ndim
     if len(dims) != nd:
@@ -372,6 +370,8 @@ def movedim(input, source, destination):
 
 def expand(input, *sizes):
     """Broadcast to ``sizes`` (-1 keeps a dim) without copying."""
+    if not sizes:
+        raise _arg_errors.missing("expand", "size")
     sizes = _sizes(sizes)
     shp = input._data.shape
     if len(sizes) < len(shp):
@@ -388,18 +388,10 @@ def expand(input, *sizes):
     return _as_view(Expand.apply(input, shape=tuple(target)), input)
 
 
-def expand_as(input, other):
-    """Broadcast to ``other``'s shape."""
-    return expand(input, other.shape)
-
-
-def broadcast_to(input, size):
-    """Broadcast to ``size``."""
-    return expand(input, size)
-
-
 def repeat(input, *repeats):
     """Tile the tensor ``repeats`` times along each dim."""
+    if not repeats:
+        raise _arg_errors.missing("repeat", "repeats")
     repeats = _sizes(repeats)
     if len(repeats) < input._data.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
@@ -412,10 +404,7 @@ def _check_same(tensors, name):
         if name == "stack":
             raise RuntimeError("stack expects a non-empty TensorList")
         raise ValueError(f"torch.{name}(): expected a non-empty list of Tensors")
-    for t in tensors:
-        if not isinstance(t, Tensor):
-            raise TypeError(f"expected Tensor as element in argument 0, but got "
-                            f"{type(t).__name__}")
+    _arg_errors.check_tensor_list(tensors)
 
 
 def cat(tensors, dim=0, *, axis=None, out=None):
@@ -425,6 +414,8 @@ def cat(tensors, dim=0, *, axis=None, out=None):
 
     if axis is not None:
         dim = axis
+    if isinstance(tensors, Tensor):
+        raise _arg_errors.must_be("cat", "tensors", 1, "tuple of Tensors", tensors)
     tensors = list(tensors)
     _check_same(tensors, "cat")
     # torch skips legacy empty 1-D tensors in cat
@@ -461,6 +452,8 @@ def stack(tensors, dim=0, *, out=None):
     from .. import _dtype
     from .elementwise import to_dtype
 
+    if isinstance(tensors, Tensor):
+        raise _arg_errors.must_be("stack", "tensors", 1, "tuple of Tensors", tensors)
     tensors = list(tensors)
     _check_same(tensors, "stack")
     shp = tensors[0]._data.shape
@@ -483,12 +476,16 @@ def stack(tensors, dim=0, *, out=None):
 
 def hstack(tensors):
     """Stack along dim 1 (dim 0 for 1-D tensors)."""
+    if isinstance(tensors, Tensor):
+        raise _arg_errors.must_be("hstack", "tensors", 1, "tuple of Tensors", tensors)
     tensors = list(tensors)
     return cat(tensors, 0 if tensors[0].dim() == 1 else 1)
 
 
 def vstack(tensors):
     """Stack as rows."""
+    if isinstance(tensors, Tensor):
+        raise _arg_errors.must_be("vstack", "tensors", 1, "tuple of Tensors", tensors)
     return cat([t.reshape(1, -1) if t.dim() == 1 else t for t in tensors], 0)
 
 
@@ -502,20 +499,12 @@ def _multi_views(outs, name):
 
 def split(tensor, split_size_or_sections, dim=0):
     """Pieces of ``split_size`` (the last may be smaller) or of the given ``sections``."""
-    d = wrap_dim(dim, tensor._data.ndim)
-    n = tensor._data.shape[d]
+    from .shape_more import checked_split_sizes, even_split_sizes
+
     if isinstance(split_size_or_sections, (int, np.integer)):
-        s = int(split_size_or_sections)
-        if s <= 0 and n > 0:
-            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
-                               f"dimension size of {n}")
-        sizes = [s] * (n // s) + ([n % s] if n % s else []) if s else [0]
+        d, sizes = even_split_sizes(tensor, int(split_size_or_sections), dim)
     else:
-        sizes = [int(s) for s in split_size_or_sections]
-        if builtins.sum(sizes) != n:
-            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} "
-                               f"(input tensor's size at dimension {d}), but got "
-                               f"split_sizes={sizes}")
+        d, sizes = checked_split_sizes(tensor, split_size_or_sections, dim)
     if len(sizes) == 1:
         return (_as_view(Reshape.apply(tensor, shape=tensor._data.shape), tensor),)
     outs = Split.apply(tensor, sizes=sizes, dim=d)
@@ -524,6 +513,9 @@ def split(tensor, split_size_or_sections, dim=0):
 
 def tensor_split(input, indices_or_sections, dim=0):
     """numpy.array_split semantics."""
+    if input._data.ndim == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a "
+                           "tensor with 0 dims")
     d = wrap_dim(dim, input._data.ndim)
     n = input._data.shape[d]
     if isinstance(indices_or_sections, int):
@@ -539,6 +531,8 @@ def tensor_split(input, indices_or_sections, dim=0):
 
 def chunk(input, chunks, dim=0):
     """Split into ``chunks`` pieces of equal size (the last may be smaller), like torch."""
+    if input._data.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
     d = wrap_dim(dim, input._data.ndim)
@@ -551,6 +545,10 @@ def chunk(input, chunks, dim=0):
 def unbind(input, dim=0):
     """All slices along ``dim``, each without that dim."""
     d = wrap_dim(dim, input._data.ndim)
+    if input._data.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    if input._data.shape[d] == 0:
+        return ()
     return _multi_views(tuple(squeeze(p, d) for p in split(input, 1, d)), "Unbind")
 
 
@@ -569,8 +567,10 @@ def triu(input, diagonal=0):
 
 
 def flip(input, dims):
-    """Reverse the order along ``dims``."""
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    """Reverse the order along ``dims`` (a sequence; ``Tensor.flip`` also takes varargs)."""
+    if isinstance(dims, int):
+        raise _arg_errors.must_be("flip", "dims", 2, "tuple of ints", dims)
+    dims = tuple(dims)
     ndim = input._data.ndim
     axes = tuple(wrap_dim(d, ndim) for d in dims)
     for i, d in enumerate(axes):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _arg_errors
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ._shape_utils import wrap_dim
@@ -62,13 +63,33 @@ def moveaxis(input: Tensor, source, destination) -> Tensor:
     return movedim(input, source, destination)
 
 
-def _even_sizes(n: int, split_size: int) -> list:
-    if split_size < 0 or (split_size == 0 and n > 0):
+def _need_dims(input: Tensor, name: str = "split") -> None:
+    if input._data.ndim == 0:
+        raise RuntimeError(f"{name} expects at least a 1-dimensional tensor")
+
+
+def even_split_sizes(input: Tensor, split_size: int, dim: int) -> tuple:
+    """``(dim, sizes)`` of splitting ``input`` into ``split_size``s (the last may be smaller),
+    after torch's checks in its order."""
+    _need_dims(input)
+    if split_size < 0:
+        raise RuntimeError(f"split expects split_size be non-negative, but got "
+                           f"split_size={split_size}")
+    d = wrap_dim(dim, input._data.ndim)
+    n = input._data.shape[d]
+    if split_size == 0 and n > 0:
         raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension "
                            f"size of {n}")
     if split_size == 0:
-        return [0]
-    return [split_size] * (n // split_size) + ([n % split_size] if n % split_size else [])
+        return d, [0]
+    return d, [split_size] * (n // split_size) + ([n % split_size] if n % split_size else [])
+
+
+def checked_split_sizes(input: Tensor, sizes, dim: int) -> tuple:
+    """``(dim, sizes)`` for splitting ``input`` into pieces of the given ``sizes``."""
+    _need_dims(input)
+    d = wrap_dim(dim, input._data.ndim)
+    return d, _checked_sizes(input._data.shape[d], sizes, d)
 
 
 def _checked_sizes(n: int, sizes, d: int) -> list:
@@ -96,23 +117,26 @@ def split_with_sizes(input: Tensor, split_sizes, dim: int = 0) -> tuple:
     Raises:
         RuntimeError: the sizes are negative or do not add up to the size of ``dim``.
     """
-    d = wrap_dim(dim, input._data.ndim)
-    sizes = _checked_sizes(input._data.shape[d], split_sizes, d)
+    if isinstance(split_sizes, int):
+        raise _arg_errors.must_be("split_with_sizes", "split_sizes", 2, "tuple of ints",
+                                  split_sizes)
+    d, sizes = checked_split_sizes(input, split_sizes, dim)
     return _pieces(SplitWithSizes, input, sizes, d, "SplitWithSizes")
 
 
 def unsafe_split(input: Tensor, split_size: int, dim: int = 0) -> tuple:
     """:func:`split` into pieces of ``split_size`` that are not tracked as views (torch lets
     them be changed in place; they still share the input's memory)."""
-    d = wrap_dim(dim, input._data.ndim)
-    return _pieces(UnsafeSplit, input, _even_sizes(input._data.shape[d], int(split_size)), d,
-                   None)
+    d, sizes = even_split_sizes(input, int(split_size), dim)
+    return _pieces(UnsafeSplit, input, sizes, d, None)
 
 
 def unsafe_split_with_sizes(input: Tensor, split_sizes, dim: int = 0) -> tuple:
     """:func:`split_with_sizes` whose pieces are not tracked as views."""
-    d = wrap_dim(dim, input._data.ndim)
-    sizes = _checked_sizes(input._data.shape[d], split_sizes, d)
+    if isinstance(split_sizes, int):
+        raise _arg_errors.must_be("unsafe_split_with_sizes", "split_sizes", 2, "tuple of ints",
+                                  split_sizes)
+    d, sizes = checked_split_sizes(input, split_sizes, dim)
     return _pieces(UnsafeSplitWithSizes, input, sizes, d, None)
 
 
@@ -122,6 +146,7 @@ def unsafe_chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     Raises:
         RuntimeError: ``chunks`` is not positive.
     """
+    _need_dims(input, "chunk")
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     d = wrap_dim(dim, input._data.ndim)

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _arg_errors
 from ._shape_utils import type_name, wrap_dim
 from .indexing import ScatterAdd, gather, getitem
 
 
 def take_along_dim(input, indices, dim=None):
     """Values at ``indices`` along ``dim`` (flattened when None)."""
+    _arg_errors.check_tensors("take_along_dim", input=input, indices=indices)
     if indices._data.dtype != np.int64:
         raise RuntimeError("torch.take_along_dim(): dtype of indices should be Long but got "
                            f"{type_name(indices._data.dtype)}")
@@ -21,10 +23,10 @@ def take_along_dim(input, indices, dim=None):
     d = wrap_dim(dim, input.dim())
     sizes = [max(a, b) for a, b in zip(input.shape, indices.shape)]  # both broadcast but on d
     if any(a != s for i, (a, s) in enumerate(zip(input.shape, sizes)) if i != d):
-        input = input.expand(*[s if i != d else a for i, (a, s) in enumerate(zip(input.shape,
-                                                                                   sizes))])
-    return gather(input, d, indices.expand(*[s if i != d else b for i, (b, s) in
-                                            enumerate(zip(indices.shape, sizes))]))
+        input = input.expand([s if i != d else a for i, (a, s) in enumerate(zip(input.shape,
+                                                                                  sizes))])
+    return gather(input, d, indices.expand([s if i != d else b for i, (b, s) in
+                                           enumerate(zip(indices.shape, sizes))]))
 
 
 def narrow(input, dim, start, length):

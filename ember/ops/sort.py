@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import return_types
+from .. import _arg_errors, return_types
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Op
 from ._out import write_out
@@ -90,18 +90,20 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):  # noqa: A00
 
 def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     """The k-th smallest value along ``dim`` and its index."""
-    if input._data.dtype.kind in "bc":
-        raise NotImplementedError(f"\"kthvalue_cpu\" not implemented for "
-                                  f"'{type_name(input._data.dtype)}'")
     d = wrap_dim(dim, input._data.ndim)
     n = input._data.shape[d] if input._data.ndim else 1
     if n == 0:
         raise IndexError(f"kthvalue(): Expected reduction dim {d} to have non-zero size.")
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
-    v, i = sort(input, d)
+    # torch checks the dtype last, and returns a 0-d input of any dtype as it is
+    if input._data.dtype.kind in "bc" and input._data.ndim:
+        raise NotImplementedError(f"\"kthvalue_cpu\" not implemented for "
+                                  f"'{type_name(input._data.dtype)}'")
     if input._data.ndim == 0:
+        v, i = SortValues.apply(input, dim=d, descending=False, stable=True)
         return write_out("kthvalue", return_types.kthvalue((v, i)), out, (input,))
+    v, i = sort(input, d)
     index = (slice(None),) * d + (slice(k - 1, k) if keepdim else k - 1,)
     result = return_types.kthvalue((getitem(v, index), getitem(i, index)))
     return write_out("kthvalue", result, out, (input,))
@@ -119,29 +121,45 @@ def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=
                            "side of left while right was True")
     side = side or ("right" if right else "left")
     seq = sorted_sequence._data
-    if sorter is not None:
-        seq = np.take_along_axis(seq, sorter._data, -1)
     v = values._data if isinstance(values, Tensor) else np.asarray(values)
-    if seq.dtype.kind == "c" or v.dtype.kind == "c":
-        dt = seq.dtype if seq.dtype.kind == "c" else v.dtype
-        raise NotImplementedError(f"\"searchsorted_out_cpu\" not implemented for "
-                                  f"'{type_name(dt)}'")
-    if seq.ndim <= 1:
-        found = np.searchsorted(seq, v, side=side)
-    elif v.ndim == seq.ndim and v.shape[:-1] == seq.shape[:-1]:
-        rows = zip(seq.reshape(-1, seq.shape[-1]), v.reshape(-1, v.shape[-1]))
-        found = np.stack([np.searchsorted(s, r, side=side) for s, r in rows]).reshape(v.shape)
-    else:
+    if v.ndim == 0 and seq.ndim != 1:
+        raise RuntimeError(f"torch.searchsorted(): input value can be a scalar only when "
+                           f"boundaries tensor dimension is 1, but we got boundaries tensor "
+                           f"dim({seq.ndim}) and input value's dim(0) numel(1)")
+    if seq.ndim == 0:
+        raise RuntimeError("torch.searchsorted(): boundaries tensor should have positive "
+                           "dimension, but got 0 dimension")
+    if seq.ndim > 1 and (v.ndim != seq.ndim or v.shape[:-1] != seq.shape[:-1]):
         raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or the "
                            "first N-1 dimensions of boundaries tensor and input value tensor must "
                            f"match, but we got boundaries tensor {list(seq.shape)} and input value "
                            f"tensor {list(v.shape)}")
+    if sorter is not None:
+        seq = np.take_along_axis(seq, sorter._data, -1)
+    bad = next((dt for dt in (seq.dtype, v.dtype) if dt.kind == "c"), None)
+    if bad is None and seq.dtype == np.bool_ and v.dtype == np.bool_:
+        bad = seq.dtype  # the kernel has no bool loop; mixed with numbers, they promote
+    if bad is not None and v.size:  # no values: the kernel never runs
+        raise NotImplementedError(f"\"searchsorted_out_cpu\" not implemented for "
+                                  f"'{type_name(bad)}'")
+    if seq.ndim <= 1:
+        found = np.searchsorted(seq, v, side=side)
+    else:
+        lead = int(np.prod(v.shape[:-1]))  # the leading dims match seq's
+        rows = zip(seq.reshape(lead, seq.shape[-1]), v.reshape(lead, v.shape[-1]))
+        found = np.array([np.searchsorted(s, r, side=side) for s, r in rows],
+                         np.int64).reshape(v.shape)
     result = _wrap(np.asarray(found, np.int32 if out_int32 else np.int64))
     return write_out("searchsorted", result, out, (sorted_sequence,))
 
 
 def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
     """Bucket index of each value (``boundaries``: 1-D, sorted)."""
+    if not isinstance(boundaries, Tensor):
+        raise _arg_errors.invalid_combination("bucketize", (input, boundaries), expected=(
+            "(Tensor input, Tensor boundaries, *, bool out_int32 = False, bool right = False, "
+            "Tensor out = None)",
+            "(Number self, Tensor boundaries, *, bool out_int32 = False, bool right = False)"))
     if boundaries._data.ndim != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim("
                            f"{boundaries._data.ndim})")

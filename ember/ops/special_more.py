@@ -48,7 +48,7 @@ def zeta_array(x, q):
         pole = (q <= 0) & (q == np.floor(q))
         bad = (x < 1) | ((q <= 0) & ~pole & (x != np.floor(x)))
         out[x == 1] = np.inf
-        out[(x > 1) & pole] = np.inf
+        out[~(x <= 1) & pole] = np.inf  # NaN x too: torch tests x == 1 and x < 1 only
         todo = (x > 1) & ~pole & ~bad & ~np.isnan(q)
         xs, a = x[todo], q[todo].copy()
         s = a ** -xs

@@ -261,6 +261,7 @@ class Logcumsumexp(Op):
 
 def logcumsumexp(input, dim):
     """log(cumsum(exp(x))) along ``dim``, computed stably; float inputs only, as in torch."""
+    wrap_dim(dim, input._data.ndim)  # torch checks the dim first
     if input._data.dtype.kind != "f":
         raise NotImplementedError(f'"logcumsumexp_out_cpu" not implemented for '
                                   f"'{type_name(input._data.dtype)}'")

@@ -119,8 +119,8 @@ def median(input, dim=None, keepdim=False):
     if dim is None:
         _median_dtype_check(input, "median_cpu")
         return MedianAll.apply(input)
+    wrap_dim(dim, input._data.ndim)  # torch checks the dim first
     _median_dtype_check(input, "median_out")
-    wrap_dim(dim, input._data.ndim)
     return return_types.median(MedianDim.apply(input, dim=dim, keepdim=keepdim))
 
 
@@ -129,8 +129,8 @@ def nanmedian(input, dim=None, keepdim=False):
     if dim is None:
         _median_dtype_check(input, "median_cpu")
         return MedianAll.apply(input, ignore_nan=True)
-    _median_dtype_check(input, "median_out")
     wrap_dim(dim, input._data.ndim)
+    _median_dtype_check(input, "median_out")
     return return_types.nanmedian(MedianDim.apply(input, dim=dim, keepdim=keepdim, ignore_nan=True))
 
 

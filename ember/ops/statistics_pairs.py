@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 
+from .. import _arg_errors
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ._shape_utils import check_broadcast, operands, sum_to_shape, type_name, wrap_dim
@@ -73,6 +74,7 @@ class Dist(Op):
 
 def dist(input, other, p=2):
     """The p-norm of ``input - other`` (broadcast); float results only, as in torch."""
+    _arg_errors.check_tensors("dist", input=input, other=other)
     if any(isinstance(v, Tensor) and v._data.dtype == np.bool_ for v in (input, other)):
         return input - other  # raises torch's error for subtracting bools
     x, y = operands(input, other)
@@ -114,6 +116,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     ember always computes the differences directly; torch switches to a matrix-product
     formula for p = 2 with more than 25 rows, which can differ in the last bits.
     """
+    _arg_errors.check_tensors("cdist", x1=x1, x2=x2)
     a, b = x1._data, x2._data
     if a.ndim < 2:
         raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {a.ndim}D")
@@ -159,22 +162,25 @@ class Cross(Op):
 def linalg_cross(input, other, *, dim=-1):
     """``torch.linalg.cross``: the cross product of 3-vectors along ``dim`` (broadcast)."""
     x, y = input._data, other._data
-    if x.dtype != y.dtype:
-        raise RuntimeError(f"expected scalar type {type_name(x.dtype)} but found "
-                           f"{type_name(y.dtype)}")
     if x.ndim != y.ndim:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     d = wrap_dim(dim, x.ndim)
     if x.shape[d] != 3 or y.shape[d] != 3:
-        raise RuntimeError(f"linalg.cross: inputs dimension {d} must have length 3. Got "
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
                            f"{x.shape[d]} and {y.shape[d]}")
     check_broadcast(x.shape, y.shape)
+    if x.dtype == np.bool_:  # the kernel's dispatch on input's dtype comes before its check
+        raise NotImplementedError("\"cross\" not implemented for 'Bool'")
+    if x.dtype != y.dtype:
+        raise RuntimeError(f"expected scalar type {type_name(x.dtype)} but found "
+                           f"{type_name(y.dtype)}")
     return Cross.apply(input, other, dim=d)
 
 
 def cross(input, other, dim=None):
     """The cross product along ``dim``; without ``dim``, along the first dim of size 3 (with
     torch's deprecation warning)."""
+    _arg_errors.check_tensors("cross", input=input, other=other)
     if dim is None:
         warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\n"
                       "Please either pass the dim explicitly or simply use torch.linalg.cross."

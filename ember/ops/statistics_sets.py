@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _arg_errors
 from .._compat import histc
 from .._tensor import Tensor, _wrap
 from ._shape_utils import type_name, wrap_dim
@@ -28,6 +29,17 @@ def _rows(x, dim):
     return moved.reshape(moved.shape[0], int(np.prod(moved.shape[1:]))), moved.shape
 
 
+def _check_empty_dims(shape, d):
+    """torch's refusal of unique slices when a dim other than ``d`` is empty."""
+    empty = list(shape).count(0)
+    if shape[d] == 0 and empty > 1:
+        raise RuntimeError("Number of zero sized dimensions is more than one, so unique cannot "
+                           "be applied ")
+    if shape[d] != 0 and empty:
+        raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so unique "
+                           "cannot be applied")
+
+
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
     """The distinct values (or slices along ``dim``) of ``input``, sorted.
 
@@ -36,6 +48,9 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     ember always sorts, which torch's CPU kernel also does for ``sorted=False``. The result
     never requires grad (torch marks it but cannot differentiate it).
     """
+    for arg, value in (("sorted", sorted), ("return_inverse", return_inverse),
+                       ("return_counts", return_counts)):  # torch.unique passes them by name
+        _arg_errors.check_bool("_unique2" if dim is None else "unique_dim", arg, None, value)
     x = input._data
     if x.dtype.kind == "c":
         raise NotImplementedError(f"\"unique\" not implemented for '{type_name(x.dtype)}'")
@@ -44,6 +59,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
                                          equal_nan=False)
         return _results(out, inverse.reshape(x.shape), counts, return_inverse, return_counts)
     d = wrap_dim(dim, x.ndim)
+    _check_empty_dims(x.shape, d)
     if x.shape[d] == 0:
         empty = np.zeros(0, np.int64)
         return _results(x.copy(), empty, empty, return_inverse, return_counts)
@@ -57,11 +73,14 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
     """``input`` with each run of equal consecutive values (or slices along ``dim``) kept
     once; the flattened input when ``dim`` is None. See ``unique`` for the extra outputs."""
+    _arg_errors.check_bool("unique_consecutive", "return_inverse", None, return_inverse)
+    _arg_errors.check_bool("unique_consecutive", "return_counts", None, return_counts)
     x = input._data
     if dim is None:
         rows, moved_shape, d = x.reshape(-1, 1), (x.size,), None
     else:
         d = wrap_dim(dim, x.ndim)
+        _check_empty_dims(x.shape, d)
         rows, moved_shape = _rows(x, d)
     n = rows.shape[0]
     starts = np.ones(n, bool)
@@ -84,6 +103,8 @@ def bincount(input, weights=None, minlength=0):
 
     The result never requires grad (torch records a node that cannot backward).
     """
+    if weights is not None:
+        _arg_errors.check_tensors("bincount", input=input, weights=weights)
     x = input._data
     if x.dtype.kind not in "iu":
         raise NotImplementedError(f'"bincount_cpu" not implemented for '

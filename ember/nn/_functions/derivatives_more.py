@@ -1,5 +1,5 @@
 """More Tensor-level formulas for the ``nn`` ops (``create_graph=True``): the piecewise and
-smooth activations (selu, celu, hardswish, hardsigmoid, soft/hard shrink, mish, glu),
+smooth activations (selu, celu, hardswish, hardsigmoid, softshrink, mish, glu),
 unfold/fold, EmbeddingBag and cross entropy with probability targets.
 
 As in ``derivatives.py``: masks are constants, what forward saved comes back on the graph
@@ -13,12 +13,12 @@ from ...ops.activation import sigmoid, softplus, tanh
 from ...ops.clamp import where
 from ...ops.derivatives._common import const, formula, saved_tensors, stand_in
 from ...ops.indexing import GetItem, IndexPut
+from ...ops.math_more import outside_band
 from ...ops.reduce import log_softmax
 from ...ops.shape import cat
 from ..functional._conv import Col2Im, Im2Col
 from ..functional._more_activation import (
     Celu,
-    Hardshrink,
     Hardsigmoid,
     Hardswish,
     ScaledElu,
@@ -51,10 +51,10 @@ def _hardsigmoid(ctx, grad):
     return grad * const(((x > -3) & (x < 3)) / 6.0, grad._data.dtype)
 
 
-@formula(Softshrink, Hardshrink)
-def _shrink(ctx, grad):
-    (x,) = ctx.saved_tensors
-    return grad * const((x > ctx.lambd) | (x < -ctx.lambd), grad._data.dtype)
+@formula(Softshrink)
+def _softshrink(ctx, grad):
+    (x,) = ctx.saved_tensors  # NaN passes, as in the first backward
+    return grad * const(outside_band(x, ctx.lambd), grad._data.dtype)
 
 
 @formula(Mish)

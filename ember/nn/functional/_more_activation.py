@@ -1,7 +1,8 @@
 """More activations (torch.nn.functional): selu, celu, hardswish, hardsigmoid, softsign, ...
 
 The piecewise ones are small ``Op``s so that the gradient at the break points is torch's;
-softsign, tanhshrink and prelu are compositions of ``ember.ops`` (as they are in torch).
+softsign and tanhshrink are compositions of ``ember.ops`` (as they are in torch);
+hardshrink and prelu are ``ember.hardshrink`` and ``ember.prelu`` themselves.
 rrelu's training slopes are torch's draws after the same seed; the channel-wise and alpha
 dropouts draw their masks from ember's default generator, so they match torch in
 distribution, not draw for draw.
@@ -17,6 +18,8 @@ from ... import ops as _ops
 from ..._tensor import Tensor
 from ...autograd.function import Op
 from ...ops._shape_utils import type_name
+from ...ops.math_more import hardshrink, prelu  # noqa: F401  (one op for ember.X and F.X)
+from ...ops.math_more import outside_band as _outside_band
 from .._functions.dropout import dropout_scale, keep_mask
 from ._activation import _floating, _maybe_inplace, elu, hardtanh, leaky_relu
 from ._normalization import _check_p
@@ -96,11 +99,6 @@ class Hardsigmoid(Op):
         return np.where(inside, grad / grad.dtype.type(6), 0).astype(grad.dtype, copy=False)
 
 
-def _outside_band(x, lambd):
-    """Where ``x`` is not in ``[-lambd, lambd]`` (NaN included, as in torch's shrink ops)."""
-    return ~((x >= -lambd) & (x <= lambd))
-
-
 class Softshrink(Op):
     """z = x - lambd if x > lambd, x + lambd if x < -lambd, else 0"""
 
@@ -112,21 +110,6 @@ class Softshrink(Op):
         # x * 0 inside the band, as torch: NaN stays NaN and -0.0 stays -0.0
         out = np.where(x > lambd, x - t(lambd), np.where(x < -lambd, x + t(lambd), x * t(0)))
         return out.astype(x.dtype, copy=False)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * _outside_band(x, ctx.lambd)
-
-
-class Hardshrink(Op):
-    """z = x if |x| > lambd else 0"""
-
-    @staticmethod
-    def forward(ctx, x, *, lambd):
-        ctx.save_for_backward(x)
-        ctx.lambd = lambd
-        return np.where(_outside_band(x, lambd), x, x.dtype.type(0))
 
     @staticmethod
     def backward(ctx, grad):
@@ -200,9 +183,9 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     Raises:
         RuntimeError: ``alpha == 0`` (torch's "ZeroDivisionError" message).
     """
-    _floating(input, "elu_cpu")
-    if alpha == 0:
+    if alpha == 0:  # checked before the dtype, as torch does
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    _floating(input, "elu_cpu")
     return _maybe_inplace(input, inplace, lambda x: Celu.apply(
         x, alpha=alpha, input_scale=1.0 / alpha))
 
@@ -266,12 +249,6 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 _TORCH_WORD = {"float32": "Float", "float64": "Double", "float16": "Half"}
 
 
-def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    """``x`` where ``|x| > lambd``, else 0."""
-    _floating(input, "hardshrink_cpu")
-    return Hardshrink.apply(input, lambd=lambd)
-
-
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """``x`` where ``x > threshold``, else ``value`` (integer inputs too, as in torch)."""
     return _maybe_inplace(input, inplace,
@@ -284,33 +261,6 @@ def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
 
 
 _threshold = threshold  # threshold_'s argument of the same name hides the function
-
-
-def prelu(input: Tensor, weight: Tensor) -> Tensor:
-    """``max(0, x) + weight * min(0, x)`` with one slope per channel (dimension 1), or one
-    slope for all; ``where(x > 0, x, weight * x)`` composed, so ``weight`` gets a gradient.
-
-    Raises:
-        RuntimeError: ``weight`` not 0-D/1-D, its size neither 1 nor the channel count, or
-            dtypes that differ.
-    """
-    if weight.dim() > 1:
-        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
-                           f"ndim = {weight.dim()}")
-    x_dt, w_dt = input._data.dtype, weight._data.dtype
-    if x_dt != w_dt:
-        raise RuntimeError(f"prelu: Type promoting not supported. Got "
-                           f"{type_name(x_dt)} and {type_name(w_dt)}")
-    channels = input.shape[1] if input.dim() >= 2 else 1
-    n = weight.numel()
-    if n != 1 and n != channels:
-        raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
-                           f"parameter numbers = {n} and channel size = {channels}.")
-    if n != 1 and input.dim() > 2:  # one slope per channel, broadcast over (N, C, *)
-        weight = _ops.reshape(weight, channels, *([1] * (input.dim() - 2)))
-    elif n == 1 and weight.dim() == 1:
-        weight = _ops.reshape(weight, ())
-    return _ops.where(input > 0, input, weight * input)
 
 
 def rrelu_noise(x, lower, upper, generator=None):

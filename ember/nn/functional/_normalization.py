@@ -127,11 +127,32 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
                            f"{input.dim()}")
     shape = tuple(input._data.shape)
-    n, c = shape[0], shape[1]
-    size = [n * c // num_groups, num_groups, *shape[2:]]
+    # torch's Python check (0 groups: Python's own ZeroDivisionError, as in torch)
+    size = [shape[0] * shape[1] // num_groups, num_groups, *shape[2:]]
     if int(np.prod(size, dtype=np.int64)) == num_groups:  # torch prints this list
         raise ValueError(f"Expected more than 1 value per channel when training, got input "
                          f"size {size}")
+    return group_norm_kernel(input, num_groups, weight, bias, eps)
+
+
+def group_norm_kernel(input: Tensor, num_groups: int, weight: Tensor | None = None,
+                      bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """``torch.group_norm``: :func:`group_norm` with the checks of torch's kernel only (no
+    batch-size check), in its order.
+
+    Raises:
+        IndexError: an input with fewer than 2 dimensions.
+        RuntimeError: ``num_groups`` not positive, or as :func:`group_norm`.
+        NotImplementedError: an integer or bool input.
+    """
+    if input.dim() < 2:  # torch reads input.size(0) and input.size(1)
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions" if not input.dim()
+                         else "Dimension out of range (expected to be in range of [-1, 0], but "
+                         "got 1)")
+    if num_groups <= 0:
+        raise RuntimeError(f"Expected num groups to be greater than 0, got {num_groups}")
+    shape = tuple(input._data.shape)
+    n, c = shape[0], shape[1]
     if c % num_groups != 0:
         raise RuntimeError(f"Expected number of channels in input to be divisible by "
                            f"num_groups, but got input of shape {list(shape)} and "
@@ -139,7 +160,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
     _check_channel_param(input, weight, "weight")
     _check_channel_param(input, bias, "bias")
     x_dt = _check_norm_dtypes(input, [a._data for a in (weight, bias) if a is not None],
-                              "group_norm")
+                              "GroupNormKernelImpl")
     x = input if x_dt == input._data.dtype else input.to(_dtype.float32)
     grouped = x.reshape(n, num_groups, int(np.prod(shape[1:], dtype=np.int64)) // num_groups)
     out = LayerNorm.apply(grouped, None, None, k=1, eps=eps).reshape(shape)

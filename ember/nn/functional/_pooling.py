@@ -355,10 +355,24 @@ def _adaptive_windows(n, o):
     return start, end
 
 
+def _check_non_empty(input, fn, dims=None, shape=None):
+    """torch's refusal of empty non-batch dims (all after the first, unless ``dims`` says) in
+    the adaptive poolings; ``shape`` is the one torch's kernel sees."""
+    shape = list(input.shape) if shape is None else shape
+    for i in range(1, len(shape)) if dims is None else dims:
+        if shape[i] == 0:
+            raise RuntimeError(f"{fn}(): Expected input to have non-zero size for non-batch "
+                               f"dimensions, but input has sizes {shape} with dimension "
+                               f"{i % len(shape)} being empty")
+
+
 def _adaptive_avg(input, nd, fn, output_size):
     sizes, outs = _adaptive_sizes(input, nd, fn, output_size)
-    if nd == 2 and outs == (1, 1):  # torch takes the mean
-        return input.mean((-1, -2), keepdim=True)
+    if outs == (1,) * nd and (nd == 2 or 0 in sizes):  # torch takes the mean (NaN if empty)
+        return input.mean((-1, -2) if nd == 2 else -1, keepdim=True)
+    # torch pools 1-D as 2-D, with a unit dim before the last; its kernel checks H and W
+    shape = list(input.shape[:-1]) + [1] * (nd == 1) + [input.shape[-1]]
+    _check_non_empty(input, "adaptive_avg_pool2d", (-2, -1), shape)
     name = "SqueezeBackward1" if nd == 1 else "AdaptiveAvgPool2DBackward0"
     return SeparableMap.apply(input, mats=_adaptive_mats(sizes, outs), node_name=name)
 
@@ -387,6 +401,7 @@ def adaptive_avg_pool2d(input, output_size):
 
 def _adaptive_max(input, nd, fn, output_size, return_indices):
     sizes, outs = _adaptive_sizes(input, nd, fn, output_size)
+    _check_non_empty(input, fn)
     name = "SqueezeBackward1" if nd == 1 else "AdaptiveMaxPool2DBackward0"
     out, indices = MaxGather.apply(input, tables=_adaptive_tables(sizes, outs), node_name=name)
     return (out, indices) if return_indices else out

@@ -16,6 +16,7 @@ from ._pooling import (
     _adaptive_mats,
     _adaptive_tables,
     _avg_apply,
+    _check_non_empty,
     _max_tables,
     _out_size,
 )
@@ -143,14 +144,6 @@ def _adaptive_output(input, output_size):
         raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
     sizes = input.shape[-len(output_size):]
     return tuple(n if o is None else int(o) for n, o in zip(sizes, output_size))
-
-
-def _check_non_empty(input, fn):
-    for i in range(1, input.dim()):
-        if input.shape[i] == 0:
-            raise RuntimeError(f"{fn}(): Expected input to have non-zero size for non-batch "
-                               f"dimensions, but input has sizes {list(input.shape)} with "
-                               f"dimension {i} being empty")
 
 
 def adaptive_avg_pool3d(input, output_size):

@@ -86,15 +86,15 @@ def _einsum(ctx, grad):
                    grad, *[a for j, a in enumerate(xs) if j != i])
         sizes = dict(zip(term, x.shape))
         if kept != uniq:  # letters summed away in forward: every element got the same
-            g = g.reshape(*[sizes[c] if c in kept else 1 for c in uniq])
+            g = g.reshape([sizes[c] if c in kept else 1 for c in uniq])
         shape = tuple(sizes[c] for c in uniq)
         if tuple(g.shape) != shape:  # size-1 dims broadcast in forward: spread or sum back
-            g = sum_to(g.expand(*np.broadcast_shapes(tuple(g.shape), shape)), shape)
+            g = sum_to(g.expand(np.broadcast_shapes(tuple(g.shape), shape)), shape)
         if uniq != term:  # a repeated letter (``ii``): the gradient lies on that diagonal
             diagonal = np.zeros(x.shape, grad._data.dtype)
             np.einsum(term + "->" + uniq, diagonal)[...] = 1  # a writeable view
-            g = const(diagonal) * g.reshape(*[x.shape[k] if term.index(c) == k else 1
-                                              for k, c in enumerate(term)])
+            g = const(diagonal) * g.reshape([x.shape[k] if term.index(c) == k else 1
+                                             for k, c in enumerate(term)])
         grads.append(g)
     return tuple(grads)
 
