@@ -1,6 +1,8 @@
 """Matrix products: matmul (1-D, 2-D, batched with broadcasting), mm, bmm, addmm, linear."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import _arg_errors, _dtype
@@ -212,8 +214,11 @@ def matmul(input, other, *, out=None, node_name=None):
             if (input._rg or other._rg) and grad_mode.state.enabled:
                 return _record(Mm, (input, other), (a, b), _NO_OPTIONS)
             return _wrap(np.matmul(a, b))
-    if type(input) is Tensor and type(other) is Tensor and input._data.dtype != other._data.dtype:
-        _mixed_dtypes(input._data, other._data)
+    if type(input) is Tensor and type(other) is Tensor:
+        if input._data.dtype != other._data.dtype:
+            _mixed_dtypes(input._data, other._data)
+        if input._data.dtype == np.bool_:
+            _no_bool_product(input._data, other._data)
     try:
         x, y = operands(input, other)
         r = MatMul.apply(x, y, **({"node_name": node_name} if node_name else {}))
@@ -227,6 +232,24 @@ def matmul(input, other, *, out=None, node_name=None):
     return r
 
 
+
+
+def _no_bool_product(a, b):
+    """torch's error for a product of bool matrices, in the words of the kernel the shapes
+    reach; a product with nothing to sum or nothing to fill never runs the kernel."""
+    k = a.shape[-1] if a.ndim else 0
+    rows = a.shape[:-1] if b.ndim == 1 else a.shape[:-1] + b.shape[:-2] + b.shape[-1:]
+    if not k or not math.prod(rows):
+        return
+    if a.ndim == 1 and b.ndim == 1:
+        kernel = "dot"
+    elif b.ndim == 1:
+        kernel = "addmv_impl_cpu"
+    elif b.ndim == 2:
+        kernel = "addmm_impl_cpu_"
+    else:
+        kernel = "bmm"
+    raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
 
 
 def _mixed_dtypes(a, b):
@@ -287,6 +310,9 @@ def bmm(input, mat2):
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)`` as one node."""
+    if isinstance(mat1, Tensor) and mat1._data.dtype == np.bool_ and \
+            isinstance(mat2, Tensor) and mat2._data.dtype == np.bool_:
+        _no_bool_product(mat1._data, mat2._data)
     return Addmm.apply(input, mat1, mat2, beta=beta, alpha=alpha)
 
 
