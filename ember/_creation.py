@@ -249,7 +249,9 @@ def _size(size, name="empty"):
                             f"{len(out) + 1} with error \"type must be tuple of ints,but got "
                             f"{type(s).__name__}\"")
         out.append(int(s))
-    if any(s < 0 for s in out):  # (torch's zeros says "Dimension size must be non-negative")
+    if any(s < 0 for s in out):
+        if name == "zeros":  # torch's zeros checks the sizes in its own words
+            raise RuntimeError("zeros: Dimension size must be non-negative.")
         bad = next(s for s in out if s < 0)
         raise RuntimeError(f"Trying to create tensor with negative dimension {bad}: {out}")
     return tuple(out)

@@ -168,6 +168,8 @@ def test_creation_helpers():
     assert ember.linspace(0, 1, 5).tolist() == [0.0, 0.25, 0.5, 0.75, 1.0]
     assert ember.zeros_like(ember.ones(2, dtype=ember.int32)).dtype is ember.int32
     with pytest.raises(RuntimeError, match="negative dimension"):
+        ember.ones(-1)
+    with pytest.raises(RuntimeError, match="zeros: Dimension size must be non-negative"):
         ember.zeros(-1)
 
 

@@ -32,10 +32,10 @@ def _infer(shape, numel, src_shape):
     if shape.count(-1) > 1:
         raise RuntimeError("only one dimension can be inferred")
     known = 1
-    for s in shape:
+    for i, s in enumerate(shape):
         if s != -1:
             if s < 0:
-                raise RuntimeError(f"invalid shape dimension {s}")
+                raise RuntimeError(f"invalid shape dimension {s} at index {i} of shape {[*shape]}")
             known *= s
     if -1 in shape:
         if known == 0 or numel % known:
@@ -211,7 +211,8 @@ def reshape(input, *shape):
     if not input._rg and shape and type(shape[0]) is int:
         # untracked fast path; NumPy's errors are re-raised in torch's words below
         try:
-            return _as_view(_wrap(input._data.reshape(shape)), input)
+            if min(shape) >= -1:  # NumPy would take any negative size as -1
+                return _as_view(_wrap(input._data.reshape(shape)), input)
         except (ValueError, TypeError):
             pass
     if not shape:
@@ -580,10 +581,10 @@ def flip(input, dims):
 
 
 def roll(input, shifts, dims=None):
-    """Shift elements cyclically."""
-    shifts = tuple(shifts) if isinstance(shifts, (list, tuple)) else shifts
-    dims = tuple(dims) if isinstance(dims, (list, tuple)) else dims
-    return Roll.apply(input, shifts=shifts, dims=dims)
+    """Shift elements cyclically (flattened first when ``dims`` is not given)."""
+    from .shape_more import roll_arguments
+
+    return Roll.apply(input, **roll_arguments(input, shifts, dims))
 
 
 def atleast_1d(input):

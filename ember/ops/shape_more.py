@@ -156,6 +156,24 @@ def unsafe_chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     return unsafe_split(input, -(-n // chunks), d)
 
 
+def roll_arguments(input: Tensor, shifts, dims) -> dict:
+    """``roll``'s shifts and dims checked as torch does: one shift per dim, or a single shift
+    with no dims (the tensor is rolled flattened)."""
+    shifts = tuple(shifts) if isinstance(shifts, (list, tuple)) else (shifts,)
+    dims = () if dims is None else tuple(dims) if isinstance(dims, (list, tuple)) else (dims,)
+    if not shifts:
+        raise RuntimeError("`shifts` required")
+    if len(shifts) != len(dims) and not (len(shifts) == 1 and not dims):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:"
+                           f"{len(dims)}")
+    if not dims:
+        return {"shifts": int(shifts[0]), "dims": None}
+    nd = input._data.ndim
+    if nd == 0:
+        raise IndexError(f"Dimension specified as {dims[0]} but tensor has no dimensions")
+    return {"shifts": tuple(int(s) for s in shifts), "dims": tuple(wrap_dim(d, nd) for d in dims)}
+
+
 # --- NumPy-style splits -----------------------------------------------------------------------
 def _np_split(name: str, input: Tensor, indices_or_sections, dim: int, min_dims: int) -> tuple:
     """torch's h/v/dsplit: ``tensor_split`` along ``dim``, sections that divide it evenly."""
@@ -167,6 +185,8 @@ def _np_split(name: str, input: Tensor, indices_or_sections, dim: int, min_dims:
     lead = (slice(None),) * dim
     if isinstance(indices_or_sections, (int, np.integer)):
         k = int(indices_or_sections)
+        if k < 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {k}")
         if k == 0 or n % k:
             raise RuntimeError(f"torch.{name} attempted to split along dimension {dim}, but the "
                                f"size of the dimension {n} is not divisible by the split_size "
