@@ -160,3 +160,15 @@ def operands(x, y, floating=False):
     if ty and y._data.dtype != rt.np:
         y = to_dtype(y, rt)
     return x, y
+
+
+def check_movedim(source, destination, src, dst):
+    """torch's errors for ``movedim``'s dims (``src``/``dst`` wrapped, the others as given):
+    as many sources as destinations, none repeated."""
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) "
+                           f"should contain the same number of dims as destination ({dst} dims)")
+    for name, given, wrapped in (("source", source, src), ("destination", destination, dst)):
+        if len(set(wrapped)) != len(wrapped):
+            shown = list(given) if isinstance(given, (tuple, list)) else [given]
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({shown})")

@@ -116,16 +116,41 @@ class IndexCopy(Op):
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """``input`` with the slices at ``index`` along ``dim`` replaced by ``source``'s slices."""
     d, size = _dim_and_size(input, dim)
+    _check_copy_shapes(input._data, d, index._data, source._data)
     idx = _check_index("index_copy_", index, d, size)
-    count = source._data.shape[d] if source._data.ndim else 1
+    return IndexCopy.apply(input, source, dim=d, index=idx)
+
+
+def _check_copy_shapes(x, d, idx, src):
+    """``index_copy``'s checks in torch's order: index rank, ranks, index dtype, dtypes,
+    slice shapes, index count."""
+    if idx.ndim >= 2:
+        raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got {idx.ndim})")
+    if not src.ndim and idx.size != 1:
+        raise IndexError(f"index_copy_(): When source is scalar, index should have one element "
+                         f"(got {idx.size})")
+    if src.ndim != x.ndim and src.ndim and x.ndim:
+        raise IndexError(f"index_copy_(): When source and destination are not scalars, their "
+                         f"dimensionality must match. Source dimensionality ({src.ndim}), "
+                         f"destination dimensionality ({x.ndim})")
+    if idx.dtype != np.int64:
+        raise RuntimeError(f"index_copy_(): Expected a long tensor for index, but got "
+                           f"{type_name(idx.dtype)}")
+    if src.dtype != x.dtype:
+        raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, "
+                           f"but got (self) {type_name(x.dtype)} and (source) "
+                           f"{type_name(src.dtype)}")
+    x_slice = [n for i, n in enumerate(x.shape) if i != d]
+    src_slice = [n for i, n in enumerate(src.shape) if i != d]
+    if x_slice != src_slice:
+        raise RuntimeError(
+            f"index_copy_(): Source/destination tensor must have same slice shapes. Destination "
+            f"slice shape: {' '.join(map(str, x_slice))} at dimension {d} and source slice shape:"
+            f" {' '.join(map(str, src_slice))} at dimension 0.")
+    count = src.shape[d] if src.ndim else 1
     if idx.size != count:
         raise IndexError(f"index_copy_(): Number of indices ({idx.size}) should be equal to "
                          f"source.size(dim) ({count})")
-    if source.dtype != input.dtype:
-        raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, "
-                           f"but got (self) {type_name(input._data.dtype)} and (source) "
-                           f"{type_name(source._data.dtype)}")
-    return IndexCopy.apply(input, source, dim=d, index=idx)
 
 
 class MaskedScatter(Op):

@@ -424,6 +424,8 @@ def _check_index(index, name, input, dim, src=None):
         raise RuntimeError("Index tensor must have the same number of dimensions as "
                            f"{'input' if name == 'gather' else 'self'} tensor")
     ishape, xshape = idx.shape or (1,), x.shape or (1,)
+    if name != "gather":
+        _check_scatter_sizes(idx, x, d, src._data if isinstance(src, Tensor) else None, dim)
     for k, (a, b) in enumerate(zip(ishape, xshape)):
         if k != d and a > b:
             raise RuntimeError(f"Size does not match at dimension {k} expected index "
@@ -434,6 +436,27 @@ def _check_index(index, name, input, dim, src=None):
         raise RuntimeError(f"index {int(idx[bad].flat[0])} is out of bounds for dimension {d} "
                            f"with size {xshape[d]}")
     return idx, d
+
+
+def _check_scatter_sizes(idx, x, d, src, dim):
+    """torch's scatter shape check: the index no larger than self (apart from ``dim``) nor
+    than ``src``, which has the index's rank."""
+    if not idx.ndim:
+        return
+    if src is not None:
+        if src.ndim:
+            wrap_dim(dim, src.ndim)  # torch reads src's size at dim first
+        if max(src.ndim, 1) != idx.ndim:
+            raise RuntimeError("Index tensor must have the same number of dimensions as src "
+                               "tensor")
+    too_big = any(a > b for k, (a, b) in enumerate(zip(idx.shape, x.shape or (1,))) if k != d)
+    if src is not None and (too_big or any(a > b for a, b in zip(idx.shape, src.shape or (1,)))):
+        raise RuntimeError(f"Expected index {list(idx.shape)} to be no larger than self "
+                           f"{list(x.shape)} apart from dimension {d} and to be no larger size "
+                           f"than src {list(src.shape)}")
+    if too_big:
+        raise RuntimeError(f"Expected index {list(idx.shape)} to be no larger than self "
+                           f"{list(x.shape)} apart from dimension {d}")
 
 
 def gather(input, dim, index, *, sparse_grad=False):
@@ -448,6 +471,9 @@ def gather(input, dim, index, *, sparse_grad=False):
 def scatter_add(input, dim, index, src):
     """``input`` with ``src`` added at ``index`` along ``dim``."""
     idx, d = _check_index(index, "scatter", input, dim, src)
+    if not input._data.ndim:  # 0-d: as a one-element vector, back to 0-d
+        one = src.reshape(1) if not src._data.ndim else src
+        return scatter_add(input.reshape(1), 0, index.reshape(1), one).reshape(())
     return ScatterAdd.apply(input, idx.astype(np.int64, copy=False), src, dim=d)
 
 
@@ -458,6 +484,9 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
         raise RuntimeError("reduce argument must be either add or multiply.")
     s = src if src is not None else value
     idx, d = _check_index(index, "scatter", input, dim, s)
+    if not input._data.ndim:  # 0-d: as a one-element vector, back to 0-d
+        one = s.reshape(1) if isinstance(s, Tensor) and not s._data.ndim else s
+        return scatter(input.reshape(1), 0, index.reshape(1), one, reduce=reduce).reshape(())
     if not isinstance(s, Tensor):
         from .._creation import checked_value
 

@@ -9,7 +9,7 @@ import numpy as np
 from .. import _arg_errors
 from .._tensor import Tensor, _mark_view, _wrap
 from ..autograd.function import Op
-from ._shape_utils import check_expand, sum_to_shape, type_name, wrap_dim
+from ._shape_utils import check_expand, check_movedim, sum_to_shape, type_name, wrap_dim
 
 
 def _as_view(out, base):
@@ -360,9 +360,7 @@ def movedim(input, source, destination):
     src = [wrap_dim(s, nd) for s in (source if isinstance(source, (tuple, list)) else [source])]
     dst = [wrap_dim(d, nd) for d in (destination if isinstance(destination, (tuple, list))
                                      else [destination])]
-    if len(src) != len(dst):
-        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) "
-                           f"should contain the same number of dims as destination ({dst} dims)")
+    check_movedim(source, destination, src, dst)
     order = [d for d in range(nd) if d not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)

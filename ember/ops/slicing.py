@@ -63,12 +63,20 @@ def index_add(input, dim, index, source, *, alpha=1):
 
     d = wrap_dim(dim, input._data.ndim)
     idx = index._data
+    if idx.ndim > 1:
+        raise IndexError(f"index_add_(): Index is supposed to be a vector, but got dim: "
+                         f"{idx.ndim} with type: {type_name(idx.dtype)} and size: "
+                         f"{list(idx.shape)}")
     if idx.dtype not in (np.int32, np.int64):
         raise RuntimeError(f"index_add_(): Expected dtype int32/int64 for index but got: "
                            f"{type_name(idx.dtype)}")
     if source._data.dtype != input._data.dtype:
         raise RuntimeError(f"index_add_(): self ({type_name(input._data.dtype)}) and source "
                            f"({type_name(source._data.dtype)}) must have the same scalar type")
+    _check_add_shapes(input._data.shape, d, idx.size, source._data.shape)
+    if not input._data.ndim:  # 0-d self and source: one element added (index 0)
+        return index_add(input.reshape(1), 0, index.reshape(1), source.reshape(1),
+                         alpha=alpha).reshape(())
     bad = (idx < 0) | (idx >= input._data.shape[d])
     if bad.any():
         raise RuntimeError(f"index {int(idx[bad].flat[0])} is out of bounds for dimension {d} "
@@ -78,3 +86,22 @@ def index_add(input, dim, index, source, *, alpha=1):
     full = np.broadcast_to(idx.reshape(shape), source._data.shape)
     src = source if alpha == 1 else mul(source, alpha)
     return ScatterAdd.apply(input, np.ascontiguousarray(full), src, dim=d)
+
+
+def _check_add_shapes(x_shape, d, count, src_shape):
+    """``index_add``'s shape checks in torch's words: the indexed dim within the source,
+    one index per source slice, the other dims equal."""
+    if d and d >= len(src_shape):
+        raise IndexError(f"index_add_(): Indexing dim {d} is out of bounds of the source tensor "
+                         f"with dim {len(src_shape)}")
+    slices = src_shape[d] if src_shape else 1
+    if count != slices:
+        raise RuntimeError(f"index_add_(): Number of indices ({count}) should be equal to "
+                           f"source.size(dim): ({slices}), for dim: {d}")
+    x_rest, src_rest = list(x_shape), list(src_shape)
+    if x_rest and src_rest:
+        del x_rest[d], src_rest[d]
+    if x_rest != src_rest:
+        raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the "
+                           f"specified dimension. Got self.shape = {list(x_shape)} source.shape "
+                           f"= {list(src_shape)}")
