@@ -137,13 +137,13 @@ def operands(x, y, floating=False):
             return x, y
     elif tx:
         k = x._data.dtype.kind
-        if k == "f" or not (floating or isinstance(y, (float, complex))
-                            or (k == "b" and type(y) is int)):
+        if (k == "f" and type(y) is not complex) or not (
+                floating or isinstance(y, (float, complex)) or (k == "b" and type(y) is int)):
             return x, _fit_int(y, x._data.dtype)
     elif ty:
         k = y._data.dtype.kind
-        if k == "f" or not (floating or isinstance(x, (float, complex))
-                            or (k == "b" and type(x) is int)):
+        if (k == "f" and type(x) is not complex) or not (
+                floating or isinstance(x, (float, complex)) or (k == "b" and type(x) is int)):
             return _fit_int(x, y._data.dtype), y
     else:
         raise TypeError(f"expected a Tensor operand, got {type(x).__name__} and "

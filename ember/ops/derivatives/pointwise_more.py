@@ -16,6 +16,7 @@ import numpy as np
 from ...autograd.function import Op
 from ..clamp import where
 from ..math_more import Angle, CompareAs, Frexp, Prelu, Renorm, Sgn
+from ..modulus import Fmod, Remainder
 from ..pointwise_math import (
     Atan2,
     Copysign,
@@ -338,3 +339,16 @@ def _renorm(ctx, grad):
     nb = _norm_grad(gsum, x, p, norm)
     big = const(norm._data > maxnorm)
     return where(big, factor * grad - factor * invnorm * nb, grad)
+
+
+
+@formula(Remainder, Fmod)
+def _modulus(ctx, grad):
+    x, y = ctx.saved_tensors  # the quotient's rounding is flat: it enters as a constant
+    rounding = np.floor if ctx._fn is Remainder else np.trunc
+    if not isinstance(x, np.ndarray):  # a number % a tensor: torch has no derivative
+        return ctx._fn.backward(ctx, grad._data)  # raises torch's error
+    with np.errstate(invalid="ignore", divide="ignore"):
+        quotient = const(rounding(x / y), grad._data.dtype)
+    gy = sum_to(-grad * quotient, ctx.shapes[1]) if ctx.needs_input_grad[1] else None
+    return sum_to(grad, ctx.shapes[0]), gy
