@@ -142,7 +142,9 @@ def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=
     if bad is not None and v.size:  # no values: the kernel never runs
         raise NotImplementedError(f"\"searchsorted_out_cpu\" not implemented for "
                                   f"'{type_name(bad)}'")
-    if seq.ndim <= 1:
+    if _out_of_order(seq):
+        found = _binary_search(seq, v, side == "right")
+    elif seq.ndim <= 1:
         found = np.searchsorted(seq, v, side=side)
     else:
         lead = int(np.prod(v.shape[:-1]))  # the leading dims match seq's
@@ -151,6 +153,34 @@ def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=
                          np.int64).reshape(v.shape)
     result = _wrap(np.asarray(found, np.int32 if out_int32 else np.int64))
     return write_out("searchsorted", result, out, (sorted_sequence,))
+
+
+def _out_of_order(seq):
+    """Whether ``seq`` (along its last dim) holds NaN or is not sorted: NumPy's search and
+    torch's then take different paths (NumPy also reorders its probes by the keys)."""
+    if seq.dtype.kind == "f" and np.isnan(seq).any():
+        return True
+    return bool((seq[..., 1:] < seq[..., :-1]).any())
+
+
+def _binary_search(seq, v, right):
+    """torch's kernel: per value, lower (``right``: upper) bound by halving ``[0, n)``, going
+    right while ``!(mid >= v)`` (``!(mid > v)``), whatever the sequence holds."""
+    n = seq.shape[-1]
+    rows = seq.reshape(-1, n)
+    keys = v.reshape(rows.shape[0], -1) if seq.ndim > 1 else v.reshape(1, -1)
+    start = np.zeros(keys.shape, np.int64)
+    end = np.full(keys.shape, n, np.int64)
+    which = np.arange(rows.shape[0])[:, None]
+    with np.errstate(invalid="ignore"):
+        while (start < end).any():
+            active = start < end
+            mid = start + ((end - start) >> 1)
+            mid_val = rows[which, np.minimum(mid, n - 1)]
+            go_right = ~(mid_val > keys) if right else ~(mid_val >= keys)
+            start = np.where(active & go_right, mid + 1, start)
+            end = np.where(active & ~go_right, mid, end)
+    return start.reshape(v.shape)
 
 
 def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
