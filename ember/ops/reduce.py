@@ -155,6 +155,8 @@ class Prod(Op):
         axes = _dims(dim, x, keepdim)
         ctx.save_for_backward(x)
         ctx.axes, ctx.keepdim = axes, keepdim
+        if dim is not None:
+            ctx.show_as("ProdBackward1")  # torch's name when a dim is given
         if dtype is None and x.dtype.kind in "biu":
             dtype = np.int64  # torch's integer products (NumPy would give uint64 for uint8)
         result = np.asarray(np.prod(x, axis=axes, keepdims=keepdim, dtype=dtype))

@@ -347,11 +347,12 @@ swapaxes = swapdims = transpose
 
 
 def t(input):
-    """Transpose a matrix (0-D and 1-D inputs are returned as they are)."""
+    """Transpose a matrix (0-D and 1-D inputs come back as views of themselves)."""
     if input._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
                            f"{input._data.ndim}D")
-    return transpose(input, 0, 1, node_name="TBackward0") if input._data.ndim == 2 else input
+    order = (1, 0) if input._data.ndim == 2 else tuple(range(input._data.ndim))
+    return _as_view(Permute.apply(input, dims=order, node_name="TBackward0"), input)
 
 
 def movedim(input, source, destination):
@@ -504,8 +505,6 @@ def split(tensor, split_size_or_sections, dim=0):
         d, sizes = even_split_sizes(tensor, int(split_size_or_sections), dim)
     else:
         d, sizes = checked_split_sizes(tensor, split_size_or_sections, dim)
-    if len(sizes) == 1:
-        return (_as_view(Reshape.apply(tensor, shape=tensor._data.shape), tensor),)
     outs = Split.apply(tensor, sizes=sizes, dim=d)
     return _multi_views(tuple(_as_view(o, tensor) for o in outs), "Split")
 
@@ -515,17 +514,12 @@ def tensor_split(input, indices_or_sections, dim=0):
     if input._data.ndim == 0:
         raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a "
                            "tensor with 0 dims")
+    from .shape_more import section_bounds
+
     d = wrap_dim(dim, input._data.ndim)
-    n = input._data.shape[d]
-    if isinstance(indices_or_sections, int):
-        k = indices_or_sections
-        if k <= 0:
-            raise RuntimeError(f"number of sections must be larger than 0, got {k}")
-        sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
-    else:
-        idx = [0] + list(indices_or_sections) + [n]
-        sizes = [b - a for a, b in zip(idx[:-1], idx[1:])]
-    return split(input, sizes, d)
+    bounds = section_bounds(indices_or_sections, input._data.shape[d])
+    lead = (slice(None),) * d  # plain slices, as torch's: each may be changed in place
+    return tuple(input[lead + (slice(a, b),)] for a, b in zip(bounds[:-1], bounds[1:]))
 
 
 def chunk(input, chunks, dim=0):
@@ -548,7 +542,10 @@ def unbind(input, dim=0):
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     if input._data.shape[d] == 0:
         return ()
-    return _multi_views(tuple(squeeze(p, d) for p in split(input, 1, d)), "Unbind")
+    from .shape_more import Unbind
+
+    outs = Unbind.apply(input, dim=d)
+    return _multi_views(tuple(_as_view(o, input) for o in outs), "Unbind")
 
 
 def tril(input, diagonal=0):

@@ -156,6 +156,35 @@ def unsafe_chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     return unsafe_split(input, -(-n // chunks), d)
 
 
+class Unbind(Op):
+    """(z_0, ..., z_{n-1}) = the slices of x along ``dim``; dx = the grads stacked there"""
+
+    @staticmethod
+    def forward(ctx, x, *, dim):
+        ctx.axis = dim
+        lead = (slice(None),) * dim
+        return tuple(x[lead + (i,)] for i in range(x.shape[dim]))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return np.stack(grads, axis=ctx.axis)
+
+
+def section_bounds(indices_or_sections, n: int) -> list:
+    """``tensor_split``'s piece boundaries along a dim of size ``n``: ``k`` sections as even
+    as can be (the first ones one longer), or cuts at the given indices (a tensor too)."""
+    if isinstance(indices_or_sections, Tensor):  # a 0-d count or a 1-d list of indices
+        t = indices_or_sections
+        indices_or_sections = int(t.item()) if t.dim() == 0 else t.tolist()
+    if isinstance(indices_or_sections, (int, np.integer)):
+        k = int(indices_or_sections)
+        if k <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {k}")
+        sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
+        return [0] + [int(b) for b in np.cumsum(sizes)]
+    return [0] + [int(i) for i in indices_or_sections] + [n]
+
+
 def roll_arguments(input: Tensor, shifts, dims) -> dict:
     """``roll``'s shifts and dims checked as torch does: one shift per dim, or a single shift
     with no dims (the tensor is rolled flattened)."""

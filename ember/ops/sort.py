@@ -8,7 +8,6 @@ from .._tensor import Tensor, _wrap
 from ..autograd.function import Op
 from ._out import write_out
 from ._shape_utils import type_name, wrap_dim
-from .indexing import getitem
 
 
 class SortValues(Op):
@@ -49,6 +48,29 @@ class SortValues(Op):
         (idx,) = ctx.saved_tensors
         out = np.zeros(ctx.x_shape, grad.dtype)
         np.put_along_axis(out, idx, grad, ctx.axis)
+        return out
+
+
+class Kthvalue(Op):
+    """(v, i) = the k-th smallest of x along ``dim`` (of equal values, the first in a stable
+    order) and its index; the gradient goes back to that slot"""
+
+    @staticmethod
+    def forward(ctx, x, *, k, dim, keepdim):
+        idx = np.take(_argsort(x, dim, False), [k - 1], axis=dim)
+        ctx.save_for_backward(idx)
+        ctx.x_shape, ctx.axis, ctx.keepdim = x.shape, dim, keepdim
+        v = np.take_along_axis(x, idx, dim)
+        if not keepdim:
+            v, idx = v.squeeze(dim), idx.squeeze(dim)
+        return v, idx.astype(np.int64)
+
+    @staticmethod
+    def backward(ctx, grad, grad_idx):
+        (idx,) = ctx.saved_tensors
+        out = np.zeros(ctx.x_shape, grad.dtype)
+        np.put_along_axis(out, idx, grad if ctx.keepdim else np.expand_dims(grad, ctx.axis),
+                          ctx.axis)
         return out
 
 
@@ -103,9 +125,7 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     if input._data.ndim == 0:
         v, i = SortValues.apply(input, dim=d, descending=False, stable=True)
         return write_out("kthvalue", return_types.kthvalue((v, i)), out, (input,))
-    v, i = sort(input, d)
-    index = (slice(None),) * d + (slice(k - 1, k) if keepdim else k - 1,)
-    result = return_types.kthvalue((getitem(v, index), getitem(i, index)))
+    result = return_types.kthvalue(Kthvalue.apply(input, k=k, dim=d, keepdim=keepdim))
     return write_out("kthvalue", result, out, (input,))
 
 

@@ -8,7 +8,7 @@ from ._rules import linear, linear_all, rule, zero_of
 
 linear(shape.Reshape, shape.Permute, shape.Expand, shape.Repeat, shape.Split, shape.Tri,
        shape.Flip, shape.Roll, shape_more.SplitWithSizes, shape_more.UnsafeSplit,
-       shape_more.UnsafeSplitWithSizes, shape_more.NarrowCopy, indexing.GetItem,
+       shape_more.UnsafeSplitWithSizes, shape_more.NarrowCopy, shape_more.Unbind, indexing.GetItem,
        indexing.Gather, indexing.IndexSelect, arrange.Take, arrange.Diagonal,
        arrange.DiagEmbed, arrange.Trace, arrange.Rot90)
 linear_all(shape.Cat, shape.Stack, arrange.BlockDiag)

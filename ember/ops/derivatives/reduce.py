@@ -26,7 +26,7 @@ from ..reduce import (
     logsumexp,
 )
 from ..shape import flip
-from ..sort import SortValues
+from ..sort import Kthvalue, SortValues
 from ..statistics import Logcumsumexp
 from ..unary import abs as abs_
 from ..unary import exp
@@ -110,6 +110,14 @@ def _sort(ctx, grad, grad_indices=None):
         return grad
     (idx,) = ctx.saved_tensors  # each value back to its place
     return ScatterAdd.apply(const(np.zeros(ctx.x_shape, grad._data.dtype)), idx, grad,
+                            dim=ctx.axis)
+
+
+@formula(Kthvalue)
+def _kthvalue(ctx, grad, grad_indices=None):
+    (idx,) = ctx.saved_tensors  # the value back to its slot
+    g = grad if ctx.keepdim else grad.unsqueeze(ctx.axis)
+    return ScatterAdd.apply(const(np.zeros(ctx.x_shape, grad._data.dtype)), idx, g,
                             dim=ctx.axis)
 
 

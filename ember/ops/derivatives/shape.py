@@ -19,10 +19,12 @@ from ..shape import (
     flip,
     roll,
     split,
+    stack,
     tril,
     triu,
     unbind,
 )
+from ..shape_more import Unbind
 from ._common import formula, sum_to
 
 
@@ -67,6 +69,11 @@ def _stack(ctx, grad):
 @formula(Split)
 def _split(ctx, *grads):
     return cat(list(grads), ctx.axis)
+
+
+@formula(Unbind)
+def _unbind(ctx, *grads):
+    return stack(list(grads), ctx.axis)
 
 
 @formula(Tri)
