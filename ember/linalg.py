@@ -1,10 +1,12 @@
 """``torch.linalg``: norms, decompositions, inverses and solvers of matrices (and batches).
 
-Every function takes a matrix or a batch of them (``(*, m, n)``), float32 or float64, and
-returns torch's dtypes, named tuples and errors. The ops live in ``ember/ops/_linalg_*.py``.
+Every function takes a matrix or a batch of them (``(*, m, n)``), float32 or float64 (and,
+for most, complex64 or complex128), and returns torch's dtypes, named tuples and errors. The
+ops live in ``ember/ops/_linalg_*.py``.
 """
 from __future__ import annotations
 
+from .ops._linalg_eig import eig, eigvals  # noqa: F401
 from .ops._linalg_factor import (  # noqa: F401
     cholesky,
     cholesky_ex,
@@ -49,7 +51,8 @@ from .ops._linalg_triangular import (  # noqa: F401
 from .ops.linalg import matmul  # noqa: F401
 from .ops.statistics_pairs import linalg_cross as cross  # noqa: F401
 
-__all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh",
+__all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eig",
+           "eigvals", "eigh",
            "eigvalsh", "inv", "inv_ex", "lstsq", "matmul", "matrix_exp", "matrix_norm",
            "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
            "solve_ex", "svd", "svdvals", "vecdot", "vector_norm", "householder_product",

@@ -9,7 +9,8 @@ a real loss, ``dL/dRe(z) + 1j * dL/dIm(z)``. Three kinds of ops meet it:
 - ``HOLOMORPHIC``: backward is ``grad * f'(x)`` with the formula of the complex derivative
   (mul, exp, matmul, ...). torch's rule is ``grad * conj(f'(x))``, which is the real formula
   run on ``conj(grad)`` and conjugated back: no formula needs a second copy.
-- the rest have a backward written for complex numbers (``complex_ops.py``, ``_CUSTOM``).
+- the rest have a backward written for complex numbers (``complex_ops.py``, ``_CUSTOM``,
+  and ``LINALG``: torch's linalg formulas, whose transposes are conjugate transposes).
 
 Any other op refuses to record a complex input or output with NotImplementedError naming it,
 so a missing rule never turns into a silently wrong gradient.
@@ -39,6 +40,11 @@ from . import (
     shape_more,
     unary,
 )
+from ._linalg_cholesky_solve import CholeskyInverse, CholeskySolve
+from ._linalg_eig import Eig
+from ._linalg_factor import Cholesky, Eigh, MatrixExp, Qr, Svd
+from ._linalg_inverse import Det, Inv, Pinv, Slogdet, Solve
+from ._linalg_triangular import SolveTriangular
 from .clamp import Where
 
 SAME = (
@@ -64,6 +70,9 @@ HOLOMORPHIC = (
     reduce.Prod, reduce.Logsumexp, cumulative.Cumprod, blend.Lerp, blend.Addcmul,
     pointwise_math.Sinc, pointwise_math.Exp2,
 )
+# ops whose own backward (and Tensor formula) handles complex numbers
+LINALG = (Det, Slogdet, Inv, Solve, Pinv, Cholesky, Qr, Svd, Eigh, MatrixExp, Eig,
+          SolveTriangular, CholeskyInverse, CholeskySolve)
 # ops whose complex forward torch computes but refuses to differentiate: torch's error
 REFUSED = {activation.Silu: "silu does not support automatic differentiation for outputs with "
                             "complex dtype."}
@@ -117,7 +126,7 @@ def _holomorphic(op):
     return _variant(op, backward)
 
 
-for _op in SAME:
+for _op in SAME + LINALG:
     _op._complex_fn = _op
 for _op in HOLOMORPHIC:
     _op._complex_fn = _holomorphic(_op)

@@ -2,7 +2,8 @@
 
 As LAPACK's ``potri``/``potrs`` under torch, the forward reads only the factor's triangle
 (lower, or upper with ``upper=True``); torch's backward formulas then use the whole factor
-as given, and so do these.
+as given, and so do these. Complex factors work as torch's: A = L L^H (U^H U), and the
+formulas' transposes are conjugate transposes.
 """
 from __future__ import annotations
 
@@ -11,12 +12,8 @@ import numpy as np
 from .. import _arg_errors
 from .._tensor import Tensor
 from ..autograd.function import Op
-from ._linalg_inverse import LinAlgError, batch_prefix, check_matrix
+from ._linalg_inverse import LinAlgError, _mH, batch_prefix, check_matrix
 from ._shape_utils import check_broadcast, type_name
-
-
-def _mT(a):
-    return np.swapaxes(a, -1, -2)
 
 
 def _triangle_inverse(factor, upper, name):
@@ -35,13 +32,13 @@ def _triangle_inverse(factor, upper, name):
 
 
 class CholeskyInverse(Op):
-    """Z = (L L^T)^-1 from the triangle of L; dL = -(Z (G + G^T) Z) L (upper: -U (...))"""
+    """Z = (L L^H)^-1 from the triangle of L; dL = -(Z (G + G^H) Z) L (upper: -U (...))"""
 
     @staticmethod
     def forward(ctx, factor, *, upper):
         inv = _triangle_inverse(factor, upper, "cholesky_inverse")
-        # A = L L^T gives A^-1 = L^-T L^-1; A = U^T U gives U^-1 U^-T
-        out = (inv @ _mT(inv) if upper else _mT(inv) @ inv).astype(factor.dtype, copy=False)
+        # A = L L^H gives A^-1 = L^-H L^-1; A = U^H U gives U^-1 U^-H
+        out = (inv @ _mH(inv) if upper else _mH(inv) @ inv).astype(factor.dtype, copy=False)
         ctx.save_for_backward(factor, out)
         ctx.upper = upper
         return out
@@ -49,18 +46,18 @@ class CholeskyInverse(Op):
     @staticmethod
     def backward(ctx, grad):
         factor, out = ctx.saved_tensors
-        common = out @ (grad + _mT(grad)) @ out
+        common = out @ (grad + _mH(grad)) @ out
         return -(factor @ common) if ctx.upper else -(common @ factor)
 
 
 class CholeskySolve(Op):
-    """X = (L L^T)^-1 B; dB = (L L^T)^-1 G, dL = -(dB X^T + X dB^T) L (upper: -U (...))"""
+    """X = (L L^H)^-1 B; dB = (L L^H)^-1 G, dL = -(dB X^H + X dB^H) L (upper: -U (...))"""
 
     @staticmethod
     def forward(ctx, b, factor, *, upper):
-        lower = _mT(factor) if upper else factor  # A = L L^T either way
+        lower = _mH(factor) if upper else factor  # A = L L^H either way
         with np.errstate(divide="ignore", invalid="ignore"):
-            out = _substitute(_substitute(b, lower, forward=True), _mT(lower), forward=False)
+            out = _substitute(_substitute(b, lower, forward=True), _mH(lower), forward=False)
         out = out.astype(b.dtype, copy=False)
         ctx.save_for_backward(factor, out)
         ctx.upper, ctx.b_shape = upper, b.shape
@@ -72,8 +69,8 @@ class CholeskySolve(Op):
         grad_b = CholeskySolve.forward(ctx, grad, factor, upper=ctx.upper)
         grad_factor = None
         if ctx.needs_input_grad[1]:
-            common = grad_b @ _mT(out)
-            common = common + _mT(common)
+            common = grad_b @ _mH(out)
+            common = common + _mH(common)
             grad_factor = -(factor @ common) if ctx.upper else -(common @ factor)
             grad_factor = _sum_to_batch(grad_factor, factor.shape)
         return _sum_to_batch(grad_b, ctx.b_shape), grad_factor

@@ -1,7 +1,10 @@
 """``torch.linalg`` decompositions: cholesky, qr, svd/svdvals, eigh/eigvalsh, matrix_exp.
 
-Backward formulas are torch's (``FunctionsManual.cpp``), for real inputs: they assume
-distinct singular values / eigenvalues, and give inf or NaN otherwise, as torch does.
+Backward formulas are torch's (``FunctionsManual.cpp``), for real and complex inputs (the
+transposes of the real formulas are conjugate transposes): they assume distinct singular
+values / eigenvalues, and give inf or NaN otherwise, as torch does. For complex inputs,
+singular vectors and eigenvectors are defined only up to a phase each, and a loss that
+depends on those phases raises torch's error in backward.
 """
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ import numpy as np
 from .. import return_types
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Op
-from ._linalg_inverse import LinAlgError, batch_prefix, check_matrix
+from ._linalg_inverse import LinAlgError, _mH, batch_prefix, check_matrix, real_dtype
 
 
 def _mT(a):
@@ -18,8 +21,9 @@ def _mT(a):
 
 
 def _solve_right_t(r, b):
-    """X with X R^T = B: the right solve torch does with ``solve_triangular``."""
-    return _mT(np.linalg.solve(r, _mT(b)))
+    """X with X R^H = B (R^T for real R): the right solve torch does with
+    ``solve_triangular``."""
+    return _mH(np.linalg.solve(r, _mH(b)))
 
 
 # --- cholesky -----------------------------------------------------------------------------
@@ -61,7 +65,7 @@ def _cholesky(x, upper, name):
 
 
 class Cholesky(Op):
-    """A = L L^T; gA = L^-T Phi(L^T gL) L^-1, symmetrised (torch's cholesky_backward)"""
+    """A = L L^H; gA = L^-H Phi(L^H gL) L^-1, symmetrised (torch's cholesky_backward)"""
 
     _backward_name = "LinalgCholeskyExBackward0"
 
@@ -81,21 +85,22 @@ class Cholesky(Op):
         (out,) = ctx.saved_tensors
         if out.size == 0:
             return np.zeros_like(grad)
-        low, gl = (_mT(out), _mT(grad)) if ctx.upper else (out, grad)
-        phi = np.tril(_mT(low) @ gl)
-        phi = 0.5 * (phi + _mT(np.tril(phi, -1)))
-        ga = np.linalg.solve(_mT(low), phi)  # L^-T Phi
-        return _mT(np.linalg.solve(_mT(low), _mT(ga)))  # (L^-T Phi) L^-1, symmetric
+        low, gl = (_mH(out), _mH(grad)) if ctx.upper else (out, grad)
+        phi = np.tril(_mH(low) @ gl)
+        phi = 0.5 * (phi + _mH(np.tril(phi, -1)))
+        ga = np.linalg.solve(_mH(low), phi)  # L^-H Phi
+        return _mT(np.linalg.solve(_mT(low), _mT(ga)))  # (L^-H Phi) L^-1
 
 
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
-    """Cholesky factor L (lower, or L^T with ``upper=True``) of symmetric positive-definite
-    matrices (``torch.linalg.cholesky``); only the lower (upper) triangle of ``A`` is read.
+    """Cholesky factor L (lower, or L^H with ``upper=True``) of symmetric (complex: Hermitian)
+    positive-definite matrices (``torch.linalg.cholesky``); only the lower (upper) triangle of
+    ``A`` is read.
 
     Raises:
         LinAlgError: when a matrix is not positive-definite (naming the failing minor).
     """
-    check_matrix("linalg.cholesky", A._data)
+    check_matrix("linalg.cholesky", A._data, complex_ok=True)
     return Cholesky.apply(A, upper=upper)
 
 
@@ -103,7 +108,7 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False):
     """(L, info) like ``torch.linalg.cholesky_ex``; ``info`` is the order of the first leading
     minor that is not positive-definite (0 if none). Differs from torch: a failed factor is
     NaN (torch's holds LAPACK's partial result)."""
-    check_matrix("linalg.cholesky_ex", A._data)
+    check_matrix("linalg.cholesky_ex", A._data, complex_ok=True)
     name = "linalg.cholesky" if check_errors else None
     _, info = _cholesky(A._data, upper, None)
     return return_types.linalg_cholesky_ex((Cholesky.apply(A, upper=upper, name=name), _wrap(info)))
@@ -114,7 +119,7 @@ _QR_MODES = ("reduced", "complete", "r")
 
 
 class Qr(Op):
-    """A = QR; torch's linalg_qr_backward (m >= n, or reduced m < n)"""
+    """A = QR; torch's linalg_qr_backward (m >= n, or reduced m < n; ^H for complex)"""
 
     _backward_name = "LinalgQrBackward0"
 
@@ -140,14 +145,17 @@ class Qr(Op):
         if ctx.mode == "complete" and m > n:
             raise RuntimeError("The QR decomposition is not differentiable when mode='complete' "
                                "and nrows > ncols.")
-        mh = gr @ _mT(r) - _mT(q) @ gq
+        mh = gr @ _mH(r) - _mH(q) @ gq
         if m >= n:
             sym = np.triu(mh)
-            sym = sym + _mT(sym)
+            sym = sym + _mH(sym)  # its diagonal is real (2 Re), halved below
             idx = np.arange(sym.shape[-1])
             sym[..., idx, idx] *= 0.5
             return _solve_right_t(r, q @ sym + gq)
-        skew = np.tril(_mT(mh) - mh)
+        skew = np.tril(_mH(mh) - mh)
+        if skew.dtype.kind == "c":  # the diagonal is -2i Im(diag mh): halved, as torch's
+            idx = np.arange(m)
+            skew[..., idx, idx] *= 0.5
         lead = _solve_right_t(r[..., :m], q @ skew)
         out = np.concatenate([lead, np.zeros(lead.shape[:-1] + (n - m,), lead.dtype)], -1)
         return out + q @ gr
@@ -156,7 +164,7 @@ class Qr(Op):
 def qr(A: Tensor, mode: str = "reduced"):
     """QR decomposition (``torch.linalg.qr``): mode 'reduced' (Q is m x k), 'complete'
     (Q is m x m) or 'r' (R only; Q is an empty tensor). Signs are LAPACK's, as in torch."""
-    check_matrix("linalg.qr", A._data, square=False)
+    check_matrix("linalg.qr", A._data, square=False, complex_ok=True)
     if mode not in _QR_MODES:
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
                            "'reduced' (default), 'r', or 'complete'")
@@ -164,8 +172,22 @@ def qr(A: Tensor, mode: str = "reduced"):
 
 
 # --- svd ----------------------------------------------------------------------------------
+_SVD_PHASE = ("svd_backward: The singular vectors in the complex case are specified up to "
+              "multiplication by e^{i phi}. The specified loss function depends on this phase "
+              "term, making it ill-defined.")
+
+
+def _svd_phase_check(uhgu, vhgv, s):
+    """torch's check that a loss of complex singular vectors ignores their phases."""
+    zero = np.zeros(s.shape)
+    im_u = zero if uhgu is None else np.diagonal(uhgu, 0, -2, -1).imag
+    im_v = zero if vhgv is None else np.diagonal(vhgv, 0, -2, -1).imag
+    if not np.allclose(im_u, -im_v, rtol=1e-2, atol=1e-2):
+        raise RuntimeError(_SVD_PHASE)
+
+
 def _svd_backward(u, s, vh, gu, gs, gvh):
-    """torch's svd_backward (real case) for the reduced factors; ``gu``/``gvh`` may be None."""
+    """torch's svd_backward for the reduced factors; ``gu``/``gvh`` may be None."""
     m, n = u.shape[-2], vh.shape[-1]
     if gu is None and gvh is None:
         return (u * gs[..., None, :]) @ vh
@@ -174,27 +196,36 @@ def _svd_backward(u, s, vh, gu, gs, gvh):
     idx = np.arange(s.shape[-1])
     e[..., idx, idx] = 1
     with np.errstate(divide="ignore", invalid="ignore"):
+        uhgu = vhgv = None
         if gu is not None:
-            uhgu = _mT(u) @ gu
-            uhgu = uhgu - _mT(uhgu)
+            uhgu = _mH(u) @ gu
+            uhgu = uhgu - _mH(uhgu)
         if gvh is not None:
-            vhgv = vh @ _mT(gvh)
-            vhgv = vhgv - _mT(vhgv)
+            vhgv = vh @ _mH(gvh)
+            vhgv = vhgv - _mH(vhgv)
+        complex_ = u.dtype.kind == "c"
+        if complex_:
+            _svd_phase_check(uhgu, vhgv, s)
         if gu is not None and gvh is not None:
             ga = (uhgu * s[..., None, :] + s[..., :, None] * vhgv) / e
         elif gu is not None:
             ga = (uhgu / e) * s[..., None, :]
         else:
             ga = s[..., :, None] * (vhgv / e)
-        ga[..., idx, idx] = gs
+        if complex_:  # torch adds to the (imaginary) diagonal the formula left there
+            ga[..., idx, idx] += gs
+            if gu is not None and gvh is not None:
+                ga[..., idx, idx] += np.diagonal(uhgu, 0, -2, -1) / (2 * s)
+        else:
+            ga[..., idx, idx] = gs
         if m > n and gu is not None:
             ga = u @ ga
             gus = gu / s[..., None, :]
-            ga = (ga + gus - u @ (_mT(u) @ gus)) @ vh
+            ga = (ga + gus - u @ (_mH(u) @ gus)) @ vh
         elif m < n and gvh is not None:
             ga = ga @ vh
             sgv = gvh / s[..., :, None]
-            ga = u @ (ga + sgv - (sgv @ _mT(vh)) @ vh)
+            ga = u @ (ga + sgv - (sgv @ _mH(vh)) @ vh)
         else:
             ga = u @ (ga @ vh)
     return ga
@@ -209,7 +240,7 @@ class Svd(Op):
     def forward(ctx, x, *, full_matrices=True, compute_uv=True):
         k = min(x.shape[-2:])
         if not compute_uv:  # the values alone (LAPACK's, with or without recording)
-            s = np.linalg.svd(x, compute_uv=False).astype(x.dtype, copy=False)
+            s = np.linalg.svd(x, compute_uv=False).astype(real_dtype(x.dtype), copy=False)
             if ctx.needs_input_grad:
                 u, _, vh = np.linalg.svd(x, full_matrices=False)
                 ctx.compute_uv = False
@@ -224,14 +255,14 @@ class Svd(Op):
     def backward(ctx, *grads):
         u, s, vh = ctx.saved_tensors
         if not ctx.compute_uv:
-            return _svd_backward(u, s, vh, None, grads[0], None).astype(s.dtype, copy=False)
+            return _svd_backward(u, s, vh, None, grads[0], None).astype(u.dtype, copy=False)
         gu, gs, gvh = grads
         k = s.shape[-1]
         gu, gvh = gu[..., :k], gvh[..., :k, :]
         # zeros from the engine stand for "no gradient": take torch's cheaper branches
         gu = gu if gu.any() else None
         gvh = gvh if gvh.any() else None
-        return _svd_backward(u, s, vh, gu, gs, gvh).astype(s.dtype, copy=False)
+        return _svd_backward(u, s, vh, gu, gs, gvh).astype(u.dtype, copy=False)
 
 
 def svd(A: Tensor, full_matrices: bool = True):
@@ -239,19 +270,32 @@ def svd(A: Tensor, full_matrices: bool = True):
 
     The gradient assumes distinct singular values (torch's formula: inf/NaN otherwise) and
     uses only the first k = min(m, n) columns of U and rows of Vh when ``full_matrices``."""
-    check_matrix("linalg.svd", A._data, square=False)
+    check_matrix("linalg.svd", A._data, square=False, complex_ok=True)
     return return_types.linalg_svd(Svd.apply(A, full_matrices=full_matrices))
 
 
 def svdvals(A: Tensor) -> Tensor:
     """Singular values, descending (``torch.linalg.svdvals``)."""
-    check_matrix("linalg.svd", A._data, square=False)
+    check_matrix("linalg.svd", A._data, square=False, complex_ok=True)
     return Svd.apply(A, full_matrices=False, compute_uv=False)
 
 
 # --- eigh ---------------------------------------------------------------------------------
+_EIG_PHASE = ("{}: The eigenvectors in the complex case are specified up to multiplication "
+              "by e^{{i phi}}. The specified loss function depends on this quantity, so it is "
+              "ill-defined.")
+
+
+def eig_phase_check(vhgv, name):
+    """torch's check that a loss of complex eigenvectors ignores their phases:
+    Im(diag(V^H gV)) = 0."""
+    im = np.diagonal(vhgv, 0, -2, -1).imag
+    if not np.allclose(im, 0, rtol=1e-2, atol=1e-2):
+        raise RuntimeError(_EIG_PHASE.format(name))
+
+
 class Eigh(Op):
-    """A = V diag(L) V^T for symmetric A; gA = V (skew(V^T gV) / E + diag(gL)) V^T"""
+    """A = V diag(L) V^H for Hermitian A; gA = V (skew(V^H gV) / E + diag(gL)) V^H"""
 
     _backward_name = "LinalgEighBackward0"
 
@@ -267,24 +311,26 @@ class Eigh(Op):
         w, v = ctx.saved_tensors
         gw, gv = grads if ctx.eigenvectors else (grads[0], None)
         if gv is None or not gv.any():
-            return (v * gw[..., None, :]) @ _mT(v)
-        vhgv = _mT(v) @ gv
-        vhgv = 0.5 * (vhgv - _mT(vhgv))
+            return (v * gw[..., None, :]) @ _mH(v)
+        vhgv = _mH(v) @ gv
+        if vhgv.dtype.kind == "c":
+            eig_phase_check(vhgv, "linalg_eigh_backward")
+        vhgv = 0.5 * (vhgv - _mH(vhgv))
         e = w[..., None, :] - w[..., :, None]
         idx = np.arange(w.shape[-1])
         e[..., idx, idx] = 1
         with np.errstate(divide="ignore", invalid="ignore"):
             ga = vhgv / e
         ga[..., idx, idx] = gw
-        return v @ ga @ _mT(v)
+        return v @ ga @ _mH(v)
 
 
 def _check_eigh(name, A, UPLO):  # noqa: N803
     x = A._data
-    if x.dtype.kind != "f":
+    if x.dtype.kind not in "fc":
         raise NotImplementedError(f'"linalg_eigh_cpu" not implemented for '
                                   f"'{_type(x.dtype)}'")
-    check_matrix(name, x)
+    check_matrix(name, x, complex_ok=True)
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
 
@@ -296,9 +342,10 @@ def _type(dtype):
 
 
 def eigh(A: Tensor, UPLO: str = "L"):  # noqa: N803  (torch's name)
-    """Eigenvalues (ascending) and eigenvectors of symmetric matrices (``torch.linalg.eigh``),
-    reading the lower (``UPLO='L'``) or upper triangle. Eigenvector signs are LAPACK's; the
-    gradient assumes distinct eigenvalues (inf/NaN otherwise, as torch)."""
+    """Eigenvalues (ascending, real) and eigenvectors of symmetric (complex: Hermitian)
+    matrices (``torch.linalg.eigh``), reading the lower (``UPLO='L'``) or upper triangle.
+    Eigenvector signs (phases) are LAPACK's; the gradient assumes distinct eigenvalues
+    (inf/NaN otherwise, as torch) and, for complex input, a loss that ignores the phases."""
     _check_eigh("linalg.eigh", A, UPLO)
     return return_types.linalg_eigh(Eigh.apply(A, UPLO=UPLO))
 
@@ -316,8 +363,9 @@ _PADE13 = (64764752532480000., 32382376266240000., 7771770303897600., 1187353796
 
 
 def _expm(a):
-    """exp(A) by scaling and squaring with a degree-13 Pade approximant (in float64)."""
-    a = a.astype(np.float64)
+    """exp(A) by scaling and squaring with a degree-13 Pade approximant (in float64, or
+    complex128)."""
+    a = a.astype(np.complex128 if a.dtype.kind == "c" else np.float64)
     n = a.shape[-1]
     if a.size == 0:
         return a
@@ -339,7 +387,7 @@ def _expm(a):
 
 
 class MatrixExp(Op):
-    """Z = exp(A); gA = the upper-right block of exp([[A^T, G], [0, A^T]])"""
+    """Z = exp(A); gA = the upper-right block of exp([[A^H, G], [0, A^H]])"""
 
     _backward_name = "LinalgMatrixExpBackward0"
 
@@ -352,13 +400,14 @@ class MatrixExp(Op):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         n = x.shape[-1]
-        big = np.zeros(x.shape[:-2] + (2 * n, 2 * n), np.float64)
-        big[..., :n, :n] = big[..., n:, n:] = _mT(x)
+        big = np.zeros(x.shape[:-2] + (2 * n, 2 * n),
+                       np.complex128 if x.dtype.kind == "c" else np.float64)
+        big[..., :n, :n] = big[..., n:, n:] = _mH(x)
         big[..., :n, n:] = grad
         return _expm(big)[..., :n, n:].astype(x.dtype)
 
 
 def matrix_exp(A: Tensor) -> Tensor:
     """Matrix exponential of square matrices (``torch.linalg.matrix_exp``)."""
-    check_matrix("linalg.matrix_exp", A._data)
+    check_matrix("linalg.matrix_exp", A._data, complex_ok=True)
     return MatrixExp.apply(A)

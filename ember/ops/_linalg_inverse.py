@@ -20,21 +20,44 @@ def _mT(a):
     return np.swapaxes(a, -1, -2)
 
 
-def check_float(name, x):
+def _mH(a):
+    """The conjugate transpose of (a batch of) matrices; the transpose of real ones."""
+    t = np.swapaxes(a, -1, -2)
+    return t.conj() if t.dtype.kind == "c" else t
+
+
+def _conj(a):
+    """The complex conjugate; a real array itself (no copy)."""
+    return a.conj() if a.dtype.kind == "c" else a
+
+
+_REAL = {np.dtype(np.complex64): np.dtype(np.float32),
+         np.dtype(np.complex128): np.dtype(np.float64)}
+
+
+def real_dtype(dtype):
+    """float32 for complex64, float64 for complex128; a real dtype itself."""
+    return _REAL.get(dtype, dtype)
+
+
+def check_float(name, x, complex_ok=False):
     """torch's error for integer (or bool) input to a ``linalg`` function; ember's own for
-    complex input, which its linalg does not cover yet."""
+    complex input to one that does not cover complex tensors yet (``complex_ok`` False)."""
     if x.dtype.kind != "f":
         if x.dtype.kind == "c":
+            if complex_ok:
+                return
             raise NotImplementedError(f"{name}: ember's linalg does not support complex tensors "
                                       f"yet (got {type_name(x.dtype)})")
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got "
                            f"{type_name(x.dtype)}")
 
 
-def check_matrix(name, x, square=True, floating=True):
-    """torch's checks for ``A``: a float tensor of at least 2 dims, square unless told."""
+def check_matrix(name, x, square=True, floating=True, complex_ok=False):
+    """torch's checks for ``A``: a float (or, with ``complex_ok``, complex) tensor of at least
+    2 dims, square unless told."""
     if floating:
-        check_float(name, x)
+        check_float(name, x, complex_ok)
     if x.ndim < 2:
         raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
     if square and x.shape[-1] != x.shape[-2]:
@@ -82,7 +105,7 @@ def _inv_or_raise(x, name="linalg.inv"):
 
 
 class Det(Op):
-    """z = det(A); dz/dA = det(A) A^-T (zero for a singular A, as torch computes it)"""
+    """z = det(A); gA = grad conj(det A) A^-H (zero for a singular A, as torch computes it)"""
 
     _backward_name = "LinalgDetBackward0"
 
@@ -98,18 +121,19 @@ class Det(Op):
         # NOTE: torch's gradient at a singular matrix is 0, not the cofactor matrix
         singular = (out == 0)[..., None, None]
         inv = np.linalg.inv(np.where(singular, np.eye(x.shape[-1], dtype=x.dtype), x))
-        g = (grad * out)[..., None, None] * _mT(inv)
+        g = (grad * _conj(out))[..., None, None] * _mH(inv)
         return np.where(singular, 0, g).astype(x.dtype, copy=False)
 
 
 def det(A: Tensor) -> Tensor:
     """Determinant of a square matrix or batch of them (``torch.linalg.det``)."""
-    check_matrix("linalg.det", A._data)
+    check_matrix("linalg.det", A._data, complex_ok=True)
     return Det.apply(A)
 
 
 class Slogdet(Op):
-    """(sign, log|det A|); d log|det A| / dA = A^-T (the sign gets no gradient)"""
+    """(sign, log|det A|); gA = g A^-H with g = g_log (real A: the sign gets no gradient) or
+    g_log - i Im(conj(g_sign) sign) (complex A, torch's slogdet_backward)"""
 
     _backward_name = "LinalgSlogdetBackward0"
     handles_missing_grads = True  # only the sign used: no gradient at all, as torch
@@ -117,30 +141,36 @@ class Slogdet(Op):
     @staticmethod
     def forward(ctx, x):
         sign, logabs = np.linalg.slogdet(x)
-        ctx.save_for_backward(x)
-        return (np.asarray(sign).astype(x.dtype, copy=False),
-                np.asarray(logabs).astype(x.dtype, copy=False))
+        sign = np.asarray(sign).astype(x.dtype, copy=False)
+        if x.dtype.kind == "c":
+            ctx.save_for_backward(x, sign)
+        else:
+            ctx.save_for_backward(x)
+        return sign, np.asarray(logabs).astype(real_dtype(x.dtype), copy=False)
 
     @staticmethod
     def backward(ctx, grad_sign, grad_log):
+        x = ctx.saved_tensors[0]
+        if x.dtype.kind == "c" and grad_sign is not None:
+            g = -1j * (np.conj(grad_sign) * ctx.saved_tensors[1]).imag
+            grad_log = g if grad_log is None else grad_log + g
         if grad_log is None:
             return (None,)
-        (x,) = ctx.saved_tensors
         try:
             inv = np.linalg.inv(x)
         except np.linalg.LinAlgError:  # a singular matrix: log|det| has no finite gradient
             inv = np.full_like(x, np.nan)
-        return ((grad_log[..., None, None] * _mT(inv)).astype(x.dtype, copy=False),)
+        return ((grad_log[..., None, None] * _mH(inv)).astype(x.dtype, copy=False),)
 
 
 def slogdet(A: Tensor):
     """(sign, log|det A|) as a named tuple (``torch.linalg.slogdet``)."""
-    check_matrix("linalg.slogdet", A._data)
+    check_matrix("linalg.slogdet", A._data, complex_ok=True)
     return return_types.linalg_slogdet(Slogdet.apply(A))
 
 
 class Inv(Op):
-    """Z = A^-1; dA = -Z^T G Z^T"""
+    """Z = A^-1; gA = -Z^H G Z^H"""
 
     _backward_name = "LinalgInvExBackward0"
 
@@ -164,8 +194,8 @@ class Inv(Op):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        zt = _mT(out)
-        return -(zt @ grad @ zt)
+        zh = _mH(out)
+        return -(zh @ grad @ zh)
 
 
 def inv(A: Tensor) -> Tensor:
@@ -174,7 +204,7 @@ def inv(A: Tensor) -> Tensor:
     Raises:
         LinAlgError: when a matrix is singular (torch's message, naming the zero pivot).
     """
-    check_matrix("linalg.inv", A._data)
+    check_matrix("linalg.inv", A._data, complex_ok=True)
     return Inv.apply(A)
 
 
@@ -183,7 +213,7 @@ def inv_ex(A: Tensor, *, check_errors: bool = False):
     zero pivot of a singular matrix. Differs from torch: a singular matrix's ``inverse`` is
     NaN (torch's holds whatever LAPACK left)."""
     x = A._data
-    check_matrix("linalg.inv_ex", x)
+    check_matrix("linalg.inv_ex", x, complex_ok=True)
     if check_errors:
         return return_types.linalg_inv_ex((inv(A), _info(x)))
     return return_types.linalg_inv_ex((Inv.apply(A, check=False), _info(x)))
@@ -215,7 +245,7 @@ def _solve_operands(x, y, left):
 
 
 class Solve(Op):
-    """X = A^-1 B (or B A^-1 with left=False); gB = A^-T G, gA = -gB X^T"""
+    """X = A^-1 B (or B A^-1 with left=False); gB = A^-H G, gA = -gB X^H"""
 
     _backward_name = "LinalgSolveExBackward0"
 
@@ -240,10 +270,10 @@ class Solve(Op):
         g = grad[..., None] if ctx.vector else grad
         if not ctx.left:
             g = _mT(g)
-        gb = np.linalg.solve(_mT(a), g)
+        gb = np.linalg.solve(_mH(a), g)
         gx = gy = None
         if ctx.needs_input_grad[0]:
-            ga = -(gb @ _mT(out))
+            ga = -(gb @ _mH(out))
             gx = sum_to_shape(ga if ctx.left else _mT(ga), ctx.x_shape)
         if ctx.needs_input_grad[1]:
             if not ctx.left:
@@ -256,7 +286,7 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     """Solve ``A X = B`` (``X A = B`` with ``left=False``), batched and broadcast like
     ``torch.linalg.solve``; ``B`` of shape ``A.shape[:-1]`` (or 1-D) is a batch of vectors."""
     x, y = A._data, B._data
-    check_matrix("linalg.solve", x)
+    check_matrix("linalg.solve", x, complex_ok=True)
     if x.dtype != y.dtype:
         raise RuntimeError("linalg.solve: Expected A and B to have the same dtype, but found A of "
                            f"type {type_name(x.dtype)} and B of type {type_name(y.dtype)} instead")
@@ -286,7 +316,7 @@ def _arr(v):
 
 
 class Pinv(Op):
-    """Z = A^+ (from the SVD, or eigh for hermitian A); torch's pinv_backward"""
+    """Z = A^+ (from the SVD, or eigh for hermitian A); torch's pinv_backward (with ^H)"""
 
     _backward_name = "LinalgPinvBackward0"
 
@@ -298,12 +328,12 @@ class Pinv(Op):
             keep = np.abs(w) > _cutoff(np.abs(w), atol, rtol, m, n)
             with np.errstate(divide="ignore"):
                 winv = np.where(keep, 1 / np.where(keep, w, 1), 0).astype(x.dtype)
-            out = (v * winv[..., None, :]) @ _mT(v)
+            out = (v * winv[..., None, :]) @ _mH(v)
         else:
             u, s, vh = np.linalg.svd(x, full_matrices=False)
             keep = s > _cutoff(s, atol, rtol, m, n)
             sinv = np.where(keep, 1 / np.where(keep, s, 1), 0).astype(x.dtype)
-            out = (_mT(vh) * sinv[..., None, :]) @ _mT(u)
+            out = (_mH(vh) * sinv[..., None, :]) @ _mH(u)
         out = out.astype(x.dtype, copy=False)
         ctx.save_for_backward(x, out)
         return out
@@ -312,21 +342,21 @@ class Pinv(Op):
     def backward(ctx, grad):
         a, p = ctx.saved_tensors
         m, n = a.shape[-2:]
-        ph, gh = _mT(p), _mT(grad)
+        ph, gh = _mH(p), _mH(grad)
         if m <= n:
             k = gh @ p
             kph = k @ ph
-            return _mT(-(p @ k)) + kph - (a @ p) @ kph + (ph @ p) @ (gh - k @ a)
+            return _mH(-(p @ k)) + kph - (a @ p) @ kph + (ph @ p) @ (gh - k @ a)
         k = p @ gh
         phk = ph @ k
-        return _mT(-(k @ p)) + (gh - a @ k) @ p @ ph + phk - phk @ p @ a
+        return _mH(-(k @ p)) + (gh - a @ k) @ p @ ph + phk - phk @ p @ a
 
 
 def pinv(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
     """Moore-Penrose pseudo-inverse (``torch.linalg.pinv``): singular values at most
     ``max(atol, rtol * s_max)`` count as zero (rtol defaults to eps * max(m, n))."""
     x = A._data
-    if x.dtype.kind != "f" or x.ndim < 2:
+    if x.dtype.kind not in "fc" or x.ndim < 2:
         shape = ", ".join(str(s) for s in x.shape)
         raise RuntimeError(f"linalg.pinv({type_name(x.dtype)}{{[{shape}]}}): expected a tensor "
                            "with 2 or more dimensions of float, double, cfloat or cdouble types")

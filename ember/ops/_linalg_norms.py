@@ -15,7 +15,7 @@ from .._tensor import Tensor, _wrap
 from ..autograd import grad_mode
 from . import arrange, reduce, shape
 from ._linalg_factor import eigvalsh, svdvals
-from ._linalg_inverse import _cutoff, check_float, check_matrix, inv, pinv
+from ._linalg_inverse import _cutoff, check_float, check_matrix, inv, pinv, real_dtype
 from ._shape_utils import type_name, wrap_dim
 from .linalg import matmul
 from .vector_norm import norm as _vector_norm
@@ -42,7 +42,7 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *,
     if x.ndim < 2:
         raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
                            "dimensions.")
-    check_float("linalg.matrix_norm", x)
+    check_float("linalg.matrix_norm", x, complex_ok=True)
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
     if len(dims) != 2:
         raise RuntimeError("linalg.matrix_norm: dim must be a 2-tuple. Got "
@@ -108,7 +108,7 @@ def cond(A: Tensor, p=None) -> Tensor:
     if x.ndim < 2:
         raise RuntimeError("linalg.cond: The input tensor must have at least 2 dimensions.")
     if p not in (None, 2, -2):
-        check_matrix(f"linalg.cond(ord={_ord_text(p)})", x)
+        check_matrix(f"linalg.cond(ord={_ord_text(p)})", x, complex_ok=True)
     if p in (None, 2, -2):
         sv = svdvals(A)
         big, small = sv[..., 0], sv[..., -1]
@@ -120,9 +120,9 @@ def matrix_rank(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> 
     """Number of singular values above ``max(atol, rtol * s_max)`` (int64), as
     ``torch.linalg.matrix_rank``; rtol defaults to eps * max(m, n)."""
     x = A._data
-    if x.dtype not in (np.float32, np.float64):
+    if x.dtype not in (np.float32, np.float64, np.complex64, np.complex128):
         raise RuntimeError("This function doesn't handle types other than float and double")
-    check_matrix("linalg.matrix_rank", x, square=hermitian)
+    check_matrix("linalg.matrix_rank", x, square=hermitian, complex_ok=True)
     with grad_mode.no_grad():
         s = np.abs(eigvalsh(A)._data) if hermitian else svdvals(A)._data
     atol = atol._data if isinstance(atol, Tensor) else atol
@@ -142,7 +142,7 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
     Differs from torch: ``residuals`` carries no gradient (torch ignores it in backward too,
     but marks it as requiring grad)."""
     x, y = A._data, B._data
-    check_matrix("torch.linalg.lstsq", x, square=False)
+    check_matrix("torch.linalg.lstsq", x, square=False, complex_ok=True)
     if x.dtype != y.dtype:
         raise RuntimeError(f"torch.linalg.lstsq: Expected input and other to have the same dtype,"
                            f" but got input's dtype {type_name(x.dtype)} and other's dtype "
@@ -155,10 +155,11 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
     if (y.shape[-1] if vector else y.shape[-2]) != x.shape[-2]:
         raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
     m, n = x.shape[-2:]
-    rtol = np.finfo(x.dtype).eps * max(m, n) if rcond is None or rcond < 0 else rcond
+    real = real_dtype(x.dtype)
+    rtol = np.finfo(real).eps * max(m, n) if rcond is None or rcond < 0 else rcond
     rhs = shape.unsqueeze(B, -1) if vector else B
     sol = matmul(pinv(A, rtol=float(rtol)), rhs)
-    empty_f, empty_i = _wrap(np.zeros((0,), x.dtype)), _wrap(np.zeros((0,), np.int64))
+    empty_f, empty_i = _wrap(np.zeros((0,), real)), _wrap(np.zeros((0,), np.int64))
     s = np.linalg.svd(x, compute_uv=False)
     rank_arr = (s > _cutoff(s, None, float(rtol), m, n)).sum(-1).astype(np.int64)
     rank = empty_i if driver == "gels" else _wrap(rank_arr)
@@ -166,7 +167,8 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
     residuals = empty_f
     if m > n and driver != "gelsy" and np.all(rank_arr == n):
         r = np.asarray(x @ sol._data - rhs._data)
-        residuals = _wrap(np.sum(r * r, axis=-2).astype(x.dtype))
+        sq = (r * r.conj()).real if r.dtype.kind == "c" else r * r
+        residuals = _wrap(np.sum(sq, axis=-2).astype(real))
     if vector:
         sol = shape.squeeze(sol, -1)
     return return_types.linalg_lstsq((sol, residuals, rank, svals))
@@ -250,12 +252,15 @@ def multi_dot(tensors) -> Tensor:
 
 
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
-    """Dot products of vectors along ``dim``, broadcast (``torch.linalg.vecdot``)."""
-    check_float("linalg.vecdot", x._data)
+    """Dot products of vectors along ``dim``, broadcast (``torch.linalg.vecdot``): the sum of
+    ``conj(x) * y``, so complex ``x`` is conjugated."""
+    check_float("linalg.vecdot", x._data, complex_ok=True)
     if x.dtype != y.dtype:
         raise RuntimeError("linalg.vecdot: Expected x and y to have the same dtype, but found x "
                            f"of type {type_name(x._data.dtype)} and y of type "
                            f"{type_name(y._data.dtype)} instead")
+    if x._data.dtype.kind == "c":
+        x = x.conj()
     return reduce.sum(x * y, dim)
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from .. import _arg_errors, return_types
 from .._tensor import Tensor
 from ..autograd.function import Op
-from ._linalg_inverse import batch_prefix, check_matrix
+from ._linalg_inverse import _mH, batch_prefix, check_matrix
 from ._shape_utils import check_broadcast, sum_to_shape, type_name
 from .linalg_legacy import LuFactor
 
@@ -45,7 +45,7 @@ def _solve_tri(t, b, upper, left, unit):
 
 
 class SolveTriangular(Op):
-    """X = A^-1 B (``left``) or B A^-1 for triangular A; gB = A^-T G, gA = -gB X^T (masked)"""
+    """X = A^-1 B (``left``) or B A^-1 for triangular A; gB = A^-H G, gA = -gB X^H (masked)"""
 
     _backward_name = "LinalgSolveTriangularBackward0"
 
@@ -61,10 +61,10 @@ class SolveTriangular(Op):
     def backward(ctx, grad):
         a, out = ctx.saved_tensors
         upper, left, unit = ctx.options
-        gb = _solve_tri(_mT(a), grad, not upper, left, unit).astype(a.dtype, copy=False)
+        gb = _solve_tri(_mH(a), grad, not upper, left, unit).astype(a.dtype, copy=False)
         ga = None
         if ctx.needs_input_grad[0]:
-            ga = -(gb @ _mT(out)) if left else -(_mT(out) @ gb)
+            ga = -(gb @ _mH(out)) if left else -(_mH(out) @ gb)
             k = 1 if unit else 0
             ga = np.triu(ga, k) if upper else np.tril(ga, -k)
             ga = sum_to_shape(ga, a.shape)
@@ -91,10 +91,10 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,  #
         if v.ndim < 2:
             raise RuntimeError(f"{name}: The input tensor {label} must have at least 2 "
                                "dimensions.")
-    if a.dtype.kind != "f":
+    if a.dtype.kind not in "fc":
         raise NotImplementedError(f"\"triangular_solve_cpu\" not implemented for "
                                   f"'{type_name(a.dtype)}'")
-    check_matrix(name, a)
+    check_matrix(name, a, complex_ok=True)
     if (b.shape[-2] if left else b.shape[-1]) != a.shape[-1]:
         eq = "AX = B" if left else "XA = B"
         raise RuntimeError(f"{name}: Incompatible shapes of A and B for the equation {eq} "

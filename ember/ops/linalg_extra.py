@@ -70,7 +70,7 @@ def cholesky(input: Tensor, upper: bool = False) -> Tensor:
 
 
 def svd(input: Tensor, some: bool = True, compute_uv: bool = True):
-    """The old ``torch.svd``: (U, S, V) with ``V = Vh^T``; ``some=False`` gives full U and V;
+    """The old ``torch.svd``: (U, S, V) with ``V = Vh^H``; ``some=False`` gives full U and V;
     ``compute_uv=False`` gives zero-filled U (m x m) and V (n x n)."""
     _arg_errors.check_bool("svd", "some", 2, some)
     _arg_errors.check_bool("svd", "compute_uv", 3, compute_uv)
@@ -86,7 +86,8 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True):
         return return_types.svd((_wrap(zeros(x.shape[:-2] + (m, m), x.dtype)), svdvals(input),
                                  _wrap(zeros(x.shape[:-2] + (n, n), x.dtype))))
     u, s, vh = Svd.apply(input, full_matrices=not some)
-    return return_types.svd((u, s, shape.transpose(vh, -2, -1)))
+    v = shape.transpose(vh, -2, -1)
+    return return_types.svd((u, s, v.conj() if x.dtype.kind == "c" else v))  # V = Vh^H
 
 
 _ = det, matrix_power, matrix_exp  # re-exported through __all__

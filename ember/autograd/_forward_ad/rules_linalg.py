@@ -5,6 +5,7 @@ their formulas from differentiating their defining equations (as torch's derivat
 from __future__ import annotations
 
 from ...ops import _linalg_cholesky_solve as CH
+from ...ops import _linalg_eig as EIG
 from ...ops import _linalg_lu as LU
 from ...ops import _linalg_triangular as T
 from ...ops import linalg
@@ -186,3 +187,12 @@ def _cholesky_solve(xs, ts, out, *, upper):
         dk = tf.mT @ f if upper else tf @ f.mT
         rhs = _minus(rhs, (dk + dk.mT) @ out)
     return CH.CholeskySolve.apply(rhs, f, upper=upper)
+
+
+# --- eig --------------------------------------------------------------------------------------
+@rule(EIG.Eig)
+def _eig(xs, ts, out, **options):
+    """Refused: eig's outputs are complex, and ember's tangents are real only (a missing
+    tangent would pass for a zero one)."""
+    raise NotImplementedError("Trying to use forward AD with linalg_eig: ember's forward AD "
+                              "has no complex tangents, and linalg.eig's outputs are complex")

@@ -1,6 +1,7 @@
 """Formulas for the matrix products: mm, matmul (1-D, batched, broadcast), F.linear, addmm,
 addmv/addr/baddbmm/addbmm; and inv, det, slogdet, solve and cholesky (torch's formulas, with
-the inverse or the solve they need recorded as ops of their own).
+the inverse or the solve they need recorded as ops of their own; their transposes are
+conjugate transposes, ``mH``, so that they hold for complex matrices too).
 
 The gradient of a product is another product with the other operand: ``grad @ y.T`` and
 ``x.T @ grad``. Differentiated again, it is linear in both ``grad`` and the operand.
@@ -122,11 +123,15 @@ def _mT(t):
     return t.transpose(-1, -2)
 
 
+def _mH(t):
+    return t.mH  # the transpose of a real matrix (conj of a real Tensor is the Tensor)
+
+
 @formula(Inv)
 def _inv(ctx, grad):
-    (out,) = saved_tensors(ctx)  # the inverse Z, on this node: dA = -Z^T G Z^T
-    zt = _mT(out)
-    return -(zt @ grad @ zt)
+    (out,) = saved_tensors(ctx)  # the inverse Z, on this node: dA = -Z^H G Z^H
+    zh = _mH(out)
+    return -(zh @ grad @ zh)
 
 
 @formula(Det)
@@ -134,15 +139,21 @@ def _det(ctx, grad):
     x, out = saved_tensors(ctx)
     if (out._data == 0).any():
         return NotImplemented  # a singular matrix: torch's cofactor formula, not written here
-    return (grad * out).unsqueeze(-1).unsqueeze(-1) * _mT(Inv.apply(x))  # det(A) A^-T
+    # conj(det(A)) A^-H
+    return (grad * out.conj()).unsqueeze(-1).unsqueeze(-1) * _mH(Inv.apply(x))
 
 
 @formula(Slogdet)
 def _slogdet(ctx, grad_sign, grad_log):
+    saved = saved_tensors(ctx)  # (A, sign) for complex A, else (A,)
+    x = saved[0]
+    if len(saved) == 2 and grad_sign is not None:  # complex: g_log - i Im(conj(g_sign) sign)
+        g = (grad_sign.conj() * saved[1]).imag * -1j
+        grad_log = g if grad_log is None else grad_log + g
     if grad_log is None:
         return None
-    (x,) = saved_tensors(ctx)  # d log|det A| / dA = A^-T; the sign gets nothing
-    return grad_log.unsqueeze(-1).unsqueeze(-1) * _mT(Inv.apply(x))
+    # g A^-H; a real A's sign gets nothing
+    return grad_log.unsqueeze(-1).unsqueeze(-1) * _mH(Inv.apply(x))
 
 
 @formula(Solve)
@@ -161,10 +172,10 @@ def _solve(ctx, grad):
         A, X, grad = _mT(A), (X if ctx.vector else _mT(X)), (grad if ctx.vector else _mT(grad))
     g = grad.unsqueeze(-1) if ctx.vector else grad
     Xm = X.unsqueeze(-1) if ctx.vector else X
-    gb = Solve.apply(_mT(A), g)  # A^-T G
+    gb = Solve.apply(_mH(A), g)  # A^-H G
     gx = gy = None
     if ctx.needs_input_grad[0]:
-        ga = -(gb @ _mT(Xm))
+        ga = -(gb @ _mH(Xm))
         gx = sum_to(ga if ctx.left else _mT(ga), ctx.x_shape)
     if ctx.needs_input_grad[1]:
         gb2 = gb[..., 0] if ctx.vector else (gb if ctx.left else _mT(gb))
@@ -174,9 +185,9 @@ def _solve(ctx, grad):
 
 @formula(Cholesky)
 def _cholesky(ctx, grad):
-    (out,) = saved_tensors(ctx)  # A = L L^T: gA = L^-T Phi L^-1, Phi = tril(L^T gL) symmetrised
-    low, gl = (_mT(out), _mT(grad)) if ctx.upper else (out, grad)
-    phi = tril(_mT(low) @ gl)
-    phi = 0.5 * (phi + _mT(tril(phi, -1)))
-    ga = Solve.apply(_mT(low), phi)
+    (out,) = saved_tensors(ctx)  # A = L L^H: gA = L^-H Phi L^-1, Phi = tril(L^H gL) symmetrised
+    low, gl = (_mH(out), _mH(grad)) if ctx.upper else (out, grad)
+    phi = tril(_mH(low) @ gl)
+    phi = 0.5 * (phi + _mH(tril(phi, -1)))
+    ga = Solve.apply(_mH(low), phi)
     return _mT(Solve.apply(_mT(low), _mT(ga)))

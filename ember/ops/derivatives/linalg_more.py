@@ -2,7 +2,9 @@
 matrix_exp, triangular_solve and the LU family (torch's formulas, ``FunctionsManual.cpp``).
 
 A factorization's formula uses its outputs (Q and R, U S Vh, the eigenvectors, LU), which
-lead back through the factorization's own node, as in torch. Triangular solves are written
+lead back through the factorization's own node, as in torch. Transposes in the formulas of
+pinv, matrix_exp, qr, eigh, svd and eig are conjugate transposes (``mH``): they hold for
+complex matrices too. Triangular solves are written
 as ``solve`` of ``triu``/``tril``: the triangle projects the gradient of the matrix onto the
 entries the solve reads, as torch's ``solve_triangular`` does.
 """
@@ -12,7 +14,8 @@ import numpy as np
 
 from ...autograd._double_backward import _on_edge
 from .._linalg_cholesky_solve import CholeskyInverse, CholeskySolve, cholesky_solve
-from .._linalg_factor import Eigh, MatrixExp, Qr, Svd
+from .._linalg_eig import Eig
+from .._linalg_factor import Eigh, MatrixExp, Qr, Svd, _svd_phase_check, eig_phase_check
 from .._linalg_inverse import Pinv, Solve
 from ..arrange import diag_embed
 from ..clamp import where
@@ -24,6 +27,14 @@ from ._common import const, formula, saved_tensors, stand_in, sum_to
 
 def _mT(t):
     return t.transpose(-1, -2)
+
+
+def _mH(t):
+    return t.mH  # the transpose of a real matrix (conj of a real Tensor is the Tensor)
+
+
+def _is_complex(t):
+    return t._data.dtype.kind == "c"
 
 
 def _eye(n, m=None):
@@ -66,29 +77,29 @@ def _absent(g):
 def _pinv(ctx, grad):
     a, p = saved_tensors(ctx)
     m, n = a.shape[-2:]
-    ph, gh = _mT(p), _mT(grad)
+    ph, gh = _mH(p), _mH(grad)
     if m <= n:
         k = gh @ p
         kph = k @ ph
-        return _mT(-(p @ k)) + kph - (a @ p) @ kph + (ph @ p) @ (gh - k @ a)
+        return _mH(-(p @ k)) + kph - (a @ p) @ kph + (ph @ p) @ (gh - k @ a)
     k = p @ gh
     phk = ph @ k
-    return _mT(-(k @ p)) + (gh - a @ k) @ p @ ph + phk - phk @ p @ a
+    return _mH(-(k @ p)) + (gh - a @ k) @ p @ ph + phk - phk @ p @ a
 
 
 @formula(MatrixExp)
 def _matrix_exp(ctx, grad):
-    (x,) = saved_tensors(ctx)  # the upper-right block of exp([[A^T, G], [0, A^T]])
+    (x,) = saved_tensors(ctx)  # the upper-right block of exp([[A^H, G], [0, A^H]])
     n = x.shape[-1]
-    xt = _mT(x)
+    xt = _mH(x)
     big = cat([cat([xt, grad], -1), cat([_zeros(x.shape, grad), xt], -1)], -2)
     return MatrixExp.apply(big)[..., :n, n:]
 
 
 # --- qr, eigh, svd -------------------------------------------------------------------------
 def _solve_right_t(r, b):
-    """X with X R^T = B, R upper triangular."""
-    return _mT(_solve_tri(r, _mT(b), upper=True))
+    """X with X R^H = B, R upper triangular."""
+    return _mH(_solve_tri(r, _mH(b), upper=True))
 
 
 @formula(Qr)
@@ -98,11 +109,15 @@ def _qr(ctx, grad_q, grad_r):
         return NotImplemented  # the op's backward raises torch's error
     q, r = _output(ctx, 0, q_arr), _output(ctx, 1, r_arr)
     m, n = q.shape[-2], r.shape[-1]
-    mh = grad_r @ _mT(r) - _mT(q) @ grad_q
+    mh = grad_r @ _mH(r) - _mH(q) @ grad_q
     if m >= n:
-        sym = triu(mh) + _mT(triu(mh, 1))  # the upper triangle mirrored below
+        sym = triu(mh) + _mH(triu(mh, 1))  # the upper triangle mirrored below
+        if _is_complex(mh):  # torch keeps the real part of the diagonal
+            sym = sym - diag_embed(mh.diagonal(0, -2, -1).imag * 1j)
         return _solve_right_t(r, q @ sym + grad_q)
-    skew = tril(_mT(mh) - mh)
+    skew = tril(_mH(mh) - mh)
+    if _is_complex(mh):  # its (imaginary) diagonal halved, as torch's
+        skew = skew - diag_embed(skew.diagonal(0, -2, -1) * 0.5)
     lead = _solve_right_t(r[..., :m], q @ skew)
     out = cat([lead, _zeros(lead.shape[:-1] + (n - m,), grad_q)], -1)
     return out + q @ grad_r
@@ -116,16 +131,21 @@ def _eigh(ctx, *grads):
         w, v = _output(ctx, 0, w_arr), _output(ctx, 1, v_arr)
     else:  # eigvalsh: the eigenvectors are no output, so they come from eigh of the input
         (grad_w,), grad_v = grads, None
-        a = stand_in(ctx, 0, (v_arr * w_arr[..., None, :]) @ np.swapaxes(v_arr, -1, -2))
+        vh_arr = np.swapaxes(v_arr, -1, -2)
+        if vh_arr.dtype.kind == "c":
+            vh_arr = vh_arr.conj()
+        a = stand_in(ctx, 0, (v_arr * w_arr[..., None, :]) @ vh_arr)
         w, v = Eigh.apply(a)
     if _absent(grad_v):
-        return (v * grad_w.unsqueeze(-2)) @ _mT(v)
-    vhgv = _mT(v) @ grad_v
-    vhgv = 0.5 * (vhgv - _mT(vhgv))
+        return (v * grad_w.unsqueeze(-2)) @ _mH(v)
+    vhgv = _mH(v) @ grad_v
+    if _is_complex(vhgv):
+        eig_phase_check(vhgv._data, "linalg_eigh_backward")
+    vhgv = 0.5 * (vhgv - _mH(vhgv))
     eye = _eye(w.shape[-1])
     e = where(eye, 1.0, w.unsqueeze(-2) - w.unsqueeze(-1))  # E_ij = w_j - w_i
     ga = where(eye, diag_embed(grad_w), vhgv / e)
-    return v @ ga @ _mT(v)
+    return v @ ga @ _mH(v)
 
 
 @formula(Svd)
@@ -144,35 +164,72 @@ def _svd(ctx, *grads):
 
 
 def _svd_backward(u, s, vh, gu, gs, gvh):
-    """torch's svd_backward (real case) on Tensors, for the reduced factors."""
+    """torch's svd_backward on Tensors, for the reduced factors."""
     m, n = u.shape[-2], vh.shape[-1]
     if gu is None and gvh is None:
         return (u * gs.unsqueeze(-2)) @ vh
     s2 = s * s
     eye = _eye(s.shape[-1])
     e = where(eye, 1.0, s2.unsqueeze(-2) - s2.unsqueeze(-1))  # E_jk = s_k^2 - s_j^2
+    uhgu = vhgv = None
     if gu is not None:
-        uhgu = _mT(u) @ gu
-        uhgu = uhgu - _mT(uhgu)
+        uhgu = _mH(u) @ gu
+        uhgu = uhgu - _mH(uhgu)
     if gvh is not None:
-        vhgv = vh @ _mT(gvh)
-        vhgv = vhgv - _mT(vhgv)
+        vhgv = vh @ _mH(gvh)
+        vhgv = vhgv - _mH(vhgv)
+    complex_ = _is_complex(u)
+    if complex_:
+        _svd_phase_check(*(None if t is None else t._data for t in (uhgu, vhgv, s)))
     if gu is not None and gvh is not None:
         ga = (uhgu * s.unsqueeze(-2) + s.unsqueeze(-1) * vhgv) / e
     elif gu is not None:
         ga = (uhgu / e) * s.unsqueeze(-2)
     else:
         ga = s.unsqueeze(-1) * (vhgv / e)
-    ga = where(eye, diag_embed(gs), ga)
+    if complex_:  # torch adds to the (imaginary) diagonal the formula left there
+        ga = ga + diag_embed(gs)
+        if gu is not None and gvh is not None:
+            ga = ga + diag_embed(uhgu.diagonal(0, -2, -1) / (2 * s))
+    else:
+        ga = where(eye, diag_embed(gs), ga)
     if m > n and gu is not None:
         ga = u @ ga
         gus = gu / s.unsqueeze(-2)
-        return (ga + gus - u @ (_mT(u) @ gus)) @ vh
+        return (ga + gus - u @ (_mH(u) @ gus)) @ vh
     if m < n and gvh is not None:
         ga = ga @ vh
         sgv = gvh / s.unsqueeze(-1)
-        return u @ (ga + sgv - (sgv @ _mT(vh)) @ vh)
+        return u @ (ga + sgv - (sgv @ _mH(vh)) @ vh)
     return u @ (ga @ vh)
+
+
+
+@formula(Eig)
+def _eig(ctx, *grads):
+    """torch's linalg_eig_backward on Tensors: V^-H (diag(gL) + P(V^H gV) / conj(E)) V^H, with
+    P projecting onto matrices with unit-norm columns; V^-H applied by a solve."""
+    saved = ctx.saved_tensors
+    if ctx.eigenvectors:
+        grad_w, grad_v = grads
+        w, v = _output(ctx, 0, saved[0]), _output(ctx, 1, saved[1])
+    else:  # eigvals: the eigenvectors are no output, so they come from eig of the input
+        (grad_w,), grad_v = grads, None
+        w, v = Eig.apply(saved_tensors(ctx)[2])
+    if grad_w is None and grad_v is None:
+        return None
+    vh = _mH(v)
+    if grad_v is None:
+        return Solve.apply(vh, grad_w.unsqueeze(-1) * vh)
+    vhgv = vh @ grad_v
+    eig_phase_check(vhgv._data, "linalg_eig_backward")
+    vhgv = vhgv - vh @ (v * vhgv.diagonal(0, -2, -1).real.unsqueeze(-2))
+    lc = w.conj()
+    eye = _eye(w.shape[-1])
+    ga = vhgv / where(eye, 1.0, lc.unsqueeze(-2) - lc.unsqueeze(-1))  # E_ij = L_j - L_i
+    if grad_w is not None:
+        ga = where(eye, diag_embed(grad_w), ga)
+    return Solve.apply(vh, ga @ vh)
 
 
 # --- triangular solve and LU ---------------------------------------------------------------
@@ -250,7 +307,7 @@ def _lu_factor(ctx, grad, grad_pivots=None, grad_info=None):
 @formula(CholeskyInverse)
 def _cholesky_inverse(ctx, grad):
     factor, out = saved_tensors(ctx)  # torch's formula, on the whole factor as given
-    common = out @ (grad + _mT(grad)) @ out
+    common = out @ (grad + _mH(grad)) @ out
     return -(factor @ common) if ctx.upper else -(common @ factor)
 
 
@@ -258,7 +315,7 @@ def _cholesky_inverse(ctx, grad):
 def _cholesky_solve(ctx, grad):
     factor, out = saved_tensors(ctx)
     grad_b = cholesky_solve(grad, factor, upper=ctx.upper)
-    common = grad_b @ _mT(out)
-    common = common + _mT(common)
+    common = grad_b @ _mH(out)
+    common = common + _mH(common)
     grad_factor = -(factor @ common) if ctx.upper else -(common @ factor)
     return sum_to(grad_b, ctx.b_shape), sum_to(grad_factor, factor.shape)
