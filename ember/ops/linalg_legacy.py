@@ -362,7 +362,7 @@ def symeig(input: Tensor, eigenvectors: bool = False, upper: bool = True):
 
 
 def eig(input: Tensor, eigenvectors: bool = False):
-    """Removed from torch (raises its message); ember has no complex ``linalg.eig``."""
+    """Removed from torch (raises its message pointing to ``linalg.eig``/``eigvals``)."""
     raise RuntimeError(
         _REMOVED + "`torch.linalg.eig` returns complex tensors of dtype `cfloat` or `cdouble` "
         "rather than real tensors mimicking complex tensors.\n\nL, _ = torch.eig(A) should be "
