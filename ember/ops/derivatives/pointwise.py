@@ -198,7 +198,15 @@ def _expm1(ctx, grad):
 @formula(Abs)
 def _abs(ctx, grad):
     (x,) = ctx.saved_tensors
+    if x.dtype.kind == "c":  # x / |x| depends on x: a constant here would be a wrong answer
+        from ._rest import delayed
+
+        return delayed(ctx, (grad,), COMPLEX_SECOND_ORDER.format("abs"))
     return grad * const(np.sign(x))
+
+
+COMPLEX_SECOND_ORDER = ("ember cannot differentiate the gradient of {} of a complex tensor "
+                        "again (no second-order complex formula)")
 
 
 @formula(Erf)

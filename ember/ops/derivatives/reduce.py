@@ -190,6 +190,11 @@ def _logsumexp(ctx, grad):
 @formula(VectorNorm)
 def _vector_norm(ctx, grad):
     x_arr, out = ctx.saved_tensors
+    if x_arr.dtype.kind == "c":  # the phase x / |x| depends on x: no constant will do
+        from ._rest import delayed
+        from .pointwise import COMPLEX_SECOND_ORDER
+
+        return delayed(ctx, (grad,), COMPLEX_SECOND_ORDER.format("vector_norm"))
     (x, _) = saved_tensors(ctx)
     g = grad.reshape(out.shape)
     p, dt = ctx.p, grad._data.dtype
