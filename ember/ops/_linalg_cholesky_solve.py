@@ -12,7 +12,7 @@ import numpy as np
 from .. import _arg_errors
 from .._tensor import Tensor
 from ..autograd.function import Op
-from ._linalg_inverse import LinAlgError, _mH, batch_prefix, check_matrix
+from ._linalg_inverse import LinAlgError, _mH, batch_prefix, check_matrix, check_solve_inputs
 from ._shape_utils import check_broadcast, type_name
 
 
@@ -141,15 +141,6 @@ def cholesky_solve(input: Tensor, input2: Tensor, upper: bool = False) -> Tensor
     if a.ndim < 2:
         raise RuntimeError(f"u should have at least 2 dimensions, but has {a.ndim} dimensions "
                            "instead")
-    if b.dtype != a.dtype:
-        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
-                           f"{type_name(b.dtype)} and A of type {type_name(a.dtype)} instead.")
+    check_solve_inputs("cholesky_solve", b, a)
     _not_integer("cholesky_solve_cpu", b)
-    if a.shape[-1] != a.shape[-2]:
-        raise RuntimeError(f"A must be batches of square matrices, but they are {a.shape[-2]} "
-                           f"by {a.shape[-1]} matrices")
-    if a.shape[-1] != b.shape[-2]:
-        raise RuntimeError(f"Incompatible matrix sizes for cholesky_solve: each A matrix is "
-                           f"{a.shape[-2]} by {a.shape[-1]} but each b matrix is {b.shape[-2]} "
-                           f"by {b.shape[-1]}")
     return CholeskySolve.apply(input, input2, upper=bool(upper))

@@ -65,6 +65,21 @@ def check_matrix(name, x, square=True, floating=True, complex_ok=False):
                            f"{x.shape[-2]} by {x.shape[-1]} matrices")
 
 
+def check_solve_inputs(name, b, a):
+    """torch's checks of a solve's ``b`` and ``A`` arrays (its ``linearSolveCheckInputs``):
+    one dtype, square matrices, as many rows in ``b`` as ``A`` has columns."""
+    if b.dtype != a.dtype:
+        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
+                           f"{type_name(b.dtype)} and A of type {type_name(a.dtype)} instead.")
+    if a.shape[-1] != a.shape[-2]:
+        raise RuntimeError(f"A must be batches of square matrices, but they are {a.shape[-2]} "
+                           f"by {a.shape[-1]} matrices")
+    if a.shape[-1] != b.shape[-2]:
+        raise RuntimeError(f"Incompatible matrix sizes for {name}: each A matrix is "
+                           f"{a.shape[-2]} by {a.shape[-1]} but each b matrix is {b.shape[-2]} "
+                           f"by {b.shape[-1]}")
+
+
 def batch_prefix(x, k):
     """torch's "(Batch element k): " in an error about matrix ``k`` of a batch."""
     return "" if x.ndim == 2 else f"(Batch element {k}): "

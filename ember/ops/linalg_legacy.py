@@ -19,7 +19,7 @@ from .. import _arg_errors, return_types
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Op
 from ._linalg_factor import qr as _linalg_qr
-from ._linalg_inverse import check_matrix
+from ._linalg_inverse import check_matrix, check_solve_inputs
 from ._shape_utils import sum_to_shape, type_name
 
 __all__ = ["qr", "lu", "lu_unpack", "lu_solve", "triangular_solve", "lstsq", "solve",
@@ -306,16 +306,7 @@ def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool =
     if a.ndim < 2:
         raise RuntimeError(f"torch.triangular_solve: Expected A to have at least 2 dimensions, "
                            f"but it has {a.ndim} dimensions instead")
-    if x.dtype != a.dtype:
-        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
-                           f"{type_name(x.dtype)} and A of type {type_name(a.dtype)} instead.")
-    if a.shape[-1] != a.shape[-2]:
-        raise RuntimeError(f"A must be batches of square matrices, but they are "
-                           f"{a.shape[-2]} by {a.shape[-1]} matrices")
-    if a.shape[-1] != x.shape[-2]:
-        raise RuntimeError(f"Incompatible matrix sizes for triangular_solve: each A matrix is "
-                           f"{a.shape[-2]} by {a.shape[-1]} but each b matrix is {x.shape[-2]} "
-                           f"by {x.shape[-1]}")
+    check_solve_inputs("triangular_solve", x, a)
     check_matrix("triangular_solve", a)
     batch = np.broadcast_shapes(x.shape[:-2], a.shape[:-2])
     if x.shape[:-2] != batch:
