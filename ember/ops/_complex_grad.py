@@ -107,23 +107,39 @@ _CUSTOM = {elementwise.ToDtype: _to_dtype_backward, reduce.Var: _var_backward,
            math_more.Sgn: _sgn_backward}
 
 
-def _variant(op, backward):
-    """A subclass of ``op`` with another backward (and no Tensor-level formula: a gradient it
-    computes with create_graph=True cannot be differentiated again)."""
-    cls = type(op.__name__, (op,), {"backward": staticmethod(backward), "backward_graph": None,
+def _variant(op, backward, backward_graph=None):
+    """A subclass of ``op`` with another backward, and ``backward_graph`` as its Tensor-level
+    formula (without one, a gradient it computes with create_graph=True cannot be
+    differentiated again)."""
+    graph = None if backward_graph is None else staticmethod(backward_graph)
+    cls = type(op.__name__, (op,), {"backward": staticmethod(backward), "backward_graph": graph,
                                     "__module__": op.__module__, "__doc__": op.__doc__})
     cls._complex_fn = cls
     return cls
 
 
-def _holomorphic(op):
-    def backward(ctx, *grads):
-        res = op.backward(ctx, *[None if g is None else np.conj(g) for g in grads])
+def _conjugated(formula, conj):
+    """``formula`` run on the conjugated gradients, its results conjugated back: torch's
+    ``grad * conj(f'(x))`` from a formula written as ``grad * f'(x)``."""
+    def run(ctx, *grads):
+        res = formula(ctx, *[None if g is None else conj(g) for g in grads])
         if type(res) is tuple:
-            return tuple(None if r is None else np.conj(r) for r in res)
-        return None if res is None else np.conj(res)
+            return tuple(None if r is None else conj(r) for r in res)
+        return None if res is None else conj(res)
 
-    return _variant(op, backward)
+    return run
+
+
+def _holomorphic(op):
+    graph = getattr(op, "backward_graph", None)
+    return _variant(op, _conjugated(op.backward, np.conj),
+                    None if graph is None else _conjugated(graph, _conj_tensor))
+
+
+def _conj_tensor(t):
+    """The conjugate of a gradient Tensor, recorded (its derivative matters at second order);
+    a real one as it is."""
+    return complex_ops.conj_physical(t) if t._data.dtype.kind == "c" else t
 
 
 for _op in SAME + LINALG:

@@ -167,7 +167,7 @@ class Slogdet(Op):
     def backward(ctx, grad_sign, grad_log):
         x = ctx.saved_tensors[0]
         if x.dtype.kind == "c" and grad_sign is not None:
-            g = -1j * (np.conj(grad_sign) * ctx.saved_tensors[1]).imag
+            g = np.asarray(-1j * (np.conj(grad_sign) * ctx.saved_tensors[1]).imag)
             grad_log = g if grad_log is None else grad_log + g
         if grad_log is None:
             return (None,)

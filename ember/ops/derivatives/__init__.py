@@ -12,6 +12,7 @@ saved as Tensors on the graph: an input's array on that input's edge, an output'
 node, anything else (masks, indices) as a constant.
 """
 from . import (  # noqa: F401  (registers the formulas)
+    complex,
     indexing,
     linalg,
     linalg_more,
