@@ -48,7 +48,7 @@ from ._linalg_triangular import SolveTriangular
 from .clamp import Where
 
 SAME = (
-    elementwise.Neg, elementwise.Clone, elementwise.Fill, elementwise.NanToNum,
+    elementwise.Neg, elementwise.Clone, elementwise.Fill,
     shape.Reshape, shape.Permute, shape.Expand, shape.Repeat, shape.Cat, shape.Stack,
     shape.Split, shape.Tri, shape.Flip, shape.Roll,
     indexing.GetItem, indexing.IndexSelect, indexing.Gather, indexing.ScatterAdd,
@@ -74,8 +74,9 @@ HOLOMORPHIC = (
 LINALG = (Det, Slogdet, Inv, Solve, Pinv, Cholesky, Qr, Svd, Eigh, MatrixExp, Eig,
           SolveTriangular, CholeskyInverse, CholeskySolve)
 # ops whose complex forward torch computes but refuses to differentiate: torch's error
-REFUSED = {activation.Silu: "silu does not support automatic differentiation for outputs with "
-                            "complex dtype."}
+REFUSED = {op: f"{name} does not support automatic differentiation for outputs with complex "
+                 "dtype." for op, name in ((activation.Silu, "silu"),
+                                           (elementwise.NanToNum, "nan_to_num"))}
 
 
 def _to_dtype_backward(ctx, grad):

@@ -67,3 +67,12 @@ def test_pointwise_second_derivatives_match_torch(torch, name):
 def test_linalg_second_derivatives_match_torch(torch, name):
     for a, b in zip(_second(ember, LINALG[name], A, V3), _second(torch, LINALG[name], A, V3)):
         np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("op", ["nan_to_num", "silu"])
+def test_ops_torch_refuses_to_differentiate_on_complex(torch, op):
+    for lib in (ember, torch):
+        z = lib.tensor([1 + 1j], requires_grad=True)
+        fn = z.nan_to_num if op == "nan_to_num" else (lambda: lib.nn.functional.silu(z))
+        with pytest.raises(RuntimeError, match=f"{op} does not support automatic differentiation"):
+            fn()
