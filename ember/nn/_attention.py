@@ -191,13 +191,12 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     if is_causal and attn_mask is not None:
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be "
                            "set when is_causal=True")
-    if query._data.shape[-1] != key._data.shape[-1]:
-        L, E = query._data.shape[-2:]
-        S, Ek = key._data.shape[-2:]
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({L}x{E} and {Ek}x{S})")
-    if key._data.shape[-2] != value._data.shape[-2]:
-        raise RuntimeError(f"Expected key and value to have the same sequence length, but got "
-                           f"{key._data.shape[-2]} and {value._data.shape[-2]}")
+    dims = [t.dim() for t in (query, key, value)]
+    if min(dims) < 2:
+        raise RuntimeError(f"Expected query, key, and value to all be  at least 2 dimensional, "
+                           f"but got query.dim: {dims[0]} key.dim: {dims[1]} and value.dim: "
+                           f"{dims[2]} instead.")
+    _check_matmul_shapes(query._data.shape, key._data.shape, value._data.shape, enable_gqa)
     if scale is None:
         scale = 1.0 / math.sqrt(query._data.shape[-1])
     if enable_gqa and key.dim() >= 3 and key._data.shape[-3] != query._data.shape[-3]:
@@ -207,9 +206,13 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
             raise RuntimeError("Number of heads in key and value must divide the number of "
                                "heads in ")
         key, value = _repeat_heads(key, hq // hk), _repeat_heads(value, hq // hv)
-    check_broadcast(query._data.shape[:-2], key._data.shape[:-2])  # torch's error
-    if not 0.0 <= dropout_p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
+    if enable_gqa:
+        check_broadcast(query._data.shape[:-2], key._data.shape[:-2])  # torch's error
+    if qd.kind != "f":  # torch's math kernel computes in a floating type
+        raise RuntimeError(f"expected scalar type Float but found {type_name(qd)}")
+    if dropout_p > 1.0:  # torch drops out only for p > 0 (a negative p is no dropout)
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
+    dropout_p = max(dropout_p, 0.0)
     generator = _random.default_generator if dropout_p > 0.0 else None
     options = dict(scale=float(scale), causal=bool(is_causal), dropout_p=float(dropout_p),
                    generator=generator)
@@ -220,6 +223,9 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
 
         attn_mask = as_tensor(attn_mask)
     md = attn_mask._data.dtype
+    q, k = query._data.shape, key._data.shape
+    scores = check_broadcast(q[:-2], k[:-2]) + (q[-2], k[-2])
+    check_broadcast(scores, attn_mask._data.shape)  # torch's error for a mask that does not fit
     if md == np.bool_:
         bias = np.where(attn_mask._data, qd.type(0), qd.type(-np.inf))
         return ScaledDotProductAttention.apply(query, key, value, bias, **options)
@@ -228,6 +234,23 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
             "Expected attn_mask dtype to be bool or float or to match query dtype, but got "
             f"attn_mask.dtype: {_c_name(md)} and  query.dtype: {_c_name(qd)} instead.")
     return ScaledDotProductAttention.apply(query, key, value, attn_mask, **options)
+
+
+def _check_matmul_shapes(q, k, v, enable_gqa):
+    """torch's errors of the two products (q k^T, then with v) for shapes that do not fit:
+    its matmul's for 2-D operands, its bmm's (batch flattened) for more, and broadcasting's
+    for batch dims that differ."""
+    if q[-1] != k[-1] or k[-2] != v[-2]:
+        first = q[-1] != k[-1]
+        rows, cols = (q[-2:], k[-2:][::-1]) if first else ((q[-2], k[-2]), v[-2:])
+        if len(q) == 2 and len(k) == 2 and len(v) == 2:
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows[0]}x{rows[1]} "
+                               f"and {cols[0]}x{cols[1]})")
+        batch = math.prod(check_broadcast(q[:-2], k[:-2]))
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{batch}, {rows[1]}] but got: [{batch}, {cols[0]}].")
+    if not enable_gqa:
+        check_broadcast(check_broadcast(q[:-2], k[:-2]), v[:-2])
 
 
 def _c_name(np_dtype) -> str:

@@ -17,22 +17,23 @@ def _seed():
 
 
 # --- id checks -------------------------------------------------------------------------------
-@pytest.mark.parametrize("dtype", ["i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", ">i8", ">u4"])
+@pytest.mark.parametrize("dtype", ["i4", "i8", ">i8", ">i4"])
 def test_embedding_ids_of_every_integer_dtype_are_checked(dtype):
     check_indices(np.array([0, 3, 4], dtype), 5)
     check_indices(np.array([], dtype), 5)
     with pytest.raises(IndexError, match=r"got 5, num_embeddings=5\)"):
         check_indices(np.array([0, 5, 2], dtype), 5)
-    if np.dtype(dtype).kind == "i":
-        with pytest.raises(IndexError, match=r"got -2, num_embeddings=5\)"):
-            check_indices(np.array([1, -2, 9], dtype), 5)  # the negative id is named first
-        with pytest.raises(IndexError, match=r"got -1,"):
-            check_indices(np.array(-1, dtype), 5)
+    with pytest.raises(IndexError, match=r"got -2, num_embeddings=5\)"):
+        check_indices(np.array([1, -2, 9], dtype), 5)  # the negative id is named first
+    with pytest.raises(IndexError, match=r"got -1,"):
+        check_indices(np.array(-1, dtype), 5)
 
 
-def test_embedding_id_past_the_signed_range_is_named():
-    with pytest.raises(IndexError, match=f"got {2**63}, num_embeddings=5"):
-        check_indices(np.array([1, 2**63], np.uint64), 5)
+@pytest.mark.parametrize("dtype", ["i1", "i2", "u1", "u2", "u4", "u8", ">u4"])
+def test_embedding_ids_other_than_int64_and_int32_are_refused(dtype):
+    # torch's embedding takes Long and Int ids only
+    with pytest.raises(RuntimeError, match="scalar types: Long, Int; but got"):
+        check_indices(np.array([0, 3, 4], dtype), 5)
 
 
 def test_embedding_int32_ids_look_up_and_train():

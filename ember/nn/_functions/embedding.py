@@ -13,16 +13,26 @@ from ._reduce import out_of_range
 _FAST_ADD_AT = tuple(int(p) for p in np.__version__.split(".")[:2]) >= (1, 25)
 
 
-def check_indices(idx: np.ndarray, num_embeddings: int) -> None:
-    """Raise torch's errors for float ids and ids outside ``[0, num_embeddings)``."""
-    if idx.dtype.kind not in "iu":
-        from ..._dtype import from_numpy
-        from ...autograd.function import _TORCH_TYPE_NAMES
+_LONG = np.dtype(np.int64)
 
-        name = _TORCH_TYPE_NAMES.get(idx.dtype.name, from_numpy(idx.dtype).name)
-        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the "
-                           f"following scalar types: Long, Int; but got torch.{name} instead "
-                           "(while checking arguments for embedding)")
+
+def check_index_dtype(idx: np.ndarray, arg: str = "#1 'indices'",
+                      where: str = "embedding") -> None:
+    """torch's error for ids that are neither int64 nor int32 (``checkScalarTypes``)."""
+    if idx.dtype.kind != "i" or idx.dtype.itemsize < 4:
+        from ..functional._common import _legacy_name
+
+        raise RuntimeError(f"Expected tensor for argument {arg} to have one of the following "
+                           f"scalar types: Long, Int; but got {_legacy_name(idx.dtype)} "
+                           f"instead (while checking arguments for {where})")
+
+
+def check_indices(idx: np.ndarray, num_embeddings: int) -> None:
+    """Raise torch's errors for ids that are not int64 / int32 and ids outside
+    ``[0, num_embeddings)``."""
+    dt = idx.dtype
+    if dt != _LONG and (dt.kind != "i" or dt.itemsize < 4):  # torch takes int64, int32 only
+        check_index_dtype(idx)
     if idx.size and out_of_range(idx, num_embeddings):
         lo, hi = idx.min(), idx.max()
         bad = int(lo) if lo < 0 else int(hi)

@@ -78,6 +78,7 @@ from . import (  # noqa: E402
     _conv,
     _ctc,
     _fractional,
+    _interpolate,
     _lp_pool,
     _more_activation,
     _more_loss,
@@ -87,9 +88,10 @@ from . import (  # noqa: E402
     _vision,
 )
 
-for _family in (_more_activation, _more_loss, _conv, _pooling, _pooling3d, _attention_layers,
-                _vision, _unpool, _fractional, _lp_pool, _channel, _ctc):
+for _family in (_more_activation, _more_loss, _conv, _pooling, _interpolate, _pooling3d,
+                _attention_layers, _vision, _unpool, _fractional, _lp_pool, _channel, _ctc):
     globals().update({_name: getattr(_family, _name) for _name in _family.__all__})
 from ..._namespace_gaps_native import conv_tbc  # noqa: E402,F401  (torch.nn.functional.conv_tbc)
+from ..._namespace_nn import native_channel_shuffle  # noqa: E402,F401  (torch's, one object)
 from ._grouped_mm import grouped_mm  # noqa: E402,F401
 from ._linear_cross_entropy import linear_cross_entropy  # noqa: E402,F401

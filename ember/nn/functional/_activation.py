@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
 from ... import ops as _ops
+from ..._arg_errors import must_be
 from ..._tensor import Tensor
-from ...ops._shape_utils import type_name
+from ...ops._shape_utils import type_name, wrap_dim
 from .._functions.activation import Elu, Glu, Hardtanh, LeakyRelu, LogSigmoid, Mish
 
 
@@ -40,8 +43,19 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
     """``clamp(input, min_val, max_val)`` with a zero gradient outside the open interval."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
-    if input._data.dtype.kind == "c":
-        raise NotImplementedError("clamp is not supported for complex types")
+    return _hardtanh(input, min_val, max_val, inplace)
+
+
+def _hardtanh(input, min_val, max_val, inplace):
+    """hardtanh without the Python-level check of its bounds (torch's hardtanh_ has none)."""
+    kind = input._data.dtype.kind
+    if kind in "cbu":
+        if kind == "c":
+            raise NotImplementedError("clamp is not supported for complex types")
+        if kind == "b":
+            raise RuntimeError("Bool inputs not supported for hardtanh")
+        if min_val < 0:
+            raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
     return _maybe_inplace(input, inplace,
                           lambda x: Hardtanh.apply(x, min_val=min_val, max_val=max_val))
 
@@ -59,7 +73,7 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     return _maybe_inplace(input, inplace, lambda x: Elu.apply(x, alpha=alpha))
 
 
-def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+def gelu(input: Tensor, *, approximate: str = "none") -> Tensor:
     """``input * Phi(input)`` (``approximate='tanh'`` for the tanh formula)."""
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
@@ -109,10 +123,12 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     """``a * sigmoid(b)`` with ``a, b`` the halves of ``input`` along ``dim``."""
     if input.dim() == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")
+    dim = wrap_dim(dim, input.dim())
     if input.shape[dim] % 2:
-        raise RuntimeError(f"Halving dimension must be even, but dimension {dim % input.dim()} "
-                           f"is size {input.shape[dim]}")
-    return Glu.apply(input, dim=dim % input.dim())
+        raise RuntimeError(f"Halving dimension must be even, but dimension {dim} is size "
+                           f"{input.shape[dim]}")
+    _floating(input, "glu_cpu")
+    return Glu.apply(input, dim=dim)
 
 
 def _softmax_dim(name, ndim, stacklevel):
@@ -125,6 +141,8 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
     """``exp(input) / sum(exp(input))`` along ``dim``."""
     if dim is None:
         dim = _softmax_dim("softmax", input.dim(), _stacklevel)
+    elif not isinstance(dim, (int, np.integer)):  # torch calls input.softmax(dim)
+        raise must_be("softmax", "dim", 1, "int", dim)
     return _ops.softmax(input, dim, dtype=dtype)
 
 
@@ -132,6 +150,8 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
     """``softmax(-input)`` along ``dim``."""
     if dim is None:
         dim = _softmax_dim("softmin", input.dim(), _stacklevel)
+    elif not isinstance(dim, (int, np.integer)):  # torch calls (-input).softmax(dim)
+        raise must_be("softmax", "dim", 1, "int", dim)
     return _ops.softmax(-input, dim, dtype=dtype)
 
 
@@ -140,4 +160,6 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
     """``input - logsumexp(input)`` along ``dim``."""
     if dim is None:
         dim = _softmax_dim("log_softmax", input.dim(), _stacklevel)
+    elif not isinstance(dim, (int, np.integer)):  # torch calls input.log_softmax(dim)
+        raise must_be("log_softmax", "dim", 1, "int", dim)
     return _ops.log_softmax(input, dim, dtype=dtype)

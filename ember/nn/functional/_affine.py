@@ -5,10 +5,17 @@ import numpy as np
 
 from ... import _dtype
 from ... import ops as _ops
+from ..._arg_errors import must_be
 from ..._tensor import Tensor
-from .._functions.embedding import EmbeddingBagOp, EmbeddingLookup, check_indices, renorm_
+from .._functions.embedding import (
+    EmbeddingBagOp,
+    EmbeddingLookup,
+    check_index_dtype,
+    check_indices,
+    renorm_,
+)
 from .._functions.pad import ConstantPad, IndexPad, source_index
-from ._common import _AssertionValueError
+from ._common import _AssertionValueError, _legacy_name, _size_index_error
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -27,9 +34,21 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if w_dims < 2 or (bias is not None and bias._data.ndim > 1):
         # torch's composite path (matmul, then a broadcast add): a vector weight, or a bias
         # that broadcasts over the batch too
+        if w_dims == 0:
+            raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are "
+                               f"{input._data.ndim}D and 0D")
         out = _ops.matmul(input, weight.t() if weight.dim() == 2 else weight)
         return out + bias if bias is not None else out
-    return _ops.linear(input, weight, bias)
+    try:
+        return _ops.linear(input, weight, bias)
+    except ValueError:  # NumPy's broadcast error: a bias of the wrong length
+        if bias is None or bias._data.ndim != 1:
+            raise
+        rows = int(np.prod(input.shape[:-1], dtype=np.int64))  # torch's addmm sees 2-D
+        raise RuntimeError(f"The expanded size of the tensor ({weight.shape[0]}) must match the "
+                           f"existing size ({bias.shape[0]}) at non-singleton dimension 1.  "
+                           f"Target sizes: [{rows}, {weight.shape[0]}].  Tensor sizes: "
+                           f"{list(bias.shape)}") from None
 
 
 _c10_name = _dtype.c_type_name  # a dtype as torch's C++ messages print it ('c10::Half')
@@ -49,17 +68,24 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
         if input1.shape[i] != input2.shape[i]:
             raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {i}: got "
                                f"{input1.shape[i]} and {input2.shape[i]}")
-    n_out, n1, n2 = weight.shape
-    for which, got, want in ((1, input1.shape[-1], n1), (2, input2.shape[-1], n2)):
-        if got != want:
+    for which, x in ((1, input1), (2, input2)):
+        if x.dim() == 0 or weight.dim() <= which:  # torch reads x.size(-1), weight.size(which)
+            raise _size_index_error(x.dim(), -1) if x.dim() == 0 else \
+                _size_index_error(weight.dim(), which)
+        if x.shape[-1] != weight.shape[which]:
             raise RuntimeError(f"bilinear(): input{which} size does not match weight size: got "
-                               f"{got} but expected {want}")
+                               f"{x.shape[-1]} but expected {weight.shape[which]}")
+    n_out, n1, n2 = weight.shape
     if bias is not None and bias.shape[0] != n_out:
         raise RuntimeError(f"bilinear(): bias size does not match weight size: got "
                            f"{bias.shape[0]} but expected {n_out}")
+    if dts[0] == np.bool_:
+        raise NotImplementedError("\"bmm\" not implemented for 'Bool'")
     w = _ops.reshape(_ops.permute(weight, (1, 0, 2)), n1, n_out * n2)
     t = _ops.reshape(_ops.matmul(input1, w), *input1.shape[:-1], n_out, n2)
     out = _ops.sum(t * _ops.unsqueeze(input2, -2), dim=-1)
+    if out.dtype != input1.dtype:  # sum widens integers; torch's bilinear keeps the dtype
+        out = out.to(input1.dtype)
     return out + bias if bias is not None else out
 
 
@@ -90,6 +116,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         raise RuntimeError("'weight' must be 2-D")
     idx = input._data if isinstance(input, Tensor) else np.asarray(input)
     num = weight._data.shape[0]
+    if max_norm is not None:  # torch renormalises first, with embedding_renorm_'s checks
+        _check_renorm_indices(idx, weight)
     check_indices(idx, num)
     if padding_idx is not None:
         padding_idx = _check_padding_idx(padding_idx, num)
@@ -98,6 +126,17 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         weight._vc[0] += 1
     return EmbeddingLookup.apply(weight, idx=idx, padding_idx=padding_idx,
                                  scale_grad_by_freq=scale_grad_by_freq)
+
+
+def _check_renorm_indices(idx, weight):
+    """embedding_renorm_'s errors: its ids' dtype, then the first sorted id that cannot
+    select a row (negative ids count from the end there)."""
+    check_index_dtype(idx, "#2 'indices'", "embedding_renorm_")
+    num = weight._data.shape[0]
+    bad = idx[(idx < -num) | (idx >= num)]
+    if bad.size:
+        raise IndexError(f"select(): index {int(bad.min())} out of range for tensor of size "
+                         f"{list(weight.shape)} at dimension 0")
 
 
 def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
@@ -137,11 +176,13 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
     idx = input._data
     if input.dim() == 2:
         if offsets is not None:
+            kind = "<class 'ember.Tensor'>" if isinstance(offsets, Tensor) else type(offsets)
             raise ValueError("if input is 2D, then offsets has to be None, as input is treated "
                              "is a mini-batch of fixed length sequences. However, found offsets "
-                             f"of type {type(offsets)}")
+                             f"of type {kind}")
         starts = np.arange(0, idx.size, idx.shape[1]) if idx.shape[1] else np.zeros(
             idx.shape[0], np.int64)
+        offsets_dtype = idx.dtype
         idx, include_last_offset = idx.reshape(-1), False
         if per_sample_weights is not None:
             per_sample_weights = per_sample_weights.reshape(-1)
@@ -150,7 +191,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
             raise ValueError("offsets has to be a 1D Tensor but got None")
         if offsets.dim() != 1:
             raise ValueError("offsets has to be a 1D Tensor")
-        starts = offsets._data.astype(np.int64)
+        starts, offsets_dtype = offsets._data.astype(np.int64), offsets._data.dtype
     else:
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension "
                          f"{input.dim()}")
@@ -164,8 +205,8 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
         raise NotImplementedError("embedding_bag(sparse=True): ember has no sparse gradients; "
                                   "use sparse=False (dense gradients)")
     num = weight.shape[0]
-    _check_bag_indices(idx, num)
     if max_norm is not None:
+        _check_renorm_indices(idx, weight)
         renorm_(weight._data, idx, max_norm, norm_type)
         weight._vc[0] += 1
     if per_sample_weights is not None and mode != "sum":
@@ -173,6 +214,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
                                   "per_sample_weights is only supported for mode='sum' "
                                   f"(got mode='{mode}'). Please open a feature request on "
                                   "GitHub.")
+    _check_bag_operands(idx, offsets_dtype, weight, per_sample_weights, mode)
     bag, num_bags = _bags_of(idx, starts, include_last_offset)
     if padding_idx is not None:
         if not -num <= padding_idx < num:
@@ -184,13 +226,28 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
                                 scale_grad_by_freq=scale_grad_by_freq)
 
 
-def _check_bag_indices(idx: np.ndarray, num: int) -> None:
-    if idx.dtype.kind not in "iu":
-        try:
-            check_indices(idx, num)
-        except RuntimeError as e:                    # torch names the op embedding_bag here
-            raise RuntimeError(str(e).replace("for embedding)", "for embedding_bag)")) from None
+def _check_bag_operands(idx, offsets_dtype, weight, per_sample_weights, mode):
+    """torch's embedding_bag checks: the ids and offsets (promoted together) are int64 or
+    int32, the weight floating, the per-sample weights of its dtype, the ids in range."""
+    promoted = _dtype.promote_types(_dtype.from_numpy(idx.dtype), _dtype.from_numpy(offsets_dtype))
+    check_index_dtype(np.empty(0, promoted.np), where="embedding_bag")
+    w_dt = weight._data.dtype
+    if w_dt.kind != "f":
+        raise RuntimeError(f"Expected tensor for argument #1 'weight' to have one of the "
+                           f"following scalar types: Half, BFloat16, Float, Double; but got "
+                           f"{_legacy_name(w_dt)} instead (while checking arguments for "
+                           f"embedding_bag)")
+    if per_sample_weights is not None and per_sample_weights._data.dtype != w_dt:
+        raise RuntimeError(f"Expected tensor for argument #1 'weight' to have the same type as "
+                           f"tensor for argument #1 'per_sample_weights'; but type "
+                           f"{_legacy_name(w_dt)} does not equal "
+                           f"{_legacy_name(per_sample_weights._data.dtype)} (while checking "
+                           f"arguments for embedding_bag)")
+    num = weight.shape[0]
     bad = np.flatnonzero((idx < 0) | (idx >= num))
+    if bad.size and mode == "max":
+        raise RuntimeError(f"embedding_bag: Expected idx >= 0 && idx < num_embeddings but found "
+                           f"idx to be {idx[bad[0]]}")
     if bad.size:
         raise RuntimeError(f"Index {bad[0]} of input takes value {idx[bad[0]]} which is not in "
                            f"the valid range [0, {num})")
@@ -234,6 +291,10 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
     """Pad the last ``len(pad) // 2`` dimensions: ``pad = (left, right, top, bottom, ...)``,
     starting from the last dimension. ``mode`` is constant (negative pads crop), reflect,
     replicate or circular."""
+    if not isinstance(pad, (tuple, list)):
+        raise must_be("pad", "pad", 2, "tuple of ints", pad)
+    if value is not None and not isinstance(value, (int, float, np.number)):
+        raise must_be("pad", "value", 4, "float", value)
     for i, p in enumerate(pad):
         if isinstance(p, (float, np.floating)):
             raise TypeError(f"pad(): argument 'pad' (position 2) must be tuple of ints, but "
@@ -287,8 +348,6 @@ def _check_nonconstant_pad(input, pairs, mode):
                 raise RuntimeError("Negative padding value is resulting in an empty dimension")
         return
     kernel = f"{'reflection' if mode == 'reflect' else 'replication'}_pad{k}d"
-    if input._data.dtype == np.bool_:
-        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
     if 0 in shape[1 if ndim == k + 2 else 0:]:  # only the batch dimension may be empty
         raise RuntimeError(f"Expected {k + 1}D or {k + 2}D (batch mode) tensor with possibly 0 "
                            f"batch size and other non-zero dimensions for input, but got: "
@@ -311,3 +370,5 @@ def _check_nonconstant_pad(input, pairs, mode):
             given += " "
         got = " ".join(f"{c}: {o}" for c, o in zip(names, outs))
         raise RuntimeError(f"input ({given}) is too small. Calculated output {got}")
+    if input._data.dtype == np.bool_:  # the kernel's own check, after the shape checks
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")

@@ -13,7 +13,12 @@ import math
 
 import numpy as np
 
+from ..._arg_errors import must_be
+from ..._user_warning import warn_at_user
 from ...autograd.function import Op
+from ._common import _size_index_error
+from ._conv_dtypes import _uses_onednn, bias_check_early, check_conv_dtypes
+from ._kernels import FLOATING, check_kernel
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "conv_transpose3d", "unfold", "fold"]
@@ -166,53 +171,84 @@ def _expand(value, nd, name):
     return value
 
 
-def _check_input(input, weight, bias, nd, name, transposed, groups, stride):
-    """torch's checks on the operands' ranks, channels and groups; returns (input, batched)."""
+def _batchify(input, nd, name):
+    """torch's rank check; returns the input as a batch and whether it was one."""
     if input.dim() not in (nd + 1, nd + 2):
         raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to "
                            f"{name}, but got input of size: {list(input.shape)}")
     batched = input.dim() == nd + 2
-    if not batched:
-        input = input.unsqueeze(0)
+    return (input if batched else input.unsqueeze(0)), batched
+
+
+def _check_shapes(input, weight, bias, nd, transposed, groups, stride):
+    """torch's checks on the operands' ranks, channels and groups (``input`` batched)."""
     if weight.dim() < 3:
         raise RuntimeError("weight should have at least three dimensions")
     if weight.dim() != nd + 2:
-        # torch reads the weight's rank as the convolution's and trips over the stride
+        # torch reads the weight's rank as the convolution's: a stride of another length
+        # trips first, else the input's rank
         got = list(stride) if isinstance(stride, (tuple, list)) else [int(stride)] * nd
-        raise RuntimeError(f"expected stride to be a single integer value or a list of "
-                           f"{weight.dim() - 2} values to match the convolution dimensions, "
-                           f"but got stride={got}")
+        if len(got) not in (1, weight.dim() - 2):
+            raise RuntimeError(f"expected stride to be a single integer value or a list of "
+                               f"{weight.dim() - 2} values to match the convolution "
+                               f"dimensions, but got stride={got}")
+        raise RuntimeError(f"Expected {weight.dim()}-dimensional input for {weight.dim()}-"
+                           f"dimensional weight {list(weight.shape)}, but got {input.dim()}-"
+                           f"dimensional input of size {list(input.shape)} instead")
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
     ws, xs = list(weight.shape), list(input.shape)
+    if ws[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by "
+                           f"{groups} at dimension 0, but got weight of size [{ws}] instead")
     if transposed:
         if xs[1] != ws[0]:
             raise RuntimeError(f"Given transposed=1, weight of size {ws}, expected input{xs} "
                                f"to have {ws[0]} channels, but got {xs[1]} channels instead")
         out_channels = ws[1] * groups
     else:
-        if ws[0] % groups:
-            raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by "
-                               f"{groups} at dimension 0, but got weight of size [{ws}] instead")
         if xs[1] != ws[1] * groups:
             raise RuntimeError(f"Given groups={groups}, weight of size {ws}, expected input{xs} "
                                f"to have {ws[1] * groups} channels, but got {xs[1]} channels "
                                f"instead")
         out_channels = ws[0]
     if bias is not None and (bias.dim() != 1 or bias.shape[0] != out_channels):
-        raise RuntimeError(f"Given weight of size {ws}, expected bias to be 1-dimensional with "
-                           f"{out_channels} elements, but got bias of size {list(bias.shape)} "
-                           f"instead")
-    return input, batched
+        given = "transposed=1, " if transposed else ""
+        raise RuntimeError(f"Given {given}weight of size {ws}, expected bias to be "
+                           f"1-dimensional with {out_channels} elements, but got bias of size "
+                           f"{list(bias.shape)} instead")
 
 
-def _check_options(stride, padding, dilation):
+def _operands(input, weight, bias, nd, transposed, groups):
+    """The operands for the op, after torch's dtype checks (asked only when they differ or
+    are not floating point); a bias that torch casts is cast here too."""
+    x, w = input._data, weight._data
+    b = None if bias is None else bias._data
+    if x.dtype != w.dtype or (b is not None and b.dtype != x.dtype) or x.dtype.kind != "f":
+        check_conv_dtypes(x, w, b, nd=nd, transposed=transposed, groups=groups)
+        if b is not None and b.dtype != x.dtype:
+            bias = bias.to(input.dtype)
+    return (input, weight) if bias is None else (input, weight, bias)
+
+
+def _check_options(stride, padding, dilation, input, weight, groups, transposed):
+    """torch's checks of stride, padding and dilation; a zero dilation is the kernel's to
+    refuse, each in its own words."""
     if any(s <= 0 for s in stride):
         raise RuntimeError("non-positive stride is not supported")
-    if any(d <= 0 for d in dilation):
-        raise RuntimeError("non-positive dilation is not supported")
     if any(p < 0 for p in padding):
         raise RuntimeError("negative padding is not supported")
+    if any(d <= 0 for d in dilation):
+        if any(d < 0 for d in dilation):
+            raise RuntimeError("dilation should be greater than zero")
+        view = list(dilation) if len(dilation) > 1 else [1, *dilation]  # 1-D runs as 2-D
+        if transposed:
+            names = ("depth", "height", "width")[3 - len(view):]
+            raise RuntimeError("dilation should be greater than zero, but got " + ", ".join(
+                f"dilation_{n}: {d}" for n, d in zip(names, view)))
+        if _uses_onednn(input._data, weight._data, groups):
+            raise RuntimeError("non-positive dilation is not supported")
+        raise RuntimeError(f"dilation should be greater than zero, but got {view}")
 
 
 def _finish(out, batched):
@@ -222,25 +258,42 @@ def _finish(out, batched):
     return out
 
 
+_WARNED_SAME: list = []
+
+
+def _warn_same_padding_copy():
+    """torch's note, once per process, that an odd total 'same' padding copies the input."""
+    if not _WARNED_SAME:
+        _WARNED_SAME.append(True)
+        warn_at_user("Using padding='same' with even kernel lengths and odd dilation may "
+                     "require a zero-padded copy of the input be created")
+
+
 def _conv(input, weight, bias, stride, padding, dilation, groups, nd, name):
-    input, batched = _check_input(input, weight, bias, nd, name, False, groups, stride)
+    input, batched = _batchify(input, nd, name)
+    same = padding == "same" if isinstance(padding, str) else False
+    if same and any(s != 1 for s in _expand(stride, nd, "stride")):
+        raise RuntimeError("padding='same' is not supported for strided convolutions")
+    if not same and bias is not None and bias._data.dtype != input._data.dtype:
+        bias_check_early(input._data, bias._data)
+    _check_shapes(input, weight, bias, nd, False, groups, stride)
     stride, dilation = _expand(stride, nd, "stride"), _expand(dilation, nd, "dilation")
     kernel = tuple(weight.shape[2:])
     if isinstance(padding, str):
         if padding == "valid":
             pads = ((0, 0),) * nd
-        elif padding == "same":
-            if any(s != 1 for s in stride):
-                raise RuntimeError("padding='same' is not supported for strided convolutions")
+        elif same:
             # torch puts the odd one out of an even total padding on the right
             totals = [d * (k - 1) for d, k in zip(dilation, kernel)]
-            pads = tuple((t // 2, t - t // 2) for t in totals)
+            pads = tuple((int(t / 2), t - int(t / 2)) for t in totals)
+            if any(t % 2 for t in totals):
+                _warn_same_padding_copy()
         else:
             raise RuntimeError(f"Invalid padding string: '{padding}'")
-        _check_options(stride, (0,), dilation)
+        _check_options(stride, [b for b, _ in pads], dilation, input, weight, groups, False)
     else:
         padding = _expand(padding, nd, "padding")
-        _check_options(stride, padding, dilation)
+        _check_options(stride, padding, dilation, input, weight, groups, False)
         pads = tuple((p, p) for p in padding)
     sizes = [n + b + a for n, (b, a) in zip(input.shape[2:], pads)]
     spans = [(k - 1) * d + 1 for k, d in zip(kernel, dilation)]
@@ -248,18 +301,21 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd, name):
         sizes, spans = " x ".join(map(str, sizes)), " x ".join(map(str, spans))
         raise RuntimeError(f"Calculated padded input size per channel: ({sizes}). Kernel size: "
                            f"({spans}). Kernel size can't be greater than actual input size")
-    args = (input, weight) if bias is None else (input, weight, bias)
+    args = _operands(input, weight, bias, nd, False, groups)
     out = Convolution.apply(*args, stride=stride, pads=pads, dilation=dilation, groups=groups)
     return _finish(out, batched)
 
 
 def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation,
                     nd, name):
-    input, batched = _check_input(input, weight, bias, nd, name, True, groups, stride)
+    if isinstance(padding, str):
+        raise must_be(name, "padding", None, "tuple of ints", padding)
+    input, batched = _batchify(input, nd, name)
+    _check_shapes(input, weight, bias, nd, True, groups, stride)
     stride, dilation = _expand(stride, nd, "stride"), _expand(dilation, nd, "dilation")
     padding = _expand(padding, nd, "padding")
     output_padding = _expand(output_padding, nd, "output_padding")
-    _check_options(stride, padding, dilation)
+    _check_options(stride, padding, dilation, input, weight, groups, True)
     if any(o >= s and o >= d for o, s, d in zip(output_padding, stride, dilation)):
         dims = ["depth", "height", "width"][3 - nd:]
         parts = [f"output_padding_{a}: {o}" for a, o in zip(dims, output_padding)]
@@ -274,7 +330,11 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
         raise RuntimeError(f"Given input size per channel: ({' x '.join(map(str, input.shape[2:]))}"
                            f"). Calculated output size per channel: "
                            f"({' x '.join(map(str, out_size))}). Output size is too small")
-    args = (input, weight) if bias is None else (input, weight, bias)
+    if 0 in input.shape[2:] and input.shape[0] and input.shape[1]:
+        view = list(input.shape) if nd > 1 else [*input.shape[:2], 1, *input.shape[2:]]
+        raise RuntimeError(f"Only zero batch or zero channel inputs are supported, but got "
+                           f"input shape: {view}")
+    args = _operands(input, weight, bias, nd, True, groups)
     out = Convolution.apply(*args, stride=stride, pads=tuple((p, p) for p in padding),
                             dilation=dilation, groups=groups, transposed=True,
                             output_size=out_size)
@@ -397,6 +457,9 @@ class Col2Im(Op):
         return _batched(_im2col, grad, ctx.batched, *ctx.geometry)
 
 
+_BLOCK_DTYPES = FLOATING | {"bool", "complex64", "complex128"}  # im2col and col2im: no ints
+
+
 def _pair(value, name):
     if isinstance(value, (int, np.integer)):
         return (int(value),) * 2
@@ -406,14 +469,17 @@ def _pair(value, name):
     return value
 
 
-def _block_geometry(kernel_size, dilation, padding, stride):
-    """The four options as pairs, checked with torch's messages."""
+def _block_geometry(kernel_size, dilation, padding, stride, unfold):
+    """The four options as pairs, checked with torch's messages (in unfold's order or
+    fold's)."""
     kernel, dilation = _pair(kernel_size, "kernel_size"), _pair(dilation, "dilation")
     padding, stride = _pair(padding, "padding"), _pair(stride, "stride")
-    checks = (("kernel size should be greater than zero", "kernel", kernel, 1),
+    checks = [("kernel size should be greater than zero", "kernel", kernel, 1),
               ("stride should be greater than zero", "stride", stride, 1),
               ("dilation should be greater than zero", "dilation", dilation, 1),
-              ("padding should be non-negative", "pad", padding, 0))
+              ("padding should be non-negative", "pad", padding, 0)]
+    if unfold:
+        checks.append(checks.pop(1))  # stride last
     for message, name, (h, w), low in checks:
         if h < low or w < low:
             raise RuntimeError(f"{message}, but got {name}_height: {h} {name}_width: {w}")
@@ -434,11 +500,13 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
         RuntimeError: input not 3-D or 4-D, a non-positive kernel size, stride or dilation,
             negative padding, or a kernel larger than the padded input.
     """
-    geometry = _block_geometry(kernel_size, dilation, padding, stride)
-    if input.dim() not in (3, 4):
+    geometry = _block_geometry(kernel_size, dilation, padding, stride, True)
+    shape = tuple(input.shape)
+    if len(shape) < 2 or (len(shape) == 2 and shape[1]):  # torch reads size(1), size(2)
+        raise _size_index_error(len(shape), 1 if len(shape) < 2 else 2)
+    if not ((len(shape) == 3 and 0 not in shape) or (len(shape) == 4 and 0 not in shape[1:])):
         raise RuntimeError(f"Expected 3D or 4D (batch mode) tensor with possibly 0 batch size "
-                           f"and other non-zero dimensions for input, but got: "
-                           f"{list(input.shape)}")
+                           f"and other non-zero dimensions for input, but got: {list(shape)}")
     kernel, dilation, padding, stride = geometry
     size = tuple(input.shape[-2:])
     blocks = _blocks(size, kernel, dilation, padding, stride)
@@ -447,6 +515,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
                            f"dilation={dilation}, padding={padding}, calculated shape of the "
                            f"array of sliding blocks as {blocks}, but its components must be at "
                            f"least one.")
+    check_kernel(input, "im2col_out_cpu", _BLOCK_DTYPES)
     return Im2Col.apply(input, geometry=geometry + (blocks,), batched=input.dim() == 4)
 
 
@@ -460,8 +529,9 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
             divisible by ``kH * kW``, or a column count that is not the number of blocks.
     """
     size = _pair(output_size, "output_size")
-    geometry = _block_geometry(kernel_size, dilation, padding, stride)
-    if input.dim() not in (2, 3):
+    geometry = _block_geometry(kernel_size, dilation, padding, stride, False)
+    shape = tuple(input.shape)
+    if not ((len(shape) == 2 and 0 not in shape) or (len(shape) == 3 and 0 not in shape[1:])):
         raise RuntimeError(f"Expected 2D or 3D (batch mode) tensor for input with possibly 0 "
                            f"batch size and non-zero dimensions for input, but got: "
                            f"{list(input.shape)}")
@@ -474,13 +544,14 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     blocks = _blocks(size, kernel, dilation, padding, stride)
     described = (f"Given output_size={size}, kernel_size={kernel}, dilation={dilation}, "
                  f"padding={padding}, stride={stride}, ")
-    if min(blocks) < 1:
-        raise RuntimeError(f"{described}calculated shape of the array of sliding blocks as "
-                           f"{blocks}, which is too small (non-positive)")
     if length != blocks[0] * blocks[1]:
         raise RuntimeError(f"{described}expected size of input's dimension 2 to match the "
                            f"calculated number of sliding blocks {blocks[0]} * {blocks[1]} = "
                            f"{blocks[0] * blocks[1]}, but got input.size(2)={length}.")
+    if min(blocks) < 1:
+        raise RuntimeError(f"{described}calculated shape of the array of sliding blocks as "
+                           f"{blocks}, which is too small (non-positive)")
+    check_kernel(input, "col2im_out_cpu", _BLOCK_DTYPES)
     return Col2Im.apply(input, size=size, geometry=geometry + (blocks,),
                         batched=input.dim() == 3)
 

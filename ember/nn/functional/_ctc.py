@@ -153,6 +153,25 @@ def _lengths(value, name):
     return np.asarray(value, dtype=np.int64).reshape(-1)
 
 
+def _check_length_lists(input_lengths, target_lengths):
+    """torch's argument parser on lengths given as sequences: both must hold ints (a bad
+    ``input_lengths`` fails every overload, a bad ``target_lengths`` the matching one)."""
+    def first_bad(value):
+        if isinstance(value, (list, tuple)):
+            return next((i for i, v in enumerate(value)
+                         if not isinstance(v, (int, np.integer))), None)
+        return None
+
+    if first_bad(input_lengths) is not None:
+        raise TypeError("ctc_loss() received an invalid combination of arguments - got (Tensor, "
+                        "Tensor, list, list, int, int, bool), but expected one of:")
+    pos = first_bad(target_lengths)
+    if pos is not None:
+        kind = type(target_lengths[pos]).__name__
+        raise TypeError(f"ctc_loss(): argument 'target_lengths' failed to unpack the object at "
+                        f"pos {pos + 1} with error \"type must be tuple of ints,but got {kind}\"")
+
+
 def _check(where, value, low, high, name):
     if value < low:
         raise RuntimeError(f"Expected {name} to have value at least {low}, but got value "
@@ -233,6 +252,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
             ``blank`` outside ``[0, C)``; targets of the wrong size.
     """
     _reduction.check(reduction)
+    _check_length_lists(input_lengths, target_lengths)
     il = _lengths(input_lengths, "input_lengths")
     tl = _lengths(target_lengths, "target_lengths")
     if not log_probs.dtype.is_floating_point:

@@ -7,6 +7,7 @@ import numpy as np
 
 from ... import _dtype
 from ... import ops as _ops
+from ..._arg_errors import check_tensors
 from ..._tensor import Tensor
 from ...autograd import grad_mode
 from ...ops._shape_utils import check_broadcast, type_name
@@ -21,51 +22,33 @@ from .._functions.pointwise_loss import (
     SmoothL1Loss,
     compute_dtype,
 )
+from ._class_target_checks import check_class_targets, check_probability_targets
 from ._common import _size_str
 
 
-def _class_targets(input, target, weight, name):
-    """Checks shared by cross_entropy and nll_loss on class-index targets."""
-    x_shape = input._data.shape
-    t = target._data if isinstance(target, Tensor) else np.asarray(target)
-    if t.dtype != np.int64 and t.dtype != np.uint8:
-        kind = {"f": "Float" if t.dtype == np.float32 else "Double", "i": "Int",
-                "b": "Bool"}.get(t.dtype.kind, str(t.dtype))
-        if t.dtype == np.int16:
-            kind = "Short"
-        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {kind}")
-    if input.dim() == 1:
-        if t.ndim > 1 or (t.ndim == 1 and t.shape[0] != 1):
-            raise ValueError(f"Expected input batch_size (1) to match target batch_size "
-                             f"({t.shape[0] if t.ndim else 1}).")
-        t = t.reshape(())
-    elif input.dim() == 2:
-        if t.ndim != 1:
-            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-    elif input.dim() == 0:
-        raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
-    else:
-        if t.ndim == 0:
-            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-    if input.dim() >= 2 and t.shape[:1] != x_shape[:1]:
-        raise ValueError(f"Expected input batch_size ({x_shape[0]}) to match target "
-                         f"batch_size ({t.shape[0]}).")
-    if input.dim() > 2 and t.shape != x_shape[:1] + x_shape[2:]:
-        raise RuntimeError(f"Expected target size {list(x_shape[:1] + x_shape[2:])}, got "
-                           f"{list(t.shape)}")
-    if t.dtype != np.int64:
-        t = t.astype(np.int64)
-    w = None
-    if weight is not None:
-        w = weight._data if isinstance(weight, Tensor) else np.asarray(weight)
-        c = x_shape[1] if input.dim() > 1 else x_shape[0]
-        if w.shape != (c,):
-            raise RuntimeError(f"weight tensor should be defined either for all {c} classes "
-                               f"or no classes but got weight tensor of shape: {list(w.shape)}")
-        if w.dtype != input._data.dtype:
-            raise RuntimeError(f"expected scalar type {_dtype_word(input._data.dtype)} but "
-                               f"found {_dtype_word(w.dtype)}")
+def _class_targets(input, target, weight, cross_entropy, label_smoothing=0.0):
+    """The class-index targets (int64) and the weight as arrays. torch's errors, in its
+    order, come from ``check_class_targets``, asked only when the call is not the common
+    ``(N, C)`` floating input with ``(N,)`` int64 targets and no weight."""
+    x, t = input._data, target._data
+    w = None if weight is None else weight._data
+    if (w is not None or t.dtype != np.int64 or x.ndim != 2 or t.ndim != 1
+            or t.shape[0] != x.shape[0] or x.dtype.kind != "f" or label_smoothing > 1.0):
+        check_class_targets(x, t, w, cross_entropy=cross_entropy,
+                            label_smoothing=label_smoothing)
+        if x.ndim == 1:
+            t = t.reshape(())
+        if t.dtype != np.int64:
+            t = t.astype(np.int64)
     return t, w
+
+
+def _check_operands(name, input, target, weight):
+    """torch's TypeError for a non-Tensor ``input``, ``target`` or ``weight``."""
+    operands = {"input": input, "target": target}
+    if weight is not None:
+        operands["weight"] = weight
+    check_tensors(name, **operands)
 
 
 def _dtype_word(dt):
@@ -95,35 +78,26 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         IndexError: a class index outside ``[0, C)`` (other than ``ignore_index``).
     """
     reduction = _reduction.resolve(size_average, reduce, reduction)
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
-                           f"{label_smoothing}")
-    if input._data.dtype.kind == "c":  # torch's log_softmax has no complex kernel
-        raise NotImplementedError(f"\"log_softmax_lastdim_kernel_impl\" not implemented for "
-                                  f"'{type_name(input._data.dtype)}'")
-    t = target._data if isinstance(target, Tensor) else None
-    if t is not None and t.dtype.kind == "f":
+    if not (isinstance(input, Tensor) and isinstance(target, Tensor)) or not (
+            weight is None or isinstance(weight, Tensor)):
+        _check_operands("cross_entropy_loss", input, target, weight)
+    if input._data.shape == target._data.shape:
         return _soft_cross_entropy(input, target, weight, ignore_index, reduction,
                                    label_smoothing)
+    if label_smoothing < 0.0:  # torch smooths only for a positive value
+        label_smoothing = 0.0
     _no_grad_arg(weight, "nll_loss_forward", "weight")
-    t, w = _class_targets(input, target, weight, "cross_entropy")
+    t, w = _class_targets(input, target, weight, True, label_smoothing)
     return CrossEntropy.apply(input, target=t, weight=w, ignore_index=ignore_index,
                               reduction=reduction, label_smoothing=label_smoothing)
 
 
 def _soft_cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing):
-    if target._data.shape != input._data.shape:
-        if input.dim() == 2 and target.dim() != 1:
-            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-        raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
-                           f"{_dtype_word(target._data.dtype)}")
-    if ignore_index != -100:
-        raise RuntimeError("ignore_index is not supported for floating point target")
-    num_classes = input.shape[1] if input.dim() > 1 else input.shape[0]
-    if weight is not None and tuple(weight.shape) != (num_classes,):
-        raise RuntimeError(f"cross_entropy: weight tensor should be defined either for all "
-                           f"{num_classes} classes or no classes but got weight tensor of "
-                           f"shape: {list(weight.shape)}")
+    check_probability_targets(input._data, target._data,
+                              None if weight is None else weight._data, ignore_index,
+                              label_smoothing)
+    if label_smoothing < 0.0:
+        label_smoothing = 0.0
     if weight is not None and weight.requires_grad and grad_mode.state.enabled:
         return _soft_cross_entropy_composite(input, target, weight, reduction, label_smoothing)
     # the op sees rows with the class axis last, so a flat (C,) weight broadcasts there
@@ -158,14 +132,17 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     Shapes, ``weight``, ``ignore_index`` and ``reduction`` as in :func:`cross_entropy`.
     """
     reduction = _reduction.resolve(size_average, reduce, reduction)
+    if not (isinstance(input, Tensor) and isinstance(target, Tensor)) or not (
+            weight is None or isinstance(weight, Tensor)):
+        _check_operands("nll_loss_nd", input, target, weight)
     _no_grad_arg(weight, "nll_loss_forward", "weight")
-    t, w = _class_targets(input, target, weight, "nll_loss")
+    t, w = _class_targets(input, target, weight, False)
     return NLLLoss.apply(input, target=t, weight=w, ignore_index=ignore_index,
                          reduction=reduction)
 
 
 def _warn_size(input, target, stacklevel=3):
-    if input.shape != target.shape:
+    if target.size() != input.size():  # torch's order: a non-tensor target fails on .size
         warnings.warn(f"Using a target size ({_size_str(target.shape)}) that is different to "
                       f"the input size ({_size_str(input.shape)}). This will likely lead to "
                       "incorrect results due to broadcasting. Please ensure they have the same "

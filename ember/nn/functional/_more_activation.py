@@ -21,7 +21,8 @@ from ...ops._shape_utils import type_name
 from ...ops.math_more import hardshrink, prelu  # noqa: F401  (one op for ember.X and F.X)
 from ...ops.math_more import outside_band as _outside_band
 from .._functions.dropout import dropout_scale, keep_mask
-from ._activation import _floating, _maybe_inplace, elu, hardtanh, leaky_relu
+from ._activation import _floating, _hardtanh, _maybe_inplace, elu, leaky_relu
+from ._kernels import REAL, check_kernel
 from ._normalization import _check_p
 
 __all__ = [
@@ -206,8 +207,8 @@ def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 
 def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
-    """In-place ``hardtanh``."""
-    return hardtanh(input, min_val, max_val, inplace=True)
+    """In-place ``hardtanh`` (bounds in either order, as torch's)."""
+    return _hardtanh(input, min_val, max_val, True)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
@@ -251,6 +252,7 @@ _TORCH_WORD = {"float32": "Float", "float64": "Double", "float16": "Half"}
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """``x`` where ``x > threshold``, else ``value`` (integer inputs too, as in torch)."""
+    check_kernel(input, "threshold_cpu", REAL)
     return _maybe_inplace(input, inplace,
                           lambda x: Threshold.apply(x, threshold=threshold, value=value))
 

@@ -11,14 +11,15 @@ import math
 
 import numpy as np
 
-from ... import _creation
+from ... import _creation, _dtype
 from ... import ops as _ops
 from ..._tensor import Tensor
 from ...autograd import grad_mode
+from ...ops._shape_utils import check_broadcast, type_name
 from .. import _reduction
 from ._activation import logsigmoid
 from ._common import _size_str
-from ._loss import _dtype_word, _no_grad_arg
+from ._loss import _dtype_word, _must_fit, _no_grad_arg
 
 __all__ = [
     "margin_ranking_loss", "hinge_embedding_loss", "cosine_embedding_loss",
@@ -63,7 +64,13 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
     (ATen's formula: other target values count both), reduced."""
     reduction = _reduction.resolve(size_average, reduce, reduction)
     zeros = _creation.zeros_like(input)
-    margin_clamp = _ops.clamp_min(margin - input, 0)
+    if input.dtype.is_floating_point or input.dtype.is_complex:
+        margin_clamp = _ops.clamp_min(margin - input, 0)
+    else:  # ATen fills an input-like tensor with the margin (truncated), then subtracts
+        if input.dtype is _dtype.bool_:
+            raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                               "supported. Use the `^` or `logical_xor()` operator instead.")
+        margin_clamp = _ops.clamp_min(_creation.full_like(input, margin) - input, 0)
     out = _ops.where(target != 1, margin_clamp, zeros) + _ops.where(target != -1, input, zeros)
     return _apply_reduction(out, reduction)
 
@@ -103,7 +110,22 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
     """``log(1 + exp(-target * input))``, reduced (computed as torch does, so it overflows
     to inf where torch's does)."""
     reduction = _reduction.resolve(size_average, reduce, reduction)
-    return _apply_reduction(_ops.log1p(_ops.exp(-input * target)), reduction)
+    # ATen writes -input * target, then exp and log1p, into an input-like tensor
+    x_dt = input._data.dtype
+    if x_dt == np.bool_:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
+                           "you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+    _must_fit(check_broadcast(input._data.shape, target._data.shape), input._data.shape)
+    if x_dt.kind not in "fc":  # the product's type, or exp's Float for an integer product
+        result = _dtype.promote_types(input.dtype, target.dtype)
+        word = type_name(result.np) if result.is_floating_point else "Float"
+        raise RuntimeError(f"result type {word} can't be cast to the desired output type "
+                           f"{type_name(x_dt)}")
+    loss = _ops.log1p(_ops.exp(-input * target))
+    if loss.dtype != input.dtype:
+        loss = loss.to(input.dtype)
+    return _apply_reduction(loss, reduction)
 
 
 def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -316,6 +338,8 @@ def pdist(input: Tensor, p: float = 2) -> Tensor:
         raise RuntimeError("pdist only supports floating-point dtypes")
     if p < 0:
         raise RuntimeError("pdist only supports non-negative p values")
+    if input._data.dtype == np.float16 and input.shape[0] > 1:  # torch's kernel: no half
+        raise NotImplementedError("\"pdist\" not implemented for 'Half'")
     i, j = np.triu_indices(input.shape[0], 1)
     rows = _ops.index_select(input, 0, _creation.tensor(i)) - \
         _ops.index_select(input, 0, _creation.tensor(j))

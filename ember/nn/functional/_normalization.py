@@ -6,12 +6,15 @@ import numpy as np
 
 from ... import _dtype, _random
 from ... import ops as _ops
+from ..._arg_errors import must_be
+from ..._dtype import c_type_name
 from ..._tensor import Tensor
+from ..._user_warning import warn_at_user
 from ...ops._shape_utils import check_broadcast, type_name
 from .._functions.batch_norm import BatchNorm
 from .._functions.dropout import Dropout
 from .._functions.layer_norm import LayerNorm
-from ._common import _size_str
+from ._common import _size_index_error, _size_str
 
 
 def _check_p(p):
@@ -78,12 +81,22 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     if not training and (rm is None or rv is None):
         name = "running_mean" if rm is None else "running_var"
         raise RuntimeError(f"{name} must be defined in evaluation mode")
-    x_dt = _check_norm_dtypes(input, (rm, rv, w, b), "batch_norm")
+    x_dt = _check_norm_dtypes(input, (w, b, rm, rv), "batch_norm")
     if input._data.size == 0:  # torch: an empty batch leaves the statistics alone
         return _empty_norm(input, weight, bias)
     x = input if x_dt == input._data.dtype else input.to(_dtype.float32)
-    out = BatchNorm.apply(x, weight, bias, running_mean=rm, running_var=rv,
-                          training=training, momentum=momentum, eps=eps)
+    try:
+        out = BatchNorm.apply(x, weight, bias, running_mean=rm, running_var=rv,
+                              training=training, momentum=momentum, eps=eps)
+    except ValueError:  # NumPy's broadcast error: running statistics that are not vectors
+        bad = next((a for a in (rm, rv) if a is not None and a.ndim != 1), None)
+        if bad is None:
+            raise
+        raise RuntimeError(f"TensorAccessor expected 1 dims but tensor has {bad.ndim}") from None
+    except IndexError:  # a 1-D input has no channel dim, size(1)
+        if len(shape) != 1:
+            raise
+        raise _size_index_error(1, 1) from None
     if x is not input:
         out = out.to(input.dtype)
     if training:  # the running statistics changed in place
@@ -94,11 +107,14 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     return out
 
 
-def _check_channel_param(input, param, what):
+def _check_channel_param(input, param, what, shown=None):
+    """group norm's check of ``weight`` / ``bias``; ``shown``: the shape the message prints
+    (torch prints the weight's shape, or [0], in the bias's message)."""
     c = input._data.shape[1]
     if param is not None and (param.dim() != 1 or param._data.size != c):
+        shape = list(param.shape) if shown is None else shown
         raise RuntimeError(f"Expected {what} to be a vector of size equal to the number of "
-                           f"channels in input, but got {what} of shape {list(param.shape)} "
+                           f"channels in input, but got {what} of shape {shape} "
                            f"and input of shape {list(input.shape)}")
 
 
@@ -158,9 +174,11 @@ def group_norm_kernel(input: Tensor, num_groups: int, weight: Tensor | None = No
                            f"num_groups, but got input of shape {list(shape)} and "
                            f"num_groups={num_groups}")
     _check_channel_param(input, weight, "weight")
-    _check_channel_param(input, bias, "bias")
-    x_dt = _check_norm_dtypes(input, [a._data for a in (weight, bias) if a is not None],
+    _check_channel_param(input, bias, "bias", [0] if weight is None else list(weight.shape))
+    x_dt = _check_norm_dtypes(input, [None if a is None else a._data for a in (weight, bias)],
                               "GroupNormKernelImpl")
+    if input._data.size == 0:
+        return _empty_norm(input, weight, bias)
     x = input if x_dt == input._data.dtype else input.to(_dtype.float32)
     grouped = x.reshape(n, num_groups, int(np.prod(shape[1:], dtype=np.int64)) // num_groups)
     out = LayerNorm.apply(grouped, None, None, k=1, eps=eps).reshape(shape)
@@ -191,6 +209,9 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
     if not use_input_stats and (running_mean is None or running_var is None):
         raise RuntimeError("Expected running_mean and running_var to be defined when "
                            "use_input_stats is false")
+    if shape[0] * shape[1] == 0 and (weight is not None or bias is not None):
+        # torch repeats the affine parameters over the batch, then reads element 0
+        raise IndexError("select(): index 0 out of range for tensor of size [0] at dimension 0")
     n, c = shape[0], shape[1]
     rm, rv, w, b = (None if t is None else _ops.tile(t, (n,))
                     for t in (running_mean, running_var, weight, bias))
@@ -213,20 +234,36 @@ def _empty_norm(input, weight, bias):
 
 
 def _check_norm_dtypes(input, params, name):
-    """torch's CPU dtype rules for batch / layer norm: the parameters share the input's
-    dtype, or a float16 input takes float32 parameters (computed in float32). Returns the
-    dtype to compute in."""
+    """torch's CPU dtype rules for batch / layer / group norm, ``params`` in torch's order
+    (weight, bias, then the running statistics; None where absent): all of the input's
+    floating dtype, or float32 parameters for a float16 input (computed in float32).
+    Returns the dtype to compute in."""
     x_dt = input._data.dtype
-    if x_dt.kind not in "fc":
+    for a in params:
+        if a is not None and a.dtype != x_dt:
+            return _mixed_norm_dtypes(x_dt, params, name)
+    if x_dt.kind != "f":
         raise NotImplementedError(f"\"{name}\" not implemented for '{type_name(x_dt)}'")
-    dts = {a.dtype for a in params if a is not None}
-    if not dts or dts == {x_dt}:
-        return x_dt
-    if x_dt == np.float16 and dts == {np.dtype(np.float32)}:
+    return x_dt
+
+
+def _mixed_norm_dtypes(x_dt, params, name):
+    """The rules when the dtypes differ: torch takes the first parameter's dtype as the
+    parameters' and checks the "mixed type" case (float32 parameters for float16) before
+    its kernel's dtype checks (batch norm checks its kernel first)."""
+    if name == "batch_norm" and x_dt.kind != "f":
+        raise NotImplementedError(f"\"{name}\" not implemented for '{type_name(x_dt)}'")
+    dts = [a.dtype for a in params if a is not None]
+    if dts[0] != x_dt:
+        if any(d != np.float32 for d in dts):
+            raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+        if x_dt != np.float16:
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
         return np.dtype(np.float32)
-    if x_dt == np.float64:
-        raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
-    raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+    if x_dt.kind != "f":
+        raise NotImplementedError(f"\"{name}\" not implemented for '{type_name(x_dt)}'")
+    other = next(d for d in dts if d != x_dt)
+    raise RuntimeError(f"expected scalar type {type_name(x_dt)} but found {type_name(other)}")
 
 
 def _check_normalized_shape(input, normalized_shape, weight, bias, sep):
@@ -252,9 +289,9 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
     A float16 input with float32 ``weight`` / ``bias`` is computed in float32 and returned
     as float16 (torch's mixed-dtype rule); other dtype mixes raise, as in torch.
     """
-    normalized_shape = _shape_tuple(normalized_shape)
+    normalized_shape = _shape_tuple(normalized_shape, "layer_norm")
     _check_normalized_shape(input, normalized_shape, weight, bias, ", ")
-    x_dt = _check_norm_dtypes(input, [a._data for a in (weight, bias) if a is not None],
+    x_dt = _check_norm_dtypes(input, [None if a is None else a._data for a in (weight, bias)],
                               "LayerNormKernelImpl")
     if x_dt == input._data.dtype:
         return LayerNorm.apply(input, weight, bias, k=len(normalized_shape), eps=eps)
@@ -263,13 +300,21 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
     return out.to(input.dtype)
 
 
+_RMS_WARNED: list = []
+
+
 def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
              eps: float | None = None) -> Tensor:
     """``x / sqrt(mean(x^2) + eps) * weight`` over the trailing dimensions (composed, as
     torch: float16 is computed in float32, and the result has the input's dtype)."""
-    normalized_shape = _shape_tuple(normalized_shape)
+    normalized_shape = _shape_tuple(normalized_shape, "rms_norm")
     _check_normalized_shape(input, normalized_shape, weight, None, "")
     x_dt = input._data.dtype
+    if weight is not None and weight._data.dtype != x_dt and not _RMS_WARNED:
+        _RMS_WARNED.append(True)  # torch warns once per process (TORCH_WARN_ONCE)
+        warn_at_user(f"Mismatch dtype between input and weight: input dtype = "
+                     f"{c_type_name(x_dt)}, weight dtype = {c_type_name(weight._data.dtype)}, "
+                     f"Cannot dispatch to fused implementation.")
     if x_dt.kind not in "fc":
         raise NotImplementedError(f"\"rms_norm\" not implemented for '{type_name(x_dt)}'")
     x = input.to(_dtype.float32) if x_dt == np.float16 else input
@@ -282,9 +327,18 @@ def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
     return out if out.dtype == input.dtype else out.to(input.dtype)
 
 
-def _shape_tuple(shape):
-    if isinstance(shape, (int, np.integer)):
-        return (int(shape),)
+def _shape_tuple(shape, fn):
+    """``normalized_shape`` as a tuple, with torch's argument errors (its functions take a
+    sequence of ints only; the modules take an int too)."""
+    if not isinstance(shape, (tuple, list)):
+        raise must_be(fn, "normalized_shape", 2, "tuple of ints", shape)
+    for pos, size in enumerate(shape):
+        if not isinstance(size, (int, np.integer)):
+            raise TypeError(f"{fn}(): argument 'normalized_shape' (position 2) must be tuple of "
+                            f"ints, but found element of type {type(size).__name__} at pos {pos}")
+    if not shape:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., "
+                           "containing at least one element, but got normalized_shape = []")
     return tuple(int(s) for s in shape)
 
 

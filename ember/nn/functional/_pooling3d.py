@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._kernels import FLOATING, FLOATING_AND_LONG, REAL, check_kernel
+from ._pool_args import out_size as _out_size
 from ._pooling import (
     MaxGather,
     SeparableMap,
@@ -18,10 +20,11 @@ from ._pooling import (
     _avg_apply,
     _check_non_empty,
     _max_tables,
-    _out_size,
 )
 
 __all__ = ["max_pool3d", "avg_pool3d", "adaptive_avg_pool3d", "adaptive_max_pool3d"]
+
+_AVG_POOL3D = FLOATING_AND_LONG - {"float16"}  # torch's 3-D average has no half kernel
 
 
 def _triple(value, message, default=None):
@@ -108,6 +111,7 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     _check_rank(input)
     sizes, outs = _pool3d_sizes(input, "max_pool3d_with_indices_out_cpu_template()", kernel,
                                 stride, padding, dilation, ceil_mode, avg=False)
+    check_kernel(input, "max_pool3d", REAL)
     out, indices = MaxGather.apply(
         input, tables=_max_tables(sizes, kernel, stride, padding, dilation, outs),
         node_name="MaxPool3DWithIndicesBackward0")
@@ -131,6 +135,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
         raise RuntimeError("divisor must be not zero")
     sizes, outs = _pool3d_sizes(input, "avg_pool3d()", kernel, stride, padding, (1, 1, 1),
                                 ceil_mode, avg=True)
+    check_kernel(input, "avg_pool3d_out_frame", _AVG_POOL3D)
     return _avg_apply(input, sizes, kernel, stride, padding, outs, count_include_pad,
                       divisor_override, "AvgPool3DBackward0")
 
@@ -162,6 +167,7 @@ def adaptive_avg_pool3d(input, output_size):
     if input.dim() not in (4, 5):
         raise RuntimeError(f"adaptive_avg_pool3d(): Expected 4D or 5D tensor, but got "
                            f"{list(input.shape)}")
+    check_kernel(input, "adaptive_avg_pool3d_cpu", FLOATING)
     mats = _adaptive_mats(input.shape[-3:], outs)
     return SeparableMap.apply(input, mats=mats, node_name="AdaptiveAvgPool3DBackward0")
 
@@ -180,6 +186,7 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
         shape = list(input.shape[:-3]) + list(outs)
         raise RuntimeError(f"Trying to create tensor with negative dimension "
                            f"{next(o for o in outs if o < 0)}: {shape}")
+    check_kernel(input, "adaptive_max_pool3d_cpu", FLOATING)
     tables = _adaptive_tables(input.shape[-3:], outs)
     out, indices = MaxGather.apply(input, tables=tables, node_name="AdaptiveMaxPool3DBackward0")
     return (out, indices) if return_indices else out

@@ -17,6 +17,7 @@ from ... import ops as _ops
 from ...autograd.function import Op
 from ...ops._shape_utils import type_name
 from ._common import _size_str
+from ._kernels import FLOATING, check_kernel
 
 __all__ = ["pixel_shuffle", "pixel_unshuffle", "affine_grid", "grid_sample"]
 
@@ -98,6 +99,8 @@ def pixel_unshuffle(input, downscale_factor):
             raise RuntimeError(f"pixel_unshuffle expects {what} to be divisible by "
                                f"downscale_factor, but input.size({d})={input.shape[d]} is not "
                                f"divisible by {downscale_factor}")
+    if input.numel() == 0:  # torch returns an empty input as it is (a copy)
+        return input.clone()
     return PixelShuffle.apply(input, factor=int(downscale_factor), inverse=True)
 
 
@@ -133,15 +136,15 @@ def affine_grid(theta, size, align_corners=None):
     if not theta.dtype.is_floating_point:
         raise ValueError(f"Expected theta to have floating point type, but got "
                          f"torch.{str(theta.dtype).split('.')[-1]}")
-    size = list(size)
+    given, size = size, list(size)  # torch's messages print size as it was given
     if len(size) in (4, 5):
         nd = len(size) - 2
         if theta.dim() != 3 or tuple(theta.shape[-2:]) != (nd, nd + 1):
             raise ValueError(f"Expected a batch of {nd}D affine matrices of shape "
-                             f"Nx{nd}x{nd + 1} for size {size}. Got {_size_str(theta.shape)}.")
+                             f"Nx{nd}x{nd + 1} for size {given}. Got {_size_str(theta.shape)}.")
     else:
         raise NotImplementedError(f"affine_grid only supports 4D and 5D sizes, for 2D and 3D "
-                                  f"affine transforms, respectively. Got size {size}.")
+                                  f"affine transforms, respectively. Got size {given}.")
     spatial = size[2:]
     if align_corners and min(spatial) == 1:
         warnings.warn("Since version 1.3.0, affine_grid behavior has changed for unit-size "
@@ -149,7 +152,10 @@ def affine_grid(theta, size, align_corners=None):
                       "affine_grid. See the documentation of affine_grid for details.",
                       stacklevel=2)
     elif min(size) <= 0:
-        raise ValueError(f"Expected non-zero, positive output size. Got {size}")
+        raise ValueError(f"Expected non-zero, positive output size. Got {given}")
+    if theta.shape[0] != size[0]:  # torch's bmm of the base grid and theta
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{size[0]}, {nd + 1}] but got: [{theta.shape[0]}, {nd + 1}].")
     dtype = theta._data.dtype.type
     # axes ordered x (the last spatial dim) first, then a column of ones
     axes = [_base_coords(n, align_corners, dtype) for n in reversed(spatial)]
@@ -286,6 +292,10 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     if input.dtype != grid.dtype:
         raise RuntimeError(f"expected scalar type {type_name(input._data.dtype)} but found "
                            f"{type_name(grid._data.dtype)}")
+    if input.dim() == 5 and mode == "bicubic":
+        raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
+    kernel = "grid_sampler_2d_cpu_kernel_impl" if input.dim() == 4 else "grid_sampler3d_cpu"
+    check_kernel(input, kernel, FLOATING)
     if input.dim() == 5 or mode == "bicubic":
         raise NotImplementedError(f"grid_sample: {input.dim()}D input with mode {mode!r} is "
                                   f"not supported by ember")

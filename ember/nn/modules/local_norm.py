@@ -2,6 +2,7 @@
 ``CrossMapLRN2d``."""
 from __future__ import annotations
 
+from ...ops._shape_utils import type_name
 from .. import functional as F
 from ..functional._channel import CrossMapLRN2d as _CrossMapLRN2dOp
 from .module import Module
@@ -61,6 +62,10 @@ class CrossMapLRN2d(Module):
         if input.dim() != 4:
             raise ValueError(f"CrossMapLRN2d: Expected input to be 4D, got {input.dim()}D "
                              f"instead.")
+        kind = input._data.dtype.kind
+        if kind not in "fc":  # torch's port scales the input in place by a float (or long)
+            raise RuntimeError(f"result type {'Long' if kind == 'b' else 'Float'} can't be cast "
+                               f"to the desired output type {type_name(input._data.dtype)}")
         return _CrossMapLRN2dOp.apply(input, size=self.size, alpha=self.alpha, beta=self.beta,
                                       k=self.k)
 

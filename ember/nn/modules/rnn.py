@@ -14,8 +14,11 @@ import math
 import numbers
 import warnings
 
+import numpy as np
+
 from ... import _creation
 from ... import ops as _ops
+from ...ops._shape_utils import type_name
 from .. import functional as F
 from .. import init
 from .._functions.recurrent import GRUSequence, LSTMSequence, RNNSequence
@@ -313,6 +316,20 @@ class RNN(RNNBase):
         return _forward_single_state(self, input, hx, is_batched, batch_dim)
 
 
+def _check_state_dtypes(module: RNNBase, input, h, c=None) -> None:
+    """torch's kernel errors for a hidden state of another dtype than the weights: its
+    matmul's, or (an LSTM on float32 input, run by oneDNN) oneDNN's, which checks the cell
+    state too."""
+    w_dt = module._flat_weights[0]._data.dtype
+    if h._data.dtype == w_dt and (c is None or c._data.dtype == w_dt):
+        return
+    if c is not None and input._data.dtype == np.float32 and module.proj_size == 0:
+        raise RuntimeError("get_mkldnn_dtype: unsupported data type")
+    if h._data.dtype != w_dt:
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
+                           f"{type_name(h._data.dtype)} and {type_name(w_dt)}")
+
+
 def _forward_single_state(module: RNNBase, input, hx, is_batched: bool, batch_dim: int):
     """RNN and GRU's forward after the input rank check: one state tensor."""
     if hx is not None:
@@ -327,6 +344,7 @@ def _forward_single_state(module: RNNBase, input, hx, is_batched: bool, batch_di
     else:
         hx = module._zeros(input, module.hidden_size)
     module.check_forward_args(input, hx)
+    _check_state_dtypes(module, input, hx)
     output, h_n, _ = module._run(input, hx)
     if not is_batched:
         output, h_n = output.squeeze(batch_dim), h_n.squeeze(1)
@@ -387,6 +405,7 @@ class LSTM(RNNBase):
             if not is_batched:
                 hx = (hx[0].unsqueeze(1), hx[1].unsqueeze(1))
         self.check_forward_args(input, hx)
+        _check_state_dtypes(self, input, *hx)
         output, h_n, c_n = self._run(input, hx[0], hx[1])
         if not is_batched:
             output, h_n, c_n = output.squeeze(batch_dim), h_n.squeeze(1), c_n.squeeze(1)

@@ -10,6 +10,7 @@ import math
 
 from ... import _creation
 from ... import ops as _ops
+from ..._tensor import Tensor
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
@@ -101,14 +102,18 @@ class RNNCellBase(Module):
         for weight in self.parameters():
             init.uniform_(weight, -stdv, stdv)
 
-    def _batched(self, input, hxs, name: str, hidden_names: list[str]):
-        """torch's rank checks; returns (input, states, is_batched) with a batch dim added."""
+    def _check_ranks(self, input, hxs, name: str, hidden_names: list[str]) -> None:
+        """torch's rank checks of the input and the given states."""
         if input.dim() not in (1, 2):
             raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D instead")
         for label, value in zip(hidden_names, hxs):
             if value is not None and value.dim() not in (1, 2):
                 raise ValueError(f"{name}: Expected {label} to be 1D or 2D, got {value.dim()}D "
                                  "instead")
+
+    def _batched(self, input, hxs, name: str, hidden_names: list[str]):
+        """torch's rank checks; returns (input, states, is_batched) with a batch dim added."""
+        self._check_ranks(input, hxs, name, hidden_names)
         is_batched = input.dim() == 2
         if not is_batched:
             input = input.unsqueeze(0)
@@ -178,12 +183,29 @@ class LSTMCell(RNNCellBase):
                          dtype=dtype)
 
     def forward(self, input, hx=None):
-        hxs = [None, None] if hx is None else list(hx)
+        hxs = [None, None] if hx is None else _state_pair(self, input, hx)
         input, (h, c), is_batched = self._batched(input, hxs, "LSTMCell", ["hx[0]", "hx[1]"])
         self._check_sizes(input, [h, c])
         gi = F.linear(input, self.weight_ih, self.bias_ih)
         h, c = _lstm_step(gi, h, c, self.weight_hh, self.bias_hh, None)
         return (h, c) if is_batched else (h.squeeze(0), c.squeeze(0))
+
+
+def _state_pair(cell, input, hx) -> list:
+    """LSTMCell's ``(h, c)``, with torch's errors: its Python checks the rank of every state
+    it iterates over; its batched kernel wants a tuple of exactly two, and the unbatched path
+    takes the first two."""
+    states = list(hx)
+    cell._check_ranks(input, states, "LSTMCell", [f"hx[{i}]" for i in range(len(states))])
+    if input.dim() == 2:
+        if isinstance(hx, Tensor):
+            raise TypeError("lstm_cell(): argument 'hx' (position 2) must be tuple of Tensors, "
+                            "not Tensor")
+        if len(states) != 2:
+            raise RuntimeError("lstm_cell expects two hidden states")
+    elif len(states) < 2:
+        raise IndexError("tuple index out of range")
+    return states[:2]
 
 
 class GRUCell(RNNCellBase):
