@@ -179,8 +179,8 @@ def _fast_inplace(name, fn):
                     name == "div" or np.result_type(self._data, o).kind == "f"):
                 return self._inplace(fn, other, **({"alpha": alpha} if alpha != 1 else {}))
             if alpha != 1 or isinstance(alpha, bool):
-                ops.elementwise._check_alpha(self, other, alpha, negated=name == "sub")
-                o = ops.elementwise._times_alpha(o, alpha, self._data.dtype)
+                ops._alpha.check_alpha(self, other, alpha, negated=name == "sub")
+                o = ops._alpha.times_alpha(o, alpha, self._data.dtype)
             try:
                 ufunc(self._data, o, out=self._data, casting="same_kind")
             except OverflowError:  # NumPy 2 refuses a Python int outside the dtype: torch wraps

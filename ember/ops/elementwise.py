@@ -13,7 +13,9 @@ from .._memory_format import copy_in
 from .._tensor import Tensor, _wrap
 from ..autograd import grad_mode
 from ..autograd.function import Op, _record
-from ._shape_utils import _fit_int, check_broadcast, operands, sum_to_shape, type_name
+from ._alpha import check_alpha as _check_alpha
+from ._alpha import times_alpha as _times_alpha
+from ._shape_utils import check_broadcast, operands, sum_to_shape, type_name
 
 
 def _bshape_check(x, y):
@@ -26,50 +28,6 @@ def _shape(v):
 
 
 # --- arithmetic ---------------------------------------------------------------------
-def _times_alpha(y, alpha, dtype=None):
-    """``alpha * y`` that keeps ``y``'s dtype: a Python number stays one (NumPy reads it
-    weakly), where NumPy's product would be a strong int64 or float64 scalar; an integer
-    product outside ``dtype`` (the other operand's) wraps into it, as torch's cast does."""
-    if not isinstance(y, np.ndarray):
-        return y * alpha if dtype is None else _fit_int(y * alpha, dtype)
-    if y.dtype == np.bool_:
-        return y & bool(alpha)
-    return np.multiply(y, _fit_int(alpha, y.dtype) if type(alpha) is int else alpha)
-
-
-def _check_alpha(x, y, alpha, negated=False):
-    """torch's errors for an ``alpha`` the result's dtype cannot take (``sub`` converts
-    ``-alpha``: ``negated``)."""
-    integral = all(v._data.dtype.kind in "iub" if isinstance(v, Tensor) else
-                   not isinstance(v, float) for v in (x, y))
-    if isinstance(alpha, bool) and not all(
-            isinstance(v, Tensor) and v._data.dtype == np.bool_ for v in (x, y)):
-        raise RuntimeError("Boolean alpha only supported for Boolean results.")
-    if integral and isinstance(alpha, float):
-        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
-                           "point number.")
-    if integral and type(alpha) is int:
-        arrays = [v._data for v in (x, y) if isinstance(v, Tensor)]
-        _check_alpha_fits(-alpha if negated else alpha, np.result_type(*arrays))
-
-
-_C_INT_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int"}
-
-
-def _check_alpha_fits(alpha, dtype):
-    """torch converts an integer ``alpha`` to the result's type with an overflow check (an
-    unsigned type also takes the negatives of its values, which wrap)."""
-    if dtype.kind not in "iu":
-        return
-    info = np.iinfo(dtype)
-    low = -int(info.max) if dtype.kind == "u" else int(info.min)
-    if not low <= alpha <= info.max:
-        if dtype == np.int64:
-            raise OverflowError("int too big to convert")
-        raise RuntimeError(f"value cannot be converted to type {_C_INT_NAMES[dtype.name]} "
-                           "without overflow")
-
-
 class Add(Op):
     """z = x + alpha * y"""
 

@@ -78,12 +78,14 @@ def outcome(lib, src):
     return value, messages
 
 
-def _plain(value, lib):
+def comparable(value, lib):
+    """A comparable form of a result: tensors as (kind, dtype name, shape, array), tuples and
+    lists element by element."""
     if isinstance(value, lib.Tensor):
         return ("tensor", str(value.dtype).rsplit(".", 1)[-1], tuple(value.shape),
                 value.detach().numpy().copy())
     if isinstance(value, (tuple, list)):
-        return tuple(_plain(v, lib) for v in value)
+        return tuple(comparable(v, lib) for v in value)
     return value
 
 
@@ -121,6 +123,6 @@ def assert_same_outcome(torch, src, prefix=False):
     else:
         assert not isinstance(got, Raised), f"{src}: ember raised {got.type.__name__}: " \
             f"{got.message}"
-        expected, got = _plain(expected, torch), _plain(got, ember)
+        expected, got = comparable(expected, torch), comparable(got, ember)
         assert _same_value(expected, got), f"{src}: torch {expected!r}, ember {got!r}"
     assert got_warnings == expected_warnings, f"{src}: {got_warnings} vs {expected_warnings}"
