@@ -36,6 +36,9 @@ POINTWISE = {
     "prod": lambda m, z: z.prod(1).real.sum(),
     "add and sub": lambda m, z: ((z + 2j) * (z - _c(m, W))).imag.sum(),
     "cumsum": lambda m, z: (z.cumsum(1) ** 2).real.sum(),
+    "view_as_real": lambda m, z: (m.view_as_real(z) ** 3).sum(),
+    "view_as_complex": lambda m, z: (m.view_as_complex(m.view_as_real(z) * 2) ** 2).imag.sum(),
+    "complex": lambda m, z: (m.complex(z.real, z.imag) ** 2).real.sum(),
 }
 LINALG = {
     "inv": lambda m, a: (m.linalg.inv(a) * _c(m, V3)).real.sum(),
