@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from ..._tensor import Tensor
+from ._interpolate_antialias import resize_antialias
 from ._kernels import FLOATING, FLOATING_AND_BYTE, check_kernel
 from ._pooling import SeparableMap, adaptive_avg_pool1d, adaptive_avg_pool2d
 
@@ -171,8 +172,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 
     Modes: ``nearest``, ``nearest-exact``, ``area`` (adaptive average pooling), ``linear``
     (3-D input), ``bilinear`` and ``bicubic`` (4-D input), ``trilinear`` (5-D input), with
-    ``align_corners`` for the last four. ``antialias`` (where torch takes it) raises
-    ``NotImplementedError``.
+    ``align_corners`` for the last four. ``antialias`` (bilinear and bicubic) applies torch's
+    separable antialiasing filter.
     """
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
@@ -196,7 +197,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported "
                                   f"(got {input.dim()}D) for the modes: {_MODES} (got {mode})")
     if antialias:
-        raise NotImplementedError("interpolate: antialias is not supported by ember")
+        size = _check_kernel_args(input, f"_upsample_{mode}2d_aa", output, scales, True)
+        return resize_antialias(input, size, scales, mode, align_corners)
     fn, kernel, dtypes = _KERNELS[mode, nd]
     size = _check_kernel_args(input, fn, output, scales, mode not in ("nearest", "nearest-exact"))
     check_kernel(input, kernel, dtypes)
