@@ -67,6 +67,14 @@ def _zeros_state(arr: np.ndarray) -> ember.Tensor:
     return ember.from_numpy(np.zeros(arr.shape, dtype=arr.dtype))
 
 
+def _real_views(*arrays: np.ndarray | None) -> list[np.ndarray | None]:
+    """``torch.view_as_real`` of each complex array (None stays None): its memory as reals
+    of shape ``(*shape, 2)``. torch's optimizers step a complex parameter, its gradient and
+    its state through these views, so real and imaginary parts are independent coordinates
+    (Adam's second moment is per part, not ``g * g`` complex); the state stays complex."""
+    return [None if a is None else a[..., None].view(a.real.dtype) for a in arrays]
+
+
 def _step_tensor(value: float = 0.0) -> ember.Tensor:
     """The 0-d ``step`` counter: float32 like torch's (float64 under a float64 default)."""
     dtype = np.float64 if ember.get_default_dtype() == ember.float64 else np.float32

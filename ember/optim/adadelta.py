@@ -14,6 +14,7 @@ from ._step_utils import (
     _check_impl_flags,
     _check_lr,
     _grad_with_decay,
+    _real_views,
     _scalar,
     _step_tensor,
     _steps_as_tensors,
@@ -36,6 +37,8 @@ class Adadelta(Optimizer):
         p = p - lr * delta
 
     State (torch's names): ``step``, ``square_avg`` (``v``) and ``acc_delta`` (``u``).
+    A complex parameter is stepped as its real view, real and imaginary parts as two
+    coordinates, as in torch; its state tensors stay complex.
 
     Args:
         params: parameters or parameter groups (see :class:`Optimizer`).
@@ -122,9 +125,13 @@ class Adadelta(Optimizer):
                     state["square_avg"] = _zeros_state(param)
                     state["acc_delta"] = _zeros_state(param)
                 _advance_step(state)
-                grad = _grad_with_decay(self, param, p.grad._data, weight_decay, maximize)
+                grad = p.grad._data
                 square_avg = state["square_avg"]._data
                 acc_delta = state["acc_delta"]._data
+                if param.dtype.kind == "c":
+                    param, grad, square_avg, acc_delta = _real_views(
+                        param, grad, square_avg, acc_delta)
+                grad = _grad_with_decay(self, param, grad, weight_decay, maximize)
                 tmp, delta = scratch(param, 0), scratch(param, 2)
 
                 square_avg *= rho  # square_avg.mul_(rho).addcmul_(grad, grad, 1 - rho)

@@ -14,6 +14,7 @@ from ._step_utils import (
     _check_impl_flags,
     _check_lr,
     _grad_with_decay,
+    _real_views,
     _scalar,
     _step_tensor,
     _steps_as_tensors,
@@ -35,6 +36,8 @@ class Adagrad(Optimizer):
     As in torch, the state (``step``, a 0-d float32 Tensor, and ``sum``, filled with
     ``initial_accumulator_value``) is created for every parameter at construction, so the
     state dict lists all parameters before the first step.
+    A complex parameter is stepped as its real view, real and imaginary parts as two
+    coordinates, as in torch; its ``sum`` stays complex and starts at ``v + vj``.
 
     Args:
         params: parameters or parameter groups (see :class:`Optimizer`).
@@ -108,9 +111,11 @@ class Adagrad(Optimizer):
         state = self.state[p]
         if len(state) == 0:
             state["step"] = _step_tensor()
-            state["sum"] = ember.from_numpy(
-                np.full(p._data.shape, initial_accumulator_value, dtype=p._data.dtype)
-            )
+            dtype = p._data.dtype
+            # torch fills a complex sum with complex(v, v): v in each part of its real view
+            init = (complex(initial_accumulator_value, initial_accumulator_value)
+                    if dtype.kind == "c" else initial_accumulator_value)
+            state["sum"] = ember.from_numpy(np.full(p._data.shape, init, dtype=dtype))
         return state
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -134,12 +139,13 @@ class Adagrad(Optimizer):
                     continue
                 # NOTE: torch fills a late parameter's sum from the defaults, not its group
                 state = self._init_state(p, self.defaults["initial_accumulator_value"])
-                param = p._data
+                param, grad, state_sum = p._data, p.grad._data, state["sum"]._data
+                if param.dtype.kind == "c":
+                    param, grad, state_sum = _real_views(param, grad, state_sum)
                 step = _advance_step(state)
-                grad = _grad_with_decay(self, param, p.grad._data, weight_decay, maximize)
+                grad = _grad_with_decay(self, param, grad, weight_decay, maximize)
                 clr = lr / (1 + (step - 1) * lr_decay)
                 tmp = self._scratch(param, 0)
-                state_sum = state["sum"]._data
                 np.multiply(grad, grad, out=tmp)
                 state_sum += tmp
                 np.sqrt(state_sum, out=tmp)

@@ -16,6 +16,7 @@ from ._step_utils import (
     _check_impl_flags,
     _check_lr,
     _grad_with_decay,
+    _real_views,
     _scalar,
     _step_tensor,
     _steps_as_tensors,
@@ -40,6 +41,8 @@ class Adam(Optimizer):
 
     State per parameter (torch's names): ``step`` (0-d float32 Tensor), ``exp_avg``,
     ``exp_avg_sq`` and, with amsgrad, ``max_exp_avg_sq``.
+    A complex parameter is stepped as its real view, real and imaginary parts as two
+    coordinates, as in torch; its state tensors stay complex.
 
     Args:
         params: parameters or parameter groups (see :class:`Optimizer`).
@@ -172,22 +175,19 @@ class Adam(Optimizer):
         state = self._init_state(p, hp.amsgrad)
         param = p._data
         grad = p.grad._data
+        exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
+        max_t = state.get("max_exp_avg_sq") if hp.amsgrad else None
+        max_sq = None if max_t is None else max_t._data
+        if param.dtype.kind == "c":
+            param, grad, exp_avg, exp_avg_sq, max_sq = _real_views(
+                param, grad, exp_avg, exp_avg_sq, max_sq)
         step = _advance_step(state)
         tmp = self._scratch(param, 0)
         if hp.decay is not None:
             np.multiply(param, hp.decay, param)
         grad = _grad_with_decay(self, param, grad, hp.weight_decay if hp.l2 else 0,
                                 hp.maximize)
-        max_t = state.get("max_exp_avg_sq") if hp.amsgrad else None
-        _adam_delta(
-            grad,
-            state["exp_avg"]._data,
-            state["exp_avg_sq"]._data,
-            None if max_t is None else max_t._data,
-            tmp,
-            hp,
-            step,
-        )
+        _adam_delta(grad, exp_avg, exp_avg_sq, max_sq, tmp, hp, step)
         np.add(param, tmp, param)
         p._vc[0] += 1  # an in-place update, as torch's version counter sees it
 

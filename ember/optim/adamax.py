@@ -16,6 +16,7 @@ from ._step_utils import (
     _check_lr,
     _grad_with_decay,
     _lerp_,
+    _real_views,
     _scalar,
     _step_tensor,
     _steps_as_tensors,
@@ -37,6 +38,8 @@ class Adamax(Optimizer):
 
     State per parameter (torch's names): ``step`` (0-d float32 Tensor), ``exp_avg`` and
     ``exp_inf``.
+    A complex parameter is stepped as its real view, real and imaginary parts as two
+    coordinates, as in torch; its state tensors stay complex.
 
     Args:
         params: parameters or parameter groups (see :class:`Optimizer`).
@@ -121,10 +124,13 @@ class Adamax(Optimizer):
                     state["exp_avg"] = _zeros_state(param)
                     state["exp_inf"] = _zeros_state(param)
                 step = _advance_step(state)
-                grad = _grad_with_decay(self, param, p.grad._data, weight_decay, maximize)
-                tmp = self._scratch(param, 0)
+                grad = p.grad._data
                 exp_avg = state["exp_avg"]._data
                 exp_inf = state["exp_inf"]._data
+                if param.dtype.kind == "c":
+                    param, grad, exp_avg, exp_inf = _real_views(param, grad, exp_avg, exp_inf)
+                grad = _grad_with_decay(self, param, grad, weight_decay, maximize)
+                tmp = self._scratch(param, 0)
                 _lerp_(exp_avg, grad, 1 - beta1, tmp)
                 exp_inf *= beta2
                 np.abs(grad, out=tmp)

@@ -16,7 +16,7 @@ import numpy as np
 
 import ember
 
-from ._step_utils import _check_lr
+from ._step_utils import _check_lr, _real_views
 from .optimizer import Optimizer
 
 __all__ = ["LBFGS"]
@@ -187,7 +187,9 @@ def _shield_flat_state(optimizer: Optimizer, state_dict: dict) -> dict:
 
 
 def _cast_flat(value: Any, dtype: np.dtype) -> Any:
-    """A loaded flat vector (ember, NumPy or torch) as a fresh ember Tensor of ``dtype``."""
+    """A loaded flat vector (ember, NumPy or torch) as a fresh ember Tensor, a floating one
+    cast to ``dtype`` when that is floating (a complex parameter's keeps its own, as in
+    torch)."""
     if value is None:
         return None
     if isinstance(value, (list, tuple)):
@@ -198,7 +200,7 @@ def _cast_flat(value: Any, dtype: np.dtype) -> Any:
         arr = value
     else:  # e.g. a torch.Tensor
         arr = value.detach().cpu().numpy()
-    if np.issubdtype(arr.dtype, np.floating):
+    if np.issubdtype(arr.dtype, np.floating) and np.issubdtype(dtype, np.floating):
         arr = arr.astype(dtype, copy=False)
     return ember.from_numpy(np.array(arr, copy=True, order="C"))
 
@@ -221,6 +223,8 @@ class LBFGS(Optimizer):
     ``func_evals``, ``n_iter`` (ints), ``d``, ``t``, ``old_dirs``, ``old_stps``, ``ro``,
     ``H_diag``, ``prev_flat_grad``, ``prev_loss`` and ``al``, where vectors are flat over
     all parameters and scalars are 0-d Tensors (or Python numbers where torch has them).
+    A complex parameter enters the flat vectors as its real view (two reals per element),
+    as in torch.
 
     Args:
         params: the parameters (one group only; parameter groups are not supported).
@@ -272,20 +276,24 @@ class LBFGS(Optimizer):
 
     # ------------------------------------------------------------------ flat views
     def _gather_flat_grad(self) -> np.ndarray:
-        """All gradients in one new vector (zeros for a parameter without one)."""
+        """All gradients in one new vector (zeros for a parameter without one); a complex
+        gradient enters as its real view, two reals per element, as in torch."""
         views = []
         for p in self._params:
-            if p.grad is None:
-                views.append(np.zeros(p._data.size, dtype=p._data.dtype))
-            else:
-                views.append(p.grad._data.reshape(-1))
+            g = p._data if p.grad is None else p.grad._data
+            if g.dtype.kind == "c":
+                (g,) = _real_views(g)
+            views.append(np.zeros(g.size, g.dtype) if p.grad is None else g.reshape(-1))
         return np.concatenate(views)
 
     def _add_grad(self, step_size: Any, update: np.ndarray) -> None:
-        """``p += step_size * update`` for each parameter's slice of the flat ``update``."""
+        """``p += step_size * update`` for each parameter's slice of the flat ``update``
+        (a complex parameter's real view takes two reals per element)."""
         offset = 0
         for p in self._params:
             param = p._data
+            if param.dtype.kind == "c":
+                (param,) = _real_views(param)
             tmp = self._scratch(param)
             np.multiply(update[offset: offset + param.size].reshape(param.shape), step_size,
                         out=tmp)

@@ -16,6 +16,7 @@ from ._step_utils import (
     _check_lr,
     _grad_with_decay,
     _lerp_,
+    _real_views,
     _scalar,
     _step_tensor,
     _steps_as_tensors,
@@ -40,6 +41,8 @@ class NAdam(Optimizer):
 
     State per parameter (torch's names): ``step`` and ``mu_product`` (0-d float32 Tensors),
     ``exp_avg`` and ``exp_avg_sq``.
+    A complex parameter is stepped as its real view, real and imaginary parts as two
+    coordinates, as in torch; its state tensors stay complex.
 
     Args:
         params: parameters or parameter groups (see :class:`Optimizer`).
@@ -141,10 +144,16 @@ class NAdam(Optimizer):
                     state["exp_avg_sq"] = _zeros_state(param)
                 step = _advance_step(state)
                 bias_correction2 = 1 - beta2**step
+                grad = p.grad._data
+                exp_avg = state["exp_avg"]._data
+                exp_avg_sq = state["exp_avg_sq"]._data
+                if param.dtype.kind == "c":
+                    param, grad, exp_avg, exp_avg_sq = _real_views(
+                        param, grad, exp_avg, exp_avg_sq)
                 if weight_decay != 0 and decoupled:
                     param *= 1 - lr * weight_decay
-                grad = _grad_with_decay(self, param, p.grad._data,
-                                        0 if decoupled else weight_decay, maximize)
+                grad = _grad_with_decay(self, param, grad, 0 if decoupled else weight_decay,
+                                        maximize)
                 mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
                 mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
                 # the product is a float32 tensor in torch: multiply in its dtype
@@ -155,8 +164,6 @@ class NAdam(Optimizer):
 
                 tmp = self._scratch(param, 0)
                 denom = self._scratch(param, 2)
-                exp_avg = state["exp_avg"]._data
-                exp_avg_sq = state["exp_avg_sq"]._data
                 _lerp_(exp_avg, grad, 1 - beta1, tmp)
                 exp_avg_sq *= beta2
                 np.multiply(grad, 1 - beta2, out=tmp)

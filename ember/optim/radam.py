@@ -16,6 +16,7 @@ from ._step_utils import (
     _check_lr,
     _grad_with_decay,
     _lerp_,
+    _real_views,
     _scalar,
     _step_tensor,
     _steps_as_tensors,
@@ -41,6 +42,8 @@ class RAdam(Optimizer):
 
     where ``r_t = sqrt((rho_t - 4)(rho_t - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho_t))``.
     State per parameter (torch's names): ``step``, ``exp_avg`` and ``exp_avg_sq``.
+    A complex parameter is stepped as its real view, real and imaginary parts as two
+    coordinates, as in torch; its state tensors stay complex.
 
     Args:
         params: parameters or parameter groups (see :class:`Optimizer`).
@@ -130,13 +133,17 @@ class RAdam(Optimizer):
                     state["exp_avg"] = _zeros_state(param)
                     state["exp_avg_sq"] = _zeros_state(param)
                 step = _advance_step(state)
-                if weight_decay != 0 and decoupled:
-                    param *= 1 - lr * weight_decay
-                grad = _grad_with_decay(self, param, p.grad._data,
-                                        0 if decoupled else weight_decay, maximize)
-                tmp = self._scratch(param, 0)
+                grad = p.grad._data
                 exp_avg = state["exp_avg"]._data
                 exp_avg_sq = state["exp_avg_sq"]._data
+                if param.dtype.kind == "c":
+                    param, grad, exp_avg, exp_avg_sq = _real_views(
+                        param, grad, exp_avg, exp_avg_sq)
+                if weight_decay != 0 and decoupled:
+                    param *= 1 - lr * weight_decay
+                grad = _grad_with_decay(self, param, grad, 0 if decoupled else weight_decay,
+                                        maximize)
+                tmp = self._scratch(param, 0)
                 _lerp_(exp_avg, grad, 1 - beta1, tmp)
                 exp_avg_sq *= beta2
                 np.multiply(grad, 1 - beta2, out=tmp)

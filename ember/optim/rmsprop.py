@@ -15,6 +15,7 @@ from ._step_utils import (
     _check_lr,
     _grad_with_decay,
     _lerp_,
+    _real_views,
     _scalar,
     _step_tensor,
     _steps_as_tensors,
@@ -39,6 +40,8 @@ class RMSprop(Optimizer):
 
     State (torch's names): ``step``, ``square_avg``, ``momentum_buffer`` (momentum > 0),
     ``grad_avg`` (centered).
+    A complex parameter is stepped as its real view, real and imaginary parts as two
+    coordinates, as in torch; its state tensors stay complex.
 
     Args:
         params: parameters or parameter groups (see :class:`Optimizer`).
@@ -142,17 +145,21 @@ class RMSprop(Optimizer):
                     if centered:
                         state["grad_avg"] = _zeros_state(param)
                 _advance_step(state)
+                square_avg = state["square_avg"]._data
+                grad_avg = state["grad_avg"]._data if centered else None
+                buf = state["momentum_buffer"]._data if momentum > 0 else None
+                if param.dtype.kind == "c":
+                    param, grad, square_avg, grad_avg, buf = _real_views(
+                        param, grad, square_avg, grad_avg, buf)
                 tmp = scratch(param, 0)
                 grad = _grad_with_decay(self, param, grad, weight_decay, maximize)
 
-                square_avg = state["square_avg"]._data
                 square_avg *= alpha
                 multiply(grad, 1 - alpha, out=tmp)
                 tmp *= grad
                 square_avg += tmp
 
                 if centered:
-                    grad_avg = state["grad_avg"]._data
                     _lerp_(grad_avg, grad, 1 - alpha, tmp)
                     multiply(grad_avg, grad_avg, out=tmp)
                     np.subtract(square_avg, tmp, out=tmp)
@@ -163,7 +170,6 @@ class RMSprop(Optimizer):
 
                 divide(grad, tmp, out=tmp)
                 if momentum > 0:
-                    buf = state["momentum_buffer"]._data
                     buf *= momentum
                     buf += tmp
                     multiply(buf, -lr, out=tmp)

@@ -13,6 +13,7 @@ from ._step_utils import (
     _advance_step,
     _check_impl_flags,
     _check_lr,
+    _real_views,
     _scalar,
     _step_tensor,
     _steps_as_tensors,
@@ -36,6 +37,9 @@ class Rprop(Optimizer):
 
     State per parameter (torch's names): ``step`` (0-d float32 Tensor), ``prev`` and
     ``step_size`` (starts at ``lr`` everywhere).
+    A complex parameter is stepped as its real view, real and imaginary parts as two
+    coordinates, as in torch; its state stays complex (``step_size`` starts at
+    ``lr + lr j``).
 
     Args:
         params: parameters or parameter groups (see :class:`Optimizer`).
@@ -118,12 +122,17 @@ class Rprop(Optimizer):
                 if len(state) == 0:
                     state["step"] = _step_tensor()
                     state["prev"] = _zeros_state(param)
+                    lr = _scalar(group["lr"])
+                    # torch fills a complex step_size with complex(lr, lr): both parts step
+                    init = complex(lr, lr) if param.dtype.kind == "c" else lr
                     state["step_size"] = ember.from_numpy(
-                        np.full(param.shape, _scalar(group["lr"]), dtype=param.dtype))
+                        np.full(param.shape, init, dtype=param.dtype))
                 _advance_step(state)
                 grad = p.grad._data
                 prev = state["prev"]._data
                 step_size = state["step_size"]._data
+                if param.dtype.kind == "c":
+                    param, grad, prev, step_size = _real_views(param, grad, prev, step_size)
                 factor = self._scratch(param, 0)
                 # a bool scratch array: its template costs no memory
                 mask = self._scratch(np.broadcast_to(np.False_, param.shape), 0)

@@ -55,8 +55,8 @@ class SparseAdam(Optimizer):
         maximize: maximize the objective instead of minimizing it.
 
     Raises:
-        ValueError: an lr or eps that is not positive, or a beta outside [0, 1), with
-            torch's messages.
+        ValueError: an lr or eps that is not positive, a beta outside [0, 1), or a
+            complex parameter, with torch's messages.
     """
 
     def __init__(
@@ -76,6 +76,11 @@ class SparseAdam(Optimizer):
         _check_betas(betas)
         defaults = {"lr": lr, "betas": betas, "eps": eps, "maximize": maximize}
         super().__init__(params, defaults)
+        complex_params = [[i, j] for i, group in enumerate(self.param_groups)
+                          for j, p in enumerate(group["params"]) if p._data.dtype.kind == "c"]
+        if complex_params:
+            raise ValueError(f"Complex params at indices {complex_params}: SparseAdam does "
+                             "not support complex parameters")
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Perform one optimization step on every parameter that has a gradient.
