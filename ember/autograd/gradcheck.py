@@ -47,7 +47,9 @@ def _numerical_jacobian(func, inputs, i, k, eps, differentiable=True):
         minus = _real_parts(_outputs(func, inputs, differentiable)[k]._data)
         x[idx] = orig
         columns.append((plus - minus) / (2 * eps))
-    return np.stack(columns, axis=1) if columns else np.zeros((0, 0))
+    if not columns:  # an empty input: no columns, one row per real output coordinate
+        return np.zeros((_real_parts(_outputs(func, inputs, differentiable)[k]._data).size, 0))
+    return np.stack(columns, axis=1)
 
 
 def _analytical_jacobian(func, inputs, diff, k, out):
@@ -58,6 +60,8 @@ def _analytical_jacobian(func, inputs, diff, k, out):
     from . import grad as _grad
 
     units = (1, 1j) if out._data.dtype.kind == "c" else (1,)
+    sizes = {i: inputs[i]._data.size * (2 if inputs[i]._data.dtype.kind == "c" else 1)
+             for i in diff}
     rows = {i: [] for i in diff}
     for unit in units:
         for j in range(out.numel()):
@@ -66,10 +70,9 @@ def _analytical_jacobian(func, inputs, diff, k, out):
             res = _grad(_outputs(func, inputs)[k], [inputs[i] for i in diff],
                         grad_outputs=_t._wrap(g), allow_unused=True)
             for i, r in zip(diff, res):
-                size = inputs[i]._data.size * (2 if inputs[i]._data.dtype.kind == "c" else 1)
-                rows[i].append(np.zeros(size) if r is None else _real_parts(
+                rows[i].append(np.zeros(sizes[i]) if r is None else _real_parts(
                     r._data.astype(inputs[i]._data.dtype, copy=False)))
-    return {i: np.array(rows[i]).reshape(len(rows[i]), -1) for i in diff}
+    return {i: np.array(rows[i]).reshape(len(rows[i]), sizes[i]) for i in diff}
 
 
 def _check_no_differentiable_outputs(func, inputs, diff, eps):
