@@ -90,7 +90,12 @@ def check(t, overlap=True):
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                            "operation.")
     base = t._base
-    if base is None or not base._rg:
+    if base is None:
+        return
+    if not base._rg:
+        if t._rg:  # a view of a view made a leaf by requires_grad_(): torch's base is the root
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
+                               "an in-place operation.")
         return
     if base.grad_fn is None:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "

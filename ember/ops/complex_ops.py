@@ -285,7 +285,7 @@ def view_as_real(input: Tensor) -> Tensor:
                            "resolve the conjugate tensor so you can view it as real, use "
                            "self.resolve_conj(); however, be warned that the resulting tensor "
                            "will NOT alias the original.")
-    return _view_result(ViewAsReal.apply(input), input)
+    return _replayed(_view_result(ViewAsReal.apply(input), input), "ViewAsRealBackward0")
 
 
 def view_as_complex(input: Tensor) -> Tensor:
@@ -317,7 +317,15 @@ def view_as_complex(input: Tensor) -> Tensor:
         raise RuntimeError("Tensor must have a storage_offset divisible by 2")
     if x.dtype == np.float16:
         return Complex.apply(input[..., 0].float(), input[..., 1].float())
-    return _view_result(ViewAsComplex.apply(input), input)
+    return _replayed(_view_result(ViewAsComplex.apply(input), input), "ViewAsComplexBackward0")
+
+
+def _replayed(view: Tensor, name: str) -> Tensor:
+    """Name the ``grad_fn`` a view gets after its base changed in place: torch replays these
+    dtype-changing views from the base (see ``copy_slices._view_node``)."""
+    if view._base is not None:
+        view._replay_name = name
+    return view
 
 
 def _check_parts(a: Tensor, b: Tensor, names: tuple[str, str]) -> None:

@@ -12,6 +12,10 @@ of a graph, the *base* changed too, so both get new history:
 
 A view made before its base changed in place is refreshed the same way when it is next used
 (``refresh_view``), so its gradient flows through the base's new history.
+
+A view of another dtype (``z.real``, ``view_as_real(z)`` of a complex ``z``, ``view_as_complex``
+of a real tensor) maps through ``PairRegion``, which counts a complex element as its (real,
+imaginary) pair.
 """
 from __future__ import annotations
 
@@ -101,6 +105,65 @@ class Region:
         return np.array(full)
 
 
+def _pairs(a: np.ndarray) -> np.ndarray:
+    """A complex array's memory as ``(..., 2)`` (real, imaginary) pairs; a real array itself."""
+    if a.dtype.kind != "c":
+        return a
+    real = a.real
+    return np.lib.stride_tricks.as_strided(real, a.shape + (2,), a.strides + (real.itemsize,))
+
+
+def _unpair(pairs: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """``(..., 2)`` pairs as a complex array of ``dtype`` (a copy); real ``pairs`` as they are."""
+    if dtype.kind != "c":
+        return pairs
+    out = np.empty(pairs.shape[:-1], dtype)
+    out.real, out.imag = pairs[..., 0], pairs[..., 1]
+    return out
+
+
+class PairRegion(Region):
+    """A ``Region`` between a complex array and a real view of its parts (``real``, ``imag``,
+    ``view_as_real``), or a real array and a complex view of it (``view_as_complex``).
+
+    Both sides count in real elements, a complex one as its (real, imaginary) pair; the
+    gradient of a complex side, ``dL/dRe + 1j * dL/dIm``, is that pair too, so gradients move
+    between the two as between real arrays.
+    """
+
+    def __init__(self, base: np.ndarray, view: np.ndarray):
+        self.base_dtype, self.view_dtype = base.dtype, view.dtype
+        pair_base, pair_view = _pairs(base), _pairs(view)
+        if pair_base.dtype != pair_view.dtype:
+            raise NotImplementedError(
+                f"in-place change of a view with dtype {view.dtype} of a base with dtype "
+                f"{base.dtype} is not supported")
+        super().__init__(pair_base, pair_view)
+
+    def take(self, grad: np.ndarray) -> np.ndarray:
+        """The view's region of a base-shaped gradient, in the view's dtype."""
+        pairs = _pairs(np.asarray(grad, self.base_dtype))
+        return _unpair(super().take(pairs), self.view_dtype)
+
+    def without(self, grad: np.ndarray) -> np.ndarray:
+        """A copy of a base-shaped gradient with the view's region zeroed."""
+        pairs = _pairs(np.asarray(grad, self.base_dtype))
+        return _unpair(super().without(pairs), self.base_dtype)
+
+    def scatter(self, grad: np.ndarray) -> np.ndarray:
+        """A base-shaped zero gradient with ``grad`` (view-shaped) added at the region."""
+        pairs = _pairs(np.asarray(grad, self.view_dtype))
+        return _unpair(super().scatter(pairs), self.base_dtype)
+
+
+def region_of(base: np.ndarray, view: np.ndarray) -> Region:
+    """The ``Region`` of ``view`` in ``base``; a ``PairRegion`` when one of them is complex and
+    the other real."""
+    if base.dtype.itemsize == view.dtype.itemsize:
+        return Region(base, view)
+    return PairRegion(base, view)
+
+
 class AsStrided(Op):
     """The view's elements of its base: forward hands back the view's own array (``copy``:
     a snapshot of it); backward scatters the gradient into a zero base."""
@@ -138,9 +201,26 @@ class CopySlices(Op):
 
 
 def _view_node(base, view, region):
-    """A fresh ``AsStridedBackward0`` node for ``view``, fed by ``base``'s current history."""
-    options = {"view": view._data, "region": region}
+    """A fresh ``AsStridedBackward0`` node for ``view``, fed by ``base``'s current history;
+    named after ``view_as_real``/``view_as_complex`` for a view those made, which torch
+    replays from the base rather than as a strided view of it."""
+    options = {"view": view._data, "region": region,
+               "node_name": view.__dict__.get("_replay_name")}
     return _record(AsStrided, (base,), (base._data,), options).grad_fn  # even under no_grad
+
+
+def _move_retain_hook(old, old_nr, new, new_nr):
+    """Move a ``retain_grad`` hook from a tensor's old node to its new one, as torch does when
+    an in-place change gives the tensor a new ``grad_fn`` (other hooks stay where they are)."""
+    table = old._tensor_hooks if old is not None else None
+    hooks = table.get(old_nr) if table else None
+    moved = [h for h in hooks or () if getattr(h, "_retain", False)]
+    if not moved or new is None:
+        return
+    hooks[:] = [h for h in hooks if not getattr(h, "_retain", False)]
+    if new._tensor_hooks is None:
+        new._tensor_hooks = {}
+    new._tensor_hooks.setdefault(new_nr, []).extend(moved)
 
 
 def inplace_on_view(view, fn, args, kwargs, check_values):
@@ -153,17 +233,20 @@ def inplace_on_view(view, fn, args, kwargs, check_values):
     out-of-place result.
     """
     base = view._base
-    region = Region(base._data, view._data)
-    if region.overlap:  # an expanded view or overlapping windows: elements shared
+    region = region_of(base._data, view._data)
+    if region.overlap and view._data.size:  # expanded, overlapping windows: elements shared
         raise RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers to a "
             "single memory location. Please clone() the tensor before performing the operation.")
     snapshot = AsStrided.apply(base, view=view._data, region=region, copy=True)
     out = fn(snapshot, *args, **kwargs)
     check_values(view, out._data)
+    old_fn, old_nr = base._grad_fn, base._output_nr
     new_base = CopySlices.apply(base, out, view=view._data, region=region)
     # new_base requires grad unless nothing could (an integer base takes no gradient)
     base.grad_fn, base._output_nr, base._rg = new_base.grad_fn, 0, new_base._rg
+    if old_fn is not None and old_fn._tensor_hooks:
+        _move_retain_hook(old_fn, old_nr, base._grad_fn, 0)
     return out
 
 
@@ -173,6 +256,9 @@ def refresh_view(view):
     base = view._base
     view._view_version = view._vc[0]
     if base._rg and not view._no_grad_view:  # views made under no_grad keep no history
-        view.grad_fn = _view_node(base, view, Region(base._data, view._data))
+        old_fn, old_nr = view._grad_fn, view._output_nr
+        view.grad_fn = _view_node(base, view, region_of(base._data, view._data))
         view._output_nr = 0
         view._rg = True
+        if old_fn is not None and old_fn._tensor_hooks:
+            _move_retain_hook(old_fn, old_nr, view._grad_fn, 0)
