@@ -15,7 +15,10 @@ short formula (``_forward_ad/rules_*.py``) or, for ops without one, from the op'
 reverse-mode formula by the double-vjp trick.
 
 As torch, only one level exists at a time (nested levels raise), and a custom
-``autograd.Function`` takes part through its ``jvp`` staticmethod.
+``autograd.Function`` takes part through its ``jvp`` staticmethod. Complex tensors take part
+as in torch: the tangent of ``f`` at ``z`` in the direction ``dz`` is the directional
+derivative ``(df/dz) dz + (df/dconj(z)) conj(dz)`` (``f'(z) dz`` for a holomorphic ``f``,
+``conj(dz)`` for ``conj``, ``Re(dz)`` for ``real``).
 """
 from __future__ import annotations
 
@@ -81,24 +84,26 @@ def make_dual(tensor, tangent, *, level: int | None = None):
     its ``grad_fn`` leads back to ``tensor``.
 
     Args:
-        tensor: a floating point tensor, the primal value.
-        tangent: a floating point tensor of the same shape, the direction.
+        tensor: a floating point or complex tensor, the primal value.
+        tangent: a floating point or complex tensor of the same shape, the direction. A
+            complex tangent is the direction ``dz`` of torch's directional derivative
+            ``(df/dz) dz + (df/dconj(z)) conj(dz)``.
         level: the forward grad level (the current one by default).
 
     Raises:
         RuntimeError: no level is open, ``level`` is not the current one, the shapes differ,
             or ``tensor`` already has a tangent at this level.
-        ValueError: ``tensor`` or ``tangent`` is not floating point.
+        ValueError: ``tensor`` or ``tangent`` is neither floating point nor complex.
     """
     if level is None:
         level = _current_level
     if level < 0:
         raise RuntimeError("Trying to create a dual Tensor for forward AD but no level exists, "
                            "make sure to enter_dual_level() first.")
-    if not tensor.is_floating_point():
+    if not (tensor.is_floating_point() or tensor.is_complex()):
         raise ValueError(f"Expected primal to be floating point or complex, but got: "
                          f"{tensor.dtype}")
-    if not tangent.is_floating_point():
+    if not (tangent.is_floating_point() or tangent.is_complex()):
         raise ValueError(f"Expected tangent to be floating point or complex, but got: "
                          f"{tangent.dtype}")
     if level != _current_level:

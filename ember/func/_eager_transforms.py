@@ -135,9 +135,17 @@ def _check_outputs(flat_out, who):
         if not isinstance(o, tensor):
             raise RuntimeError(f"{who}: expected f(*primals) to return only tensors, got "
                                f"unsupported type {type(o)}")
-        if not o.is_floating_point():
+        if not (o.is_floating_point() or o.is_complex()):
             raise RuntimeError("vjp(f, ...): All outputs of f must be floating-point or complex "
                                f"Tensors, got Tensor with dtype {o.dtype}")
+
+
+def _error_if_complex(who, tree, is_input):
+    """torch's refusal of complex inputs or outputs in ``jacrev`` and ``jacfwd``."""
+    for i, x in enumerate(tree_flatten(tree)[0]):
+        if isinstance(x, _tensor_cls()) and x.is_complex():
+            raise RuntimeError(f"{who}: Expected all {'inputs' if is_input else 'outputs'} to be "
+                               f"real but received complex tensor at flattened input idx: {i}")
 
 
 # --- grad ------------------------------------------------------------------------------------
@@ -321,8 +329,10 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        table, out_spec, in_spec, _, _, aux, graph = _jacobian(
+        _error_if_complex("jacrev", args, True)
+        table, out_spec, in_spec, _, out, aux, graph = _jacobian(
             func, argnums, has_aux, args, kwargs, "vjp")
+        _error_if_complex("jacrev", out, False)
         return _jac_result(table, out_spec, in_spec, aux, has_aux, graph)
 
     return wrapper
@@ -342,9 +352,11 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        _error_if_complex("jacfwd", args, True)
         if _forward_level_taken():
-            table, out_spec, in_spec, _, _, aux, graph = _jacobian(
+            table, out_spec, in_spec, _, out, aux, graph = _jacobian(
                 func, argnums, has_aux, args, kwargs, "jvp", randomness)
+            _error_if_complex("jacfwd", out, False)
         else:
             table, out_spec, in_spec, aux, graph = _jacobian_forward(
                 func, argnums, has_aux, args, kwargs, randomness)
@@ -394,6 +406,7 @@ def _jacobian_forward(func, argnums, has_aux, args, kwargs, randomness):
         out, aux = _split_aux(out, has_aux, "jvp(f, *primals)")
         flat_out, out_spec = tree_flatten(out)
         _check_outputs(flat_out, "jvp(f, *primals)")
+        _error_if_complex("jacfwd", flat_out, False)
         return flat_out, out_spec, aux
 
     columns = [[] for _ in leaves]  # per input leaf: per element, the outputs' tangents
@@ -481,7 +494,8 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     graph = _graph_mode(flat_p, "jvp")
     leaves = [_forward_leaf(x, graph) for x in flat_p]
     with forward_ad.dual_level():
-        duals = [forward_ad.make_dual(x, t) for x, t in zip(leaves, flat_t)]
+        duals = [forward_ad.make_dual(x, t if t.dtype == x.dtype else t.to(x.dtype))
+                 for x, t in zip(leaves, flat_t)]  # (torch.func's tangents take the primal's dtype)
         with _transform_level():
             out = func(*tree_unflatten(duals, p_spec))
         out, aux = _split_aux(out, has_aux, "jvp(f, primals, tangents)")
@@ -493,20 +507,45 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
 
 
 def _jvp_by_rows(func, primals, flat_t, has_aux):
-    """``jvp`` from the Jacobian's rows in reverse mode (inside another forward transform)."""
+    """``jvp`` from the Jacobian's rows in reverse mode (inside another forward transform).
+    With complex tensors ``J t = A t + B conj(t)``: the rows for the cotangent 1
+    (``conj(A) + B``) and for i (``i conj(A) - i B``, the rows of ``-i func``) give both."""
     argnums = tuple(range(len(primals))) if primals else 0
     table, out_spec, _, leaves, out, aux, graph = _jacobian(
         func, argnums, has_aux, primals, {}, "jvp")
     flat_out, _ = tree_flatten(out)
+    turned = None
+    if any(v.is_complex() for v in (*leaves, *flat_t, *flat_out)):
+        turned = _jacobian(_times_minus_i(func, has_aux), argnums, has_aux, primals, {},
+                           "jvp")[0]
     products = []
-    for o, row in zip(flat_out, table):
+    for i, (o, row) in enumerate(zip(flat_out, table)):
         total = None
-        for j, x, t in zip(row, leaves, flat_t):
-            part = j.reshape(o.numel(), x.numel()) @ t.reshape(-1).to(j.dtype)
+        for k, (j, x, t) in enumerate(zip(row, leaves, flat_t)):
+            j, t = j.reshape(o.numel(), x.numel()), t.reshape(-1)
+            if turned is None:
+                part = j @ t.to(j.dtype)
+            else:
+                j2 = turned[i][k].reshape(o.numel(), x.numel()) * 1j
+                t = t.to(j2.dtype)
+                part = ((j - j2).conj() @ t + (j + j2) @ t.conj()) * 0.5
             total = part if total is None else total + part
-        products.append(total.reshape(o.shape).to(o.dtype))
+        total = total.reshape(o.shape)
+        products.append(total.real if total.is_complex() and not o.is_complex() else
+                        total.to(o.dtype))
     result = (_unwrap(out, graph), _unwrap(tree_unflatten(products, out_spec), graph))
     return result + (_unwrap(aux, graph),) if has_aux else result
+
+
+def _times_minus_i(func, has_aux):
+    """``-i func`` (its outputs, not its aux)."""
+    def turned(*args):
+        out = func(*args)
+        if has_aux:
+            return tree_map(lambda v: v * -1j, out[0]), out[1]
+        return tree_map(lambda v: v * -1j, out)
+
+    return turned
 
 
 def linearize(func, *primals):

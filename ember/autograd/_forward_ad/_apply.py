@@ -64,7 +64,7 @@ def attach(out, touts, inputs, ts) -> None:
     outs, touts = (out, touts) if isinstance(out, tuple) else ((out,), (touts,))
     same_dtypes = all(t is None or t._data.dtype == x._data.dtype for x, t in zip(inputs, ts))
     for o, t in zip(outs, touts):
-        if t is None or not isinstance(o, _t.Tensor) or o._data.dtype.kind != "f":
+        if t is None or not isinstance(o, _t.Tensor) or o._data.dtype.kind not in "fc":
             continue
         if not isinstance(t, _t.Tensor):
             t = _t._wrap(np.full(o._data.shape, t, o._data.dtype))
@@ -122,9 +122,11 @@ def abs_(input):
     t = getattr(input, "_fw_grad", None)
     if t is None or _state.off or input._rg:
         return ORIG["abs"](input)
+    from .rules_pointwise import abs_tangent
+
     with _state.passthrough():
         out = ORIG["abs"](input)
-        tout = t * input.sgn()
+        tout = abs_tangent(input, t)
     attach(out, tout, (input,), (t,))
     return out
 

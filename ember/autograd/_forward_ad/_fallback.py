@@ -66,7 +66,7 @@ def run(cls, inputs, ts, options):
             total = None
             for g, (_, t) in zip(gs, targets):
                 if g is not None:
-                    term = (g * t).sum()
+                    term = _pairing(g, t)
                     total = term if total is None else total + term
             jvps = [None] * len(us)
             if total is not None and total._rg:
@@ -86,6 +86,16 @@ def run(cls, inputs, ts, options):
     if isinstance(out, tuple):
         return outs, tuple(touts)
     return outs[0], touts[0]
+
+
+def _pairing(g, t):
+    """``<g, t>``, the real number whose gradient with respect to ``u`` is ``J t``:
+    ``sum(g * t)`` for real tensors, ``Re(sum(conj(g) * t))`` for complex ones. (torch's
+    vjp ``g(u) = conj(A) u + B conj(u)`` of ``J t = A t + B conj(t)`` is only real-linear in
+    ``u``; the gradient of that real part is ``A t + B conj(t)`` under its convention.)"""
+    if g._data.dtype.kind != "c" and t._data.dtype.kind != "c":
+        return (g * t).sum()
+    return (g.conj() * t).real.sum()
 
 
 def _cut_stand_ins(outs, inputs, stand):

@@ -72,8 +72,9 @@ def _fresh_tangent(t, new):
     from ._views import same_view, zeros_laid_out_as
 
     tb = getattr(base, "_fw_grad", None)
-    if tb is None:
-        tb = _t._wrap(zeros_laid_out_as(base._data, new._data.dtype))
+    if tb is None:  # (of the base's dtype under a view of another: z.real, view_as_real)
+        dtype = new._data.dtype if t._data.dtype == base._data.dtype else base._data.dtype
+        tb = _t._wrap(zeros_laid_out_as(base._data, dtype))
         _state.set_tangent(base, tb)
     tt = same_view(tb, base._data, t._data)
     _state.set_tangent(t, tt)

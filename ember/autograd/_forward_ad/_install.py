@@ -100,6 +100,7 @@ def install() -> None:
     from .. import _double_backward
     from ..function import Function, Op
     from . import (  # noqa: F401  (they fill the table of rules)
+        rules_complex,
         rules_linalg,
         rules_nn,
         rules_pointwise,

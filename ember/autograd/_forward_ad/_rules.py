@@ -93,6 +93,19 @@ def _times(d):
     return rule_
 
 
+def is_complex(x) -> bool:
+    """Whether ``x`` (a Tensor, an array or a number) holds complex numbers."""
+    a = getattr(x, "_data", x)
+    kind = getattr(getattr(a, "dtype", None), "kind", None)
+    return kind == "c" if kind is not None else isinstance(x, complex)
+
+
+def re_dot(a, t):
+    """``Re(conj(a) * t)``, elementwise: the tangent of a real function of complex ``z``
+    whose torch-convention gradient is ``a`` (``|z|``: ``a = sgn(z)``)."""
+    return (a.conj() * t).real
+
+
 def add(*terms):
     """The sum of the terms that are not None (None when all are)."""
     total = None

@@ -51,19 +51,23 @@ def zeros_laid_out_as(ref, dtype):
 def same_view(tangent, ref, view):
     """A Tensor over ``tangent``'s memory placed as ``view`` is over ``ref``'s (``tangent``
     is ``ref``'s tangent). When the tangent is laid out differently it is first copied into
-    ``ref``'s layout (the result then shares no memory with it)."""
+    ``ref``'s layout (the result then shares no memory with it). A view of another dtype
+    (``z.real``, ``view_as_real``) reads the same bytes of a tangent of ``ref``'s dtype."""
     a = tangent._data
-    size = a.itemsize
-    if a.shape != ref.shape or any(
+    retyped = view.dtype != ref.dtype
+    dtype = ref.dtype if retyped else a.dtype
+    size = dtype.itemsize
+    if a.dtype != dtype or a.shape != ref.shape or any(
             n > 1 and s != r for n, s, r in zip(ref.shape, a.strides,
                                                 _scaled(ref.strides, size, ref.itemsize))):
-        a = zeros_laid_out_as(ref, a.dtype)
+        a = zeros_laid_out_as(ref, dtype)
         a[...] = tangent._data
         source = None
     else:
         source = tangent
     start = _address(a) + (_address(view) - _address(ref)) * size // ref.itemsize
-    arr = _over(a, start, view.shape, _scaled(view.strides, size, ref.itemsize), a.dtype)
+    arr = _over(a, start, view.shape, _scaled(view.strides, size, ref.itemsize),
+                view.dtype if retyped else dtype)
     out = _t._wrap(arr)
     if source is not None:
         _t._mark_view(out, source)

@@ -1,16 +1,19 @@
 """Tangent rules of linear algebra. The products are linear in every operand on its own, so
 the tangent is one product per operand with a tangent, that operand replaced by its tangent
-(``d(x @ y) = dx @ y + x @ dy``); the solves, ``householder_product`` and ``linalg.lu`` have
-their formulas from differentiating their defining equations (as torch's derivatives.yaml)."""
+(``d(x @ y) = dx @ y + x @ dy``); the solves, ``householder_product``, ``linalg.lu``,
+``linalg.svd`` and ``linalg.eig`` have their formulas from differentiating their defining
+equations (as torch's derivatives.yaml), with conjugate transposes for complex matrices and
+torch's choice of phase for singular vectors."""
 from __future__ import annotations
 
 from ...ops import _linalg_cholesky_solve as CH
 from ...ops import _linalg_eig as EIG
+from ...ops import _linalg_factor as FA
 from ...ops import _linalg_lu as LU
 from ...ops import _linalg_triangular as T
 from ...ops import linalg
 from ...ops import linalg_legacy as legacy
-from ._rules import add, rule, zeros_like
+from ._rules import add, is_complex, rule, zeros_like
 
 
 def _product_rule(op):
@@ -69,8 +72,8 @@ def _solve_triangular(xs, ts, out, *, upper, left=True, unitriangular=False):
 
 @rule(T.HouseholderProduct)
 def _householder_product(xs, ts, out):
-    """Q = H_0 ... H_{k-1} E, H_i = I - tau_i v_i v_i^T: dQ = sum_i (H_0 ... H_{i-1}) dH_i
-    (H_{i+1} ... H_{k-1} E), dH_i = -(dtau_i v_i v_i^T + tau_i (dv_i v_i^T + v_i dv_i^T))."""
+    """Q = H_0 ... H_{k-1} E, H_i = I - tau_i v_i v_i^H: dQ = sum_i (H_0 ... H_{i-1}) dH_i
+    (H_{i+1} ... H_{k-1} E), dH_i = -(dtau_i v_i v_i^H + tau_i (dv_i v_i^H + v_i dv_i^H))."""
     import ember
 
     a, tau = xs
@@ -84,12 +87,12 @@ def _householder_product(xs, ts, out):
     hs, dhs = [], []
     for i in range(k):
         vi, ti = v[..., :, i:i + 1], tau[..., i:i + 1, None]
-        vv = vi @ vi.mT
+        vv = vi @ vi.mH
         hs.append(eye - ti * vv)
         d = None if ttau is None else ttau[..., i:i + 1, None] * vv
         if dv is not None:
             dvi = dv[..., :, i:i + 1]
-            d = add(d, ti * (dvi @ vi.mT + vi @ dvi.mT))
+            d = add(d, ti * (dvi @ vi.mH + vi @ dvi.mH))
         dhs.append(-d)
     suffix = [ember.eye(m, n, dtype=a.dtype)]  # suffix[j] = H_{k-j} ... H_{k-1} E
     for h in reversed(hs[1:]):
@@ -146,7 +149,7 @@ def _lu_solve(xs, ts, out, *, piv, left, adjoint):
         perm = _wrap(LU._perm(piv, n, lu_data._data.dtype))
         da = perm @ (tlu.tril(-1) @ lu_data.triu() + low @ tlu.triu())
         if adjoint:
-            da = da.mT
+            da = da.mH
         rhs = _minus(rhs, da @ out if left else out @ da)
     return LU.LinalgLuSolve.apply(lu_data, rhs, piv=piv, left=left, adjoint=adjoint)
 
@@ -166,33 +169,97 @@ def _triangular_solve(xs, ts, out, *, upper, trans, unit):
 # --- the Cholesky-factor inverse and solve: torch's formulas, on the whole factor -------------
 @rule(CH.CholeskyInverse)
 def _cholesky_inverse(xs, ts, out, *, upper):
-    """X = (L L^T)^-1 with L the factor's lower triangle (upper: L = U^T): dX = P + P^T,
-    P = -X L dL^T X. (torch 2.13's tangent here fails its own forward-mode gradcheck; this
+    """X = (L L^H)^-1 with L the factor's lower triangle (upper: L = U^H): dX = P + P^H,
+    P = -X L dL^H X. (torch 2.13's tangent here fails its own forward-mode gradcheck; this
     one is the derivative of what the forward computes.)"""
     f, tf = xs[0], ts[0]
-    lower = f.triu().mT if upper else f.tril()
-    d_lower = tf.triu().mT if upper else tf.tril()
-    part = -(out @ lower @ d_lower.mT @ out)
-    return part + part.mT
+    lower = f.triu().mH if upper else f.tril()
+    d_lower = tf.triu().mH if upper else tf.tril()
+    part = -(out @ lower @ d_lower.mH @ out)
+    return part + part.mH
 
 
 @rule(CH.CholeskySolve)
 def _cholesky_solve(xs, ts, out, *, upper):
-    """X = A^-1 B, A = L L^T: dX = A^-1 (dB - dA X), dA = dK + dK^T, dK = dL L^T (or
-    dU^T U)."""
+    """X = A^-1 B, A = L L^H: dX = A^-1 (dB - dA X), dA = dK + dK^H, dK = dL L^H (or
+    dU^H U)."""
     f = xs[1]
     tb, tf = ts
     rhs = tb
     if tf is not None:
-        dk = tf.mT @ f if upper else tf @ f.mT
-        rhs = _minus(rhs, (dk + dk.mT) @ out)
+        dk = tf.mH @ f if upper else tf @ f.mH
+        rhs = _minus(rhs, (dk + dk.mH) @ out)
     return CH.CholeskySolve.apply(rhs, f, upper=upper)
 
 
-# --- eig --------------------------------------------------------------------------------------
+# --- svd and eig: torch's linalg_svd_jvp and linalg_eig_jvp -----------------------------------
+def _off_diagonal_over(x, d):
+    """``x / (d_j - d_i)`` off the diagonal, 0 on it."""
+    import ember
+
+    eye = ember.eye(d.shape[-1], dtype=d.dtype)
+    gaps = d.unsqueeze(-2) - d.unsqueeze(-1) + eye  # (1 on the diagonal: no 0 / 0)
+    return (x - x.diagonal(0, -2, -1).diag_embed()) / gaps
+
+
+@rule(FA.Svd)
+def _svd(xs, ts, out, full_matrices=True, compute_uv=True):
+    """A = U S V^H, dP = U^H dA V: dS = Re(diag(dP)); with dX = dP - dS, sym(Y) = Y + Y^H
+    and E_jk = S_k^2 - S_j^2, dU = U (sym(dX S) / E + i Im(diag(dX)) / 2S) and dV^H =
+    (-sym(S dX) / E + i Im(diag(dX)) / 2S) V^H (the phase of each singular pair: torch's
+    choice), plus the parts outside U's (tall A) or V's (wide A) span."""
+    import ember
+
+    x, da = xs[0], ts[0]
+    m, n = x.shape[-2], x.shape[-1]
+    k = min(m, n)
+    if compute_uv:
+        u, s, vh = out
+        if full_matrices:
+            u, vh = u[..., :, :k], vh[..., :k, :]
+    else:
+        u, s, vh = FA.Svd.apply(x, full_matrices=False)
+    v = vh.mH
+    dp = u.mH @ (da @ v) if m < n else (u.mH @ da) @ v
+    ds = dp.diagonal(0, -2, -1)
+    ds = ds.real if is_complex(ds) else ds
+    if not compute_uv:
+        return ds
+    dx = dp - ds.diag_embed()
+    du = _off_diagonal_over((dx * s.unsqueeze(-2)) + (dx * s.unsqueeze(-2)).mH, s * s)
+    dvh = -_off_diagonal_over((dx * s.unsqueeze(-1)) + (dx * s.unsqueeze(-1)).mH, s * s)
+    if is_complex(dx):  # i Im(diag(dX)) / 2S (dX's diagonal is imaginary)
+        phase = (dx.diagonal(0, -2, -1) / (s * 2)).diag_embed()
+        du, dvh = du + phase, dvh + phase
+    du, dvh = u @ du, dvh @ vh
+    if m > n:
+        dav = da @ (v / s.unsqueeze(-2))
+        du = du + dav - u @ (u.mH @ dav)
+        if full_matrices:
+            du = ember.cat([du, ember.zeros(*du.shape[:-1], m - n, dtype=du.dtype)], -1)
+    if m < n:
+        uhda = (u.mH / s.unsqueeze(-1)) @ da
+        dvh = dvh + uhda - (uhda @ v) @ vh
+        if full_matrices:
+            dvh = ember.cat([dvh, ember.zeros(*dvh.shape[:-2], n - m, n, dtype=dvh.dtype)],
+                            -2)
+    return du, ds, dvh
+
+
 @rule(EIG.Eig)
-def _eig(xs, ts, out, **options):
-    """Refused: eig's outputs are complex, and ember's tangents are real only (a missing
-    tangent would pass for a zero one)."""
-    raise NotImplementedError("Trying to use forward AD with linalg_eig: ember's forward AD "
-                              "has no complex tangents, and linalg.eig's outputs are complex")
+def _eig(xs, ts, out, eigenvectors=True):
+    """A V = V diag(L), dP = V^-1 dA V: dL = diag(dP), dV = dX - V Re(diag(V^H dX)) with
+    dX = V (dP_ij / (L_j - L_i) off the diagonal); the last term keeps each column at unit
+    norm. (eigvals computes V again for it.)"""
+    import ember
+
+    x, da = xs[0], ts[0]
+    lam, v = out if eigenvectors else EIG.Eig.apply(x)
+    if not is_complex(da):
+        da = da.to(v.dtype)
+    dp = ember.linalg.solve(v, da @ v)
+    dl = dp.diagonal(0, -2, -1)
+    if not eigenvectors:
+        return dl
+    dx = v @ _off_diagonal_over(dp, lam)
+    return dl, dx - v * (v.mH @ dx).diagonal(0, -2, -1).real.unsqueeze(-2)

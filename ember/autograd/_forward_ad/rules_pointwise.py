@@ -17,7 +17,7 @@ from ...ops import blend, elementwise, pointwise_math, pointwise_special, unary
 from ...ops import math_more as M
 from ...ops import pointwise_trig as T
 from ...ops.clamp import Clamp, Maximum, Where, where
-from ._rules import add, linear, rule, zero, zeros_like
+from ._rules import add, is_complex, linear, re_dot, rule, zero, zeros_like
 from ._rules import elementwise as unary_table
 
 _SQRT_PI = math.sqrt(math.pi)
@@ -54,7 +54,6 @@ unary_table({
     unary.Tan: lambda x, out: out * out + 1,
     unary.Expm1: lambda x, out: out + 1,
     unary.LogBase: lambda x, out, base: (x * math.log(base)).reciprocal(),
-    unary.Abs: lambda x, out: x.sgn(),
     A.Tanh: lambda x, out: 1 - out * out,
     A.Sigmoid: lambda x, out: out * (1 - out),
     A.Relu: lambda x, out: (out > 0).to(out.dtype),
@@ -67,7 +66,7 @@ unary_table({
     T.Sinh: lambda x, out: x.cosh(),
     T.Cosh: lambda x, out: x.sinh(),
     T.Asinh: lambda x, out: (x * x + 1).rsqrt(),
-    T.Acosh: lambda x, out: (x * x - 1).rsqrt(),
+    T.Acosh: lambda x, out: _acosh_slope(x),
     T.Atanh: lambda x, out: (1 - x * x).reciprocal(),
     pointwise_special.Erf: lambda x, out: (-x * x).exp() * (2 / _SQRT_PI),
     pointwise_special.Erfc: lambda x, out: (-x * x).exp() * (-2 / _SQRT_PI),
@@ -79,6 +78,13 @@ unary_table({
     pointwise_math.Rad2Deg: lambda x, out: 180 / math.pi,
     pointwise_math.Frac: lambda x, out: 1,
 })
+
+
+def _acosh_slope(x):
+    # for complex x, 1 / sqrt(x*x - 1) is on the wrong side of a branch cut
+    if is_complex(x):
+        return (x + 1).rsqrt() * (x - 1).rsqrt()
+    return (x * x - 1).rsqrt()
 
 
 def _polygamma(n, x):
@@ -99,13 +105,47 @@ def _neg(xs, ts, out):
 
 
 rule(elementwise._Sign, elementwise._Floor, elementwise._Ceil, elementwise._Round,
-     elementwise._Trunc, M.Sgn, M.Angle)(zero)
+     elementwise._Trunc, M.Angle)(zero)
 linear(elementwise.Clone)
+
+
+def abs_tangent(x, t):
+    """The tangent of ``|x|``: ``t sgn(x)``, and ``Re(conj(sgn(x)) t)`` for complex ``x``."""
+    if is_complex(x):
+        return re_dot(x.sgn(), t)
+    return t * x.sgn()
+
+
+@rule(unary.Abs)
+def _abs(xs, ts, out):
+    return abs_tangent(xs[0], ts[0])
+
+
+@rule(M.Sgn)
+def _sgn(xs, ts, out):
+    """Zero for real ``x``; for complex ``x``, ``x / |x|`` moves only across the direction:
+    ``(t - sgn^2 conj(t)) / (2 |x|)``, 0 where ``x`` is 0 (torch's sgn_backward)."""
+    x, t = xs[0], ts[0]
+    if not is_complex(x):
+        return zeros_like(out)
+    size = x.abs()
+    return _where(size == 0, 0.0, (t - out * out * t.conj()) / (size * 2)).to(out.dtype)
 
 
 @rule(elementwise.ToDtype)
 def _to_dtype(xs, ts, out, dtype):
-    return ts[0].to(dtype) if out._data.dtype.kind == "f" else None
+    kind = out._data.dtype.kind
+    if kind == "f" and not is_complex(ts[0]):
+        return ts[0].to(dtype)
+    if kind not in "fc":
+        return None
+    # complex to real keeps the real part (torch's cast, without its warning)
+    return elementwise.ToDtype.apply(ts[0], dtype=dtype)
+
+
+@rule(elementwise.NanToNum)
+def _nan_to_num(xs, ts, out, **options):
+    return _where(xs[0].isfinite(), ts[0], 0.0).to(ts[0].dtype)
 
 
 @rule(elementwise.Fill)
@@ -150,8 +190,9 @@ def _pow(xs, ts, out, node_name=None):
         else:
             gx = tx * 0 if y == 0 else tx * (x.pow(y - 1) * y)
     if ty is not None:
-        # d/dy x**y = x**y log x; 0 where x == 0 and y >= 0, as torch (and the backward)
-        gy = ty * _where((x == 0) & (y >= 0), 0.0, out * x.log()).to(out.dtype)
+        # d/dy x**y = x**y log x; 0 where x == 0 and y >= 0 (Re(y) >= 0), as torch
+        y_re = y.real if is_complex(y) else y
+        gy = ty * _where((x == 0) & (y_re >= 0), 0.0, out * x.log()).to(out.dtype)
     return add(gx, gy)
 
 

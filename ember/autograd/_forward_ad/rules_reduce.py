@@ -9,7 +9,7 @@ from __future__ import annotations
 from ...ops import cumulative, reduce
 from ...ops._shape_utils import wrap_dim, wrap_dims
 from ...ops.sort import SortValues
-from ._rules import linear, rule
+from ._rules import is_complex, linear, re_dot, rule
 
 linear(reduce.Sum, reduce.Mean, cumulative.Cumsum)
 
@@ -41,7 +41,9 @@ def _var(xs, ts, out, dim=None, correction=1, keepdim=False, std=False):
         n *= x.shape[a]
     denom = n - correction if n > correction else 0
     centred = x - x.mean(dim=axes, keepdim=True) if axes else x - x
-    tvar = _reduced(centred * tx, axes, keepdim) * (2.0 / denom if denom else float("inf"))
+    # |x - mean|^2 for complex x: its tangent pairs conj(x - mean) with tx, real part
+    prod = re_dot(centred, tx) if is_complex(x) else centred * tx
+    tvar = _reduced(prod, axes, keepdim) * (2.0 / denom if denom else float("inf"))
     if not std:
         return tvar
     from ...ops.clamp import where
