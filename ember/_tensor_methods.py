@@ -15,6 +15,7 @@ from ._tensor import Tensor, _as_array
 from ._user_warning import warn_once
 from .autograd import engine as _engine
 from .autograd import grad_mode
+from .ops._opmath import HALF, half_scalar
 from .ops._shape_utils import operands, type_name
 
 
@@ -158,6 +159,7 @@ Tensor.__getitem__ = ops.getitem
 
 # --- in-place ops --------------------------------------------------------------------------
 _NP_INPLACE = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide}
+_OPMATH = ("mul", "div")
 
 
 def _fast_inplace(name, fn):
@@ -181,6 +183,9 @@ def _fast_inplace(name, fn):
             if alpha != 1 or isinstance(alpha, bool):
                 ops._alpha.check_alpha(self, other, alpha, negated=name == "sub")
                 o = ops._alpha.times_alpha(o, alpha, self._data.dtype)
+            elif name in _OPMATH and self._data.dtype is HALF:
+                wide = half_scalar(other)  # a lone factor read in float32, as torch
+                o = o if wide is None else wide
             try:
                 ufunc(self._data, o, out=self._data, casting="same_kind")
             except OverflowError:  # NumPy 2 refuses a Python int outside the dtype: torch wraps

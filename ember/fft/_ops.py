@@ -118,3 +118,5 @@ class FftResize(Op):
 # every primitive handles complex numbers with torch's convention (ember/ops/_complex_grad.py)
 for _op in (FftC2C, FftR2C, FftC2R, FftResize):
     _op._complex_fn = _op
+
+from ..ops.derivatives import fft as _formulas  # noqa: E402,F401  (their backward_graph)

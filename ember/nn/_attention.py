@@ -50,6 +50,12 @@ class ScaledDotProductAttention(Op):
 
     @staticmethod
     def forward(ctx, q, k, v, bias=None, *, scale, causal=False, dropout_p=0.0, generator=None):
+        if q.dtype == np.float16:  # in float32, rounded once (torch's half attention kernel)
+            wide = (a if a is None else a.astype(np.float32) for a in (q, k, v, bias))
+            out = ScaledDotProductAttention.forward(
+                ctx, *wide, scale=scale, causal=causal, dropout_p=dropout_p, generator=generator)
+            ctx.save_for_backward(q, k, v, *ctx.saved_tensors[3:])  # the inputs themselves
+            return out.astype(np.float16)
         s = np.matmul(q, _swap(k))
         s *= s.dtype.type(scale)
         L, S = s.shape[-2], s.shape[-1]
@@ -89,6 +95,9 @@ class ScaledDotProductAttention(Op):
 
     @staticmethod
     def backward(ctx, grad):
+        if grad.dtype == np.float16:  # float16: in float32, each gradient rounded once
+            grads = ScaledDotProductAttention.backward(ctx, grad.astype(np.float32))
+            return tuple(None if g is None else g.astype(np.float16) for g in grads)
         q, k, v, p, keep = ctx.saved_tensors
         need = ctx.needs_input_grad
         scale = p.dtype.type(ctx.scale)

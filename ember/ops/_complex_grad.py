@@ -21,6 +21,10 @@ import numpy as np
 
 from ..autograd.function import Node, Op
 from ..nn._functions import pad
+from ..nn._functions.embedding import EmbeddingLookup
+from ..nn.functional._channel import ChannelShuffle
+from ..nn.functional._conv import Col2Im, Convolution, Im2Col
+from ..nn.functional._vision import PixelShuffle
 from . import (
     activation,
     arrange,
@@ -35,17 +39,28 @@ from . import (
     math_more,
     pointwise_math,
     pointwise_trig,
+    products,
     reduce,
+    scatter_views,
     shape,
     shape_more,
+    statistics,
+    statistics_pairs,
     unary,
 )
 from ._linalg_cholesky_solve import CholeskyInverse, CholeskySolve
 from ._linalg_eig import Eig
 from ._linalg_factor import Cholesky, Eigh, MatrixExp, Qr, Svd
 from ._linalg_inverse import Det, Inv, Pinv, Slogdet, Solve
-from ._linalg_triangular import SolveTriangular
+from ._linalg_ldl import _NoDerivative
+from ._linalg_lu import LinalgLu, LinalgLuSolve
+from ._linalg_triangular import HouseholderProduct, SolveTriangular
 from .clamp import Where
+from .derivatives import complex as complex_formulas
+from .derivatives._rest import LinearMap
+from .index_reduce import IndexReduce
+from .linalg_legacy import LuFactor, LuSolve, LuUnpack
+from .vector_norm import VectorNorm
 
 SAME = (
     elementwise.Neg, elementwise.Clone, elementwise.Fill,
@@ -59,6 +74,10 @@ SAME = (
     pad.IndexPad, index_write.Put, index_write.IndexFill, shape_more.NarrowCopy,
     complex_ops.Real, complex_ops.Imag, complex_ops.Conj, complex_ops.ComplexAngle,
     complex_ops.ViewAsReal, complex_ops.ViewAsComplex, complex_ops.Complex, complex_ops.Polar,
+    LuUnpack, shape_more.Unbind, index_write.IndexCopy, index_write.MaskedScatter, VectorNorm,
+    scatter_views.ScatterInto, scatter_views.AsStridedScatter, PixelShuffle, ChannelShuffle,
+    Im2Col, Col2Im,
+    LinearMap,  # only ever moves elements (the regions of views and strided storage)
 )
 HOLOMORPHIC = (
     elementwise.Add, elementwise.Sub, elementwise.Mul, elementwise.Div, elementwise.Pow,
@@ -68,15 +87,26 @@ HOLOMORPHIC = (
     pointwise_trig.Cosh, pointwise_trig.Asinh, pointwise_trig.Acosh, pointwise_trig.Atanh,
     linalg.MatMul, linalg.Mm, linalg.Linear, linalg.Addmm, linalg.Einsum,
     reduce.Prod, reduce.Logsumexp, cumulative.Cumprod, blend.Lerp, blend.Addcmul,
-    pointwise_math.Sinc, pointwise_math.Exp2,
+    pointwise_math.Sinc, pointwise_math.Exp2, products.AddProduct, statistics_pairs.Cross,
+    Convolution,
 )
 # ops whose own backward (and Tensor formula) handles complex numbers
 LINALG = (Det, Slogdet, Inv, Solve, Pinv, Cholesky, Qr, Svd, Eigh, MatrixExp, Eig,
-          SolveTriangular, CholeskyInverse, CholeskySolve)
+          SolveTriangular, CholeskyInverse, CholeskySolve, LuFactor, LinalgLu, LinalgLuSolve,
+          LuSolve, HouseholderProduct,
+          _NoDerivative)  # ldl_*: its backward raises torch's "not implemented" error
 # ops whose complex forward torch computes but refuses to differentiate: torch's error
 REFUSED = {op: f"{name} does not support automatic differentiation for outputs with complex "
                  "dtype." for op, name in ((activation.Silu, "silu"),
-                                           (elementwise.NanToNum, "nan_to_num"))}
+                                           (elementwise.NanToNum, "nan_to_num"),
+                                           (statistics.ScatterReduce, "scatter_reduce"),
+                                           (IndexReduce, "index_reduce"),
+                                           (EmbeddingLookup, "embedding"))}
+# the same, by node name, for ops that share a class with one torch differentiates
+REFUSED_NODES = {node: f"{name} does not support automatic differentiation for outputs with "
+                       "complex dtype." for node, name in (
+                           ("SelectScatterBackward0", "select_scatter"),
+                           ("SliceScatterBackward0", "slice_scatter"))}
 
 
 def _to_dtype_backward(ctx, grad):
@@ -89,6 +119,8 @@ def _to_dtype_backward(ctx, grad):
 def _var_backward(ctx, grad):
     """Var/Std of complex x: the real formula, with the (real) gradient made complex first."""
     centred = ctx.saved_tensors[0]
+    if ctx.dof <= 0 and ctx.full:  # torch's real infinities (NaN at the mean), made complex
+        return reduce.Var.backward(ctx, grad).astype(centred.dtype)
     return reduce.Var.backward(ctx, grad.astype(centred.dtype))
 
 
@@ -104,8 +136,10 @@ def _sgn_backward(ctx, grad):
     return np.where(a == 0, 0, g).astype(x.dtype, copy=False)
 
 
-_CUSTOM = {elementwise.ToDtype: _to_dtype_backward, reduce.Var: _var_backward,
-           math_more.Sgn: _sgn_backward}
+# op: (backward, its Tensor formula for create_graph)
+_CUSTOM = {elementwise.ToDtype: (_to_dtype_backward, complex_formulas.complex_to_dtype),
+           reduce.Var: (_var_backward, reduce.Var.backward_graph),  # the real one fits
+           math_more.Sgn: (_sgn_backward, complex_formulas.complex_sgn)}
 
 
 def _variant(op, backward, backward_graph=None):
@@ -147,8 +181,8 @@ for _op in SAME + LINALG:
     _op._complex_fn = _op
 for _op in HOLOMORPHIC:
     _op._complex_fn = _holomorphic(_op)
-for _op, _backward in _CUSTOM.items():
-    _op._complex_fn = _variant(_op, _backward)
+for _op, (_backward, _graph) in _CUSTOM.items():
+    _op._complex_fn = _variant(_op, _backward, _graph)
 
 _SWAPPED = {}  # node class -> the same name with the complex rule's backward
 
@@ -166,6 +200,8 @@ def check_node(node) -> None:
     fn = node._fn
     if not (isinstance(fn, type) and issubclass(fn, Op)):
         return  # a user's Function (its own business) or an error node
+    if type(node).__name__ in REFUSED_NODES:
+        raise RuntimeError(REFUSED_NODES[type(node).__name__])
     rule = fn.__dict__.get("_complex_fn")
     if rule is fn:
         return

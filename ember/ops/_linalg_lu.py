@@ -14,7 +14,7 @@ import numpy as np
 from .. import return_types
 from .._tensor import Tensor
 from ..autograd.function import Op
-from ._linalg_inverse import LinAlgError, check_float, check_matrix
+from ._linalg_inverse import LinAlgError, _mH, check_float, check_matrix
 from ._linalg_triangular import trsm
 from ._shape_utils import check_broadcast, sum_to_shape, type_name
 from .linalg_legacy import LuFactor, _getrf, _permutation, _unpack
@@ -68,7 +68,7 @@ class LinalgLu(Op):
 def lu(A: Tensor, *, pivot: bool = True, out=None):  # noqa: N803
     """``(P, L, U)`` with ``A = P @ L @ U`` (``torch.linalg.lu``): partial pivoting, ``L``
     unit lower triangular ``(*, m, k)``, ``U`` upper ``(*, k, n)``, ``k = min(m, n)``;
-    ``P`` is a permutation matrix of A's dtype and gets no gradient.
+    ``P`` is a permutation matrix of A's dtype and gets no gradient. Real or complex.
 
     Raises:
         RuntimeError: fewer than 2 dims, or ``pivot=False`` (not implemented on the CPU,
@@ -81,7 +81,7 @@ def lu(A: Tensor, *, pivot: bool = True, out=None):  # noqa: N803
     if a.ndim < 2:
         raise RuntimeError(f"linalg.lu: Expected tensor with 2 or more dimensions. Got size: "
                            f"{list(a.shape)} instead")
-    if a.dtype.kind != "f":
+    if a.dtype.kind not in "fc":
         raise NotImplementedError(f"\"lu_cpu\" not implemented for '{type_name(a.dtype)}'")
     if not pivot:
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
@@ -90,17 +90,17 @@ def lu(A: Tensor, *, pivot: bool = True, out=None):  # noqa: N803
 
 # --- lu_solve -----------------------------------------------------------------------------------
 def _solve_left(low, up, perm, b, adjoint):
-    """A^-1 b (or A^-T b when ``adjoint``) for A = P L U; batches broadcast."""
-    if adjoint:  # A^T = U^T L^T P^T
-        y = trsm(_mT(up), b, upper=False)
-        return perm @ trsm(_mT(low), y, upper=True, unit=True)
+    """A^-1 b (or A^-H b when ``adjoint``) for A = P L U; batches broadcast."""
+    if adjoint:  # A^H = U^H L^H P^T
+        y = trsm(_mH(up), b, upper=False)
+        return perm @ trsm(_mH(low), y, upper=True, unit=True)
     y = trsm(low, _mT(perm) @ b, upper=False, unit=True)
     return trsm(up, y, upper=True)
 
 
 class LinalgLuSolve(Op):
-    """X = A^-1 B, A^-T B (``adjoint``), B A^-1 or B A^-T (not ``left``), A = P L U packed in LU;
-    on the left form gB = A^-T gX (A^-1 gX) and gA = -gB X^T (-X gB^T), chained to L and U"""
+    """X = A^-1 B, A^-H B (``adjoint``), B A^-1 or B A^-H (not ``left``), A = P L U packed in LU;
+    on the left form gB = A^-H gX (A^-1 gX) and gA = -gB X^H (-X gB^H), chained to L and U"""
 
     _backward_name = "LinalgLuSolveBackward0"
 
@@ -109,32 +109,32 @@ class LinalgLuSolve(Op):
         n = lu_data.shape[-1]
         low, up = _unpack(lu_data, n)
         perm = _perm(piv, n, lu_data.dtype)
-        adj = adjoint != (not left)  # B A^-1 = (A^-T B^T)^T
-        x = _solve_left(low, up, perm, b if left else _mT(b), adj)
+        adj = adjoint != (not left)  # B A^-1 = (A^-H B^H)^H
+        x = _solve_left(low, up, perm, b if left else _mH(b), adj)
         x = x.astype(lu_data.dtype, copy=False)
         ctx.save_for_backward(lu_data, x)
         ctx.parts = low, up, perm, adj, left, b.shape
-        return x if left else _mT(x)
+        return x if left else _mH(x)
 
     @staticmethod
     def backward(ctx, grad):
         lu_data, x = ctx.saved_tensors
         low, up, perm, adj, left, b_shape = ctx.parts
-        g = grad if left else _mT(grad)
+        g = grad if left else _mH(grad)
         gb = _solve_left(low, up, perm, g, not adj).astype(grad.dtype, copy=False)
         glu = None
         if ctx.needs_input_grad[0]:
-            ga = -(x @ _mT(gb)) if adj else -(gb @ _mT(x))
-            pga = _mT(perm) @ ga  # A = P L U: gL = tril(P^T gA U^T), gU = triu(L^T P^T gA)
-            glu = sum_to_shape(np.tril(pga @ _mT(up), -1) + np.triu(_mT(low) @ pga),
+            ga = -(x @ _mH(gb)) if adj else -(gb @ _mH(x))
+            pga = _mT(perm) @ ga  # A = P L U: gL = tril(P^T gA U^H), gU = triu(L^H P^T gA)
+            glu = sum_to_shape(np.tril(pga @ _mH(up), -1) + np.triu(_mH(low) @ pga),
                                lu_data.shape)
-        gb = sum_to_shape(gb if left else _mT(gb), b_shape) if ctx.needs_input_grad[1] else None
+        gb = sum_to_shape(gb if left else _mH(gb), b_shape) if ctx.needs_input_grad[1] else None
         return glu, gb
 
 
 def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,  # noqa: N803
              adjoint: bool = False, out=None) -> Tensor:
-    """The solution of ``A X = B`` (``X A = B`` when not ``left``; with ``A^T`` when
+    """The solution of ``A X = B`` (``X A = B`` when not ``left``; with ``A^H`` when
     ``adjoint``) for ``A`` given by ``lu_factor``'s ``(LU, pivots)``
     (``torch.linalg.lu_solve``). Batches of ``LU`` and ``B`` broadcast; ``pivots`` must have
     LU's batch shape. Differentiable in ``LU`` and ``B``.
@@ -147,7 +147,7 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,  # noq
 
     name = "linalg.lu_solve"
     a, b, piv = LU._data, B._data, pivots._data
-    check_float("torch.linalg.lu_solve", a)
+    check_float("torch.linalg.lu_solve", a, complex_ok=True)
     if b.dtype != a.dtype:
         raise RuntimeError(f"{name}: Expected LU and B to have the same dtype, but found LU of "
                            f"type {type_name(a.dtype)} and B of type {type_name(b.dtype)} "

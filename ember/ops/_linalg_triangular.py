@@ -11,9 +11,9 @@ import numpy as np
 from .. import _arg_errors, return_types
 from .._tensor import Tensor
 from ..autograd.function import Op
-from ._linalg_inverse import _mH, batch_prefix, check_matrix
+from ._linalg_inverse import _conj, _mH, batch_prefix, check_matrix
 from ._shape_utils import check_broadcast, sum_to_shape, type_name
-from .linalg_legacy import LuFactor
+from .linalg_legacy import LuFactor, check_lu_input
 
 __all__ = ["solve_triangular", "householder_product", "orgqr", "vander", "lu_factor",
            "lu_factor_ex"]
@@ -117,21 +117,21 @@ def _reflectors(a, k):
 
 
 def _apply_chain(v, tau, n):
-    """R_i = H_i ... H_{k-1} E for i = k..0 (E: the first n columns of I), H = I - tau v v^T."""
+    """R_i = H_i ... H_{k-1} E for i = k..0 (E: the first n columns of I), H = I - tau v v^H."""
     m, k = v.shape[-1], v.shape[-2]
     r = np.broadcast_to(np.eye(m, n, dtype=v.dtype), v.shape[:-2] + (m, n)).copy()
     chain = [r]
     for i in range(k - 1, -1, -1):
         vi = v[..., i, :]
         r = r - tau[..., i, None, None] * vi[..., :, None] * np.einsum("...m,...mn->...n",
-                                                                       vi, r)[..., None, :]
+                                                                       _conj(vi), r)[..., None, :]
         chain.append(r)
     return chain[::-1]  # chain[i] = H_i ... H_{k-1} E; chain[0] = Q
 
 
 class HouseholderProduct(Op):
-    """Q = H_0 ... H_{k-1} E with H_i = I - tau_i v_i v_i^T; the gradient by the chain rule
-    through each reflector: dL/dH_i = W_i R_{i+1}^T, W_i = H_{i-1} ... H_0 G"""
+    """Q = H_0 ... H_{k-1} E with H_i = I - tau_i v_i v_i^H; the gradient by the chain rule
+    through each reflector: dL/dH_i = W_i R_{i+1}^H, W_i = H_{i-1}^H ... H_0^H G"""
 
     _backward_name = "LinalgHouseholderProductBackward0"
 
@@ -154,20 +154,20 @@ class HouseholderProduct(Op):
         gtau = np.zeros(tau.shape, grad.dtype)
         w = grad
         for i in range(k):
-            vi, ri = v[..., i, :], chain[i + 1]
-            p = np.einsum("...mn,...m->...n", ri, vi)  # R^T v
-            q = np.einsum("...mn,...m->...n", w, vi)  # W^T v
-            gtau[..., i] = -(p * q).sum(-1)
-            gv = -tau[..., i, None] * (np.einsum("...mn,...n->...m", w, p)
-                                       + np.einsum("...mn,...n->...m", ri, q))
+            vi, ri, ti = v[..., i, :], chain[i + 1], tau[..., i, None]
+            p = np.einsum("...mn,...m->...n", _conj(ri), vi)  # R^H v
+            q = np.einsum("...mn,...m->...n", _conj(w), vi)  # W^H v
+            gtau[..., i] = -(p * _conj(q)).sum(-1)
+            gv = -(_conj(ti) * np.einsum("...mn,...n->...m", w, p)
+                   + ti * np.einsum("...mn,...n->...m", ri, q))
             ga[..., i + 1:, i] = gv[..., i + 1:]
-            w = w - tau[..., i, None, None] * vi[..., :, None] * q[..., None, :]
+            w = w - _conj(ti)[..., None] * vi[..., :, None] * _conj(q)[..., None, :]
         return ga, gtau
 
 
 def householder_product(A: Tensor, tau: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The first ``n`` columns of the product of Householder reflectors
-    ``H_i = I - tau_i v_i v_i^T`` (``torch.linalg.householder_product``), ``v_i`` read from
+    ``H_i = I - tau_i v_i v_i^H`` (``torch.linalg.householder_product``), ``v_i`` read from
     column ``i`` of ``A`` below the diagonal with an implicit 1 on it (as ``geqrf`` stores
     them). ``A`` is ``(*, m, n)`` with ``m >= n``, ``tau`` is ``(*, k)`` with ``k <= n``.
 
@@ -196,7 +196,7 @@ def householder_product(A: Tensor, tau: Tensor, *, out: Tensor | None = None) ->
     if t.dtype != a.dtype:
         raise RuntimeError(f"{name}: tau dtype {type_name(t.dtype)} does not match input dtype "
                            f"{type_name(a.dtype)}")
-    if a.dtype.kind != "f":
+    if a.dtype.kind not in "fc":
         raise NotImplementedError(f"\"orgqr_cpu\" not implemented for '{type_name(a.dtype)}'")
     return write_out("linalg_householder_product", HouseholderProduct.apply(A, tau), out,
                      (A, tau))
@@ -234,17 +234,6 @@ def vander(x: Tensor, *, N: int | None = None) -> Tensor:  # noqa: N803  (torch'
 
 
 # --- lu_factor --------------------------------------------------------------------------------
-def _lu_checks(name, A, pivot):
-    a = A._data
-    if a.ndim < 2:
-        raise RuntimeError(f"torch.lu_factor: Expected tensor with 2 or more dimensions. Got "
-                           f"size: {list(a.shape)} instead")
-    if a.dtype.kind != "f":
-        raise NotImplementedError(f"\"lu_cpu\" not implemented for '{type_name(a.dtype)}'")
-    if not pivot:
-        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
-
-
 def _raise_singular(name, a, info):
     flat = info.reshape(-1)
     bad = np.flatnonzero(flat)
@@ -268,7 +257,7 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False,  
     """
     from ._out import write_out
 
-    _lu_checks("torch.linalg.lu_factor_ex", A, pivot)
+    check_lu_input(A, pivot)
     lu, piv, info = LuFactor.apply(A)
     if check_errors:
         _raise_singular("torch.linalg.lu_factor_ex", A._data, info._data)
@@ -284,7 +273,7 @@ def lu_factor(A: Tensor, *, pivot: bool = True, out=None):  # noqa: N803
     """
     from ._out import write_out
 
-    _lu_checks("torch.linalg.lu_factor", A, pivot)
+    check_lu_input(A, pivot)
     lu, piv, info = LuFactor.apply(A)
     _raise_singular("torch.linalg.lu_factor", A._data, info._data)
     return write_out("linalg_lu_factor", return_types.linalg_lu_factor((lu, piv)), out, (A,))

@@ -17,6 +17,8 @@ def sum_to_shape(g, shape):
     axes = tuple(range(lead)) + tuple(
         i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1)
     if axes:
+        if g.dtype == np.float16:  # summed in float32, as torch's sum kernel does
+            return g.sum(axis=axes, keepdims=True, dtype=np.float32).astype(g.dtype).reshape(shape)
         g = g.sum(axis=axes, keepdims=True)
     return g.reshape(shape)
 

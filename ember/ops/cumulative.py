@@ -13,9 +13,25 @@ def _accumulator(x, promote):
     return np.dtype(np.int64) if promote and x.dtype.kind in "iub" else x.dtype
 
 
+_SCAN_ACC = {np.dtype(np.float16): np.float32, np.dtype(np.float32): np.float64,
+             np.dtype(np.complex64): np.complex128}
+
+
+def scan_acc(dtype):
+    """The dtype torch's CPU scans run in (``acc_type<T, false>``): float32 for float16,
+    float64 for float32, complex128 for complex64; other dtypes scan in themselves."""
+    return _SCAN_ACC.get(np.dtype(dtype), dtype)
+
+
+def _cumsum(a, axis):
+    """``np.cumsum`` in torch's accumulation dtype, each running value rounded back."""
+    acc = scan_acc(a.dtype)
+    return np.cumsum(a, axis=axis, dtype=acc).astype(a.dtype, copy=False)
+
+
 def _reverse_cumsum(a, axis):
     """``out[k] = sum(a[k:])`` along ``axis``."""
-    return np.flip(np.cumsum(np.flip(a, axis), axis=axis), axis)
+    return np.flip(_cumsum(np.flip(a, axis), axis), axis)
 
 
 class Cumsum(Op):
@@ -27,7 +43,7 @@ class Cumsum(Op):
         dtype = _accumulator(x, promote)
         if x.ndim == 0:
             return x.astype(dtype)
-        return np.ascontiguousarray(np.cumsum(x, axis=ctx.axis, dtype=dtype))  # as torch
+        return np.ascontiguousarray(_cumsum(x.astype(dtype, copy=False), ctx.axis))
 
     @staticmethod
     def backward(ctx, grad):
@@ -43,8 +59,8 @@ class Cumprod(Op):
     def forward(ctx, x, *, dim, promote=True):
         ctx.axis = wrap_dim(dim, x.ndim)
         dtype = _accumulator(x, promote)
-        out = x.astype(dtype) if x.ndim == 0 else np.ascontiguousarray(
-            np.cumprod(x, axis=ctx.axis, dtype=dtype))
+        out = x.astype(dtype) if x.ndim == 0 else np.ascontiguousarray(np.cumprod(
+            x, axis=ctx.axis, dtype=scan_acc(dtype)).astype(dtype, copy=False))
         ctx.save_for_backward(x, out)
         return out
 
@@ -74,7 +90,8 @@ def _backward_with_zeros(grad, x, out, zero, axis):
     safe_x = np.where(before, xs, 1)
     gx = np.where(before, _reverse_cumsum(g * o, -1) / safe_x, 0).astype(o.dtype)
     # at z: the products of x after z, with x up to z (itself included) read as 1
-    after = np.cumprod(np.where(position > first, xs, 1), axis=-1)
+    after = np.where(position > first, xs, 1)
+    after = np.cumprod(after, axis=-1, dtype=scan_acc(after.dtype)).astype(after.dtype)
     at_z = np.sum(np.where(position >= first, g * after, 0), axis=-1, keepdims=True)
     prefix = np.take_along_axis(o, np.maximum(first - 1, 0), axis=-1)
     prefix = np.where(first > 0, prefix, 1)

@@ -15,6 +15,7 @@ from ..autograd import grad_mode
 from ..autograd.function import Op, _record
 from ._alpha import check_alpha as _check_alpha
 from ._alpha import times_alpha as _times_alpha
+from ._opmath import HALF, half_scalar
 from ._shape_utils import check_broadcast, operands, sum_to_shape, type_name
 
 
@@ -68,18 +69,24 @@ class Mul(Op):
     """z = x * y"""
 
     @staticmethod
-    def forward(ctx, x, y):
+    def forward(ctx, x, y, *, opmath=False):
+        # opmath: x float16, y float32 (``_opmath.half_scalar``): multiplied in float32
         _bshape_check(x, y)
         need = ctx.needs_input_grad
         if need:  # each gradient needs the *other* operand only
             ctx.save_for_backward(x if need[1] else None, y if need[0] else None)
             ctx.x_shape, ctx.y_shape = _shape(x), _shape(y)
-        return np.multiply(x, y)
+        return np.multiply(x, y).astype(x.dtype) if opmath else np.multiply(x, y)
 
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        gx = sum_to_shape(grad * y, ctx.x_shape) if ctx.needs_input_grad[0] else None
+        gx = None
+        if ctx.needs_input_grad[0]:
+            gx = grad * y
+            if gx.dtype != grad.dtype:  # float16 by an opmath factor
+                gx = gx.astype(grad.dtype)
+            gx = sum_to_shape(gx, ctx.x_shape)
         gy = sum_to_shape(grad * x, ctx.y_shape) if ctx.needs_input_grad[1] else None
         return gx, gy
 
@@ -88,20 +95,27 @@ class Div(Op):
     """z = x / y"""
 
     @staticmethod
-    def forward(ctx, x, y):
+    def forward(ctx, x, y, *, opmath=False):
+        # opmath: x float16, y float32 (``_opmath.half_scalar``): divided in float32
         _bshape_check(x, y)
         need = ctx.needs_input_grad
         if need:  # the numerator only for the denominator's gradient, as torch saves them
             ctx.save_for_backward(x if need[1] else None, y)
             ctx.x_shape, ctx.y_shape = _shape(x), _shape(y)
         with np.errstate(divide="ignore", invalid="ignore"):  # x / 0 is inf or nan, silently
-            return np.true_divide(x, y)
+            return np.true_divide(x, y).astype(x.dtype) if opmath else np.true_divide(x, y)
 
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        gx = sum_to_shape(grad / y, ctx.x_shape) if ctx.needs_input_grad[0] else None
-        gy = sum_to_shape(-grad * x / (y * y), ctx.y_shape) if ctx.needs_input_grad[1] else None
+        gx = None
+        if ctx.needs_input_grad[0]:
+            gx = grad / y
+            if gx.dtype != grad.dtype:  # float16 by an opmath divisor
+                gx = gx.astype(grad.dtype)
+            gx = sum_to_shape(gx, ctx.x_shape)
+        # torch's order, (x / y) / y: y * y would overflow first (float16 past 256)
+        gy = sum_to_shape(-grad * (x / y / y), ctx.y_shape) if ctx.needs_input_grad[1] else None
         return gx, gy
 
 
@@ -147,7 +161,8 @@ class Pow(Op):
         if ctx.needs_input_grad[1]:
             with np.errstate(divide="ignore", invalid="ignore"):
                 # d/dy x**y = x**y log x; torch defines it as 0 where x == 0 and y >= 0
-                gy = grad * np.where((x == 0) & (y >= 0), 0, out * np.log(x))
+                zero = (x == 0) & (np.real(y) >= 0) & (np.imag(y) == 0)  # y real, as torch
+                gy = grad * np.where(zero, 0, out * np.log(x))
             gy = sum_to_shape(gy.astype(grad.dtype, copy=False), _shape(y))
         return gx, gy
 
@@ -233,6 +248,10 @@ def rsub(input, other, *, alpha=1):
 
 def mul(input, other, *, out=None):
     """Elementwise product; mirrors ``torch.mul``."""
+    if type(input) is Tensor and input._data.dtype is HALF:
+        b = half_scalar(other)
+        if b is not None:  # read in float32, as torch (see _opmath)
+            return _out(Mul.apply(input, b, opmath=True), out, "mul", (input, other))
     if out is None:
         r = _fast(Mul, np.multiply, input, other)
         if r is not None:
@@ -272,6 +291,10 @@ def div(input, other, *, rounding_mode=None, out=None):
         from .._tensor import _wrap
 
         return _out(_wrap(np.asarray(r)), out, "div", (input, other))
+    if isinstance(input, Tensor) and input._data.dtype is HALF:
+        b = half_scalar(other)
+        if b is not None:  # read in float32, as torch (see _opmath)
+            return _out(Div.apply(input, b, opmath=True), out, "div", (input, other))
     x, y = operands(input, other, floating=True)
     if not isinstance(x, Tensor):
         return _out(mul(reciprocal(y), x), out, "div", (input, other))

@@ -269,19 +269,27 @@ def _into_shape(part, shape):
     return out
 
 
-def _scatter_add_into(out, axis, index, src):
+def _scatter_add_into(out, axis, index, src, wide=True):
+    """``out[..., index, ...] += src`` along ``axis``; ``wide``: float16 summed in float32
+    and rounded once, as torch's scatter_add (not its slice-by-slice ``index_add``)."""
     idx = list(np.indices(index.shape, sparse=True))
     idx[axis] = index
-    np.add.at(out, tuple(idx), src[tuple(slice(0, s) for s in index.shape)])
+    part = src[tuple(slice(0, s) for s in index.shape)]
+    if wide and out.dtype == np.float16:
+        acc = out.astype(np.float32)
+        np.add.at(acc, tuple(idx), part)
+        out[...] = acc
+        return
+    np.add.at(out, tuple(idx), part)
 
 
 class ScatterAdd(Op):
     """z = x with src added at ``index`` along ``dim``"""
 
     @staticmethod
-    def forward(ctx, x, index, src, *, dim):
+    def forward(ctx, x, index, src, *, dim, wide=True):
         out = x.copy()
-        _scatter_add_into(out, dim, index, src)
+        _scatter_add_into(out, dim, index, src, wide)
         ctx.save_for_backward(index)
         ctx.axis, ctx.src_shape = dim, src.shape
         return out

@@ -141,6 +141,8 @@ class Linear(Op):
         ctx.save_for_backward(x, w)
         if b is None or x.ndim != 2:  # torch's names: F.linear is addmm only for 2-D with bias
             ctx.show_as(_LINEAR_NODE_NAMES[x.ndim > 2, x.ndim == 1, b is None])
+        if x.dtype == np.float16:
+            return _half_linear(x, w, b)
         if x.ndim > 2:
             # one (N*L, C) GEMM instead of a batch of N small ones
             out = np.matmul(x.reshape(-1, x.shape[-1]), w.T).reshape(x.shape[:-1] + w.shape[:1])
@@ -161,8 +163,17 @@ class Linear(Op):
             x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
             gw = np.matmul(g2.T, x2)
         if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]:
-            gb = g2.sum(axis=0)
+            gb = g2.sum(axis=0) if g2.dtype != np.float16 else \
+                g2.sum(axis=0, dtype=np.float32).astype(np.float16)
         return gx, gw, gb
+
+
+def _half_linear(x, w, b):
+    """A float16 ``x @ w.T + b`` as torch's addmm computes it: in float32, rounded once."""
+    out = np.matmul(x.reshape(-1, x.shape[-1]).astype(np.float32), w.T.astype(np.float32))
+    if b is not None:
+        out += b
+    return out.reshape(x.shape[:-1] + w.shape[:1]).astype(np.float16)
 
 
 class Addmm(Op):
@@ -183,11 +194,14 @@ class Addmm(Op):
             check_expand(np.shape(c), (a.shape[0], b.shape[1]))
         ctx.save_for_backward(a, b)
         ctx.c_shape, ctx.alpha, ctx.beta = c.shape, alpha, beta
+        half = a.dtype == np.float16
+        if half:  # float32 products plus input, rounded once (torch's half gemm)
+            c, a, b = (v.astype(np.float32) for v in (c, a, b))
         out = np.matmul(a, b)
         if alpha != 1:
             out *= alpha
         out += c if beta == 1 else beta * c
-        return out
+        return out.astype(np.float16) if half else out
 
     @staticmethod
     def backward(ctx, grad):
@@ -404,7 +418,7 @@ class Einsum(Op):
             eq = _spell_out_ellipsis(eq, [x.ndim for x in xs])
         ctx.save_for_backward(*xs)
         ctx.eq = eq
-        return np.asarray(np.einsum(eq, *xs))
+        return _einsum(eq, *xs)
 
     @staticmethod
     def backward(ctx, grad):
@@ -430,7 +444,7 @@ def _einsum_grad(target, x, out, others, grad, arrays):
     sizes = dict(zip(target, x.shape))
     seen = set(out + "".join(others))
     kept = "".join(c for c in uniq if c in seen)
-    g = np.einsum(",".join([out] + others) + "->" + kept, grad, *arrays)
+    g = _einsum(",".join([out] + others) + "->" + kept, grad, *arrays)
     if kept != uniq:  # summed-only letters: every element got the same gradient
         g = g.reshape([g.shape[kept.index(c)] if c in kept else 1 for c in uniq])
     shape = tuple(sizes[c] for c in uniq)
@@ -441,6 +455,15 @@ def _einsum_grad(target, x, out, others, grad, arrays):
     full = np.zeros(x.shape, dtype=g.dtype)
     np.einsum(target + "->" + uniq, full)[...] = g  # a writeable view of the diagonal
     return full
+
+
+def _einsum(eq, *arrays):
+    """``np.einsum``; float16 in float32, rounded once (NumPy would add in float16, torch's
+    products add in float32)."""
+    if any(a.dtype == np.float16 for a in arrays):
+        wide = [a.astype(np.float32) if a.dtype == np.float16 else a for a in arrays]
+        return np.asarray(np.einsum(eq, *wide)).astype(np.float16)
+    return np.asarray(np.einsum(eq, *arrays))
 
 
 def _spell_out_ellipsis(eq, ndims):

@@ -34,9 +34,14 @@ def slogdet(input: Tensor):
 
 
 def logdet(input: Tensor) -> Tensor:
-    """log det(A): NaN where the determinant is negative, -inf where it is 0 (``torch.logdet``)."""
-    check_matrix("logdet", input._data)
+    """log det(A) (``torch.logdet``). Real A: NaN where the determinant is negative, -inf
+    where it is 0. Complex A: the principal complex log, ``log(sign) + logabsdet``; a zero
+    determinant gives ``-inf+nanj``, as torch's complex addition does."""
+    check_matrix("logdet", input._data, complex_ok=True)
     sign, logabs = _slogdet(input)
+    if input._data.dtype.kind == "c":
+        # times a complex 1, an infinite logabs gets a NaN imaginary part, as in torch
+        return sign.log() + logabs * (1 + 0j)
     nan = _wrap(np.array(np.nan, input._data.dtype))
     return where(sign == -1, nan, logabs)
 

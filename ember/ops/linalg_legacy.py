@@ -3,8 +3,9 @@
 warning once, as torch), and the removed ``lstsq``/``solve``/``symeig``/``eig``, which raise
 torch's message saying what replaces them.
 
-The LU factorization is LAPACK's ``getrf`` (partial pivoting, the first largest pivot), run on
-the whole batch at once, column by column; pivots are 1-based int32 as torch's.
+The LU factorization is LAPACK's ``getrf`` (partial pivoting, the first largest pivot, a
+complex one measured as ``|Re| + |Im|``), run on the whole batch at once, column by column;
+pivots are 1-based int32 as torch's. Real and complex matrices alike.
 
 Every name in ``__all__`` becomes ``ember.<name>``; every name in ``TENSOR_METHODS`` also
 becomes a Tensor method (see ``ember/ops/__init__.py`` and ``ember/_tensor_methods.py``).
@@ -19,7 +20,7 @@ from .. import _arg_errors, return_types
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Op
 from ._linalg_factor import qr as _linalg_qr
-from ._linalg_inverse import check_matrix, check_solve_inputs
+from ._linalg_inverse import _mH, check_matrix, check_solve_inputs
 from ._shape_utils import sum_to_shape, type_name
 
 __all__ = ["qr", "lu", "lu_unpack", "lu_solve", "triangular_solve", "lstsq", "solve",
@@ -54,6 +55,12 @@ def _solve_tri(t, b, *, upper, left=True, unit=False):
 
 
 # --- LU -----------------------------------------------------------------------------------
+def pivot_size(x):
+    """What LAPACK's pivot searches (``i?amax``) compare: ``|x|`` for real numbers,
+    ``|Re x| + |Im x|`` for complex ones."""
+    return np.abs(x.real) + np.abs(x.imag) if x.dtype.kind == "c" else np.abs(x)
+
+
 def _getrf(a):
     """(LU, 1-based int32 pivots, int32 info) of a batch ``(..., m, n)``, LAPACK's getrf."""
     batch, (m, n) = a.shape[:-2], a.shape[-2:]
@@ -63,7 +70,7 @@ def _getrf(a):
     piv = np.empty((lu.shape[0], k), np.int32)
     info = np.zeros(lu.shape[0], np.int32)
     for j in range(k):
-        p = j + np.argmax(np.abs(lu[:, j:, j]), axis=1)
+        p = j + np.argmax(pivot_size(lu[:, j:, j]), axis=1)
         piv[:, j] = p + 1
         row = lu[b, j, :].copy()
         lu[b, j, :] = lu[b, p, :]
@@ -99,7 +106,8 @@ def _unpack(lu, k):
 
 
 class LuFactor(Op):
-    """(LU, pivots, info) = A's LU factorization with partial pivoting (A = P L U)"""
+    """(LU, pivots, info) = A's LU factorization with partial pivoting (A = P L U); torch's
+    gradient, with conjugate transposes for complex A"""
 
     _backward_name = "LinalgLuFactorExBackward0"
 
@@ -118,20 +126,20 @@ class LuFactor(Op):
         perm = _permutation(piv, m, lu.dtype)
         g_low, g_up = np.tril(grad[..., :, :k], -1), np.triu(grad[..., :k, :])
         if m == n:
-            ga = np.tril(_mT(low) @ g_low, -1) + np.triu(g_up @ _mT(up))
-            ga = _solve_tri(_mT(up), ga, upper=False, left=False)
-            ga = _solve_tri(_mT(low), ga, upper=True, unit=True)
+            ga = np.tril(_mH(low) @ g_low, -1) + np.triu(g_up @ _mH(up))
+            ga = _solve_tri(_mH(up), ga, upper=False, left=False)
+            ga = _solve_tri(_mH(low), ga, upper=True, unit=True)
         elif m < n:  # wide: U = [U1 U2]
-            ga = np.tril(_mT(low) @ g_low - g_up @ _mT(up), -1)
-            ga = _solve_tri(_mT(up[..., :k]), ga, upper=False, left=False)
+            ga = np.tril(_mH(low) @ g_low - g_up @ _mH(up), -1)
+            ga = _solve_tri(_mH(up[..., :k]), ga, upper=False, left=False)
             ga = np.concatenate([ga + np.triu(g_up[..., :k]), g_up[..., k:]], axis=-1)
-            ga = _solve_tri(_mT(low), ga, upper=True, unit=True)
+            ga = _solve_tri(_mH(low), ga, upper=True, unit=True)
         else:  # tall: L = [L1; L2]
-            ga = np.triu(g_up @ _mT(up) - _mT(low) @ g_low)
-            ga = _solve_tri(_mT(low[..., :k, :]), ga, upper=True, unit=True)
+            ga = np.triu(g_up @ _mH(up) - _mH(low) @ g_low)
+            ga = _solve_tri(_mH(low[..., :k, :]), ga, upper=True, unit=True)
             ga = np.concatenate([ga + np.tril(g_low[..., :k, :], -1), g_low[..., k:, :]],
                                 axis=-2)
-            ga = _solve_tri(_mT(up), ga, upper=False, left=False)
+            ga = _solve_tri(_mH(up), ga, upper=False, left=False)
         return perm @ ga
 
 
@@ -171,13 +179,13 @@ class LuSolve(Op):
     def backward(ctx, grad):
         b, lu, x = ctx.saved_tensors
         low, up, perm = ctx.parts
-        # gB = A^-T gX = P L^-T U^-T gX; A = P L U, so gLU = tril(P^T gA U^T) + triu(L^T P^T gA)
-        gb = perm @ _solve_tri(_mT(low), _solve_tri(_mT(up), grad, upper=False), upper=True,
+        # gB = A^-H gX = P L^-H U^-H gX; A = P L U, so gLU = tril(P^T gA U^H) + triu(L^H P^T gA)
+        gb = perm @ _solve_tri(_mH(low), _solve_tri(_mH(up), grad, upper=False), upper=True,
                                unit=True)
         glu = None
         if ctx.needs_input_grad[1]:
-            pga = _mT(perm) @ (-gb @ _mT(x))
-            glu = np.tril(pga @ _mT(up), -1) + np.triu(_mT(low) @ pga)
+            pga = _mT(perm) @ (-gb @ _mH(x))
+            glu = np.tril(pga @ _mH(up), -1) + np.triu(_mH(low) @ pga)
             glu = sum_to_shape(glu, lu.shape)
         return sum_to_shape(gb, b.shape), glu
 
@@ -220,13 +228,26 @@ def qr(input: Tensor, some: bool = True):
     return return_types.qr((q, r))
 
 
+def check_lu_input(A: Tensor, pivot: bool) -> None:
+    """torch's checks before an LU factorization (``torch.lu``, ``linalg.lu_factor[_ex]``)."""
+    a = A._data
+    if a.ndim < 2:
+        raise RuntimeError(f"torch.lu_factor: Expected tensor with 2 or more dimensions. Got "
+                           f"size: {list(a.shape)} instead")
+    if a.dtype.kind not in "fc":
+        raise NotImplementedError(f"\"lu_cpu\" not implemented for '{type_name(a.dtype)}'")
+    if not pivot:
+        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
+
+
 def lu(A: Tensor, pivot: bool = True, get_infos: bool = False):
     """``(LU, pivots)`` (with ``infos`` when ``get_infos``) of a matrix or a batch: ``L``
     unit lower and ``U`` upper packed in one tensor, 1-based int32 pivots (LAPACK's getrf;
     ``info`` is the first zero pivot, 0 if none). Deprecated in torch, which warns once.
 
     Raises:
-        RuntimeError: ``pivot=False`` (not on the CPU, as torch), or a non-float input.
+        RuntimeError: ``pivot=False`` (not on the CPU, as torch), or fewer than 2 dims.
+        NotImplementedError: an integer or bool input.
     """
     _arg_errors.check_bool("_lu_with_info", "pivot", None, pivot)  # torch.lu passes it by name
     _warn_once("lu", "torch.lu is deprecated in favor of torch.linalg.lu_factor / "
@@ -235,11 +256,9 @@ def lu(A: Tensor, pivot: bool = True, get_infos: bool = False):
                "= torch.linalg.lu_factor(A, compute_pivots)\nand\nLU, pivots, info = "
                "torch.lu(A, compute_pivots, get_infos=True)\nshould be replaced with\nLU, "
                "pivots, info = torch.linalg.lu_factor_ex(A, compute_pivots)")
-    check_matrix("linalg.lu_factor", A._data, square=False)
-    if not pivot:
-        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
+    check_lu_input(A, pivot)
     lu_data, piv, info = LuFactor.apply(A)
-    return (lu_data, piv, info) if get_infos else (lu_data, piv)
+    return return_types._lu_with_info((lu_data, piv, info)) if get_infos else (lu_data, piv)
 
 
 def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True,  # noqa: N803
@@ -273,7 +292,7 @@ def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:  # noqa: 
     if piv.size and piv.min() < 1:
         raise RuntimeError("Pivots given to lu_solve must all be greater or equal to 1. Did you "
                            "properly pass the result of lu_factor?")
-    check_matrix("linalg.lu_solve", LU_data._data)
+    check_matrix("linalg.lu_solve", LU_data._data, complex_ok=True)
     if b._data.dtype != LU_data._data.dtype:
         raise RuntimeError(f"linalg.lu_solve: Expected LU and B to have the same dtype, but "
                            f"found LU of type {type_name(LU_data._data.dtype)} and B of type "

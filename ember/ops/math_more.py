@@ -157,17 +157,20 @@ class Renorm(Op):
     @staticmethod
     def forward(ctx, x, *, p, dim, maxnorm):
         axes = tuple(i for i in range(x.ndim) if i != dim)
-        norm = _vector_norm(x, p, axes).astype(x.dtype, copy=False)
-        t = x.dtype.type
+        wide = x.astype(np.float32) if x.dtype == np.float16 else x  # torch: float32 norms
+        norm = _vector_norm(wide, p, axes).astype(wide.dtype, copy=False)
+        t = wide.dtype.type
         factor = np.where(norm > t(maxnorm), t(maxnorm) / (norm + t(1e-7)), t(1))
         ctx.save_for_backward(x, norm)
         ctx.p, ctx.axes, ctx.maxnorm = p, axes, maxnorm
-        return (x * factor).astype(x.dtype, copy=False)
+        return (x * factor.astype(x.dtype, copy=False)).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
         x, norm = ctx.saved_tensors
         axes, maxnorm = ctx.axes, ctx.maxnorm
+        if x.dtype == np.float16:  # in float32, rounded once (torch's renorm_backward)
+            x = x.astype(np.float32)
         gsum = (x * grad).sum(axis=axes, keepdims=True)
         nb = _norm_backward(gsum, x, ctx.p, norm, axes)
         invnorm = 1 / (norm + 1e-7)

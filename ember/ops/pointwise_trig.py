@@ -116,6 +116,8 @@ class Acosh(Op):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         with np.errstate(divide="ignore", invalid="ignore"):
+            if x.dtype.kind == "c":  # torch's branch: sqrt(x*x - 1) differs off the real line
+                return grad / (np.sqrt(x + 1) * np.sqrt(x - 1))
             return grad / np.sqrt(x * x - 1)
 
 

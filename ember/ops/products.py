@@ -33,6 +33,9 @@ class AddProduct(Op):
         ctx.show_as(_NAMES[kind])
         ctx.save_for_backward(a, b)
         ctx.kind, ctx.beta, ctx.alpha, ctx.c_shape = kind, beta, alpha, c.shape
+        half = a.dtype == np.float16
+        if half:  # float32 products plus input, rounded once (torch's half gemm)
+            c, a, b = (v.astype(np.float32) for v in (c, a, b))
         prod = _product(kind, a, b)
         if prod.dtype == np.bool_:
             out = (prod & bool(alpha)) | (c & bool(beta))
@@ -40,7 +43,7 @@ class AddProduct(Op):
             if alpha != 1:
                 prod = prod * np.asarray(alpha, prod.dtype)
             out = prod if beta == 0 else prod + (c if beta == 1 else c * np.asarray(beta, c.dtype))
-        return np.broadcast_to(out, prod.shape).astype(prod.dtype)
+        return np.broadcast_to(out, prod.shape).astype(np.float16 if half else prod.dtype)
 
     @staticmethod
     def backward(ctx, grad):

@@ -54,8 +54,11 @@ def _sum_array(x, axes, keepdim, dtype=None):
     """np.sum with torch's dtypes: ``x`` is cast to ``dtype`` first, float16 sums in float32."""
     if dtype is not None and x.dtype != dtype:
         x = x.astype(dtype)
-    acc = np.float32 if x.dtype == np.float16 else None
-    out = np.asarray(np.sum(x, axis=axes, keepdims=keepdim, dtype=acc))
+    if x.dtype == np.float16:
+        out = np.asarray(np.sum(x, axis=axes, keepdims=keepdim, dtype=np.float32))
+        with np.errstate(over="ignore"):  # past 65504: inf, silently (torch)
+            return _contiguous(out.astype(x.dtype))
+    out = np.asarray(np.sum(x, axis=axes, keepdims=keepdim))
     return _contiguous(out.astype(x.dtype, copy=False))  # torch returns contiguous results
 
 
@@ -301,6 +304,11 @@ class Softmax(Op):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
+        if grad.dtype == np.float16:  # in float32, rounded once (torch's kernel)
+            o = out.astype(np.float32)
+            gy = grad.astype(np.float32) * o
+            gy -= o * gy.sum(axis=ctx.axis, keepdims=True)
+            return gy.astype(np.float16)
         gy = grad * out
         gy -= out * gy.sum(axis=ctx.axis, keepdims=True)
         return gy
@@ -326,6 +334,10 @@ class LogSoftmax(Op):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
+        if grad.dtype == np.float16:  # in float32, rounded once (torch's kernel)
+            g = grad.astype(np.float32)
+            gx = g - np.exp(out.astype(np.float32)) * g.sum(axis=ctx.axis, keepdims=True)
+            return gx.astype(np.float16)
         return grad - np.exp(out) * grad.sum(axis=ctx.axis, keepdims=True)
 
 
@@ -340,8 +352,11 @@ class Logsumexp(Op):
         m = np.max(x.real, axis=axes, keepdims=True) if x.size else np.zeros((1,) * x.ndim,
                                                                                x.real.dtype)
         m = np.where(np.isfinite(m), m, 0)
-        with np.errstate(divide="ignore"):
-            out = (np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m).astype(x_dtype)
+        with np.errstate(divide="ignore", over="ignore"):
+            total = np.sum(np.exp(x - m), axis=axes, keepdims=True)
+            if x_dtype == np.float16:  # torch rounds the sum to float16: inf past 65504
+                total = total.astype(np.float16)
+            out = (np.log(total) + m).astype(x_dtype)
         ctx.save_for_backward(x, out)
         ctx.axes, ctx.keepdim = axes, keepdim
         if keepdim:

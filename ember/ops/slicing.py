@@ -85,7 +85,11 @@ def index_add(input, dim, index, source, *, alpha=1):
     shape[d] = idx.size
     full = np.broadcast_to(idx.reshape(shape), source._data.shape)
     src = source if alpha == 1 else mul(source, alpha)
-    return ScatterAdd.apply(input, np.ascontiguousarray(full), src, dim=d)
+    # torch's float16 index_add sums in float32 only where it calls scatter_add: first or
+    # last dim of a tensor, alpha 1, int64 ids; otherwise it adds slice by slice in float16
+    wide = input._data.ndim > 1 and d in (0, input._data.ndim - 1) and alpha == 1 \
+        and idx.dtype == np.int64
+    return ScatterAdd.apply(input, np.ascontiguousarray(full), src, dim=d, wide=wide)
 
 
 def _check_add_shapes(x_shape, d, count, src_shape):

@@ -17,6 +17,7 @@ from .. import return_types
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Op
 from ._shape_utils import type_name, wrap_dim, wrap_dims
+from .cumulative import scan_acc
 from .statistics_order import median, mode, nanmedian, nanquantile, quantile
 from .statistics_pairs import cdist, corrcoef, cov, cross, dist
 from .statistics_sets import bincount, histc, unique, unique_consecutive
@@ -63,6 +64,10 @@ class Nansum(Op):
         axes = _reduced_axes(dim, x.ndim)
         ctx.save_for_backward(x)
         ctx.axes, ctx.keepdim = axes, keepdim
+        if x.dtype == np.float16 and dtype is None:  # summed in float32, as torch
+            out = np.nansum(x, axis=axes, keepdims=keepdim, dtype=np.float32)
+            with np.errstate(over="ignore"):
+                return _contiguous(np.asarray(out).astype(np.float16))
         return _contiguous(np.nansum(x, axis=axes, keepdims=keepdim, dtype=dtype))
 
     @staticmethod
@@ -230,8 +235,15 @@ def _no_complex(kernel, input):
                                   f"'{type_name(input._data.dtype)}'")
 
 
+def _logcumsumexp(a, axis):
+    """The running log-sum-exp in torch's scan dtype (float64 for float32, float32 for
+    float16), each value rounded back to ``a``'s dtype."""
+    acc = a.astype(scan_acc(a.dtype), copy=False)
+    return np.logaddexp.accumulate(acc, axis=axis).astype(a.dtype, copy=False)
+
+
 def _reverse_logcumsumexp(a, axis):
-    return np.flip(np.logaddexp.accumulate(np.flip(a, axis), axis=axis), axis)
+    return np.flip(_logcumsumexp(np.flip(a, axis), axis), axis)
 
 
 class Logcumsumexp(Op):
@@ -241,8 +253,7 @@ class Logcumsumexp(Op):
     def forward(ctx, x, *, dim):
         axis = wrap_dim(dim, x.ndim)
         ctx.axis = axis
-        out = x.copy() if x.ndim == 0 else np.ascontiguousarray(
-            np.logaddexp.accumulate(x, axis=axis))
+        out = x.copy() if x.ndim == 0 else np.ascontiguousarray(_logcumsumexp(x, axis))
         ctx.save_for_backward(x, out)
         return out
 
@@ -301,6 +312,8 @@ class ScatterReduce(Op):
         count = None
         if reduce in ("sum", "mean"):
             out[fresh] = 0
+            if out.dtype == np.float16:  # summed in float32, rounded once (torch)
+                out = out.astype(np.float32)
             np.add.at(out, lin, vals)
             if reduce == "mean":
                 count = np.bincount(lin, minlength=out.size) + (1 if include_self else 0)
@@ -312,7 +325,7 @@ class ScatterReduce(Op):
         else:
             out[fresh] = _extreme(x.dtype, reduce == "amax")
             (np.maximum if reduce == "amax" else np.minimum).at(out, lin, vals)
-        out = out.reshape(x.shape)
+        out = out.astype(x.dtype, copy=False).reshape(x.shape)
         ctx.save_for_backward(x, vals, lin, hit, out)
         ctx.reduce, ctx.include_self, ctx.count = reduce, include_self, count
         ctx.index_shape, ctx.src_shape = index.shape, src.shape

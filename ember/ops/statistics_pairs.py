@@ -14,8 +14,9 @@ __all__ = ["dist", "cdist", "cross", "linalg_cross", "cov", "corrcoef"]
 
 
 def _p_norm(d, p, axis):
-    """The p-norm of ``d`` along ``axis`` (all of it when None), as torch's ``norm``."""
-    a = np.abs(d)
+    """The p-norm of ``d`` along ``axis`` (all of it when None), as torch's ``norm``
+    (float16 summed in float32; callers round the result back)."""
+    a = np.abs(d.astype(np.float32) if d.dtype == np.float16 else d)
     if p == np.inf:
         return np.max(a, axis=axis) if a.size else np.zeros(np.sum(a, axis=axis).shape, a.dtype)
     if p == -np.inf:
@@ -254,7 +255,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
                       "than the number of observations.", UserWarning, stacklevel=2)
         norm = norm * 0
     centred = rows - avg.unsqueeze(1)
-    c = centred @ (centred if w is None else centred * w).t()
+    c = centred @ (centred if w is None else centred * w).t().conj()  # torch's: conjugated
     return (c / norm).squeeze()
 
 

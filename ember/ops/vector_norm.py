@@ -8,7 +8,7 @@ import numpy as np
 from .. import _dtype
 from ..autograd.function import Op
 from ._shape_utils import type_name, wrap_dim
-from .reduce import _contiguous, _dims
+from .reduce import _acc, _contiguous, _dims
 
 
 class VectorNorm(Op):
@@ -19,9 +19,11 @@ class VectorNorm(Op):
     @staticmethod
     def forward(ctx, x, *, p=2.0, dim=None, keepdim=False):
         axes = _dims(dim, x, keepdim)
-        a = np.abs(x)
+        f = _acc(x)  # float16 is summed in float32, as torch's norm kernel does
+        a = np.abs(f)
         if p == 2:
-            out = np.sqrt(np.sum(x * x, axis=axes, keepdims=True))
+            out = np.sqrt(np.sum(f * f if f.dtype.kind != "c" else a * a, axis=axes,
+                                 keepdims=True))
         elif p == 1:
             out = np.sum(a, axis=axes, keepdims=True)
         elif p == float("inf"):
@@ -29,10 +31,10 @@ class VectorNorm(Op):
         elif p == -float("inf"):
             out = np.min(a, axis=axes, keepdims=True)
         elif p == 0:
-            out = np.sum(a != 0, axis=axes, keepdims=True).astype(x.dtype)
+            out = np.sum(a != 0, axis=axes, keepdims=True).astype(x.real.dtype)
         else:
             out = np.sum(a ** p, axis=axes, keepdims=True) ** (1.0 / p)
-        out = out.astype(x.dtype, copy=False)
+        out = out.astype(x.real.dtype, copy=False)  # complex x: a real norm
         ctx.save_for_backward(x, out)
         ctx.p, ctx.axes = p, axes
         result = out if keepdim else (out.reshape(()) if axes is None else out.squeeze(axes))
@@ -44,18 +46,26 @@ class VectorNorm(Op):
         g = grad.reshape(out.shape)
         p = ctx.p
         if p == 1:
-            return g * np.sign(x)
+            return g * _sign(x)
         if p == 0:
             return None  # a count: no gradient (torch leaves .grad unset too)
         if abs(p) == float("inf"):  # the largest (smallest) |x| share the gradient
             hit = np.abs(x) == out
-            return g * np.sign(x) * hit / hit.sum(axis=ctx.axes, keepdims=True)
+            return g * _sign(x) * hit / hit.sum(axis=ctx.axes, keepdims=True)
         # d/dx = x |x|^(p-2) / norm^(p-1); 0 where the norm is 0, as torch
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(out == 0, 0, g / out ** (p - 1))
             if p == 2:
                 return scale * x
             return np.where(x == 0, 0, scale * x * np.abs(x) ** (p - 2)).astype(x.dtype)
+
+
+def _sign(x):
+    """sign(x); x / |x| (0 at 0) for complex x, as torch's sgn."""
+    if x.dtype.kind != "c":
+        return np.sign(x)
+    a = np.abs(x)
+    return np.where(a == 0, 0, x / np.where(a == 0, 1, a))
 
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
@@ -68,16 +78,14 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     elif isinstance(p, str):
         raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
     x_dtype = input._data.dtype
-    if x_dtype.kind == "c":  # the norm of the magnitudes: Abs carries the complex gradient
-        from .unary import abs as magnitude
-
-        input = magnitude(input if dtype is None else input.to(dtype))
-        x_dtype, dtype = input._data.dtype, None
-    if x_dtype.kind != "f":
+    if x_dtype.kind not in "fc":
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
                            f"input. Got {type_name(x_dtype)}")
     if dtype is not None:
         to = _dtype.convert(dtype)
+        if x_dtype.kind == "c" and not to.is_complex:
+            raise RuntimeError("linalg.vector_norm: dtype should be complex for complex inputs, "
+                               f"but got {type_name(to.np)}")
         if _dtype.promote_types(_dtype.from_numpy(x_dtype), to) != to:
             raise RuntimeError(f"linalg.vector_norm: the dtype of the input ({type_name(x_dtype)}) "
                                "should be convertible without narrowing to the specified dtype "

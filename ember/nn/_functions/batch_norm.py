@@ -57,6 +57,8 @@ class BatchNorm(Op):
         ndim = x.ndim
         axes = 0 if ndim == 2 else (0,) + tuple(range(2, ndim))
         ctx.ndim, ctx.axes, ctx.training = ndim, axes, training
+        if x.dtype == np.float16:
+            return _half_forward(ctx, x, weight, bias, running_mean, running_var, momentum, eps)
         cv = _channel_view
         if training:
             n = x.size // x.shape[1]
@@ -100,6 +102,9 @@ class BatchNorm(Op):
         gx = gw = gb = None
         need_w = len(need) > 1 and need[1]
         need_b = len(need) > 2 and need[2]
+        if grad.dtype == np.float16:  # float16: in float32, each gradient rounded once
+            grads = BatchNorm.backward(ctx, grad.astype(np.float32))
+            return tuple(None if g is None else g.astype(np.float16) for g in grads)
         if not ctx.training:
             x, mean, invstd, k = ctx.saved_tensors
             if need_w:
@@ -124,3 +129,35 @@ class BatchNorm(Op):
             gx -= xc * cv(k_n * invstd * gdot, ndim)
             gx -= cv(gsum * k_n, ndim)
         return gx, gw, gb
+
+
+def _half_forward(ctx, x, weight, bias, running_mean, running_var, momentum, eps):
+    """torch's float16 kernel: statistics in float32, rounded to float16 (its saved mean
+    and 1 / std, which both the output and the backward read); the output computed in
+    float32 as ``x * alpha + beta`` and rounded once. What backward computes is kept in
+    float32."""
+    f = x.astype(np.float32)
+    w = None if weight is None else weight.astype(np.float32)
+    b = None if bias is None else bias.astype(np.float32)
+    ndim, axes = ctx.ndim, ctx.axes
+    cv = _channel_view
+    if ctx.training:
+        n = x.size // x.shape[1]
+        mean = f.mean(axis=axes)
+        var = np.square(f - cv(mean, ndim)).mean(axis=axes)
+        for stat, new in ((running_mean, mean), (running_var, var * (n / max(n - 1, 1)))):
+            if stat is not None:
+                stat[...] = momentum * new + (1.0 - momentum) * stat.astype(np.float32)
+        mean = mean.astype(np.float16).astype(np.float32)
+        invstd = (1.0 / np.sqrt(var + np.float32(eps))).astype(np.float16).astype(np.float32)
+    else:
+        mean = running_mean.astype(np.float32)
+        invstd = 1.0 / np.sqrt(running_var.astype(np.float32) + np.float32(eps))
+    k = invstd if w is None else w * invstd
+    shift = -mean * k if b is None else b - mean * k
+    out = f * cv(k, ndim) + cv(shift, ndim)
+    if ctx.training:
+        ctx.save_for_backward(f - cv(mean, ndim), invstd, k)
+    elif ctx.needs_input_grad:
+        ctx.save_for_backward(x, mean, invstd, k)
+    return out.astype(np.float16)

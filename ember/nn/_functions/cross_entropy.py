@@ -136,6 +136,10 @@ class CrossEntropy(Op):
         if eps:
             wsum = num_classes if weight is None else weight.sum()
             smooth = lse * wsum - ssum                  # -sum_c w_c log p_c
+            if x.dtype == np.float16 and reduction != "none":
+                ctx.denom = _denominator(t, valid, weight, x.dtype) if reduction == "mean" \
+                    else None
+                return _half_smoothed(nll, smooth, valid, ctx.denom, eps / num_classes, eps)
             loss = (1.0 - eps) * nll + (eps / num_classes) * smooth
             loss = loss.astype(x.dtype, copy=False)
         denom = _denominator(t, valid, weight, x.dtype) if reduction == "mean" else None
@@ -166,6 +170,20 @@ class CrossEntropy(Op):
             k = f * (eps / num_classes)
             gx -= k[:, None] if weight is None else np.outer(k, weight)
         return from_rows(gx.astype(e.dtype, copy=False), ctx.x_shape)
+
+
+def _half_smoothed(nll, smooth, valid, denom, share, eps):
+    """torch's reduced float16 loss with label smoothing: the NLL and the smoothing term
+    are reduced apart, each sum rounded to float16 (a smoothing sum past 65504 is inf), then
+    ``(1 - eps) * nll + smooth * eps / C``."""
+    if valid is not None:
+        nll, smooth = np.where(valid, nll, 0), np.where(valid, smooth, 0)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        n, s = (np.float32(np.float16(a.sum(dtype=np.float32))) for a in (nll, smooth))
+        if denom is not None:
+            n, s = np.float16(n / np.float32(denom)), np.float16(s / np.float32(denom))
+        return np.asarray(np.float16(np.float32(n) * (1.0 - eps))
+                          + np.float16(np.float32(s) * share), np.float16)
 
 
 class SoftCrossEntropy(Op):

@@ -130,12 +130,15 @@ class EmbeddingBagOp(Op):
             winner = np.full((num_bags, dim), ids.size, np.int64)
             np.minimum.at(winner, bags, np.where(rows == out[bags], order, ids.size))
         else:
+            if rows.dtype == np.float16:  # summed in float32, rounded once (torch's kernel)
+                rows = rows.astype(np.float32)
             if per_sample_weights is not None:
                 rows = rows * per_sample_weights[keep][:, None]
             out = accumulate(num_bags, bags, rows) if ids.size else np.zeros((num_bags, dim),
-                                                                            weight.dtype)
+                                                                            rows.dtype)
             if mode == "mean":
-                out /= np.maximum(counts, 1)[:, None].astype(weight.dtype)
+                out /= np.maximum(counts, 1)[:, None].astype(out.dtype)
+            out = out.astype(weight.dtype, copy=False)
         if ctx.needs_input_grad:
             ctx.save_for_backward(weight, per_sample_weights)
             ctx.keep, ctx.ids, ctx.bags, ctx.counts = keep, ids, bags, counts

@@ -48,6 +48,8 @@ def reduce(loss, reduction, out_dtype):
 def upstream(grad, reduction, n):
     """What each element's loss receives: the output gradient, divided by n for 'mean'."""
     if reduction == "mean":
+        if grad.dtype == np.float16:  # in float32: n need not fit in float16
+            grad = grad.astype(np.float32)
         with np.errstate(invalid="ignore", divide="ignore"):
             return grad / n
     return grad

@@ -98,6 +98,13 @@ class Convolution(Op):
                 output_size=None):
         # pads: one (before, after) pair per spatial axis; output_size: the transposed
         # convolution's size (output_padding already resolved)
+        if x.dtype == np.float16:  # in float32, rounded once (torch's half kernels)
+            out = Convolution.forward(
+                ctx, x.astype(np.float32), w.astype(np.float32),
+                None if b is None else b.astype(np.float32), stride=stride, pads=pads,
+                dilation=dilation, groups=groups, transposed=transposed, output_size=output_size)
+            ctx.save_for_backward(*((x, w) if transposed else (w,)))  # the inputs themselves
+            return out.astype(np.float16)
         ctx.stride, ctx.pads, ctx.dilation, ctx.groups = stride, pads, dilation, groups
         ctx.transposed, ctx.has_bias = transposed, b is not None
         kernel = w.shape[2:]
@@ -127,6 +134,9 @@ class Convolution(Op):
 
     @staticmethod
     def backward(ctx, grad):
+        if grad.dtype == np.float16:  # float16: in float32, each gradient rounded once
+            grads = Convolution.backward(ctx, grad.astype(np.float32))
+            return tuple(None if g is None else g.astype(np.float16) for g in grads)
         stride, pads, dilation, groups = ctx.stride, ctx.pads, ctx.dilation, ctx.groups
         need = ctx.needs_input_grad
         gx = gw = gb = None

@@ -179,9 +179,12 @@ def group_norm_kernel(input: Tensor, num_groups: int, weight: Tensor | None = No
                               "GroupNormKernelImpl")
     if input._data.size == 0:
         return _empty_norm(input, weight, bias)
-    x = input if x_dt == input._data.dtype else input.to(_dtype.float32)
+    half = x_dt == np.float16  # torch's half kernel: in float32, the output rounded once
+    x = input if x_dt == input._data.dtype and not half else input.to(_dtype.float32)
+    if half:
+        weight, bias = (None if p is None else p.to(_dtype.float32) for p in (weight, bias))
     grouped = x.reshape(n, num_groups, int(np.prod(shape[1:], dtype=np.int64)) // num_groups)
-    out = LayerNorm.apply(grouped, None, None, k=1, eps=eps).reshape(shape)
+    out = LayerNorm.apply(grouped, None, None, k=1, eps=eps, half_stats=half).reshape(shape)
     out = _channel_affine(out, weight, bias)
     return out if out.dtype == input.dtype else out.to(input.dtype)
 

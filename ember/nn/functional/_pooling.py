@@ -115,7 +115,7 @@ class AvgPool(Op):
         # divisor: broadcastable to the output's spatial shape
         ctx.show_as(node_name)
         nd = len(kernel)
-        y = np.pad(x, [(0, 0)] * (x.ndim - nd) + list(pads))
+        y = np.pad(_acc(x), [(0, 0)] * (x.ndim - nd) + list(pads))
         ctx.sizes = []
         for axis, k, s, o in zip(range(-nd, 0), kernel, stride, divisor.shape):
             ctx.sizes.append(y.shape[axis])
@@ -145,21 +145,27 @@ class SeparableMap(Op):
     @staticmethod
     def forward(ctx, x, *, mats, node_name):
         ctx.show_as(node_name)
-        mats = [m.astype(x.dtype, copy=False) for m in mats]
-        out = x
+        out = _acc(x)
+        mats = [m.astype(out.dtype, copy=False) for m in mats]
         for i, m in enumerate(mats):
             out = np.moveaxis(np.matmul(m, np.moveaxis(out, i - len(mats), -2)), -2,
                               i - len(mats))
         ctx.mats = mats
-        return np.ascontiguousarray(out)
+        return np.ascontiguousarray(out).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
-        g = grad
+        g = _acc(grad)
         for i, m in enumerate(ctx.mats):
             g = np.moveaxis(np.matmul(m.T, np.moveaxis(g, i - len(ctx.mats), -2)), -2,
                             i - len(ctx.mats))
-        return np.ascontiguousarray(g)
+        return np.ascontiguousarray(g).astype(grad.dtype, copy=False)
+
+
+def _acc(x):
+    """float16 as torch's pooling and interpolation kernels compute it: in float32 (the
+    result is rounded back once)."""
+    return x.astype(np.float32) if x.dtype == np.float16 else x
 
 
 # ---------------------------------------------------------------- max and average pooling

@@ -1,13 +1,17 @@
 """Formulas of the ops that take complex numbers apart, put them together or conjugate them:
-``real``, ``imag``, ``conj``, ``view_as_real``, ``view_as_complex``, ``complex``. With the
-conjugated formulas of the holomorphic ops (``_complex_grad.py``) they let a gradient of
-complex tensors be differentiated again."""
+``real``, ``imag``, ``conj``, ``view_as_real``, ``view_as_complex``, ``complex``, ``angle``,
+``polar``; and those of the complex rules ``_complex_grad.py`` gives ``sgn`` and dtype
+casts. With the conjugated formulas of the holomorphic ops (``_complex_grad.py``) they let a
+gradient of complex tensors be differentiated again."""
 from __future__ import annotations
 
+from ..clamp import where
 from ..complex_ops import (
     Complex,
+    ComplexAngle,
     Conj,
     Imag,
+    Polar,
     Real,
     ViewAsComplex,
     ViewAsReal,
@@ -19,7 +23,9 @@ from ..complex_ops import (
     view_as_real,
 )
 from ..elementwise import mul, to_dtype
-from ._common import formula, sum_to
+from ..math_more import sgn
+from ..unary import abs as abs_
+from ._common import const, formula, saved_tensors, sum_to
 
 
 @formula(Real)
@@ -52,3 +58,36 @@ def _complex(ctx, grad):
     need = ctx.needs_input_grad
     return (sum_to(real(grad), ctx.re_shape) if need[0] else None,
             sum_to(imag(grad), ctx.im_shape) if need[1] else None)
+
+
+@formula(ComplexAngle)
+def _angle(ctx, grad):
+    (x,) = saved_tensors(ctx)
+    zero = const(ctx.saved_tensors[0] == 0)  # 0 there, and NaN second derivatives (torch's)
+    return where(zero, 0.0, grad * x / abs_(x) ** 2 * 1j)
+
+
+@formula(Polar)
+def _polar(ctx, grad):
+    (out,) = saved_tensors(ctx)  # polar's own output: its derivative leads back to r and t
+    need = ctx.needs_input_grad
+    g = conj_physical(grad)
+    return (sum_to(real(g * sgn(out)), ctx.r_shape) if need[0] else None,
+            sum_to(real(g * out * 1j), ctx.t_shape) if need[1] else None)
+
+
+def complex_to_dtype(ctx, grad):
+    """A cast's formula where complex numbers are involved: a real input takes the real part
+    of a complex gradient."""
+    if grad._data.dtype.kind == "c" and ctx.x_dtype.kind != "c":
+        grad = real(grad)
+    return to_dtype(grad, ctx.x_dtype)
+
+
+def complex_sgn(ctx, grad):
+    """sgn(x) = x / |x| of complex x: ``(grad - s * Re(conj(s) * grad)) / |x|``, 0 at 0
+    (torch's ``sgn_backward``)."""
+    (x,) = saved_tensors(ctx)
+    zero = const(ctx.saved_tensors[0] == 0)  # 0 there, and NaN second derivatives (torch's)
+    s = sgn(x)
+    return where(zero, 0.0, (grad - s * real(conj_physical(s) * grad)) / abs_(x))

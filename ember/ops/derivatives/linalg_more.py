@@ -3,8 +3,8 @@ matrix_exp, triangular_solve and the LU family (torch's formulas, ``FunctionsMan
 
 A factorization's formula uses its outputs (Q and R, U S Vh, the eigenvectors, LU), which
 lead back through the factorization's own node, as in torch. Transposes in the formulas of
-pinv, matrix_exp, qr, eigh, svd and eig are conjugate transposes (``mH``): they hold for
-complex matrices too. Triangular solves are written
+pinv, matrix_exp, qr, eigh, svd, eig, lu_factor and lu_solve are conjugate transposes
+(``mH``): they hold for complex matrices too. Triangular solves are written
 as ``solve`` of ``triu``/``tril``: the triangle projects the gradient of the matrix onto the
 entries the solve reads, as torch's ``solve_triangular`` does.
 """
@@ -268,13 +268,13 @@ def _lu_solve(ctx, grad):
     b, lu, x = saved_tensors(ctx)
     perm = const(ctx.parts[2])
     low, up = _factors(lu, lu.shape[-1])
-    # gB = A^-T gX = P L^-T U^-T gX; A = P L U, so gLU = tril(P^T gA U^T) + triu(L^T P^T gA)
-    gb = perm @ _solve_tri(_mT(low), _solve_tri(_mT(up), grad, upper=False), upper=True,
+    # gB = A^-H gX = P L^-H U^-H gX; A = P L U, so gLU = tril(P^T gA U^H) + triu(L^H P^T gA)
+    gb = perm @ _solve_tri(_mH(low), _solve_tri(_mH(up), grad, upper=False), upper=True,
                            unit=True)
     glu = None
     if ctx.needs_input_grad[1]:
-        pga = _mT(perm) @ (-gb @ _mT(x))
-        glu = sum_to(tril(pga @ _mT(up), -1) + triu(_mT(low) @ pga), lu.shape)
+        pga = _mT(perm) @ (-gb @ _mH(x))
+        glu = sum_to(tril(pga @ _mH(up), -1) + triu(_mH(low) @ pga), lu.shape)
     return sum_to(gb, b.shape), glu
 
 
@@ -288,19 +288,19 @@ def _lu_factor(ctx, grad, grad_pivots=None, grad_info=None):
     perm = const(_permutation(piv, m, lu_arr.dtype))
     g_low, g_up = tril(grad[..., :, :k], -1), triu(grad[..., :k, :])
     if m == n:
-        ga = tril(_mT(low) @ g_low, -1) + triu(g_up @ _mT(up))
-        ga = _solve_tri(_mT(up), ga, upper=False, left=False)
-        ga = _solve_tri(_mT(low), ga, upper=True, unit=True)
+        ga = tril(_mH(low) @ g_low, -1) + triu(g_up @ _mH(up))
+        ga = _solve_tri(_mH(up), ga, upper=False, left=False)
+        ga = _solve_tri(_mH(low), ga, upper=True, unit=True)
     elif m < n:  # wide: U = [U1 U2]
-        ga = tril(_mT(low) @ g_low - g_up @ _mT(up), -1)
-        ga = _solve_tri(_mT(up[..., :k]), ga, upper=False, left=False)
+        ga = tril(_mH(low) @ g_low - g_up @ _mH(up), -1)
+        ga = _solve_tri(_mH(up[..., :k]), ga, upper=False, left=False)
         ga = cat([ga + triu(g_up[..., :k]), g_up[..., k:]], -1)
-        ga = _solve_tri(_mT(low), ga, upper=True, unit=True)
+        ga = _solve_tri(_mH(low), ga, upper=True, unit=True)
     else:  # tall: L = [L1; L2]
-        ga = triu(g_up @ _mT(up) - _mT(low) @ g_low)
-        ga = _solve_tri(_mT(low[..., :k, :]), ga, upper=True, unit=True)
+        ga = triu(g_up @ _mH(up) - _mH(low) @ g_low)
+        ga = _solve_tri(_mH(low[..., :k, :]), ga, upper=True, unit=True)
         ga = cat([ga + tril(g_low[..., :k, :], -1), g_low[..., k:, :]], -2)
-        ga = _solve_tri(_mT(up), ga, upper=False, left=False)
+        ga = _solve_tri(_mH(up), ga, upper=False, left=False)
     return perm @ ga
 
 

@@ -106,10 +106,15 @@ def _pow(ctx, grad):
     if need[1]:
         # d/dy x**y = x**y log x, defined as 0 where x == 0 and y >= 0 (torch); log reads 1
         # there, so that no 0 * inf turns the second derivative into nan
-        zero = (x == 0) & (y >= 0)
+        zero = const(_pow_zero(*ctx.saved_tensors[:2]))
         gy = grad * where(zero, 0.0, out * log(where(zero, 1.0, x)))
         gy = sum_to(gy, y.shape)
     return gx, gy
+
+
+def _pow_zero(x, y):
+    """Where d/dy x**y is 0 (torch): x == 0 and y real and >= 0."""
+    return (x == 0) & (np.real(y) >= 0) & (np.imag(y) == 0)
 
 
 @formula(ToDtype)
@@ -198,15 +203,11 @@ def _expm1(ctx, grad):
 @formula(Abs)
 def _abs(ctx, grad):
     (x,) = ctx.saved_tensors
-    if x.dtype.kind == "c":  # x / |x| depends on x: a constant here would be a wrong answer
-        from ._rest import delayed
+    if x.dtype.kind == "c":  # x / |x| depends on x: recorded, as torch's grad * sgn(x)
+        from ..math_more import sgn
 
-        return delayed(ctx, (grad,), COMPLEX_SECOND_ORDER.format("abs"))
+        return grad * sgn(saved_tensors(ctx)[0])
     return grad * const(np.sign(x))
-
-
-COMPLEX_SECOND_ORDER = ("ember cannot differentiate the gradient of {} of a complex tensor "
-                        "again (no second-order complex formula)")
 
 
 @formula(Erf)
@@ -237,7 +238,7 @@ def _atan(ctx, grad):
 def _asin_acos(ctx, grad):
     (x,) = saved_tensors(ctx)
     g = grad * rsqrt(1 - x * x)
-    return -g if ctx._fn is Acos else g
+    return -g if issubclass(ctx._fn, Acos) else g  # complex x: a subclass of Acos
 
 
 @formula(Asinh)
@@ -249,6 +250,8 @@ def _asinh(ctx, grad):
 @formula(Acosh)
 def _acosh(ctx, grad):
     (x,) = saved_tensors(ctx)
+    if x._data.dtype.kind == "c":  # sqrt(x*x - 1) is another branch off the real line
+        return grad * rsqrt(x + 1) * rsqrt(x - 1)
     return grad * rsqrt(x * x - 1)
 
 

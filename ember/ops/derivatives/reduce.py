@@ -12,6 +12,7 @@ import numpy as np
 from ..clamp import where
 from ..cumulative import Cumprod, Cumsum
 from ..indexing import ScatterAdd
+from ..math_more import sgn
 from ..reduce import (
     Amax,
     LogSoftmax,
@@ -190,21 +191,18 @@ def _logsumexp(ctx, grad):
 @formula(VectorNorm)
 def _vector_norm(ctx, grad):
     x_arr, out = ctx.saved_tensors
-    if x_arr.dtype.kind == "c":  # the phase x / |x| depends on x: no constant will do
-        from ._rest import delayed
-        from .pointwise import COMPLEX_SECOND_ORDER
-
-        return delayed(ctx, (grad,), COMPLEX_SECOND_ORDER.format("vector_norm"))
     (x, _) = saved_tensors(ctx)
     g = grad.reshape(out.shape)
     p, dt = ctx.p, grad._data.dtype
+    # complex x: its phase sgn(x) = x / |x| depends on x, so it is recorded, not a constant
+    sign = sgn(x) if x_arr.dtype.kind == "c" else const(np.sign(x_arr), dt)
     if p == 1:
-        return g * const(np.sign(x_arr), dt)
+        return g * sign
     if p == 0:
         return None
     if abs(p) == float("inf"):  # the largest (smallest) |x| share the gradient
         hit = np.abs(x_arr) == out
-        return g * const(np.sign(x_arr) * hit / hit.sum(axis=ctx.axes, keepdims=True), dt)
+        return g * const(hit / hit.sum(axis=ctx.axes, keepdims=True), dt) * sign
     # d/dx = x |x|^(p-2) / norm^(p-1); 0 where the norm is 0, as torch (the masked places
     # divide by 1 instead, so that the second derivative is 0 there too, not nan)
     n = VectorNorm.apply(x, p=p, dim=ctx.axes, keepdim=True)
