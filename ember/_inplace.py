@@ -143,6 +143,9 @@ def run(t, fn, args, kwargs):
     assign(t, out._data)
     t._bump(name)
     _save_result_as(out, t)
+    old_fn = t._grad_fn
+    if old_fn is not None and old_fn._tensor_hooks:  # retain_grad follows t to its new node
+        _ops.copy_slices.move_retain_hook(old_fn, t._output_nr, out.grad_fn, out._output_nr)
     t.grad_fn = out.grad_fn
     t._output_nr = out._output_nr
     t._rg = out._rg

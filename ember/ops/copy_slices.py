@@ -209,7 +209,7 @@ def _view_node(base, view, region):
     return _record(AsStrided, (base,), (base._data,), options).grad_fn  # even under no_grad
 
 
-def _move_retain_hook(old, old_nr, new, new_nr):
+def move_retain_hook(old, old_nr, new, new_nr):
     """Move a ``retain_grad`` hook from a tensor's old node to its new one, as torch does when
     an in-place change gives the tensor a new ``grad_fn`` (other hooks stay where they are)."""
     table = old._tensor_hooks if old is not None else None
@@ -246,7 +246,7 @@ def inplace_on_view(view, fn, args, kwargs, check_values):
     # new_base requires grad unless nothing could (an integer base takes no gradient)
     base.grad_fn, base._output_nr, base._rg = new_base.grad_fn, 0, new_base._rg
     if old_fn is not None and old_fn._tensor_hooks:
-        _move_retain_hook(old_fn, old_nr, base._grad_fn, 0)
+        move_retain_hook(old_fn, old_nr, base._grad_fn, 0)
     return out
 
 
@@ -261,4 +261,4 @@ def refresh_view(view):
         view._output_nr = 0
         view._rg = True
         if old_fn is not None and old_fn._tensor_hooks:
-            _move_retain_hook(old_fn, old_nr, view._grad_fn, 0)
+            move_retain_hook(old_fn, old_nr, view._grad_fn, 0)
