@@ -17,7 +17,7 @@ from ..autograd.function import Op
 from ._linalg_inverse import LinAlgError, _mH, check_float, check_matrix
 from ._linalg_triangular import trsm
 from ._shape_utils import check_broadcast, sum_to_shape, type_name
-from .linalg_legacy import LuFactor, _getrf, _permutation, _unpack
+from .linalg_legacy import LuFactor, _getrf, _permutation, _unpack, check_lu_input
 
 __all__ = ["lu", "lu_solve", "tensorinv", "tensorsolve"]
 
@@ -77,14 +77,7 @@ def lu(A: Tensor, *, pivot: bool = True, out=None):  # noqa: N803
     """
     from ._out import write_out
 
-    a = A._data
-    if a.ndim < 2:
-        raise RuntimeError(f"linalg.lu: Expected tensor with 2 or more dimensions. Got size: "
-                           f"{list(a.shape)} instead")
-    if a.dtype.kind not in "fc":
-        raise NotImplementedError(f"\"lu_cpu\" not implemented for '{type_name(a.dtype)}'")
-    if not pivot:
-        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
+    check_lu_input(A, pivot, "linalg.lu")
     return write_out("linalg_lu", return_types.linalg_lu(LinalgLu.apply(A)), out, (A,))
 
 

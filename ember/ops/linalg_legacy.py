@@ -228,12 +228,13 @@ def qr(input: Tensor, some: bool = True):
     return return_types.qr((q, r))
 
 
-def check_lu_input(A: Tensor, pivot: bool) -> None:
-    """torch's checks before an LU factorization (``torch.lu``, ``linalg.lu_factor[_ex]``)."""
+def check_lu_input(A: Tensor, pivot: bool, name: str = "torch.lu_factor") -> None:
+    """torch's checks before an LU factorization (``torch.lu``, ``linalg.lu_factor[_ex]``,
+    ``linalg.lu``, whose messages start with ``name``)."""
     a = A._data
     if a.ndim < 2:
-        raise RuntimeError(f"torch.lu_factor: Expected tensor with 2 or more dimensions. Got "
-                           f"size: {list(a.shape)} instead")
+        raise RuntimeError(f"{name}: Expected tensor with 2 or more dimensions. Got size: "
+                           f"{list(a.shape)} instead")
     if a.dtype.kind not in "fc":
         raise NotImplementedError(f"\"lu_cpu\" not implemented for '{type_name(a.dtype)}'")
     if not pivot:
