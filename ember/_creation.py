@@ -235,13 +235,21 @@ def _rebuild(arr, requires_grad):
 def _size(size, name="empty"):
     """``size`` (varargs, one sequence, or one Size/tensor) as a tuple of ints, with torch's
     errors."""
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+    sequence = len(size) == 1 and isinstance(size[0], (tuple, list))
+    if sequence:
         size = tuple(size[0])
-    elif len(size) == 1 and isinstance(size[0], Tensor):
-        size = tuple(size[0].tolist())
+    elif len(size) == 1 and isinstance(size[0], Tensor) and size[0]._data.size != 1:
+        raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, not "
+                        "Tensor")
     out = []
     for s in size:
         if not isinstance(s, (int, np.integer)) and not (isinstance(s, Tensor) and s.numel() == 1):
+            if not out and sequence:
+                raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, "
+                                f"but found element of type {type(s).__name__} at pos 0")
+            if not out and len(size) > 1:  # torch's parser then reads size as one argument
+                raise TypeError(f"{name}() takes 1 positional argument but {len(size)} were "
+                                "given")
             if len(size) == 1:
                 raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, "
                                 f"not {type(s).__name__}")

@@ -63,7 +63,7 @@ def rand(*size, generator=None, dtype=None, layout=None, device=None, requires_g
     size = _size_kw(size, kw)
     if out is not None:
         return _with_out("rand", lambda d: rand(*size, generator=generator, dtype=d), dtype, out)
-    shape = _size(size)
+    shape = _size(size, "rand")
     if np.dtype(_np_dtype(dtype)).kind == "c":  # torch draws the real and imaginary parts
         real = _real_of(dtype)
         arr = _sampling.uniform(_gen(generator), shape + (2,), real)
@@ -97,7 +97,7 @@ def randn(*size, generator=None, dtype=None, layout=None, device=None, requires_
     if out is not None:
         return _with_out("randn", lambda d: randn(*size, generator=generator, dtype=d), dtype,
                          out)
-    shape = _size(size)
+    shape = _size(size, "randn")
     if np.dtype(_np_dtype(dtype)).kind == "c":  # each part has variance 1/2, as in torch
         real = _real_of(dtype)
         arr = _sampling.normal(_gen(generator), shape + (2,), real, std=1 / math.sqrt(2))

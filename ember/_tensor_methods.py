@@ -412,6 +412,8 @@ def _new_filled(fill):
             raise _arg_errors.missing(f"new_{fill}", "size")
         if len(size) == 1 and isinstance(size[0], (tuple, list)):
             size = tuple(size[0])
+        elif len(size) == 1 and isinstance(size[0], Tensor) and size[0]._data.size != 1:
+            raise _arg_errors.must_be(f"new_{fill}", "size", 1, "tuple of ints", size[0])
         return getattr(_creation, fill)(*size, dtype=dtype or self.dtype, device=device,
                                         requires_grad=requires_grad)
 

@@ -383,7 +383,7 @@ def tile(input, *dims):
         if not _arg_errors.called_as_method():
             raise (_arg_errors.must_be("tile", "dims", 2, "tuple of ints", dims[0])
                    if len(dims) == 1 else _arg_errors.takes_positional("tile", 2, len(dims) + 1))
-    dims = _sizes(dims)
+    dims = _sizes(dims, "tile", "dims")
     nd = input._data.ndim
     dims = (1,) * (nd - len(dims)) + dims
     lead = len(dims) - nd

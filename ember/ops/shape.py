@@ -22,10 +22,22 @@ def _as_view(out, base):
     return out
 
 
-def _sizes(shape):
+def _sizes(shape, name="view", arg="size"):
+    """Varargs sizes or one sequence of them as a tuple of ints. A one-element integer
+    tensor counts as an int; a tensor of sizes is refused (torch's TypeError, naming
+    ``name`` and ``arg``)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list, Tensor)):
-        shape = tuple(shape[0].tolist() if isinstance(shape[0], Tensor) else shape[0])
-    return tuple(int(s) for s in shape)
+        first = shape[0]
+        if not isinstance(first, Tensor):
+            shape = first
+        elif first._data.size != 1:
+            raise TypeError(f"{name}(): argument '{arg}' (position 1) must be tuple of ints, not "
+                            "Tensor")
+    try:
+        return tuple(int(s) for s in shape)
+    except ValueError:  # a tensor of several values among the sizes
+        raise TypeError(f"{name}(): argument '{arg}' must be tuple of ints, but found an element "
+                        "of type Tensor") from None
 
 
 def _infer(shape, numel, src_shape):
@@ -217,7 +229,7 @@ def reshape(input, *shape):
             pass
     if not shape:
         raise _arg_errors.missing("reshape", "shape")
-    shape = _infer(_sizes(shape), input._data.size, input._data.shape)
+    shape = _infer(_sizes(shape, "reshape", "shape"), input._data.size, input._data.shape)
     return _as_view(Reshape.apply(input, shape=shape, alias=True), input)
 
 
@@ -320,7 +332,7 @@ def permute(input, *dims):
     """Reorder dims."""
     if not dims:
         raise _arg_errors.missing("permute", "dims")
-    dims = _sizes(dims)
+    dims = _sizes(dims, "permute", "dims")
     nd = input._data.ndim
     if len(dims) != nd:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
@@ -372,7 +384,7 @@ def expand(input, *sizes):
     """Broadcast to ``sizes`` (-1 keeps a dim) without copying."""
     if not sizes:
         raise _arg_errors.missing("expand", "size")
-    sizes = _sizes(sizes)
+    sizes = _sizes(sizes, "expand")
     shp = input._data.shape
     if len(sizes) < len(shp):
         raise RuntimeError(f"expand(torch.{type_name(input._data.dtype)}Tensor{{{list(shp)}}}, "
@@ -392,7 +404,7 @@ def repeat(input, *repeats):
     """Tile the tensor ``repeats`` times along each dim."""
     if not repeats:
         raise _arg_errors.missing("repeat", "repeats")
-    repeats = _sizes(repeats)
+    repeats = _sizes(repeats, "repeat", "repeats")
     if len(repeats) < input._data.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
                            "of dimensions of tensor")

@@ -283,7 +283,7 @@ def sum_to_size(input: Tensor, *size) -> Tensor:
     Raises:
         RuntimeError: ``size`` does not expand to the input's shape.
     """
-    size = _sizes(size)
+    size = _sizes(size, "sum_to_size")
     shape = input._data.shape
     lead = len(shape) - len(size)
     if lead < 0 or any(s != 1 and s != t for s, t in zip(size, shape[lead:])):
