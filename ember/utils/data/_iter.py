@@ -49,10 +49,14 @@ class _BaseDataLoaderIter:
         self._persistent_workers = loader.persistent_workers
         self._snapshot = None
         self._finished = False
-        self._start_epoch(loader)
+        self._start_epoch(loader, new_iterator=True)
 
-    def _start_epoch(self, loader) -> None:
-        """Draw the epoch's base seed, start the index sampler, and apply a pending resume."""
+    def _start_epoch(self, loader, new_iterator: bool) -> None:
+        """Start the index sampler, and apply a pending resume.
+
+        As in torch, only a new iterator draws the workers' base seed (before the
+        sampler's own draws); a persistent iterator's later epochs keep it.
+        """
         resume, loader._pending_state = loader._pending_state, None
         owned = loader._owned_generators()
         use_global = loader.generator is None
@@ -68,8 +72,18 @@ class _BaseDataLoaderIter:
             self._snapshot = {
                 "generators": {p: g.get_state() for p, g in owned.items()},
                 "global_rng": ember.get_rng_state() if use_global else None,
+                # None: this epoch drew the base seed; else the seed it kept, and the
+                # (persistent) workers' random states at its start
+                "base_seed": None, "workers_rng": None,
             }
-            self._base_seed = _draw_seed(loader.generator)
+            kept = resume.get("base_seed") if resume is not None else None
+            self._restore_rng = resume.get("workers_rng") if resume is not None else None
+            if kept is None and new_iterator:
+                self._base_seed = _draw_seed(loader.generator)
+            else:  # a persistent iterator's later epoch, or a saved epoch that kept its seed
+                if kept is not None:
+                    self._base_seed = kept
+                self._snapshot["base_seed"] = self._base_seed
             it = iter(self._index_sampler)
             # Draw the first index now, so the epoch's random draws all happen here.
             first = next(it, _END)
@@ -77,12 +91,15 @@ class _BaseDataLoaderIter:
             skip = resume["num_yielded"] if resume is not None else 0
             self._num_yielded = 0
             self._discard = 0
-            if skip and self._dataset_kind == _DatasetKind.Map:
+            # Persistent workers' random streams run on into later epochs, so they load
+            # the skipped batches too: the streams then continue exactly.
+            replay = self._persistent_workers and self._num_workers > 0
+            if skip and self._dataset_kind == _DatasetKind.Map and not replay:
                 for _ in itertools.islice(self._sampler_iter, skip):
                     pass
                 self._num_yielded = skip
             elif skip:
-                self._discard = skip  # iterable: load and drop these batches
+                self._discard = skip  # load and drop these batches
         finally:
             if saved_global is not None:
                 ember.set_rng_state(saved_global)
@@ -92,7 +109,7 @@ class _BaseDataLoaderIter:
         return self
 
     def _reset(self, loader, first_iter=False) -> None:
-        self._start_epoch(loader)
+        self._start_epoch(loader, new_iterator=False)
         self._IterableDataset_len_called = loader._IterableDataset_len_called
 
     def _next_index(self):

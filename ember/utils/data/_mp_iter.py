@@ -134,18 +134,41 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         self._workers_status = [True] * self._num_workers
         self._workers_num_tasks = [0] * self._num_workers
         self._worker_queue_idx_cycle = itertools.cycle(range(self._num_workers))
-        if not first_iter:
-            # New epoch for persistent workers: drop whatever the last epoch left in
-            # flight, and reseed them with this epoch's base seed.
-            for conn in self._task_conns:
-                conn.send_bytes(pickle.dumps(_ResumeIteration(self._base_seed), -1))
-            for w in range(self._num_workers):
-                while True:
-                    _, (idx, _data) = self._recv_from(w)
-                    if isinstance(idx, _ResumeIteration):
-                        break
+        restore = self._restore_rng
+        if restore is not None and len(restore) != self._num_workers:
+            restore = None  # saved with another number of workers: nothing to restore
+        if not first_iter or restore is not None:
+            # A new epoch for persistent workers (their random streams carry on, as in
+            # torch), or a resumed one: restore the saved streams.
+            self._snapshot["workers_rng"] = self._resume_workers(restore)
         for _ in range(self._prefetch_factor * self._num_workers):
             self._try_put_index()
+
+    def _resume_workers(self, states=None) -> list:
+        """Start a new epoch in every worker (restoring ``states`` if given), dropping what
+        the last epoch left in flight; returns the workers' random states."""
+        for w, conn in enumerate(self._task_conns):
+            state = None if states is None else states[w]
+            conn.send_bytes(pickle.dumps(_ResumeIteration(state), -1))
+        acks = []
+        for w in range(self._num_workers):
+            while True:
+                _, (idx, data) = self._recv_from(w)
+                if isinstance(idx, _ResumeIteration):
+                    acks.append(data)
+                    break
+        return acks
+
+    def _accepts(self, state) -> bool:
+        """Whether this persistent iterator can go on to the saved epoch ``state`` (one
+        that kept this iterator's base seed), rather than a new iterator replaying it."""
+        return state is None or (state.get("base_seed") == self._base_seed
+                                 and state.get("workers_rng") is not None)
+
+    def _epoch_end_state(self) -> dict:
+        """After a finished epoch: the base seed and the idle workers' random states, so
+        that a loader loading them continues with the next epoch exactly."""
+        return {"base_seed": self._base_seed, "workers_rng": self._resume_workers()}
 
     # --- receiving -----------------------------------------------------------------------
     def _fail(self, message: str, cause=None):

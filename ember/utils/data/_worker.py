@@ -29,8 +29,8 @@ class WorkerInfo:
     Attributes:
         id: this worker's number, ``0 .. num_workers - 1``.
         num_workers: how many workers the loader started.
-        seed: the seed this worker gave Python's ``random`` and ember's generator
-            (the epoch's base seed plus ``id``).
+        seed: the seed this worker gave Python's ``random`` and ember's generator when it
+            started (the iterator's base seed plus ``id``).
         dataset: this process's copy of the dataset.
         rng: torch's optional RNG state container; always None here.
         worker_method: ``"multiprocessing"`` (ember has no thread workers).
@@ -104,9 +104,13 @@ class _IterableDatasetStopIteration:
 
 @dataclass(frozen=True)
 class _ResumeIteration:
-    """Start a new epoch in a persistent worker, with the epoch's base seed."""
+    """Start a new epoch in a persistent worker (its random streams carry on, as in torch).
 
-    seed: int
+    ``rng_state`` (a :func:`_rng_state` value) first restores the streams, to resume a
+    saved epoch. The worker answers with its streams' state at the start of the epoch.
+    """
+
+    rng_state: tuple | None = None
 
 
 def _numpy_seed(base_seed: int, worker_id: int) -> np.ndarray:
@@ -129,6 +133,26 @@ def _seed_worker(base_seed: int, worker_id: int) -> int:
     np.random.seed(_numpy_seed(base_seed, worker_id))
     ember.manual_seed(seed)
     return seed
+
+
+def _rng_state() -> tuple:
+    """This process's Python ``random``, NumPy global and ember default generator states,
+    as plain values and a uint8 tensor (so that a DataLoader ``state_dict`` can hold them)."""
+    import ember
+
+    name, key, pos, has_gauss, cached = np.random.get_state()
+    return (random.getstate(), (name, key.tolist(), pos, has_gauss, cached),
+            ember.get_rng_state())
+
+
+def _set_rng_state(state: tuple) -> None:
+    """Restore the states :func:`_rng_state` returned."""
+    import ember
+
+    py, (name, key, pos, has_gauss, cached), em = state
+    random.setstate(py)
+    np.random.set_state((name, np.asarray(key, dtype=np.uint32), pos, has_gauss, cached))
+    ember.set_rng_state(em)
 
 
 def _set_worker_info(worker_id, num_workers, seed, dataset):
@@ -180,8 +204,8 @@ def _worker_loop(kind, dataset, task_conn, result_conn, auto_collation, collate_
             if task is None:
                 break
             if isinstance(task, _ResumeIteration):
-                seed = _seed_worker(task.seed, worker_id)
-                _set_worker_info(worker_id, num_workers, seed, dataset)
+                if task.rng_state is not None:
+                    _set_rng_state(task.rng_state)
                 iteration_end = False
                 if init_exception is None:
                     try:
@@ -190,7 +214,7 @@ def _worker_loop(kind, dataset, task_conn, result_conn, auto_collation, collate_
                     except Exception:
                         init_exception = ExceptionWrapper(
                             where=f"in DataLoader worker process {worker_id}")
-                sender.send((task, None))
+                sender.send((_ResumeIteration(), _rng_state()))
                 continue
             if iteration_end:
                 continue  # this worker's IterableDataset copy is done; the main process knows

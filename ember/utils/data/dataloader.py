@@ -85,19 +85,25 @@ class DataLoader(Generic[_T_co]):
         generator: ``ember.Generator`` for the shuffle order and the workers' base seed.
         prefetch_factor: batches in flight per worker (default 2 with workers); 0 passes
             the constructor but ``iter()`` raises ``AssertionError``, as in torch.
-        persistent_workers: keep the workers alive between epochs.
+        persistent_workers: keep the workers alive between epochs (their random streams
+            carry on, as in torch).
         pin_memory_device: accepted and ignored (deprecated in torch too).
         in_order: with ``False``, deliver batches as workers finish them.
 
+    Seeding is torch's: a new iterator draws one base seed (from ``generator``, else the
+    default generator) before the sampler's draws; a worker seeds Python's ``random`` and
+    ember's generator with base seed + id (NumPy's global generator with torch's hash of
+    the two) when it starts, and persistent workers keep their random streams running
+    across epochs (their later epochs draw no base seed), so shuffle orders, the
+    generators' states and random draws inside workers match torch's.
+
     Differences from torch:
-        * Seeding: each worker seeds Python's ``random``, NumPy's global generator and
-          ember's generator from the epoch's base seed and its id, every epoch (persistent
-          workers included), so augmentations never repeat across workers or epochs.
         * Faults: a worker that dies raises ``RuntimeError`` naming its pid and how it
           died; workers shut down when the iterator is dropped, also after an exception.
         * With ``spawn``/``forkserver``, an unpicklable dataset, ``collate_fn`` or
           ``worker_init_fn`` raises ``TypeError`` here, naming it.
-        * ``state_dict()`` / ``load_state_dict()`` resume an epoch where it stopped.
+        * ``state_dict()`` / ``load_state_dict()`` resume an epoch where it stopped
+          (with persistent workers, including the workers' random streams).
         * Mismatched sample shapes raise a :class:`CollateError` that says where.
         * Transport: a worker's batches are built in a shared-memory ring and reach the
           main process as ordinary arrays without extra copies (see ``_transport``), not
@@ -256,6 +262,8 @@ class DataLoader(Generic[_T_co]):
 
     def __iter__(self):
         if self.persistent_workers and self.num_workers > 0:
+            if self._iterator is not None and not self._iterator._accepts(self._pending_state):
+                self._iterator._shutdown_workers()  # a resume that needs fresh workers
             if self._iterator is None or self._iterator._shutdown:
                 self._iterator = self._get_iterator()
             else:
@@ -299,8 +307,13 @@ class DataLoader(Generic[_T_co]):
         skip those batches (map-style datasets skip indices without loading them;
         iterable datasets load and discard them). Between epochs it holds the loader's
         own generators, so the following epochs match too. Works with and without
-        workers (workers are reseeded from the same epoch seed; random augmentations
-        inside workers restart from that seed rather than continuing mid-stream).
+        workers. Workers that are not persistent restart from the epoch's seed, so their
+        random augmentations in the rest of that epoch do not continue mid-stream.
+        Persistent workers' streams carry on into later epochs, so for them the state
+        also holds the base seed and the workers' random states (Python, NumPy, ember)
+        at the epoch's start, and the workers load and discard the skipped batches
+        (map-style too): the rest of the epoch and every later one then match an
+        uninterrupted run exactly, worker-drawn numbers included.
 
         Returns:
             A dict of plain values and uint8 tensors.
@@ -309,12 +322,18 @@ class DataLoader(Generic[_T_co]):
         if self._pending_state is not None:
             return dict(self._pending_state)
         if it is None or it._finished or it._snapshot is None:
-            return {"version": 1, "in_progress": False, "num_yielded": 0,
-                    "generators": {p: g.get_state() for p, g in self._owned_generators().items()},
-                    "global_rng": None}
+            state = {"version": 1, "in_progress": False, "num_yielded": 0,
+                     "generators": {p: g.get_state()
+                                    for p, g in self._owned_generators().items()},
+                     "global_rng": None, "base_seed": None, "workers_rng": None}
+            if it is not None and it is self._iterator and not it._shutdown:
+                state.update(it._epoch_end_state())  # persistent workers carry on
+            return state
         return {"version": 1, "in_progress": True, "num_yielded": it._num_yielded,
                 "generators": dict(it._snapshot["generators"]),
-                "global_rng": it._snapshot["global_rng"]}
+                "global_rng": it._snapshot["global_rng"],
+                "base_seed": it._snapshot["base_seed"],
+                "workers_rng": it._snapshot["workers_rng"]}
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Continue from a :meth:`state_dict`: the next ``iter()`` resumes that epoch.
@@ -327,7 +346,7 @@ class DataLoader(Generic[_T_co]):
         if missing:
             raise ValueError(f"DataLoader.load_state_dict: not a DataLoader state (missing "
                              f"{sorted(missing)})")
-        if state_dict["in_progress"]:
+        if state_dict["in_progress"] or state_dict.get("base_seed") is not None:
             self._pending_state = dict(state_dict)
             return
         self._pending_state = None

@@ -323,7 +323,7 @@ def test_persistent_workers_survive_epochs():
     second = _probe(0, loader=loader)
     assert [w.pid for w in loader._iterator._workers] == pids
     assert sorted(r[0] for r in first) == sorted(r[0] for r in second) == list(range(6))
-    assert [r[3] for r in first] != [r[3] for r in second]  # reseeded per epoch
+    assert [r[3] for r in first] != [r[3] for r in second]  # the workers' random streams carry on
     # an epoch abandoned half-way is drained before the next one starts
     it = iter(loader)
     next(it)
