@@ -146,8 +146,10 @@ def _prepare(s: _Settings, text: str, vocab, data_info: dict) -> types.SimpleNam
     data_gen = ember.Generator().manual_seed(s.seed)
     loader = DataLoader(train_ds, batch_size=s.batch_size, shuffle=True, drop_last=True,
                         num_workers=s.workers, generator=data_gen,
-                        worker_init_fn=_ignore_sigint if s.workers else None,
-                        persistent_workers=s.workers > 0)
+                        worker_init_fn=_ignore_sigint if s.workers else None)
+    # NOTE: workers start afresh each epoch: each epoch's iterator then draws its workers'
+    # seed as an in-process one does (persistent workers draw it once, as torch's), so
+    # --workers changes no batch.
     # NOTE: a loader without a generator draws its workers' base seed from the global
     # generator at every iter(), as torch's does; its own keeps evaluation from shifting
     # the dropout stream, so a resumed run matches an uninterrupted one.
