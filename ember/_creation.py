@@ -37,7 +37,7 @@ def checked_value(value, np_dtype):
     if isinstance(value, np.generic):
         value = value.item()
     if dt.kind == "b" or not isinstance(value, (int, float)) or isinstance(value, bool):
-        if isinstance(value, complex) and dt.kind != "c" and value.imag:
+        if isinstance(value, complex) and dt.kind not in "bc" and value.imag:
             raise RuntimeError(f"value cannot be converted to type "
                                f"{_C_NAMES.get(dt.name, dt.name)} without overflow")
         return np.asarray(value.real if isinstance(value, complex) and dt.kind != "c"

@@ -184,6 +184,7 @@ def setitem(t, index, value):
     if t._inference and not grad_mode.state.inference:
         raise RuntimeError(INFERENCE_INPLACE)
     index = _ops.normalize_index(index, t)
+    value = _ops.complex_ops.real_scalar(value, t._data.dtype)
     if t._rg and t.grad_fn is None and grad_mode.state.enabled and _ops.indexing._is_basic(
             index):
         # torch writes through the view t[index], so its message is the view's
@@ -208,6 +209,8 @@ def setitem(t, index, value):
                 options = {"node_name": "CopyBackwards"} if isinstance(value, Tensor) else {}
                 run(view, _ops.fill, (value,), options)
                 return
+        if isinstance(value, Tensor) and value._data.dtype != t._data.dtype:
+            value = value.to(t.dtype)  # setitem converts; index_put itself refuses
         run(t, _ops.index_put, (index, value), {})
         return
     if basic:

@@ -27,7 +27,7 @@ def _approximate_basis(A, q, niter, M):
     from . import _creation, linalg
 
     niter = 2 if niter is None else niter
-    R = _creation.randn(A.shape[-1], q, dtype=_floating_dtype(A))
+    R = _creation.randn(A.shape[-1], q, dtype=A.dtype if A.is_complex() else _floating_dtype(A))
     X = A.matmul(R)
     if M is not None:
         X = X - M.matmul(R)

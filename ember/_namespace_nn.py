@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 
 from . import _arg_errors
+from ._dtype import c_type_name
 from ._tensor import Tensor
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
@@ -180,6 +181,9 @@ def feature_dropout(input, p, train):
         return input * _creation.zeros((), dtype=input.dtype)
     if input.dim() < 2:
         raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    from .nn.functional._normalization import check_mask_dtype
+
+    check_mask_dtype(input._data.dtype)
     shape = tuple(input.shape[:2]) + (1,) * (input.dim() - 2)
     keep = _creation.full(shape, 1 - p, dtype=input.dtype)
     return input * (_creation.bernoulli(keep) / (1 - p))
@@ -438,7 +442,19 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
 
 def constant_pad_nd(input, pad, value=0):
     """``torch.constant_pad_nd``: ``F.pad(input, pad, "constant", value)`` (negative pads
-    crop)."""
+    crop); unlike ``F.pad`` it takes a complex ``value`` for a complex (or bool) input."""
+    if isinstance(value, complex):
+        kind = input._data.dtype.kind
+        if kind == "b":
+            value = bool(value)
+        elif kind != "c":
+            names = {"int64": "int64_t", "int8": "int8_t", "uint8": "uint8_t"}
+            name = input._data.dtype.name
+            raise RuntimeError(f"value cannot be converted to type "
+                               f"{names.get(name) or c_type_name(input._data.dtype)} without "
+                               f"overflow")
+        else:
+            value = np.complex128(value)  # F.pad takes NumPy numbers
     return _F().pad(input, pad, "constant", value)
 
 

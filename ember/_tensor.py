@@ -63,10 +63,19 @@ def _wrap_result(arr, node, index):
 
 
 def _view_result(out, base):
-    """Mark ``out`` as a view of ``base`` when their arrays share memory."""
-    if out._data.base is not None and np.shares_memory(out._data, base._data):
+    """Mark ``out`` as a view of ``base`` when their arrays share memory (for an empty one,
+    when its array derives from the same buffer: no memory is shared to test)."""
+    a = out._data
+    if a.base is not None and (np.shares_memory(a, base._data)
+                               or a.size == 0 and _buffer(a) is _buffer(base._data)):
         _mark_view(out, base)
     return out
+
+
+def _buffer(a):
+    while getattr(a, "base", None) is not None:  # as_strided's wrapper has a base too
+        a = a.base
+    return a
 
 
 def _mark_view(out, base):

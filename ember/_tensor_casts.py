@@ -25,8 +25,10 @@ _DTYPE_SHORTHANDS = {
 
 
 def _shorthand(name, dtype, doc):
-    def convert(self):
-        return self.to(dtype)
+    def convert(self, memory_format=None):
+        if memory_format is None:
+            return self.to(dtype)
+        return self.to(dtype, memory_format=memory_format)
 
     convert.__name__ = convert.__qualname__ = name
     convert.__doc__ = doc

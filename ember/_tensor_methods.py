@@ -261,10 +261,11 @@ def fill_(self, value):
     if isinstance(value, Tensor) and value._data.ndim:
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                            f"{value._data.ndim} dimensions.")
+    value = ops.complex_ops.real_scalar(value, self._data.dtype)
     if _inplace.recording(self, (value,)):
         return self._inplace(ops.fill, value)
     self._check_inplace(overlap=False)
-    self._data[...] = _as_array(value)
+    self._data[...] = ops.complex_ops.drop_imag(_as_array(value), self._data.dtype)
     self._bump("fill_")
     return self
 
@@ -275,7 +276,7 @@ def copy_(self, src, non_blocking=False):
         return self._inplace(ops.fill, src, node_name="CopyBackwards")
     self._check_inplace()
     _inplace.check_no_partial_overlap(self._data, (src,))
-    arr = _as_array(src)
+    arr = ops.complex_ops.drop_imag(_as_array(src), self._data.dtype)
     if arr.shape != self._data.shape:
         from .ops._shape_utils import check_broadcast
 

@@ -118,6 +118,12 @@ def as_strided_(self, size, stride, storage_offset=None):
     return _view_inplace(self, "as_strided_", make, "AsStridedBackward1")
 
 
+def _is_view(self):
+    """Whether this tensor is a view of another (torch's ``Tensor._is_view``)."""
+    return self._base is not None
+
+
+Tensor._is_view = _is_view
 Tensor.t_ = t_
 Tensor.transpose_ = transpose_
 Tensor.swapaxes_ = Tensor.swapdims_ = transpose_

@@ -55,11 +55,12 @@ from ._linalg_inverse import Det, Inv, Pinv, Slogdet, Solve
 from ._linalg_ldl import _NoDerivative
 from ._linalg_lu import LinalgLu, LinalgLuSolve
 from ._linalg_triangular import HouseholderProduct, SolveTriangular
+from ._shape_utils import sum_to_shape
 from .clamp import Where
 from .derivatives import complex as complex_formulas
 from .derivatives._rest import LinearMap
 from .index_reduce import IndexReduce
-from .linalg_legacy import LuFactor, LuSolve, LuUnpack
+from .linalg_legacy import LuFactor, LuSolve, LuUnpack, TriangularSolve
 from .vector_norm import VectorNorm
 
 SAME = (
@@ -78,17 +79,20 @@ SAME = (
     scatter_views.ScatterInto, scatter_views.AsStridedScatter, PixelShuffle, ChannelShuffle,
     Im2Col, Col2Im,
     LinearMap,  # only ever moves elements (the regions of views and strided storage)
+    math_more.Renorm,  # its backward takes Re(conj(x) grad) for the (real) norm
+    shape_more.SplitWithSizes, shape_more.UnsafeSplit, shape_more.UnsafeSplitWithSizes,
 )
 HOLOMORPHIC = (
-    elementwise.Add, elementwise.Sub, elementwise.Mul, elementwise.Div, elementwise.Pow,
+    elementwise.Add, elementwise.Sub, elementwise.Pow,
     unary.Exp, unary.Log, unary.Log1p, unary.Sqrt, unary.Rsqrt, unary.Sin, unary.Cos,
     unary.Tan, unary.Expm1, unary.LogBase, activation.Tanh, activation.Sigmoid,
     pointwise_trig.Asin, pointwise_trig.Acos, pointwise_trig.Atan, pointwise_trig.Sinh,
     pointwise_trig.Cosh, pointwise_trig.Asinh, pointwise_trig.Acosh, pointwise_trig.Atanh,
     linalg.MatMul, linalg.Mm, linalg.Linear, linalg.Addmm, linalg.Einsum,
     reduce.Prod, reduce.Logsumexp, cumulative.Cumprod, blend.Lerp, blend.Addcmul,
-    pointwise_math.Sinc, pointwise_math.Exp2, products.AddProduct, statistics_pairs.Cross,
-    Convolution,
+    pointwise_math.Sinc, pointwise_math.Exp2, pointwise_math.Logaddexp, pointwise_math.Ldexp,
+    products.AddProduct, statistics_pairs.Cross,
+    Convolution, statistics.Logcumsumexp, TriangularSolve,
 )
 # ops whose own backward (and Tensor formula) handles complex numbers
 LINALG = (Det, Slogdet, Inv, Solve, Pinv, Cholesky, Qr, Svd, Eigh, MatrixExp, Eig,
@@ -136,8 +140,28 @@ def _sgn_backward(ctx, grad):
     return np.where(a == 0, 0, g).astype(x.dtype, copy=False)
 
 
+def _mul_backward(ctx, grad):
+    """Mul with a complex operand: grad * conj(other), in torch's order (so its signed
+    zeros), rather than the conjugated real formula."""
+    x, y = ctx.saved_tensors
+    need = ctx.needs_input_grad
+    return (sum_to_shape(grad * np.conj(y), ctx.x_shape) if need[0] else None,
+            sum_to_shape(grad * np.conj(x), ctx.y_shape) if need[1] else None)
+
+
+def _div_backward(ctx, grad):
+    """Div with a complex operand: grad / conj(y) and -grad * conj((x / y) / y), torch's."""
+    x, y = ctx.saved_tensors
+    need = ctx.needs_input_grad
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (sum_to_shape(grad / np.conj(y), ctx.x_shape) if need[0] else None,
+                sum_to_shape(-grad * np.conj(x / y / y), ctx.y_shape) if need[1] else None)
+
+
 # op: (backward, its Tensor formula for create_graph)
-_CUSTOM = {elementwise.ToDtype: (_to_dtype_backward, complex_formulas.complex_to_dtype),
+_CUSTOM = {elementwise.Mul: (_mul_backward, complex_formulas.complex_mul),
+           elementwise.Div: (_div_backward, complex_formulas.complex_div),
+           elementwise.ToDtype: (_to_dtype_backward, complex_formulas.complex_to_dtype),
            reduce.Var: (_var_backward, reduce.Var.backward_graph),  # the real one fits
            math_more.Sgn: (_sgn_backward, complex_formulas.complex_sgn)}
 

@@ -4,6 +4,8 @@ The checks and ``LinAlgError`` shared by every ``linalg`` function live here too
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import return_types
@@ -237,7 +239,7 @@ def inv_ex(A: Tensor, *, check_errors: bool = False):
 def _info(x):
     from .._tensor import _wrap
 
-    flat = x.reshape((-1,) + x.shape[-2:])
+    flat = x.reshape((math.prod(x.shape[:-2]),) + x.shape[-2:])
     info = np.array([_zero_pivot(a) if np.linalg.det(a) == 0 else 0 for a in flat], np.int32)
     return _wrap(info.reshape(x.shape[:-2]))
 

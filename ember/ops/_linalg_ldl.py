@@ -224,7 +224,7 @@ class _NoDerivative(Op):
 
 def _factor(a, hermitian=False):
     run = hetf2_lower if hermitian and a.dtype.kind == "c" else sytf2_lower
-    flat = a.reshape((-1,) + a.shape[-2:])
+    flat = a.reshape((math.prod(a.shape[:-2]),) + a.shape[-2:])
     ld = np.empty_like(flat)
     piv = np.empty(flat.shape[:-1], np.int32)
     info = np.empty(flat.shape[0], np.int32)

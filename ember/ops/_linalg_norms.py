@@ -38,6 +38,11 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *,
     """Matrix norm over the two dims ``dim`` (``torch.linalg.matrix_norm``): 'fro', 'nuc',
     2 / -2 (largest / smallest singular value), 1 / -1 (max / min column sum of |A|),
     inf / -inf (max / min row sum)."""
+    if isinstance(ord, str):  # torch checks the order first
+        if ord not in ("fro", "nuc"):
+            raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    elif ord not in (1, -1, 2, -2, math.inf, -math.inf):
+        raise RuntimeError(f"linalg.matrix_norm: Order {_ord_text(ord)} not supported.")
     x = A._data
     if x.ndim < 2:
         raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
@@ -50,11 +55,6 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *,
     d0, d1 = wrap_dim(dims[0], x.ndim), wrap_dim(dims[1], x.ndim)
     if d0 == d1:
         raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({d0}, {d1})")
-    if isinstance(ord, str):
-        if ord not in ("fro", "nuc"):
-            raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
-    elif ord not in (1, -1, 2, -2, math.inf, -math.inf):
-        raise RuntimeError(f"linalg.matrix_norm: Order {_ord_text(ord)} not supported.")
     if dtype is not None:
         to = _dtype.convert(dtype)
         if _dtype.promote_types(_dtype.from_numpy(x.dtype), to) != to:

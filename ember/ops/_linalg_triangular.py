@@ -220,7 +220,7 @@ def vander(x: Tensor, *, N: int | None = None) -> Tensor:  # noqa: N803  (torch'
     """
     import ember
 
-    if x._data.dtype.kind not in "iuf":
+    if x._data.dtype.kind not in "iufc":
         raise RuntimeError("linalg.vander supports floating point, complex, and integer "
                            f"tensors, but got {type_name(x._data.dtype)}")
     x_ = x.unsqueeze(-1) if x.dim() == 0 else x

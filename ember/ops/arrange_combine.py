@@ -286,7 +286,11 @@ def tensordot(a, b, dims=2, out=None):
             raise RuntimeError(f"dim {dup} appears multiple times in the list of dims")
     for da, db, ia, ib in zip(dims_a, dims_b, wa, wb):
         sa, sb = a._data.shape[ia], b._data.shape[ib]
-        if sa != sb:
+        if sb == 1 and sa != 1:  # a broadcast dim is summed right away, as torch does
+            a = a.sum(ia, keepdim=True)
+        elif sa == 1 and sb != 1:
+            b = b.sum(ib, keepdim=True)
+        elif sa != sb:
             raise RuntimeError(f"contracted dimensions need to match, but first has size {sa} in "
                                f"dim {da} and second has size {sb} in dim {db}")
     from .linalg import mm

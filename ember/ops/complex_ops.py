@@ -14,6 +14,8 @@ becomes a Tensor method; ``Tensor.real`` and ``Tensor.imag`` are properties, as 
 """
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from .._tensor import Tensor, _view_result, _wrap
@@ -33,6 +35,26 @@ def discard_imag_warning() -> None:
     from .._user_warning import warn_at_user
 
     warn_at_user("Casting complex values to real discards the imaginary part")
+
+
+def real_scalar(value, dtype):
+    """A complex Python number written into a real ``dtype``: torch's overflow error when it
+    has an imaginary part, its real part otherwise; any other value as it is."""
+    if isinstance(value, builtins.complex) and dtype.kind not in "bc":  # (complex: the op here)
+        from .._creation import checked_value
+
+        checked_value(value, dtype)
+        return value.real
+    return value
+
+
+def drop_imag(arr, dtype):
+    """``arr``'s real part, with torch's warning (not NumPy's ComplexWarning), when complex
+    values are written into a real ``dtype``; ``arr`` itself otherwise."""
+    if arr.dtype.kind == "c" and dtype.kind in "fiu":
+        discard_imag_warning()
+        return arr.real
+    return arr
 
 
 # the float_input functions (pointwise_special.py) torch also computes for complex tensors
@@ -141,11 +163,17 @@ class ViewAsReal(Op):
         return _pairs_to_complex(grad, ctx.x_dtype)
 
 
+def _contiguous_strides(x):
+    return tuple(int(np.prod(x.shape[i + 1:])) * x.itemsize for i in range(x.ndim))
+
+
 class ViewAsComplex(Op):
     """z = x[..., 0] + 1j * x[..., 1], a view; the gradient is the real view of grad"""
 
     @staticmethod
     def forward(ctx, x):
+        if not x.size:  # NumPy's view() reads an empty array's meaningless strides
+            x = np.lib.stride_tricks.as_strided(x, x.shape, _contiguous_strides(x))
         return x.view(_COMPLEX_OF[x.dtype.name])[..., 0]
 
     @staticmethod
@@ -308,7 +336,10 @@ def view_as_complex(input: Tensor) -> Tensor:
         raise RuntimeError("Tensor must have a last dimension of size 2")
     item = x.itemsize
     if not x.size:  # no memory to alias (NumPy's strides of empty arrays mean nothing)
-        return Complex.apply(input[..., 0], input[..., 1])
+        if x.dtype == np.float16:
+            return Complex.apply(input[..., 0].float(), input[..., 1].float())
+        return _replayed(_view_result(ViewAsComplex.apply(input), input),
+                         "ViewAsComplexBackward0")
     if x.strides[-1] != item:
         raise RuntimeError("Tensor must have a last dimension with stride 1")
     if any(s % (2 * item) for s, n in zip(x.strides[:-1], x.shape[:-1]) if n > 1):
@@ -374,17 +405,23 @@ def polar(abs: Tensor, angle: Tensor, *, out=None) -> Tensor:  # noqa: A002
     return _out(Polar.apply(abs, angle), out, "polar")
 
 
-def cfloat(self: Tensor) -> Tensor:
+def cfloat(self: Tensor, memory_format=None) -> Tensor:
     """As complex64."""
+    from .._dtype import complex64
     from .elementwise import to_dtype
 
+    if memory_format is not None:
+        return self.to(complex64, memory_format=memory_format)
     return to_dtype(self, np.complex64)
 
 
-def cdouble(self: Tensor) -> Tensor:
+def cdouble(self: Tensor, memory_format=None) -> Tensor:
     """As complex128."""
+    from .._dtype import complex128
     from .elementwise import to_dtype
 
+    if memory_format is not None:
+        return self.to(complex128, memory_format=memory_format)
     return to_dtype(self, np.complex128)
 
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.function import Op
-from ._shape_utils import type_name, wrap_dim
+from ._shape_utils import check_broadcast, type_name, wrap_dim
 
 __all__ = ["index_copy", "index_fill", "masked_scatter", "put"]
 TENSOR_METHODS = ("index_copy", "index_fill", "masked_scatter", "put")
@@ -178,13 +178,16 @@ class MaskedScatter(Op):
 
 
 def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
-    """``input`` with the places where ``mask`` (broadcast to it) is True filled, in
-    row-major order, from ``source``'s first elements."""
+    """``input`` with the places where ``mask`` is True filled, in row-major order, from
+    ``source``'s first elements; ``input`` and ``mask`` broadcast together."""
     m = mask._data
     if m.dtype != np.bool_:
         raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with "
                            f"dtype {type_name(m.dtype)}")
-    m = np.broadcast_to(m, input._data.shape)
+    full = tuple(check_broadcast(m.shape, input._data.shape))  # torch's expand_outplace
+    if full != input._data.shape:
+        input = input.expand(*full)
+    m = np.broadcast_to(m, full)
     if int(m.sum()) > source._data.size:
         raise RuntimeError("Number of elements of source < number of ones in mask")
     return MaskedScatter.apply(input, source, mask=m)

@@ -7,7 +7,8 @@ import numpy as np
 from .. import _arg_errors, _dtype
 from .._tensor import Tensor, _mark_view, _wrap
 from ..autograd.function import Op
-from ._shape_utils import check_broadcast, sum_to_shape, wrap_dim
+from ._shape_utils import check_broadcast, sum_to_shape, type_name, wrap_dim
+from .complex_ops import drop_imag
 
 
 def normalize_index(index, tensor=None):
@@ -107,6 +108,7 @@ def _target(arr, index):
 def assign(arr, index, value):
     """``arr[index] = value`` with torch's reading of ``index`` (see ``_target``)."""
     view, index = _target(arr, index)
+    value = drop_imag(np.asarray(value), arr.dtype) if np.iscomplexobj(value) else value
     view[index] = value
 
 
@@ -412,8 +414,10 @@ def index_put(input, index, values, accumulate=False):
     """A copy of ``input`` with ``input[index] = values`` (summed when ``accumulate``)."""
     if not isinstance(values, Tensor):
         values = _wrap(np.asarray(values, input._data.dtype))
-    elif values._data.dtype != input._data.dtype:
-        values = values.to(input.dtype)
+    elif values._data.dtype != input._data.dtype:  # (setitem converts its value first)
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                           f"{type_name(input._data.dtype)} for the destination and "
+                           f"{type_name(values._data.dtype)} for the source.")
     if isinstance(index, tuple) and len(index) and all(isinstance(i, Tensor) for i in index):
         index = normalize_index(index)
     return IndexPut.apply(input, values, index=index, accumulate=accumulate)
@@ -422,9 +426,10 @@ def index_put(input, index, values, accumulate=False):
 def _check_index(index, name, input, dim, src=None):
     """gather/scatter's checks, in torch's words: dtype, rank, sizes and bounds (no negative
     indices). Returns ``(index array, wrapped dim)``."""
-    if not isinstance(index, Tensor) or index._data.dtype not in (np.int32, np.int64):
+    if not isinstance(index, Tensor) or (index._data.dtype not in (np.int32, np.int64)
+                                         and index._data.size):  # empty: any dtype, as torch
         raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
-    x, idx = input._data, index._data
+    x, idx = input._data, index._data.astype(np.int64, copy=False)
     d = wrap_dim(dim, x.ndim)
     if isinstance(src, Tensor) and src._data.dtype != x.dtype:
         raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")

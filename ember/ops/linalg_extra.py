@@ -16,7 +16,7 @@ from .._tensor import Tensor, _wrap
 from . import shape
 from ._linalg_cholesky_solve import cholesky_inverse, cholesky_solve
 from ._linalg_factor import Cholesky, Svd, matrix_exp
-from ._linalg_inverse import check_float, check_matrix, det, inv, pinv
+from ._linalg_inverse import check_matrix, det, inv, pinv
 from ._linalg_inverse import slogdet as _slogdet
 from ._linalg_norms import matrix_power
 from ._linalg_triangular import orgqr
@@ -64,9 +64,7 @@ def cholesky(input: Tensor, upper: bool = False) -> Tensor:
     x = input._data
     if x.size:  # torch returns any empty input as it is, before checking it
         check_matrix("cholesky", x, floating=False)
-        if x.dtype.kind == "c":
-            check_float("cholesky", x)  # ember's word on complex
-        if x.dtype.kind != "f" or x.dtype == np.float16:
+        if x.dtype.kind not in "fc" or x.dtype == np.float16:
             raise NotImplementedError(f"\"cholesky_cpu\" not implemented for "
                                       f"'{type_name(x.dtype)}'")
     return Cholesky.apply(input, upper=upper, name="cholesky", node="CholeskyBackward0")

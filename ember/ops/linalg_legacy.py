@@ -327,7 +327,7 @@ def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool =
         raise RuntimeError(f"torch.triangular_solve: Expected A to have at least 2 dimensions, "
                            f"but it has {a.ndim} dimensions instead")
     check_solve_inputs("triangular_solve", x, a)
-    check_matrix("triangular_solve", a)
+    check_matrix("triangular_solve", a, complex_ok=True)
     batch = np.broadcast_shapes(x.shape[:-2], a.shape[:-2])
     if x.shape[:-2] != batch:
         b = b.expand(*batch, *x.shape[-2:])

@@ -158,6 +158,8 @@ class Renorm(Op):
     def forward(ctx, x, *, p, dim, maxnorm):
         axes = tuple(i for i in range(x.ndim) if i != dim)
         wide = x.astype(np.float32) if x.dtype == np.float16 else x  # torch: float32 norms
+        if wide.dtype.kind == "c":  # a complex slice's norm is its moduli's (real)
+            wide = np.abs(wide)
         norm = _vector_norm(wide, p, axes).astype(wide.dtype, copy=False)
         t = wide.dtype.type
         factor = np.where(norm > t(maxnorm), t(maxnorm) / (norm + t(1e-7)), t(1))
@@ -171,7 +173,10 @@ class Renorm(Op):
         axes, maxnorm = ctx.axes, ctx.maxnorm
         if x.dtype == np.float16:  # in float32, rounded once (torch's renorm_backward)
             x = x.astype(np.float32)
-        gsum = (x * grad).sum(axis=axes, keepdims=True)
+        if x.dtype.kind == "c":  # the norm is real: Re(conj(x) grad), as torch's renorm_backward
+            gsum = (np.conj(x) * grad).real.sum(axis=axes, keepdims=True)
+        else:
+            gsum = (x * grad).sum(axis=axes, keepdims=True)
         nb = _norm_backward(gsum, x, ctx.p, norm, axes)
         invnorm = 1 / (norm + 1e-7)
         factor = invnorm * maxnorm
@@ -279,7 +284,7 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
     if x.ndim <= 1:
         raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {x.ndim} dimensions")
     d = wrap_dim(dim, x.ndim)
-    if x.dtype.kind != "f":
+    if x.dtype.kind not in "fc":
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as "
                            f"input. Got {type_name(x.dtype)}")
     return Renorm.apply(input, p=float(p), dim=d, maxnorm=float(maxnorm))

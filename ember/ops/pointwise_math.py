@@ -15,6 +15,7 @@ import numpy as np
 from .._tensor import Tensor
 from ..autograd.function import Op
 from . import pointwise_special, pointwise_trig, products
+from ._complex_pointwise import COMPLEX_BINARY, log_add_exp
 from ._shape_utils import check_broadcast, operands, sum_to_shape, type_name
 from .elementwise import _plain
 from .pointwise_special import (  # noqa: F401  (listed in __all__)
@@ -91,7 +92,7 @@ def binary_float(op, name, input, other, *, scalars=False, ints=True, names=None
     if isinstance(x, Tensor) and isinstance(y, Tensor):  # torch checks shapes before dtypes
         check_broadcast(x._data.shape, y._data.shape)
     dtype = _result_dtype(x, y)
-    if dtype.kind != "f":
+    if dtype.kind != "f" and not (dtype.kind == "c" and name in COMPLEX_BINARY):
         raise _not_implemented(name, dtype)
     options = {}
     if names is not None:
@@ -251,6 +252,8 @@ class Hypot(Op):
 def _log_add(x, y, exp, scale):
     """torch's formula: max + log1p(exp(-|x - y|)) (times 1/ln 2 for base 2), the infinity
     itself where both are the same infinity."""
+    if x.dtype.kind == "c":
+        return log_add_exp(x, y)
     m = np.maximum(x, y)
     with np.errstate(invalid="ignore"):
         d = np.log1p(exp(-np.abs(x - y)))

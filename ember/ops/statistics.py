@@ -16,6 +16,7 @@ import numpy as np
 from .. import return_types
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Op
+from ._complex_pointwise import log_add_exp as _log_add_exp
 from ._shape_utils import type_name, wrap_dim, wrap_dims
 from .cumulative import scan_acc
 from .statistics_order import median, mode, nanmedian, nanquantile, quantile
@@ -238,8 +239,21 @@ def _no_complex(kernel, input):
 def _logcumsumexp(a, axis):
     """The running log-sum-exp in torch's scan dtype (float64 for float32, float32 for
     float16), each value rounded back to ``a``'s dtype."""
+    if a.dtype.kind == "c":
+        return _complex_logcumsumexp(a, axis)
     acc = a.astype(scan_acc(a.dtype), copy=False)
     return np.logaddexp.accumulate(acc, axis=axis).astype(a.dtype, copy=False)
+
+
+def _complex_logcumsumexp(a, axis):
+    """The running complex log-sum-exp, accumulated left to right as torch does."""
+    moved = np.moveaxis(a, axis, 0)
+    out = np.empty_like(moved)
+    if moved.shape[0]:
+        acc = out[0] = moved[0]
+        for k in range(1, moved.shape[0]):
+            acc = out[k] = _log_add_exp(acc, moved[k])
+    return np.moveaxis(out, 0, axis)
 
 
 def _reverse_logcumsumexp(a, axis):
@@ -262,6 +276,10 @@ class Logcumsumexp(Op):
         x, out = ctx.saved_tensors
         if x.ndim == 0:
             return grad.copy()
+        if x.dtype.kind == "c":  # the holomorphic formula, summed in complex log space
+            with np.errstate(divide="ignore", invalid="ignore"):
+                acc = _reverse_logcumsumexp(np.log(grad) - out, ctx.axis)
+                return np.ascontiguousarray(np.exp(x + acc)).astype(grad.dtype, copy=False)
         # gx[k] = sum_j>=k grad[j] exp(x[k] - out[j]), summed in log space for each sign
         with np.errstate(divide="ignore", invalid="ignore"):
             pos = _reverse_logcumsumexp(np.log(np.maximum(grad, 0)) - out, ctx.axis)
@@ -271,9 +289,10 @@ class Logcumsumexp(Op):
 
 
 def logcumsumexp(input, dim):
-    """log(cumsum(exp(x))) along ``dim``, computed stably; float inputs only, as in torch."""
+    """log(cumsum(exp(x))) along ``dim``, computed stably; float and complex inputs, as in
+    torch."""
     wrap_dim(dim, input._data.ndim)  # torch checks the dim first
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fc":
         raise NotImplementedError(f'"logcumsumexp_out_cpu" not implemented for '
                                   f"'{type_name(input._data.dtype)}'")
     return Logcumsumexp.apply(input, dim=dim)

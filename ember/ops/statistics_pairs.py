@@ -275,4 +275,9 @@ def corrcoef(input):
     std = getitem(c, (_wrap(k), _wrap(k))).sqrt()
     c = c / std.reshape(-1, 1)
     c = c / std.reshape(1, -1)
+    if c._data.dtype.kind == "c":  # torch clips the real and imaginary parts separately
+        from .complex_ops import complex as complex_
+        from .complex_ops import imag, real
+
+        return complex_(real(c).clip(-1, 1), imag(c).clip(-1, 1))
     return c.clip(-1, 1)

@@ -70,13 +70,15 @@ def _sign(x):
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """Vector p-norm over ``dim`` (2-norm / Frobenius by default); one node, as torch's
-    ``linalg.vector_norm``."""
-    if p in ("fro", None):
+    ``linalg.vector_norm``. ``p='nuc'`` is ``linalg.matrix_norm(input, 'nuc', dim)`` (over
+    all dims when ``dim`` is None), as in torch."""
+    if p is None or (p == "fro" and (dim is None or isinstance(dim, int) or len(dim) <= 2)):
         p = 2.0
-    elif p == "nuc":
-        raise RuntimeError("norm(): unsupported p='nuc' (matrix norms are not implemented)")
-    elif isinstance(p, str):
-        raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
+    elif isinstance(p, str):  # 'nuc' (or 'fro' over more dims): torch's matrix_norm call
+        from ._linalg_norms import matrix_norm
+
+        dims = list(range(input._data.ndim)) if dim is None else dim
+        return matrix_norm(input, p, dims, keepdim, dtype=dtype)
     x_dtype = input._data.dtype
     if x_dtype.kind not in "fc":
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "

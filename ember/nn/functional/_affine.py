@@ -7,6 +7,7 @@ from ... import _dtype
 from ... import ops as _ops
 from ..._arg_errors import must_be
 from ..._tensor import Tensor
+from ...autograd.grad_mode import is_grad_enabled
 from .._functions.embedding import (
     EmbeddingBagOp,
     EmbeddingLookup,
@@ -81,6 +82,10 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
                            f"{bias.shape[0]} but expected {n_out}")
     if dts[0] == np.bool_:
         raise NotImplementedError("\"bmm\" not implemented for 'Bool'")
+    if dts[0].kind == "c" and is_grad_enabled() and any(
+            a.requires_grad for a in (input1, input2, weight)):  # the bias is added after
+        raise RuntimeError("_trilinear does not support automatic differentiation for outputs "
+                           "with complex dtype.")
     w = _ops.reshape(_ops.permute(weight, (1, 0, 2)), n1, n_out * n2)
     t = _ops.reshape(_ops.matmul(input1, w), *input1.shape[:-1], n_out, n2)
     out = _ops.sum(t * _ops.unsqueeze(input2, -2), dim=-1)

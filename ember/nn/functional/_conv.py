@@ -59,13 +59,15 @@ def _cols(xp, kernel, stride, dilation, out_size, groups):
         groups, c // groups * math.prod(kernel), n * math.prod(out_size))
 
 
-def _add_cols(target, cols, kernel, stride, dilation, groups):
+def _add_cols(target, cols, kernel, stride, dilation, groups, out_size=None):
     """col2im, the adjoint of ``_cols``: add (groups, C/g * prod(kernel), N * prod(out))
-    into ``target`` (N, C, *padded) in place."""
+    into ``target`` (N, C, *padded) in place; ``out`` is every window that fits unless
+    given (a transposed convolution's output padding may leave room for more)."""
     n, c = target.shape[:2]
     nd = len(kernel)
-    out_size = tuple((p - (k - 1) * d - 1) // s + 1
-                     for p, k, d, s in zip(target.shape[2:], kernel, dilation, stride))
+    if out_size is None:
+        out_size = tuple((p - (k - 1) * d - 1) // s + 1
+                         for p, k, d, s in zip(target.shape[2:], kernel, dilation, stride))
     # (groups, C/g, *k, N, *out) with the kernel axes first; target as (groups, C/g, N, *S)
     cols = cols.reshape((groups, c // groups) + tuple(kernel) + (n,) + out_size)
     cols = cols.transpose(tuple(range(2, 2 + nd)) + (0, 1) + tuple(range(2 + nd, 3 + 2 * nd)))
@@ -124,7 +126,7 @@ class Convolution(Op):
             full = tuple(o + b_ + a_ for o, (b_, a_) in zip(output_size, pads))
             target = np.zeros((n, c_out) + full, np.result_type(x, w))
             cols = np.matmul(wg.transpose(0, 2, 1), _rows(x, groups))
-            _add_cols(target, cols, kernel, stride, dilation, groups)
+            _add_cols(target, cols, kernel, stride, dilation, groups, x.shape[2:])
             out = np.ascontiguousarray(target[(Ellipsis,) + tuple(
                 slice(b_, b_ + o) for o, (b_, _) in zip(output_size, pads))])
             ctx.save_for_backward(x, w)

@@ -55,7 +55,7 @@ def check_conv_dtypes(x, w, b, *, nd: int, transposed: bool, groups: int) -> Non
     if transposed:
         if onednn:
             return _onednn_check(x, w, b)
-        if x.dtype.kind != "f" and x.dtype != np.int64:
+        if x.dtype.kind not in "fc" and x.dtype != np.int64:  # complex: torch splits it
             kernel = f"slow_conv_transpose{3 if nd == 3 else 2}d_out_cpu"
             raise NotImplementedError(f"\"{kernel}\" not implemented for "
                                       f"'{type_name(x.dtype)}'")

@@ -23,7 +23,7 @@ from ...ops.math_more import outside_band as _outside_band
 from .._functions.dropout import dropout_scale, keep_mask
 from ._activation import _floating, _hardtanh, _maybe_inplace, elu, leaky_relu
 from ._kernels import REAL, check_kernel
-from ._normalization import _check_p
+from ._normalization import _check_p, check_mask_dtype
 
 __all__ = [
     "selu", "selu_", "celu", "celu_", "elu_", "leaky_relu_", "hardtanh_", "hardswish",
@@ -353,6 +353,7 @@ def _noise_dropout(input, p, training, inplace, *, feature, alpha):
     if p == 1:  # torch multiplies by zero (so alpha dropout gives zeros too)
         scale, shift = np.zeros((), x.dtype), None
     else:
+        check_mask_dtype(x.dtype)
         shape = x.shape[:2] + (1,) * (x.ndim - 2) if feature else x.shape
         mask = keep_mask(_random.default_generator, shape, p).astype(np.float64)
         if alpha:

@@ -22,6 +22,13 @@ def _check_p(p):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
+def check_mask_dtype(dtype) -> None:
+    """torch's error for drawing a dropout mask (0 < p < 1) for a complex input."""
+    if dtype.kind == "c":
+        raise NotImplementedError(f"\"bernoulli_scalar_cpu_\" not implemented for "
+                                  f"'{type_name(dtype)}'")
+
+
 def dropout(input: Tensor, p: float = 0.5, training: bool = True,
             inplace: bool = False) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``.
@@ -38,6 +45,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     if input._data.dtype.kind not in "fc" and p < 1.0:  # torch scales by 1 / (1 - p)
         raise RuntimeError(f"result type Float can't be cast to the desired output type "
                            f"{type_name(input._data.dtype)}")
+    if p < 1.0:
+        check_mask_dtype(input._data.dtype)
     gen = _random.default_generator
     if inplace:
         return input._inplace(lambda x: Dropout.apply(x, p=p, generator=gen))

@@ -15,6 +15,7 @@ from ..complex_ops import (
     Real,
     ViewAsComplex,
     ViewAsReal,
+    conj,
     conj_physical,
     imag,
     real,
@@ -91,3 +92,27 @@ def complex_sgn(ctx, grad):
     zero = const(ctx.saved_tensors[0] == 0)  # 0 there, and NaN second derivatives (torch's)
     s = sgn(x)
     return where(zero, 0.0, (grad - s * real(conj_physical(s) * grad)) / abs_(x))
+
+
+def complex_mul(ctx, grad):
+    """z = x * y with complex operands: ``grad * conj(y)`` and ``grad * conj(x)`` (torch's
+    ``mul_tensor_backward``, whose products keep torch's signed zeros and node names)."""
+    x, y = saved_tensors(ctx)
+    need = ctx.needs_input_grad
+    return (sum_to(grad * _conj(y), ctx.x_shape) if need[0] else None,
+            sum_to(grad * _conj(x), ctx.y_shape) if need[1] else None)
+
+
+def complex_div(ctx, grad):
+    """z = x / y with complex operands: ``grad / conj(y)`` and ``-grad * conj(x / y / y)``
+    (torch's ``div_tensor_self_backward`` / ``div_tensor_other_backward``)."""
+    x, y = saved_tensors(ctx)
+    need = ctx.needs_input_grad
+    return (sum_to(grad / _conj(y), ctx.x_shape) if need[0] else None,
+            sum_to(-grad * _conj(x / y / y), ctx.y_shape) if need[1] else None)
+
+
+def _conj(t):
+    if not hasattr(t, "_data"):  # a Python number the op saved as it was
+        return t.conjugate()
+    return conj(t) if t._data.dtype.kind == "c" else t

@@ -84,7 +84,8 @@ def _div(ctx, grad):
     x, y = saved_tensors(ctx)
     need = ctx.needs_input_grad
     return (sum_to(grad / y, ctx.x_shape) if need[0] else None,
-            sum_to(-grad * x / (y * y), ctx.y_shape) if need[1] else None)
+            # torch's order, (x / y) / y: y * y would overflow first (float16 past 256)
+            sum_to(-grad * (x / y / y), ctx.y_shape) if need[1] else None)
 
 
 @formula(Neg)

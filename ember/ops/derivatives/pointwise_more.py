@@ -15,7 +15,8 @@ import numpy as np
 
 from ...autograd.function import Op
 from ..clamp import where
-from ..math_more import Angle, CompareAs, Frexp, Prelu, Renorm, Sgn
+from ..complex_ops import conj_physical, real
+from ..math_more import Angle, CompareAs, Frexp, Prelu, Renorm, Sgn, sgn
 from ..modulus import Fmod, Remainder
 from ..pointwise_math import (
     Atan2,
@@ -307,22 +308,28 @@ def _prelu(ctx, grad):
 def _norm_grad(g, x, p, norm):
     """torch's ``norm_backward`` on Tensors: d ||x||_p / dx times ``g`` (both keepdim)."""
     xa, na = x._data, norm._data
+    # a complex x's sgn moves with x: recorded, not a constant
+    sign = sgn(x) if xa.dtype.kind == "c" else const(np.sign(xa))
     if p == 1:
-        return g * const(np.sign(xa))
+        return g * sign
     zero = const(na == 0)
     if p == math.inf:
         hit = np.abs(xa) == na
-        share = np.sign(xa) * hit / hit.sum(axis=tuple(i for i in range(xa.ndim)
-                                                        if na.shape[i] == 1), keepdims=True)
-        return g * const(share, xa.dtype)
+        share = hit / hit.sum(axis=tuple(i for i in range(xa.ndim) if na.shape[i] == 1),
+                              keepdims=True)
+        return g * sign * const(share, na.dtype)
     x_zero = const(xa == 0)
     if p < 1:  # |x| ** (p - 1) sgn(x), 0 where x is 0, times g norm ** (1 - p)
-        scaled = where(x_zero, 0.0, abs_(where(x_zero, 1.0, x)) ** (p - 1)) * const(np.sign(xa))
+        scaled = where(x_zero, 0.0, abs_(where(x_zero, 1.0, x)) ** (p - 1)) * sign
         return scaled * g * norm ** (1 - p)
     scale = where(zero, 0.0, g / where(zero, 1.0, norm) ** (p - 1))
     if p == 2:
         return scale * x
     return where(x_zero, 0.0, scale * x * abs_(where(x_zero, 1.0, x)) ** (p - 2))
+
+
+def _conj_if_complex(t):
+    return conj_physical(t) if t._data.dtype.kind == "c" else t
 
 
 @formula(Renorm)
@@ -331,9 +338,11 @@ def _renorm(ctx, grad):
     p, axes, maxnorm = ctx.p, ctx.axes, ctx.maxnorm
     if axes:
         norm = VectorNorm.apply(x, p=p, dim=axes, keepdim=True)
-        gsum = (x * grad).sum(dim=list(axes), keepdim=True)
+        gsum = (_conj_if_complex(x) * grad).sum(dim=list(axes), keepdim=True)
     else:  # a 1-D input: each slice is one element
-        norm, gsum = abs_(x), x * grad
+        norm, gsum = abs_(x), _conj_if_complex(x) * grad
+    if gsum._data.dtype.kind == "c":  # the norm is real: only Re(conj(x) grad) reaches it
+        gsum = real(gsum)
     invnorm = 1 / (norm + 1e-7)
     factor = invnorm * maxnorm
     nb = _norm_grad(gsum, x, p, norm)
