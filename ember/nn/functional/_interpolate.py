@@ -1,9 +1,13 @@
 """Interpolation (torch.nn.functional): ``interpolate`` and the deprecated ``upsample*``.
 
 Every mode but ``area`` (adaptive average pooling) is a linear map that acts on one spatial
-axis at a time, so one ``SeparableMap`` node does it with one (out, in) matrix per axis:
-nearest and nearest-exact pick one source per output, linear / bilinear / trilinear blend two,
-bicubic four (torch's taps, edges clamped).
+axis at a time, so one ``ResizeMap`` node does it: nearest and nearest-exact pick one source
+per output, linear / bilinear / trilinear blend two, bicubic four (torch's taps, edges
+clamped; ``_interpolate_taps``), antialiasing a stretched filter (``_interpolate_antialias``).
+The forward sums as torch's kernel does, so the values are torch's to the bit; the
+gradient applies the (out, in) matrices of torch's backward kernel, which keeps a few rules
+of its own: nearest's backward always uses the float32 indices of its channels-last
+kernel, bicubic's copies when no axis changes size.
 """
 from __future__ import annotations
 
@@ -11,76 +15,88 @@ import warnings
 
 import numpy as np
 
-from ..._tensor import Tensor
-from ._interpolate_antialias import resize_antialias
+from ..._memory_format import channels_last, channels_last_3d, is_laid_out
+from ..._tensor import Tensor, _wrap
+from ._interpolate_antialias import ResizeMap, resize_antialias, resize_uint8
+from ._interpolate_taps import (
+    cubic_taps,
+    linear_taps,
+    nearest_index,
+    resample,
+    resample_channels_last,
+    taps_matrix,
+)
 from ._kernels import FLOATING, FLOATING_AND_BYTE, check_kernel
-from ._pooling import SeparableMap, adaptive_avg_pool1d, adaptive_avg_pool2d
+from ._pooling import _acc, adaptive_avg_pool1d, adaptive_avg_pool2d
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear"]
 
 _MODES = "nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact"
 
 
-def _scale(n, o, scale_factor, align_corners, dtype):
-    """torch's area_pixel_compute_scale, in the op's math type (float for float32)."""
-    if align_corners:
-        return dtype((n - 1) / (o - 1)) if o > 1 else dtype(0)
-    if scale_factor is not None:
-        return dtype(1) / dtype(scale_factor)
-    return dtype(n) / dtype(o)
+def _uses_channels_last_kernel(input, size):
+    """Whether torch's CPU kernel for this input is its channels-last one (nearest and
+    bilinear on 4-D input, nearest and trilinear on 5-D): for channels-last input of more
+    than 3 channels, and on 4-D input for any output of at most 128 rows plus columns."""
+    x = input._data
+    if x.ndim == 5:
+        return x.shape[1] > 3 and is_laid_out(x, channels_last_3d)
+    return x.ndim == 4 and ((x.shape[1] > 3 and is_laid_out(x, channels_last))
+                            or sum(size) <= 128)
 
 
-def _nearest_matrix(n, o, scale, exact, dtype):
-    dst = np.arange(o, dtype=dtype)
-    src = np.floor((dst + dtype(0.5)) * scale) if exact else np.floor(dst * scale)
-    src = np.minimum(src.astype(np.int64), n - 1)
-    m = np.zeros((o, n))
-    m[np.arange(o), src] = 1.0
-    return m
+def _half_weights(w):
+    """The weights torch's generic kernel keeps for float16 input: rounded to float16 (a
+    linear pair as ``1 - lam`` and ``lam``, the first computed from the rounded second)."""
+    h = w.astype(np.float16)
+    if w.shape[1] == 2:
+        h[:, 0] = np.float32(1) - h[:, 1].astype(np.float32)
+    return h.astype(np.float32)
 
 
-def _linear_matrix(n, o, scale, align_corners, dtype):
-    dst = np.arange(o, dtype=dtype)
-    src = dst * scale if align_corners else np.maximum(scale * (dst + dtype(0.5)) - dtype(0.5), 0)
-    i0 = np.minimum(np.floor(src).astype(np.int64), n - 1)
-    i1 = np.minimum(i0 + 1, n - 1)
-    lam = (src - i0).astype(np.float64)
-    m = np.zeros((o, n))
-    np.add.at(m, (np.arange(o), i0), 1.0 - lam)
-    np.add.at(m, (np.arange(o), i1), lam)
-    return m
+def _plan(input, mode, size, scales, align_corners):
+    """The forward evaluation, forward matrices and backward matrices (one per spatial
+    axis) of a mode without antialias, each as torch's kernels compute them."""
+    spatial = tuple(input.shape[2:])
+    math = np.float64 if input._data.dtype == np.float64 else np.float32
+    axes = list(zip(spatial, size, scales))
+    if mode in ("nearest", "nearest-exact"):
+        exact = mode == "nearest-exact"
+        legacy = _uses_channels_last_kernel(input, size)
+        index = [nearest_index(n, o, s, exact, math, legacy) for n, o, s in axes]
+        back = [nearest_index(n, o, s, exact, math, True) for n, o, s in axes]
+        mats, grad_mats = ([np.eye(n, dtype=math)[i] for n, i in zip(spatial, rule)]
+                           for rule in (index, back))
+        return (lambda x: x[(Ellipsis,) + np.ix_(*index)]), mats, grad_mats
+    rule = cubic_taps if mode == "bicubic" else linear_taps
+    taps = [rule(n, o, s, align_corners, math) for n, o, s in axes]
+    run = resample
+    if mode != "bicubic" and _uses_channels_last_kernel(input, size):
+        run = resample_channels_last
+    elif input._data.dtype == np.float16:
+        taps = [(i, _half_weights(w)) for i, w in taps]
+    mats = [taps_matrix(n, *t) for n, t in zip(spatial, taps)]
+    grad_mats = mats
+    if mode == "bicubic" and spatial == tuple(size):  # torch's backward then copies
+        grad_mats = [np.eye(n, dtype=math) for n in spatial]
+
+    def evaluate(x):
+        return np.ascontiguousarray(run(_acc(x), taps).astype(x.dtype, copy=False))
+
+    return evaluate, mats, grad_mats
 
 
-def _cubic_matrix(n, o, scale, align_corners, dtype):
-    """torch's bicubic taps (A = -0.75) at the source positions, clamped to the edges."""
-    a = -0.75
-    dst = np.arange(o, dtype=dtype)
-    src = dst * scale if align_corners else scale * (dst + dtype(0.5)) - dtype(0.5)
-    i0 = np.minimum(np.floor(src).astype(np.int64), n - 1)
-    t = np.clip(src - i0, 0, 1).astype(np.float64)
-    near = [t, 1.0 - t]  # distances to the taps i0 and i0 + 1; i0 - 1 and i0 + 2 are 1 further
-    w_near = [((a + 2) * x - (a + 3)) * x * x + 1 for x in near]
-    w_far = [((a * x - 5 * a) * x + 8 * a) * x - 4 * a for x in (t + 1.0, 2.0 - t)]
-    m = np.zeros((o, n))
-    for offset, w in zip((-1, 0, 1, 2), (w_far[0], w_near[0], w_near[1], w_far[1])):
-        np.add.at(m, (np.arange(o), np.clip(i0 + offset, 0, n - 1)), w)
-    return m
-
-
-# (mode, spatial dims) -> torch's function, its kernel and the dtypes that kernel takes
+# (mode, spatial dims) -> torch's function, its generic kernel and the dtypes it takes
+_NEAREST = ("compute_indices_weights_nearest", FLOATING_AND_BYTE)
 _KERNELS = {
-    ("nearest", 1): ("upsample_nearest1d", "compute_indices_weights_nearest", FLOATING_AND_BYTE),
-    ("nearest", 2): ("upsample_nearest2d", "upsample_nearest2d_channels_last", FLOATING_AND_BYTE),
-    ("nearest", 3): ("upsample_nearest3d", "compute_indices_weights_nearest", FLOATING_AND_BYTE),
-    ("nearest-exact", 1): ("_upsample_nearest_exact1d", "compute_indices_weights_nearest",
-                           FLOATING_AND_BYTE),
-    ("nearest-exact", 2): ("_upsample_nearest_exact2d", "upsample_nearest2d_channels_last",
-                           FLOATING_AND_BYTE),
-    ("nearest-exact", 3): ("_upsample_nearest_exact3d", "compute_indices_weights_nearest",
-                           FLOATING_AND_BYTE),
+    ("nearest", 1): ("upsample_nearest1d",) + _NEAREST,
+    ("nearest", 2): ("upsample_nearest2d",) + _NEAREST,
+    ("nearest", 3): ("upsample_nearest3d",) + _NEAREST,
+    ("nearest-exact", 1): ("_upsample_nearest_exact1d",) + _NEAREST,
+    ("nearest-exact", 2): ("_upsample_nearest_exact2d",) + _NEAREST,
+    ("nearest-exact", 3): ("_upsample_nearest_exact3d",) + _NEAREST,
     ("linear", 1): ("upsample_linear1d", "compute_indices_weights_linear", FLOATING),
-    ("bilinear", 2): ("upsample_bilinear2d", "upsample_bilinear2d_channels_last",
-                      FLOATING_AND_BYTE),
+    ("bilinear", 2): ("upsample_bilinear2d", "compute_indices_weights_linear", FLOATING_AND_BYTE),
     ("bicubic", 2): ("upsample_bicubic2d", "compute_indices_weights_cubic", FLOATING_AND_BYTE),
     ("trilinear", 3): ("upsample_trilinear3d", "compute_indices_weights_linear", FLOATING),
 }
@@ -172,8 +188,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 
     Modes: ``nearest``, ``nearest-exact``, ``area`` (adaptive average pooling), ``linear``
     (3-D input), ``bilinear`` and ``bicubic`` (4-D input), ``trilinear`` (5-D input), with
-    ``align_corners`` for the last four. ``antialias`` (bilinear and bicubic) applies torch's
-    separable antialiasing filter.
+    ``align_corners`` for the last four, and ``lanczos`` (4-D input, Lanczos-3, PIL's
+    ``LANCZOS``), which requires ``antialias``. ``antialias`` (bilinear, bicubic, lanczos)
+    applies torch's separable antialiasing filter.
     """
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
@@ -190,35 +207,33 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         from ._pooling3d import adaptive_avg_pool3d
         return (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[nd - 1](input,
                                                                                       output)
+    if mode == "lanczos" and nd == 2:
+        if align_corners:
+            raise ValueError("Lanczos mode does not support align_corners=True")
+        if not antialias:
+            raise ValueError("Lanczos mode requires antialias=True")
+    if antialias:
+        size = _check_kernel_args(input, f"_upsample_{mode}2d_aa", output, scales, True)
+        return resize_antialias(input, size, scales, mode, align_corners)
     if (mode, nd) not in _KERNELS:
         if mode in _NEEDS and 1 <= nd <= 3:
             raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs "
                                       f"{_NEEDS[mode]}D input")
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported "
                                   f"(got {input.dim()}D) for the modes: {_MODES} (got {mode})")
-    if antialias:
-        size = _check_kernel_args(input, f"_upsample_{mode}2d_aa", output, scales, True)
-        return resize_antialias(input, size, scales, mode, align_corners)
     fn, kernel, dtypes = _KERNELS[mode, nd]
     size = _check_kernel_args(input, fn, output, scales, mode not in ("nearest", "nearest-exact"))
+    if mode != "bicubic" and _uses_channels_last_kernel(input, size):
+        kernel = f"upsample_{'nearest' if mode.startswith('nearest') else mode}{nd}d_channels_last"
     check_kernel(input, kernel, dtypes)
-    spatial = tuple(input.shape[2:])
     scales = (None,) * nd if scales is None else tuple(float(s) for s in scales)
-    dtype = np.float32 if input.dtype.itemsize <= 4 else np.float64
-    if mode in ("nearest", "nearest-exact"):
-        exact = mode == "nearest-exact"
-        mats = [_nearest_matrix(n, o, _scale(n, o, s, False, dtype), exact, dtype)
-                for n, o, s in zip(spatial, size, scales)]
-        name = f"Upsample{'NearestExact' if exact else 'Nearest'}{nd}DBackward0"
-    elif mode == "bicubic":
-        mats = [_cubic_matrix(n, o, _scale(n, o, s, align_corners, dtype), align_corners,
-                              dtype) for n, o, s in zip(spatial, size, scales)]
-        name = "UpsampleBicubic2DBackward0"
-    else:
-        mats = [_linear_matrix(n, o, _scale(n, o, s, align_corners, dtype), align_corners,
-                               dtype) for n, o, s in zip(spatial, size, scales)]
-        name = f"Upsample{('Linear1D', 'Bilinear2D', 'Trilinear3D')[nd - 1]}Backward0"
-    return SeparableMap.apply(input, mats=mats, node_name=name)
+    if input._data.dtype == np.uint8 and mode in ("bilinear", "bicubic"):
+        return _wrap(resize_uint8(input._data, size, scales, align_corners, mode, False))
+    evaluate, mats, grad_mats = _plan(input, mode, size, scales, align_corners)
+    name = "Upsample" + {"nearest": "Nearest", "nearest-exact": "NearestExact"}.get(
+        mode, mode.capitalize()) + f"{nd}D"
+    return ResizeMap.apply(input, mats=mats, grad_mats=grad_mats, node_name=f"{name}Backward0",
+                           grad_name=f"{name}BackwardBackward0", evaluate=evaluate)
 
 
 def _deprecated(name):

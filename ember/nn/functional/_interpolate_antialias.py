@@ -1,16 +1,21 @@
-"""Antialiased resizing: ``interpolate(..., antialias=True)`` for bilinear and bicubic.
+"""Antialiased resizing: ``interpolate(..., antialias=True)`` for bilinear, bicubic and
+lanczos (which requires it).
 
 torch's separable filter (after PIL): to shrink an axis by ``s`` the filter is stretched to
 ``s`` times its width, so every input pixel under an output pixel's footprint counts;
-enlarging keeps the plain filter. The filter is the triangle for bilinear and Keys' cubic
-with ``a = -0.5`` for bicubic (the non-antialiased bicubic uses -0.75). Each output's taps
+enlarging keeps the plain filter. The filter is the triangle for bilinear, Keys' cubic
+with ``a = -0.5`` for bicubic (the non-antialiased bicubic uses -0.75) and Lanczos-3
+(``sinc(x) sinc(x / 3)`` for ``|x| < 3``, PIL's ``LANCZOS``) for lanczos. Each output's taps
 are cut at the borders and its weights divided by their sum. Output ``i`` is centred at
 ``scale * (i + 0.5)`` in input coordinates, ``align_corners`` or not: that flag only
 changes ``scale`` (``(in - 1) / (out - 1)`` instead of ``in / out`` or ``1 / scale_factor``).
 
-The weights are computed in the input's float type, as torch does, so float32 results
-agree with torch's to rounding. uint8 input takes torch's integer path: weights rounded to
-int16 fixed point, each pass rounded and clamped to 0..255.
+The weights are computed in the input's float type and the taps summed in the order and
+with the fused multiply-adds of torch's compiled loop (``_resample_aa``), so float32 and
+float64 results are torch's bit for bit. uint8 input takes torch's integer path: weights rounded to
+int16 fixed point, each pass rounded and clamped to 0..255; torch takes that path for
+bilinear and bicubic uint8 without antialias too, with the plain (unstretched, unnormalised)
+two or four taps of ``_interpolate_taps``.
 """
 from __future__ import annotations
 
@@ -19,12 +24,20 @@ import numpy as np
 from ..._tensor import _wrap
 from ...autograd._forward_ad._rules import linear
 from ...ops.derivatives._common import formula
+from ._interpolate_taps import (
+    cubic,
+    floor_and_fraction,
+    fma,
+    pixel_scale,
+    source_index,
+    taps_matrix,
+)
 from ._kernels import check_kernel
-from ._pooling import SeparableMap
+from ._pooling import SeparableMap, _acc
 
 __all__ = []
 
-_TAPS = {"bilinear": 2, "bicubic": 4}  # torch's interp_size: the filter's width at scale 1
+_TAPS = {"bilinear": 2, "bicubic": 4, "lanczos": 6}  # torch's interp_size: width at scale 1
 _DTYPES = frozenset({"float32", "float64", "uint8"})
 
 
@@ -33,32 +46,66 @@ def _triangle(x):
     return np.where(x < 1, 1 - x, 0).astype(x.dtype)
 
 
-def _keys_cubic(x, a=-0.5):
+def _keys_cubic(x):
+    return cubic(x, a=-0.5)
+
+
+def _lanczos(x):
+    # torch's float32 filter takes sinc(x) in float32 and sinc(x / 3) in float64
     x = np.abs(x)
-    near = ((a + 2) * x - (a + 3)) * x * x + 1
-    far = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
-    return np.where(x < 1, near, np.where(x < 2, far, 0)).astype(x.dtype)
+    t = x.dtype.type
+    with np.errstate(invalid="ignore", divide="ignore"):
+        px = x * t(np.pi)
+        sin = _sinf(px) if t == np.float32 else np.sin(px)
+        near = np.where(x == 0, t(1), sin / px)
+        third = x.astype(np.float64) / 3.0
+        far = np.where(third == 0, 1.0, np.sin(third * np.pi) / (third * np.pi))
+    return np.where(x < 3, (near.astype(np.float64) * far).astype(t), t(0))
 
 
-_FILTERS = {"bilinear": _triangle, "bicubic": _keys_cubic}
+_HEX = float.fromhex
+_SIN = [_HEX("-0x1.555545995a603p-3"), _HEX("0x1.1107605230bc4p-7"),
+        _HEX("-0x1.994eb3774cf24p-13")]
+_COS = [1.0, _HEX("-0x1.ffffffd0c621cp-2"), _HEX("0x1.55553e1068f19p-5"),
+        _HEX("-0x1.6c087e89a359dp-10"), _HEX("0x1.99343027bf8c3p-16")]
 
 
-def _scale(n, o, scale_factor, align_corners, dtype):
-    """torch's area_pixel_compute_scale in ``dtype``: input pixels per output pixel."""
-    if align_corners:
-        return dtype(n - 1) / dtype(o - 1) if o > 1 else dtype(0)
-    if scale_factor is not None and scale_factor > 0:
-        return dtype(1.0 / scale_factor)
-    return dtype(n) / dtype(o)
+def _top12(y):
+    return (np.asarray(y, np.float32).view(np.uint32) >> 20) & 0x7FF
 
 
-def aa_weights(n, o, scale, mode, dtype=np.float64):
-    """The ``(o, n)`` matrix of antialiased weights along one axis, each row summing to 1.
+def _sinf(y):
+    """glibc's sinf (as its x86-64 FMA build rounds it: not always the nearest float) on
+    float32 ``0 <= y < 120``, the float32 sin torch's lanczos filter calls."""
+    x = y.astype(np.float64)
+    top = _top12(y)
+    small = top < _top12(_HEX("0x1.921FB6p-1"))  # below pi / 4: no reduction
+    n = np.where(small, 0, ((x * _HEX("0x1.45F306DC9C883p+23")).astype(np.int32) + 0x800000) >> 24)
+    r = np.where(small, x, fma(-n.astype(np.float64), _HEX("0x1.921FB54442D18p0"), x))
+    x2 = r * r
+    xs = r * np.array([1.0, -1.0, -1.0, 1.0])[n & 3]
+    x3 = x2 * xs
+    sin = fma(fma(x2, _SIN[2], _SIN[1]), x2 * x3, fma(x3, _SIN[0], xs))
+    c = [np.where(n & 2, -v, v) for v in _COS]  # the second table negates cos
+    cos = fma(x2, c[1], c[0])
+    cos = fma(fma(x2, c[4], c[3]), x2 * (x2 * x2), fma(x2 * x2, c[2], cos))
+    out = np.where(n & 1, cos, sin).astype(np.float32)
+    return np.where(top < _top12(_HEX("0x1p-12")), y, out)
+
+
+_FILTERS = {"bilinear": _triangle, "bicubic": _keys_cubic, "lanczos": _lanczos}
+
+
+def aa_taps(n, o, scale, mode, dtype=np.float64):
+    """Each output's antialiased taps along one axis, as torch's
+    _compute_indices_min_size_weights_aa finds them: ``(index, weight, count)``, index and
+    weight of shape ``(o, width)`` (weights past an output's ``count`` taps are 0, their
+    index clamped to the input), the weights of each output summing to 1.
 
     Args:
         n: input size; o: output size.
-        scale: input pixels per output pixel (see ``_scale``).
-        mode: ``"bilinear"`` or ``"bicubic"``.
+        scale: input pixels per output pixel (``pixel_scale``).
+        mode: ``"bilinear"``, ``"bicubic"`` or ``"lanczos"``.
         dtype: the float type the weights are computed in (the input's, for float input).
     """
     scale = dtype(scale)
@@ -74,53 +121,108 @@ def aa_weights(n, o, scale, mode, dtype=np.float64):
     idx = xmin[:, None] + np.arange(width)
     dist = (idx.astype(dtype) - center[:, None]).astype(np.float64) + 0.5
     w = _FILTERS[mode]((dist * np.float64(invscale)).astype(dtype))
-    inside = np.arange(width) < xsize[:, None]
-    w = np.where(inside, w, dtype(0))
+    w = np.where(np.arange(width) < xsize[:, None], w, dtype(0))
     total = np.add.accumulate(w, axis=1)[:, -1]  # torch sums the taps in order
     w = np.where(total[:, None] != 0, w / np.where(total == 0, 1, total)[:, None], w)
-    m = np.zeros((o, n), dtype)
-    rows = np.broadcast_to(np.arange(o)[:, None], idx.shape)
-    m[rows[inside], idx[inside]] = w[inside]
-    return m
+    return np.minimum(idx, n - 1), w.astype(dtype, copy=False), xsize
 
 
-class AntialiasMap(SeparableMap):
-    """z = A_H x A_W^T over the last two axes; backward multiplies by B_H^T and B_W (see
-    ``resize_antialias`` for where B differs from A)."""
+def aa_weights(n, o, scale, mode, dtype=np.float64):
+    """The ``(o, n)`` matrix of antialiased weights along one axis, each row summing to 1
+    (``aa_taps``'s arguments)."""
+    return taps_matrix(n, *aa_taps(n, o, scale, mode, dtype)[:2])
+
+
+def _resample_aa(x, taps):
+    """torch's float forward: the W pass, then the H pass (an axis whose taps are None
+    is copied), each output its ``count`` taps' products added in order. The compiled
+    loop adds them in blocks of 16 bytes of products (4 float32, 2 float64) rounded
+    apart, and fuses the multiply-add of the taps left over after the last block."""
+    block = 16 // x.dtype.itemsize
+    for axis in (x.ndim - 1, x.ndim - 2):
+        if taps[axis - x.ndim] is None:
+            continue
+        index, weight, count = taps[axis - x.ndim]
+        fused_from = (count - 1) // block * block + 1
+        along = (-1,) + (1,) * (x.ndim - 1 - axis)  # per-output weights broadcast along axis
+        out = np.take(x, index[:, 0], axis=axis) * weight[:, 0].reshape(along)
+        for j in range(1, index.shape[1]):
+            active, fused = j < count, j >= fused_from
+            v, w = np.take(x, index[:, j], axis=axis), weight[:, j].reshape(along)
+            if fused.all():
+                step = fma(v, w, out)
+            elif not (fused & active).any():
+                step = out + v * w
+            else:
+                step = np.where(fused.reshape(along), fma(v, w, out), out + v * w)
+            out = step if active.all() else np.where(active.reshape(along), step, out)
+        x = out
+    return np.ascontiguousarray(x)
+
+
+class ResizeMap(SeparableMap):
+    """z = A_H x A_W^T over the spatial axes (one matrix A_i per axis); backward multiplies
+    by B_i^T, the transpose of what torch's backward kernel applies, which can differ from
+    A_i (see ``resize_antialias`` and ``interpolate``). ``evaluate``, when given, computes z
+    in torch's own order and rounding; the matrices then serve the derivatives only."""
 
     @staticmethod
-    def forward(ctx, x, *, mats, grad_mats, node_name, grad_name):
-        out = SeparableMap.forward(ctx, x, mats=mats, node_name=node_name)
-        ctx.fwd_mats = [m.astype(x.dtype, copy=False) for m in mats]
-        ctx.mats = [m.astype(x.dtype, copy=False) for m in grad_mats]  # what backward reads
+    def forward(ctx, x, *, mats, grad_mats, node_name, grad_name, evaluate=None):
+        if evaluate is None:
+            out = SeparableMap.forward(ctx, x, mats=mats, node_name=node_name)
+        else:
+            ctx.show_as(node_name)
+            out = evaluate(x)
+        dtype = _acc(x).dtype
+        ctx.fwd_mats = [m.astype(dtype, copy=False) for m in mats]
+        ctx.mats = [m.astype(dtype, copy=False) for m in grad_mats]  # what backward reads
         ctx.grad_name = grad_name
         return out
 
 
-@formula(AntialiasMap)
-def _antialias_map(ctx, grad):
+@formula(ResizeMap)
+def _resize_map(ctx, grad):
     # torch's resize and resize-backward kernels are each other's derivative, so the
     # gradient's own backward applies A (not B, where they differ) and is named after it
-    return AntialiasMap.apply(grad, mats=[m.T for m in ctx.mats],
-                              grad_mats=[m.T for m in ctx.fwd_mats], node_name=ctx.grad_name,
-                              grad_name=ctx.name())
+    return ResizeMap.apply(grad, mats=[m.T for m in ctx.mats],
+                           grad_mats=[m.T for m in ctx.fwd_mats], node_name=ctx.grad_name,
+                           grad_name=ctx.name())
 
 
 # the tangent is the op applied to the input's tangent (forward mats, as torch's jvp)
-linear(AntialiasMap)
+linear(ResizeMap)
 
 
-def _uint8_weights(n, o, scale, mode):
-    """torch's int16 fixed-point weights for uint8 input and their number of fraction bits."""
-    m = aa_weights(n, o, scale, mode)
+def _plain_weights(n, o, scale_factor, align_corners, mode):
+    """The weights torch's integer kernel takes for bilinear and bicubic without antialias
+    (float64): the float kernels' two or four taps, not normalised, those past an edge
+    added to the edge pixel; and the largest running sum of a pixel's weights on the way,
+    which sets the precision."""
+    taps = _TAPS[mode]
+    is_cubic = mode == "bicubic"
+    real = source_index(n, o, scale_factor, align_corners, is_cubic, np.float64)
+    left, lam = floor_and_fraction(real, n, np.float64)
+    m = np.zeros((o, n))
+    rows, peak = np.arange(o), 0.0
+    for j in range(taps):
+        x = (j + 1 - taps // 2) - lam
+        col = np.clip(left + j + 1 - taps // 2, 0, n - 1)
+        m[rows, col] += cubic(x) if is_cubic else _triangle(x)
+        peak = max(peak, m[rows, col].max())
+    return m, peak
+
+
+def _fixed_point(m, peak):
+    """torch's int16 fixed-point weights and their number of fraction bits: as many as keep
+    twice ``peak`` below 2**15."""
     bits = 0
-    while bits < 22 and int(0.5 + m.max() * (1 << (bits + 1))) < (1 << 15):
+    while bits < 22 and int(0.5 + peak * (1 << (bits + 1))) < (1 << 15):
         bits += 1
     v = m * (1 << bits)
     return np.trunc(v + np.where(v < 0, -0.5, 0.5)).astype(np.int64), bits
 
 
-def _resize_uint8(x, size, scales, align_corners, mode):
+def resize_uint8(x, size, scales, align_corners, mode, antialias):
     """uint8 resize as torch's integer kernel: the W pass, then the H pass, each rounded
     and clamped to 0..255; an axis that keeps its size is copied."""
     out = x
@@ -128,8 +230,12 @@ def _resize_uint8(x, size, scales, align_corners, mode):
         n, o = x.shape[axis], size[axis - 2]
         if n == o:
             continue
-        m, bits = _uint8_weights(n, o, _scale(n, o, scales[axis - 2], align_corners,
-                                              np.float64), mode)
+        s = scales[axis - 2]
+        if antialias:
+            m = aa_weights(n, o, pixel_scale(n, o, s, align_corners, np.float64), mode)
+            m, bits = _fixed_point(m, m.max())
+        else:
+            m, bits = _fixed_point(*_plain_weights(n, o, s, align_corners, mode))
         # torch's vectorised kernel (up to 4 channels) does not share the generic one's bug
         if axis == 2 and x.shape[1] > 4:
             m = _first_row_everywhere(m, size)
@@ -159,15 +265,19 @@ def resize_antialias(input, size, scales, mode, align_corners):
     check_kernel(input, "compute_index_ranges_weights", _DTYPES)
     scales = (None, None) if scales is None else tuple(float(s) for s in scales)
     if input._data.dtype == np.uint8:
-        return _wrap(_resize_uint8(input._data, size, scales, align_corners, mode))
+        return _wrap(resize_uint8(input._data, size, scales, align_corners, mode, True))
     dtype = input._data.dtype.type
-    grad_mats, mats = [], []
+    grad_mats, mats, taps = [], [], []
     for n, o, s in zip(input.shape[2:], size, scales):
-        m = aa_weights(n, o, _scale(n, o, s, align_corners, dtype), mode, dtype)
-        grad_mats.append(m)
-        mats.append(np.eye(n, dtype=dtype) if n == o else m)
-    if input.shape[2] != size[0]:
+        scale = pixel_scale(n, o, s, align_corners, dtype)
+        index, weight, count = aa_taps(n, o, scale, mode, dtype)
+        grad_mats.append(taps_matrix(n, index, weight))
+        mats.append(np.eye(n, dtype=dtype) if n == o else grad_mats[-1])
+        taps.append(None if n == o else [index, weight, count])
+    if taps[0] is not None and size[1] == 1:
         mats[0] = _first_row_everywhere(mats[0], size)
+        taps[0] = [np.repeat(t[:1], len(t), axis=0) for t in taps[0]]
     name = f"Upsample{mode.capitalize()}2DAa"
-    return AntialiasMap.apply(input, mats=mats, grad_mats=grad_mats,
-                              node_name=f"{name}Backward0", grad_name=f"{name}BackwardBackward0")
+    return ResizeMap.apply(input, mats=mats, grad_mats=grad_mats, node_name=f"{name}Backward0",
+                           grad_name=f"{name}BackwardBackward0",
+                           evaluate=lambda x: _resample_aa(x, taps))

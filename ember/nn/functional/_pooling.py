@@ -313,11 +313,13 @@ def _adaptive_avg(input, nd, fn, output_size):
         pair = ((1,) + outs) if nd == 1 else outs
         raise RuntimeError(f"adaptive_avg_pool2d: elements of output_size must be greater than or "
                            f"equal to 0 but received {{{pair[0]}, {pair[1]}}}")
-    if outs == (1,) * nd and (nd == 2 or 0 in sizes):  # torch takes the mean (NaN if empty)
+    # torch takes the mean (NaN if empty; mean's error for integer input, 1-D pools too)
+    if outs == (1,) * nd and (nd == 2 or 0 in sizes or not input.is_floating_point()):
         return input.mean((-1, -2) if nd == 2 else -1, keepdim=True)
     shape = list(input.shape[:-1]) + [1] * (nd == 1) + [input.shape[-1]]
     _check_non_empty(input, "adaptive_avg_pool2d", (-2, -1), shape)
-    check_kernel(input, "adaptive_avg_pool2d", FLOATING)
+    if 0 not in outs:  # torch returns an empty output before it looks at the dtype
+        check_kernel(input, "adaptive_avg_pool2d", FLOATING)
     name = "SqueezeBackward1" if nd == 1 else "AdaptiveAvgPool2DBackward0"
     return SeparableMap.apply(input, mats=_adaptive_mats(sizes, outs), node_name=name)
 
