@@ -174,3 +174,21 @@ def check_movedim(source, destination, src, dst):
         if len(set(wrapped)) != len(wrapped):
             shown = list(given) if isinstance(given, (tuple, list)) else [given]
             raise RuntimeError(f"movedim: repeated dim in `{name}` ({shown})")
+
+
+def sizes_arg(shape, name="view", arg="size"):
+    """Varargs sizes or one sequence of them as a tuple of ints. A one-element integer
+    tensor counts as an int; a tensor of sizes is refused (torch's TypeError, naming
+    ``name`` and ``arg``)."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list, Tensor)):
+        first = shape[0]
+        if not isinstance(first, Tensor):
+            shape = first
+        elif first._data.size != 1:
+            raise TypeError(f"{name}(): argument '{arg}' (position 1) must be tuple of ints, not "
+                            "Tensor")
+    try:
+        return tuple(int(s) for s in shape)
+    except ValueError:  # a tensor of several values among the sizes
+        raise TypeError(f"{name}(): argument '{arg}' must be tuple of ints, but found an element "
+                        "of type Tensor") from None

@@ -10,6 +10,7 @@ from .. import _arg_errors
 from .._tensor import Tensor, _mark_view, _wrap
 from ..autograd.function import Op
 from ._shape_utils import check_expand, check_movedim, sum_to_shape, type_name, wrap_dim
+from ._shape_utils import sizes_arg as _sizes
 
 
 def _as_view(out, base):
@@ -20,24 +21,6 @@ def _as_view(out, base):
         if owner is data or owner is data.base or np.may_share_memory(out._data, data):
             _mark_view(out, base)
     return out
-
-
-def _sizes(shape, name="view", arg="size"):
-    """Varargs sizes or one sequence of them as a tuple of ints. A one-element integer
-    tensor counts as an int; a tensor of sizes is refused (torch's TypeError, naming
-    ``name`` and ``arg``)."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list, Tensor)):
-        first = shape[0]
-        if not isinstance(first, Tensor):
-            shape = first
-        elif first._data.size != 1:
-            raise TypeError(f"{name}(): argument '{arg}' (position 1) must be tuple of ints, not "
-                            "Tensor")
-    try:
-        return tuple(int(s) for s in shape)
-    except ValueError:  # a tensor of several values among the sizes
-        raise TypeError(f"{name}(): argument '{arg}' must be tuple of ints, but found an element "
-                        "of type Tensor") from None
 
 
 def _infer(shape, numel, src_shape):
