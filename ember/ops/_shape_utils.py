@@ -5,6 +5,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor
+from ._opmath import HALF
 
 float64_hook = None  # set by ember.autograd.graph.warn_on_float64(True)
 
@@ -17,7 +18,7 @@ def sum_to_shape(g, shape):
     axes = tuple(range(lead)) + tuple(
         i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1)
     if axes:
-        if g.dtype == np.float16:  # summed in float32, as torch's sum kernel does
+        if g.dtype is HALF:  # summed in float32, as torch's sum kernel does
             return g.sum(axis=axes, keepdims=True, dtype=np.float32).astype(g.dtype).reshape(shape)
         g = g.sum(axis=axes, keepdims=True)
     return g.reshape(shape)

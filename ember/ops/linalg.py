@@ -9,6 +9,7 @@ from .. import _arg_errors, _dtype
 from .._tensor import Tensor, _wrap
 from ..autograd import grad_mode
 from ..autograd.function import Op, _record
+from ._opmath import HALF
 from ._shape_utils import check_broadcast, check_expand, operands, sum_to_shape, type_name
 
 
@@ -141,7 +142,7 @@ class Linear(Op):
         ctx.save_for_backward(x, w)
         if b is None or x.ndim != 2:  # torch's names: F.linear is addmm only for 2-D with bias
             ctx.show_as(_LINEAR_NODE_NAMES[x.ndim > 2, x.ndim == 1, b is None])
-        if x.dtype == np.float16:
+        if x.dtype is HALF:
             return _half_linear(x, w, b)
         if x.ndim > 2:
             # one (N*L, C) GEMM instead of a batch of N small ones
@@ -163,7 +164,7 @@ class Linear(Op):
             x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
             gw = np.matmul(g2.T, x2)
         if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]:
-            gb = g2.sum(axis=0) if g2.dtype != np.float16 else \
+            gb = g2.sum(axis=0) if g2.dtype is not HALF else \
                 g2.sum(axis=0, dtype=np.float32).astype(np.float16)
         return gx, gw, gb
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.function import Op
+from ...ops._opmath import HALF
 from ._reduce import blas_ok, filled
 
 
@@ -57,7 +58,7 @@ class BatchNorm(Op):
         ndim = x.ndim
         axes = 0 if ndim == 2 else (0,) + tuple(range(2, ndim))
         ctx.ndim, ctx.axes, ctx.training = ndim, axes, training
-        if x.dtype == np.float16:
+        if x.dtype is HALF:
             return _half_forward(ctx, x, weight, bias, running_mean, running_var, momentum, eps)
         cv = _channel_view
         if training:
@@ -102,7 +103,7 @@ class BatchNorm(Op):
         gx = gw = gb = None
         need_w = len(need) > 1 and need[1]
         need_b = len(need) > 2 and need[2]
-        if grad.dtype == np.float16:  # float16: in float32, each gradient rounded once
+        if grad.dtype is HALF:  # float16: in float32, each gradient rounded once
             grads = BatchNorm.backward(ctx, grad.astype(np.float32))
             return tuple(None if g is None else g.astype(np.float16) for g in grads)
         if not ctx.training:
