@@ -14,14 +14,15 @@ from .._tensor import Tensor
 HALF = np.dtype(np.float16)
 
 
-def half_scalar(other):
+def half_scalar(other, x_ndim=1):
     """``other`` as the float32 array torch's float16 ``mul`` / ``div`` reads, or None when
-    the ordinary path (``other`` cast to float16 first) computes the same or does not apply."""
+    the ordinary path (``other`` cast to float16 first) computes the same or does not apply.
+    ``x_ndim``: the float16 operand's dims; a 0-d one and a 0-d float tensor promote."""
     if isinstance(other, Tensor):
         a = other._data
         if other._rg or a.size != 1 or a.dtype == np.float16 or a.dtype.kind not in "iuf":
             return None
-        if a.dtype.kind == "f" and a.ndim:  # a float tensor with dims makes the result float32
+        if a.dtype.kind == "f" and (a.ndim or not x_ndim):  # the result is float32 or wider
             return None
         with np.errstate(over="ignore"):
             return a.astype(np.float32)

@@ -249,7 +249,7 @@ def rsub(input, other, *, alpha=1):
 def mul(input, other, *, out=None):
     """Elementwise product; mirrors ``torch.mul``."""
     if type(input) is Tensor and input._data.dtype is HALF:
-        b = half_scalar(other)
+        b = half_scalar(other, input._data.ndim)
         if b is not None:  # read in float32, as torch (see _opmath)
             return _out(Mul.apply(input, b, opmath=True), out, "mul", (input, other))
     if out is None:
@@ -292,7 +292,7 @@ def div(input, other, *, rounding_mode=None, out=None):
 
         return _out(_wrap(np.asarray(r)), out, "div", (input, other))
     if isinstance(input, Tensor) and input._data.dtype is HALF:
-        b = half_scalar(other)
+        b = half_scalar(other, input._data.ndim)
         if b is not None:  # read in float32, as torch (see _opmath)
             return _out(Div.apply(input, b, opmath=True), out, "div", (input, other))
     x, y = operands(input, other, floating=True)
