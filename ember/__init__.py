@@ -60,6 +60,7 @@ from ._creation import (  # noqa: F401
     zeros,
     zeros_like,
 )
+from ._default_tensor_type import set_default_tensor_type  # noqa: F401
 from ._dtype import (  # noqa: F401
     bfloat16,
     complex64,
@@ -99,6 +100,7 @@ from ._random import (  # noqa: F401
 )
 from ._tensor import Size, Tensor  # noqa: F401
 from .amp import autocast  # noqa: F401
+from .amp import autocast_mode as _autocast_mode
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .autograd.anomaly_mode import (  # noqa: F401
     is_anomaly_check_nan_enabled,
@@ -133,6 +135,7 @@ from .ops import (  # noqa: F401
     sum,
     where,
 )
+from .torch_version import __version__  # noqa: F401  (a TorchVersion, as torch's)
 
 # torch.linalg: the module of that name, where the * above brought ember's matmul ops module
 linalg = __import__("importlib").import_module(f"{__name__}.linalg")
@@ -145,6 +148,8 @@ from ._namespace_gaps_native import *  # noqa: E402,F401,F403
 from ._namespace_more import *  # noqa: E402,F401,F403
 from ._namespace_nn import *  # noqa: E402,F401,F403
 from ._storage_more import *  # noqa: E402,F401,F403  (Tensor.storage, torch.is_storage)
+from ._view_copies import *  # noqa: E402,F401,F403  (view_as_real_copy, ...)
+from .ops._linalg_geqrf import geqrf, ormqr  # noqa: E402,F401  (torch.geqrf, torch.ormqr)
 from .ops._linalg_triangular import orgqr  # noqa: E402,F401  (torch.orgqr)
 
 # torch.strided and friends (after ``from .ops import *``, which binds the ops module
@@ -164,7 +169,8 @@ short = int16
 cfloat = complex64
 cdouble = complex128
 globals().update(_legacy_types.LEGACY)  # FloatTensor, LongTensor, ...
-__version__ = "0.1.0"
+# torch.get_autocast_dtype, torch.set_autocast_enabled, ... (the autocast state API)
+globals().update({_n: getattr(_autocast_mode, _n) for _n in _autocast_mode.STATE_FUNCTIONS})
 _silence_float_warnings()
 globals().update(_compat.out_variants())  # torch.exp(x, out=y) and friends
 
@@ -201,6 +207,7 @@ _LAZY_FUNCTIONS = {
     "svd_lowrank": "_lowrank", "pca_lowrank": "_lowrank", "lobpcg": "_lobpcg",
     "cond": "_control_flow", "while_loop": "_control_flow",
     "stft": "fft._stft", "istft": "fft._stft", "GradScaler": "amp",
+    "get_device_module": "accelerator", "from_file": "_from_file",
 }
 
 
@@ -213,7 +220,8 @@ def __getattr__(name):
     lazy = {"nn", "optim", "utils", "text", "models", "autograd", "testing", "cuda",
             "backends", "distributed", "amp", "serialization", "cli", "linalg", "special",
             "random", "jit", "distributions", "cpu", "func", "profiler",
-            "compiler", "multiprocessing", "signal", "types", "fx", "fft", "return_types"}
+            "compiler", "multiprocessing", "signal", "types", "fx", "fft", "return_types",
+            "accelerator", "version", "torch_version", "functional", "mps", "xpu"}
     if name in lazy:
         return importlib.import_module(f"{__name__}.{name}")
     if name in ("save", "load"):

@@ -194,11 +194,11 @@ def set_default_device(device) -> None:
     check_device(device)
 
 
-def is_autocast_enabled(device_type: str | None = None) -> bool:
-    """Whether an ``autocast`` region is active (see ``ember.amp``)."""
-    from .amp.autocast_mode import _state
+def is_autocast_enabled(*args, **kwargs) -> bool:
+    """Whether an ``autocast`` region is active (see ``ember.amp.autocast_mode``)."""
+    from .amp.autocast_mode import is_autocast_enabled
 
-    return _state.is_enabled(device_type)
+    return is_autocast_enabled(*args, **kwargs)
 
 
 # --- finfo / iinfo ------------------------------------------------------------------------------

@@ -10,10 +10,11 @@ import math
 
 import numpy as np
 
-from . import _creation, _dtype, _inplace, _random, _sampling, ops
+from . import _arg_errors, _creation, _dtype, _inplace, _random, _sampling, ops
 from ._arg_errors import check_tensors, method, missing
 from ._compat import histogram
 from ._tensor import Tensor
+from .ops import _linalg_geqrf
 from .ops._shape_utils import type_name
 from .ops.math_more import compare_as_input
 
@@ -322,6 +323,8 @@ Tensor.fill_diagonal_ = fill_diagonal_
 Tensor.map2_ = map2_
 Tensor.as_subclass = as_subclass
 Tensor.histogram = histogram
+Tensor.geqrf = _arg_errors.method_twin(_linalg_geqrf.geqrf)
+Tensor.ormqr = _arg_errors.method_twin(_linalg_geqrf.ormqr)
 Tensor.bernoulli = _creation.bernoulli
 Tensor.const_data_ptr = Tensor.data_ptr
 Tensor.is_distributed = lambda self: False

@@ -131,6 +131,7 @@ linalg_lu_factor_ex, linalg_lu_factor_ex_out = _with_out("linalg_lu_factor_ex", 
 linalg_ldl_factor, linalg_ldl_factor_out = _with_out("linalg_ldl_factor", "LD", "pivots")
 linalg_ldl_factor_ex, linalg_ldl_factor_ex_out = _with_out("linalg_ldl_factor_ex", "LD",
                                                            "pivots", "info")
+geqrf, geqrf_out = _with_out("geqrf", "a", "tau")
 
 
 def _out_variant(result_type):

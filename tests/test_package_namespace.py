@@ -11,12 +11,14 @@ import ember
                                   "testing", "cuda", "backends", "distributed", "amp",
                                   "serialization", "linalg", "special", "random", "jit",
                                   "distributions", "cpu", "func", "profiler", "compiler",
-                                  "multiprocessing", "signal", "types", "fx", "fft"])
+                                  "multiprocessing", "signal", "types", "fx", "fft",
+                                  "accelerator", "version", "torch_version", "functional",
+                                  "mps", "xpu"])
 def test_lazy_subpackage_imports(name):
     assert getattr(ember, name) is importlib.import_module(f"ember.{name}")
 
 
-@pytest.mark.parametrize("name", ["onnx", "mps", "no_such_thing"])
+@pytest.mark.parametrize("name", ["onnx", "mtia", "no_such_thing"])
 def test_missing_name_is_an_attribute_error(name):
     assert not hasattr(ember, name)
     with pytest.raises(AttributeError, match=name):
