@@ -11,7 +11,7 @@ from ._tensor import Tensor
 
 _NAMES = {"Float": "float32", "Double": "float64", "Half": "float16", "BFloat16": "bfloat16",
           "Long": "int64", "Int": "int32", "Short": "int16", "Char": "int8", "Byte": "uint8",
-          "Bool": "bool"}
+          "Bool": "bool_"}
 
 
 class _TensorType(type):
@@ -23,7 +23,10 @@ class _TensorType(type):
     def __call__(cls, *args, device=None):
         if len(args) == 1 and isinstance(args[0], Tensor):
             if args[0].dtype != cls.dtype:
-                raise TypeError(f"expected {cls.dtype} (got {args[0].dtype})")
+                from ._tensor_methods_views import _options
+
+                raise TypeError(f"expected {_options(cls.dtype.np)} "
+                                f"(got {_options(args[0]._data.dtype)})")
             return args[0]
         return Tensor(*args, dtype=cls.dtype, device=device)
 
@@ -33,7 +36,8 @@ class _TensorType(type):
 
 def _legacy(prefix, dtype_name):
     dtype = getattr(_dtype, dtype_name)
-    doc = f"torch.{prefix}Tensor: builds {dtype_name} tensors; isinstance checks the dtype."
+    doc = (f"torch.{prefix}Tensor: builds {dtype_name.rstrip('_')} tensors; isinstance checks "
+           "the dtype.")
     return _TensorType(f"{prefix}Tensor", (), {"dtype": dtype, "is_cuda": False,
                                                "is_sparse": False, "__doc__": doc,
                                                "__module__": "ember"})

@@ -387,3 +387,14 @@ def test_from_file_bfloat16_decodes_the_high_halves_as_torch(tmp_path):
     got = ember.from_file(str(path), size=8, dtype=ember.bfloat16).float()
     want = torch.from_file(str(path), size=8, dtype=torch.bfloat16).float()
     np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+@pytest.mark.parametrize("src", [
+    "L.BoolTensor([True, False])", "L.BoolTensor(2, 3).shape", "L.ones(2).type(L.BoolTensor)",
+    "L.ones(2).type('torch.BoolTensor')", "L.tensor([True]).type()",
+    "isinstance(L.tensor([True]), L.BoolTensor)", "isinstance(L.tensor([1]), L.BoolTensor)",
+    "L.BoolTensor(L.tensor([1.0]))", "repr(L.BoolTensor)",
+])
+def test_bool_tensor_legacy_type_as_torch(src):
+    got, want = outcome(ember, src), outcome(torch, src)
+    assert got == want, (src, got, want)
