@@ -294,3 +294,63 @@ def test_lanczos_errors_match_torch(kwargs):
     kwargs = dict(kwargs)
     x = np.zeros(kwargs.pop("shape", (1, 1, 4, 4)), kwargs.pop("dtype", "float32"))
     _check(x, mode="lanczos", scale_factor=0.5, **kwargs)
+
+
+@pytest.mark.parametrize("mode, shape, spec", [
+    ("bilinear", (3, 5, 64, 90), {"scale_factor": 2.0}),
+    ("bilinear", (3, 5, 64, 90), {"scale_factor": 0.5, "align_corners": True}),
+    ("bicubic", (2, 3, 40, 130), {"scale_factor": 3.0}),
+    ("bicubic", (2, 3, 40, 130), {"size": (67, 77)}),
+    ("nearest", (3, 5, 64, 90), {"scale_factor": 2.0}),
+    ("nearest-exact", (3, 5, 64, 90), {"scale_factor": 0.6}),
+    ("trilinear", (2, 3, 12, 30, 40), {"scale_factor": 2.0}),
+    ("linear", (4, 64, 500), {"scale_factor": 1.7}),
+    ("bilinear", (3, 5, 64, 90), {"scale_factor": 0.5, "antialias": True}),
+    ("bicubic", (3, 5, 64, 90), {"size": (30, 41), "antialias": True}),
+], ids=str)
+def test_larger_inputs_match_torch_bit_for_bit(mode, shape, spec):
+    # enough rows and columns that the passes work in several blocks and strided runs
+    x = np.random.default_rng(12).standard_normal(shape).astype(np.float32)
+    x.flat[[5, 77, 1000]] = [np.nan, np.inf, -0.0]
+    kwargs = dict(spec, mode=mode)
+    if mode in ALIGNED:
+        kwargs.setdefault("align_corners", False)
+    _check(x, **kwargs)
+
+
+@pytest.mark.parametrize("mode, spec", [
+    ("nearest", {"scale_factor": 0.5}), ("bilinear", {"scale_factor": 2.0}),
+    ("bicubic", {"scale_factor": 2.0}), ("bilinear", {"size": (7, 9), "align_corners": True}),
+    ("bilinear", {"scale_factor": 0.5, "antialias": True}),
+    ("bicubic", {"scale_factor": 0.3, "antialias": True}),
+    ("lanczos", {"size": (5, 11), "antialias": True}),
+], ids=str)
+def test_non_finite_gradient_reaches_the_inputs_torch_reaches(mode, spec):
+    # torch's backward kernels multiply each output's gradient by that output's taps only
+    x = np.random.default_rng(13).standard_normal((1, 2, 9, 12)).astype(np.float32)
+    grads = []
+    for lib in (torch, ember):
+        xt = lib.tensor(x, requires_grad=True)
+        out = lib.nn.functional.interpolate(xt, mode=mode, **spec)
+        g = np.ones(tuple(out.shape), np.float32)
+        g[0, 0, 1, 2] = np.inf
+        out.backward(lib.tensor(g))
+        grads.append(xt.grad.numpy())
+    np.testing.assert_array_equal(np.isnan(grads[1]), np.isnan(grads[0]))
+    np.testing.assert_array_equal(np.isinf(grads[1]), np.isinf(grads[0]))
+    assert np.isinf(grads[0]).any()
+
+
+@pytest.mark.parametrize("mode, shape, spec", [
+    ("bilinear", (0, 3, 5, 6), {}), ("bilinear", (0, 3, 50, 60), {}),
+    ("nearest", (0, 3, 50, 60), {}), ("bicubic", (0, 3, 5, 6), {}),
+    ("trilinear", (0, 2, 3, 4, 5), {}),
+    ("bilinear", (0, 3, 9, 8), {"antialias": True}),
+], ids=str)
+def test_empty_batch_matches_torch(mode, shape, spec):
+    # (the 5 x 6 bilinear input takes torch's channels-last kernel)
+    kwargs = dict(spec, mode=mode, scale_factor=0.5 if spec else 2.0)
+    results = [_run(lib, np.zeros(shape, np.float32), kwargs) for lib in (torch, ember)]
+    for t, e in zip(results[0][:2], results[1][:2]):
+        assert e.shape == t.shape and e.dtype == t.dtype
+    assert results[0][2] == results[1][2]

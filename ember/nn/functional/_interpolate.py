@@ -5,12 +5,15 @@ axis at a time, so one ``ResizeMap`` node does it: nearest and nearest-exact pic
 per output, linear / bilinear / trilinear blend two, bicubic four (torch's taps, edges
 clamped; ``_interpolate_taps``), antialiasing a stretched filter (``_interpolate_antialias``).
 The forward sums as torch's kernel does, so the values are torch's to the bit; the
-gradient applies the (out, in) matrices of torch's backward kernel, which keeps a few rules
+gradient applies the transposes of torch's backward kernel's taps, which keeps a few rules
 of its own: nearest's backward always uses the float32 indices of its channels-last
-kernel, bicubic's copies when no axis changes size.
+kernel, bicubic's copies when no axis changes size. Both run as sparse passes
+(``_interpolate_pass``) built once per (sizes, scales, kernel) and cached; the dense (out,
+in) matrices serve the double backward.
 """
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -18,14 +21,15 @@ import numpy as np
 from ..._memory_format import channels_last, channels_last_3d, is_laid_out
 from ..._tensor import Tensor, _wrap
 from ._interpolate_antialias import ResizeMap, resize_antialias, resize_uint8
-from ._interpolate_taps import (
-    cubic_taps,
-    linear_taps,
-    nearest_index,
-    resample,
-    resample_channels_last,
-    taps_matrix,
+from ._interpolate_pass import (
+    CornerSum,
+    apply_passes,
+    frozen,
+    nearest_pass,
+    tap_pass,
+    transposed,
 )
+from ._interpolate_taps import _VECTOR_BYTES, cubic_taps, linear_taps, nearest_index, taps_matrix
 from ._kernels import FLOATING, FLOATING_AND_BYTE, check_kernel
 from ._pooling import _acc, adaptive_avg_pool1d, adaptive_avg_pool2d
 
@@ -55,35 +59,63 @@ def _half_weights(w):
 
 
 def _plan(input, mode, size, scales, align_corners):
-    """The forward evaluation, forward matrices and backward matrices (one per spatial
-    axis) of a mode without antialias, each as torch's kernels compute them."""
-    spatial = tuple(input.shape[2:])
-    math = np.float64 if input._data.dtype == np.float64 else np.float32
+    """The forward evaluation, forward matrices and backward passes (one per spatial axis)
+    of a mode without antialias, each as torch's kernels compute them."""
+    x = input._data
+    math = np.float64 if x.dtype == np.float64 else np.float32
+    legacy = mode != "bicubic" and _uses_channels_last_kernel(input, size)
+    forward, mats, grad_mats, grad_passes = _axis_plans(
+        mode, tuple(input.shape[2:]), tuple(size), scales, align_corners, np.dtype(math).name,
+        legacy, x.dtype == np.float16)
+    if mode in ("nearest", "nearest-exact"):
+        return (lambda x: apply_passes(x, forward)), mats, grad_mats, grad_passes
+    if legacy:
+        def evaluate(x):
+            return _channels_last(_acc(x), forward).astype(x.dtype, copy=False)
+    else:
+        def evaluate(x):
+            return apply_passes(_acc(x), forward).astype(x.dtype, copy=False)
+    return evaluate, mats, grad_mats, grad_passes
+
+
+@functools.lru_cache(maxsize=64)
+def _axis_plans(mode, spatial, size, scales, align_corners, math, legacy, half):
+    """What ``_plan`` needs per axis, cached per (sizes, scales, kernel): the forward (passes,
+    or the channels-last kernel's taps), the dense matrices and the backward passes."""
+    math = np.dtype(math).type
     axes = list(zip(spatial, size, scales))
     if mode in ("nearest", "nearest-exact"):
         exact = mode == "nearest-exact"
-        legacy = _uses_channels_last_kernel(input, size)
         index = [nearest_index(n, o, s, exact, math, legacy) for n, o, s in axes]
         back = [nearest_index(n, o, s, exact, math, True) for n, o, s in axes]
+        forward = [nearest_pass(n, i, math) for n, i in zip(spatial, index)]
         mats, grad_mats = ([np.eye(n, dtype=math)[i] for n, i in zip(spatial, rule)]
                            for rule in (index, back))
-        return (lambda x: x[(Ellipsis,) + np.ix_(*index)]), mats, grad_mats
+        grad_passes = [transposed(n, i[:, None], np.ones((len(i), 1), math), math)
+                       for n, i in zip(spatial, back)]
+        return (forward,) + frozen(mats, grad_mats) + (grad_passes,)
     rule = cubic_taps if mode == "bicubic" else linear_taps
     taps = [rule(n, o, s, align_corners, math) for n, o, s in axes]
-    run = resample
-    if mode != "bicubic" and _uses_channels_last_kernel(input, size):
-        run = resample_channels_last
-    elif input._data.dtype == np.float16:
+    if half and not legacy:
         taps = [(i, _half_weights(w)) for i, w in taps]
     mats = [taps_matrix(n, *t) for n, t in zip(spatial, taps)]
-    grad_mats = mats
+    grad_mats, grad_taps = mats, taps
     if mode == "bicubic" and spatial == tuple(size):  # torch's backward then copies
         grad_mats = [np.eye(n, dtype=math) for n in spatial]
+        grad_taps = [(np.arange(n)[:, None], np.ones((n, 1), math)) for n in spatial]
+    grad_passes = [transposed(n, i, w, math) for n, (i, w) in zip(spatial, grad_taps)]
+    if legacy:
+        forward = CornerSum(spatial, taps, math)
+    else:
+        forward = [tap_pass(n, i, w, math) for n, (i, w) in zip(spatial, taps)]
+    return (forward,) + frozen(mats, grad_mats) + (grad_passes,)
 
-    def evaluate(x):
-        return np.ascontiguousarray(run(_acc(x), taps).astype(x.dtype, copy=False))
 
-    return evaluate, mats, grad_mats
+def _channels_last(x, corners):
+    """torch's channels-last kernel (``CornerSum``): its vector loop takes the channels
+    that fill whole 32-byte registers."""
+    c = x.shape[1]
+    return corners(x, c - c % (_VECTOR_BYTES // x.dtype.itemsize))
 
 
 # (mode, spatial dims) -> torch's function, its generic kernel and the dtypes it takes
@@ -229,11 +261,12 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     scales = (None,) * nd if scales is None else tuple(float(s) for s in scales)
     if input._data.dtype == np.uint8 and mode in ("bilinear", "bicubic"):
         return _wrap(resize_uint8(input._data, size, scales, align_corners, mode, False))
-    evaluate, mats, grad_mats = _plan(input, mode, size, scales, align_corners)
+    evaluate, mats, grad_mats, grad_passes = _plan(input, mode, size, scales, align_corners)
     name = "Upsample" + {"nearest": "Nearest", "nearest-exact": "NearestExact"}.get(
         mode, mode.capitalize()) + f"{nd}D"
     return ResizeMap.apply(input, mats=mats, grad_mats=grad_mats, node_name=f"{name}Backward0",
-                           grad_name=f"{name}BackwardBackward0", evaluate=evaluate)
+                           grad_name=f"{name}BackwardBackward0", evaluate=evaluate,
+                           grad_passes=grad_passes)
 
 
 def _deprecated(name):

@@ -11,7 +11,7 @@ are cut at the borders and its weights divided by their sum. Output ``i`` is cen
 changes ``scale`` (``(in - 1) / (out - 1)`` instead of ``in / out`` or ``1 / scale_factor``).
 
 The weights are computed in the input's float type and the taps summed in the order and
-with the fused multiply-adds of torch's compiled loop (``_resample_aa``), so float32 and
+with the fused multiply-adds of torch's compiled loop (``aa_pass``), so float32 and
 float64 results are torch's bit for bit. uint8 input takes torch's integer path: weights rounded to
 int16 fixed point, each pass rounded and clamped to 0..255; torch takes that path for
 bilinear and bicubic uint8 without antialias too, with the plain (unstretched, unnormalised)
@@ -19,11 +19,14 @@ two or four taps of ``_interpolate_taps``.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..._tensor import _wrap
 from ...autograd._forward_ad._rules import linear
 from ...ops.derivatives._common import formula
+from ._interpolate_pass import TapPass, apply_passes, frozen, transposed
 from ._interpolate_taps import (
     cubic,
     floor_and_fraction,
@@ -133,41 +136,31 @@ def aa_weights(n, o, scale, mode, dtype=np.float64):
     return taps_matrix(n, *aa_taps(n, o, scale, mode, dtype)[:2])
 
 
-def _resample_aa(x, taps):
-    """torch's float forward: the W pass, then the H pass (an axis whose taps are None
-    is copied), each output its ``count`` taps' products added in order. The compiled
-    loop adds them in blocks of 16 bytes of products (4 float32, 2 float64) rounded
-    apart, and fuses the multiply-add of the taps left over after the last block."""
-    block = 16 // x.dtype.itemsize
-    for axis in (x.ndim - 1, x.ndim - 2):
-        if taps[axis - x.ndim] is None:
-            continue
-        index, weight, count = taps[axis - x.ndim]
-        fused_from = (count - 1) // block * block + 1
-        along = (-1,) + (1,) * (x.ndim - 1 - axis)  # per-output weights broadcast along axis
-        out = np.take(x, index[:, 0], axis=axis) * weight[:, 0].reshape(along)
-        for j in range(1, index.shape[1]):
-            active, fused = j < count, j >= fused_from
-            v, w = np.take(x, index[:, j], axis=axis), weight[:, j].reshape(along)
-            if fused.all():
-                step = fma(v, w, out)
-            elif not (fused & active).any():
-                step = out + v * w
-            else:
-                step = np.where(fused.reshape(along), fma(v, w, out), out + v * w)
-            out = step if active.all() else np.where(active.reshape(along), step, out)
-        x = out
-    return np.ascontiguousarray(x)
+def aa_pass(n, index, weight, count, dtype):
+    """torch's float forward along one axis: each output its ``count`` taps' products added
+    in order. The compiled loop adds them in blocks of 16 bytes of products (4 float32, 2
+    float64) rounded apart, and fuses the multiply-add of the taps left over after the last
+    block; outputs are grouped by their count, which sets that order."""
+    block = 16 // np.dtype(dtype).itemsize
+    groups = []
+    for c in np.unique(count).tolist():
+        fused_from = (c - 1) // block * block + 1
+        ops = ((0, "mul"),) + tuple((j, "fma" if j >= fused_from else "add")
+                                    for j in range(1, c))
+        groups.append((np.flatnonzero(count == c), ops, max(c, 1)))
+    return TapPass(n, index, weight, groups, dtype)
 
 
 class ResizeMap(SeparableMap):
     """z = A_H x A_W^T over the spatial axes (one matrix A_i per axis); backward multiplies
     by B_i^T, the transpose of what torch's backward kernel applies, which can differ from
     A_i (see ``resize_antialias`` and ``interpolate``). ``evaluate``, when given, computes z
-    in torch's own order and rounding; the matrices then serve the derivatives only."""
+    in torch's own order and rounding, and ``grad_passes`` (the B_i^T as sparse passes) the
+    gradient; the matrices then serve the double backward only."""
 
     @staticmethod
-    def forward(ctx, x, *, mats, grad_mats, node_name, grad_name, evaluate=None):
+    def forward(ctx, x, *, mats, grad_mats, node_name, grad_name, evaluate=None,
+                grad_passes=None):
         if evaluate is None:
             out = SeparableMap.forward(ctx, x, mats=mats, node_name=node_name)
         else:
@@ -177,7 +170,17 @@ class ResizeMap(SeparableMap):
         ctx.fwd_mats = [m.astype(dtype, copy=False) for m in mats]
         ctx.mats = [m.astype(dtype, copy=False) for m in grad_mats]  # what backward reads
         ctx.grad_name = grad_name
+        ctx.grad_passes = grad_passes  # B_i^T as sparse passes, when given
         return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        if ctx.grad_passes is None:
+            return SeparableMap.backward(ctx, grad)
+        g = _acc(grad)
+        if g.dtype != ctx.mats[0].dtype:
+            g = g.astype(ctx.mats[0].dtype)
+        return apply_passes(g, ctx.grad_passes).astype(grad.dtype, copy=False)
 
 
 @formula(ResizeMap)
@@ -266,18 +269,30 @@ def resize_antialias(input, size, scales, mode, align_corners):
     scales = (None, None) if scales is None else tuple(float(s) for s in scales)
     if input._data.dtype == np.uint8:
         return _wrap(resize_uint8(input._data, size, scales, align_corners, mode, True))
-    dtype = input._data.dtype.type
-    grad_mats, mats, taps = [], [], []
-    for n, o, s in zip(input.shape[2:], size, scales):
-        scale = pixel_scale(n, o, s, align_corners, dtype)
-        index, weight, count = aa_taps(n, o, scale, mode, dtype)
-        grad_mats.append(taps_matrix(n, index, weight))
-        mats.append(np.eye(n, dtype=dtype) if n == o else grad_mats[-1])
-        taps.append(None if n == o else [index, weight, count])
-    if taps[0] is not None and size[1] == 1:
-        mats[0] = _first_row_everywhere(mats[0], size)
-        taps[0] = [np.repeat(t[:1], len(t), axis=0) for t in taps[0]]
+    forward, mats, grad_mats, grad_passes = _aa_plan(
+        mode, tuple(input.shape[2:]), tuple(size), scales, align_corners,
+        input._data.dtype.name)
     name = f"Upsample{mode.capitalize()}2DAa"
     return ResizeMap.apply(input, mats=mats, grad_mats=grad_mats, node_name=f"{name}Backward0",
                            grad_name=f"{name}BackwardBackward0",
-                           evaluate=lambda x: _resample_aa(x, taps))
+                           evaluate=lambda x: apply_passes(x, forward), grad_passes=grad_passes)
+
+
+@functools.lru_cache(maxsize=64)
+def _aa_plan(mode, spatial, size, scales, align_corners, dtype):
+    """``resize_antialias``'s per-axis forward passes (None where an axis is copied), dense
+    matrices and backward passes, cached per (sizes, scales, dtype)."""
+    dtype = np.dtype(dtype).type
+    forward, mats, grad_mats, grad_passes = [], [], [], []
+    for n, o, s in zip(spatial, size, scales):
+        scale = pixel_scale(n, o, s, align_corners, dtype)
+        index, weight, count = aa_taps(n, o, scale, mode, dtype)
+        grad_mats.append(taps_matrix(n, index, weight))
+        grad_passes.append(transposed(n, index, weight, dtype, count))
+        mats.append(np.eye(n, dtype=dtype) if n == o else grad_mats[-1])
+        forward.append(None if n == o else [index, weight, count])
+    if forward[0] is not None and size[1] == 1:
+        mats[0] = _first_row_everywhere(mats[0], size)
+        forward[0] = [np.repeat(t[:1], len(t), axis=0) for t in forward[0]]
+    forward = [None if t is None else aa_pass(n, *t, dtype) for n, t in zip(spatial, forward)]
+    return (forward,) + frozen(mats, grad_mats) + (grad_passes,)

@@ -7,6 +7,8 @@ compiler may, in its source positions as in its sums; ``fma`` reproduces that, s
 and float64 results agree with torch's bit for bit.
 The weights are computed in the kernel's math type (``opmath``: float32 for float16 and
 float32, float64 for float64); floor is always taken in float32, as torch's ``floorf``.
+``resample`` and ``resample_channels_last`` are the plain reference evaluations; what
+``interpolate`` runs is ``_interpolate_pass``, the same sums made fast (and tested equal).
 """
 from __future__ import annotations
 
