@@ -208,6 +208,7 @@ _LAZY_FUNCTIONS = {
     "cond": "_control_flow", "while_loop": "_control_flow",
     "stft": "fft._stft", "istft": "fft._stft", "GradScaler": "amp",
     "get_device_module": "accelerator", "from_file": "_from_file",
+    "sparse_coo_tensor": "sparse",
 }
 
 
@@ -221,7 +222,7 @@ def __getattr__(name):
             "backends", "distributed", "amp", "serialization", "cli", "linalg", "special",
             "random", "jit", "distributions", "cpu", "func", "profiler",
             "compiler", "multiprocessing", "signal", "types", "fx", "fft", "return_types",
-            "accelerator", "version", "torch_version", "functional", "mps", "xpu"}
+            "accelerator", "version", "torch_version", "functional", "mps", "xpu", "sparse"}
     if name in lazy:
         return importlib.import_module(f"{__name__}.{name}")
     if name in ("save", "load"):

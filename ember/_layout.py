@@ -1,5 +1,6 @@
-"""Tensor layouts (torch's ``torch.layout``): ``ember.strided`` is every tensor's layout; the
-sparse ones exist as names, so code that compares or passes them runs, but no tensor has them.
+"""Tensor layouts (torch's ``torch.layout``): ``ember.strided`` is a dense tensor's layout and
+``ember.sparse_coo`` a sparse one's (``ember/sparse``); the other sparse ones exist as names, so
+code that compares or passes them runs, but no tensor has them.
 """
 from __future__ import annotations
 

@@ -338,6 +338,22 @@ Tensor.to_dense = lambda self, dtype=None, *, masked_grad=None: self if dtype is
 Tensor.to_dense.__doc__ = "Self: a strided tensor is already dense."
 
 
+def to_sparse(self, *args, **kwargs):
+    """This tensor as sparse COO (``ember/sparse``): its nonzero entries, coalesced."""
+    from .sparse import _convert
+
+    return _convert.to_sparse(self, *args, **kwargs)
+
+
+def to_sparse_coo(self):
+    """This tensor as sparse COO, every dim sparse."""
+    return to_sparse(self)
+
+
+Tensor.to_sparse = to_sparse
+Tensor.to_sparse_coo = to_sparse_coo
+
+
 # --- properties -------------------------------------------------------------------------------
 def _false(doc):
     return property(lambda self: False, doc=doc)

@@ -123,6 +123,10 @@ class _Encoder:
     def encode(self, obj, path):
         tensor_cls, parameter_cls = self._tensor_types
         if isinstance(obj, tensor_cls):
+            if obj.is_sparse:  # as safetensors.torch: refused, never densified silently
+                raise TypeError(f"{_format_path(path)}: cannot save a sparse tensor (safetensors "
+                                "stores dense tensors only); save .to_dense(), or its "
+                                "._indices() and ._values()")
             node = {"tensor": self._store(obj.detach().numpy(), path)}
             if obj.requires_grad:
                 node["requires_grad"] = True

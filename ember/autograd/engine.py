@@ -144,11 +144,19 @@ def _needed(root_nodes, targets):
     return needed
 
 
+def _sparse_grad():
+    from ..sparse import _grad  # sparse COO gradients (nn.Embedding(sparse=True)) only
+
+    return _grad
+
+
 def _validate(node, i, g, meta):
     if type(g) is not np.ndarray:
         if isinstance(g, _t.Tensor):
             g = g._data
-        else:
+        if getattr(g, "_sparse", False):  # a sparse COO gradient (ember/sparse/_coo.py)
+            return _sparse_grad().validated(node, i, g, meta)
+        if type(g) is not np.ndarray:
             g = np.asarray(g)
     shape, dtype = meta
     if g.shape == shape and g.dtype == dtype:
@@ -184,6 +192,8 @@ def _sum_to(g, shape):
 
 def _accumulate(t, g, shared):
     """Add ``g`` into leaf ``t``'s ``.grad``: copy on first write, in place after."""
+    if type(g) is not np.ndarray:  # a sparse gradient: torch's rules (ember/sparse/_grad.py)
+        return _sparse_grad().accumulate(t, g, shared)
     if t._hooks:
         for hook in t._hooks:
             r = hook(_t._wrap(g))
@@ -196,7 +206,12 @@ def _accumulate(t, g, shared):
             g = g.copy()
         t._grad = _t._wrap(g)
     else:
-        t._grad._data += g
+        try:
+            t._grad._data += g
+        except TypeError:  # a sparse .grad meets a dense gradient: .grad becomes their sum
+            if type(t._grad._data) is np.ndarray:
+                raise
+            _sparse_grad().add_into_sparse(t, g)
     hooks = t._post_acc_hooks
     if hooks:
         for hook in hooks:
@@ -371,7 +386,7 @@ def run_backward(tensors, grad_tensors=None, retain_graph=False, inputs=None,
         else:
             if id(g) in shared or g.base is not None:
                 g = g.copy()
-            out.append(_t._wrap(g))
+            out.append(_t._wrap(g) if type(g) is np.ndarray else _sparse_grad().as_tensor(g))
     return tuple(out)
 
 

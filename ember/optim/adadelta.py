@@ -9,6 +9,7 @@ import numpy as np
 
 import ember
 
+from ..sparse._optim import refuse as _refuse_sparse
 from ._step_utils import (
     _advance_step,
     _check_impl_flags,
@@ -110,6 +111,7 @@ class Adadelta(Optimizer):
         loss = self._closure_loss(closure)
         scratch = self._scratch
         for group in self.param_groups:
+            _refuse_sparse(group["params"], "Adadelta")  # torch: before any change
             lr = _scalar(group["lr"])
             rho = _scalar(group["rho"])
             eps = _scalar(group["eps"])

@@ -38,6 +38,8 @@ class Adagrad(Optimizer):
     state dict lists all parameters before the first step.
     A complex parameter is stepped as its real view, real and imaginary parts as two
     coordinates, as in torch; its ``sum`` stays complex and starts at ``v + vj``.
+    A sparse gradient takes torch's sparse branch: coalesced, then only its rows of ``sum``
+    and of the parameter change (weight decay raises torch's error).
 
     Args:
         params: parameters or parameter groups (see :class:`Optimizer`).
@@ -140,6 +142,13 @@ class Adagrad(Optimizer):
                 # NOTE: torch fills a late parameter's sum from the defaults, not its group
                 state = self._init_state(p, self.defaults["initial_accumulator_value"])
                 param, grad, state_sum = p._data, p.grad._data, state["sum"]._data
+                if type(grad) is not np.ndarray:  # sparse: torch's branch, on its rows only
+                    step = _advance_step(state)
+                    from ..sparse import _optim
+
+                    _optim.adagrad_step(p, state_sum, lr / (1 + (step - 1) * lr_decay), eps,
+                                        weight_decay, maximize)
+                    continue
                 if param.dtype.kind == "c":
                     param, grad, state_sum = _real_views(param, grad, state_sum)
                 step = _advance_step(state)

@@ -27,6 +27,8 @@ from .optimizer import Optimizer
 
 __all__ = ["Adam", "AdamW"]
 
+_NO_SPARSE = "Adam does not support sparse gradients, please consider SparseAdam instead"
+
 
 class Adam(Optimizer):
     """Adam, torch's single-tensor algorithm, updating parameters in place.
@@ -172,9 +174,11 @@ class Adam(Optimizer):
 
     def _step_one(self, p: Any, hp: _Hyper) -> None:
         """The update of one parameter, on its own arrays."""
+        grad = p._grad._data
+        if type(grad) is not np.ndarray:  # sparse (nn.Embedding(sparse=True)): torch refuses
+            raise RuntimeError(_NO_SPARSE)
         state = self._init_state(p, hp.amsgrad)
         param = p._data
-        grad = p.grad._data
         exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
         max_t = state.get("max_exp_avg_sq") if hp.amsgrad else None
         max_sq = None if max_t is None else max_t._data
@@ -209,11 +213,13 @@ class Adam(Optimizer):
         counts = steps.tolist()  # a few floats: Python compares them faster than NumPy
         if min(counts) != max(counts):
             return False
+        gflat = pack.gflat
+        try:
+            np.concatenate([p._grad._data for p in params], axis=None, out=gflat)
+        except NotImplementedError:  # a sparse gradient refuses to be concatenated
+            raise RuntimeError(_NO_SPARSE) from None
         steps += 1.0  # every parameter's state["step"], in place
         step = float(steps[0])
-
-        gflat = pack.gflat
-        np.concatenate([p._grad._data for p in params], axis=None, out=gflat)
         if hp.maximize:
             np.negative(gflat, gflat)
         pflat = pack.pflat

@@ -9,6 +9,7 @@ import numpy as np
 
 import ember
 
+from ..sparse._optim import refuse as _refuse_sparse
 from ._step_utils import (
     _advance_step,
     _check_betas,
@@ -109,6 +110,7 @@ class Adamax(Optimizer):
         """
         loss = self._closure_loss(closure)
         for group in self.param_groups:
+            _refuse_sparse(group["params"], "Adamax")  # torch: before any change
             lr = _scalar(group["lr"])
             beta1, beta2 = (_scalar(b) for b in group["betas"])
             eps = _scalar(group["eps"])

@@ -9,6 +9,7 @@ import numpy as np
 
 import ember
 
+from ..sparse._optim import refuse as _refuse_sparse
 from ._step_utils import (
     _advance_step,
     _check_impl_flags,
@@ -117,6 +118,7 @@ class ASGD(Optimizer):
         """
         loss = self._closure_loss(closure)
         for group in self.param_groups:
+            _refuse_sparse(group["params"], "ASGD")  # torch: before any change
             lr = _lr_value(group["lr"])
             lambd = group["lambd"]
             alpha = group["alpha"]

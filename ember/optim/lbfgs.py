@@ -281,6 +281,8 @@ class LBFGS(Optimizer):
         views = []
         for p in self._params:
             g = p._data if p.grad is None else p.grad._data
+            if p.grad is not None and p.grad.is_sparse:  # torch densifies a sparse gradient
+                g = p.grad.to_dense()._data
             if g.dtype.kind == "c":
                 (g,) = _real_views(g)
             views.append(np.zeros(g.size, g.dtype) if p.grad is None else g.reshape(-1))

@@ -9,6 +9,7 @@ import numpy as np
 
 import ember
 
+from ..sparse._optim import refuse as _refuse_sparse
 from ._step_utils import (
     _advance_step,
     _check_impl_flags,
@@ -123,6 +124,7 @@ class RMSprop(Optimizer):
         multiply, divide, sqrt = np.multiply, np.divide, np.sqrt
         scratch = self._scratch
         for group in self.param_groups:
+            _refuse_sparse(group["params"], "RMSprop")  # torch: before any change
             lr = _scalar(group["lr"])
             alpha = _scalar(group["alpha"])
             eps = _scalar(group["eps"])

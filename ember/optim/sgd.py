@@ -15,6 +15,12 @@ from .optimizer import Optimizer
 __all__ = ["SGD"]
 
 
+def _sparse_optim():
+    from ..sparse import _optim
+
+    return _optim
+
+
 class SGD(Optimizer):
     """Stochastic gradient descent, torch's formulation.
 
@@ -27,6 +33,10 @@ class SGD(Optimizer):
 
     The momentum buffer starts as a copy of the first gradient (no dampening on it), as
     in torch; it is kept in ``state[p]["momentum_buffer"]`` only when momentum != 0.
+
+    A sparse gradient (``nn.Embedding(sparse=True)``) takes torch's sparse path: only its
+    rows change, the momentum buffer is sparse (its entries accumulate, uncoalesced), and
+    weight decay raises torch's error (it would add a dense tensor to a sparse one).
 
     Args:
         params: parameters or parameter groups (see :class:`Optimizer`).
@@ -113,6 +123,10 @@ class SGD(Optimizer):
                     continue
                 param = p._data
                 grad = g_t._data
+                if type(grad) is not np.ndarray:  # a sparse gradient (nn.Embedding(sparse=True))
+                    _sparse_optim().sgd_step(self, p, lr, momentum, dampening, weight_decay,
+                                             nesterov, maximize)
+                    continue
                 tmp = self._scratch(param, 0)
                 grad = _grad_with_decay(self, param, grad, weight_decay, maximize)
 

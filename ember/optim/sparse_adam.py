@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 import ember
 
+from ..sparse import _optim
 from ._step_utils import _check_betas, _zeros_state
 from .optimizer import Optimizer
 
 __all__ = ["SparseAdam"]
-
-
-def _as_rows(arr: np.ndarray) -> np.ndarray:
-    """``arr`` itself, indexed by rows along dim 0; a 0-d array as a view of one row."""
-    return arr.reshape(1) if arr.ndim == 0 else arr
-
-
-def _touched_rows(grad: np.ndarray) -> np.ndarray:
-    """Indices along dim 0 of the rows that hold a nonzero gradient entry."""
-    grad = _as_rows(grad)
-    if grad.size == 0:
-        return np.empty(0, dtype=np.intp)
-    return np.flatnonzero(grad.reshape(grad.shape[0], -1).any(axis=1))
 
 
 class SparseAdam(Optimizer):
@@ -41,11 +26,9 @@ class SparseAdam(Optimizer):
     Every other row of ``p``, ``m`` and ``v`` is left alone. State per parameter (torch's
     names): ``step`` (a Python int, as in torch), ``exp_avg`` and ``exp_avg_sq``.
 
-    NOTE: ember has no sparse tensors. torch's SparseAdam wants a sparse gradient (as
-    ``nn.Embedding(sparse=True)`` gives) and refuses dense ones; ember's takes the dense
-    gradient and treats the rows (along dim 0) that hold a nonzero entry as the sparse
-    gradient's indices. That is torch's update for an embedding's sparse gradient, except
-    for a looked-up row whose gradient is exactly zero, which torch would still update.
+    As torch, it takes sparse gradients only (``nn.Embedding(sparse=True)`` gives them): the
+    rows updated are those of the coalesced gradient, a row whose gradient is exactly zero
+    included; a dense gradient raises torch's error.
 
     Args:
         params: parameters or parameter groups (see :class:`Optimizer`).
@@ -55,8 +38,9 @@ class SparseAdam(Optimizer):
         maximize: maximize the objective instead of minimizing it.
 
     Raises:
-        ValueError: an lr or eps that is not positive, a beta outside [0, 1), or a
+        ValueError: an lr or eps that is not positive, a beta outside [0, 1), a sparse or
             complex parameter, with torch's messages.
+        RuntimeError: at ``step``, a dense gradient.
     """
 
     def __init__(
@@ -76,6 +60,11 @@ class SparseAdam(Optimizer):
         _check_betas(betas)
         defaults = {"lr": lr, "betas": betas, "eps": eps, "maximize": maximize}
         super().__init__(params, defaults)
+        sparse_params = [[i, j] for i, group in enumerate(self.param_groups)
+                         for j, p in enumerate(group["params"]) if p.is_sparse]
+        if sparse_params:
+            raise ValueError(f"Sparse params at indices {sparse_params}: SparseAdam requires "
+                             "dense parameter tensors")
         complex_params = [[i, j] for i, group in enumerate(self.param_groups)
                           for j, p in enumerate(group["params"]) if p._data.dtype.kind == "c"]
         if complex_params:
@@ -99,43 +88,20 @@ class SparseAdam(Optimizer):
             if isinstance(lr, ember.Tensor):  # torch's _to_scalar: 0-d, in lr's dtype
                 lr = lr._data.reshape(())[()]
             maximize = group.get("maximize", False)
+            todo = []
             for p in group["params"]:
                 if p.grad is None:
                     continue
+                if not p.grad.is_sparse:  # checked before any change, as torch
+                    raise RuntimeError("SparseAdam does not support dense gradients, please "
+                                       "consider Adam instead")
                 state = self.state[p]
                 if len(state) == 0:
                     state["step"] = 0
                     state["exp_avg"] = _zeros_state(p._data)
                     state["exp_avg_sq"] = _zeros_state(p._data)
                 state["step"] += 1  # counted even when no row is touched, as in torch
-                step = state["step"]
-
-                grad = p.grad._data
-                rows = _touched_rows(grad)
-                if rows.size == 0:
-                    continue
-                param = _as_rows(p._data)
-                exp_avg = _as_rows(state["exp_avg"]._data)
-                exp_avg_sq = _as_rows(state["exp_avg_sq"]._data)
-                g = _as_rows(grad)[rows]
-                if maximize:
-                    g = -g
-
-                # old <- b * old + (1 - b) * new, written as old += (1 - b) * (new - old)
-                old_exp_avg = exp_avg[rows]
-                exp_avg_update = (g - old_exp_avg) * (1 - beta1)
-                exp_avg[rows] += exp_avg_update
-                old_exp_avg_sq = exp_avg_sq[rows]
-                exp_avg_sq_update = (g * g - old_exp_avg_sq) * (1 - beta2)
-                exp_avg_sq[rows] += exp_avg_sq_update
-
-                # torch adds the update back to the old values rather than reading the rows
-                # again: the same numbers as its sum, rounded the same way
-                numer = exp_avg_update + old_exp_avg
-                denom = np.sqrt(exp_avg_sq_update + old_exp_avg_sq) + eps
-                bias_correction1 = 1 - beta1**step
-                bias_correction2 = 1 - beta2**step
-                step_size = lr * math.sqrt(bias_correction2) / bias_correction1
-                param[rows] += -step_size * (numer / denom)
-                p._vc[0] += 1  # an in-place update, as torch's version counter sees it
+                todo.append((p, state))
+            for p, state in todo:
+                _optim.sparse_adam_step(p, state, beta1, beta2, eps, lr, maximize)
         return loss

@@ -136,9 +136,13 @@ def test_embedding_scale_grad_by_freq():
     np.testing.assert_allclose(emb.weight.grad.numpy().ravel(), [0, 1, 1])
 
 
-def test_embedding_sparse_is_not_supported():
-    with pytest.raises(NotImplementedError, match="sparse"):
-        nn.Embedding(3, 2, sparse=True)
+def test_embedding_sparse_gives_a_sparse_gradient():
+    emb = nn.Embedding(3, 2, sparse=True)
+    emb(ember.tensor([2, 0, 2])).sum().backward()
+    g = emb.weight.grad
+    assert g.is_sparse and g.layout is ember.sparse_coo
+    np.testing.assert_array_equal(g._indices().numpy(), [[2, 0, 2]])
+    np.testing.assert_array_equal(g.to_dense().numpy(), [[1, 1], [0, 0], [2, 2]])
 
 
 # --- Dropout -------------------------------------------------------------------------------

@@ -140,7 +140,8 @@ def test_asgd_errors():
 
 # --------------------------------------------------------------------------- SparseAdam
 def ref_sparse_adam(x, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, maximize=False):
-    """Adam restricted to the rows (along dim 0) where the gradient has a nonzero entry."""
+    """Adam restricted to the rows (along dim 0) where the gradient has a nonzero entry (the
+    rows the tests put in the sparse gradient)."""
     b1, b2 = betas
     x = x.reshape(-1, *x.shape[1:]) if x.ndim else x.reshape(1)
     m, v = np.zeros_like(x), np.zeros_like(x)
@@ -176,10 +177,14 @@ def test_sparse_adam_matches_the_reference(kwargs):
             g = grad_fn(p.detach().numpy(), k)
             if g.ndim:
                 g[rng.random(g.shape[0]) < 0.5] = 0.0  # rows this step does not touch
+                p.grad = ember.tensor(g).to_sparse(1)  # the rows with a nonzero entry
             elif k % 3 == 0:
-                g = np.zeros_like(g)
+                g = np.zeros_like(g)  # no entry at all
+                p.grad = ember.sparse_coo_tensor(np.zeros((0, 0), np.int64), np.zeros(0), (),
+                                                 check_invariants=False)
+            else:
+                p.grad = ember.tensor(g).to_sparse()
             history[i].append(g)
-            p.grad = ember.tensor(g)
         opt.step()
     for p, x0, grads in zip(params, starts(), history):
         x, m, v = ref_sparse_adam(x0.copy(), grads, **kwargs)
@@ -195,7 +200,7 @@ def test_sparse_adam_leaves_untouched_rows_alone():
     opt = optim.SparseAdam([weight], lr=0.1)
     grad = np.zeros((4, 3))
     grad[1] = [1.0, 0.0, -2.0]  # row 1 is touched, including its zero entry
-    weight.grad = ember.tensor(grad)
+    weight.grad = ember.tensor(grad).to_sparse(1)
     opt.step()
     after = weight.detach().numpy()
     np.testing.assert_array_equal(after[[0, 2, 3]], np.arange(12.0).reshape(4, 3)[[0, 2, 3]])
@@ -203,7 +208,7 @@ def test_sparse_adam_leaves_untouched_rows_alone():
     np.testing.assert_allclose(after[1], [3 - 0.1, 4.0, 5 + 0.1], rtol=1e-6)
     exp_avg = opt.state[weight]["exp_avg"].numpy()
     np.testing.assert_allclose(exp_avg, 0.1 * grad)
-    weight.grad = ember.zeros(4, 3, dtype=ember.float64)  # all zero: counted, nothing moves
+    weight.grad = ember.zeros(4, 3, dtype=ember.float64).to_sparse(1)  # no entry: counted
     opt.step()
     np.testing.assert_array_equal(weight.detach().numpy(), after)
     assert opt.state[weight]["step"] == 2
@@ -222,3 +227,17 @@ def test_sparse_adam_errors():
         optim.SparseAdam([p], betas=(0.9, -0.1))
     with pytest.raises(ValueError, match="^Tensor lr must be 1-element$"):
         optim.SparseAdam([p], lr=ember.tensor([0.1, 0.2]))
+
+
+def test_sparse_adam_refuses_dense_gradients_and_sparse_params():
+    p = Parameter(ember.zeros(2))
+    opt = optim.SparseAdam([p])
+    p.grad = ember.ones(2)
+    with pytest.raises(RuntimeError, match="^SparseAdam does not support dense gradients, "
+                                           "please consider Adam instead$"):
+        opt.step()
+    assert opt.state[p] == {}  # refused before any change
+    sparse = ember.ones(2).to_sparse()
+    with pytest.raises(ValueError, match=r"^Sparse params at indices \[\[0, 0\]\]: SparseAdam "
+                                         "requires dense parameter tensors$"):
+        optim.SparseAdam([sparse])

@@ -304,11 +304,15 @@ def test_nn_utils_exports_get_total_norm(torch):
     np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-6)
 
 
-def test_embedding_sparse_is_refused_like_the_layer():
-    # torch would give a sparse gradient; ember has none, so it says so rather than
-    # silently giving a dense one (nn.Embedding(sparse=True) raises the same way)
-    with pytest.raises(NotImplementedError, match="sparse"):
-        EF.embedding(ember.tensor([1, 2]), ember.randn(4, 3), sparse=True)
+def test_embedding_sparse_gives_torch_sparse_gradient(torch):
+    # the weight's gradient is sparse COO, one entry per id, as torch's
+    w = ember.randn(4, 3, requires_grad=True)
+    EF.embedding(ember.tensor([1, 2, 1]), w, sparse=True).sum().backward()
+    tw = torch.zeros(4, 3, requires_grad=True)
+    torch.nn.functional.embedding(torch.tensor([1, 2, 1]), tw, sparse=True).sum().backward()
+    assert w.grad.is_sparse and tw.grad.is_sparse
+    assert w.grad._indices().tolist() == tw.grad._indices().tolist()
+    np.testing.assert_array_equal(w.grad._values().numpy(), tw.grad._values().numpy())
 
 
 @pytest.mark.parametrize("kwargs", [{"min_value": -0.5}, {"max_value": 0.5},

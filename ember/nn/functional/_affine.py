@@ -106,17 +106,12 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         max_norm: rows looked up whose norm exceeds it are rescaled in place first.
         norm_type: the p of that norm.
         scale_grad_by_freq: divide each row's gradient by its id's count in the batch.
-        sparse: torch's sparse gradients; not supported (raises NotImplementedError, as
-            ``nn.Embedding(sparse=True)`` does, rather than silently giving a dense one).
+        sparse: give ``weight`` a sparse COO gradient (one entry per looked-up id, as torch).
 
     Raises:
         RuntimeError: ids of a float dtype; a weight that is not 2-D.
         IndexError: an id outside ``[0, num_embeddings)``.
-        NotImplementedError: ``sparse=True``.
     """
-    if sparse:
-        raise NotImplementedError("embedding(sparse=True): ember has no sparse gradients; use "
-                                  "sparse=False (dense gradients)")
     if weight.dim() != 2:
         raise RuntimeError("'weight' must be 2-D")
     idx = input._data if isinstance(input, Tensor) else np.asarray(input)
@@ -129,8 +124,12 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
     if max_norm is not None:
         renorm_(weight._data, idx, max_norm, norm_type)
         weight._vc[0] += 1
-    return EmbeddingLookup.apply(weight, idx=idx, padding_idx=padding_idx,
-                                 scale_grad_by_freq=scale_grad_by_freq)
+    if sparse:
+        from ...sparse._embedding import SparseEmbeddingLookup as op
+    else:
+        op = EmbeddingLookup
+    return op.apply(weight, idx=idx, padding_idx=padding_idx,
+                    scale_grad_by_freq=scale_grad_by_freq)
 
 
 def _check_renorm_indices(idx, weight):
@@ -158,7 +157,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
         max_norm, norm_type: as for ``embedding`` (rows renormalised in place first).
         scale_grad_by_freq: divide each row's gradient by its id's count in ``input``.
         mode: ``"sum"``, ``"mean"`` (the default) or ``"max"``, per feature.
-        sparse: torch's sparse gradients; not supported (NotImplementedError).
+        sparse: give ``weight`` a sparse COO gradient (sum and mean modes, as torch).
         per_sample_weights: weights shaped like ``input`` scaling each row (sum mode only).
         include_last_offset: ``offsets`` has one more entry, the end of the last bag.
         padding_idx: ids left out of every bag (a mean counts only the others).
@@ -168,7 +167,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
 
     Raises:
         ValueError: bad ranks, offsets with 2-D input, a bad mode or a weights shape.
-        NotImplementedError: ``per_sample_weights`` outside sum mode; ``sparse=True``.
+        NotImplementedError: ``per_sample_weights`` outside sum mode.
         RuntimeError: bad ids, offsets or padding_idx (torch's messages).
     """
     if per_sample_weights is not None and tuple(input.shape) != tuple(per_sample_weights.shape):
@@ -206,9 +205,6 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
         raise ValueError("max mode does not support scaling the gradient by the frequency")
     if mode == "max" and sparse:
         raise ValueError("max mode does not support sparse weights")
-    if sparse:
-        raise NotImplementedError("embedding_bag(sparse=True): ember has no sparse gradients; "
-                                  "use sparse=False (dense gradients)")
     num = weight.shape[0]
     if max_norm is not None:
         _check_renorm_indices(idx, weight)
@@ -226,9 +222,12 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
             raise RuntimeError(f"padding_idx must be within the number of embeddings, -{num} "
                                f"through {num - 1}, but got {padding_idx}")
         bag[idx == padding_idx % num] = -1
-    return EmbeddingBagOp.apply(weight, per_sample_weights, idx=idx.astype(np.int64), bag=bag,
-                                num_bags=num_bags, mode=mode,
-                                scale_grad_by_freq=scale_grad_by_freq)
+    if sparse:
+        from ...sparse._embedding import SparseEmbeddingBag as bag_op
+    else:
+        bag_op = EmbeddingBagOp
+    return bag_op.apply(weight, per_sample_weights, idx=idx.astype(np.int64), bag=bag,
+                        num_bags=num_bags, mode=mode, scale_grad_by_freq=scale_grad_by_freq)
 
 
 def _check_bag_operands(idx, offsets_dtype, weight, per_sample_weights, mode):

@@ -26,7 +26,8 @@ class Embedding(Module):
             place, before each lookup.
         norm_type: the p of that norm (default 2).
         scale_grad_by_freq: divide each row's gradient by its id's count in the batch.
-        sparse: torch's sparse gradients; not supported (raises NotImplementedError).
+        sparse: give ``weight`` a sparse COO gradient, one entry per looked-up id (for
+            ``optim.SparseAdam``, ``SGD`` or ``Adagrad``).
 
     Attributes:
         weight: ``(num_embeddings, embedding_dim)``, drawn from N(0, 1), padding row zeroed.
@@ -45,9 +46,6 @@ class Embedding(Module):
                  scale_grad_by_freq: bool = False, sparse: bool = False, _weight=None,
                  _freeze: bool = False, device=None, dtype=None) -> None:
         super().__init__()
-        if sparse:
-            raise NotImplementedError("Embedding(sparse=True): ember has no sparse gradients; "
-                                      "use sparse=False (dense gradients)")
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         if padding_idx is not None:
@@ -118,7 +116,7 @@ class EmbeddingBag(Module):
         embedding_dim: length of each vector.
         max_norm, norm_type, scale_grad_by_freq: as for ``Embedding``.
         mode: ``"sum"``, ``"mean"`` (the default) or ``"max"``.
-        sparse: torch's sparse gradients; not supported (NotImplementedError at forward).
+        sparse: give ``weight`` a sparse COO gradient (sum and mean modes).
         include_last_offset: ``offsets`` has one more entry, the end of the last bag.
         padding_idx: an id left out of every bag; its row starts at zero.
 

@@ -25,6 +25,12 @@ __all__ = [
 ]
 
 
+def _could_not_run(op: str) -> str:
+    from ...sparse._coo import could_not_run
+
+    return could_not_run(op)
+
+
 def _as_list(tensors: Any) -> list:
     return [tensors] if isinstance(tensors, ember.Tensor) else list(tensors)
 
@@ -75,6 +81,9 @@ def get_total_norm(
     norm_type = float(norm_type)
     if len(tensors) == 0:
         return ember.tensor(0.0)
+    for t in tensors:
+        if t.is_sparse:  # torch has no sparse kernel for the norm
+            raise NotImplementedError(_could_not_run("linalg_vector_norm"))
     norms = [_vector_norm(t._data, norm_type) for t in tensors]
     dtype = np.result_type(*norms)
     total = _vector_norm(np.stack(norms).astype(dtype, copy=False), norm_type)
@@ -190,5 +199,7 @@ def clip_grad_value_(
     for p in _as_list(parameters):
         g = p.grad
         if g is not None:
+            if g.is_sparse:  # torch has no sparse kernel for the clamp
+                raise NotImplementedError(_could_not_run("clamp_min_"))
             arr = g._data
             np.clip(arr, -clip_value, clip_value, out=arr)

@@ -1,0 +1,261 @@
+"""Differentiable sparse ops. Forward and backward work on ``Coo`` payloads and arrays.
+
+Ops with a dense result are ordinary ``Op`` subclasses (``apply`` hands them the ``Coo``).
+Ops with a sparse result go through ``apply_sparse``, which records the node the same way
+(the engine's dense path never sees them). A gradient reaching a sparse tensor may be a
+``Coo`` (from ``to_dense`` or ``sparse.mm``) or a dense array (from ``torch.mm``); each
+backward takes both.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _tensor as _t
+from ..autograd import function as _fn
+from ..autograd import grad_mode
+from ..autograd.function import Op
+from ..ops._shape_utils import sum_to_shape
+from . import _coo
+from ._coo import Coo
+
+
+def _dense(g):
+    return _coo.to_dense(g) if isinstance(g, Coo) else g
+
+
+def _mask(g, c: Coo) -> Coo:
+    """``g`` (dense or Coo) at the entries of ``c`` coalesced: torch's ``sparse_mask`` (whose
+    result torch leaves marked uncoalesced, though its indices are unique)."""
+    c = _coo.coalesce(c)
+    g = _dense(g)
+    out = Coo(c.indices, g[tuple(c.indices)].astype(c.dtype, copy=False), c.shape)
+    out.coalesced = False
+    return out
+
+
+def no_create_graph(ctx, *grads):
+    """``backward_graph`` of the sparse ops: ember records no graph through sparse gradients."""
+    raise NotImplementedError(f"ember: backward(create_graph=True) through {ctx.name()}, whose "
+                              "gradient is a sparse tensor, is not supported")
+
+
+class SparseOp(Op):
+    """An op with a sparse input or output: no ``create_graph=True`` (see ``no_create_graph``)."""
+
+    backward_graph = staticmethod(no_create_graph)
+
+
+def apply_sparse(cls, *inputs, **options):
+    """Run ``cls.forward`` (which returns a ``Coo``) and wrap the result as a sparse tensor,
+    recording a node when grad mode is on and a tensor input requires grad."""
+    from ._tensor import wrap
+
+    Tensor = _t.Tensor
+    arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
+    need = grad_mode.state.enabled and any(isinstance(x, Tensor) and x._rg for x in inputs)
+    if not need:
+        return wrap(cls.forward(_fn._NO_CTX, *arrays, **options))
+    ctx = cls._node_cls()
+    ctx.next_functions = tuple(_fn._edge(x) if isinstance(x, Tensor) and x._rg
+                               else _fn._NO_EDGE for x in inputs)
+    out = cls.forward(ctx, *arrays, **options)
+    ctx._seq_nr = next(_fn._seq)
+    ctx._out_meta = ((out.shape, out.dtype),)
+    t = wrap(out, requires_grad=True)
+    t._grad_fn = ctx
+    return t
+
+
+class SparseCooTensor(SparseOp):
+    """s = COO(indices, values, size); values' gradient: each entry's gradient at its index"""
+
+    _backward_name = "SparseCooTensorWithDimsAndTensorsBackward0"  # torch's name
+
+    @staticmethod
+    def forward(ctx, values, *, indices, shape, coalesced=False, node_name=None):
+        ctx.indices = indices
+        if node_name:
+            ctx.show_as(node_name)
+        return Coo(indices, values, shape, coalesced)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _dense(grad)[tuple(ctx.indices)]
+
+
+class Coalesce(SparseOp):
+    """s = coalesce(x); the gradient passes through unchanged"""
+
+    _backward_name = "CoalesceBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        return _coo.coalesce(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+class Values(SparseOp):
+    """v = x's values; x's gradient: COO(x.indices, grad)"""
+
+    _backward_name = "ValuesBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.indices, ctx.shape, ctx.coalesced = x.indices, x.shape, x.coalesced
+        return x.values
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Coo(ctx.indices, grad, ctx.shape, ctx.coalesced)
+
+
+class ToDense(SparseOp):
+    """z = x.to_dense(); x's gradient: the incoming gradient at x's entries (sparse)"""
+
+    _backward_name = "ToDenseBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.x = x
+        return _coo.to_dense(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _mask(grad, ctx.x)
+
+
+class ToSparse(SparseOp):
+    """s = x.to_sparse(sparse_dim); x's gradient: the incoming gradient, dense"""
+
+    _backward_name = "ToSparseBackward1"
+
+    @staticmethod
+    def forward(ctx, x, *, sparse_dim):
+        return _coo.from_dense(x, sparse_dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _dense(grad)
+
+
+class SparseAddmm(SparseOp):
+    """z = beta * input + alpha * (s @ d) for a 2-D sparse s; s's gradient is masked to its
+    entries (sparse), d's is s^T @ grad"""
+
+    _backward_name = "SparseAddmmBackward0"
+
+    @staticmethod
+    def forward(ctx, s, d, input=None, *, beta=1, alpha=1):
+        ctx.s, ctx.d, ctx.beta, ctx.alpha = s, d, beta, alpha
+        ctx.in_shape = None if input is None else np.shape(input)
+        out = _coo.matmul(s, d)
+        if alpha != 1:
+            out = out * out.dtype.type(alpha)
+        if input is not None:
+            out = out + (input if beta == 1 else input * out.dtype.type(beta))
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        s, d, need = ctx.s, ctx.d, ctx.needs_input_grad
+        g = grad if ctx.alpha == 1 else grad * grad.dtype.type(ctx.alpha)
+        gs = _mask(np.matmul(g, d.T), s) if need[0] else None
+        gd = _coo.matmul(_coo.transpose(s), g) if need[1] else None
+        gi = None
+        if len(need) > 2 and need[2]:
+            gi = sum_to_shape(grad if ctx.beta == 1 else grad * grad.dtype.type(ctx.beta),
+                              ctx.in_shape)
+        return (gs, gd, gi) if len(need) > 2 else (gs, gd)
+
+
+class SparseSum(SparseOp):
+    """z = sum of all of x's entries (0-d, dense); x's gradient: grad at each entry"""
+
+    _backward_name = "SumBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.x = x
+        return np.asarray(x.values.sum(dtype=x.dtype) if x.nnz else x.dtype.type(0))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x = _coo.coalesce(ctx.x)  # each index once: a sparse gradient adds up its duplicates
+        return Coo(x.indices, np.broadcast_to(grad, x.values.shape).copy(), x.shape, True)
+
+
+class SparseSumDim(SparseOp):
+    """z = x summed over ``dims`` (some sparse): a coalesced sparse result; x's gradient:
+    each entry gets the gradient at its reduced index"""
+
+    _backward_name = "SparseSumBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, dims):
+        ctx.x, ctx.dims = x, dims
+        sd = x.sparse_dim
+        keep = [d for d in range(sd) if d not in dims]
+        dense_axes = tuple(1 + d - sd for d in dims if d >= sd)
+        values = x.values.sum(axis=dense_axes) if dense_axes else x.values
+        shape = tuple(n for i, n in enumerate(x.shape) if i not in dims)
+        ctx.keep, ctx.dense_axes = keep, dense_axes
+        return _coo.coalesce(Coo(x.indices[keep], values, shape))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, keep = _coo.coalesce(ctx.x), ctx.keep
+        g = _dense(grad)
+        rows = g[tuple(x.indices[keep])] if keep else np.broadcast_to(
+            g, (x.nnz,) + g.shape)
+        for a in ctx.dense_axes:
+            rows = np.expand_dims(rows, a % x.values.ndim)
+        return Coo(x.indices, np.broadcast_to(rows, x.values.shape).copy(), x.shape, True)
+
+
+class SparseScale(SparseOp):
+    """s = factor * x entry by entry (mul or div by a scalar, neg, clone, a dtype cast: the
+    new values come computed); x's gradient: factor * grad"""
+
+    _backward_name = "MulBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, values, factor=1, copy_indices=False, node_name=None):
+        ctx.factor, ctx.dtype = factor, x.dtype
+        if node_name:
+            ctx.show_as(node_name)
+        idx = x.indices.copy() if copy_indices else x.indices
+        return Coo(idx, values, x.shape, x.coalesced)
+
+    @staticmethod
+    def backward(ctx, grad):
+        f, dtype = ctx.factor, ctx.dtype
+        if isinstance(grad, Coo):
+            v = grad.values if f == 1 else grad.values * f
+            return Coo(grad.indices, v.astype(dtype, copy=False), grad.shape, grad.coalesced)
+        return (grad if f == 1 else grad * f).astype(dtype, copy=False)
+
+
+class SparseAdd(SparseOp):
+    """s = a + alpha * b for two sparse tensors (torch's merge); a's gradient is the incoming
+    gradient at a's entries, b's the same times alpha"""
+
+    _backward_name = "AddBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b, *, alpha=1):
+        ctx.a, ctx.b, ctx.alpha = a, b, alpha
+        return _coo.merge_add(a, b, alpha)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # a sparse tensor's gradient means its dense sum, so a and b get grad as it is
+        need = ctx.needs_input_grad
+        gb = None
+        if need[1]:
+            gb = grad if ctx.alpha == 1 else (
+                Coo(grad.indices, grad.values * ctx.alpha, grad.shape, grad.coalesced)
+                if isinstance(grad, Coo) else grad * ctx.alpha)
+        return grad if need[0] else None, gb
