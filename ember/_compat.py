@@ -370,7 +370,9 @@ _OUT_FUNCTIONS = frozenset("""
 abs acos addcdiv addcmul amax amin argmax argmin bmm ceil clamp cos cumprod cumsum exp expm1
 floor gather index_select lerp log log10 log1p log2 logsumexp masked_select maximum minimum
 mean mm neg norm pow prod reciprocal remainder round rsqrt sigmoid sign sin sqrt square std
-sum tan tanh trunc var where
+sum tan tanh trunc var where floor_divide fmod atan2 arctan2 hypot xlogy copysign nextafter
+ldexp heaviside gcd lcm logaddexp logaddexp2 bitwise_and bitwise_or bitwise_xor
+bitwise_left_shift bitwise_right_shift clamp_min clamp_max float_power
 """.split())
 # Functions taking ``dim``/``keepdim`` that torch also lets you spell ``axis``/``keepdims``
 # (NumPy's names: ``x.max(axis=1)`` and ``x.std(1, keepdims=True)`` run under torch).
@@ -406,6 +408,7 @@ def _write_out(name, result, out, inputs=(), warn_resize=True):
                            "differentiation, but one of the arguments requires grad.")
     _inplace.check_internal_overlap(out._data)
     _inplace.check_no_partial_overlap(out._data, inputs)
+    _inplace.check_out(name, out, result._data, inputs)  # torch's shape, then dtype errors
     if out._data.shape != result._data.shape:
         if out._data.size and warn_resize:
             warnings.warn(f"An output with one or more elements was resized since it had shape "
@@ -436,11 +439,20 @@ def _torch_spelling(fn, takes_out: bool, takes_dim: bool):
             kwargs = torch_kwargs(kwargs)
         if writes_out:
             return fn(*args, out=out, **kwargs)
-        result = fn(*args, **kwargs)
+        if out is not None and not takes_out:
+            raise TypeError(f"{fn.__name__}() got an unexpected keyword argument 'out'")
+        if out is not None:
+            from . import _inplace
+
+            kwargs = _inplace.out_options(fn.__name__, args, kwargs, out)
+        try:
+            result = fn(*args, **kwargs)
+        except (NotImplementedError, RuntimeError) as e:  # torch checks ``out`` first
+            if out is None:
+                raise
+            raise _inplace.out_kernel_error(fn, out, args, e) from e.__cause__
         if out is None:
             return result
-        if not takes_out:
-            raise TypeError(f"{fn.__name__}() got an unexpected keyword argument 'out'")
         return _write_out(fn.__name__, result, out, args)
 
     return wrapper

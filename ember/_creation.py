@@ -8,7 +8,7 @@ import numpy as np
 from . import _dtype
 from ._backend import check_device
 from ._layout import check_layout
-from ._tensor import Tensor, _wrap
+from ._tensor import Tensor, _require_grad, _wrap
 
 
 def _np_dtype(dtype, default=None):
@@ -21,8 +21,11 @@ def _finish(arr, requires_grad, device=None):
     check_device(device)
     t = _wrap(arr)
     if requires_grad:
-        t.requires_grad_(True)
+        _require_grad(t, _FACTORY_FLOAT_ONLY)
     return t
+
+
+_FACTORY_FLOAT_ONLY = "Only Tensors of floating point and complex dtype can require gradients"
 
 
 _C_NAMES = {"int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",

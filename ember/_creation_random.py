@@ -123,6 +123,11 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=N
                             f"{type(high).__name__}")
         else:
             raise TypeError("randint() missing required argument 'size'")
+    if isinstance(size, (int, np.integer)) and not isinstance(size, bool):  # torch's refusals
+        if high is None:
+            raise TypeError("randint(): argument 'size' must be tuple of ints, not int")
+        raise TypeError("randint() received an invalid combination of arguments - got (int, "
+                        "int, int), but expected one of:")
     if high is None:
         low, high = 0, low
     if low >= high:

@@ -2,10 +2,12 @@
 count the change, and give the tensor (and, for a view, its base) the new history."""
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
 
+from . import _dtype
 from . import ops as _ops
 from ._tensor import Tensor, _as_array, _wrap
 from .autograd import grad_mode
@@ -116,6 +118,9 @@ def check(t, overlap=True):
             "outside (if you want the inplace to be tracked).")
 
 
+_KERNEL_ERRORS = (NotImplementedError, RuntimeError, TypeError, ValueError)
+
+
 def run(t, fn, args, kwargs):
     """``t = fn(t, *args, **kwargs)`` in place; recorded like torch when grad mode is on."""
     t._check_inplace()
@@ -124,12 +129,18 @@ def run(t, fn, args, kwargs):
     name = getattr(fn, "__name__", "an in-place op") + "_"
     if not recording(t, args):
         with grad_mode.no_grad():
-            out = fn(t, *args, **kwargs)
+            try:
+                out = fn(t, *args, **kwargs)
+            except _KERNEL_ERRORS as e:
+                raise kernel_error(t, fn, args, e) from e.__cause__
         assign(t, out._data)
         t._bump(name)
         return t
     if base is not None:
-        out = _ops.copy_slices.inplace_on_view(t, fn, args, kwargs, assignable)
+        try:
+            out = _ops.copy_slices.inplace_on_view(t, fn, args, kwargs, assignable)
+        except _KERNEL_ERRORS as e:
+            raise kernel_error(t, fn, args, e) from e.__cause__
         t._bump(name)
         _save_result_as(out, t)
         _ops.copy_slices.refresh_view(t)
@@ -139,7 +150,10 @@ def run(t, fn, args, kwargs):
     snap = _wrap(t._data.copy(), t._rg)
     snap.grad_fn, snap._output_nr, snap._accum = t.grad_fn, t._output_nr, t._accum
     snap._vc = [t._vc[0]]
-    out = fn(snap, *args, **kwargs)
+    try:
+        out = fn(snap, *args, **kwargs)
+    except _KERNEL_ERRORS as e:
+        raise kernel_error(t, fn, args, e) from e.__cause__
     assign(t, out._data)
     t._bump(name)
     _save_result_as(out, t)
@@ -244,16 +258,149 @@ def assign(t, values):
 
 
 def assignable(t, values):
-    """``values`` in ``t``'s dtype, after torch's checks (no float into an integer tensor; a
-    shape that broadcasts to ``t``'s)."""
+    """``values`` in ``t``'s dtype, after torch's checks in its order (a shape that broadcasts
+    to ``t``'s; then no float into an integer tensor)."""
+    if t._data.shape != values.shape:
+        check_output_shape(t._data.shape, values.shape)
     if values.dtype != t._data.dtype:
         check_castable(values.dtype, t._data.dtype)
         values = values.astype(t._data.dtype)
-    if t._data.shape != values.shape:
-        try:
-            np.broadcast_to(values, t._data.shape)
-        except ValueError:
-            raise RuntimeError(
-                f"output with shape {list(t._data.shape)} doesn't match the broadcast shape "
-                f"{list(np.broadcast_shapes(t._data.shape, values.shape))}") from None
     return values
+
+
+def check_output_shape(shape, other):
+    """torch's error when ``other`` broadcast with the written-to ``shape`` is not ``shape``."""
+    full = _ops._shape_utils.check_broadcast(shape, other)
+    if full != tuple(shape):
+        raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast shape "
+                           f"{list(full)}")
+
+
+def check_out(name, out, values, inputs=()):
+    """torch's checks before writing the result ``values`` of the op ``name`` into ``out``, in
+    its order: an elementwise op never resizes an ``out`` that is also an input, so its shape
+    must be the result's; then the result's dtype must cast to ``out``'s."""
+    shape = out._data.shape
+    if shape != values.shape and (name in ITERATOR_OPS or name == "where") and any(
+            x is out for x in inputs):
+        check_output_shape(shape, values.shape)
+    if values.dtype != out._data.dtype:
+        check_castable(values.dtype, out._data.dtype)
+
+
+# reductions that compute in ``out``'s dtype, and ops whose ``out`` must have the input's dtype
+_OUT_DTYPE_REDUCTIONS = frozenset(("sum", "prod", "cumsum", "cumprod", "nansum", "mean"))
+_SAME_DTYPE_OUT = frozenset("""abs neg negative ceil floor round trunc fix sign sgn frac
+bitwise_not amax amin""".split())
+
+
+def out_options(name, args, kwargs, out):
+    """``kwargs`` for the op ``name`` run before its result goes into ``out``, with torch's
+    rules for ``out=`` that come first: a reduction computes in ``out``'s dtype (which must be
+    a given ``dtype``), and ``abs``, ``neg``, ``amax``, ... take an ``out`` of the input's
+    dtype only."""
+    if not isinstance(out, Tensor) or not args or not isinstance(args[0], Tensor):
+        return kwargs
+    name_of, x, o = _ops._shape_utils.type_name, args[0]._data.dtype, out._data.dtype
+    if name in _OUT_DTYPE_REDUCTIONS:
+        if kwargs.get("dtype") is not None:
+            want = _dtype.convert(kwargs["dtype"]).np
+            if want != o:
+                raise RuntimeError(f"Expected out tensor to have dtype {_dtype.c_type_name(want)}, "
+                                   f"but got {_dtype.c_type_name(o)} instead")
+            return kwargs
+        if name == "mean" and x.kind not in "fc":
+            raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either "
+                               f"a floating point or complex dtype. Got: {name_of(x)}")
+        if name == "mean" and o.kind not in "fc":
+            raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                               f"{name_of(o)}")
+        return {**kwargs, "dtype": out.dtype}
+    if name in ("neg", "negative") and x.kind == "b":
+        return kwargs  # the op's own error comes first
+    if name in _SAME_DTYPE_OUT and o != x and not (name == "abs" and x.kind == "c" != o.kind):
+        if name in ("amax", "amin"):
+            raise RuntimeError(f"Expected the dtype for input and out to match, but got "
+                               f"{name_of(x)} for input's dtype and {name_of(o)} for out's dtype.")
+        raise RuntimeError(f"Found dtype {name_of(o)} but expected {name_of(x)}")
+    return kwargs
+
+
+def out_kernel_error(fn, out, args, error):
+    """``kernel_error``'s twin for ``fn(*args, out=out)`` (``fn``: the op or its name): torch
+    checks the shape of an ``out`` that is also an input and the cast of the result dtype
+    into ``out`` before its kernel's own errors."""
+    name = fn if isinstance(fn, str) else getattr(fn, "__name__", "")
+    if name not in ITERATOR_OPS or (type(error) is RuntimeError
+                                    and not str(error).startswith(_KERNEL_MESSAGES)):
+        return error
+    tensors = [a for a in args if isinstance(a, Tensor)]
+    try:
+        if any(a is out for a in tensors):
+            shape = tensors[0]._data.shape
+            for a in tensors[1:]:
+                shape = _ops._shape_utils.check_broadcast(shape, a._data.shape)
+            if tuple(shape) != out._data.shape:
+                check_output_shape(out._data.shape, shape)
+        if name not in _COMPARISONS:
+            values = [a for a in args if isinstance(a, (Tensor, bool, int, float, complex))]
+            check_castable(_dtype.result_type(*values).np, out._data.dtype)
+    except RuntimeError as e:
+        return e
+    return error
+
+
+# the ops torch runs through its TensorIterator: it checks the operands' broadcast shape and
+# the cast of their result dtype into ``self`` before the kernel looks at the dtype
+ITERATOR_OPS = frozenset("""add sub mul div true_divide remainder fmod floor_divide pow atan2
+arctan2 hypot xlogy copysign nextafter ldexp heaviside gcd lcm bitwise_and bitwise_or
+bitwise_xor bitwise_left_shift bitwise_right_shift logical_and logical_or logical_xor eq ne lt
+le gt ge clamp clamp_min clamp_max clip lerp addcmul addcdiv igamma igammac float_power
+maximum minimum fmax fmin logaddexp logaddexp2""".split())
+
+
+_COMPARISONS = frozenset(("eq", "ne", "lt", "le", "gt", "ge"))
+# RuntimeErrors that torch raises after its TensorIterator checks (in the kernel, or, for
+# add's alpha, on the iterator's common dtype)
+_KERNEL_MESSAGES = ("ZeroDivisionError", "For integral input tensors, argument alpha",
+                    "Boolean alpha only supported")
+
+
+def check_operands(t, args, cast=True):
+    """torch's TensorIterator checks for writing ``t op *args`` into ``t``, in its order: the
+    operands broadcast to ``t``'s shape, then (``cast``) their result dtype casts to ``t``'s."""
+    shape = t._data.shape
+    for a in args:
+        if isinstance(a, Tensor) and a._data.shape != shape:
+            check_output_shape(shape, a._data.shape)
+    if cast:
+        values = [a for a in args if isinstance(a, (Tensor, bool, int, float, complex))]
+        check_castable(_dtype.result_type(t, *values).np, t._data.dtype)
+
+
+def kernel_error(t, fn, args, error):
+    """The error torch raises for ``t.<fn>_(*args)`` when ember's ``fn`` raised ``error``:
+    torch's shape and dtype checks come before its kernel's own errors (a dtype it lacks, a
+    division by zero), and its argument errors name the in-place method, numbering the
+    arguments after self. Returns ``error`` itself when torch would raise it too."""
+    name, text = getattr(fn, "__name__", ""), str(error)
+    if isinstance(error, TypeError):
+        prefix = f"{name}(): argument "
+        if text.startswith(prefix):
+            match = re.match(r"'(\w+)' \(position (\d+)\)", text[len(prefix):])
+            if match:
+                rest = text[len(prefix) + match.end():]
+                return TypeError(f"{name}_(): argument '{match[1]}' (position "
+                                 f"{int(match[2]) - 1}){rest}")
+        return error
+    complex_clamp = text.startswith("clamp is not supported") and t._data.dtype.kind == "c"
+    if name in ITERATOR_OPS and not complex_clamp and (
+            type(error) is not RuntimeError  # NotImplementedError is one
+            or text.startswith(_KERNEL_MESSAGES)):
+        if len(args) > 1 or name.startswith("cl"):  # a number beside tensors (lerp's weight,
+            args = [a for a in args if isinstance(a, Tensor)]  # clamp's bounds) is no operand
+        try:
+            check_operands(t, args, cast=name not in _COMPARISONS)  # bool casts to anything
+        except RuntimeError as e:
+            return e
+    return error

@@ -39,6 +39,21 @@ def _wrap(arr, requires_grad=False):
     return t
 
 
+_FLOAT_ONLY = "only Tensors of floating point dtype can require gradients"
+
+
+def _require_grad(t, message):
+    """``t.requires_grad_()`` with torch's wording for the caller: factories and Parameter say
+    "Only Tensors of floating point and complex dtype ...", the setter "only Tensors of
+    floating point and complex dtype ...", ``requires_grad_`` itself :data:`_FLOAT_ONLY`."""
+    try:
+        return t.requires_grad_(True)
+    except RuntimeError as e:
+        if str(e) != _FLOAT_ONLY:
+            raise
+        raise RuntimeError(message) from None
+
+
 def _wrap_result(arr, node, index):
     """The ``index``-th output of ``node``; integer and bool outputs never require grad."""
     if type(arr) is not np.ndarray:  # ufuncs on 0-d arrays return NumPy scalars
@@ -243,7 +258,11 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value):
-        self.requires_grad_(value)
+        if value:
+            _require_grad(self, "only Tensors of floating point and complex dtype can require "
+                                "gradients")
+        else:
+            self.requires_grad_(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` on a leaf (float dtypes only); returns self."""
@@ -260,7 +279,7 @@ class Tensor:
                                "InferenceMode is not allowed.")
         if requires_grad and self._data.dtype.kind != "f":
             if self._data.dtype.kind != "c":
-                raise RuntimeError("only Tensors of floating point dtype can require gradients")
+                raise RuntimeError(_FLOAT_ONLY)
             _fn.enable_complex_grad()
         self._rg = requires_grad
         return self
@@ -378,34 +397,9 @@ class Tensor:
     def __complex__(self):
         return complex(self.item())
 
-    def __format__(self, spec):
-        if self._data.ndim == 0 or (spec and self._data.size == 1):
-            return format(self.item(), spec)
-        if spec:
-            raise TypeError("unsupported format string passed to Tensor.__format__")
-        return repr(self)
-
     __hash__ = object.__hash__  # identity, as torch (and C-fast in dicts and sets)
 
-    def __reduce_ex__(self, protocol):
-        from ._creation import _rebuild
-
-        return (_rebuild, (self._data, self._rg))
-
-    def __deepcopy__(self, memo):
-        if self.grad_fn is not None:
-            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
-                               "support the deepcopy protocol at the moment.")
-        new = type(self).__new__(type(self))
-        _copy_fields(new, _wrap(self._data.copy(), self._rg))
-        if self.grad is not None:
-            new.grad = _wrap(self.grad._data.copy())
-        if hasattr(self, "__dict__"):
-            import copy
-
-            new.__dict__.update(copy.deepcopy(self.__dict__, memo))
-        memo[id(self)] = new
-        return new
+    # __format__, __reduce_ex__, __deepcopy__: ember/_tensor_casts.py
 
     def to(self, *args, **kwargs) -> Tensor:
         """Convert dtype and/or move to a device (only "cpu"); returns self when nothing changes."""
@@ -532,7 +526,8 @@ class Tensor:
 
         return format_tensor(self)
 
-    __str__ = __repr__
+    # no __str__: str() goes through type(self).__repr__, so a Parameter prints as
+    # "Parameter containing:..." under print() too, as in torch
 
     # --- in-place machinery --------------------------------------------------------
     def _check_inplace(self, overlap=True):

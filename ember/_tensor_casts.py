@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from . import _dtype
 from ._backend import check_device
-from ._tensor import Tensor
+from ._tensor import Tensor, _copy_fields, _wrap
 
 # method name: (dtype, docstring)
 _DTYPE_SHORTHANDS = {
@@ -81,4 +81,47 @@ def is_shared(self) -> bool:
 
 
 for _fn in (cpu, cuda, pin_memory, is_pinned, share_memory_, is_shared):
+    setattr(Tensor, _fn.__name__, _fn)
+
+
+# --- Python protocols ----------------------------------------------------------------------
+def __format__(self, spec):
+    """``format(t, spec)``: a plain 0-d tensor formats as its number."""
+    # torch: a plain 0-d tensor formats as its number (f"{loss:>7f}"), anything else as
+    # its str (a 0-d Parameter: "Parameter containing:..."); ember is lenient where torch
+    # raises: any one-element tensor takes a format spec
+    if (self._data.ndim == 0 and type(self) is Tensor) or (spec and self._data.size == 1):
+        return format(self.item(), spec)
+    if spec:
+        raise TypeError(f"unsupported format string passed to {type(self).__name__}."
+                        "__format__")
+    return str(self)
+
+
+def __reduce_ex__(self, protocol):
+    """Pickling: the array and ``requires_grad`` (the DataLoader's worker queues)."""
+    from ._creation import _rebuild
+
+    return (_rebuild, (self._data, self._rg))
+
+
+def __deepcopy__(self, memo):
+    """A leaf's copy with its own storage, ``.grad`` and attributes."""
+    if self.grad_fn is not None:
+        raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
+                           "support the deepcopy protocol at the moment.")
+    new = type(self).__new__(type(self))
+    _copy_fields(new, _wrap(self._data.copy(), self._rg))
+    if self.grad is not None:
+        g = self.grad
+        new.grad = g.detach().clone() if g.is_sparse else _wrap(g._data.copy())
+    if hasattr(self, "__dict__"):
+        import copy
+
+        new.__dict__.update(copy.deepcopy(self.__dict__, memo))
+    memo[id(self)] = new
+    return new
+
+
+for _fn in (__format__, __reduce_ex__, __deepcopy__):
     setattr(Tensor, _fn.__name__, _fn)

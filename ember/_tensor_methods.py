@@ -9,14 +9,14 @@ import inspect
 
 import numpy as np
 
-from . import _arg_errors, _inplace, _random, _sampling, autograd, ops
+from . import _arg_errors, _inplace, autograd, ops
 from ._compat import torch_kwargs
 from ._tensor import Tensor, _as_array
 from ._user_warning import warn_once
 from .autograd import engine as _engine
 from .autograd import grad_mode
 from .ops._opmath import HALF, half_scalar
-from .ops._shape_utils import operands, type_name
+from .ops._shape_utils import operands
 
 
 def _method(fn):
@@ -61,7 +61,7 @@ Tensor.greater, Tensor.greater_equal, Tensor.less, Tensor.less_equal, Tensor.not
 for _name in ("mm bmm dot kron mv inner outer ger dist take masked_select view_as reshape_as "
               "expand_as broadcast_to tile cholesky cholesky_inverse cholesky_solve "
               "triangular_solve orgqr prelu vdot bincount svd qr diagonal_scatter "
-              "as_strided_scatter").split():
+              "as_strided_scatter lerp maximum minimum fmax fmin addcmul addcdiv").split():
     setattr(Tensor, _name, _arg_errors.method_twin(vars(Tensor)[_name]))
 
 
@@ -162,11 +162,34 @@ _NP_INPLACE = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.
 _OPMATH = ("mul", "div")
 
 
+_ALPHA_FIRST_WARNED = []
+
+
+def _alpha_first(name, alpha, args, kw_alpha):
+    """torch's deprecated ``add_(Number alpha, Tensor other)`` (old tutorials'
+    ``p.data.add_(-lr, p.grad.data)``): warned about once per process (one warning for
+    every deprecated overload, as torch's), then ``(other, alpha)``."""
+    if name not in ("add_", "sub_") or len(args) != 1 or \
+            not isinstance(args[0], (Tensor, int, float)) or isinstance(alpha, (Tensor, str)):
+        raise TypeError(f"{name}() takes 1 positional argument but {len(args) + 1} were given")
+    if kw_alpha != 1:
+        raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                        "unrecognized keyword arguments: alpha")
+    if not _ALPHA_FIRST_WARNED:
+        _ALPHA_FIRST_WARNED.append(name)
+        warn_once(f"This overload of {name} is deprecated:\n\t{name}(Number alpha, Tensor "
+                  f"other)\nConsider using one of the following signatures instead:\n\t"
+                  f"{name}(Tensor other, *, Number alpha = 1)")
+    return args[0], alpha
+
+
 def _fast_inplace(name, fn):
     """In-place arithmetic: straight into the array when nothing is recorded."""
-    ufunc = _NP_INPLACE[name]
+    ufunc, is_sub = _NP_INPLACE[name], name == "sub"
 
-    def method(self, other, *, alpha=1, **kwargs):
+    def method(self, other, *args, alpha=1, **kwargs):
+        if args:
+            other, alpha = _alpha_first(name + "_", other, args, alpha)
         if not kwargs and not _inplace.recording(self, (other,)):
             if self._inference:
                 self._check_inplace()  # torch's error outside inference_mode
@@ -177,11 +200,16 @@ def _fast_inplace(name, fn):
                 o = other._data
             else:
                 o = other
+            if is_sub and (ops.elementwise._is_bool(other) or self._data.dtype.kind == "b"):
+                fn(self, other)  # torch's error for a bool operand, before any other check
             if self._data.dtype.kind != "f" and (
                     name == "div" or np.result_type(self._data, o).kind == "f"):
                 return self._inplace(fn, other, **({"alpha": alpha} if alpha != 1 else {}))
             if alpha != 1 or isinstance(alpha, bool):
-                ops._alpha.check_alpha(self, other, alpha, negated=name == "sub")
+                if self._data.dtype.kind != "f" or isinstance(alpha, bool):  # alpha's checks,
+                    return self._inplace(fn, other, alpha=alpha)  # after shapes and dtypes
+                if self._data.dtype is HALF:  # x + alpha * y in float32 (see ops.Add)
+                    return self._inplace(fn, other, alpha=alpha)
                 o = ops._alpha.times_alpha(o, alpha, self._data.dtype)
             elif name in _OPMATH and self._data.dtype is HALF:
                 wide = half_scalar(other)  # a lone factor read in float32, as torch
@@ -191,16 +219,12 @@ def _fast_inplace(name, fn):
             except OverflowError:  # NumPy 2 refuses a Python int outside the dtype: torch wraps
                 return self._inplace(fn, other, **({"alpha": alpha} if alpha != 1 else {}))
             except TypeError:  # NumPy refuses the cast back (int into bool, int64 into uint8)
-                _inplace.check_castable(np.result_type(self._data, o), self._data.dtype)
+                _inplace.check_operands(self, (other,))  # torch's shape, then dtype error
                 ufunc(self._data, o, out=self._data, casting="unsafe")  # torch wraps integers
             except ValueError:
                 self._check_inplace()  # torch's error for a read-only array
-                from .ops._shape_utils import check_broadcast
-
-                check_broadcast(self._data.shape, np.shape(o))
-                raise RuntimeError(
-                    f"output with shape {list(self._data.shape)} doesn't match the broadcast "
-                    f"shape {list(np.broadcast_shapes(self._data.shape, np.shape(o)))}") from None
+                _inplace.check_output_shape(self._data.shape, np.shape(o))
+                raise
             self._bump(name + "_")
             return self
         extra = dict(kwargs)
@@ -238,8 +262,8 @@ for _name in ("index_fill", "index_copy", "masked_scatter"):
 Tensor.put_ = lambda self, index, source, accumulate=False: self._inplace(
     ops.put, index, source, accumulate=accumulate)
 
-for _name in ("pow clamp clamp_min clamp_max clip exp log sqrt rsqrt neg abs sigmoid tanh relu "
-              "masked_fill floor ceil round trunc sign reciprocal lerp addcmul addcdiv "
+for _name in ("pow exp log sqrt rsqrt neg abs sigmoid tanh relu "
+              "masked_fill floor ceil round trunc sign reciprocal addcmul addcdiv "
               "scatter scatter_add index_add fmod remainder sin cos square tril triu "
               "log1p nan_to_num floor_divide").split():
     setattr(Tensor, _name + "_", _generic_inplace(getattr(ops, _name)))
@@ -261,7 +285,7 @@ def fill_(self, value):
     if isinstance(value, Tensor) and value._data.ndim:
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                            f"{value._data.ndim} dimensions.")
-    value = ops.complex_ops.real_scalar(value, self._data.dtype)
+    value = ops.complex_ops.real_scalar(value, self._data.dtype, self._data.size)
     if _inplace.recording(self, (value,)):
         return self._inplace(ops.fill, value)
     self._check_inplace(overlap=False)
@@ -289,84 +313,15 @@ def copy_(self, src, non_blocking=False):
     return self
 
 
-# draws that only make sense for float tensors, with torch's error for the others
-_FLOAT_ONLY = {
-    "_normal": lambda t: NotImplementedError(f'"normal_kernel_cpu" not implemented for '
-                                             f"'{type_name(t._data.dtype)}'"),
-    "_uniform": lambda t: NotImplementedError(f'"check_uniform_bounds" not implemented for '
-                                              f"'{type_name(t._data.dtype)}'"),
-    "_exponential": lambda t: RuntimeError(
-        "Exponential distribution is a continuous probability distribution. dtype must be a "
-        f"floating point but you specified {type_name(t._data.dtype)}"),
-}
-
-
-def _random_fill(draw):
-    refuse = _FLOAT_ONLY.get(draw.__name__)
-
-    def method(self, *args, generator=None, **kwargs):
-        if self._data.dtype.kind == "c":  # torch draws the real and imaginary parts
-            return ops.complex_ops.random_fill(self, draw, args, kwargs, generator)
-        if refuse is not None and self._data.dtype.kind != "f":
-            raise refuse(self)
-        self._check_inplace()
-        values = draw(_random._gen(generator), self._data, *args, **kwargs)
-        _sampling.fill(self._data, np.asarray(values).astype(self._data.dtype, copy=False))
-        self._bump(draw.__name__.lstrip("_") + "_")
-        return self
-
-    method.__doc__ = (f"Fill in place with random numbers ({draw.__name__.lstrip('_')}; torch's "
-                      "draws for a seeded generator).")
-    return method
-
-
-# each draw returns the new values flat, in the order torch's CPU kernel writes them
-def _uniform(gen, target, a=0.0, b=1.0):
-    return _sampling.uniform(gen, (target.size,), target.dtype, a, b)
-
-
-def _normal(gen, target, mean=0.0, std=1.0):
-    return _sampling.normal(gen, target.shape, target.dtype, mean, std,
-                            contiguous=target.flags.c_contiguous)
-
-
-def _bernoulli(gen, target, p=0.5):
-    prob = p._data if isinstance(p, Tensor) else np.asarray(p, np.float64)
-    prob = np.broadcast_to(prob, target.shape).transpose(
-        _sampling._fill_order(target.shape, target.strides))
-    return _sampling.bernoulli(gen, np.ascontiguousarray(prob), target.dtype)
-
-
-def _exponential(gen, target, lambd=1.0):
-    return _sampling.exponential(gen, target.size, target.dtype, lambd)
-
-
-def _random_ints(gen, target, low=None, high=None, to=None):
-    high = to if to is not None else high
-    if low is None and high is None:
-        return _sampling.full_range(gen, target.size, target.dtype)
-    if high is None:
-        low, high = 0, low
-    if low >= high:
-        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
-                           f">= to={high}")
-    return _sampling.integers(gen, target.size, int(low), int(high), target.dtype)
-
-
 Tensor.zero_ = zero_
 Tensor.fill_ = fill_
 Tensor.copy_ = copy_
-Tensor.uniform_ = _random_fill(_uniform)
-Tensor.normal_ = _random_fill(_normal)
-Tensor.bernoulli_ = _random_fill(_bernoulli)
-Tensor.exponential_ = _random_fill(_exponential)
-Tensor.random_ = _random_fill(_random_ints)
 
 
 def masked_fill_(self, mask, value):
     """Fill with ``value`` where ``mask`` is True, in place."""
-    if not (grad_mode.state.enabled and (self._rg or (isinstance(value, Tensor) and value._rg))):
-        self._check_inplace(overlap=False)
+    if not isinstance(value, (Tensor, complex)) and not (grad_mode.state.enabled and self._rg):
+        self._check_inplace(overlap=False)  # (a tensor or complex value: the op's checks)
         _inplace.warn_if_expanded(self._data, "masked_fill_", "tensor[mask] = scalar")
         m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
         np.copyto(self._data, np.asarray(_as_array(value), self._data.dtype),
@@ -597,3 +552,4 @@ def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=
 Tensor.backward = backward
 
 from . import _tensor_methods_more  # noqa: E402,F401,I001  (more methods, in-place view ops)
+from . import _tensor_random_fills  # noqa: E402,F401,I001  (uniform_, normal_, random_ ...)

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from . import _arg_errors, _creation, _dtype, _inplace, _random, _sampling, ops
-from ._arg_errors import check_tensors, method, missing
+from ._arg_errors import check_tensors, method, method_twin, missing, not_tensor
 from ._compat import histogram
 from ._tensor import Tensor
 from .ops import _linalg_geqrf
@@ -50,11 +50,7 @@ def _write_result(self, values: np.ndarray, name: str):
     """Write ``values`` (broadcast, cast) into self, with torch's errors; count the change."""
     target = self._data
     _inplace.check_internal_overlap(target)
-    if values.dtype.kind in "iu" and target.dtype == np.bool_ or (
-            values.dtype.kind == "f" and target.dtype.kind in "iub"):
-        raise RuntimeError(f"result type {type_name(values.dtype)} can't be cast to the desired "
-                           f"output type {type_name(target.dtype)}")
-    values = _inplace.assignable(self, values)
+    values = _inplace.assignable(self, values)  # torch's shape, then dtype errors
     np.copyto(target, values, casting="unsafe")
     self._bump(name)
     return self
@@ -65,7 +61,11 @@ def _unrecorded_inplace(name, fn, check_grad):
         if check_grad:  # bitwise ops: torch's in-place check first, then their dtype errors
             self._check_inplace(overlap=False)
         _inplace.check_no_partial_overlap(self._data, args)
-        return _write_result(self, fn(self, *args)._data, name + "_")
+        try:
+            values = fn(self, *args)._data
+        except (NotImplementedError, TypeError, ValueError) as e:
+            raise _inplace.kernel_error(self, fn, args, e) from e.__cause__
+        return _write_result(self, values, name + "_")
 
     method.__name__ = name + "_"
     method.__doc__ = f"In-place ``{name}``; returns self (not recorded: no gradient)."
@@ -76,6 +76,13 @@ for _name in ("logical_and", "logical_or", "logical_xor", "logical_not"):
     setattr(Tensor, _name + "_", _unrecorded_inplace(_name, getattr(ops, _name), False))
 for _name in ("bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not"):
     setattr(Tensor, _name + "_", _unrecorded_inplace(_name, getattr(ops, _name), True))
+# ``x &= y`` and friends change x in place, as torch's (without them Python rebinds x)
+Tensor.__iand__ = lambda self, other: self.bitwise_and_(other)
+Tensor.__ior__ = lambda self, other: self.bitwise_or_(other)
+Tensor.__ixor__ = lambda self, other: self.bitwise_xor_(other)
+Tensor.__imod__ = lambda self, other: self.remainder_(other)
+Tensor.__ifloordiv__ = lambda self, other: self.floor_divide_(other)
+Tensor.__ipow__ = lambda self, other: self.pow_(other)
 
 
 # --- more in-place math (run out of place, written back, recorded as torch) -------------------
@@ -117,12 +124,27 @@ Tensor.cumprod_ = _cumulative_inplace(ops.cumprod)
 
 
 def float_power_(self, exponent):
-    """In-place ``float_power``: only a float64 tensor can hold its float64 result."""
-    if self._data.dtype != np.float64:
+    """In-place ``float_power``: only a float64 tensor (complex128 when either operand is
+    complex) can hold its result."""
+    complex_ = self._data.dtype.kind == "c" or isinstance(exponent, complex) or (
+        isinstance(exponent, Tensor) and exponent._data.dtype.kind == "c")
+    wide = np.complex128 if complex_ else np.float64
+    if self._data.dtype != wide:
         raise RuntimeError(f"the base given to float_power_ has dtype "
                            f"{type_name(self._data.dtype)} but the operation's result requires "
-                           f"dtype Double")
+                           f"dtype {type_name(wide)}")
     return self._inplace(ops.float_power, exponent)
+
+
+def ldexp_(self, other):
+    """In-place ``ldexp``: only a floating or complex self can hold its result (torch's own
+    message, checked before the shapes)."""
+    if not isinstance(other, Tensor):
+        raise not_tensor("ldexp_", "other", 2, other)
+    if self._data.dtype.kind not in "fc":
+        raise RuntimeError(f"ldexp can't be cast to the desired output type "
+                           f"{type_name(self._data.dtype)}")
+    return self._inplace(ops.ldexp, other)
 
 
 def index_reduce_(self, dim, index, source, reduce, *, include_self=True):
@@ -153,6 +175,7 @@ def polygamma_(self, n):
 
 
 Tensor.float_power_ = float_power_
+Tensor.ldexp_ = method_twin(ldexp_)  # its errors number the arguments after self
 Tensor.index_reduce_ = index_reduce_
 Tensor.polygamma = polygamma
 Tensor.polygamma_ = polygamma_

@@ -255,7 +255,7 @@ def test_graph_writes_dot_and_prints_backward_order(trained, tmp_path, capsys):
     assert dot.lstrip().startswith("digraph") and "AccumulateGrad" in dot
     order = [line.split(". ", 1)[1] for line in printed.splitlines()
              if line.strip()[:1].isdigit() and ". " in line]
-    assert order[0].startswith("CrossEntropyBackward")
+    assert order[0].startswith("NllLossBackward")
     params = ["embedding.weight", "blocks.0.weight", "blocks.1.weight", "blocks.1.bias",
               "output.weight", "output.bias"]
     for name in params:

@@ -98,6 +98,39 @@ def test_repr_like_torch():
     assert repr(ember.tensor([True, False])) == "tensor([ True, False])"
 
 
+def test_str_and_format_like_torch():
+    # print(param) shows "Parameter containing:" (str goes through the subclass's repr)
+    p = ember.nn.Parameter(ember.tensor([1.0, 2.0]))
+    assert str(p) == repr(p) == "Parameter containing:\ntensor([1., 2.], requires_grad=True)"
+    assert f"{p}" == str(p)
+    # a plain 0-d tensor formats as its number, other tensors (a 0-d Parameter too) as str
+    loss = ember.tensor(0.1234567, requires_grad=True) * 1
+    assert f"{loss:>7f}" == "0.123457" and f"{ember.tensor(3):5d}" == "    3"
+    assert f"{ember.tensor(2.5)}" == "2.5" and f"{ember.tensor([1.5])}" == "tensor([1.5000])"
+    a = ember.nn.Parameter(ember.tensor(1.5))
+    assert f"{a}" == "Parameter containing:\ntensor(1.5000, requires_grad=True)"
+    with pytest.raises(TypeError, match="passed to Tensor.__format__"):
+        f"{ember.ones(2):.2f}"
+
+
+def test_deprecated_alpha_first_add_warns_once_and_adds():
+    from ember import _tensor_methods
+
+    _tensor_methods._ALPHA_FIRST_WARNED.clear()
+    from ember import _user_warning
+
+    _user_warning._warned_once.clear()
+    p, g = ember.ones(3), ember.tensor([1.0, 2.0, 3.0])
+    with pytest.warns(UserWarning, match=r"This overload of add_ is deprecated"):
+        p.add_(-0.5, g)  # the old tutorials' p.data.add_(-lr, p.grad.data)
+    assert p.tolist() == [0.5, 0.0, -0.5]
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once per process, for every deprecated overload
+        assert p.sub_(2, g).tolist() == [-1.5, -4.0, -6.5]
+
+
 def test_clone_detach_contiguous():
     x = ember.ones(2, 3, requires_grad=True)
     c = x.clone()
@@ -183,8 +216,15 @@ def test_numbers_protocols():
 
 
 def test_requires_grad_only_for_floats():
-    with pytest.raises(RuntimeError, match="only Tensors of floating point"):
+    # torch's three wordings: factories (and Parameter), the setter, requires_grad_()
+    with pytest.raises(RuntimeError, match="^Only Tensors of floating point and complex dtype"):
         ember.tensor([1, 2], requires_grad=True)
+    with pytest.raises(RuntimeError, match="^Only Tensors of floating point and complex dtype"):
+        ember.nn.Parameter(ember.tensor([1]))
+    with pytest.raises(RuntimeError, match="^only Tensors of floating point and complex dtype"):
+        ember.tensor([1, 2]).requires_grad = True
+    with pytest.raises(RuntimeError, match="^only Tensors of floating point dtype can"):
+        ember.tensor([1, 2]).requires_grad_()
     y = ember.ones(2, requires_grad=True) * 2
     with pytest.raises(RuntimeError, match="leaf variables"):
         y.requires_grad = False

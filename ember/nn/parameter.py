@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._tensor import Tensor, _copy_fields, _wrap
+from .._tensor import Tensor, _copy_fields, _require_grad, _wrap
 
 
 class Parameter(Tensor):
@@ -22,7 +22,8 @@ class Parameter(Tensor):
         _copy_fields(self, _wrap(data._data))
         self._vc = data._vc
         if requires_grad:
-            self.requires_grad_(True)
+            _require_grad(self, "Only Tensors of floating point and complex dtype can require "
+                                "gradients")
         return self
 
     def __init__(self, data=None, requires_grad=True):
@@ -37,9 +38,7 @@ class Parameter(Tensor):
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        new = Parameter(_wrap(self._data.copy()), self._rg)
-        if self.grad is not None:
-            new.grad = _wrap(self.grad._data.copy())
+        new = type(self)(_wrap(self._data.copy()), self._rg)  # as torch's: no .grad
         memo[id(self)] = new
         return new
 

@@ -13,9 +13,13 @@ def times_alpha(y, alpha, dtype=None):
     weakly), where NumPy's product would be a strong int64 or float64 scalar; an integer
     product outside ``dtype`` (the other operand's) wraps into it, as torch's cast does."""
     if not isinstance(y, np.ndarray):
+        if dtype == np.bool_:  # a bool result: alpha converts to bool (True + True * 2 is True)
+            return bool(y) and bool(alpha)
         return y * alpha if dtype is None else _fit_int(y * alpha, dtype)
     if y.dtype == np.bool_:
-        return y & bool(alpha)
+        if dtype is None or dtype == np.bool_:
+            return y & bool(alpha)
+        y = y.astype(dtype)  # a bool operand is read in the other's dtype: True * 2 is 2
     return np.multiply(y, _fit_int(alpha, y.dtype) if type(alpha) is int else alpha)
 
 

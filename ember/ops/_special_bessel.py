@@ -17,6 +17,7 @@ import numpy as np
 
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Op
+from ._opmath import HALF, opmath
 from ._out import write_out
 from .elementwise import _float_input
 from .pointwise_special import _need_tensor, float_input
@@ -382,6 +383,11 @@ def _no_grad(fn, name, input, out, arg):
     return write_out(f"special_{name}", _wrap(_run(fn, x._data)), out, (input,))
 
 
+def _opmath_run(fn, x):
+    """``_run(fn, x)``; float16 in float32, rounded once, as torch's kernels."""
+    return opmath(_run, fn, x) if x.dtype is HALF else _run(fn, x)
+
+
 class I0e(Op):
     """z = exp(-|x|) I0(x); dz/dx = i1e(x) - sgn(x) z"""
 
@@ -389,14 +395,15 @@ class I0e(Op):
 
     @staticmethod
     def forward(ctx, x):
-        out = _run(i0e_array, x)
+        out = _opmath_run(i0e_array, x)
         ctx.save_for_backward(x, out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
-        return grad * (_run(i1e_array, x) - np.sign(x) * out)
+        # float16: torch's formula, each op (i1e in float32) rounded once
+        return grad * (_opmath_run(i1e_array, x) - np.sign(x) * out)
 
 
 def _i1_slope(x, out, scaled):
@@ -417,7 +424,7 @@ class I1(Op):
     @staticmethod
     def forward(ctx, x, *, scaled=False):
         ctx.show_as("SpecialI1EBackward0" if scaled else "SpecialI1Backward0")
-        out = _run(i1e_array if scaled else i1_array, x)
+        out = _opmath_run(i1e_array if scaled else i1_array, x)
         ctx.scaled = scaled
         ctx.save_for_backward(x, out)
         return out

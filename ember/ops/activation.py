@@ -7,7 +7,19 @@ import math
 import numpy as np
 
 from ..autograd.function import Op
+from ._opmath import HALF, opmath
 from .elementwise import _float_input
+from .pointwise_special import erf_as_float32
+
+
+def _tanh_grad(grad, out):
+    return grad * (1 - out * out)
+
+
+def _f64(fn, x):
+    """``fn`` of a float32 array, rounded from float64: NumPy's float32 exp, sin, tanh, ...
+    are sometimes an ulp off torch's, enough to change a float16 rounding."""
+    return fn(x.astype(np.float64)).astype(np.float32)
 
 
 class Tanh(Op):
@@ -22,6 +34,8 @@ class Tanh(Op):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
+        if grad.dtype is HALF:  # torch's tanh_backward: in float32, rounded once
+            return opmath(_tanh_grad, grad, out)
         return grad * (1 - out * out)
 
 
@@ -43,6 +57,8 @@ class Sigmoid(Op):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
+        if grad.dtype is HALF:  # torch's float16 sigmoid_backward rounds each step, in this order
+            return grad * (1 - out) * out
         return grad * out * (1 - out)
 
 
@@ -128,6 +144,27 @@ def _normal_cdf_pdf(x):
     return poly, e
 
 
+def _gelu_grad(x):
+    # torch's GeluBackwardKernelImpl for float16: cdf + x pdf in float32, its vectorised erf
+    cdf = np.float32(0.5) * (1 + erf_as_float32(x * np.float32(math.sqrt(0.5))))
+    pdf = _f64(np.exp, x * x * np.float32(-0.5)) * np.float32(_INV_SQRT_2PI)
+    return cdf + x * pdf
+
+
+def _gelu_tanh(x):
+    # torch's Gelu.h: 0.5 x (1 + tanh(beta (x + kappa x^3)))
+    inner = np.float32(_SQRT_2_OVER_PI) * (x + np.float32(0.044715) * (x * x * x))
+    return np.float32(0.5) * x * (1 + _f64(np.tanh, inner))
+
+
+def _gelu_tanh_grad(x):
+    # torch's GeluBackwardKernelImpl, tanh branch, as float32 steps
+    x_sq = x * x
+    t = _f64(np.tanh, np.float32(_SQRT_2_OVER_PI) * (x + np.float32(0.044715) * (x_sq * x)))
+    inner_d = np.float32(_SQRT_2_OVER_PI) * (1 + np.float32(3) * np.float32(0.044715) * x_sq)
+    return np.float32(0.5) * (1 + t) + np.float32(0.5) * x * (1 - t * t) * inner_d
+
+
 class Gelu(Op):
     """z = x * Phi(x) (exact, with erf) or its tanh approximation
 
@@ -142,10 +179,15 @@ class Gelu(Op):
             if ctx.needs_input_grad:
                 ctx.save_for_backward(ctx.saved_tensors[0].reshape(()), x)
             return out.reshape(())
+        if x.dtype is HALF and approximate == "tanh":  # torch's formula in float32
+            ctx.approximate = approximate
+            if ctx.needs_input_grad:
+                ctx.save_for_backward(_gelu_tanh_grad(x.astype(np.float32)), x)
+            return opmath(_gelu_tanh, x)
         if x.dtype == np.float16:  # in float32, rounded once (torch)
             out = Gelu.forward(ctx, x.astype(np.float32), approximate=approximate)
-            if ctx.needs_input_grad:
-                ctx.save_for_backward(ctx.saved_tensors[0], x)
+            if ctx.needs_input_grad:  # the derivative as torch's backward kernel computes it
+                ctx.save_for_backward(_gelu_grad(x.astype(np.float32)), x)
             return out.astype(np.float16)
         dt = x.dtype.type
         ctx.approximate = approximate
@@ -187,11 +229,23 @@ class Gelu(Op):
         return (grad * d).astype(grad.dtype, copy=False)
 
 
+def _silu_half(x):
+    return x / (1 + _f64(np.exp, -x))
+
+
+def _silu_grad_half(grad, x):
+    s = 1 / (1 + _f64(np.exp, -x))
+    return grad * s * (1 + x * (1 - s))
+
+
 class Silu(Op):
     """z = x * sigmoid(x)"""
 
     @staticmethod
     def forward(ctx, x):
+        if x.dtype is HALF:  # torch's x / (1 + exp(-x)) in float32, rounded once
+            ctx.save_for_backward(x, None)
+            return opmath(_silu_half, x)
         f = _acc(x)
         s = Sigmoid.forward(ctx, f)
         ctx.save_for_backward(x, s.astype(x.dtype, copy=False))
@@ -200,7 +254,20 @@ class Silu(Op):
     @staticmethod
     def backward(ctx, grad):
         x, s = ctx.saved_tensors
+        if grad.dtype is HALF:  # torch's silu_backward in float32
+            return opmath(_silu_grad_half, grad, x)
         return grad * (s * (1 + x * (1 - s)))
+
+
+def _softplus_half(x, beta, threshold):
+    beta, bx = np.float32(beta), x * np.float32(beta)
+    return np.where(bx > np.float32(threshold), x, _f64(np.log1p, _f64(np.exp, bx)) / beta)
+
+
+def _softplus_grad_half(grad, x, beta, threshold):
+    bx = x * np.float32(beta)
+    z = _f64(np.exp, bx)
+    return np.where(bx > np.float32(threshold), grad, grad * z / (z + 1))
 
 
 class Softplus(Op):
@@ -210,6 +277,8 @@ class Softplus(Op):
     def forward(ctx, x, *, beta=1.0, threshold=20.0):
         ctx.save_for_backward(x)
         ctx.beta, ctx.threshold = beta, threshold
+        if x.dtype is HALF:  # torch: in float32, beta and threshold read as float32
+            return opmath(_softplus_half, x, beta, threshold)
         bx = x * beta
         soft = (np.logaddexp(0, bx) / beta).astype(x.dtype, copy=False)
         return np.where(bx > threshold, x, soft)
@@ -217,6 +286,8 @@ class Softplus(Op):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
+        if grad.dtype is HALF:
+            return opmath(_softplus_grad_half, grad, x, ctx.beta, ctx.threshold)
         bx = x * ctx.beta
         e = np.exp(-np.abs(bx))
         s = np.where(bx >= 0, 1 / (1 + e), e / (1 + e)).astype(grad.dtype, copy=False)

@@ -136,9 +136,25 @@ def clamp(input, min=None, max=None, *, node_name=None):  # noqa: A002
     for bound in (min, max):
         if isinstance(bound, Tensor):  # torch checks shapes before dtypes
             check_broadcast(input._data.shape, bound._data.shape)
+    if node_name is None and input._data.dtype.kind == "f" and (
+            isinstance(min, complex) or isinstance(max, complex)):
+        from .._creation import checked_value  # torch converts the bounds to double first
+
+        min, max = (checked_value(b, np.dtype(np.float64)) if isinstance(b, complex) else b
+                    for b in (min, max))
     rt = _dtype.result_type(input, *(b for b in (min, max) if b is not None))
     if rt._category == 3:
+        # clamp_min/clamp_max with a tensor bound run torch's maximum/minimum kernels
+        kernel = {"ClampMinBackward1": "maximum", "ClampMaxBackward1": "minimum"}.get(node_name)
+        if kernel is not None:
+            raise NotImplementedError(f'"{kernel}_cpu" not implemented for \'{type_name(rt.np)}\'')
         raise NotImplementedError("clamp is not supported for complex types")
+    if rt is _dtype.bool_ and isinstance(min, Tensor) and isinstance(max, Tensor):
+        raise NotImplementedError('"clamp_cpu" not implemented for \'Bool\'')
+    if rt is _dtype.bool_ and not isinstance(min, Tensor) and not isinstance(max, Tensor):
+        kernel = "clamp" if min is not None and max is not None else (
+            "clamp_min" if min is not None else "clamp_max")
+        raise NotImplementedError(f'"{kernel}_scalar_cpu" not implemented for \'Bool\'')
     if rt.np != input._data.dtype:  # e.g. an int tensor clamped to 0.5 becomes float32
         input = to_dtype(input, rt)
     if node_name is None:
@@ -162,12 +178,32 @@ def clamp_max(input, max):  # noqa: A002
                  "ClampMaxBackward0")
 
 
+def _clamp_inplace(fn):
+    def method(self, *args, **kwargs):
+        bounds = [b for b in (*args, *kwargs.values()) if b is not None]
+        numbers = (bool, int, float, complex) if fn is clamp else (bool, int, float)
+        if self._data.dtype.kind in "biu" and bounds and all(
+                isinstance(b, numbers) for b in bounds):
+            # torch converts number bounds to self's dtype first, naming it as C++ does
+            rt = _dtype.result_type(self, *bounds)
+            if rt._category > _dtype.from_numpy(self._data.dtype)._category:
+                raise RuntimeError(f"result type {type_name(rt.np)} can't be cast to the desired "
+                                   f"output type {_dtype.c_type_name(self._data.dtype)}")
+        return self._inplace(fn, *args, **kwargs)
+
+    method.__name__ = fn.__name__ + "_"
+    method.__doc__ = f"In-place ``{fn.__name__}``; returns self."
+    return method
+
+
+for _fn in (clamp, clamp_min, clamp_max):
+    setattr(Tensor, _fn.__name__ + "_", _clamp_inplace(_fn))
+Tensor.clip_ = Tensor.clamp_
+
+
 def _tensors(name, input, other):
     """Both operands as tensors of their result dtype; torch takes no Python numbers here."""
-    for arg, pos, value in (("input", 1, input), ("other", 2, other)):
-        if not isinstance(value, Tensor):
-            raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not "
-                            f"{type(value).__name__}")
+    _arg_errors.check_tensors(name, input=input, other=other)  # positions after self: methods
     x, y = operands(input, other)
     if x._data.dtype.kind == "c":
         raise RuntimeError(f"{name} not implemented for complex tensors.")
@@ -203,8 +239,16 @@ _WHERE_FORMS = ("(Tensor condition)",
                 "(Tensor condition, Number self, Number other)")
 
 
-def where(condition, input=None, other=None):
-    """``input`` where ``condition`` holds, else ``other``; one argument: ``nonzero`` tuple."""
+def where(condition, input=None, other=None, *, out=None):
+    """``input`` where ``condition`` holds, else ``other``; one argument: ``nonzero`` tuple.
+    With ``out``, both must be tensors whose result dtype is ``out``'s (torch's rules)."""
+    if out is not None:
+        _arg_errors.check_tensors("where", condition=condition, input=input, other=other)
+        result = where(condition, input, other)
+        if result._data.dtype != out._data.dtype:
+            raise RuntimeError(f"Expected out type to be {type_name(result._data.dtype)} but "
+                               f"got {type_name(out._data.dtype)}")
+        return write_out("where", result, out, (condition, input, other))
     if input is None or other is None:
         if input is None and other is None:
             from .indexing import nonzero

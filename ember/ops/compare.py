@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor, _wrap
-from ._out import write_out
+from ._out import out_error, write_out
 from ._shape_utils import check_broadcast, operands, type_name
 
 
@@ -31,7 +31,8 @@ def _cmp(ufunc, name, ordered=True):
         a, b = _arrays(input, other)
         if ordered and (type(a) is np.ndarray and a.dtype.kind == "c" or _is_complex(b)):
             dt = np.result_type(a, b)
-            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{type_name(dt)}\'')
+            raise out_error(name, NotImplementedError(
+                f'"{name}_cpu" not implemented for \'{type_name(dt)}\''), out, (input, other))
         return write_out(name, _wrap(np.asarray(ufunc(a, b))), out, (input, other))
 
     op.__name__ = ufunc.__name__

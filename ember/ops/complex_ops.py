@@ -37,13 +37,14 @@ def discard_imag_warning() -> None:
     warn_at_user("Casting complex values to real discards the imaginary part")
 
 
-def real_scalar(value, dtype):
+def real_scalar(value, dtype, numel=None):
     """A complex Python number written into a real ``dtype``: torch's overflow error when it
-    has an imaginary part, its real part otherwise; any other value as it is."""
+    has an imaginary part, its real part otherwise; any other value as it is. (``fill_`` of a
+    one-element float16 tensor, ``numel`` 1, converts through double, and torch names that.)"""
     if isinstance(value, builtins.complex) and dtype.kind not in "bc":  # (complex: the op here)
         from .._creation import checked_value
 
-        checked_value(value, dtype)
+        checked_value(value, np.dtype(np.float64) if numel == 1 and dtype == np.float16 else dtype)
         return value.real
     return value
 
@@ -363,7 +364,8 @@ def _check_parts(a: Tensor, b: Tensor, names: tuple[str, str]) -> None:
     for name, v in zip(names, (a, b)):
         if not isinstance(v, Tensor):
             pos = names.index(name) + 1
-            raise TypeError(f"complex(): argument '{name}' (position {pos}) must be Tensor, not "
+            op = "complex" if names[0] == "real" else "polar"
+            raise TypeError(f"{op}(): argument '{name}' (position {pos}) must be Tensor, not "
                             f"{type(v).__name__}")
     da, db = a._data.dtype, b._data.dtype
     if da.kind != "f" or db.kind != "f":
@@ -380,6 +382,10 @@ def _out(result: Tensor, out, name: str) -> Tensor:
     if out is None:
         return result
     from .._compat import _write_out
+
+    if isinstance(out, Tensor) and out._data.dtype != result._data.dtype:  # torch's exact check
+        raise RuntimeError(f"Expected object of scalar type {type_name(result._data.dtype)} but "
+                           f"got scalar type {type_name(out._data.dtype)} for argument 'out'")
 
     return _write_out(name, result, out)
 

@@ -13,9 +13,11 @@ from .._memory_format import copy_in
 from .._tensor import Tensor, _wrap
 from ..autograd import grad_mode
 from ..autograd.function import Op, _record
+from . import _opmath
 from ._alpha import check_alpha as _check_alpha
 from ._alpha import times_alpha as _times_alpha
-from ._opmath import HALF, half_scalar
+from ._opmath import HALF, half_scalar, times
+from ._out import out_checked_first
 from ._shape_utils import check_broadcast, operands, sum_to_shape, type_name
 
 
@@ -36,14 +38,14 @@ class Add(Op):
     def forward(ctx, x, y, *, alpha=1):
         _bshape_check(x, y)
         ctx.x_shape, ctx.y_shape, ctx.alpha = _shape(x), _shape(y), alpha
-        return np.add(x, y) if alpha == 1 else np.add(x, _times_alpha(y, alpha, x.dtype))
+        return np.add(x, y) if alpha == 1 else _opmath.plus_scaled(x, y, alpha, _times_alpha)
 
     @staticmethod
     def backward(ctx, grad):
         gx = sum_to_shape(grad, ctx.x_shape) if ctx.needs_input_grad[0] else None
         gy = None
         if ctx.needs_input_grad[1]:
-            gy = sum_to_shape(grad if ctx.alpha == 1 else grad * ctx.alpha, ctx.y_shape)
+            gy = sum_to_shape(grad if ctx.alpha == 1 else times(grad, ctx.alpha), ctx.y_shape)
         return gx, gy
 
 
@@ -56,13 +58,13 @@ class Sub(Op):
         ctx.x_shape, ctx.y_shape, ctx.alpha = _shape(x), _shape(y), alpha
         if node_name:
             ctx.show_as(node_name)
-        return np.subtract(x, y) if alpha == 1 else np.subtract(x, _times_alpha(y, alpha, x.dtype))
+        return np.subtract(x, y) if alpha == 1 else _opmath.plus_scaled(x, y, -alpha, _times_alpha)
 
     @staticmethod
     def backward(ctx, grad):
         gx = sum_to_shape(grad, ctx.x_shape) if ctx.needs_input_grad[0] else None
-        gy = sum_to_shape(-grad * ctx.alpha, ctx.y_shape) if ctx.needs_input_grad[1] else None
-        return gx, gy
+        gy = times(-grad, ctx.alpha) if ctx.needs_input_grad[1] else None  # float16: as torch
+        return gx, (None if gy is None else sum_to_shape(gy, ctx.y_shape))
 
 
 class Mul(Op):
@@ -149,6 +151,8 @@ class Pow(Op):
     @staticmethod
     def backward(ctx, grad):
         x, y, out = ctx.saved_tensors
+        if grad.dtype is HALF and (half := _opmath.pow_grad_half(ctx, grad, x, y, out)) is not None:
+            return half  # torch's float16 formulas, op by op
         gx = gy = None
         if ctx.needs_input_grad[0]:
             if isinstance(y, np.ndarray):
@@ -276,20 +280,19 @@ def div(input, other, *, rounding_mode=None, out=None):
         ya = y._data if isinstance(y, Tensor) else y
         check_broadcast(np.shape(xa), np.shape(ya))
         kind = np.result_type(xa, ya).kind
-        if kind == "c":
-            raise NotImplementedError(f"\"div_{rounding_mode}_cpu\" not implemented for "
-                                      f"'{type_name(np.result_type(xa, ya))}'")
+        with out_checked_first("div", out, (input, other)):  # torch checks ``out`` first
+            if kind == "c":
+                raise NotImplementedError(f"\"div_{rounding_mode}_cpu\" not implemented for "
+                                          f"'{type_name(np.result_type(xa, ya))}'")
+            if kind in "iub":
+                _check_integer_division(f"div_{rounding_mode}_cpu", kind, ya, xa)
         if kind in "iub":
-            _check_integer_division(f"div_{rounding_mode}_cpu", kind, ya, xa)
             if rounding_mode == "floor":
                 r = np.floor_divide(xa, ya)
             else:
                 r = np.trunc(np.true_divide(xa, ya)).astype(np.result_type(xa, ya))
-        else:
-            q = np.true_divide(xa, ya)
-            r = np.floor(q) if rounding_mode == "floor" else np.trunc(q)
-        from .._tensor import _wrap
-
+        else:  # float16 over a lone number: in float32, as torch (see _opmath)
+            r = _opmath.div_rounded(xa, ya, other, rounding_mode)
         return _out(_wrap(np.asarray(r)), out, "div", (input, other))
     if isinstance(input, Tensor) and input._data.dtype is HALF:
         b = half_scalar(other, input._data.ndim)
@@ -322,7 +325,8 @@ def pow(input, exponent):  # noqa: A001
         x, y = operands(py_num(input), exponent)
         if y._data.dtype == np.bool_:
             raise NotImplementedError("\"pow\" not implemented for 'Bool'")
-        return Pow.apply(np.asarray(x, dtype=y._data.dtype), y, node_name="PowBackward2")
+        out = Pow.apply(np.asarray(x, dtype=y._data.dtype), y, node_name="PowBackward2")
+        return _opmath.remember_base(out, x)  # float16: its gradient reads log(x), as torch
     e = py_num(exponent)
     if (isinstance(e, Tensor) and e._data.dtype == np.bool_
             and input._data.dtype == np.bool_):

@@ -49,8 +49,21 @@ def _index_error(e, shape, index=()):
     elif "boolean index did not match" in msg:
         msg = _mask_mismatch(index, shape) or msg
     elif msg.startswith("too many indices"):
-        msg = f"too many indices for tensor of dimension {len(shape)}"
+        msg = _zero_dim_message(index) if not shape else None
+        msg = msg or f"too many indices for tensor of dimension {len(shape)}"
     return IndexError(msg)
+
+
+def _zero_dim_message(index):
+    """torch's words for one bare int or slice into a 0-d tensor (``loss.data[0]``)."""
+    if isinstance(index, slice):
+        return "slice() cannot be applied to a 0-dim tensor."
+    if isinstance(index, (int, np.integer)) and not isinstance(index, (bool, np.bool_)):
+        if index:
+            return f"index {index} is out of bounds for dimension 0 with size 0"
+        return ("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
+    return None
 
 
 def _mask_mismatch(index, shape):
@@ -478,6 +491,8 @@ def gather(input, dim, index, *, sparse_grad=False):
     if not input._data.ndim:
         return Gather.apply(input.reshape(1), idx.reshape(1).astype(np.int64), dim=0).reshape(
             idx.shape)
+    if not idx.ndim:  # a 0-d index into a vector picks one value, 0-d as the index (as torch)
+        return Gather.apply(input, idx.reshape(1).astype(np.int64), dim=d).reshape(())
     return Gather.apply(input, idx.astype(np.int64, copy=False), dim=d)
 
 
@@ -487,6 +502,8 @@ def scatter_add(input, dim, index, src):
     if not input._data.ndim:  # 0-d: as a one-element vector, back to 0-d
         one = src.reshape(1) if not src._data.ndim else src
         return scatter_add(input.reshape(1), 0, index.reshape(1), one).reshape(())
+    if not idx.ndim:  # a 0-d index into a vector: as a one-element index (and src)
+        return scatter_add(input, d, index.reshape(1), src.reshape(-1))
     return ScatterAdd.apply(input, idx.astype(np.int64, copy=False), src, dim=d)
 
 
@@ -500,6 +517,9 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     if not input._data.ndim:  # 0-d: as a one-element vector, back to 0-d
         one = s.reshape(1) if isinstance(s, Tensor) and not s._data.ndim else s
         return scatter(input.reshape(1), 0, index.reshape(1), one, reduce=reduce).reshape(())
+    if not idx.ndim:  # a 0-d index into a vector: as a one-element index (and src)
+        one = s.reshape(-1) if isinstance(s, Tensor) else s
+        return scatter(input, d, index.reshape(1), one, reduce=reduce)
     if not isinstance(s, Tensor):
         from .._creation import checked_value
 
@@ -567,34 +587,7 @@ def masked_select(input, mask):
     return GetItem.apply(x, index=normalize_index(m), node_name="MaskedSelectBackward0")
 
 
-def one_hot(tensor, num_classes=-1):
-    """int64 one-hot encoding with a new last dim of size ``num_classes``."""
-    if not isinstance(tensor, Tensor) or tensor._data.dtype != np.int64:
-        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
-    idx = tensor._data
-    if idx.size and idx.min() < 0:
-        raise RuntimeError("Class values must be non-negative.")
-    if num_classes == -1:
-        if not idx.size:
-            raise RuntimeError("Can not infer total number of classes from empty tensor.")
-        num_classes = int(idx.max()) + 1
-    elif idx.size and idx.max() >= num_classes:
-        raise RuntimeError("Class values must be smaller than num_classes.")
-    out = np.zeros(idx.shape + (num_classes,), np.int64)
-    np.put_along_axis(out, idx[..., None], 1, -1)
-    return _wrap(out)
-
-
-def nonzero(input, *, as_tuple=False):
-    """Indices of non-zero elements: an (n, ndim) int64 tensor, or a tuple of 1-D ones."""
-    if not input._data.ndim:  # a 0-d input: one element, no dims (as_tuple: one dim)
-        n = int(bool(input._data))
-        return (_wrap(np.zeros(n, np.int64)),) if as_tuple else _wrap(np.zeros((n, 0), np.int64))
-    nz = np.nonzero(input._data)
-    if as_tuple:
-        return tuple(_wrap(a.astype(np.int64)) for a in nz)
-    return _wrap(np.stack(nz, axis=1).astype(np.int64) if nz else np.zeros((0, 0), np.int64))
-
-
-# the slicing wrappers live in slicing.py (for length); ember.ops imports them from here
+# the slicing wrappers live in slicing.py, one_hot and nonzero in index_misc.py (for length);
+# ember.ops imports them from here
+from .index_misc import nonzero, one_hot  # noqa: E402,F401
 from .slicing import index_add, narrow, select, take_along_dim  # noqa: E402,F401

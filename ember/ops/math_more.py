@@ -440,10 +440,13 @@ class CompareAs(Op):
     """z = (x op y) as x's dtype (gradient 0 for both)"""
 
     @staticmethod
-    def forward(ctx, x, y, *, ufunc, node_name):
+    def forward(ctx, x, y, *, ufunc, node_name, common):
         ctx.show_as(node_name)
         ctx.y_meta = np.shape(y), np.asarray(y).dtype
-        return np.asarray(ufunc(x, y)).astype(x.dtype)
+        # compared in torch's common dtype: a number wraps into a narrower integer dtype
+        # (uint8 < -2 compares with 254), a wider float rounds to a narrower one
+        out = ufunc(x.astype(common, copy=False), np.asarray(y).astype(common, copy=False))
+        return np.asarray(out).astype(x.dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -458,16 +461,22 @@ def compare_as_input(name: str):
     ufunc, node = _COMPARISONS[name]
 
     def op(input, other):
+        from .. import _dtype
         from ._shape_utils import py_scalar
 
-        y = other._data if isinstance(other, Tensor) else np.asarray(py_scalar(other))
+        other = py_scalar(other)
+        y = other._data if isinstance(other, Tensor) else np.asarray(other)
         if isinstance(other, Tensor) and y.shape != input._data.shape:
             from ._shape_utils import check_broadcast
 
             check_broadcast(input._data.shape, y.shape)
+        common = _dtype.result_type(input, other)
+        if common.is_complex and name not in ("eq", "ne"):  # complex numbers have no order
+            raise NotImplementedError(
+                f'"{name}_cpu" not implemented for \'{type_name(common.np)}\'')
         suffix = "1" if isinstance(other, Tensor) else "0"
         return CompareAs.apply(input, other if isinstance(other, Tensor) else y, ufunc=ufunc,
-                               node_name=f"{node}Backward{suffix}")
+                               node_name=f"{node}Backward{suffix}", common=common.np)
 
     op.__name__ = name
     return op

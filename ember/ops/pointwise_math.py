@@ -14,10 +14,16 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.function import Op
-from . import pointwise_special, pointwise_trig, products
+from . import _opmath, pointwise_special, pointwise_trig, products
 from ._complex_pointwise import COMPLEX_BINARY, log_add_exp
 from ._shape_utils import check_broadcast, operands, sum_to_shape, type_name
 from .elementwise import _plain
+from .pointwise_integer import (  # noqa: F401  (listed in __all__)
+    bitwise_left_shift,
+    bitwise_right_shift,
+    gcd,
+    lcm,
+)
 from .pointwise_special import (  # noqa: F401  (listed in __all__)
     _need_tensor,
     digamma,
@@ -122,17 +128,13 @@ class Sinc(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        px = np.pi * x
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(x == 0, 1, np.sin(px) / px).astype(x.dtype, copy=False)
+        with np.errstate(divide="ignore", invalid="ignore"):  # float16: torch's (see _opmath)
+            return _opmath.sinc(x)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        px = np.pi * x
-        with np.errstate(divide="ignore", invalid="ignore"):
-            d = (px * np.cos(px) - np.sin(px)) / (px * x)
-        return grad * np.where(x == 0, 0, d).astype(x.dtype, copy=False)
+        return _opmath.sinc_grad(grad, x)  # float16: torch's formula, op by op
 
 
 class Deg2Rad(Op):
@@ -140,11 +142,11 @@ class Deg2Rad(Op):
 
     @staticmethod
     def forward(ctx, x):
-        return x * (math.pi / 180)
+        return _opmath.times(x, math.pi / 180)  # float16: the constant read as float32, as torch
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * (math.pi / 180)
+        return _opmath.times(grad, math.pi / 180)
 
 
 class Rad2Deg(Op):
@@ -152,11 +154,11 @@ class Rad2Deg(Op):
 
     @staticmethod
     def forward(ctx, x):
-        return x * (180 / math.pi)
+        return _opmath.times(x, 180 / math.pi)  # float16: the constant read as float32, as torch
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * (180 / math.pi)
+        return _opmath.times(grad, 180 / math.pi)
 
 
 class Frac(Op):
@@ -185,7 +187,7 @@ class Exp2(Op):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad * out * _LN2
+        return _opmath.times(grad * out, _LN2)  # float16: ln 2 read as float32, as torch
 
 
 class Logit(Op):
@@ -221,7 +223,7 @@ class Atan2(Op):
     def forward(ctx, x, y):
         _check_shapes(x, y)
         ctx.save_for_backward(x, y)
-        return np.arctan2(x, y)
+        return _opmath.atan2(x, y)  # float16: in float32, rounded once, as torch
 
     @staticmethod
     def backward(ctx, grad):
@@ -509,57 +511,6 @@ def heaviside(input, values):
     if input._data.dtype != values._data.dtype:
         raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
     return Heaviside.apply(input, values)
-
-
-# --- integer functions (no gradient) -------------------------------------------------------
-def _integer_operands(name, kernel, input, other, scalars=False):
-    if not scalars:
-        _need_tensor(name, input)
-        _need_tensor(name, other, 2, "other")
-    elif not isinstance(input, Tensor) and not isinstance(other, Tensor):
-        raise TypeError(f"{name}() received an invalid combination of arguments - got "
-                        f"({type(input).__name__}, {type(other).__name__})")
-    x, y = operands(input, other)
-    if isinstance(x, Tensor) and isinstance(y, Tensor):  # torch checks shapes before dtypes
-        check_broadcast(x._data.shape, y._data.shape)
-    dtype = _result_dtype(x, y)
-    if dtype.kind not in "iu":
-        raise _not_implemented(kernel, dtype)
-    xa = x._data if isinstance(x, Tensor) else np.asarray(x, dtype)
-    ya = y._data if isinstance(y, Tensor) else np.asarray(y, dtype)
-    return xa.astype(dtype, copy=False), ya.astype(dtype, copy=False), dtype
-
-
-def gcd(input, other):
-    """Elementwise greatest common divisor (integer tensors; always non-negative)."""
-    x, y, _ = _integer_operands("gcd", "gcd", input, other)
-    return _plain(np.gcd(x, y))
-
-
-def lcm(input, other):
-    """Elementwise least common multiple (integer tensors; always non-negative)."""
-    x, y, _ = _integer_operands("lcm", "lcm", input, other)
-    return _plain(np.lcm(x, y))
-
-
-def bitwise_left_shift(input, other):
-    """``input << other``; shifts that are negative or not below the bit width give 0."""
-    x, y, dtype = _integer_operands("bitwise_left_shift", "lshift", input, other, True)
-    bits = dtype.itemsize * 8
-    unsigned = np.dtype(f"u{dtype.itemsize}")
-    out = np.left_shift(x.astype(unsigned), np.clip(y, 0, bits - 1).astype(unsigned))
-    return _plain(np.where((y < 0) | (y >= bits), 0, out.astype(dtype)).astype(dtype))
-
-
-def bitwise_right_shift(input, other):
-    """``input >> other``; shifts that are negative or too wide fill with the sign bit."""
-    x, y, dtype = _integer_operands("bitwise_right_shift", "rshift", input, other, True)
-    top = dtype.itemsize * 8 - (dtype.kind == "i")  # torch's largest meaningful shift
-    if dtype.kind == "u":
-        out = np.where(y >= top, 0, np.right_shift(x, np.clip(y, 0, top - 1)))
-    else:
-        out = np.right_shift(x, np.where((y < 0) | (y > top), top, y))
-    return _plain(np.asarray(out).astype(dtype, copy=False))
 
 
 # --- in-place methods ----------------------------------------------------------------------

@@ -14,6 +14,9 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.function import Op
+from ._opmath import HALF, opmath
+from ._opmath import fma32 as _fma32
+from ._opmath import half_mul as _half_times
 from ._shape_utils import sum_to_shape
 from .elementwise import _float_input
 
@@ -234,9 +237,13 @@ def i1_array(x):
 
 
 def _in_float64(fn, x):
-    """``fn`` evaluated in float64 and rounded once to ``x``'s dtype."""
+    """``fn`` evaluated in float64 and rounded once to ``x``'s dtype (float16 through
+    float32: torch computes float16 in float32, whose result is then rounded again)."""
     with np.errstate(over="ignore", invalid="ignore"):
-        return fn(_f64(x)).astype(x.dtype, copy=False)
+        out = fn(_f64(x))
+        if x.dtype is HALF:
+            out = out.astype(np.float32)
+        return out.astype(x.dtype, copy=False)
 
 
 def run_quietly(fn, x):
@@ -265,17 +272,38 @@ def float_input(name, input):
 
 
 # --- ops ----------------------------------------------------------------------------------
+_AS_P = np.float32(0.3275911)
+_AS_A = tuple(np.float32(a) for a in (0.254829592, -0.284496736, 1.421413741, -1.453152027,
+                                       1.061405429))
+
+
+def erf_as_float32(x):
+    """torch's ``Vectorized<float>::erf``, which its float16 erf and gelu use: Abramowitz-Stegun
+    7.1.26 in float32 with fused multiply-adds (absolute error about 1e-7, so tiny inputs lose
+    digits): bit for bit what torch rounds to float16."""
+    one = np.float32(1)
+    t = one / _fma32(_AS_P, np.abs(x), one)
+    a1, a2, a3, a4, a5 = _AS_A
+    r = _fma32(_fma32(_fma32(_fma32(a5, t, a4), t, a3), t, a2), t, a1)
+    e = np.exp(-(x * x).astype(np.float64)).astype(np.float32)
+    return np.copysign(_fma32(-e * t, r, one), x)
+
+
 class Erf(Op):
     """z = erf(x)"""
 
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
+        if x.dtype is HALF:  # torch's vectorised float16 erf: Abramowitz-Stegun in float32
+            return opmath(erf_as_float32, x)
         return _in_float64(erf_array, x)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
+        if grad.dtype is HALF:  # torch's 2 / sqrt(pi) * exp(-x.pow(2)) * grad, op by op
+            return _half_times(np.exp(-(x * x)), _2_SQRT_PI) * grad
         return grad * (_2_SQRT_PI * np.exp(-x * x))
 
 
@@ -290,6 +318,8 @@ class Erfc(Op):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
+        if grad.dtype is HALF:  # torch's formula op by op, as for erf
+            return _half_times(np.exp(-(x * x)), -_2_SQRT_PI) * grad
         return grad * (-_2_SQRT_PI * np.exp(-x * x))
 
 
@@ -306,6 +336,8 @@ class Erfinv(Op):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         with np.errstate(over="ignore"):
+            if grad.dtype is HALF:  # torch's 0.5 sqrt(pi) exp(out.pow(2)) * grad, op by op
+                return _half_times(np.exp(out * out), 0.5 * _SQRT_PI) * grad
             return grad * (_SQRT_PI / 2 * np.exp(out * out))
 
 

@@ -7,10 +7,20 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Op
+from ._opmath import HALF, opmath
 from .pointwise_special import float_input
 
 
 # --- inverse trigonometric and hyperbolic functions ---------------------------------------
+def _rsqrt(v):
+    return 1 / np.sqrt(v)
+
+
+def _rsqrt_half(v):
+    """torch's float16 rsqrt: 1 / sqrt in float32, rounded once."""
+    return opmath(_rsqrt, v)
+
+
 class Asin(Op):
     """z = asin(x)"""
 
@@ -24,6 +34,8 @@ class Asin(Op):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         with np.errstate(divide="ignore", invalid="ignore"):
+            if grad.dtype is HALF:  # torch's grad * (-x * x + 1).rsqrt(), op by op
+                return grad * _rsqrt_half(-x * x + 1)
             return grad / np.sqrt(1 - x * x)
 
 
@@ -40,6 +52,8 @@ class Acos(Op):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         with np.errstate(divide="ignore", invalid="ignore"):
+            if grad.dtype is HALF:  # torch's grad * -(-x * x + 1).rsqrt(), op by op
+                return grad * -_rsqrt_half(-x * x + 1)
             return -grad / np.sqrt(1 - x * x)
 
 
@@ -100,6 +114,8 @@ class Asinh(Op):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
+        if grad.dtype is HALF:  # torch's grad * (x.pow(2) + 1).rsqrt(), op by op
+            return grad * _rsqrt_half(x * x + 1)
         return grad / np.sqrt(x * x + 1)
 
 
@@ -118,6 +134,8 @@ class Acosh(Op):
         with np.errstate(divide="ignore", invalid="ignore"):
             if x.dtype.kind == "c":  # torch's branch: sqrt(x*x - 1) differs off the real line
                 return grad / (np.sqrt(x + 1) * np.sqrt(x - 1))
+            if grad.dtype is HALF:  # torch's grad * (x.pow(2) - 1).rsqrt(), op by op
+                return grad * _rsqrt_half(x * x - 1)
             return grad / np.sqrt(x * x - 1)
 
 

@@ -8,6 +8,8 @@ import numpy as np
 from .. import _arg_errors, _dtype, return_types
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Op
+from . import _opmath
+from ._opmath import HALF
 from ._out import write_out
 from ._shape_utils import type_name, wrap_dim, wrap_dims
 
@@ -103,6 +105,8 @@ class Mean(Op):
     def backward(ctx, grad):
         g = _expand_back_copy(grad, ctx.x_shape, ctx.axes, ctx.keepdim)
         if ctx.n:
+            if g.dtype is HALF:  # torch's grad / n: n read as float32, rounded once
+                return (g / np.float32(ctx.n)).astype(HALF)
             g *= np.asarray(1.0 / ctx.n, dtype=grad.dtype)
         return g
 
@@ -114,7 +118,7 @@ class Var(Op):
     def forward(ctx, x, *, dim=None, correction=1, keepdim=False, std=False):
         axes = _dims(dim, x, keepdim)
         n = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
-        x_dtype, x = x.real.dtype, _acc(x)  # complex x: a real variance
+        x_in, x_dtype, x = x, x.real.dtype, _acc(x)  # complex x: a real variance
         if n:
             mean = np.mean(x, axis=axes, keepdims=True)
         else:  # NaN, without NumPy's "Mean of empty slice" warning
@@ -132,13 +136,18 @@ class Var(Op):
             ctx.show_as("StdBackward0")
         out = np.asarray(out).astype(x_dtype, copy=False)
         out = _contiguous(out)  # torch returns contiguous results
-        ctx.save_for_backward(centred, out)
+        # float16: x and its float16 mean, for torch's x - mean in the backward formula
+        ctx.mean = mean.astype(HALF) if x_in.dtype is HALF else None
+        ctx.save_for_backward(centred if ctx.mean is None else x_in, out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         centred, out = ctx.saved_tensors
         g = _kept_shape(grad, ctx.x_shape, ctx.axes, ctx.keepdim)  # broadcasts with centred
+        if ctx.mean is not None:  # float16 (``centred`` is x): torch's formula, op by op
+            s = _kept_shape(out, ctx.x_shape, ctx.axes, ctx.keepdim) if ctx.std else None
+            return _opmath.var_grad_half(g, s, centred, ctx.mean, ctx.dof, ctx.full)
         if ctx.std:  # d std = d var / (2 std); 0 where std is 0, as torch
             s = _kept_shape(out, ctx.x_shape, ctx.axes, ctx.keepdim)
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -326,7 +335,7 @@ class LogSoftmax(Op):
             return x.copy()
         f = _acc(x)
         shifted = f - f.max(axis=axis, keepdims=True)
-        out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        out = _opmath.log_softmax_shifted(shifted, axis, x.dtype is HALF)  # float16: torch's
         out = _contiguous(out.astype(x.dtype, copy=False))  # torch returns contiguous results
         ctx.save_for_backward(out)
         return out
@@ -367,6 +376,7 @@ class Logsumexp(Op):
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
         g = grad if ctx.keepdim else grad.reshape(out.shape)
+        x = x.astype(HALF) if grad.dtype is HALF else x  # float16: each op rounds, as torch
         return (g * np.exp(x - out)).astype(grad.dtype, copy=False)
 
 

@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from ..autograd.function import Op
+from ._opmath import HALF, opmath
 from .elementwise import _float_input, _plain
 
 
@@ -76,19 +77,34 @@ class Sqrt(Op):
             return grad / (2 * out)
 
 
+def _rsqrt(x):
+    return 1 / np.sqrt(x)
+
+
+def _cube(x):
+    return x * x * x
+
+
+def _times(x, c):
+    return x * c
+
+
 class Rsqrt(Op):
     """z = 1 / sqrt(x)"""
 
     @staticmethod
     def forward(ctx, x):
         with np.errstate(divide="ignore", invalid="ignore"):
-            out = 1 / np.sqrt(x)
+            # float16: torch's vectorised kernel, 1 / sqrt in float32 rounded once
+            out = opmath(_rsqrt, x) if x.dtype is HALF else 1 / np.sqrt(x)
         ctx.save_for_backward(out)
         return out.astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
+        if grad.dtype is HALF:  # torch's -0.5 * grad * out.pow(3): each op rounded once
+            return (grad * -0.5) * opmath(_cube, out)
         return grad * (-0.5 * out * out * out)
 
 
@@ -167,6 +183,8 @@ class LogBase(Op):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
+        if grad.dtype is HALF:  # torch's grad / (x * ln(base)): the constant read as float32
+            return grad / opmath(_times, x, math.log(ctx.base))
         return grad / (x * x.dtype.type(math.log(ctx.base)))
 
 

@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import _dtype
 from ..autograd.function import Op
+from ._opmath import HALF
 from ._shape_utils import type_name, wrap_dim
 from .reduce import _acc, _contiguous, _dims
 
@@ -54,6 +55,8 @@ class VectorNorm(Op):
             return g * _sign(x) * hit / hit.sum(axis=ctx.axes, keepdims=True)
         # d/dx = x |x|^(p-2) / norm^(p-1); 0 where the norm is 0, as torch
         with np.errstate(divide="ignore", invalid="ignore"):
+            if p == 2 and g.dtype is HALF:  # torch's grad * (x / norm), each op in float16
+                return g * np.where(out == 0, HALF.type(0), x / out)
             scale = np.where(out == 0, 0, g / out ** (p - 1))
             if p == 2:
                 return scale * x

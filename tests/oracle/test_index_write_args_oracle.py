@@ -35,6 +35,17 @@ CALLS = {
                                                                reduce="multiply"),
     "scatter_add 0-d": lambda m, x: m.tensor(1.0).scatter_add(0, _ix(m, 0), m.tensor(5.0)),
     "scatter 1-d from 0-d src": lambda m, x: m.ones(3).scatter(0, _ix(m, [1]), m.tensor(5.0)),
+    # a 0-d index into a vector (the transforms tutorial's one-hot ``scatter_``)
+    "scatter_ 0-d index value": lambda m, x: m.zeros(10).scatter_(0, _ix(m, 7), value=1),
+    "scatter 0-d index src": lambda m, x: m.arange(5.0).scatter(0, _ix(m, 3), m.tensor([9., 8])),
+    "scatter 0-d index 0-d src": lambda m, x: m.arange(5.0).scatter(-1, _ix(m, 3), m.tensor(9.)),
+    "scatter 0-d index add": lambda m, x: m.arange(5.0).scatter(0, _ix(m, 3), 5.0, reduce="add"),
+    "scatter 0-d index multiply": lambda m, x: m.arange(5.0).scatter(0, _ix(m, 3), 5.0,
+                                                                     reduce="multiply"),
+    "scatter_add 0-d index": lambda m, x: m.arange(5.0).scatter_add(0, _ix(m, 3), m.tensor(9.)),
+    "gather 0-d index": lambda m, x: m.arange(5.0).gather(0, _ix(m, 2)),
+    "gather 0-d index out of range": lambda m, x: m.arange(5.0).gather(0, _ix(m, 5)),
+    "scatter 0-d index into matrix": lambda m, x: x.scatter(0, _ix(m, 1), 1.0),
     "index_add slice shape": lambda m, x: x.index_add(0, _ix(m, [0]), m.ones(1, 3)),
     "index_add rank": lambda m, x: x.index_add(0, _ix(m, [0]), m.ones(4)),
     "index_add count": lambda m, x: x.index_add(0, _ix(m, [0, 1]), m.ones(1, 4)),
@@ -92,3 +103,12 @@ def test_zero_dim_scatter_and_index_add_gradients():
         assert ember.autograd.gradcheck(write, (t, s))
         out = write(t, s)
         assert out.shape == () and np.isfinite(out.item())
+
+
+def test_zero_dim_index_into_vector_gradients():
+    idx = ember.tensor(2)
+    for write in (lambda t, s: t.scatter(0, idx, s), lambda t, s: t.scatter_add(0, idx, s),
+                  lambda t, s: t.gather(0, idx) * s):
+        t = ember.tensor([1.5, -0.5, 2.0, 0.25], dtype=ember.float64, requires_grad=True)
+        s = ember.tensor(-2.0, dtype=ember.float64, requires_grad=True)
+        assert ember.autograd.gradcheck(write, (t, s))

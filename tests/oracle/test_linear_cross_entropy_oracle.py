@@ -94,7 +94,6 @@ def test_matches_torch(torch, reduction, options, case):
         kw = dict(cw=cw)
     elif case == "ignore_in_range":
         kw = dict(ignore_index=3, bias=b)
-    # ember's reference cross entropy node is named CrossEntropyBackward0, torch's NllLoss...
     compare(torch, x, w, t, reduction=reduction, options=options, names=options is not None,
             **kw)
 

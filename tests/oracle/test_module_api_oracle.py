@@ -61,3 +61,20 @@ def test_parameter_containers_repr_like_torch(torch):
         pdict = nn.ParameterDict(dict(zip("abc", entries)))
         reprs.append((repr(plist), repr(pdict)))
     assert reprs[1] == tuple(r.replace("torch.float", "ember.float") for r in reprs[0])
+
+
+def test_deepcopy_of_a_module_drops_parameter_grads_as_torch(torch):
+    import copy
+
+    results = []
+    for lib in (ember, torch):
+        lib.manual_seed(0)
+        model = lib.nn.Sequential(lib.nn.Embedding(5, 3, sparse=True), lib.nn.Linear(3, 2))
+        model(lib.tensor([1, 1, 4])).sum().backward()
+        twin = copy.deepcopy(model)
+        results.append([(type(p).__name__, p.grad is None, p.requires_grad,
+                         p.detach().numpy().tolist() == q.detach().numpy().tolist(),
+                         p.data_ptr() != q.data_ptr())
+                        for p, q in zip(twin.parameters(), model.parameters())])
+        assert all(q.grad is not None for q in model.parameters())
+    assert results[0] == results[1]

@@ -1,8 +1,8 @@
 """Every recorded node carries torch's ``grad_fn`` class name for the same call.
 
-The documented exceptions, not listed: cross-entropy (one fused node here, where torch
-records ``NllLossBackward0`` after ``LogSoftmaxBackward0``), and ops that are compositions
-in torch that end in a view or a sum (``cosine_similarity``, ``einsum``,
+Cross entropy is one fused node here, named as torch's last node (``NllLossBackward0``, which
+torch records after a ``LogSoftmaxBackward0``). The documented exceptions, not listed: ops
+that are compositions in torch that end in a view or a sum (``cosine_similarity``, ``einsum``,
 ``scaled_dot_product_attention``), where ember has one node of its own.
 """
 from __future__ import annotations
@@ -78,6 +78,21 @@ def _calls(T):
         "minimum": lambda: T.minimum(a, a * 2), "maximum": lambda: T.maximum(a, a * 2),
         "mish": lambda: F.mish(a), "glu": lambda: F.glu(a), "mse": lambda: F.mse_loss(a, a * 2),
         "bce_logits": lambda: F.binary_cross_entropy_with_logits(a, a.sigmoid()),
+        "cross_entropy": lambda: F.cross_entropy(a, T.tensor([0, 1, 3])),
+        "cross_entropy_none": lambda: F.cross_entropy(a, T.tensor([0, 1, 3]), reduction="none"),
+        "cross_entropy_module": lambda: T.nn.CrossEntropyLoss(reduction="sum")(
+            a, T.tensor([2, 1, 3])),
+        "cross_entropy_3d": lambda: F.cross_entropy(c, T.tensor([[0, 1, 2, 0], [2, 2, 0, 1]])),
+        "cross_entropy_3d_none": lambda: F.cross_entropy(c, T.tensor([[0, 1, 2, 0], [2, 2, 0, 1]]),
+                                                         reduction="none"),
+        "cross_entropy_4d_none": lambda: F.cross_entropy(c.reshape(1, 3, 2, 4),
+                                                         T.tensor([[[0, 1, 2, 0], [2, 1, 0, 0]]]),
+                                                         reduction="none"),
+        "cross_entropy_smoothing": lambda: F.cross_entropy(a, T.tensor([0, 1, 3]),
+                                                           label_smoothing=0.1),
+        "cross_entropy_probs": lambda: F.cross_entropy(a, a.detach().softmax(1)),
+        "cross_entropy_probs_sum": lambda: F.cross_entropy(a, a.detach().softmax(1),
+                                                           reduction="sum"),
     }
 
 

@@ -98,15 +98,30 @@ def _denominator(t, valid, weight, dtype):
     return wt.sum(dtype=dtype)
 
 
+def _cross_entropy_node_name(ndim, reduction, label_smoothing):
+    """torch's ``grad_fn`` name for a cross entropy with class-index targets."""
+    if label_smoothing:
+        return "AddBackward0"
+    if reduction == "none" and ndim != 4:  # torch views the input as 4-D and the loss back
+        return "ViewBackward0"
+    return "NllLoss2DBackward0"
+
+
 class CrossEntropy(Op):
     """loss_i = (1 - eps) * w[t_i] * (lse(x_i) - x_i[t_i]) + eps / C * sum_c w_c (lse(x_i) - x_ic)
 
     The backward is softmax minus the (smoothed, weighted) one-hot, scaled per row.
     """
 
+    # torch's names for what users see as ``grad_fn``: its cross entropy is nll_loss after
+    # log_softmax (one node here), NllLoss2D for (N, C, d1, ...), a sum with label smoothing
+    _backward_name = "NllLossBackward0"
+
     @staticmethod
     def forward(ctx, x, *, target, weight=None, ignore_index=-100, reduction="mean",
                 label_smoothing=0.0):
+        if x.ndim > 2 or label_smoothing:
+            ctx.show_as(_cross_entropy_node_name(x.ndim, reduction, label_smoothing))
         x2 = to_rows(x)
         rows, num_classes = x2.shape
         t, valid = check_targets(target.reshape(-1), num_classes, ignore_index)
@@ -189,8 +204,12 @@ def _half_smoothed(nll, smooth, valid, denom, share, eps):
 class SoftCrossEntropy(Op):
     """loss_i = -sum_c w_c q_ic log softmax(x_i)_c, q = (1 - eps) * target + eps / C"""
 
+    _backward_name = "NegBackward0"  # torch's last op: a negated sum (then / N for "mean")
+
     @staticmethod
     def forward(ctx, x, target, *, weight=None, reduction="mean", label_smoothing=0.0):
+        if reduction == "mean":
+            ctx.show_as("DivBackward1")
         x2 = to_rows(x)
         q = to_rows(target)
         rows, num_classes = x2.shape

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.function import Op
+from ...ops._opmath import HALF
 
 
 class LayerNorm(Op):
@@ -16,7 +17,9 @@ class LayerNorm(Op):
         # half_stats: a float16 input already in float32 (group norm): the statistics for
         # backward are still rounded to float16, as torch keeps them
         axes = tuple(range(x.ndim - k, x.ndim))
-        if x.dtype == np.float16 or half_stats:
+        if x.dtype is HALF:
+            return _layer_norm_half(ctx, x, weight, bias, axes, eps)
+        if half_stats:
             return _half_forward(ctx, x, weight, bias, axes, eps)
         mean = x.mean(axis=axes, keepdims=True)
         xhat = x - mean
@@ -32,6 +35,8 @@ class LayerNorm(Op):
 
     @staticmethod
     def backward(ctx, grad):
+        if grad.dtype is HALF:
+            return _layer_norm_half_backward(ctx, grad)
         xhat, invstd, weight = ctx.saved_tensors
         half = grad.dtype == np.float16  # float16: in float32, each gradient rounded once
         if half:
@@ -73,3 +78,65 @@ def _half_forward(ctx, x, weight, bias, axes, eps):
     ctx.axes = axes
     ctx.save_for_backward(xhat, invstd, weight)
     return out.astype(x.dtype)
+
+
+def _layer_norm_half(ctx, x, weight, bias, axes, eps):
+    """torch's float16 kernel: moments in float32, ``(x * rstd - rstd * mean) * w + b`` in
+    float32 rounded once; mean and rstd kept in the parameters' dtype (float16 without
+    parameters), which is what its backward reads."""
+    f = x.astype(np.float32)
+    wide = f.astype(np.float64)
+    mean = wide.mean(axis=axes, keepdims=True)
+    var = np.mean(np.square(wide - mean), axis=axes, keepdims=True).astype(np.float32)
+    mean = mean.astype(np.float32)
+    rstd = np.float32(1) / np.sqrt(var + np.float32(eps))
+    out = f * rstd + (-rstd * mean)
+    if weight is not None:
+        out = out * weight.astype(np.float32)
+    if bias is not None:
+        out = out + bias.astype(np.float32)
+    stats = np.float32 if weight is not None and weight.dtype != HALF else HALF
+    ctx.axes = axes
+    ctx.save_for_backward(x, mean.astype(stats).astype(np.float32),
+                          rstd.astype(stats).astype(np.float32), weight)
+    return out.astype(HALF)
+
+
+def _layer_norm_half_backward(ctx, grad):
+    """torch's float16 backward: per row ``a = rstd``, ``b = (db * mean - ds) * a^3 / N``,
+    ``c = -b * mean - db * a / N`` and ``dx = a * dy * w + b * x + c``, in float32."""
+    x, mean, a, weight = ctx.saved_tensors
+    need, axes = ctx.needs_input_grad, ctx.axes
+    dy, f = grad.astype(np.float32), x.astype(np.float32)
+    w = None if weight is None else weight.astype(np.float32)
+    lead = tuple(range(grad.ndim - len(axes)))
+    gx = gw = gb = None
+    if len(need) > 1 and need[1]:
+        gw = _row_sum(dy * (a * f + (-a * mean)), len(lead), weight.dtype)
+    if len(need) > 2 and need[2]:
+        gb = _row_sum(dy, len(lead), weight.dtype)
+    if need[0]:
+        scale = np.float32(1 / int(np.prod([x.shape[i] for i in axes])))
+        # torch's products in its order: (dy * x) * w, (a * dy) * w
+        dyx = dy * f if w is None else dy * f * w
+        dyw = dy if w is None else dy * w
+        ds = dyx.astype(np.float64).sum(axis=axes, keepdims=True).astype(np.float32)
+        db = dyw.astype(np.float64).sum(axis=axes, keepdims=True).astype(np.float32)
+        b = (db * mean - ds) * a * a * a * scale
+        c = -b * mean - db * a * scale
+        ady = a * dy if w is None else a * dy * w
+        gx = (ady + b * f + c).astype(HALF)
+    return gx, gw, gb
+
+
+def _row_sum(rows, n_lead, dtype):
+    """Sum over the leading axes as torch's single-threaded kernel: row after row into a
+    buffer of the parameters' dtype, so a float16 buffer rounds after every row. (With
+    several threads torch splits the rows between buffers, and its sums vary with the count.)"""
+    rows = rows.reshape((-1,) + rows.shape[n_lead:])
+    if dtype != HALF:
+        return rows.sum(axis=0).astype(dtype)
+    acc = np.zeros(rows.shape[1:], np.float32)
+    for row in rows:
+        acc = (acc + row).astype(HALF).astype(np.float32)
+    return acc.astype(HALF)

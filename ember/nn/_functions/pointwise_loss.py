@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.function import Op
+from ...ops._opmath import HALF, opmath
 
 EPSILON = 1e-12  # torch's floor on x (1 - x) in the gradient of binary cross entropy
 
@@ -68,16 +69,25 @@ class MseLoss(Op):
 
     @staticmethod
     def forward(ctx, x, y, *, reduction, dtype, out_dtype):
-        d = np.subtract(x, y, dtype=dtype)
+        # float16: torch's kernel rounds the difference and its square to float16
+        d = np.subtract(x, y, dtype=HALF if x.dtype is HALF else dtype)
         ctx.save_for_backward(x, y, d)
         ctx.reduction = reduction
-        return reduce(d * d, reduction, out_dtype)
+        return reduce((d * d).astype(dtype, copy=False), reduction, out_dtype)
 
     @staticmethod
     def backward(ctx, grad):
         _, _, d = ctx.saved_tensors
+        if d.dtype is HALF:  # torch: norm * (x - y) * grad, float16 step by step
+            norm = 2 / d.size if ctx.reduction == "mean" else 2.0
+            return input_and_target_grads(ctx, HALF.type(norm) * d * grad)
         g = d * (2 * upstream(grad, ctx.reduction, d.size))
         return input_and_target_grads(ctx, g)
+
+
+def _smooth_l1_grad(d, beta, norm, grad):
+    out = np.where(np.abs(d) >= beta, np.where(d > 0, np.float32(1), np.float32(-1)), d / beta)
+    return norm * out * grad
 
 
 class SmoothL1Loss(Op):
@@ -89,7 +99,12 @@ class SmoothL1Loss(Op):
     def forward(ctx, x, y, *, beta, reduction, dtype, out_dtype):
         d = np.subtract(x, y, dtype=dtype)
         z = np.abs(d)
-        loss = np.where(z < beta, 0.5 * z * z / beta, z - 0.5 * beta)
+        if x.dtype is HALF:  # torch's kernel: float16 step by step, beta a float16
+            z, b = np.abs(x - y), HALF.type(beta)
+            loss = np.where(z < b, HALF.type(0.5) * z * z / b, z - HALF.type(0.5) * b)
+            loss = loss.astype(dtype)
+        else:
+            loss = np.where(z < beta, 0.5 * z * z / beta, z - 0.5 * beta)
         ctx.save_for_backward(x, y, d)
         ctx.beta, ctx.reduction = beta, reduction
         return reduce(loss, reduction, out_dtype)
@@ -97,6 +112,10 @@ class SmoothL1Loss(Op):
     @staticmethod
     def backward(ctx, grad):
         _, _, d = ctx.saved_tensors
+        if grad.dtype is HALF:  # torch: in float32, beta and norm float32
+            norm = 1 / d.size if ctx.reduction == "mean" else 1.0
+            g = opmath(_smooth_l1_grad, d, np.float32(ctx.beta), np.float32(norm), grad)
+            return input_and_target_grads(ctx, g)
         slope = np.clip(d / ctx.beta, -1.0, 1.0)        # d / beta, or +-1 beyond beta
         return input_and_target_grads(ctx, slope * upstream(grad, ctx.reduction, d.size))
 
@@ -118,6 +137,11 @@ class HuberLoss(Op):
     @staticmethod
     def backward(ctx, grad):
         _, _, d = ctx.saved_tensors
+        if grad.dtype is HALF:  # torch's kernel: float16 step by step, delta and norm float16
+            d, dl = d.astype(HALF), HALF.type(ctx.delta)
+            n = HALF.type(1 / d.size if ctx.reduction == "mean" else 1.0)
+            g = np.where(d < -dl, -n * grad * dl, np.where(d > dl, n * grad * dl, n * d * grad))
+            return input_and_target_grads(ctx, g)
         slope = np.clip(d, -ctx.delta, ctx.delta)       # d, or +-delta beyond delta
         return input_and_target_grads(ctx, slope * upstream(grad, ctx.reduction, d.size))
 
@@ -141,7 +165,11 @@ class BinaryCrossEntropy(Op):
         with np.errstate(divide="ignore"):  # log(0) = -inf, clamped to -100 below
             log_x = np.maximum(np.log(xc), -100)
             log_1mx = np.maximum(log1p(-xc), -100)
-        loss = (yc - 1) * log_1mx - yc * log_x
+        if x.dtype is HALF and y.dtype is HALF:  # torch's kernel: float16 step by step
+            log_x, log_1mx = log_x.astype(HALF), log_1mx.astype(HALF)
+            loss = ((y - HALF.type(1)) * log_1mx - y * log_x).astype(dtype)
+        else:
+            loss = (yc - 1) * log_1mx - yc * log_x
         if weight is not None:
             loss *= weight
         ctx.save_for_backward(x, y)
@@ -151,6 +179,9 @@ class BinaryCrossEntropy(Op):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
+        if grad.dtype is HALF and x.dtype is HALF and y.dtype is HALF and ctx.needs_input_grad[0] \
+                and not ctx.needs_input_grad[1]:
+            return _bce_grad_half(ctx, grad, x, y), None
         x = x.astype(ctx.dtype, copy=False)
         f = upstream(grad, ctx.reduction, x.size)
         if ctx.weight is not None:
@@ -162,6 +193,17 @@ class BinaryCrossEntropy(Op):
             with np.errstate(divide="ignore"):
                 gy = -f * np.log(x / (1 - x))
         return gx, gy
+
+
+def _bce_grad_half(ctx, grad, x, y):
+    """torch's float16 backward: grad * (x - y) / max((1 - x) x, eps) step by step (eps is 0
+    in float16), then times the weight, then divided by n in float32 for 'mean'."""
+    gx = grad * (x - y) / np.maximum((HALF.type(1) - x) * x, HALF.type(EPSILON))
+    if ctx.weight is not None:
+        gx = (gx * ctx.weight).astype(HALF)
+    if ctx.reduction == "mean":
+        gx = (gx / np.float32(x.size)).astype(HALF)
+    return gx
 
 
 class BinaryCrossEntropyWithLogits(Op):
@@ -177,6 +219,15 @@ class BinaryCrossEntropyWithLogits(Op):
         xc, yc = x.astype(dtype, copy=False), y.astype(dtype, copy=False)
         e = np.exp(-np.abs(xc))                          # exp(-|x|), in (0, 1]
         log_sig = np.minimum(xc, 0) - log1p(e)
+        if x.dtype is HALF and y.dtype is HALF and pos_weight is None:
+            # torch's composite: (1 - y) * x - log_sigmoid(x), each op rounded to float16
+            loss = ((HALF.type(1) - y) * x - opmath(_log_sigmoid32, x)).astype(dtype)
+            if weight is not None:
+                loss = (loss.astype(HALF) * weight).astype(dtype)
+            ctx.save_for_backward(x, y, e)
+            ctx.weight, ctx.pos_weight, ctx.reduction = weight, pos_weight, reduction
+            ctx.dtype = dtype
+            return reduce(loss, reduction, out_dtype)
         if pos_weight is not None:
             log_sig *= (pos_weight - 1) * yc + 1
         loss = (1 - yc) * xc - log_sig
@@ -189,6 +240,8 @@ class BinaryCrossEntropyWithLogits(Op):
     @staticmethod
     def backward(ctx, grad):
         x, y, e = ctx.saved_tensors
+        if grad.dtype is HALF and x.dtype is HALF and y.dtype is HALF and ctx.pos_weight is None:
+            return _bce_logits_grad_half(ctx, grad, x, y)
         x, y = x.astype(ctx.dtype, copy=False), y.astype(ctx.dtype, copy=False)
         pw = ctx.pos_weight
         f = upstream(grad, ctx.reduction, x.size)
@@ -206,6 +259,30 @@ class BinaryCrossEntropyWithLogits(Op):
                 log_sig = np.minimum(x, 0) - log1p(e)
                 gy = (log_sig - x - pw * log_sig) * f
         return gx, gy
+
+
+def _log_sigmoid32(x):
+    return np.minimum(x, 0) - log1p(np.exp(-np.abs(x).astype(np.float64))).astype(np.float32)
+
+
+def _sigmoid32(x):
+    return 1 / (1 + np.exp(-x.astype(np.float64)).astype(np.float32))
+
+
+def _bce_logits_grad_half(ctx, grad, x, y):
+    """torch's composite float16 backward: (sigmoid(x) - y) * grad (and -x * grad for the
+    target), each op rounded to float16, then times the weight, then / n for 'mean'."""
+    out = []
+    for i, g in enumerate(((opmath(_sigmoid32, x) - y) * grad, -x * grad)):
+        if not ctx.needs_input_grad[i]:
+            out.append(None)
+            continue
+        if ctx.weight is not None:
+            g = (g * ctx.weight).astype(HALF)
+        if ctx.reduction == "mean":
+            g = (g / np.float32(x.size)).astype(HALF)
+        out.append(g)
+    return tuple(out)
 
 
 class SelfXlogy(Op):

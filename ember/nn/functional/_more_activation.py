@@ -17,9 +17,11 @@ from ... import _random, _sampling
 from ... import ops as _ops
 from ..._tensor import Tensor
 from ...autograd.function import Op
+from ...ops._opmath import HALF, opmath
 from ...ops._shape_utils import type_name
 from ...ops.math_more import hardshrink, prelu  # noqa: F401  (one op for ember.X and F.X)
 from ...ops.math_more import outside_band as _outside_band
+from .._functions.activation import elu_grad_half, elu_half
 from .._functions.dropout import dropout_scale, keep_mask
 from ._activation import _floating, _hardtanh, _maybe_inplace, elu, leaky_relu
 from ._kernels import REAL, check_kernel
@@ -43,6 +45,12 @@ class ScaledElu(Op):
 
     @staticmethod
     def forward(ctx, x, *, alpha, scale=1.0, input_scale=1.0):
+        if x.dtype is HALF:  # torch: in float32, rounded once
+            ctx.sa, ctx.input_scale, ctx.scale = scale * alpha, input_scale, scale
+            ctx.negcoef = np.float32(alpha) * np.float32(scale)  # torch's, in float32
+            out = opmath(elu_half, x, ctx.negcoef, scale, input_scale)
+            ctx.save_for_backward(x, out)
+            return out
         t = x.dtype.type
         neg = t(scale * alpha) * np.expm1(np.minimum(x, 0) * t(input_scale))
         out = np.where(x > 0, x * t(scale), neg).astype(x.dtype, copy=False)
@@ -53,6 +61,8 @@ class ScaledElu(Op):
     @staticmethod
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
+        if grad.dtype is HALF:
+            return opmath(elu_grad_half, grad, x, ctx.negcoef, ctx.scale, ctx.input_scale)
         t = x.dtype.type
         # below 0: d/dx = input_scale * (out + scale * alpha)
         neg = grad * ((out + t(ctx.sa)) * t(ctx.input_scale))
@@ -65,23 +75,39 @@ class Celu(ScaledElu):
     _backward_name = "CeluBackward0"
 
 
+def _hardswish(x):
+    t = x.dtype.type
+    return x * np.clip(x + t(3), 0, 6) / t(6)
+
+
+def _hardswish_grad(grad, x):
+    t = x.dtype.type
+    # torch's: 0 up to -3, x / 3 + 1/2 strictly between -3 and 3, 1 from 3 on
+    mid = grad * (x / t(3) + t(0.5))
+    return np.where(x <= -3, t(0), np.where(x < 3, mid, grad))
+
+
 class Hardswish(Op):
     """z = x * relu6(x + 3) / 6"""
 
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        t = x.dtype.type
-        return (x * np.clip(x + t(3), 0, 6) / t(6)).astype(x.dtype, copy=False)
+        if x.dtype is HALF:  # torch: in float32, rounded once
+            return opmath(_hardswish, x)
+        return _hardswish(x).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        t = x.dtype.type
-        # torch's: 0 below -3, x / 3 + 1/2 on [-3, 3], 1 above
-        mid = grad * (x / t(3) + t(0.5))
-        return np.where(x < -3, t(0), np.where(x <= 3, mid, grad)).astype(grad.dtype,
-                                                                           copy=False)
+        if grad.dtype is HALF:
+            return opmath(_hardswish_grad, grad, x)
+        return _hardswish_grad(grad, x).astype(grad.dtype, copy=False)
+
+
+def _hardsigmoid(x):
+    t = x.dtype.type
+    return np.clip(x + t(3), 0, 6) / t(6)
 
 
 class Hardsigmoid(Op):
@@ -90,14 +116,21 @@ class Hardsigmoid(Op):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        t = x.dtype.type
-        return (np.clip(x + t(3), 0, 6) / t(6)).astype(x.dtype, copy=False)
+        if x.dtype is HALF:  # torch: in float32, rounded once
+            return opmath(_hardsigmoid, x)
+        return _hardsigmoid(x).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         inside = (x > -3) & (x < 3)
         return np.where(inside, grad / grad.dtype.type(6), 0).astype(grad.dtype, copy=False)
+
+
+def _softshrink(x, lambd):
+    t = x.dtype.type
+    # x * 0 inside the band, as torch: NaN stays NaN and -0.0 stays -0.0
+    return np.where(x > lambd, x - t(lambd), np.where(x < -lambd, x + t(lambd), x * t(0)))
 
 
 class Softshrink(Op):
@@ -107,10 +140,9 @@ class Softshrink(Op):
     def forward(ctx, x, *, lambd):
         ctx.save_for_backward(x)
         ctx.lambd = lambd
-        t = x.dtype.type
-        # x * 0 inside the band, as torch: NaN stays NaN and -0.0 stays -0.0
-        out = np.where(x > lambd, x - t(lambd), np.where(x < -lambd, x + t(lambd), x * t(0)))
-        return out.astype(x.dtype, copy=False)
+        if x.dtype is HALF:  # torch: lambd read as float32, in float32
+            return opmath(_softshrink, x, lambd)
+        return _softshrink(x, lambd).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
@@ -124,6 +156,8 @@ class Threshold(Op):
     @staticmethod
     def forward(ctx, x, *, threshold, value):
         ctx.save_for_backward(x)
+        if x.dtype is HALF:  # torch compares with the threshold read as float32
+            threshold = np.float32(threshold)
         ctx.threshold = threshold
         return np.where(x > threshold, x, np.asarray(value).astype(x.dtype))
 
@@ -141,12 +175,12 @@ class RreluWithNoise(Op):
     def forward(ctx, x, *, noise, node_name="RreluWithNoiseBackward0"):
         ctx.show_as(node_name)
         ctx.save_for_backward(noise)
-        return x * noise
+        return (x * noise).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
         (noise,) = ctx.saved_tensors
-        return grad * noise
+        return (grad * noise).astype(grad.dtype, copy=False)
 
 
 class NoiseAffine(Op):
@@ -292,7 +326,9 @@ def _rrelu(input, lower, upper, training, inplace, generator=None):
         noise = rrelu_noise(x, lower, upper, generator)
     else:
         _floating(input, "leaky_relu_cpu")
-        noise = np.where(x > 0, 1, (lower + upper) / 2).astype(x.dtype)
+        # float16: torch's leaky_relu reads the slope as float32, each product rounded once
+        noise = np.where(x > 0, 1, (lower + upper) / 2).astype(
+            np.float32 if x.dtype is HALF else x.dtype)
     name = "RreluWithNoiseBackward1" if inplace else "RreluWithNoiseBackward0"
     return _maybe_inplace(input, inplace,
                           lambda t: RreluWithNoise.apply(t, noise=noise, node_name=name))

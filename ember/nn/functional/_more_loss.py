@@ -15,6 +15,8 @@ from ... import _creation, _dtype
 from ... import ops as _ops
 from ..._tensor import Tensor
 from ...autograd import grad_mode
+from ...autograd.function import Op
+from ...ops._opmath import half_mul
 from ...ops._shape_utils import check_broadcast, type_name
 from .. import _reduction
 from ._activation import logsigmoid
@@ -105,6 +107,34 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     return _apply_reduction(out, reduction)
 
 
+class _SoftMarginHalf(Op):
+    """float16 soft margin loss, one node with torch's ``soft_margin_loss_backward``:
+    ``-norm * t * z / (1 + z) * grad`` with ``z = exp(-t x)``, each step rounded to float16
+    (``norm`` read as float32)."""
+
+    _backward_name = "SoftMarginLossBackward0"
+
+    @staticmethod
+    def forward(ctx, x, t, *, reduction):
+        ctx.save_for_backward(x, t)
+        ctx.reduction = reduction
+        with np.errstate(over="ignore"):
+            loss = np.log1p(np.exp(-x * t))  # as the composite: each op rounded to float16
+        if reduction == "none":
+            return loss
+        total = loss.astype(np.float32).sum()
+        return np.asarray(total / loss.size if reduction == "mean" else total, np.float16)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, t = ctx.saved_tensors
+        norm = 1 / x.size if ctx.reduction == "mean" else 1.0
+        with np.errstate(over="ignore", invalid="ignore"):
+            z = np.exp(-t * x)
+            g = half_mul(t * z, -norm)
+            return g / (z + np.float16(1)) * grad, None
+
+
 def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
                      reduction: str = "mean") -> Tensor:
     """``log(1 + exp(-target * input))``, reduced (computed as torch does, so it overflows
@@ -122,6 +152,9 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
         word = type_name(result.np) if result.is_floating_point else "Float"
         raise RuntimeError(f"result type {word} can't be cast to the desired output type "
                            f"{type_name(x_dt)}")
+    if x_dt == np.float16 and target._data.dtype == np.float16 and not target.requires_grad \
+            and input._data.shape == target._data.shape:
+        return _SoftMarginHalf.apply(input, target, reduction=reduction)
     loss = _ops.log1p(_ops.exp(-input * target))
     if loss.dtype != input.dtype:
         loss = loss.to(input.dtype)
