@@ -338,9 +338,9 @@ def histc(input, bins=100, min=0, max=0, *, out=None):  # noqa: A002
 
     _check_bins(bins)
     x = input._data.reshape(-1)
-    if x.dtype.kind == "c":
-        raise NotImplementedError(f"\"aminmax_cpu\" not implemented for '{type_name(x.dtype)}'")
     lo, hi = builtins.float(min), builtins.float(max)
+    if x.dtype.kind == "c" and lo == hi and x.size:  # only a range taken from the data
+        raise NotImplementedError(f"\"aminmax_cpu\" not implemented for '{type_name(x.dtype)}'")
     derived = lo == hi and x.size
     if derived:
         lo, hi = builtins.float(x.min()), builtins.float(x.max())
@@ -350,6 +350,11 @@ def histc(input, bins=100, min=0, max=0, *, out=None):  # noqa: A002
                            f"{_range_text(hi, many)}] is not finite")
     if lo > hi:
         raise RuntimeError("torch.histc: max must be larger than min")
+    if x.dtype.kind in "iu":  # torch widens an empty range by 1 each side, then casts the ends
+        info, ends = np.iinfo(x.dtype), (lo - 1, hi + 1) if lo == hi else (lo, hi)
+        if not builtins.all(info.min <= e <= info.max for e in ends):
+            raise RuntimeError(f"value cannot be converted to type {x.dtype.name}_t without "
+                               "overflow")
     if x.dtype.kind != "f":  # bool fails on the bin edges' linspace, integers when counting
         kernel = "linspace_cpu" if x.dtype.kind == "b" else "histogram_cpu"
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{type_name(x.dtype)}'")

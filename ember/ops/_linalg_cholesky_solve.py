@@ -102,7 +102,7 @@ def _sum_to_batch(g, shape):
 
 
 def _not_integer(name, x):
-    if x.dtype.kind not in "fc":
+    if x.dtype.kind not in "fc" or x.dtype == np.float16:  # LAPACK has no float16
         raise NotImplementedError(f"\"{name}\" not implemented for '{type_name(x.dtype)}'")
 
 

@@ -108,7 +108,7 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False):
     """(L, info) like ``torch.linalg.cholesky_ex``; ``info`` is the order of the first leading
     minor that is not positive-definite (0 if none). Differs from torch: a failed factor is
     NaN (torch's holds LAPACK's partial result)."""
-    check_matrix("linalg.cholesky_ex", A._data, complex_ok=True)
+    check_matrix("linalg.cholesky", A._data, complex_ok=True)  # torch's name in messages
     name = "linalg.cholesky" if check_errors else None
     _, info = _cholesky(A._data, upper, None)
     return return_types.linalg_cholesky_ex((Cholesky.apply(A, upper=upper, name=name), _wrap(info)))
@@ -327,10 +327,10 @@ class Eigh(Op):
 
 def _check_eigh(name, A, UPLO):  # noqa: N803
     x = A._data
-    if x.dtype.kind not in "fc":
+    check_matrix(name, x, floating=False)  # the shape first
+    if x.dtype.kind not in "fc" or x.dtype == np.float16:
         raise NotImplementedError(f'"linalg_eigh_cpu" not implemented for '
                                   f"'{_type(x.dtype)}'")
-    check_matrix(name, x, complex_ok=True)
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
 

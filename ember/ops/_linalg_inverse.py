@@ -55,16 +55,40 @@ def check_float(name, x, complex_ok=False):
                            f"{type_name(x.dtype)}")
 
 
+# torch's error for a float16 matrix, by function: the Low precision check of some, the
+# missing LAPACK kernel of the others (NumPy's linalg refuses float16 with a TypeError)
+_LOW_PRECISION = ("logdet", "linalg.slogdet", "linalg.inv")
+_HALF_KERNELS = {"linalg.det": "lu_cpu", "linalg.solve": "lu_cpu",
+                 "linalg.cholesky": "cholesky_cpu",
+                 "linalg.qr": "geqrf_cpu", "linalg.svd": "linalg_svd_cpu",
+                 "torch.linalg.ldl_factor_ex": "ldl_factor_kernel_cpu",
+                 "triangular_solve": "triangular_solve_cpu"}
+
+
+def _check_half(name, x):
+    """torch's error for a float16 ``x`` reaching the linalg function ``name``."""
+    if name in _LOW_PRECISION:
+        raise RuntimeError(f"{name}: Low precision dtypes not supported. "
+                           f"Got {type_name(x.dtype)}")
+    if name in _HALF_KERNELS:
+        raise NotImplementedError(f'"{_HALF_KERNELS[name]}" not implemented for '
+                                  f"'{type_name(x.dtype)}'")
+    if name == "torch.linalg.lstsq":
+        raise RuntimeError("This function doesn't handle types other than float and double")
+
+
 def check_matrix(name, x, square=True, floating=True, complex_ok=False):
     """torch's checks for ``A``: a float (or, with ``complex_ok``, complex) tensor of at least
-    2 dims, square unless told."""
-    if floating:
-        check_float(name, x, complex_ok)
+    2 dims, square unless told; torch checks the shape before the dtype."""
     if x.ndim < 2:
         raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
     if square and x.shape[-1] != x.shape[-2]:
         raise RuntimeError(f"{name}: A must be batches of square matrices, but they are "
                            f"{x.shape[-2]} by {x.shape[-1]} matrices")
+    if floating:
+        check_float(name, x, complex_ok)
+        if x.dtype == np.float16:
+            _check_half(name, x)
 
 
 def check_solve_inputs(name, b, a):
@@ -230,7 +254,7 @@ def inv_ex(A: Tensor, *, check_errors: bool = False):
     zero pivot of a singular matrix. Differs from torch: a singular matrix's ``inverse`` is
     NaN (torch's holds whatever LAPACK left)."""
     x = A._data
-    check_matrix("linalg.inv_ex", x, complex_ok=True)
+    check_matrix("linalg.inv", x, complex_ok=True)  # torch's messages name linalg.inv
     if check_errors:
         return return_types.linalg_inv_ex((inv(A), _info(x)))
     return return_types.linalg_inv_ex((Inv.apply(A, check=False), _info(x)))
@@ -303,6 +327,7 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     """Solve ``A X = B`` (``X A = B`` with ``left=False``), batched and broadcast like
     ``torch.linalg.solve``; ``B`` of shape ``A.shape[:-1]`` (or 1-D) is a batch of vectors."""
     x, y = A._data, B._data
+    check_float("linalg.solve", x, complex_ok=True)  # solve checks the dtype first
     check_matrix("linalg.solve", x, complex_ok=True)
     if x.dtype != y.dtype:
         raise RuntimeError("linalg.solve: Expected A and B to have the same dtype, but found A of "
@@ -373,7 +398,7 @@ def pinv(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
     """Moore-Penrose pseudo-inverse (``torch.linalg.pinv``): singular values at most
     ``max(atol, rtol * s_max)`` count as zero (rtol defaults to eps * max(m, n))."""
     x = A._data
-    if x.dtype.kind not in "fc" or x.ndim < 2:
+    if x.dtype.kind not in "fc" or x.dtype == np.float16 or x.ndim < 2:
         shape = ", ".join(str(s) for s in x.shape)
         raise RuntimeError(f"linalg.pinv({type_name(x.dtype)}{{[{shape}]}}): expected a tensor "
                            "with 2 or more dimensions of float, double, cfloat or cdouble types")

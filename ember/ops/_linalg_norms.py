@@ -48,6 +48,8 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *,
         raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
                            "dimensions.")
     check_float("linalg.matrix_norm", x, complex_ok=True)
+    if x.dtype == np.float16 and ord in (2, -2, "nuc"):  # the SVD-based orders
+        raise RuntimeError("linalg.matrix_norm: Low precision dtypes not supported. Got Half")
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
     if len(dims) != 2:
         raise RuntimeError("linalg.matrix_norm: dim must be a 2-tuple. Got "
@@ -105,10 +107,10 @@ def cond(A: Tensor, p=None) -> Tensor:
     """Condition number (``torch.linalg.cond``): s_max / s_min for p None or 2 (s_min / s_max
     for -2), else ``matrix_norm(A, p) * matrix_norm(inv(A), p)``."""
     x = A._data
-    if x.ndim < 2:
-        raise RuntimeError("linalg.cond: The input tensor must have at least 2 dimensions.")
     if p not in (None, 2, -2):
         check_matrix(f"linalg.cond(ord={_ord_text(p)})", x, complex_ok=True)
+    if x.ndim < 2:
+        raise RuntimeError("linalg.cond: The input tensor must have at least 2 dimensions.")
     if p in (None, 2, -2):
         sv = svdvals(A)
         big, small = sv[..., 0], sv[..., -1]
@@ -120,6 +122,9 @@ def matrix_rank(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> 
     """Number of singular values above ``max(atol, rtol * s_max)`` (int64), as
     ``torch.linalg.matrix_rank``; rtol defaults to eps * max(m, n)."""
     x = A._data
+    if x.ndim < 2:
+        raise RuntimeError("torch.linalg.matrix_rank: The input tensor input must have at least "
+                           "2 dimensions.")
     if x.dtype not in (np.float32, np.float64, np.complex64, np.complex128):
         raise RuntimeError("This function doesn't handle types other than float and double")
     check_matrix("linalg.matrix_rank", x, square=hermitian, complex_ok=True)
@@ -142,6 +147,10 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
     Differs from torch: ``residuals`` carries no gradient (torch ignores it in backward too,
     but marks it as requiring grad)."""
     x, y = A._data, B._data
+    if x.ndim < 2:
+        raise RuntimeError("torch.linalg.lstsq: input must have at least 2 dimensions.")
+    if x.dtype.kind not in "fc" or x.dtype == np.float16:
+        raise RuntimeError("This function doesn't handle types other than float and double")
     check_matrix("torch.linalg.lstsq", x, square=False, complex_ok=True)
     if x.dtype != y.dtype:
         raise RuntimeError(f"torch.linalg.lstsq: Expected input and other to have the same dtype,"

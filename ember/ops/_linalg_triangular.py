@@ -91,7 +91,8 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,  #
         if v.ndim < 2:
             raise RuntimeError(f"{name}: The input tensor {label} must have at least 2 "
                                "dimensions.")
-    if a.dtype.kind not in "fc":
+    check_matrix(name, a, floating=False)  # the shape before the dtype
+    if a.dtype.kind not in "fc" or a.dtype == np.float16:
         raise NotImplementedError(f"\"triangular_solve_cpu\" not implemented for "
                                   f"'{type_name(a.dtype)}'")
     check_matrix(name, a, complex_ok=True)
@@ -196,7 +197,7 @@ def householder_product(A: Tensor, tau: Tensor, *, out: Tensor | None = None) ->
     if t.dtype != a.dtype:
         raise RuntimeError(f"{name}: tau dtype {type_name(t.dtype)} does not match input dtype "
                            f"{type_name(a.dtype)}")
-    if a.dtype.kind not in "fc":
+    if a.dtype.kind not in "fc" or a.dtype == np.float16:
         raise NotImplementedError(f"\"orgqr_cpu\" not implemented for '{type_name(a.dtype)}'")
     return write_out("linalg_householder_product", HouseholderProduct.apply(A, tau), out,
                      (A, tau))
@@ -220,7 +221,7 @@ def vander(x: Tensor, *, N: int | None = None) -> Tensor:  # noqa: N803  (torch'
     """
     import ember
 
-    if x._data.dtype.kind not in "iufc":
+    if x._data.dtype.kind not in "iufc" or x._data.dtype == np.float16:
         raise RuntimeError("linalg.vander supports floating point, complex, and integer "
                            f"tensors, but got {type_name(x._data.dtype)}")
     x_ = x.unsqueeze(-1) if x.dim() == 0 else x

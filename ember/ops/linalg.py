@@ -254,7 +254,10 @@ def _no_bool_product(a, b):
     reach; a product with nothing to sum or nothing to fill never runs the kernel."""
     k = a.shape[-1] if a.ndim else 0
     rows = a.shape[:-1] if b.ndim == 1 else a.shape[:-1] + b.shape[:-2] + b.shape[-1:]
-    if not k or not math.prod(rows):
+    if a.ndim == 1 and b.ndim == 1:  # dot checks the sizes, then the dtype even of no elements
+        if a.shape != b.shape:
+            return
+    elif not k or not math.prod(rows):
         return
     if a.ndim == 1 and b.ndim == 1:
         kernel = "dot"

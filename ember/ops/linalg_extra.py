@@ -81,6 +81,8 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True):
     if x.ndim < 2:
         raise RuntimeError("linalg.svd: input should have at least 2 dimensions, but has "
                            f"{x.ndim} dimensions instead")
+    if x.dtype == np.float16:
+        raise NotImplementedError("\"linalg_svd_cpu\" not implemented for 'Half'")
     if not compute_uv:
         from ._linalg_factor import svdvals
 

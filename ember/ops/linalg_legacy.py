@@ -235,7 +235,7 @@ def check_lu_input(A: Tensor, pivot: bool, name: str = "torch.lu_factor") -> Non
     if a.ndim < 2:
         raise RuntimeError(f"{name}: Expected tensor with 2 or more dimensions. Got size: "
                            f"{list(a.shape)} instead")
-    if a.dtype.kind not in "fc":
+    if a.dtype.kind not in "fc" or a.dtype == np.float16:
         raise NotImplementedError(f"\"lu_cpu\" not implemented for '{type_name(a.dtype)}'")
     if not pivot:
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")

@@ -9,6 +9,7 @@ from .. import _arg_errors, _dtype, return_types
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Op
 from . import _opmath
+from ._empty_reductions import complex_extreme, refuse_complex
 from ._opmath import HALF
 from ._out import write_out
 from ._shape_utils import type_name, wrap_dim, wrap_dims
@@ -262,7 +263,9 @@ class Amax(Op):
     @staticmethod
     def forward(ctx, x, *, dim=(), keepdim=False, largest=True):
         axes = _dims(dim, x, keepdim) if dim not in ((), []) else None
-        _check_nonempty("amax" if largest else "amin", x, axes, RuntimeError)
+        if not x.size:  # torch names the dims as given
+            _check_nonempty("amax" if largest else "amin", x, axes, RuntimeError,
+                            (dim,) if isinstance(dim, (int, np.integer)) else dim)
         out = (np.max if largest else np.min)(x, axis=axes, keepdims=True)
         ctx.save_for_backward(x, out)
         ctx.axes, ctx.keepdim = axes, keepdim
@@ -280,15 +283,15 @@ class Amax(Op):
         return (mask * (g / count)).astype(grad.dtype)
 
 
-def _check_nonempty(name, x, axes, all_error=IndexError):
-    """torch's errors for max-like reductions over no elements."""
+def _check_nonempty(name, x, axes, all_error=IndexError, shown=None):
+    """torch's errors for max-like reductions over no elements (``shown``: dims as given)."""
     if x.size:
         return
     if axes is None:
         raise all_error(f"{name}(): Expected reduction dim to be specified for input.numel() == 0."
                         + (" Specify the reduction dim with the 'dim' argument."
                            if all_error is RuntimeError else ""))
-    for a in axes:
+    for a in axes if shown is None else shown:
         if x.shape[a] == 0:
             raise IndexError(f"{name}(): Expected reduction dim {a} to have non-zero size.")
 
@@ -450,7 +453,7 @@ def max(input, dim=None, keepdim=False, *, other=None, out=None):  # noqa: A001
 
         result = maximum(input, dim if other is None else other)
     elif input._data.dtype.kind == "c":
-        _refuse_complex("max", dim, input)
+        refuse_complex(max, "max", dim, input)
     elif dim is None:
         result = MaxAll.apply(input, largest=True)
     else:
@@ -465,7 +468,7 @@ def min(input, dim=None, keepdim=False, *, other=None, out=None):  # noqa: A001
 
         result = minimum(input, dim if other is None else other)
     elif input._data.dtype.kind == "c":
-        _refuse_complex("min", dim, input)
+        refuse_complex(min, "min", dim, input)
     elif dim is None:
         result = MaxAll.apply(input, largest=False)
     else:
@@ -473,27 +476,17 @@ def min(input, dim=None, keepdim=False, *, other=None, out=None):  # noqa: A001
     return write_out("min", result, out, (input,))
 
 
-def _refuse_complex(name, dim, input):
-    """torch's errors for max and min of complex tensors (which have no order)."""
-    if dim is None:
-        raise NotImplementedError(f"\"{name}_all\" not implemented for "
-                                  f"'{type_name(input._data.dtype)}'")
-    raise RuntimeError(f"{name}(): does not support complex input")
-
-
 def amax(input, dim=(), keepdim=False):
     """Max over one or several dims; ties share the gradient."""
     if input._data.dtype.kind == "c":
-        raise NotImplementedError(f"\"max_values_cpu\" not implemented for "
-                                  f"'{type_name(input._data.dtype)}'")
+        return complex_extreme(amax, "max_values_cpu", input, dim, keepdim)
     return Amax.apply(input, dim=dim, keepdim=keepdim, largest=True)
 
 
 def amin(input, dim=(), keepdim=False):
     """Min over one or several dims; ties share the gradient."""
     if input._data.dtype.kind == "c":
-        raise NotImplementedError(f"\"min_values_cpu\" not implemented for "
-                                  f"'{type_name(input._data.dtype)}'")
+        return complex_extreme(amin, "min_values_cpu", input, dim, keepdim)
     return Amax.apply(input, dim=dim, keepdim=keepdim, largest=False)
 
 
@@ -531,6 +524,8 @@ def _softmax_input(input, dtype, kernel=None, dim=None):
     if np_dtype.kind != "f":
         if kernel:  # torch has no integer softmax kernels (logsumexp promotes instead)
             last = wrap_dim(dim, input._data.ndim) == builtins.max(input._data.ndim - 1, 0)
+            if not input._data.size:  # torch returns an empty input as is, in any dtype
+                return _wrap(np.empty(input._data.shape, np_dtype))
             name = f"{kernel}_lastdim_kernel_impl" if last else f"{kernel}_kernel_impl"
             raise NotImplementedError(f'"{name}" not implemented for \'{type_name(np_dtype)}\'')
         if np_dtype.kind == "c":
@@ -543,7 +538,8 @@ def softmax(input, dim=None, dtype=None, *, _stacklevel=3, out=None):
     """exp(x) normalised to sum to 1 along ``dim`` (required: only ``F.softmax`` infers it)."""
     if dim is None:
         raise _arg_errors.missing("softmax", "dim")
-    result = Softmax.apply(_softmax_input(input, dtype, "softmax", dim), dim=dim)
+    x = _softmax_input(input, dtype, "softmax", dim)
+    result = Softmax.apply(x, dim=dim) if x._data.dtype.kind == "f" else x  # else empty
     return write_out("softmax", result, out, (input,))
 
 
@@ -551,7 +547,8 @@ def log_softmax(input, dim=None, dtype=None, *, _stacklevel=3, out=None):
     """log(softmax(x)) along ``dim`` (required), computed stably."""
     if dim is None:
         raise _arg_errors.missing("log_softmax", "dim")
-    result = LogSoftmax.apply(_softmax_input(input, dtype, "log_softmax", dim), dim=dim)
+    x = _softmax_input(input, dtype, "log_softmax", dim)
+    result = LogSoftmax.apply(x, dim=dim) if x._data.dtype.kind == "f" else x  # else empty
     return write_out("log_softmax", result, out, (input,))
 
 

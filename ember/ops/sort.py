@@ -98,14 +98,14 @@ def argsort(input, dim=-1, descending=False, stable=False):
 
 def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):  # noqa: A002
     """The ``k`` largest (or smallest) values along ``dim`` and their indices."""
+    d = wrap_dim(dim, input._data.ndim)
+    n = input._data.shape[d] if input._data.ndim else 1
+    if not 0 <= k <= n:  # torch checks k before the dtype
+        raise RuntimeError("selected index k out of range")
     if input._data.dtype.kind in "bc":
         kind = "bool" if input._data.dtype.kind == "b" else "complex"
         raise RuntimeError(f"{' ' * (kind == 'complex')}topk does not support {kind} dtypes on "
                            "CPU")
-    d = wrap_dim(dim, input._data.ndim)
-    n = input._data.shape[d] if input._data.ndim else 1
-    if not 0 <= k <= n:
-        raise RuntimeError("selected index k out of range")
     v, i = SortValues.apply(input, dim=d, descending=largest, k=k)
     return write_out("topk", return_types.topk((v, i)), out, (input,))
 

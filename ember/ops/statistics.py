@@ -17,6 +17,7 @@ from .. import return_types
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Op
 from ._complex_pointwise import log_add_exp as _log_add_exp
+from ._empty_reductions import float_proxy
 from ._shape_utils import type_name, wrap_dim, wrap_dims
 from .cumulative import scan_acc
 from .statistics_order import median, mode, nanmedian, nanquantile, quantile
@@ -158,6 +159,10 @@ def aminmax(input, *, dim=None, keepdim=False):
     """``(min, max)`` over ``dim`` (all elements when None) in one call."""
     if dim is not None and not isinstance(dim, (int, np.integer)):
         raise TypeError(f"aminmax(): argument 'dim' must be int, not {type(dim).__name__}")
+    if input._data.dtype.kind == "c" and dim is not None and not input._data.ndim:
+        raise RuntimeError(f"aminmax not implemented for {type_name(input._data.dtype)}")
+    if input._data.dtype.kind == "c" and not input._data.size:  # torch checks shapes first
+        float_proxy(aminmax, input, dim=dim, keepdim=keepdim)
     _no_complex("aminmax_cpu", input)
     if dim is None and keepdim and input._data.ndim:
         lo, hi = Aminmax.apply(input.reshape(-1), dim=0, keepdim=True)
@@ -220,13 +225,15 @@ class Cummax(Op):
 def cummax(input, dim):
     """``(values, indices)``: the running maximum along ``dim`` and where it came from (the
     latest index on ties; NaN propagates)."""
-    _no_complex("cummax_cpu", input)
+    if input._data.ndim and input._data.size:  # torch returns 0-d and empty ones as is
+        _no_complex("cummax_cpu", input)
     return return_types.cummax(Cummax.apply(input, dim=dim, largest=True))
 
 
 def cummin(input, dim):
     """``(values, indices)``: the running minimum along ``dim`` (see ``cummax``)."""
-    _no_complex("cummin_cpu", input)
+    if input._data.ndim and input._data.size:  # torch returns 0-d and empty ones as is
+        _no_complex("cummin_cpu", input)
     return return_types.cummin(Cummax.apply(input, dim=dim, largest=False))
 
 

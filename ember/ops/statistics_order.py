@@ -45,7 +45,7 @@ class MedianAll(Op):
         flat = x.reshape(-1)
         nan = np.isnan(flat) if x.dtype.kind == "f" else np.zeros(flat.shape, bool)
         if flat.size == 0:
-            out = np.asarray(np.nan if x.dtype.kind == "f" else np.iinfo(x.dtype).min, x.dtype)
+            out = np.asarray(_empty_median(x.dtype), x.dtype)
         elif nan.any() and not ignore_nan:
             out = np.asarray(np.nan, x.dtype)
         else:
@@ -105,6 +105,14 @@ class MedianDim(Op):
         return _put_at(ctx.x_shape, idx, grad, ctx.axis, ctx.keepdim)
 
 
+def _empty_median(dtype):
+    """torch's median of no elements: NaN cast to ``dtype`` the way its kernel does (NaN
+    becomes INT_MIN as a 32-bit int, truncated to narrower ints; True as a bool)."""
+    if dtype.kind in "fcb":
+        return np.nan if dtype.kind != "b" else True
+    return 0 if dtype.itemsize <= 2 else np.iinfo(dtype).min
+
+
 def _median_dtype_check(input, kernel):
     if input._data.dtype.kind in "bc":
         raise NotImplementedError(f'"{kernel}" not implemented for '
@@ -117,20 +125,26 @@ def median(input, dim=None, keepdim=False):
     NaN propagates: a row holding NaN has median NaN, at its first NaN's index.
     """
     if dim is None:
-        _median_dtype_check(input, "median_cpu")
+        if input._data.size:  # torch fills an empty input's median before it checks dtypes
+            _median_dtype_check(input, "median_cpu")
         return MedianAll.apply(input)
-    wrap_dim(dim, input._data.ndim)  # torch checks the dim first
-    _median_dtype_check(input, "median_out")
+    x = input._data
+    axis = wrap_dim(dim, x.ndim)  # torch checks the dim and its size first
+    if not x.ndim or x.shape[axis]:
+        _median_dtype_check(input, "median_out")
     return return_types.median(MedianDim.apply(input, dim=dim, keepdim=keepdim))
 
 
 def nanmedian(input, dim=None, keepdim=False):
     """``median`` ignoring NaN (NaN only where every value is NaN)."""
     if dim is None:
-        _median_dtype_check(input, "median_cpu")
+        if input._data.size:  # torch fills an empty input's median before it checks dtypes
+            _median_dtype_check(input, "median_cpu")
         return MedianAll.apply(input, ignore_nan=True)
-    wrap_dim(dim, input._data.ndim)
-    _median_dtype_check(input, "median_out")
+    x = input._data
+    axis = wrap_dim(dim, x.ndim)  # torch checks the dim and its size first
+    if not x.ndim or x.shape[axis]:
+        _median_dtype_check(input, "median_out")
     return return_types.nanmedian(MedianDim.apply(input, dim=dim, keepdim=keepdim, ignore_nan=True))
 
 
@@ -321,7 +335,8 @@ class Mode(Op):
 def mode(input, dim=-1, keepdim=False):
     """``(values, indices)``: the most frequent value along ``dim`` (the smallest of those
     tied in count) and the last index where it occurs."""
-    if input._data.dtype.kind not in "biuf":
+    x = input._data
+    if x.dtype.kind not in "biuf" and x.ndim and x.size:  # torch checks shapes first
         raise NotImplementedError(f'"mode_cpu" not implemented for '
                                   f"'{type_name(input._data.dtype)}'")
     return return_types.mode(Mode.apply(input, dim=dim, keepdim=keepdim))

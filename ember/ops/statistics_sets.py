@@ -76,6 +76,9 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     _arg_errors.check_bool("unique_consecutive", "return_inverse", None, return_inverse)
     _arg_errors.check_bool("unique_consecutive", "return_counts", None, return_counts)
     x = input._data
+    if x.dtype.kind == "c":  # torch's kernels have no complex loops, even for no elements
+        raise NotImplementedError(f"\"{'unique' if dim is None else 'unique_dim'}\" not "
+                                  f"implemented for '{type_name(x.dtype)}'")
     if dim is None:
         rows, moved_shape, d = x.reshape(-1, 1), (x.size,), None
     else:
