@@ -196,6 +196,10 @@ def _fast_inplace(name, fn):
             if 0 in self._data.strides:
                 _inplace.check_internal_overlap(self._data)
             if isinstance(other, Tensor):
+                if type(other) is not Tensor and other.is_sparse:  # dense.add_(sparse)
+                    from .sparse import _ops as _sparse_ops
+
+                    return _sparse_ops.dense_inplace(self, name, other, alpha, fn)
                 _inplace.check_no_partial_overlap(self._data, (other,))
                 o = other._data
             else:

@@ -315,6 +315,10 @@ def set_(self, source=None, storage_offset=0, size=None, stride=None):
     if source is None:
         self._data = np.empty(0, self._data.dtype)
     elif isinstance(source, Tensor):
+        if source.is_sparse:  # torch's error: a sparse tensor has no storage to share
+            from .sparse._coo import could_not_run
+
+            raise NotImplementedError(could_not_run("set_.source_Tensor"))
         if source._data.dtype != self._data.dtype:
             raise RuntimeError(f"Could not set tensor of type {source.dtype} to a tensor of "
                                f"type {self.dtype}")

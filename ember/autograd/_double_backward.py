@@ -278,7 +278,8 @@ def _accumulate(t, g):
     if t.grad is None:
         from ..ops.elementwise import clone
 
-        g = clone(g)  # .grad owns its memory, as torch's copy
+        # .grad owns its memory, as torch's copy (a sparse gradient: its own clone)
+        g = clone(g) if type(g._data) is np.ndarray else g.clone()
         if g.grad_fn is not None:
             g.grad_fn.show_as("CopyBackwards")
         t.grad = g

@@ -106,6 +106,18 @@ def py_scalar(v):
     return v
 
 
+def sparse_op(name, input, other, *args):
+    """``ember/sparse``'s ``add``/``sub``/``mul``/``div`` (``name``) when ``input`` or
+    ``other`` is a sparse COO tensor, else None (a plain ``Tensor`` answers at its first
+    test). ``args``: ``alpha, out`` for add/sub, ``out[, rounding_mode]`` for mul/div."""
+    if ((type(input) is Tensor or not isinstance(input, Tensor) or not input.is_sparse)
+            and (type(other) is Tensor or not isinstance(other, Tensor) or not other.is_sparse)):
+        return None
+    from ..sparse import _ops
+
+    return _ops.dispatch(name, input, other, *args)
+
+
 def _fit_int(v, dtype):
     """A Python int outside an integer dtype's range wrapped into it, as torch's C++ cast does
     (NumPy would raise OverflowError): ``uint8_tensor + (-3)`` adds 253 modulo 256."""

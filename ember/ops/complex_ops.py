@@ -290,6 +290,8 @@ def imag(input: Tensor) -> Tensor:
 
 def isreal(input: Tensor) -> Tensor:
     """True where an element has no imaginary part (everywhere, for a real tensor)."""
+    if input.is_sparse:  # torch's error
+        return input.isreal()
     x = input._data
     return _wrap(x.imag == 0 if x.dtype.kind == "c" else np.ones(x.shape, bool))
 

@@ -18,7 +18,7 @@ from ._alpha import check_alpha as _check_alpha
 from ._alpha import times_alpha as _times_alpha
 from ._opmath import HALF, half_scalar, times
 from ._out import out_checked_first
-from ._shape_utils import check_broadcast, operands, sum_to_shape, type_name
+from ._shape_utils import check_broadcast, operands, sparse_op, sum_to_shape, type_name
 
 
 def _bshape_check(x, y):
@@ -201,10 +201,9 @@ def _fast(op, ufunc, input, other):
 
 def add(input, other, *, alpha=1, out=None):
     """``input + alpha * other`` with broadcasting; mirrors ``torch.add``."""
-    if alpha == 1 and out is None:
-        r = _fast(Add, np.add, input, other)
-        if r is not None:
-            return r
+    r = _fast(Add, np.add, input, other) if alpha == 1 and out is None else None
+    if r is not None or (r := sparse_op("add", input, other, alpha, out)) is not None:
+        return r
     if alpha != 1 or isinstance(alpha, bool):
         _check_alpha(input, other, alpha)
     x, y = operands(input, other)
@@ -221,10 +220,9 @@ def _is_bool(v):
 def sub(input, other, *, alpha=1, out=None, node_name=None):
     """``input - alpha * other``; mirrors ``torch.sub`` (``node_name``, ember's own: the name
     of the recorded node when ``input`` is a number)."""
-    if alpha == 1 and out is None:
-        r = _fast(Sub, np.subtract, input, other)
-        if r is not None:
-            return r
+    r = _fast(Sub, np.subtract, input, other) if alpha == 1 and out is None else None
+    if r is not None or (r := sparse_op("sub", input, other, alpha, out)) is not None:
+        return r
     if _is_bool(input) or _is_bool(other):
         if _is_bool(input) and _is_bool(other):
             raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
@@ -256,10 +254,9 @@ def mul(input, other, *, out=None):
         b = half_scalar(other, input._data.ndim)
         if b is not None:  # read in float32, as torch (see _opmath)
             return _out(Mul.apply(input, b, opmath=True), out, "mul", (input, other))
-    if out is None:
-        r = _fast(Mul, np.multiply, input, other)
-        if r is not None:
-            return r
+    r = _fast(Mul, np.multiply, input, other) if out is None else None
+    if r is not None or (r := sparse_op("mul", input, other, out)) is not None:
+        return r
     x, y = operands(input, other)
     if not isinstance(x, Tensor):
         x, y = y, x
@@ -275,6 +272,8 @@ def div(input, other, *, rounding_mode=None, out=None):
         if rounding_mode not in ("trunc", "floor"):
             raise ValueError("div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                              f"but found '{rounding_mode}'")
+        if (r := sparse_op("div", input, other, out, rounding_mode)) is not None:
+            return r
         x, y = operands(input, other)
         xa = x._data if isinstance(x, Tensor) else x
         ya = y._data if isinstance(y, Tensor) else y
@@ -301,7 +300,8 @@ def div(input, other, *, rounding_mode=None, out=None):
     x, y = operands(input, other, floating=True)
     if not isinstance(x, Tensor):
         return _out(mul(reciprocal(y), x), out, "div", (input, other))
-    return _out(Div.apply(x, y), out, "div", (input, other))
+    return _out(Div.apply(x, y) if type(x._data) is np.ndarray else x.div(y), out, "div",
+                (input, other))
 
 
 divide = true_divide = div

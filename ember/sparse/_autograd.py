@@ -34,15 +34,28 @@ def _mask(g, c: Coo) -> Coo:
 
 
 def no_create_graph(ctx, *grads):
-    """``backward_graph`` of the sparse ops: ember records no graph through sparse gradients."""
-    raise NotImplementedError(f"ember: backward(create_graph=True) through {ctx.name()}, whose "
-                              "gradient is a sparse tensor, is not supported")
+    """``backward_graph`` of the sparse ops: ember records no graph through sparse gradients.
+
+    As torch, an op whose gradient is linear in the incoming one and reads none of its
+    inputs gives that gradient without a graph when the incoming one has none (torch's sparse
+    kernels have no derivative formulas); anything else raises."""
+    if not ctx._fn._sparse_linear or any(g is not None and g._rg for g in grads):
+        raise NotImplementedError(f"ember: backward(create_graph=True) through {ctx.name()}, "
+                                  "whose gradient is a sparse tensor, is not supported")
+    from ..autograd.engine import _call_backward
+    from ._grad import as_tensor
+
+    with grad_mode.no_grad():
+        res = _call_backward(ctx, [None if g is None else g._data for g in grads], None)
+    return tuple(None if r is None else as_tensor(r if isinstance(r, Coo) else np.asarray(r))
+                 for r in res)
 
 
 class SparseOp(Op):
     """An op with a sparse input or output: no ``create_graph=True`` (see ``no_create_graph``)."""
 
     backward_graph = staticmethod(no_create_graph)
+    _sparse_linear = True  # the gradient reads no input: see ``no_create_graph``
 
 
 def apply_sparse(cls, *inputs, **options):
@@ -146,6 +159,7 @@ class SparseAddmm(SparseOp):
     entries (sparse), d's is s^T @ grad"""
 
     _backward_name = "SparseAddmmBackward0"
+    _sparse_linear = False  # s's gradient reads d, d's reads s
 
     @staticmethod
     def forward(ctx, s, d, input=None, *, beta=1, alpha=1):
@@ -232,6 +246,9 @@ class SparseScale(SparseOp):
     @staticmethod
     def backward(ctx, grad):
         f, dtype = ctx.factor, ctx.dtype
+        if f == 0 and isinstance(grad, Coo):  # rounded division: torch's empty gradient
+            return Coo(np.empty((grad.sparse_dim, 0), np.int64),
+                       np.empty((0,) + grad.values.shape[1:], dtype), grad.shape, True)
         if isinstance(grad, Coo):
             v = grad.values if f == 1 else grad.values * f
             return Coo(grad.indices, v.astype(dtype, copy=False), grad.shape, grad.coalesced)
@@ -259,3 +276,66 @@ class SparseAdd(SparseOp):
                 Coo(grad.indices, grad.values * ctx.alpha, grad.shape, grad.coalesced)
                 if isinstance(grad, Coo) else grad * ctx.alpha)
         return grad if need[0] else None, gb
+
+
+def _add_scaled_entries(out, s: Coo, v, alpha):
+    """``out[index] += alpha * value`` entry by entry in stored order, each a fused
+    multiply-add rounded once, as torch's CPU kernel (float32 exactly, through float64;
+    float64 through long double). A round per repeat of an index keeps the order."""
+    wide = np.longdouble if out.dtype.itemsize >= 8 else np.float64
+    if out.dtype.kind == "c":
+        wide = np.clongdouble if out.dtype.itemsize >= 16 else np.complex128
+    a = wide(out.dtype.type(alpha))
+    lin = _coo.linear_index(s.indices, s.shape[:s.sparse_dim])
+    order = np.argsort(lin, kind="stable")
+    first = np.ones(lin.size, bool)
+    first[1:] = lin[order][1:] != lin[order][:-1]
+    starts = np.maximum.accumulate(np.where(first, np.arange(lin.size), 0))
+    rank = np.empty(lin.size, np.int64)
+    rank[order] = np.arange(lin.size) - starts
+    for r in range(int(rank.max()) + 1 if lin.size else 0):
+        sel = np.flatnonzero(rank == r)
+        at = tuple(s.indices[:, sel])
+        out[at] = (out[at].astype(wide) + a * v[sel].astype(wide)).astype(out.dtype)
+
+
+class DenseSparseAdd(Op):
+    """z = x + alpha * s for a dense x and a sparse s of one size (a dense result, as torch's
+    ``add(dense, sparse)``); x's gradient is grad, s's alpha * grad, both dense (torch's)"""
+
+    _backward_name = "AddBackward0"
+
+    @staticmethod
+    def forward(ctx, x, s, *, alpha=1, dtype, node_name=None):
+        ctx.alpha, ctx.dtypes = alpha, (x.dtype, s.dtype)
+        if node_name:
+            ctx.show_as(node_name)
+        out = x.astype(dtype, copy=True)
+        v = s.values.astype(dtype, copy=False)
+        if alpha != 1 and dtype.kind in "fc" and s.sparse_dim:
+            _add_scaled_entries(out, s, v, alpha)
+        elif s.sparse_dim:  # entry by entry, in stored order (torch's CPU kernel)
+            np.add.at(out, tuple(s.indices), v if alpha == 1 else v * dtype.type(alpha))
+        elif s.nnz:
+            out += (v if alpha == 1 else v * dtype.type(alpha)).sum(axis=0)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        need, (dx, ds) = ctx.needs_input_grad, ctx.dtypes
+        gx = grad.astype(dx, copy=False) if need[0] else None
+        gs = None
+        if need[1]:
+            gs = (grad if ctx.alpha == 1 else grad * grad.dtype.type(ctx.alpha)).astype(
+                ds, copy=False)
+        return gx, gs
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        need, (dx, ds) = ctx.needs_input_grad, ctx.dtypes
+        from .._dtype import from_numpy
+
+        gx = grad.to(from_numpy(dx)) if need[0] else None
+        gs = (grad if ctx.alpha == 1 else grad * ctx.alpha).to(from_numpy(ds)) if need[1] \
+            else None
+        return gx, gs

@@ -111,6 +111,8 @@ class Coo:
     def __array_function__(self, func, types, args, kwargs):
         if func in (np.swapaxes, np.transpose) and self.ndim == 2 and self.sparse_dim == 2:
             return transpose(self)
+        if func is np.may_share_memory or func is np.shares_memory:
+            return False  # the overlap checks of in-place ops and out=: a Coo is fresh memory
         raise NotImplementedError(could_not_run(_ATEN.get(func.__name__, func.__name__)))
 
     def __array__(self, dtype=None, copy=None):

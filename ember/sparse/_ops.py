@@ -1,4 +1,5 @@
-"""Sparse + sparse and in-place scaling, with torch's checks and results."""
+"""Sparse + sparse, dense +/- sparse (in place too), in-place scaling, and the top-level
+``ember.add``/``sub``/``mul``/``div`` on sparse operands, with torch's checks and results."""
 from __future__ import annotations
 
 import numpy as np
@@ -85,3 +86,102 @@ def from_values(indices: np.ndarray, values, shape, coalesced=False):
         return _ag.apply_sparse(_ag.SparseCooTensor, values, indices=indices, shape=shape,
                                 coalesced=coalesced)
     return wrap(Coo(indices, values._data, shape, coalesced))
+
+
+def _is_sparse(v) -> bool:
+    return isinstance(v, _t.Tensor) and isinstance(v._data, Coo)
+
+
+def binary(name, input, other, alpha=1, out=None):
+    """``ember.add``/``ember.sub`` (``name``) with a sparse operand, as torch: sparse with
+    sparse gives a sparse sum; dense with sparse (of one size) a dense one; sparse with
+    dense is torch's error. ``elementwise.add``/``sub`` send these here."""
+    from ..ops._alpha import check_alpha
+
+    a = -alpha if name == "sub" else alpha
+    if _is_sparse(input):
+        if alpha != 1 or isinstance(alpha, bool):
+            _check_alpha_pair(input, other, alpha, name == "sub")
+        r = add(input, other, a)
+        if name == "sub" and r.grad_fn is not None:
+            r.grad_fn.show_as("SubBackward0")
+        return r if out is None else _into_sparse(r, out, name)
+    s = other._data
+    shape = getattr(input, "shape", ())
+    if tuple(shape) != s.shape:
+        raise RuntimeError(f"add: expected 'self' and 'other' to have same size, but self has "
+                           f"size {list(shape)} while other has size {list(s.shape)} (FYI: "
+                           "dense-sparse addition does not currently support broadcasting)")
+    if alpha != 1 or isinstance(alpha, bool):
+        check_alpha(input, _t._wrap(s.values), alpha, negated=name == "sub")
+    dtype = _dtype_promote(input._data.dtype, s.dtype)
+    r = _ag.DenseSparseAdd.apply(input, other, alpha=a, dtype=dtype,
+                                 node_name="SubBackward0" if name == "sub" else None)
+    if out is None:
+        return r
+    from .._compat import _write_out
+
+    return _write_out(name, r, out, (input,))
+
+
+def _check_alpha_pair(a, b, alpha, negated):
+    from ..ops._alpha import check_alpha
+
+    if _is_sparse(b):
+        check_alpha(_t._wrap(a._data.values), _t._wrap(b._data.values), alpha, negated)
+
+
+def _dtype_promote(da, db):
+    from .. import _dtype
+
+    return _dtype.promote_types(_dtype.from_numpy(da), _dtype.from_numpy(db)).np
+
+
+def _into_sparse(r, out, name):
+    """``out=`` for a sparse result: ``out`` (sparse) takes its entries."""
+    if not _is_sparse(out):
+        raise RuntimeError(f"{name}(sparse, sparse, out=): expected 'out' to be a sparse tensor")
+    if (r._rg or out._rg) and grad_mode.state.enabled:
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+    c = r._data.astype(out._data.dtype, copy=False)
+    out._data.indices, out._data.values, out._data.coalesced = c.indices, c.values, c.coalesced
+    out._data.shape = c.shape
+    out._vc[0] += 1
+    return out
+
+
+def dense_inplace(t, name, other, alpha, fn):
+    """``dense.add_(sparse)``/``sub_``: torch's dtype check, then the out-of-place op written
+    into ``t`` (recorded like any in-place op)."""
+    dt = _dtype_promote(t._data.dtype, other._data.dtype)
+    if dt != t._data.dtype and not np.can_cast(dt, t._data.dtype, "same_kind"):
+        from .._dtype import scalar_type_name as _name
+
+        raise RuntimeError(f"Can't convert result type {_name(dt)} to output "
+                           f"{_name(t._data.dtype)} in add operation")
+    return t._inplace(fn, other, **({"alpha": alpha} if alpha != 1 else {}))
+
+
+def dispatch(name, input, other, *args):
+    """``ember.add``/``sub``/``mul``/``div`` (``name``) with a sparse operand (see
+    ``ops._shape_utils.sparse_op``); ``args``: ``alpha, out`` or ``out[, rounding_mode]``."""
+    if name in ("add", "sub"):
+        return binary(name, input, other, *args)
+    out, *mode = args
+    r = scalar_op(name, input, other, *mode)
+    if out is None:
+        return r
+    return _into_sparse(r, out, name)
+
+
+def scalar_op(name, input, other, rounding_mode=None):
+    """``ember.mul``/``ember.div`` with a sparse operand: the sparse tensor's method (a
+    scalar or 0-d factor; ``mul`` with the sparse tensor second too)."""
+    if name == "mul":
+        if _is_sparse(input):
+            return input.mul(other)
+        return other.mul(input)
+    if not _is_sparse(input):
+        raise NotImplementedError(_coo.could_not_run("div.Tensor"))
+    return input.div(other, rounding_mode=rounding_mode)

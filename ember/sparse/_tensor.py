@@ -172,6 +172,15 @@ class SparseTensor(Tensor):
         """Raises torch's error."""
         raise RuntimeError("reshape is not implemented for sparse tensors")
 
+    def isreal(self):
+        """Raises torch's error (its ``isreal`` makes a strided tensor like this one)."""
+        raise RuntimeError("memory format option is only supported by strided tensors")
+
+    def set_(self, source=None, storage_offset=0, size=None, stride=None):
+        """Raises torch's NotImplementedError (a sparse tensor has no storage to set)."""
+        raise NotImplementedError(could_not_run("set_" if source is None else
+                                                "set_.source_Tensor"))
+
     def to(self, *args, **kwargs) -> SparseTensor:
         """Convert the values' dtype (only ``"cpu"`` as device); self when nothing changes."""
         dtype = kwargs.pop("dtype", None)
@@ -241,8 +250,11 @@ class SparseTensor(Tensor):
         other = _scalar_operand("div", other)
         if other is NotImplemented:
             return NotImplemented
-        if rounding_mode is not None:
-            raise NotImplementedError(could_not_run("div.Tensor_mode"))
+        if rounding_mode is not None:  # of the summed entries; no gradient, as torch
+            from ..ops import div
+
+            return self.coalesce()._map_values(lambda v: div(v, other, rounding_mode=rounding_mode),
+                                    "DivBackward2", 0 * _factor(other))
         return self._map_values(lambda v: v / other, "DivBackward0", 1 / _factor(other))
 
     __truediv__ = div
