@@ -13,6 +13,7 @@ import pytest
 import ember
 import ember.autograd.forward_ad as efw
 from ember.nn import functional as F
+from tests.oracle._interpolate_compare import assert_higher_order_grads_match
 
 torch = pytest.importorskip("torch")
 # torch's forward AD scripts a helper on first use, and torch.jit.script warns it is deprecated
@@ -134,21 +135,8 @@ def test_forward_mode_tangent_matches_torch(mode, spec):
 def test_double_and_triple_backward_match_torch(spec):
     rng = np.random.default_rng(0)
     x, u0 = rng.standard_normal((1, 2, 5, 7)), rng.standard_normal((1, 2, 5, 7))
-    results = []
-    for lib in (torch, ember):
-        xt = lib.tensor(x, requires_grad=True)
-        out = lib.nn.functional.interpolate(xt, mode="bilinear", antialias=True, **spec)
-        g = lib.tensor(np.random.default_rng(1).standard_normal(tuple(out.shape)),
-                       requires_grad=True)
-        gx, = lib.autograd.grad(out, xt, g, create_graph=True)
-        u = lib.tensor(u0, requires_grad=True)
-        gg, = lib.autograd.grad((gx * u).sum(), g, create_graph=True)
-        ggg, = lib.autograd.grad((gg * gg).sum(), u)
-        results.append((gx.detach().numpy(), gg.detach().numpy(), ggg.numpy(),
-                        type(gx.grad_fn).__name__, type(gg.grad_fn).__name__))
-    for t, e in zip(results[0][:3], results[1][:3]):
-        np.testing.assert_allclose(e, t, atol=1e-12)
-    assert results[0][3:] == results[1][3:]
+    assert_higher_order_grads_match(torch, ember, x, u0, mode="bilinear", antialias=True,
+                                    **spec)
 
 
 @pytest.mark.parametrize("dtype", ["float16", "int64", "int32", "bool"])

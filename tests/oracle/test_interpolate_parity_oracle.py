@@ -15,6 +15,7 @@ import pytest
 import ember
 import ember.autograd.forward_ad as efw
 from ember.nn import functional as F
+from tests.oracle._interpolate_compare import assert_higher_order_grads_match
 
 torch = pytest.importorskip("torch")
 # torch's forward AD scripts a helper on first use, and torch.jit.script warns it is deprecated
@@ -198,21 +199,7 @@ def test_dtype_errors_name_the_kernel_torch_takes(mode, shape, size, channels_la
 def test_double_and_triple_backward_match_torch(mode, shape, factor):
     rng = np.random.default_rng(7)
     x, u0 = rng.standard_normal(shape), rng.standard_normal(shape)
-    results = []
-    for lib in (torch, ember):
-        xt = lib.tensor(x, requires_grad=True)
-        out = lib.nn.functional.interpolate(xt, mode=mode, scale_factor=factor)
-        g = lib.tensor(np.random.default_rng(1).standard_normal(tuple(out.shape)),
-                       requires_grad=True)
-        gx, = lib.autograd.grad(out, xt, g, create_graph=True)
-        u = lib.tensor(u0, requires_grad=True)
-        gg, = lib.autograd.grad((gx * u).sum(), g, create_graph=True)
-        ggg, = lib.autograd.grad((gg * gg).sum(), u)
-        results.append((gx.detach().numpy(), gg.detach().numpy(), ggg.numpy(),
-                        type(gx.grad_fn).__name__, type(gg.grad_fn).__name__))
-    for t, e in zip(results[0][:3], results[1][:3]):
-        np.testing.assert_allclose(e, t, atol=1e-12)
-    assert results[0][3:] == results[1][3:]
+    assert_higher_order_grads_match(torch, ember, x, u0, mode=mode, scale_factor=factor)
 
 
 @pytest.mark.parametrize("mode, shape", [("nearest", (1, 2, 5)), ("bilinear", (1, 2, 5, 6)),
