@@ -164,11 +164,16 @@ def test_create_graph_through_dense_plus_sparse():
     np.testing.assert_allclose(d.grad.detach().numpy(), 2 * (1 + DENSE) + 2)
 
 
-def test_create_graph_still_refuses_a_graph_it_would_drop():
+def test_create_graph_through_sparse_mm_keeps_the_graph():
     s = make(requires_grad=True)
     w = ember.ones(3, 2, requires_grad=True)
-    with pytest.raises(NotImplementedError, match="create_graph=True.*SparseAddmmBackward0"):
-        ember.sparse.mm(s, w).sum().backward(create_graph=True)
+    ember.sparse.mm(s, w).sum().backward(create_graph=True)
+    assert s.grad.is_sparse and s.grad.grad_fn.name() == "CloneBackward0"
+    assert w.grad.requires_grad and w.grad.grad_fn.name() == "CopyBackwards"
+    # d(sum of w.grad)/ds = 2 at each entry (s^T @ ones(2, 2) summed), d/dw = 0
+    w.grad.sum().backward()
+    np.testing.assert_allclose(s.grad.to_dense().detach().numpy(),
+                               2 + 2 * (DENSE != 0))
 
 
 # --- refusals -------------------------------------------------------------------------------

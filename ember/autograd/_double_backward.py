@@ -279,8 +279,9 @@ def _accumulate(t, g):
         from ..ops.elementwise import clone
 
         # .grad owns its memory, as torch's copy (a sparse gradient: its own clone)
-        g = clone(g) if type(g._data) is np.ndarray else g.clone()
-        if g.grad_fn is not None:
+        dense = type(g._data) is np.ndarray
+        g = clone(g) if dense else g.clone()
+        if g.grad_fn is not None and dense:  # a sparse clone stays CloneBackward0 (torch)
             g.grad_fn.show_as("CopyBackwards")
         t.grad = g
     else:

@@ -15,6 +15,15 @@ def _scalar(x: Any) -> float:
     return x if type(x) is float else float(x)
 
 
+def _tensor_scalar(x: Any) -> Any:
+    """A hyper-parameter as a number for scalar arithmetic: a Tensor becomes a NumPy scalar
+    of its own dtype, so that ``lr / bias_correction`` rounds to float32 as torch's 0-d
+    tensor arithmetic does; anything else becomes a Python float."""
+    if isinstance(x, ember.Tensor):
+        return x._data.reshape(())[()]
+    return x if type(x) is float else float(x)
+
+
 def _check_lr(lr: Any, *, foreach: Any = None, capturable: bool = True,
               lt: bool = False) -> None:
     """torch's learning-rate checks, shared by every optimizer. ``capturable=False`` adds

@@ -20,6 +20,7 @@ from ._step_utils import (
     _scalar,
     _step_tensor,
     _steps_as_tensors,
+    _tensor_scalar,
     _to_scalar,
     _zeros_state,
 )
@@ -262,9 +263,18 @@ class _Hyper:
                  "decay")
 
     def __init__(self, group: dict[str, Any]) -> None:
-        self.lr = lr = _scalar(group["lr"])
+        lr = group["lr"]
+        if type(lr) is not float:
+            if group["foreach"] and isinstance(lr, ember.Tensor) and not group["capturable"]:
+                _refuse_foreach_tensor_lr(group)
+            # a Tensor lr stays a NumPy scalar of its dtype: torch's 0-d tensor arithmetic
+            # rounds ``lr / bias_correction1`` and ``1 - lr * weight_decay`` to float32
+            lr = _tensor_scalar(lr)
+        self.lr = lr
         beta1, beta2 = group["betas"]
-        self.beta1, self.beta2 = _scalar(beta1), _scalar(beta2)
+        if type(beta1) is not float or type(beta2) is not float:
+            beta1, beta2 = _tensor_betas(group, beta1, beta2)
+        self.beta1, self.beta2 = beta1, beta2
         self.eps = _scalar(group["eps"])
         self.weight_decay = wd = _scalar(group["weight_decay"])
         self.amsgrad = group["amsgrad"]
@@ -272,6 +282,30 @@ class _Hyper:
         decoupled = group["decoupled_weight_decay"]
         self.l2 = wd != 0 and not decoupled
         self.decay = 1 - lr * wd if wd != 0 and decoupled else None
+
+
+def _refuse_foreach_tensor_lr(group: dict[str, Any]) -> None:
+    """torch's step-time refusal of a group's Tensor lr with ``foreach=True`` (a Tensor lr
+    in the defaults is refused at construction): raised once a parameter has a grad."""
+    if any(p._grad is not None for p in group["params"]):
+        raise RuntimeError(
+            "lr as a Tensor is not supported for capturable=False and foreach=True"
+        )
+
+
+def _tensor_betas(group: dict[str, Any], beta1: Any, beta2: Any) -> tuple[Any, Any]:
+    """Betas that are not floats: torch's foreach refusal of Tensor betas (once a parameter
+    has a grad), else NumPy scalars of the Tensors' dtypes (torch's 0-d tensor arithmetic
+    rounds ``1 - beta1 ** step`` to float32)."""
+    if group["foreach"] and not group["capturable"] and any(
+            p._grad is not None for p in group["params"]):
+        for i, beta in enumerate((beta1, beta2)):
+            if isinstance(beta, ember.Tensor):
+                raise ValueError(
+                    f"beta{i + 1} as a Tensor is not supported for capturable=False and "
+                    "foreach=True"
+                )
+    return _tensor_scalar(beta1), _tensor_scalar(beta2)
 
 
 def _adam_delta(grad, exp_avg, exp_avg_sq, max_sq, tmp, hp: _Hyper, step: float) -> None:

@@ -21,6 +21,7 @@ from ._step_utils import (
     _scalar,
     _step_tensor,
     _steps_as_tensors,
+    _tensor_scalar,
     _zeros_state,
 )
 from .optimizer import Optimizer
@@ -127,7 +128,7 @@ class NAdam(Optimizer):
         loss = self._closure_loss(closure)
         for group in self.param_groups:
             _refuse_sparse(group["params"], "NAdam")  # torch: before any change
-            lr = _scalar(group["lr"])
+            lr = _tensor_scalar(group["lr"])
             beta1, beta2 = (_scalar(b) for b in group["betas"])
             eps = _scalar(group["eps"])
             weight_decay = _scalar(group["weight_decay"])

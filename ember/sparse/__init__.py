@@ -1,10 +1,10 @@
 """``ember.sparse``: sparse COO tensors, as far as sparse embedding gradients need them.
 
-torch's ``torch.sparse`` namespace: ``mm``, ``addmm``, ``sum`` and
-``check_sparse_tensor_invariants``. The tensors themselves come from
-``ember.sparse_coo_tensor``, ``Tensor.to_sparse()`` and ``nn.Embedding(sparse=True)``'s
-backward. CSR/CSC/BSR layouts, sparse softmax and the other ``torch.sparse`` functions are
-not implemented (they raise NotImplementedError).
+torch's ``torch.sparse`` namespace: ``mm``, ``addmm`` (differentiable twice), ``sum``,
+``softmax``, ``log_softmax`` and ``check_sparse_tensor_invariants``. The tensors themselves
+come from ``ember.sparse_coo_tensor``, ``Tensor.to_sparse()`` and
+``nn.Embedding(sparse=True)``'s backward. CSR/CSC/BSR layouts and the other ``torch.sparse``
+functions are not implemented (they raise NotImplementedError).
 """
 from __future__ import annotations
 
@@ -90,8 +90,8 @@ def sum(input, dim=None, dtype=None):  # noqa: A001  (torch's name)
         if out.grad_fn is not None:
             out.grad_fn.show_as("SparseSumBackward0")
         return out
-    if all(d >= input._data.sparse_dim for d in dims):
-        raise NotImplementedError(could_not_run("_sparse_sum.dim (dense dims only)"))
+    if all(d in dims for d in range(input._data.sparse_dim)):  # no sparse dim left: dense
+        return _ag.SparseSumToDense.apply(input, dims=dims)
     return _ag.apply_sparse(_ag.SparseSumDim, input, dims=dims)
 
 
@@ -101,13 +101,27 @@ def _bad_dim(d, ndim):
 
 
 def softmax(input, dim, *, dtype=None):
-    """Not implemented in ember (torch's sparse softmax)."""
-    raise NotImplementedError(could_not_run("_sparse_softmax") + " (ember)")
+    """Softmax of a sparse tensor's entries along ``dim``, absent entries left out (treated
+    as -inf): a coalesced sparse result at the input's entries, differentiable. A dense
+    ``input`` gets the ordinary softmax."""
+    if not _is_sparse(input):
+        from .. import ops
+
+        return ops.softmax(input, dim, dtype=dtype)
+    from . import _shape
+
+    return _shape.softmax(input, dim, dtype)
 
 
 def log_softmax(input, dim, *, dtype=None):
-    """Not implemented in ember (torch's sparse log_softmax)."""
-    raise NotImplementedError(could_not_run("_sparse_log_softmax") + " (ember)")
+    """Log-softmax of a sparse tensor's entries along ``dim`` (see ``softmax``)."""
+    if not _is_sparse(input):
+        from .. import ops
+
+        return ops.log_softmax(input, dim, dtype=dtype)
+    from . import _shape
+
+    return _shape.softmax(input, dim, dtype, log=True)
 
 
 class check_sparse_tensor_invariants:  # noqa: N801  (torch's name)

@@ -24,13 +24,13 @@ def _dense(g):
 
 
 def _mask(g, c: Coo) -> Coo:
-    """``g`` (dense or Coo) at the entries of ``c`` coalesced: torch's ``sparse_mask`` (whose
-    result torch leaves marked uncoalesced, though its indices are unique)."""
+    """``g`` (dense or Coo) at the entries of ``c`` coalesced, marked coalesced: the gradient
+    torch's ``sparse.mm`` and ``to_dense`` give (``.grad`` re-marks it, see
+    ``_grad.accumulate``)."""
     c = _coo.coalesce(c)
     g = _dense(g)
-    out = Coo(c.indices, g[tuple(c.indices)].astype(c.dtype, copy=False), c.shape)
-    out.coalesced = False
-    return out
+    idx = np.ascontiguousarray(c.indices)  # new indices in torch: contiguous
+    return Coo(idx, g[tuple(idx)].astype(c.dtype, copy=False), c.shape, True)
 
 
 def no_create_graph(ctx, *grads):
@@ -95,6 +95,31 @@ class SparseCooTensor(SparseOp):
     def backward(ctx, grad):
         return _dense(grad)[tuple(ctx.indices)]
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        """create_graph: the same gather, differentiable in ``grad`` (``At``)."""
+        return At.apply(grad, indices=ctx.indices)
+
+
+class At(SparseOp):
+    """v = g at ``indices`` (each entry's element(s), g sparse or dense); g's gradient: the
+    incoming one put back at those indices (sparse for a sparse g, dense otherwise)"""
+
+    _backward_name = "IndexBackward0"
+
+    @staticmethod
+    def forward(ctx, g, *, indices):
+        ctx.indices, ctx.shape, ctx.sparse = indices, g.shape, isinstance(g, Coo)
+        return _dense(g)[tuple(indices)]
+
+    @staticmethod
+    def backward(ctx, grad):
+        if ctx.sparse:
+            return Coo(ctx.indices, grad, ctx.shape)
+        out = np.zeros(ctx.shape, grad.dtype)
+        np.add.at(out, tuple(ctx.indices), grad)
+        return out
+
 
 class Coalesce(SparseOp):
     """s = coalesce(x); the gradient passes through unchanged"""
@@ -108,6 +133,8 @@ class Coalesce(SparseOp):
     @staticmethod
     def backward(ctx, grad):
         return grad
+
+    backward_graph = backward  # the identity: the gradient keeps its graph
 
 
 class Values(SparseOp):
@@ -124,6 +151,11 @@ class Values(SparseOp):
     def backward(ctx, grad):
         return Coo(ctx.indices, grad, ctx.shape, ctx.coalesced)
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return apply_sparse(SparseCooTensor, grad, indices=ctx.indices, shape=ctx.shape,
+                            coalesced=ctx.coalesced)
+
 
 class ToDense(SparseOp):
     """z = x.to_dense(); x's gradient: the incoming gradient at x's entries (sparse)"""
@@ -131,13 +163,21 @@ class ToDense(SparseOp):
     _backward_name = "ToDenseBackward0"
 
     @staticmethod
-    def forward(ctx, x):
-        ctx.x = x
+    def forward(ctx, x, *, masked=True):
+        ctx.x, ctx.masked = x, masked
         return _coo.to_dense(x)
 
     @staticmethod
     def backward(ctx, grad):
+        if not ctx.masked:  # torch: the gradient itself, as sparse (its nonzeros)
+            return _coo.from_dense(_dense(grad), ctx.x.sparse_dim)
         return _mask(grad, ctx.x)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        if grad.is_sparse or not ctx.masked:
+            return NotImplemented
+        return apply_sparse(SparseMask, grad, mask=_coo.coalesce(ctx.x))
 
 
 class ToSparse(SparseOp):
@@ -152,6 +192,10 @@ class ToSparse(SparseOp):
     @staticmethod
     def backward(ctx, grad):
         return _dense(grad)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return ToDense.apply(grad) if grad.is_sparse else grad
 
 
 class SparseAddmm(SparseOp):
@@ -184,6 +228,96 @@ class SparseAddmm(SparseOp):
                               ctx.in_shape)
         return (gs, gd, gi) if len(need) > 2 else (gs, gd)
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        """torch's formulas on Tensors (create_graph): s gets ``(grad @ d^T).sparse_mask(s)``
+        (``SparseMaskBackward0``), d gets ``s^T @ grad`` (``MmBackward0``), input
+        ``beta * grad``; all differentiable again in grad, s and d."""
+        from ..autograd._double_backward import stand_in
+
+        need = ctx.needs_input_grad
+        s = _sparse_on_edge(ctx.s, ctx.next_functions[0])
+        g = grad if ctx.alpha == 1 else grad * ctx.alpha
+        gs = gd = gi = None
+        if need[0]:
+            d = stand_in(ctx, 1, ctx.d)
+            gs = apply_sparse(SparseMask, g.mm(d.t()), mask=_coo.coalesce(ctx.s))
+        if need[1]:
+            gd = SparseTMm.apply(s, grad)
+            if gd.grad_fn is not None:
+                gd.grad_fn.show_as("MmBackward0")
+            if ctx.alpha != 1:
+                gd = gd * ctx.alpha
+                if gd.grad_fn is not None:
+                    gd.grad_fn.show_as("MulBackward1")  # torch's maybe_multiply by a Scalar
+        if len(need) > 2 and need[2]:
+            from ..ops.derivatives import sum_to
+
+            gi = sum_to(grad if ctx.beta == 1 else grad * ctx.beta, ctx.in_shape)
+        return (gs, gd, gi) if len(need) > 2 else (gs, gd)
+
+
+def _sparse_on_edge(c: Coo, edge):
+    """The sparse input ``c`` as a Tensor whose gradient goes along ``edge`` (the sparse
+    twin of ``_double_backward._on_edge``)."""
+    from ..autograd.function import AccumulateGrad
+    from ._tensor import wrap
+
+    fn, nr = edge
+    if fn is None:
+        return wrap(c)
+    if type(fn) is AccumulateGrad:
+        if fn.variable._data is c:
+            return fn.variable
+        t = wrap(c, requires_grad=True)
+        t._accum = fn
+        return t
+    t = wrap(c, requires_grad=True)
+    t._grad_fn = fn
+    if nr:
+        t._output_nr = nr
+    return t
+
+
+class SparseMask(SparseOp):
+    """s = x at the entries of ``mask`` (coalesced; torch's ``sparse_mask``); x's gradient:
+    the incoming gradient at those entries, zero elsewhere (dense)"""
+
+    _backward_name = "SparseMaskBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, mask):
+        ctx.mask = mask
+        idx = np.ascontiguousarray(mask.indices)
+        return Coo(idx, x[tuple(idx)], mask.shape, True)
+
+    @staticmethod
+    def backward(ctx, grad):
+        idx = tuple(ctx.mask.indices)
+        out = np.zeros(ctx.mask.shape, grad.dtype)
+        out[idx] = _dense(grad)[idx]
+        return out
+
+
+class SparseTMm(SparseOp):
+    """z = s^T @ g for a 2-D sparse s and a dense g (sparse.mm's gradient of its dense operand);
+    s's gradient: g @ grad^T (dense, as torch's MmBackward0 through a transpose), g's: s @ grad"""
+
+    _backward_name = "SparseTMmBackward"
+    _sparse_linear = False
+
+    @staticmethod
+    def forward(ctx, s, g):
+        ctx.s, ctx.g = s, g
+        return _coo.matmul(_coo.transpose(s), g)
+
+    @staticmethod
+    def backward(ctx, grad):
+        need = ctx.needs_input_grad
+        gs = np.matmul(ctx.g, grad.T).astype(ctx.s.dtype, copy=False) if need[0] else None
+        gg = _coo.matmul(ctx.s, grad) if need[1] else None
+        return gs, gg
+
 
 class SparseSum(SparseOp):
     """z = sum of all of x's entries (0-d, dense); x's gradient: grad at each entry"""
@@ -198,7 +332,9 @@ class SparseSum(SparseOp):
     @staticmethod
     def backward(ctx, grad):
         x = _coo.coalesce(ctx.x)  # each index once: a sparse gradient adds up its duplicates
-        return Coo(x.indices, np.broadcast_to(grad, x.values.shape).copy(), x.shape, True)
+        # torch's values are ``grad`` expanded (stride 0): a read-only view here too, so that
+        # adding it to another sparse gradient concatenates as torch's does
+        return Coo(x.indices, np.broadcast_to(grad, x.values.shape), x.shape, True)
 
 
 class SparseSumDim(SparseOp):
@@ -229,6 +365,18 @@ class SparseSumDim(SparseOp):
         return Coo(x.indices, np.broadcast_to(rows, x.values.shape).copy(), x.shape, True)
 
 
+class SparseSumToDense(SparseSumDim):
+    """z = x summed over every sparse dim (and ``dims``' dense ones): a dense result; x's
+    gradient as ``SparseSumDim``'s"""
+
+    @staticmethod
+    def forward(ctx, x, *, dims):
+        ctx.x, ctx.dims, ctx.keep = x, dims, []
+        ctx.dense_axes = tuple(1 + d - x.sparse_dim for d in dims if d >= x.sparse_dim)
+        out = x.values.sum(axis=(0,) + ctx.dense_axes, dtype=x.dtype)
+        return np.asarray(out)
+
+
 class SparseScale(SparseOp):
     """s = factor * x entry by entry (mul or div by a scalar, neg, clone, a dtype cast: the
     new values come computed); x's gradient: factor * grad"""
@@ -254,6 +402,13 @@ class SparseScale(SparseOp):
             return Coo(grad.indices, v.astype(dtype, copy=False), grad.shape, grad.coalesced)
         return (grad if f == 1 else grad * f).astype(dtype, copy=False)
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        if ctx.factor == 0:
+            return NotImplemented
+        g = grad if ctx.factor == 1 else grad * ctx.factor
+        return g if g._data.dtype == ctx.dtype else g.to(_dtype_of(ctx.dtype))
+
 
 class SparseAdd(SparseOp):
     """s = a + alpha * b for two sparse tensors (torch's merge); a's gradient is the incoming
@@ -276,6 +431,18 @@ class SparseAdd(SparseOp):
                 Coo(grad.indices, grad.values * ctx.alpha, grad.shape, grad.coalesced)
                 if isinstance(grad, Coo) else grad * ctx.alpha)
         return grad if need[0] else None, gb
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        need = ctx.needs_input_grad
+        gb = (grad if ctx.alpha == 1 else grad * ctx.alpha) if need[1] else None
+        return grad if need[0] else None, gb
+
+
+def _dtype_of(np_dtype):
+    from .._dtype import from_numpy
+
+    return from_numpy(np_dtype)
 
 
 def _add_scaled_entries(out, s: Coo, v, alpha):

@@ -86,8 +86,10 @@ class Coo:
 
     # --- gradient accumulation (the engine's buffers) -----------------------------------
     def __add__(self, other):
+        # the engine's ``old + new`` when two gradients meet at one input: torch's input buffer
+        # computes ``new + old`` for sparse gradients (grad mode off)
         if isinstance(other, Coo):
-            return add(self, other)
+            return merge_add(other, self)
         return to_dense(self, np.result_type(self.dtype, other.dtype)) + other
 
     def __radd__(self, other):
@@ -99,6 +101,11 @@ class Coo:
             a, b = inputs
             if ufunc is np.matmul:  # torch.mm(sparse, dense) and friends: a dense product
                 return matmul(a, b)
+            if ufunc is np.true_divide and isinstance(b, Coo):  # torch.div(dense, sparse)
+                what = (f"got shape {list(b.shape)} for divisor" if b.ndim
+                        else "got a sparse divisor")
+                raise RuntimeError("Sparse division requires a scalar or zero-dim dense tensor "
+                                   f"divisor ({what})")
             if ufunc is np.add:
                 if isinstance(a, Coo) and not isinstance(b, Coo):
                     raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, "
@@ -167,7 +174,7 @@ def coalesce(c: Coo) -> Coo:
     first[1:] = lin[1:] != lin[:-1]
     starts = np.flatnonzero(first)
     values = np.add.reduceat(c.values[order], starts, axis=0).astype(c.dtype, copy=False)
-    return Coo(c.indices[:, order[starts]], values, c.shape, True)
+    return Coo(np.ascontiguousarray(c.indices[:, order[starts]]), values, c.shape, True)
 
 
 def to_dense(c: Coo, dtype=None) -> np.ndarray:
@@ -194,44 +201,21 @@ def from_dense(arr: np.ndarray, sparse_dim: int) -> Coo:
     return Coo(idx, arr[tuple(idx)].copy(), arr.shape, True)
 
 
-def add(a: Coo, b: Coo, alpha=1, dtype=None) -> Coo:
-    """``a + alpha * b`` as torch's CPU kernel: both coalesced merge into a coalesced result,
-    otherwise the entries are concatenated (uncoalesced); an empty operand gives the other."""
-    dtype = np.result_type(a.dtype, b.dtype) if dtype is None else dtype
-    bv = b.values.astype(dtype, copy=False)
-    if alpha != 1:
-        bv = (bv * alpha).astype(dtype, copy=False)
-    av = a.values.astype(dtype, copy=True)
-    if b.nnz == 0:
-        return Coo(a.indices.copy(), av, a.shape, a.coalesced)
-    if a.nnz == 0:
-        return Coo(b.indices.copy(), bv.copy(), b.shape, b.coalesced)
-    if a.coalesced and b.coalesced:
-        sd = a.sparse_dim
-        la, lb = linear_index(a.indices, a.shape[:sd]), linear_index(b.indices, b.shape[:sd])
-        lin = np.union1d(la, lb)
-        values = np.zeros((lin.size,) + av.shape[1:], dtype)
-        pa, pb = np.searchsorted(lin, la), np.searchsorted(lin, lb)
-        values[pa] = av
-        values[pb] += bv
-        idx = np.empty((sd, lin.size), np.int64)
-        idx[:, pa] = a.indices
-        idx[:, pb] = b.indices
-        return Coo(idx, values, a.shape, True)
-    return Coo(np.concatenate([a.indices, b.indices], axis=1),
-               np.concatenate([av, bv]), a.shape, False)
-
-
 def merge_add(a: Coo, b: Coo, alpha=1, dtype=None) -> Coo:
-    """``a + alpha * b`` as torch's ``add(sparse, sparse)`` (its in-place ``add_`` too): one
-    two-pointer merge walk over both entry lists as stored, taking the smaller index first
-    and summing the two heads when equal; on uncoalesced operands the result keeps their
-    duplicates. Each value is ``a_v + alpha * b_v`` rounded once (torch's axpy)."""
+    """``a + alpha * b`` as torch's ``add(sparse, sparse)`` (its in-place ``add_``, gradient
+    accumulation and the optimizers' too): one two-pointer merge walk over both entry lists
+    as stored, taking the smaller index first and summing the two heads when equal; on
+    uncoalesced operands the result keeps their duplicates, and it is coalesced when both
+    are. Each value is ``a_v + alpha * b_v`` rounded once (torch's axpy). When either
+    operand's values are not contiguous (a stride-0 gradient from a sum, a transposed
+    view), torch concatenates the entries instead (``_concat_add``)."""
     dtype = np.result_type(a.dtype, b.dtype) if dtype is None else np.dtype(dtype)
     if b.nnz == 0:
         return Coo(a.indices.copy(), a.values.astype(dtype, copy=True), a.shape, a.coalesced)
     if a.nnz == 0:
         return Coo(b.indices.copy(), _axpy(alpha, b.values, 0, dtype), b.shape, b.coalesced)
+    if not (a.values.flags.c_contiguous and b.values.flags.c_contiguous):
+        return _concat_add(a, b, alpha, dtype)
     ta, tb = list(zip(*a.indices.tolist())), list(zip(*b.indices.tolist()))
     na, nb = len(ta), len(tb)
     pos_a, pos_b = [0] * na, [0] * nb
@@ -247,13 +231,29 @@ def merge_add(a: Coo, b: Coo, alpha=1, dtype=None) -> Coo:
             pos_b[j] = r
             j += 1
         r += 1
-    idx = np.empty((a.sparse_dim, r), np.int64)
+    # torch fills indices sized for na + nb entries and narrows them to r: with merged
+    # entries and 2+ sparse dims they are a non-contiguous view (``_grad.accumulate`` reads it)
+    idx = np.empty((a.sparse_dim, na + nb), np.int64)[:, :r]
     idx[:, pos_a] = a.indices
     idx[:, pos_b] = b.indices
     values = np.zeros((r,) + a.values.shape[1:], dtype)
     values[pos_a] = a.values
     values[pos_b] = _axpy(alpha, b.values, values[pos_b], dtype)
     return Coo(idx, values, a.shape, a.coalesced and b.coalesced)
+
+
+def _concat_add(a: Coo, b: Coo, alpha, dtype) -> Coo:
+    """torch's ``add_out_sparse_non_contiguous``: ``a``'s entries then ``alpha * b``'s
+    (uncoalesced), coalesced only once nnz exceeds the element count."""
+    bv = b.values.astype(dtype)
+    if alpha != 1:
+        bv = (bv * dtype.type(alpha)).astype(dtype, copy=False)
+    out = Coo(np.concatenate([a.indices, b.indices], axis=1),
+              np.concatenate([a.values.astype(dtype), bv]), a.shape)
+    if out.nnz > out.size:  # torch bounds the growth; the result is marked by nnz alone
+        c = coalesce(out)
+        out = Coo(c.indices, c.values, c.shape)
+    return out
 
 
 def _axpy(alpha, x, y, dtype):

@@ -20,13 +20,20 @@ def sparse_rows(ids: np.ndarray, rows: np.ndarray, num_rows: int, padding_idx=No
     if padding_idx is not None:
         keep = ids != padding_idx
         ids, rows = ids[keep], rows[keep]
-    return Coo(ids.astype(np.int64)[None], np.array(rows, copy=True), (num_rows, dim))
+    # torch's values are a view of the gradient when reshaping allows one; an expanded
+    # (stride-0) one stays a view, so that sparse additions concatenate as torch's do. Other
+    # strides are torch's own business (its backward formulas follow the input's layout),
+    # so anything else is copied: contiguous, added by merging as in torch
+    if not any(st == 0 and n > 1 for st, n in zip(rows.strides, rows.shape)):
+        rows = np.array(rows, order="C")
+    return Coo(ids.astype(np.int64)[None], rows, (num_rows, dim))
 
 
 class SparseEmbeddingLookup(EmbeddingLookup):
     """z[..., :] = weight[idx[...], :]; weight's gradient is sparse COO"""
 
     backward_graph = staticmethod(no_create_graph)  # ember records no graph through it
+    _sparse_linear = True  # the gradient reads no input (see ``no_create_graph``)
 
     @staticmethod
     def backward(ctx, grad):
@@ -39,6 +46,7 @@ class SparseEmbeddingBag(EmbeddingBagOp):
     """EmbeddingBag with a sparse COO weight gradient (sum and mean modes)"""
 
     backward_graph = staticmethod(no_create_graph)
+    _sparse_linear = False  # per_sample_weights' gradient reads the weight
 
     @staticmethod
     def backward(ctx, grad):

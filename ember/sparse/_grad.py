@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import _wrap
-from ._coo import Coo, add, to_dense
+from ._coo import Coo, merge_add, to_dense
 
 
 def validated(node, i, g: Coo, meta):
@@ -29,9 +29,12 @@ def as_tensor(g):
 
 def accumulate(t, g, shared):
     """Add gradient ``g`` into leaf ``t``'s ``.grad`` when one of them is sparse, as torch's
-    AccumulateGrad: a first sparse gradient is kept as it is (uncoalesced); sparse + sparse
-    appends in place (the same ``.grad`` object); a dense ``.grad`` takes a sparse gradient in
-    place; a sparse ``.grad`` meeting a dense gradient is replaced by their dense sum."""
+    AccumulateGrad: a first sparse gradient is kept, re-marked uncoalesced unless it has
+    fewer than 2 entries (torch's ``_sparse_coo_tensor_unsafe``), or cloned, its mark kept,
+    when its indices or values are not contiguous or someone else holds it; sparse + sparse
+    is torch's in-place ``add_`` (merge or concatenation, ``_coo.merge_add``) on the same
+    ``.grad`` object; a dense ``.grad`` takes a sparse gradient in place; a sparse ``.grad``
+    meeting a dense gradient is replaced by their dense sum."""
     if not isinstance(g, Coo):  # a NumPy scalar (a sum of 0-d gradients): dense after all
         g = np.asarray(g)
     if t._hooks:
@@ -47,7 +50,11 @@ def accumulate(t, g, shared):
         if isinstance(g, Coo):
             from ._tensor import wrap
 
-            t._grad = wrap(g.copy() if shared else g)
+            if shared or not (g.values.flags.c_contiguous and g.indices.flags.c_contiguous):
+                g = Coo(g.indices.copy(), np.array(g.values, order="C"), g.shape, g.coalesced)
+            else:
+                g = Coo(g.indices, g.values, g.shape)
+            t._grad = wrap(g)
         else:
             fresh = not shared and g.base is None and g.flags.writeable and g.flags.owndata
             t._grad = _wrap(g if fresh else g.copy())
@@ -55,7 +62,7 @@ def accumulate(t, g, shared):
         acc = grad._data
         if isinstance(acc, Coo):
             if isinstance(g, Coo):
-                r = add(acc, g, dtype=acc.dtype)
+                r = merge_add(acc, g, dtype=acc.dtype)
                 acc.indices, acc.values, acc.coalesced = r.indices, r.values, r.coalesced
             else:
                 add_into_sparse(t, g)

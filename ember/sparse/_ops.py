@@ -77,6 +77,31 @@ def scale_(a, factor, divide=False):
     return a
 
 
+def mul_tensor_(a, other):
+    """In place ``a *= other`` for a dense or sparse ``other``: ``a`` takes the entries of
+    ``a * other`` (torch's ``mul_out`` into ``a``), whose dtype must be ``a``'s."""
+    from .. import _dtype
+    from . import _mul
+
+    _check_inplace(a)
+    if grad_mode.state.enabled and (a._rg or other._rg):
+        raise NotImplementedError("ember: an in-place mul_ of a sparse tensor by a tensor that "
+                                  "requires grad is not differentiated; use mul")
+    dt = _dtype.result_type(a, other)
+    if dt.np != a._data.dtype:
+        raise RuntimeError(f"dtype of values ({_dtype.scalar_type_name(dt.np)}) must match "
+                           f"dtype of sparse tensor ({_dtype.scalar_type_name(a._data.dtype)})")
+    with grad_mode.no_grad():
+        r = _mul.mul(a, other)._data
+    if r.shape != a._data.shape:
+        raise RuntimeError(f"output with shape {list(a._data.shape)} doesn't match the "
+                           f"broadcast shape {list(r.shape)}")
+    c = a._data
+    c.indices, c.values, c.coalesced = r.indices, r.values, r.coalesced
+    a._vc[0] += 1
+    return a
+
+
 def from_values(indices: np.ndarray, values, shape, coalesced=False):
     """A sparse tensor with ``indices`` and the dense Tensor ``values`` (recorded when values
     require grad: ``SparseCooTensorWithDimsAndTensorsBackward0``)."""
@@ -152,14 +177,16 @@ def _into_sparse(r, out, name):
 
 
 def dense_inplace(t, name, other, alpha, fn):
-    """``dense.add_(sparse)``/``sub_``: torch's dtype check, then the out-of-place op written
-    into ``t`` (recorded like any in-place op)."""
+    """``dense.add_(sparse)``/``sub_``/``mul_``/``div_``: torch's dtype check, then the
+    out-of-place op written into ``t`` (recorded like any in-place op)."""
     dt = _dtype_promote(t._data.dtype, other._data.dtype)
     if dt != t._data.dtype and not np.can_cast(dt, t._data.dtype, "same_kind"):
         from .._dtype import scalar_type_name as _name
 
         raise RuntimeError(f"Can't convert result type {_name(dt)} to output "
-                           f"{_name(t._data.dtype)} in add operation")
+                           f"{_name(t._data.dtype)} in {name} operation")
+    if name == "mul":  # torch: the sparse product, densified (zeros elsewhere) into t
+        return t._inplace(lambda x, s: fn(x, s).to_dense(), other)
     return t._inplace(fn, other, **({"alpha": alpha} if alpha != 1 else {}))
 
 
@@ -182,6 +209,8 @@ def scalar_op(name, input, other, rounding_mode=None):
         if _is_sparse(input):
             return input.mul(other)
         return other.mul(input)
-    if not _is_sparse(input):
-        raise NotImplementedError(_coo.could_not_run("div.Tensor"))
+    if not _is_sparse(input):  # dense / sparse: torch's divisor check
+        from ._tensor import div_error
+
+        raise RuntimeError(div_error(other))
     return input.div(other, rounding_mode=rounding_mode)

@@ -32,18 +32,31 @@ def wrap(c: Coo, requires_grad: bool = False) -> SparseTensor:
 
 
 def _scalar_operand(op, other):
-    """``other`` as a NumPy scalar for ``sparse <op> scalar``; torch's error for a dense
-    operand with elements to broadcast."""
+    """``other`` as a NumPy scalar for ``sparse <op> scalar``; torch's error for a divisor
+    that is not a scalar or a 0-d dense tensor (``mul`` takes those: see ``SparseTensor.mul``)."""
     if isinstance(other, Tensor):
         if other.is_sparse or other._data.ndim:
             if op == "div":
-                raise RuntimeError("Sparse division requires a scalar or zero-dim dense tensor "
-                                   f"divisor (got shape {list(other.shape)} for divisor)")
+                raise RuntimeError(div_error(other))
             raise NotImplementedError(could_not_run(f"{op}.Tensor"))
         return other
     if isinstance(other, (bool, int, float, complex, np.number, np.bool_)):
         return other
     return NotImplemented
+
+
+def div_error(divisor) -> str:
+    """torch's message for a divisor of a sparse division that is not a scalar or 0-d dense."""
+    what = (f"got shape {list(divisor.shape)} for divisor" if divisor._data.ndim
+            else "got a sparse divisor")
+    return f"Sparse division requires a scalar or zero-dim dense tensor divisor ({what})"
+
+
+def _tensor_operand(other) -> bool:
+    """Whether ``sparse * other`` takes torch's tensor kernels (``ember/sparse/_mul.py``):
+    a sparse or dense tensor with elements, or a 0-d one that requires grad."""
+    return isinstance(other, Tensor) and (other.is_sparse or bool(other._data.ndim) or (
+        other._rg and grad_mode.state.enabled))
 
 
 def _factor(other):
@@ -128,10 +141,11 @@ class SparseTensor(Tensor):
 
     # --- conversion -------------------------------------------------------------------------
     def to_dense(self, dtype=None, *, masked_grad=None) -> Tensor:
-        """The dense tensor; backward gives a sparse gradient at this tensor's entries."""
+        """The dense tensor; backward gives a sparse gradient at this tensor's entries (with
+        ``masked_grad=False``: at the nonzero elements of the incoming gradient)."""
         if dtype is not None:
             raise RuntimeError("dtype argument is not supported by sparse_to_dense")
-        return _ag.ToDense.apply(self)
+        return _ag.ToDense.apply(self, masked=masked_grad is None or bool(masked_grad))
 
     def to_sparse(self, *args, layout=None, blocksize=None, dense_dim=None) -> SparseTensor:
         """Self (already sparse COO)."""
@@ -237,7 +251,12 @@ class SparseTensor(Tensor):
 
     # --- arithmetic ---------------------------------------------------------------------
     def mul(self, other) -> SparseTensor:
-        """``self * other`` for a scalar or 0-d dense ``other`` (sparse result)."""
+        """``self * other`` for a scalar, a dense tensor (broadcast) or a sparse tensor of the
+        same size: a sparse result, with torch's entries and gradients (``sparse/_mul.py``)."""
+        if _tensor_operand(other):
+            from . import _mul
+
+            return _mul.mul(self, other)
         other = _scalar_operand("mul", other)
         if other is NotImplemented:
             return NotImplemented
@@ -250,6 +269,10 @@ class SparseTensor(Tensor):
         other = _scalar_operand("div", other)
         if other is NotImplemented:
             return NotImplemented
+        if rounding_mode is None and _tensor_operand(other):  # a 0-d divisor that needs grad
+            from . import _mul
+
+            return _mul.div_by_tensor(self, other)
         if rounding_mode is not None:  # of the summed entries; no gradient, as torch
             from ..ops import div
 
@@ -260,6 +283,8 @@ class SparseTensor(Tensor):
     __truediv__ = div
 
     def __rtruediv__(self, other):
+        if isinstance(other, Tensor):  # dense / sparse (Python asks the subclass first)
+            raise RuntimeError(div_error(self))
         raise NotImplementedError(could_not_run("reciprocal"))
 
     def neg(self) -> SparseTensor:
@@ -297,9 +322,12 @@ class SparseTensor(Tensor):
     __iadd__ = add_
 
     def mul_(self, other) -> SparseTensor:
-        """In place: ``self *= other`` for a scalar ``other``."""
+        """In place: ``self *= other`` for a scalar, dense or sparse ``other`` (the entries of
+        ``self * other``; not differentiated)."""
         from . import _ops
 
+        if _tensor_operand(other):
+            return _ops.mul_tensor_(self, other)
         return _ops.scale_(self, _scalar_operand("mul", other))
 
     __imul__ = mul_
@@ -325,6 +353,32 @@ class SparseTensor(Tensor):
         if keepdim or dtype is not None:
             raise NotImplementedError(could_not_run("sum.dim_IntList"))
         return sparse_sum(self, dim)
+
+    def transpose(self, dim0, dim1) -> SparseTensor:
+        """Swap two sparse dims (an uncoalesced copy; torch refuses dense dims)."""
+        from . import _shape
+
+        return _shape.transpose(self, dim0, dim1)
+
+    swapaxes = swapdims = transpose
+
+    def t(self) -> SparseTensor:
+        """The transpose of a sparse matrix (at most 2 sparse and no dense dims)."""
+        from . import _shape
+
+        return _shape.t(self)
+
+    def narrow_copy(self, dim, start, length) -> SparseTensor:
+        """The entries within ``start:start + length`` of ``dim``, as a new sparse tensor."""
+        from . import _shape
+
+        return _shape.narrow_copy(self, dim, start, length)
+
+    def index_select(self, dim, index) -> SparseTensor:
+        """The slices at ``index`` along ``dim`` (torch's entry order; uncoalesced)."""
+        from . import _shape
+
+        return _shape.index_select(self, dim, index)
 
     def mm(self, mat2) -> Tensor:
         """``self @ mat2`` for a dense ``mat2`` (``sparse.mm``'s gradients)."""
