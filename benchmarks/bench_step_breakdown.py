@@ -97,7 +97,7 @@ def _op_bodies(model, x, y):
         g = CrossEntropy.backward(ctx_loss, grad_loss)
         g = Linear.backward(ctx_head, g)[0]
         for c in reversed(ctxs):
-            g = Relu.backward(c[2], Dropout.backward(c[3], g))
+            g = Relu.backward(c[2], Dropout.backward(c[3], g)[0])
             g = Linear.backward(c[0], BatchNorm.backward(c[1], g)[0])[0]
         EmbeddingLookup.backward(ctx_emb, g.reshape(idx.shape + emb.shape[1:]))
 

@@ -119,6 +119,9 @@ def _torch_origin(node, vc, fn, output_nr, tensor):
         name, nr = node.name(), output_nr
     elif len(vc) > 2 and vc[2] is not None:  # the tensor itself is gone; its counter says
         name, nr = vc[2], 0
+    elif getattr(fn, "_fn", None) is not None and getattr(fn._fn, "_makes_view", False):
+        # a view whose base changed in place: torch's view has a regenerated grad_fn by now
+        name, nr = "AsStridedBackward0", 0
     else:
         name, nr = (None if fn is None else fn.name()), output_nr
     if name is None or name == "AccumulateGrad":

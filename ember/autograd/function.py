@@ -453,9 +453,12 @@ def _record(cls, inputs, arrays, options):
         ctx.needs_input_grad = (x_needs, y_needs)
     elif n == 3:  # x, weight, bias: Linear, the normalisations
         x, y, z = inputs
-        ctx.next_functions = (_edge(x) if isinstance(x, Tensor) and x._rg else _NO_EDGE,
-                              _edge(y) if isinstance(y, Tensor) and y._rg else _NO_EDGE,
-                              _edge(z) if isinstance(z, Tensor) and z._rg else _NO_EDGE)
+        x_needs = isinstance(x, Tensor) and x._rg
+        y_needs = isinstance(y, Tensor) and y._rg
+        z_needs = isinstance(z, Tensor) and z._rg
+        ctx.next_functions = (_edge(x) if x_needs else _NO_EDGE, _edge(y) if y_needs else _NO_EDGE,
+                              _edge(z) if z_needs else _NO_EDGE)
+        ctx.needs_input_grad = (x_needs, y_needs, z_needs)
     else:
         ctx.next_functions = tuple([_edge(x) if isinstance(x, Tensor) and x._rg else _NO_EDGE
                                     for x in inputs])

@@ -61,6 +61,7 @@ from .derivatives import complex as complex_formulas
 from .derivatives._rest import LinearMap
 from .index_reduce import IndexReduce
 from .linalg_legacy import LuFactor, LuSolve, LuUnpack, TriangularSolve
+from .linear_graph import LinearAddmm, WeightT
 from .vector_norm import VectorNorm
 
 SAME = (
@@ -77,7 +78,7 @@ SAME = (
     complex_ops.ViewAsReal, complex_ops.ViewAsComplex, complex_ops.Complex, complex_ops.Polar,
     LuUnpack, shape_more.Unbind, index_write.IndexCopy, index_write.MaskedScatter, VectorNorm,
     scatter_views.ScatterInto, scatter_views.AsStridedScatter, PixelShuffle, ChannelShuffle,
-    Im2Col, Col2Im,
+    Im2Col, Col2Im, WeightT,
     LinearMap,  # only ever moves elements (the regions of views and strided storage)
     math_more.Renorm,  # its backward takes Re(conj(x) grad) for the (real) norm
     shape_more.SplitWithSizes, shape_more.UnsafeSplit, shape_more.UnsafeSplitWithSizes,
@@ -88,7 +89,7 @@ HOLOMORPHIC = (
     unary.Tan, unary.Expm1, unary.LogBase, activation.Tanh, activation.Sigmoid,
     pointwise_trig.Asin, pointwise_trig.Acos, pointwise_trig.Atan, pointwise_trig.Sinh,
     pointwise_trig.Cosh, pointwise_trig.Asinh, pointwise_trig.Acosh, pointwise_trig.Atanh,
-    linalg.MatMul, linalg.Mm, linalg.Linear, linalg.Addmm, linalg.Einsum,
+    linalg.MatMul, linalg.Mm, linalg.Linear, linalg.Addmm, linalg.Einsum, LinearAddmm,
     reduce.Prod, reduce.Logsumexp, cumulative.Cumprod, blend.Lerp, blend.Addcmul,
     pointwise_math.Sinc, pointwise_math.Exp2, pointwise_math.Logaddexp, pointwise_math.Ldexp,
     products.AddProduct, statistics_pairs.Cross,

@@ -205,3 +205,20 @@ def sizes_arg(shape, name="view", arg="size"):
     except ValueError:  # a tensor of several values among the sizes
         raise TypeError(f"{name}(): argument '{arg}' must be tuple of ints, but found an element "
                         "of type Tensor") from None
+
+
+def size_one_strides(x, out, shape):
+    """``out`` with torch's stride for each size-1 dim, which NumPy sets to 0: a dim of ``x``
+    keeps its own, a new leading one gets the next dim's size times stride (torch's
+    ``should_fold`` in matmul reads them)."""
+    lead = len(shape) - x.ndim
+    strides = list(out.strides)
+    for i in range(lead, len(shape)):
+        if shape[i] == 1:
+            strides[i] = x.strides[i - lead]
+    for i in range(min(lead, len(shape) - 1) - 1, -1, -1):
+        if shape[i] == 1:
+            strides[i] = shape[i + 1] * strides[i + 1]
+    if tuple(strides) == out.strides:
+        return out
+    return np.lib.stride_tricks.as_strided(x, shape, strides)

@@ -133,12 +133,7 @@ class Linear(Op):
 
     @staticmethod
     def forward(ctx, x, w, b=None):
-        if x.shape[-1] != w.shape[-1]:
-            rows = int(np.prod(x.shape[:-1])) if x.ndim > 1 else 1
-            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x"
-                               f"{x.shape[-1]} and {w.shape[1]}x{w.shape[0]})")
-        if x.dtype != w.dtype or (b is not None and b.dtype != x.dtype):
-            _linear_dtypes(x, w, b)
+        check_linear(x, w, b)
         ctx.save_for_backward(x, w)
         if b is None or x.ndim != 2:  # torch's names: F.linear is addmm only for 2-D with bias
             ctx.show_as(_LINEAR_NODE_NAMES[x.ndim > 2, x.ndim == 1, b is None])
@@ -167,6 +162,16 @@ class Linear(Op):
             gb = g2.sum(axis=0) if g2.dtype is not HALF else \
                 g2.sum(axis=0, dtype=np.float32).astype(np.float16)
         return gx, gw, gb
+
+
+def check_linear(x, w, b):
+    """torch's errors for ``F.linear`` on arrays whose sizes or dtypes do not fit."""
+    if x.shape[-1] != w.shape[-1]:
+        rows = int(np.prod(x.shape[:-1])) if x.ndim > 1 else 1
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x"
+                           f"{x.shape[-1]} and {w.shape[1]}x{w.shape[0]})")
+    if x.dtype != w.dtype or (b is not None and b.dtype != x.dtype):
+        _linear_dtypes(x, w, b)
 
 
 def _half_linear(x, w, b):
@@ -234,11 +239,29 @@ def matmul(input, other, *, out=None, node_name=None):
             _mixed_dtypes(input._data, other._data)
         if input._data.dtype == np.bool_:
             _no_bool_product(input._data, other._data)
+    if node_name is None and out is None and isinstance(input, Tensor) \
+            and isinstance(other, Tensor) and (input._rg or other._rg) \
+            and grad_mode.state.enabled:
+        nx, ny = input._data.ndim, other._data.ndim
+        if nx and ny and (nx > 2 or ny > 2 or (nx == 1 and ny == 2)) \
+                and input._data.dtype == other._data.dtype:
+            from .matmul_graph import recorded_matmul  # torch's nodes: view, mm/bmm, ...
+
+            return recorded_matmul(input, other)
     try:
         x, y = operands(input, other)
         r = MatMul.apply(x, y, **({"node_name": node_name} if node_name else {}))
     except AttributeError:  # torch's parser refuses a non-Tensor before anything runs
         _arg_errors.check_tensors("matmul", input=input, other=other)
+        raise
+    except RuntimeError:  # the error of the kernel torch's matmul reaches (should_fold)
+        if node_name is None and isinstance(input, Tensor) and isinstance(other, Tensor) \
+                and input._data.ndim and other._data.ndim:
+            from .matmul_graph import matmul_error
+
+            err = matmul_error(input, other)
+            if err is not None:
+                raise err from None
         raise
     if out is not None:
         from .._compat import _write_out

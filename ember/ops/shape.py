@@ -8,8 +8,10 @@ import numpy as np
 
 from .. import _arg_errors
 from .._tensor import Tensor, _mark_view, _wrap
+from ..autograd import grad_mode
 from ..autograd.function import Op
 from ._shape_utils import check_expand, check_movedim, sum_to_shape, type_name, wrap_dim
+from ._shape_utils import size_one_strides as _size_one_strides
 from ._shape_utils import sizes_arg as _sizes
 
 
@@ -87,7 +89,9 @@ class Expand(Op):
     def forward(ctx, x, *, shape):
         ctx.x_shape = x.shape
         out = np.broadcast_to(x, shape)
-        if x.flags.writeable:
+        if 1 in shape:
+            out = _size_one_strides(x, out, shape)
+        if x.flags.writeable and not out.flags.writeable:
             out.flags.writeable = True  # a view like torch's: fill_ and e[0] = v write through
         return out
 
@@ -213,6 +217,9 @@ def reshape(input, *shape):
     if not shape:
         raise _arg_errors.missing("reshape", "shape")
     shape = _infer(_sizes(shape, "reshape", "shape"), input._data.size, input._data.shape)
+    if input._rg and not input._data.flags.c_contiguous:
+        from .matmul_graph import torch_reshape  # a copy records torch's CloneBackward0 too
+        return torch_reshape(input, shape)
     return _as_view(Reshape.apply(input, shape=shape, alias=True), input)
 
 
@@ -285,7 +292,7 @@ def unflatten(input, dim, sizes):
     if int(np.prod(sizes)) != shp[d]:
         raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
                            f"size of dim {dim} ({shp[d]}) in the input tensor")
-    return reshape(input, shp[:d] + sizes + shp[d + 1:])
+    return input.view(shp[:d] + sizes + shp[d + 1:])  # always a view: ViewBackward0, as torch
 
 
 def squeeze(input, dim=None):
@@ -485,21 +492,24 @@ def vstack(tensors):
 
 
 def _multi_views(outs, name):
-    """Mark the views an op returned together: torch refuses to change them in place."""
+    """Mark the views an op returned together: torch refuses to change them in place (a
+    view made under no_grad is refused as that instead)."""
+    if not grad_mode.state.enabled:
+        return outs
     for i, o in enumerate(outs):
-        if o._base is not None:
-            o._multi_view = (name, i)
+        if o._base is not None:  # the multi-view meta replaces one inherited from a no_grad view
+            o._multi_view, o._no_grad_view = (name, i), False
     return outs
 
 
 def split(tensor, split_size_or_sections, dim=0):
     """Pieces of ``split_size`` (the last may be smaller) or of the given ``sections``."""
-    from .shape_more import checked_split_sizes, even_split_sizes
+    from .shape_more import SplitWithSizes, _pieces, checked_split_sizes, even_split_sizes
 
-    if isinstance(split_size_or_sections, (int, np.integer)):
-        d, sizes = even_split_sizes(tensor, int(split_size_or_sections), dim)
-    else:
+    if not isinstance(split_size_or_sections, (int, np.integer)):  # torch's split_with_sizes
         d, sizes = checked_split_sizes(tensor, split_size_or_sections, dim)
+        return _pieces(SplitWithSizes, tensor, sizes, d, "SplitWithSizes")
+    d, sizes = even_split_sizes(tensor, int(split_size_or_sections), dim)
     outs = Split.apply(tensor, sizes=sizes, dim=d)
     return _multi_views(tuple(_as_view(o, tensor) for o in outs), "Split")
 

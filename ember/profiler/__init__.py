@@ -11,8 +11,9 @@
 - each backward node is ``autograd::engine::evaluate_function: AddmmBackward0`` around
   ``AddmmBackward0``, and a leaf's ``torch::autograd::AccumulateGrad``.
 
-ember's ops are single nodes where torch's are compositions, so torch lists the parts
-(``aten::linear`` holds ``aten::t`` and ``aten::addmm``) where ember lists one op.
+Where ember's op is a single node and torch's a composition, torch lists the parts where
+ember lists one op (``aten::cross_entropy_loss``); ``aten::linear`` holds ``aten::t`` and
+``aten::addmm`` in both.
 
 Profiling costs nothing when it is off: nothing in ember checks for it. While a profiler
 records, wrappers stand in for ``Op.apply``, ``Function.apply`` and the ops' ``backward``

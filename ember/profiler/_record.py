@@ -49,7 +49,7 @@ _ATEN_NAMES = {
     "Qr": "linalg_qr", "Svd": "linalg_svd", "Eigh": "linalg_eigh", "Cross": "linalg_cross",
     "MatrixExp": "linalg_matrix_exp", "VectorNorm": "linalg_vector_norm", "NLLLoss": "nll_loss",
     "ConstantPad": "constant_pad_nd", "MseLoss": "mse_loss", "LSTMSequence": "lstm",
-    "GRUSequence": "gru", "RNNSequence": "rnn_tanh",
+    "GRUSequence": "gru", "RNNSequence": "rnn_tanh", "LinearAddmm": "addmm", "WeightT": "t",
 }
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
@@ -222,6 +222,17 @@ def _matmul(*args, **kwargs):
     return _timed_call("aten::matmul", _orig["matmul"], args, kwargs, args[:2])
 
 
+def _linear(*args, **kwargs):
+    # F.linear's recorded path: aten::t and aten::addmm (or matmul) nest inside, as in torch
+    return _timed_call("aten::linear", _orig["linear"], args, kwargs, args, count_bytes=False)
+
+
+def _addmm_linear(bias, input, weight):
+    # F.linear's 2-D path with a bias (its arguments in addmm's order)
+    return _timed_call("aten::linear", _orig["addmm_linear"], (bias, input, weight), {},
+                       (input, weight, bias), count_bytes=False)
+
+
 def _optimizer_pre_hook(optimizer, args, kwargs):
     # torch's label for a step, opened by a global pre hook and closed by the post hook
     r = _begin(f"Optimizer.step#{type(optimizer).__name__}.step", "user_annotation")
@@ -354,6 +365,7 @@ def install():
     """Swap in the wrappers (see the module's docstring)."""
     from .. import ops as _ops
     from ..autograd import _double_backward, engine
+    from ..nn.functional import _affine
     from ..ops import elementwise as _elementwise
     from ..ops import linalg as _linalg
 
@@ -370,7 +382,9 @@ def install():
                 (engine, "_accumulate", _engine_accumulate, "engine_accumulate"),
                 (_double_backward, "_accumulate", _graph_accumulate, "graph_accumulate"),
                 (_double_backward, "_call", _graph_call, "graph_call"),
-                (_elementwise, "_fast", _elementwise_fast, "fast")):
+                (_elementwise, "_fast", _elementwise_fast, "fast"),
+                (_affine, "record_linear", _linear, "linear"),
+                (_affine, "addmm_linear", _addmm_linear, "addmm_linear")):
             if attr in vars(module):  # a module that no longer has it is left alone
                 _orig[key] = vars(module)[attr]
                 _patch(module, attr, wrapper)

@@ -148,6 +148,10 @@ def _strides(x):
 
 
 def _matmul_call(x, y):
+    if isinstance(x, Tensor) and isinstance(y, Tensor) and x._data.ndim and y._data.ndim:
+        from ..ops.matmul_graph import matmul_kernel  # torch's path: which operand needs grad
+
+        return forward_events(matmul_kernel(x, y))
     return forward_events(matmul_product(_shape(x), _shape(y), _rg(x, y), _strides(x),
                                          _strides(y)))
 
@@ -193,6 +197,11 @@ def _addmm_forward(inputs, options, out):
 def _addmm_backward(ctx, grads):
     a, b = ctx.saved_tensors[:2]
     return backward_events(("mm", a.shape, b.shape, (1,), (2,)), ctx.needs_input_grad)
+
+
+def _linear_addmm_backward(ctx, grads):
+    x_shape, wt_shape = ctx.mm_shapes
+    return backward_events(("mm", x_shape, wt_shape, (1,), (2,)), ctx.needs_input_grad)
 
 
 def _add_product_forward(inputs, options, out):
@@ -360,6 +369,7 @@ def _tables():
     from ..nn._functions.recurrent import GRUSequence, LSTMSequence, RNNSequence
     from ..nn.functional._conv import Convolution
     from ..ops.linalg import Addmm, Einsum, Linear, MatMul, Mm
+    from ..ops.linear_graph import LinearAddmm
     from ..ops.products import AddProduct
 
     lstm = _recurrent_forward(_module_bias, 1, 3)
@@ -370,6 +380,7 @@ def _tables():
                           (Mm, _matmul_forward, _pair_backward),
                           (Linear, _linear_forward, _linear_backward),
                           (Addmm, _addmm_forward, _addmm_backward),
+                          (LinearAddmm, _addmm_forward, _linear_addmm_backward),
                           (AddProduct, _add_product_forward, _add_product_backward),
                           (Convolution, _conv_forward, _conv_backward),
                           (ScaledDotProductAttention, _attention_forward, _attention_backward),

@@ -2,8 +2,7 @@
 multi-grad hooks' call pattern, gradient edges, and grad_fn's ``_saved_*`` values.
 
 Where ember's ops save other values than torch's (so the hooks see other tensors), the
-tests say so: ``F.linear`` saves ``W`` where torch's ``AddmmBackward0`` saves ``W.T`` and
-saves both ``x`` and ``W`` whatever needs a gradient; ``mse_loss`` also saves ``x - y``."""
+tests say so: ``mse_loss`` also saves ``x - y``."""
 from __future__ import annotations
 
 import numpy as np
@@ -55,13 +54,9 @@ def test_mlp_packs_what_torch_packs(x_requires_grad):
     t_lin1, t_relu, t_lin2, t_mse = theirs
     # ReLU saves its result in both
     assert relu == t_relu == [(6, 8)]
-    # Linear (AddmmBackward0): torch saves mat1 = x when W needs a gradient and mat2 = W.T
-    # when x does; ember saves x and W, always
-    assert lin2 == [t_lin2[0], t_lin2[1][::-1]]
-    if x_requires_grad:
-        assert lin1 == [t_lin1[0], t_lin1[1][::-1]]
-    else:
-        assert t_lin1 == [(6, 4)] and lin1 == [(6, 4), (8, 4)]
+    # Linear (AddmmBackward0): mat1 = x when W needs a gradient, mat2 = W.T when x does
+    assert lin2 == t_lin2 == [(6, 8), (8, 2)]
+    assert lin1 == t_lin1 == ([(6, 4), (4, 8)] if x_requires_grad else [(6, 4)])
     # MSE: torch saves self and target; ember also the difference self - target
     assert mse[:2] == t_mse == [(6, 2), (6, 2)] and mse[2] == (6, 2)
     # every packed value is unpacked once by backward

@@ -11,7 +11,7 @@ from ...ops import _linalg_eig as EIG
 from ...ops import _linalg_factor as FA
 from ...ops import _linalg_lu as LU
 from ...ops import _linalg_triangular as T
-from ...ops import linalg
+from ...ops import linalg, linear_graph
 from ...ops import linalg_legacy as legacy
 from ._rules import add, is_complex, rule, zeros_like
 
@@ -40,6 +40,17 @@ def _linear(xs, ts, out):
     tb = ts[2] if len(ts) > 2 else None
     return add(None if tx is None else linalg.Linear.apply(tx, w),
                None if tw is None else linalg.Linear.apply(x, tw), tb)
+
+
+@rule(linear_graph.LinearAddmm)
+def _linear_addmm(xs, ts, out):
+    (_, x, wt), (tb, tx, twt) = xs, ts
+    return add(None if tx is None else tx @ wt, None if twt is None else x @ twt, tb)
+
+
+@rule(linear_graph.WeightT)
+def _weight_t(xs, ts, out):
+    return linear_graph.WeightT.apply(ts[0])
 
 
 @rule(linalg.Addmm)

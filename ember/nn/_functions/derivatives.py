@@ -67,8 +67,7 @@ def _log_sigmoid(ctx, grad):
 
 @formula(Dropout)
 def _dropout(ctx, grad):
-    (mask,) = ctx.saved_tensors
-    return grad * const(mask)
+    return grad * const(ctx.saved_tensors[1]), None
 
 
 # --- pointwise losses ----------------------------------------------------------------------

@@ -35,22 +35,25 @@ def dropout_scale(dtype, p):
 
 
 class Dropout(Op):
-    """z = x * m / (1 - p), m ~ Bernoulli(1 - p) drawn once per element"""
+    """z = x * m / (1 - p), m ~ Bernoulli(1 - p) drawn once per element
+
+    torch multiplies by the scaled mask, so its node is a ``MulBackward0`` with a second edge
+    (for the mask, which needs no gradient): ``apply(x, None, ...)`` records the same two.
+    """
 
     _backward_name = "MulBackward0"  # torch's name
 
     @staticmethod
-    def forward(ctx, x, *, p, generator):
+    def forward(ctx, x, noise=None, *, p, generator):
         if p >= 1.0:
             mask = np.zeros(x.shape, x.dtype)
         else:
             # the scaled mask is kept in x's dtype: one multiply forward, one backward
             mask = np.multiply(keep_mask(generator, x.shape, p, like=x),
                                dropout_scale(x.dtype, p), dtype=x.dtype)
-        ctx.save_for_backward(mask)
+        ctx.save_for_backward(None, mask)  # as torch's mul: `other`, for self's gradient
         return x * mask
 
     @staticmethod
     def backward(ctx, grad):
-        (mask,) = ctx.saved_tensors
-        return grad * mask
+        return grad * ctx.saved_tensors[1], None

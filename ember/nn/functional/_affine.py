@@ -8,6 +8,9 @@ from ... import ops as _ops
 from ..._arg_errors import must_be
 from ..._tensor import Tensor
 from ...autograd.grad_mode import is_grad_enabled
+from ...autograd.grad_mode import state as grad_state
+from ...ops.linear_graph import addmm_linear
+from ...ops.linear_graph import record as record_linear
 from .._functions.embedding import (
     EmbeddingBagOp,
     EmbeddingLookup,
@@ -20,7 +23,8 @@ from ._common import _AssertionValueError, _legacy_name, _size_index_error
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """``input @ weight.T + bias`` as one node.
+    """``input @ weight.T + bias``, recorded as torch records it (``AddmmBackward0`` with
+    edges to the bias, the input and ``TBackward0`` of the weight; see ``ops/linear_graph.py``).
 
     Shape:
         - input ``(*, in_features)``, weight ``(out_features, in_features)``,
@@ -32,15 +36,19 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                            f"and {w_dims}D")
     if w_dims > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {w_dims}D")
-    if w_dims < 2 or (bias is not None and bias._data.ndim > 1):
-        # torch's composite path (matmul, then a broadcast add): a vector weight, or a bias
-        # that broadcasts over the batch too
+    if w_dims < 2:
+        # torch's composite path (matmul, then a broadcast add) for a vector weight
         if w_dims == 0:
             raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are "
                                f"{input._data.ndim}D and 0D")
-        out = _ops.matmul(input, weight.t() if weight.dim() == 2 else weight)
+        out = _ops.matmul(input, weight)
         return out + bias if bias is not None else out
-    try:
+    if (grad_state.enabled and (input._rg or weight._rg or (bias is not None and bias._rg))) \
+            or (bias is not None and bias._data.ndim > 1):
+        if bias is not None and input._data.ndim == 2:
+            return addmm_linear(bias, input, weight)  # the common case, direct
+        return record_linear(input, weight, bias)  # torch's nodes: addmm, weight.t(), views
+    try:  # nothing to record: one fused NumPy computation
         return _ops.linear(input, weight, bias)
     except ValueError:  # NumPy's broadcast error: a bias of the wrong length
         if bias is None or bias._data.ndim != 1:
@@ -215,7 +223,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
                                   "per_sample_weights is only supported for mode='sum' "
                                   f"(got mode='{mode}'). Please open a feature request on "
                                   "GitHub.")
-    _check_bag_operands(idx, offsets_dtype, weight, per_sample_weights, mode)
+    _check_bag_operands(idx, offsets_dtype, weight, per_sample_weights, mode, padding_idx)
     bag, num_bags = _bags_of(idx, starts, include_last_offset)
     if padding_idx is not None:
         if not -num <= padding_idx < num:
@@ -230,7 +238,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
                         num_bags=num_bags, mode=mode, scale_grad_by_freq=scale_grad_by_freq)
 
 
-def _check_bag_operands(idx, offsets_dtype, weight, per_sample_weights, mode):
+def _check_bag_operands(idx, offsets_dtype, weight, per_sample_weights, mode, padding_idx=None):
     """torch's embedding_bag checks: the ids and offsets (promoted together) are int64 or
     int32, the weight floating, the per-sample weights of its dtype, the ids in range."""
     promoted = _dtype.promote_types(_dtype.from_numpy(idx.dtype), _dtype.from_numpy(offsets_dtype))
@@ -249,7 +257,9 @@ def _check_bag_operands(idx, offsets_dtype, weight, per_sample_weights, mode):
                            f"arguments for embedding_bag)")
     num = weight.shape[0]
     bad = np.flatnonzero((idx < 0) | (idx >= num))
-    if bad.size and mode == "max":
+    # torch's fast path (and its message) is for sum / mean of a float32 or 16-bit weight
+    # without a padding_idx; the generic kernel words it differently
+    if bad.size and (mode == "max" or padding_idx is not None or w_dt == np.float64):
         raise RuntimeError(f"embedding_bag: Expected idx >= 0 && idx < num_embeddings but found "
                            f"idx to be {idx[bad[0]]}")
     if bad.size:
@@ -364,7 +374,14 @@ def _check_nonconstant_pad(input, pairs, mode):
                                    f"less than the corresponding input dimension, but got: "
                                    f"padding ({b}, {a}) at dimension {ndim - k + j} of input "
                                    f"{shape}")
-    if (all(o < 1 for o in outs) if k > 1 else outs[0] < 1) or any(o < 0 for o in outs):
+    if not (all(o < 1 for o in outs) if k > 1 else outs[0] < 1) and any(o < 0 for o in outs):
+        # past torch's "too small" check (some dimension is still >= 1): its allocation fails
+        if mode == "reflect" and k == 2:
+            raise RuntimeError("numel: integer multiplication overflow")
+        full = shape[:ndim - k] + outs
+        raise RuntimeError(f"Trying to create tensor with negative dimension "
+                           f"{next(o for o in full if o < 0)}: {full}")
+    if all(o < 1 for o in outs) if k > 1 else outs[0] < 1:
         # torch's spelling, per kernel: "(W: 4)", "(H: 3, W: 4)" (replicate: "W: 4 )"),
         # "(D: 2 H: 3, W: 4)"
         names = "DHW"[3 - k:]

@@ -49,8 +49,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
         check_mask_dtype(input._data.dtype)
     gen = _random.default_generator
     if inplace:
-        return input._inplace(lambda x: Dropout.apply(x, p=p, generator=gen))
-    return Dropout.apply(input, p=p, generator=gen)
+        return input._inplace(lambda x: Dropout.apply(x, None, p=p, generator=gen))
+    return Dropout.apply(input, None, p=p, generator=gen)
 
 
 def _verify_batch_size(shape) -> None:

@@ -14,6 +14,7 @@ from ...autograd._double_backward import _on_edge
 from .._linalg_factor import Cholesky
 from .._linalg_inverse import Det, Inv, Slogdet, Solve
 from ..linalg import Addmm, Einsum, Linear, MatMul, Mm, einsum, matmul
+from ..linear_graph import LinearAddmm, WeightT
 from ..products import AddProduct
 from ..shape import tril
 from ._common import const, formula, saved_tensors, stand_in, sum_to
@@ -55,6 +56,20 @@ def _linear(ctx, grad):
     gw = g2.t() @ x.reshape(-1, x.shape[-1]) if need[1] else None
     gb = g2.sum(0) if len(need) > 2 and need[2] else None
     return gx, gw, gb
+
+
+@formula(LinearAddmm)
+def _linear_addmm(ctx, grad):
+    x, wt = saved_tensors(ctx)
+    need = ctx.needs_input_grad
+    return (sum_to(grad, ctx.b_shape) if need[0] else None,
+            grad @ wt.t() if need[1] else None,
+            x.t() @ grad if need[2] else None)
+
+
+@formula(WeightT)
+def _weight_t(ctx, grad):
+    return grad.t()
 
 
 @formula(Addmm)
