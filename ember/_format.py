@@ -195,8 +195,12 @@ def format_tensor(t) -> str:
               or d == _dtype.default_complex().np):
         suffixes.append(f"dtype={_dtype.from_numpy(d)}")
     body = format_array(arr, indent)
-    if t.grad_fn is not None:
-        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
-    elif t._rg:
+    try:
+        fn = t.grad_fn
+    except RuntimeError:  # a view torch refuses to give a grad_fn (changed in place): as torch
+        fn, suffixes = None, [*suffixes, "grad_fn=<Invalid>"]
+    if fn is not None:
+        suffixes.append(f"grad_fn=<{fn.name()}>")
+    elif t._rg and not suffixes[-1:] == ["grad_fn=<Invalid>"]:
         suffixes.append("requires_grad=True")
     return _add_suffixes(prefix + body, suffixes, indent)

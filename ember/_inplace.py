@@ -34,18 +34,19 @@ def check_internal_overlap(arr):
         raise RuntimeError(_OVERLAP)
 
 
-def check_no_partial_overlap(target, args, kwargs=None):
+def check_no_partial_overlap(target, args, kwargs=None, numbers=False):
     """Raise torch's error when a tensor in ``args`` (or ``kwargs``) shares some, but not all,
     of ``target``'s memory: ``x.add_(x[0])`` reads elements the op has already written.
 
     As torch, this compares memory ranges, and only of arrays that are dense (no gaps, no
     shared elements): ``x[:, 0].add_(x[:, 1])`` interleaves, and passes. The same memory in
-    the same layout (``x.add_(x)``) is fine, and so are 0-d tensors, which torch reads as
-    numbers before it writes."""
+    the same layout (``x.add_(x)``) is fine; the same range in another layout is not
+    (``x.unsqueeze(0).copy_(x)``). With ``numbers`` 0-d tensors pass: ``fill_`` and
+    ``masked_fill_`` read them as numbers before they write."""
     for a in (args if kwargs is None else (*args, *kwargs.values())):
         if isinstance(a, Tensor):
             d = a._data
-            if d is target or d.ndim == 0 or not np.may_share_memory(d, target):
+            if d is target or (numbers and d.ndim == 0) or not np.may_share_memory(d, target):
                 continue
             mine, theirs = _dense_range(target), _dense_range(d)
             if mine is None or theirs is None:
@@ -70,63 +71,87 @@ def _dense_range(arr):
 
 def warn_if_expanded(arr, op, example):
     """torch's deprecation warning for ``op`` writing into an expanded tensor (it writes)."""
-    if 0 in arr.strides and any(s == 0 and n > 1 for s, n in zip(arr.strides, arr.shape)):
+    if 0 in arr.strides and arr.size and any(s == 0 and n > 1 for s, n in zip(arr.strides,
+                                                                               arr.shape)):
         warnings.warn(f"Use of {op} on expanded tensors is deprecated. Please clone() the tensor "
                       "before performing this operation. This also applies to advanced indexing "
                       f"e.g. {example}", UserWarning, stacklevel=4)
 
 
 def check(t, overlap=True):
-    """Raise torch's error for an in-place change of ``t`` that torch forbids: of a tensor
-    whose elements share memory (an expanded view; unless ``overlap`` is False: ``fill_``
-    and ``zero_`` write one value, so torch lets them), and, with grad mode on, of a leaf
-    that requires grad, of a view of one, of a view returned with others (split), or of a
-    view made under no_grad."""
+    """Raise torch's error for an in-place change of ``t`` that torch forbids: with grad mode
+    on, of a view returned with others (split), of a view made under no_grad (or of a view of
+    one), of a view of a leaf that requires grad, or of such a leaf; then (torch's autograd
+    checks come before its kernel's) of a tensor whose elements share memory (an expanded
+    view; unless ``overlap`` is False: ``fill_`` and ``zero_`` write one value)."""
     if t._inference and not grad_mode.state.inference:
         raise RuntimeError(INFERENCE_INPLACE)
+    if grad_mode.state.enabled:
+        _check_grad(t)
     if overlap:
         check_internal_overlap(t._data)
-    if not grad_mode.state.enabled:
-        return
-    if t._rg and t.grad_fn is None:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                           "operation.")
-    base = t._base
-    if base is None:
-        return
-    if not base._rg:
-        if t._rg:  # a view of a view made a leaf by requires_grad_(): torch's base is the root
-            raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
-                               "an in-place operation.")
-        return
-    if base.grad_fn is None:
-        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
-                           "in-place operation.")
-    if t._multi_view is not None:
-        name, i = t._multi_view
-        raise RuntimeError(
-            f"Output {i} of {name} is a view and is being modified inplace. This view is the "
-            "output of a function that returns multiple views. Such functions do not allow "
-            "the output views to be modified inplace. You should replace the inplace "
-            "operation by an out-of-place one.")
-    if t._no_grad_view:
-        raise RuntimeError(
-            "A view was created in no_grad mode and is being modified inplace with grad mode "
-            "enabled. Given that this use case is ambiguous and error-prone, it is forbidden. "
+
+
+def view_rebase_message(t, indirect):
+    """torch's message for an in-place change of, or (``indirect``) through the base of, a
+    view that came out of a multi-view op or was made under no_grad (or is a view of one)."""
+    what = "its base or another view of its base has been" if indirect else "is being"
+    fn = t._grad_fn
+    name = None if fn is None else re.sub(r"Backward[0-9]*$", "", fn.name())
+    multi = t._multi_view is not None
+    if name is None:  # made without a graph: torch names no node, whatever the view's kind
+        head = f"A view was created in no_grad mode and {what} modified inplace with grad mode " \
+               "enabled."
+    elif multi:
+        head = f"Output {t._output_nr} of {name} is a view and {what} modified inplace."
+    else:
+        head = (f"Output {t._output_nr} of {name} is a view of a view which was created in "
+                f"no_grad mode and {what} modified inplace with grad mode enabled.")
+    if multi:
+        return (f"{head} This view is the output of a function that returns multiple views. "
+                "Such functions do not allow the output views to be modified inplace. You "
+                "should replace the inplace operation by an out-of-place one.")
+    return (f"{head} Given that this use case is ambiguous and error-prone, it is forbidden. "
             "You can clarify your code by moving both the view and the inplace either both "
             "inside the no_grad block (if you don't want the inplace to be tracked) or both "
             "outside (if you want the inplace to be tracked).")
 
 
+def _check_grad(t):
+    base = t._base
+    if base is not None:
+        if base._rg and (t._multi_view is not None or t._no_grad_view):
+            raise RuntimeError(view_rebase_message(t, indirect=False))
+        # (not base._rg: a view of a view made a leaf by requires_grad_(); torch's base is
+        # the root)
+        if (t._rg and not base._rg) or (base._rg and base.grad_fn is None):
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
+                               "an in-place operation.")
+        return
+    if t._rg and t.grad_fn is None:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                           "operation.")
+
+
 _KERNEL_ERRORS = (NotImplementedError, RuntimeError, TypeError, ValueError)
 
 
-def run(t, fn, args, kwargs):
-    """``t = fn(t, *args, **kwargs)`` in place; recorded like torch when grad mode is on."""
-    t._check_inplace()
-    check_no_partial_overlap(t._data, args, kwargs)
+_READS_NUMBERS = ("fill_", "masked_fill_", "index_fill_")  # a 0-d value is read as a number
+
+
+def run(t, fn, args, kwargs, overlap=True, internal=True):
+    """``t = fn(t, *args, **kwargs)`` in place; recorded like torch when grad mode is on
+    (``overlap``: check the arguments' memory against ``t``'s, False: the caller did;
+    ``internal``: refuse a ``t`` whose elements share memory)."""
+    t._check_inplace(internal)
     base = t._base
+    if base is not None and (t._multi_view is not None or t._no_grad_view) and \
+            grad_mode.state.enabled and any(isinstance(a, Tensor) and a._rg for a in args):
+        raise RuntimeError(view_rebase_message(t, indirect=False))  # (an argument needs grad)
     name = getattr(fn, "__name__", "an in-place op") + "_"
+    if overlap:
+        check_no_partial_overlap(t._data, args, kwargs, numbers=name in _READS_NUMBERS and (
+            kwargs.get("node_name") != "CopyBackwards"))
     if not recording(t, args):
         with grad_mode.no_grad():
             try:
@@ -198,45 +223,118 @@ def setitem(t, index, value):
     if t._inference and not grad_mode.state.inference:
         raise RuntimeError(INFERENCE_INPLACE)
     index = _ops.normalize_index(index, t)
+    if index is False:  # torch writes nothing and checks nothing
+        return
     value = _ops.complex_ops.real_scalar(value, t._data.dtype)
-    if t._rg and t.grad_fn is None and grad_mode.state.enabled and _ops.indexing._is_basic(
-            index):
-        # torch writes through the view t[index], so its message is the view's
+    basic = _ops.indexing._is_basic(index)
+    full = basic and _whole(t._data, index)  # torch writes into t itself, not a view of it
+    if isinstance(value, Tensor) and value._data.ndim and value._data.shape[0] == 1:
+        # torch views the value without its leading 1s (recorded; a stale view refuses)
+        if not basic:
+            value = value.view(value._data.shape[_lead_ones(value._data.shape):])
+        elif grad_mode.state.enabled and value._base is not None and not full:
+            _ = value.grad_fn
+    if grad_mode.state.enabled and t._rg and t._base is None and t.grad_fn is None and \
+            basic and not full:
+        # torch writes through the view t[index], so its message is the view's (a view t:
+        # the checks of the view t[index] below say it)
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                            "in-place operation.")
-    basic = _ops.indexing._is_basic(index)
     # what gets written is the region t[index] (torch copies into that view), so the region,
-    # not all of t, must not overlap itself: e[0] = v is fine on an expanded e
-    check(t, overlap=False)
+    # not all of t, must not overlap itself: e[0] = v is fine on an expanded e; torch's
+    # autograd checks too are the view's (``run(view, ..)`` below), e.g. a split's piece
+    if not basic:
+        check(t, overlap=False)
     if basic:
         try:
             region = t._data[index]
         except IndexError as e:  # NumPy's wording -> torch's
             raise _ops.indexing._index_error(e, t._data.shape, index) from None
-        check_internal_overlap(region)
     else:
         warn_if_expanded(t._data, "index_put_", "tensor[indices] = tensor")
-    if recording(t, (value,)):
+        if isinstance(value, Tensor) and np.shares_memory(t._data, value._data) and not (
+                value._data.size == 1 and _one_mask(index)):
+            # index_put_ refuses any shared memory (a one-element value under a mask is read
+            # as a number: torch's masked_fill_)
+            raise RuntimeError(_PARTIAL_OVERLAP)
+        if isinstance(value, Tensor) and value._data.dtype != t._data.dtype and index is not True:
+            _ops.index_misc.check_put_dtype(t._data, index, value)  # (x[True]: a copy_)
+    recorded = recording(t, (value,))
+    if basic and not recorded:  # (recorded: run() checks the view t[index] after autograd's)
+        check_internal_overlap(region)
+    if recorded:
+        if full:  # t[:] = v, t[...] = v: torch's t.copy_(v), or t.fill_(v) for a number
+            name = "CopyBackwards" if isinstance(value, Tensor) and value._data.ndim else \
+                "FillBackward3"
+            t._check_inplace()
+            _check_setitem_overlap(t._data, value)
+            run(t, _ops.fill, (value,), {"node_name": name}, overlap=False)
+            return
         if basic:  # as torch: fill or copy the view t[index]
             view = _ops.getitem(t, index)
             if view._base is not None:
                 options = {"node_name": "CopyBackwards"} if isinstance(value, Tensor) else {}
-                run(view, _ops.fill, (value,), options)
+                view._check_inplace()  # torch's autograd checks, then the overlap ones
+                _check_setitem_overlap(view._data, value)
+                run(view, _ops.fill, (value,), options, overlap=False)
                 return
         if isinstance(value, Tensor) and value._data.dtype != t._data.dtype:
             value = value.to(t.dtype)  # setitem converts; index_put itself refuses
-        run(t, _ops.index_put, (index, value), {})
+        # (overlap checked above; torch's index_put_ only warns on an expanded t)
+        run(t, _ops.index_put, (index, value), {}, overlap=False, internal=False)
         return
     if basic:
-        check_no_partial_overlap(region, (value,))
+        _check_setitem_overlap(region, value)
     try:
         _ops.indexing.assign(t._data, index, _as_array(value))
     except IndexError as e:  # NumPy's wording -> torch's
         raise _ops.indexing._index_error(e, t._data.shape, index) from None
     except ValueError:
-        _ops._shape_utils.check_expand(np.shape(_as_array(value)), t._data[index].shape)
+        _ops._shape_utils.check_expand(  # (torch drops the value's leading 1s first)
+            _ops.index_misc.strip_ones(np.shape(_as_array(value))), t._data[index].shape)
         raise
     t._bump("__setitem__")
+
+
+def _check_setitem_overlap(region, value):
+    """torch's ``t[index] = value`` (``copy_to``): a 0-d value is read as a number; another
+    one loses its leading size-1 dims, is broadcast to the region (a dim that grows shares
+    memory: torch cannot tell, and passes) and copied in, with ``copy_``'s overlap check."""
+    if not isinstance(value, Tensor) or value._data.ndim == 0:
+        return
+    d = value._data
+    if d.shape != region.shape:
+        d = d[(0,) * _lead_ones(d.shape)]
+        lead = region.ndim - d.ndim
+        if lead < 0 or any(n != 1 for n in region.shape[:lead]):
+            return
+        region = region[(0,) * lead]
+        if region.shape != d.shape:
+            return
+    check_no_partial_overlap(region, (_wrap(d),))
+
+
+def _whole(arr, index):
+    """Whether the basic ``index`` selects all of ``arr`` as it is (only step-1 slices that
+    cover their dims, and Ellipsis): torch's setitem then skips the slicing."""
+    items = index if isinstance(index, tuple) else (index,)
+    if not all(i is Ellipsis or (isinstance(i, slice) and i.step in (None, 1)) for i in items):
+        return False
+    region = arr[index]
+    return region.shape == arr.shape
+
+
+def _one_mask(index):
+    items = index if isinstance(index, tuple) else (index,)
+    mask = items[0]._data if len(items) == 1 and isinstance(items[0], Tensor) else items[0]
+    return len(items) == 1 and getattr(getattr(mask, "dtype", None), "kind", "") == "b"
+
+
+def _lead_ones(shape):
+    k = 0
+    while k < len(shape) and shape[k] == 1:
+        k += 1
+    return k
 
 
 _KIND_ORDER = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}

@@ -24,6 +24,10 @@ channels_last_3d = memory_format("channels_last_3d")
 def copy_in(a: np.ndarray, fmt) -> np.ndarray:
     """A copy of ``a`` laid out as ``fmt`` asks (None: preserve ``a``'s layout)."""
     if fmt is None or fmt is preserve_format:
+        # torch keeps the input's order of dims, but an expanded one (elements shared by a
+        # stride 0) has no order to keep: it comes out row-major
+        if 0 in a.strides and any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape)):
+            return np.array(a, order="C")
         return a.copy(order="K")
     if fmt is contiguous_format:
         return np.array(a, order="C")

@@ -104,6 +104,10 @@ def _mark_view(out, base):
         out._view_version = vc[0]
     if root._rg and not grad_mode.state.enabled:
         out._no_grad_view = True  # torch refuses to change it in place with grad mode on
+        if out._data.dtype.kind in "fc":  # it requires grad, as torch's (a dead end)
+            _views.grad_sink(out)
+    elif root is not base and (base._no_grad_view or base._multi_view is not None):
+        out._no_grad_view, out._multi_view = base._no_grad_view, base._multi_view  # inherited
     return out
 
 
@@ -253,6 +257,8 @@ class Tensor:
     def requires_grad(self) -> bool:
         """Whether ops on this tensor are recorded for backward."""
         if self._base is not None and self._view_version != self._vc[0]:
+            if self._no_grad_view or self._multi_view is not None:
+                return self._rg  # torch reads it without the refresh that refuses these views
             _fn._refresh_view(self)
         return self._rg
 
@@ -442,14 +448,15 @@ class Tensor:
     def detach(self) -> Tensor:
         """A tensor sharing storage (and version counter) but cut from the graph."""
         t = _wrap(self._data)
-        t._vc = self._vc
-        t._base = self._base
+        t._vc = self._vc  # not a view (torch's ``_is_view()`` is False), yet one version
         if t._inference is not self._inference:  # an alias, inference tensor or not as self
             t._inference = self._inference
         return t
 
     def detach_(self) -> Tensor:
-        """Cut this tensor from the graph in place."""
+        """Cut this tensor from the graph in place (not a view: torch refuses those)."""
+        if self._base is not None and not _grad_state.inference:
+            raise RuntimeError(_views.DETACH_VIEW_ERROR)
         self.grad_fn = None
         self._rg = False
         return self
@@ -588,4 +595,5 @@ from . import _inplace  # noqa: E402,I001  (in-place ops need Tensor defined fir
 from . import _tensor_casts, _tensor_grad  # noqa: E402,F401  (.grad, .float(), .cpu() ...)
 from . import _tensor_methods  # noqa: E402,F401  (attaches op methods and dunders)
 from . import ops as _ops  # noqa: E402  (ops need Tensor defined first)
+from . import _tensor_methods_views as _views  # noqa: E402,I001  (grad_sink, detach_'s error)
 from .autograd import function as _fn  # noqa: E402

@@ -25,6 +25,24 @@ from .ops._shape_utils import wrap_dim
 from .ops._storage import offset_in, storage_root, strided_over
 from .ops.shape import _sizes
 
+DETACH_VIEW_ERROR = (
+    "Can't detach views in-place. Use detach() instead. If you are using "
+    "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set as True, "
+    "gradients are views of DDP buckets, and hence detach_() cannot be called on these "
+    "gradients. To fix this error, please refer to the Optimizer.zero_grad() function in "
+    "torch/optim/optimizer.py as the solution.")
+
+
+def grad_sink(view):
+    """torch's view made under no_grad of a tensor that requires grad requires grad too (it
+    follows its base) yet stays a leaf whose ``.grad`` nothing fills: what is computed from it
+    records a graph whose gradient for it ends in a sink (torch's edge to nowhere)."""
+    from .autograd.function import AccumulateGrad
+
+    view._rg = True
+    d = view._data
+    view._accum = AccumulateGrad(_wrap(np.broadcast_to(np.zeros((), d.dtype), d.shape)))
+
 
 # --- in-place view ops ------------------------------------------------------------------------
 def _view_inplace(self, name, view_fn, node_name):

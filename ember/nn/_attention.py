@@ -115,6 +115,8 @@ class ScaledDotProductAttention(Op):
             ds *= p
             if len(need) > 3 and need[3]:
                 gb = sum_to_shape(ds, ctx.bias_shape)
+                if gb is ds:  # (a full-shape mask: ds is scaled in place below)
+                    gb = ds.copy()
             if need[0] or need[1]:
                 ds *= scale
                 if need[0]:
@@ -176,7 +178,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
         dropout_p: dropout probability on the attention weights, applied whenever > 0
             (pass ``p if self.training else 0.0``, as with torch).
         is_causal: mask out keys after each query (the top-left aligned lower triangle);
-            must not be combined with ``attn_mask``.
+            combined with ``attn_mask`` only where torch's CPU flash kernel takes the inputs
+            (4-d, no dropout, equal head sizes...), an error elsewhere, as in torch.
         scale: score multiplier; ``1 / sqrt(E)`` by default.
         enable_gqa: let ``key``/``value`` have fewer heads (dim -3) than ``query``; each
             is repeated to match.
@@ -186,25 +189,45 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
 
     Raises:
         RuntimeError: torch's messages for mismatched dtypes, a mask of the wrong dtype,
-            or ``attn_mask`` together with ``is_causal``.
+            or ``attn_mask`` together with ``is_causal`` outside the flash kernel.
     """
     qd, kd, vd = query._data.dtype, key._data.dtype, value._data.dtype
     if not (qd == kd == vd):
         raise RuntimeError(
             "Expected query, key, and value to have the same dtype, but got query.dtype: "
             f"{_c_name(qd)} key.dtype: {_c_name(kd)} and value.dtype: {_c_name(vd)} instead.")
-    if not _sdp["math"]:  # torch chooses a kernel here (ember.nn.attention.sdpa_kernel)
-        from .attention import check_cpu_kernel
-
-        check_cpu_kernel(query, key, value, attn_mask, dropout_p, enable_gqa)
-    if is_causal and attn_mask is not None:
-        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be "
-                           "set when is_causal=True")
     dims = [t.dim() for t in (query, key, value)]
     if min(dims) < 2:
         raise RuntimeError(f"Expected query, key, and value to all be  at least 2 dimensional, "
                            f"but got query.dim: {dims[0]} key.dim: {dims[1]} and value.dim: "
                            f"{dims[2]} instead.")
+    if attn_mask is not None:
+        if not isinstance(attn_mask, Tensor):
+            from .._creation import as_tensor
+
+            attn_mask = as_tensor(attn_mask)
+        md = attn_mask._data.dtype
+        # torch validates this before it picks a kernel: bool, float32 or the query's dtype
+        if md not in (np.bool_, np.float32, qd):
+            raise RuntimeError(
+                "Expected attn_mask dtype to be bool or float or to match query dtype, but got "
+                f"attn_mask.dtype: {_c_name(md)} and  query.dtype: {_c_name(qd)} instead.")
+        if md != qd and md != np.bool_:  # a float32 mask on float64 scores
+            attn_mask = attn_mask.to(query.dtype)
+    if not _sdp["math"]:  # torch chooses a kernel here (ember.nn.attention.sdpa_kernel)
+        from .attention import check_cpu_kernel
+
+        check_cpu_kernel(query, key, value, attn_mask, dropout_p, enable_gqa)
+    causal_mask = False
+    if is_causal and attn_mask is not None:
+        from .attention import _flash_reason
+
+        # torch's math kernel refuses both; its CPU flash kernel (when it takes the inputs)
+        # applies the causal mask on top of attn_mask
+        if _flash_reason(query, key, value, attn_mask, dropout_p, enable_gqa) != "":
+            raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not "
+                               "be set when is_causal=True")
+        causal_mask, is_causal = True, False
     _check_matmul_shapes(query._data.shape, key._data.shape, value._data.shape, enable_gqa)
     if scale is None:
         scale = 1.0 / math.sqrt(query._data.shape[-1])
@@ -227,21 +250,19 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
                    generator=generator)
     if attn_mask is None:
         return ScaledDotProductAttention.apply(query, key, value, **options)
-    if not isinstance(attn_mask, Tensor):
-        from .._creation import as_tensor
-
-        attn_mask = as_tensor(attn_mask)
     md = attn_mask._data.dtype
     q, k = query._data.shape, key._data.shape
     scores = check_broadcast(q[:-2], k[:-2]) + (q[-2], k[-2])
-    check_broadcast(scores, attn_mask._data.shape)  # torch's error for a mask that does not fit
+    full = check_broadcast(scores, attn_mask._data.shape)  # torch's error: a mask that can't fit
+    if tuple(full) != tuple(scores):  # torch adds the mask to the scores in place
+        raise RuntimeError(f"output with shape {list(scores)} doesn't match the broadcast shape "
+                           f"{list(full)}")
+    keep = np.tril(np.ones(scores[-2:], dtype=bool)) if causal_mask else True
     if md == np.bool_:
-        bias = np.where(attn_mask._data, qd.type(0), qd.type(-np.inf))
+        bias = np.where(attn_mask._data & keep, qd.type(0), qd.type(-np.inf))
         return ScaledDotProductAttention.apply(query, key, value, bias, **options)
-    if md != qd:
-        raise RuntimeError(
-            "Expected attn_mask dtype to be bool or float or to match query dtype, but got "
-            f"attn_mask.dtype: {_c_name(md)} and  query.dtype: {_c_name(qd)} instead.")
+    if causal_mask:  # (a mask that requires grad never reaches here: flash refuses it)
+        attn_mask = np.where(keep, attn_mask._data, qd.type(-np.inf))
     return ScaledDotProductAttention.apply(query, key, value, attn_mask, **options)
 
 

@@ -29,7 +29,9 @@ class Lerp(Op):
 
     @staticmethod
     def forward(ctx, x, y, w):
-        ctx.save_for_backward(x, y, w)
+        # a number weight needs neither x nor y (torch saves them only for a tensor weight, so
+        # changing them in place later is fine)
+        ctx.save_for_backward(*((x, y) if isinstance(w, np.ndarray) else (None, None)), w)
         ctx.shapes = (_shape(x), _shape(y), _shape(w))
         ctx.show_as("LerpBackward1" if isinstance(w, np.ndarray) else "LerpBackward0")
         if x.dtype is HALF:  # torch: in float32 (a number weight read as float32)

@@ -254,6 +254,11 @@ def refresh_view(view):
     """Give a view whose base changed in place since the view was made the base's new history
     (``AsStridedBackward0`` of the base), as torch regenerates a view's ``grad_fn``."""
     base = view._base
+    if (view._no_grad_view or view._multi_view is not None) and (
+            base._rg or view._grad_fn is not None):
+        from .._inplace import view_rebase_message
+
+        raise RuntimeError(view_rebase_message(view, indirect=True))
     view._view_version = view._vc[0]
     if base._rg and not view._no_grad_view:  # views made under no_grad keep no history
         old_fn, old_nr = view._grad_fn, view._output_nr

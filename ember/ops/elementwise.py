@@ -145,12 +145,12 @@ class Pow(Op):
             out = _integer_power(x, y) if _negative_integer_exponents(x, y) else np.power(x, y)
         if out.dtype != x.dtype:  # NumPy raises bools to int8; torch keeps the operands' dtype
             out = out.astype(x.dtype)
-        ctx.save_for_backward(x, y, out)
+        ctx.save_for_backward(x, y, None if node_name == "PowBackward0" else out)  # as torch
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        x, y, out = ctx.saved_tensors
+        x, y, out = ctx.saved_tensors  # (out: None for a number exponent, needed for y only)
         if grad.dtype is HALF and (half := _opmath.pow_grad_half(ctx, grad, x, y, out)) is not None:
             return half  # torch's float16 formulas, op by op
         gx = gy = None

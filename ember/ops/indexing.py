@@ -7,20 +7,44 @@ import numpy as np
 from .. import _arg_errors, _dtype
 from .._tensor import Tensor, _mark_view, _wrap
 from ..autograd.function import Op
-from ._shape_utils import check_broadcast, sum_to_shape, type_name, wrap_dim
+from . import index_misc as _im
+from ._shape_utils import check_broadcast, sum_to_shape, wrap_dim
 from .complex_ops import drop_imag
+from .index_misc import index_error as _index_error
 
 
 def normalize_index(index, tensor=None):
-    """Turn tensors and lists inside an index into NumPy arrays, checking their dtypes."""
-    if isinstance(index, tuple):
-        return tuple(_one_index(i) for i in index)
-    return _one_index(index)
+    """Turn tensors and lists inside an index into NumPy arrays, checking their dtypes.
+
+    With ``tensor`` (a subscript ``tensor[index]``, not ``index_put``'s tuple), a 0-d integer
+    tensor is read as an int (a select, so the result is a view) and a 0-d bool one as a
+    Python bool, as torch does."""
+    sub = tensor is not None
+    try:
+        if isinstance(index, tuple):
+            return tuple(_one_index(i, sub) for i in index)
+        return _one_index(index, sub)
+    except _EmptyMask:  # (rare) NumPy takes an empty mask for a dim of any size; torch checks
+        out = tuple(_one_index(i, 2) for i in index) if isinstance(index, tuple) else \
+            _one_index(index, 2)
+        msg = _im._mask_mismatch(*_im._after_basic(out, tensor._data.shape))
+        if msg:
+            raise IndexError(msg) from None
+        return out
 
 
-def _one_index(i):
+class _EmptyMask(Exception):
+    """A subscript holds a bool mask with no elements."""
+
+
+_INDEX_DTYPES = (np.dtype(np.int64), np.dtype(np.int32), np.dtype(np.uint8), np.dtype(bool))
+
+
+def _one_index(i, sub=False):
     if isinstance(i, Tensor):
         a = i._data
+        if sub and not a.ndim and a.dtype.kind in "iub":
+            return bool(a) if a.dtype.kind == "b" or a.dtype == np.uint8 else int(a)
     elif isinstance(i, (list, range)):
         a = np.asarray(i)
         if a.dtype.kind == "f" or (a.dtype == object):
@@ -34,55 +58,13 @@ def _one_index(i):
                          "Variables are valid indices (got float)")
     else:
         return i
-    if a.dtype.kind not in "iub":
+    if a.dtype not in _INDEX_DTYPES:  # torch refuses int8, int16 and the wider unsigned
         raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
     if a.dtype == np.uint8:
         a = a.astype(bool)
+    elif sub is True and a.dtype == np.bool_ and not a.size:
+        raise _EmptyMask
     return a
-
-
-def _index_error(e, shape, index=()):
-    """NumPy's IndexError reworded as torch's."""
-    msg = str(e)
-    if "out of bounds" in msg:
-        msg = msg.replace("axis", "dimension")
-    elif "boolean index did not match" in msg:
-        msg = _mask_mismatch(index, shape) or msg
-    elif msg.startswith("too many indices"):
-        msg = _zero_dim_message(index) if not shape else None
-        msg = msg or f"too many indices for tensor of dimension {len(shape)}"
-    return IndexError(msg)
-
-
-def _zero_dim_message(index):
-    """torch's words for one bare int or slice into a 0-d tensor (``loss.data[0]``)."""
-    if isinstance(index, slice):
-        return "slice() cannot be applied to a 0-dim tensor."
-    if isinstance(index, (int, np.integer)) and not isinstance(index, (bool, np.bool_)):
-        if index:
-            return f"index {index} is out of bounds for dimension 0 with size 0"
-        return ("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
-                "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
-    return None
-
-
-def _mask_mismatch(index, shape):
-    """torch's message for the first bool mask whose shape does not fit the dims it covers."""
-    items = index if isinstance(index, tuple) else (index,)
-    is_mask = [isinstance(i, np.ndarray) and i.dtype == np.bool_ for i in items]
-    used = [i.ndim if m else 0 if i is None or i is Ellipsis else 1
-            for i, m in zip(items, is_mask)]
-    pos = 0
-    for i, m, w in zip(items, is_mask, used):
-        if i is Ellipsis:
-            pos += len(shape) - sum(used)
-        elif m:
-            for j, (a, b) in enumerate(zip(i.shape, shape[pos:pos + w])):
-                if a != b:
-                    return (f"The shape of the mask {list(i.shape)} at index {j} does not match "
-                            f"the shape of the indexed tensor {list(shape)} at index {pos + j}")
-        pos += w
-    return None
 
 
 def _target(arr, index):
@@ -93,24 +75,32 @@ def _target(arr, index):
     and arrays mix (``x[0, :, idx]`` is (3, 2) in torch, (2, 3) in NumPy). Such an index is
     split in two steps: ``arr[basic]`` (a view) then ``[advanced]``.
     """
-    if type(index) is not tuple or not any(isinstance(i, np.ndarray) for i in index):
+    if type(index) is not tuple:
+        if not isinstance(index, (bool, np.bool_)):
+            return arr, index
+        index = (index,)
+    bools = [isinstance(i, (bool, np.bool_)) for i in index]
+    if not any(bools) and not any(isinstance(i, np.ndarray) for i in index):
         return arr, index
-    ints = [isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))
-            for i in index]
-    if not any(ints):
+    ints = [isinstance(i, (int, np.integer)) and not b for i, b in zip(index, bools)]
+    # NOTE: NumPy's ``...`` parts the arrays on its sides even when it stands for no dims
+    # (torch's does not): written out as slices in the second step
+    if not any(ints) and not any(bools) and not any(i is Ellipsis for i in index):
         return arr, index
     dims = [i.ndim if isinstance(i, np.ndarray) and i.dtype == np.bool_ else
-            0 if i is None or i is Ellipsis or isinstance(i, (bool, np.bool_)) else 1
-            for i in index]
+            0 if i is None or i is Ellipsis or b else 1 for i, b in zip(index, bools)]
     basic, advanced = [], []
-    for i, is_int, k in zip(index, ints, dims):
+    for i, is_int, is_bool, k in zip(index, ints, bools, dims):
         if isinstance(i, np.ndarray):
             basic += [slice(None)] * k
             advanced.append(i)
         elif i is Ellipsis:
             basic.append(i)
             advanced += [slice(None)] * (arr.ndim - sum(dims))
-        elif not is_int:  # slice, None, True/False: one output dim each
+        elif is_bool:  # torch: a new dim, indexed by the tensor [0] (True) or [] (False)
+            basic.append(None)
+            advanced.append(np.zeros(1 if i else 0, np.intp))
+        elif not is_int:  # slice, None: one output dim each
             basic.append(i)
             advanced.append(slice(None))
         else:
@@ -118,18 +108,39 @@ def _target(arr, index):
     return arr[tuple(basic)], tuple(advanced)
 
 
-def assign(arr, index, value):
-    """``arr[index] = value`` with torch's reading of ``index`` (see ``_target``)."""
-    view, index = _target(arr, index)
+def assign(arr, index, value, accumulate=False):
+    """``arr[index] = value`` (added when ``accumulate``) with torch's reading of ``index``
+    (see ``_target``)."""
+    view, idx = _target(arr, index)
     value = drop_imag(np.asarray(value), arr.dtype) if np.iscomplexobj(value) else value
-    view[index] = value
+    if not accumulate and _is_basic(index):
+        view[idx] = value  # (setitem words a shape error as torch's copy_)
+        return
+    if not accumulate:
+        try:
+            view[idx] = value
+            return
+        except (IndexError, ValueError):  # torch's errors, from what is below
+            pass
+    shape = _im._read(view, idx).shape
+    v = np.asarray(value)
+    try:
+        # NOTE: NumPy 2.4's ufunc.at misreads values broadcast over the index dims (garbage
+        # sums): it gets them at full size
+        v = np.broadcast_to(v.reshape(_im.strip_ones(v.shape)), shape)
+    except ValueError:
+        raise _im.put_shape_error(v.shape, shape) from None
+    if accumulate and v.size:
+        np.add.at(view, idx, v)
 
 
 def _is_basic(index):
+    # a Python bool is an index tensor in torch (x[True] is a copy), not an int
     if isinstance(index, tuple):
-        return all(i is None or i is Ellipsis or isinstance(i, (int, slice, np.integer))
-                   for i in index)
-    return index is None or index is Ellipsis or isinstance(index, (int, slice, np.integer))
+        return all(i is None or i is Ellipsis or (isinstance(i, (int, slice, np.integer))
+                                                  and type(i) is not bool) for i in index)
+    return index is None or index is Ellipsis or (
+        isinstance(index, (int, slice, np.integer)) and type(index) is not bool)
 
 
 def accumulate_rows(num_rows, idx, g):
@@ -138,11 +149,11 @@ def accumulate_rows(num_rows, idx, g):
     Faster than ``np.add.at``: a sort and one ``np.add.reduceat`` (or a one-hot product
     when the table is small).
     """
+    if idx.size == 0:  # (before the reshape: an empty g cannot infer its -1)
+        return np.zeros((num_rows,) + g.shape[idx.ndim:], g.dtype)
     idx = idx.reshape(-1)
     g2 = g.reshape(idx.shape[0], -1)
     out = np.zeros((num_rows, g2.shape[1]), g.dtype)
-    if idx.size == 0:
-        return out.reshape((num_rows,) + g.shape[idx.ndim:] if g.ndim > 1 else (num_rows,))
     if num_rows * idx.size <= (1 << 20) and g.dtype.kind == "f":
         onehot = np.zeros((idx.size, num_rows), g.dtype)
         onehot[np.arange(idx.size), idx] = 1
@@ -153,26 +164,6 @@ def accumulate_rows(num_rows, idx, g):
         starts = np.flatnonzero(np.r_[True, sidx[1:] != sidx[:-1]])
         out[sidx[starts]] = np.add.reduceat(g2[order], starts, axis=0)
     return out
-
-
-_FULL = slice(None)
-
-
-def _basic_index_node_name(index):
-    """torch's node name for ``x[index]`` without tensors: the view op it applies last."""
-    if not isinstance(index, tuple):
-        if isinstance(index, slice):
-            return "SliceBackward0"  # x[:] too
-        index = (index,)
-    for i in reversed(index):
-        if i is None:
-            return "UnsqueezeBackward0"
-        if isinstance(i, slice):
-            if i != _FULL:
-                return "SliceBackward0"
-        elif i is not Ellipsis:
-            return "SelectBackward0"
-    return "AliasBackward0"
 
 
 class GetItem(Op):
@@ -188,12 +179,12 @@ class GetItem(Op):
                 idx = idx if type(idx) is tuple else (idx,)
                 if Ellipsis not in idx:
                     idx = idx + (Ellipsis,)  # all-int indices then give a 0-d view, not a copy
-            out = view[idx]
+            out = _im._read(view, idx)
         except IndexError as e:
             raise _index_error(e, x.shape, index) from None
         ctx.x_shape, ctx.x_dtype, ctx.index = x.shape, x.dtype, index
         if node_name or _is_basic(index):
-            ctx.show_as(node_name or _basic_index_node_name(index))
+            ctx.show_as(node_name or _im._basic_index_node_name(index))
         return out if isinstance(out, np.ndarray) else np.asarray(out)
 
     @staticmethod
@@ -207,7 +198,8 @@ class GetItem(Op):
             rows = accumulate_rows(ctx.x_shape[0], index, grad)
             return rows.reshape(ctx.x_shape)
         out = np.zeros(ctx.x_shape, grad.dtype)
-        np.add.at(*_target(out, index), grad)
+        if grad.size:  # (an empty result may hold indices out of range)
+            np.add.at(*_target(out, index), grad)
         return out
 
 
@@ -227,10 +219,7 @@ class IndexPut(Op):
     def forward(ctx, x, v, *, index, accumulate=False):
         out = x.copy()
         try:
-            if accumulate:
-                np.add.at(*_target(out, index), v)
-            else:
-                assign(out, index, v)
+            assign(out, index, v, accumulate)
         except IndexError as e:
             raise _index_error(e, x.shape, index) from None
         if ctx.needs_input_grad:  # recorded: index arrays may be the user's tensors' memory,
@@ -247,7 +236,7 @@ class IndexPut(Op):
                 assign(gx, ctx.index, 0)
         if ctx.needs_input_grad[1]:
             view, idx = _target(grad, ctx.index)
-            gv = sum_to_shape(view[idx], ctx.v_shape)
+            gv = sum_to_shape(_im._read(view, idx), ctx.v_shape)
         return gx, gv
 
 
@@ -302,9 +291,11 @@ class ScatterAdd(Op):
     """z = x with src added at ``index`` along ``dim``"""
 
     @staticmethod
-    def forward(ctx, x, index, src, *, dim, wide=True):
+    def forward(ctx, x, index, src, *, dim, wide=True, name=None):
         out = x.copy()
         _scatter_add_into(out, dim, index, src, wide)
+        if name:  # index_add: torch's IndexAddBackward0
+            ctx.show_as(name)
         ctx.save_for_backward(index)
         ctx.axis, ctx.src_shape = dim, src.shape
         return out
@@ -323,8 +314,10 @@ class Scatter(Op):
     """z = x with src written at ``index`` along ``dim``"""
 
     @staticmethod
-    def forward(ctx, x, index, src, *, dim, multiply=False):
+    def forward(ctx, x, index, src, *, dim, multiply=False, name=None):
         out = x.copy()
+        if name:  # a value: torch's ScatterBackward1
+            ctx.show_as(name)
         if np.ndim(src) == 0:
             src = np.broadcast_to(np.asarray(src, x.dtype), index.shape)
         part = src[tuple(slice(0, s) for s in index.shape)]
@@ -375,9 +368,11 @@ class MaskedFill(Op):
     """z = x with ``value`` where mask is True"""
 
     @staticmethod
-    def forward(ctx, x, mask, value):
+    def forward(ctx, x, mask, value, *, node_name=None):
         ctx.save_for_backward(mask)
         ctx.x_shape, ctx.value_shape = x.shape, np.shape(value)
+        if node_name is not None:
+            ctx.show_as(node_name)  # a tensor value: torch's MaskedFillBackward1
         return np.where(mask, np.asarray(value, x.dtype), x)
 
     @staticmethod
@@ -408,9 +403,11 @@ def getitem(input, index):
     if not input._rg:
         try:
             view, idx = _target(input._data, index)
-            if type(idx) is tuple and _is_basic(idx) and Ellipsis not in idx:
-                idx = idx + (Ellipsis,)  # all-int indices then give a 0-d view, not a copy
-            out = view[idx]
+            if _is_basic(idx):  # (an int too: x[tensor(1)] is a select in torch, a view)
+                idx = idx if type(idx) is tuple else (idx,)
+                if Ellipsis not in idx:
+                    idx = idx + (Ellipsis,)  # all-int indices then give a 0-d view, not a copy
+            out = _im._read(view, idx)
         except IndexError as e:
             raise _index_error(e, input._data.shape, index) from None
         t = _wrap(out if isinstance(out, np.ndarray) else np.asarray(out))
@@ -427,12 +424,11 @@ def index_put(input, index, values, accumulate=False):
     """A copy of ``input`` with ``input[index] = values`` (summed when ``accumulate``)."""
     if not isinstance(values, Tensor):
         values = _wrap(np.asarray(values, input._data.dtype))
-    elif values._data.dtype != input._data.dtype:  # (setitem converts its value first)
-        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
-                           f"{type_name(input._data.dtype)} for the destination and "
-                           f"{type_name(values._data.dtype)} for the source.")
     if isinstance(index, tuple) and len(index) and all(isinstance(i, Tensor) for i in index):
         index = normalize_index(index)
+    if values._data.dtype != input._data.dtype and _im.check_put_dtype(
+            input._data, index, values, accumulate):
+        values = values.to(input.dtype)
     return IndexPut.apply(input, values, index=index, accumulate=accumulate)
 
 
@@ -512,6 +508,8 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     "add" or "multiply" combine with what is there instead."""
     if reduce not in (None, "add", "multiply"):
         raise RuntimeError("reduce argument must be either add or multiply.")
+    if reduce is not None and isinstance(src, Tensor):
+        _im.warn_scatter_reduce()
     s = src if src is not None else value
     idx, d = _check_index(index, "scatter", input, dim, s)
     if not input._data.ndim:  # 0-d: as a one-element vector, back to 0-d
@@ -529,7 +527,8 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     if reduce == "add":
         return scatter_add(input, dim, index, s)
     return Scatter.apply(input, idx.astype(np.int64, copy=False), s, dim=d,
-                         multiply=reduce == "multiply")
+                         multiply=reduce == "multiply", name=None if src is not None or reduce
+                         else "ScatterBackward1")
 
 
 def index_select(input, dim, index):
@@ -542,6 +541,9 @@ def index_select(input, dim, index):
     n = input._data.shape[d] if input._data.ndim else 1
     idx = index._data.reshape(-1)
     if idx.size and (idx.min() < 0 or idx.max() >= n):
+        if d == 1:  # torch's kernel for dim 1 words it so
+            raise RuntimeError(f"INDICES element is out of DATA bounds, id="
+                               f"{int(idx[(idx < 0) | (idx >= n)][0])} axis_dim={n}")
         raise IndexError("index out of range in self")
     if not input._data.ndim:  # a 0-d input takes one index and stays 0-d (as torch)
         if idx.size != 1:
@@ -573,7 +575,8 @@ def masked_fill(input, mask, value):
         from .._creation import checked_value
 
         value = checked_value(value, input._data.dtype)  # torch's overflow error
-    return MaskedFill.apply(input, m, value)
+        return MaskedFill.apply(input, m, value)
+    return MaskedFill.apply(input, m, value, node_name="MaskedFillBackward1")
 
 
 def masked_select(input, mask):

@@ -139,12 +139,13 @@ class Var(Op):
         out = _contiguous(out)  # torch returns contiguous results
         # float16: x and its float16 mean, for torch's x - mean in the backward formula
         ctx.mean = mean.astype(HALF) if x_in.dtype is HALF else None
-        ctx.save_for_backward(centred if ctx.mean is None else x_in, out)
+        kept = centred if ctx.mean is None else x_in  # as torch: x, and std's result only
+        ctx.save_for_backward(x_in, kept, out) if std else ctx.save_for_backward(x_in, kept)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        centred, out = ctx.saved_tensors
+        centred, out = ctx.saved_tensors[1], ctx.saved_tensors[2] if ctx.std else None
         g = _kept_shape(grad, ctx.x_shape, ctx.axes, ctx.keepdim)  # broadcasts with centred
         if ctx.mean is not None:  # float16 (``centred`` is x): torch's formula, op by op
             s = _kept_shape(out, ctx.x_shape, ctx.axes, ctx.keepdim) if ctx.std else None
@@ -166,18 +167,19 @@ class Prod(Op):
     @staticmethod
     def forward(ctx, x, *, dim=None, keepdim=False, dtype=None):
         axes = _dims(dim, x, keepdim)
-        ctx.save_for_backward(x)
         ctx.axes, ctx.keepdim = axes, keepdim
         if dim is not None:
             ctx.show_as("ProdBackward1")  # torch's name when a dim is given
         if dtype is None and x.dtype.kind in "biu":
             dtype = np.int64  # torch's integer products (NumPy would give uint64 for uint8)
         result = np.asarray(np.prod(x, axis=axes, keepdims=keepdim, dtype=dtype))
-        return _contiguous(result.astype(dtype or x.dtype, copy=False))
+        result = _contiguous(result.astype(dtype or x.dtype, copy=False))
+        ctx.save_for_backward(x, result)  # torch saves the result too: it sees it changed
+        return result
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
+        x = ctx.saved_tensors[0]
         axes = ctx.axes
         if axes is None:
             flat = x.reshape(-1)
@@ -267,16 +269,17 @@ class Amax(Op):
             _check_nonempty("amax" if largest else "amin", x, axes, RuntimeError,
                             (dim,) if isinstance(dim, (int, np.integer)) else dim)
         out = (np.max if largest else np.min)(x, axis=axes, keepdims=True)
-        ctx.save_for_backward(x, out)
-        ctx.axes, ctx.keepdim = axes, keepdim
+        ctx.axes, ctx.keepdim, ctx.kept_shape = axes, keepdim, out.shape
         if not largest:
             ctx.show_as("AminBackward0")
         result = out if keepdim else (out.reshape(()) if axes is None else out.squeeze(axes))
-        return _contiguous(result)  # torch returns contiguous results
+        result = _contiguous(result)  # torch returns contiguous results
+        ctx.save_for_backward(x, result)  # the result itself: torch sees it changed in place
+        return result
 
     @staticmethod
     def backward(ctx, grad):
-        x, out = ctx.saved_tensors
+        x, out = ctx.saved_tensors[0], ctx.saved_tensors[1].reshape(ctx.kept_shape)
         mask = x == out
         count = mask.sum(axis=ctx.axes, keepdims=True)
         g = grad if ctx.keepdim else grad.reshape(out.shape)
@@ -369,15 +372,15 @@ class Logsumexp(Op):
             if x_dtype == np.float16:  # torch rounds the sum to float16: inf past 65504
                 total = total.astype(np.float16)
             out = (np.log(total) + m).astype(x_dtype)
-        ctx.save_for_backward(x, out)
-        ctx.axes, ctx.keepdim = axes, keepdim
-        if keepdim:
-            return out
-        return _contiguous(out.reshape(()) if axes is None else out.squeeze(axes))
+        ctx.axes, ctx.keepdim, ctx.kept_shape = axes, keepdim, out.shape
+        if not keepdim:
+            out = _contiguous(out.reshape(()) if axes is None else out.squeeze(axes))
+        ctx.save_for_backward(x, out)  # the result itself: torch sees it changed in place
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        x, out = ctx.saved_tensors
+        x, out = ctx.saved_tensors[0], ctx.saved_tensors[1].reshape(ctx.kept_shape)
         g = grad if ctx.keepdim else grad.reshape(out.shape)
         x = x.astype(HALF) if grad.dtype is HALF else x  # float16: each op rounds, as torch
         return (g * np.exp(x - out)).astype(grad.dtype, copy=False)

@@ -163,7 +163,8 @@ class Unbind(Op):
     def forward(ctx, x, *, dim):
         ctx.axis = dim
         lead = (slice(None),) * dim
-        return tuple(x[lead + (i,)] for i in range(x.shape[dim]))
+        # the Ellipsis keeps 0-d pieces of a 1-d x arrays viewing x (torch's views)
+        return tuple(x[lead + (i, Ellipsis)] for i in range(x.shape[dim]))
 
     @staticmethod
     def backward(ctx, *grads):

@@ -14,8 +14,8 @@ def take_along_dim(input, indices, dim=None):
     if indices._data.dtype != np.int64:
         raise RuntimeError("torch.take_along_dim(): dtype of indices should be Long but got "
                            f"{type_name(indices._data.dtype)}")
-    if dim is None:
-        return getitem(input.reshape(-1), indices.reshape(-1))
+    if dim is None:  # as torch: a gather from the flattened input (no negative indices)
+        return gather(input.reshape(-1), 0, indices.reshape(-1))
     if input._data.ndim != indices._data.ndim:
         raise RuntimeError("torch.take_along_dim(): input and indices should have the same "
                            f"number of dimensions, but got {input._data.ndim} dimensions for "
@@ -79,6 +79,9 @@ def index_add(input, dim, index, source, *, alpha=1):
                          alpha=alpha).reshape(())
     bad = (idx < 0) | (idx >= input._data.shape[d])
     if bad.any():
+        # torch's loop kernel (not its scatter_add: >1-d, alpha 1, int64 index) words it so
+        if input._data.ndim == 1 or alpha != 1 or idx.dtype != np.int64:
+            raise IndexError("index out of range in self")
         raise RuntimeError(f"index {int(idx[bad].flat[0])} is out of bounds for dimension {d} "
                            f"with size {input._data.shape[d]}")
     shape = [1] * input._data.ndim
@@ -89,7 +92,8 @@ def index_add(input, dim, index, source, *, alpha=1):
     # last dim of a tensor, alpha 1, int64 ids; otherwise it adds slice by slice in float16
     wide = input._data.ndim > 1 and d in (0, input._data.ndim - 1) and alpha == 1 \
         and idx.dtype == np.int64
-    return ScatterAdd.apply(input, np.ascontiguousarray(full), src, dim=d, wide=wide)
+    return ScatterAdd.apply(input, np.ascontiguousarray(full), src, dim=d, wide=wide,
+                            name="IndexAddBackward0")
 
 
 def _check_add_shapes(x_shape, d, count, src_shape):

@@ -36,14 +36,16 @@ class VectorNorm(Op):
         else:
             out = np.sum(a ** p, axis=axes, keepdims=True) ** (1.0 / p)
         out = out.astype(x.real.dtype, copy=False)  # complex x: a real norm
-        ctx.save_for_backward(x, out)
-        ctx.p, ctx.axes = p, axes
+        ctx.p, ctx.axes, ctx.kept_shape = p, axes, out.shape
         result = out if keepdim else (out.reshape(()) if axes is None else out.squeeze(axes))
-        return _contiguous(result)  # torch returns contiguous results
+        result = _contiguous(result)  # torch returns contiguous results
+        ctx.save_for_backward(x, result)  # the result itself: torch sees it changed in place
+        return result
 
     @staticmethod
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
+        out = out.reshape(ctx.kept_shape)
         g = grad.reshape(out.shape)
         p = ctx.p
         if p == 1:

@@ -172,3 +172,23 @@ def test_scaled_dot_product_attention():
     v2 = leaf((2, 4, 2), 5)
     assert gradcheck(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True),
                      (q2, k2, v2))
+
+
+def test_scaled_dot_product_attention_full_shape_float_mask():
+    # the mask's gradient once aliased the scores' and was scaled with the query's
+    q, k, v, m = leaf((3, 4), 6), leaf((3, 4), 7), leaf((3, 3), 8), leaf((3, 3), 9)
+    assert gradcheck(lambda q, k, v, m: F.scaled_dot_product_attention(q, k, v, attn_mask=m),
+                     (q, k, v, m))
+
+
+def test_scaled_dot_product_attention_causal_on_top_of_a_mask():
+    q, k, v = leaf((1, 2, 3, 4), 10), leaf((1, 2, 5, 4), 11), leaf((1, 2, 5, 4), 12)
+    mask = ember.tensor(np.random.default_rng(0).random((3, 5)) < 0.6)
+    assert gradcheck(lambda q, k, v: F.scaled_dot_product_attention(
+        q, k, v, attn_mask=mask, is_causal=True), (q, k, v))
+
+
+def test_pdist_of_one_row_has_a_zero_gradient():
+    x = leaf((1, 3), 13)
+    F.pdist(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((1, 3)))

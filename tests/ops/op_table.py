@@ -304,6 +304,14 @@ OPS = [
          lambda m, a, b: _setitem(a * 1, (1, slice(None), m.tensor([0, 2])), b),
          ((2, 3, 4), (3, 2))),
     case("setitem_mask", lambda m, a: _setitem(a * 1, m.tensor(MASK), 0.0), (A,)),
+    # a 0-d integer tensor selects (as an int); True is the index tensor [0] on a new dim
+    case("getitem_0d_tensor_and_bool",
+         lambda m, a: a[-1:3:3, m.tensor(0), 1, True, None, m.tensor(-1)], ((2, 2, 3, 1),)),
+    case("setitem_int_mask_bool",
+         lambda m, a, b: _setitem(a * 1, (1, m.tensor(COL_MASK), True), b), (A, (2,))),
+    # values broadcast over the index dims (NumPy 2.4's np.add.at misreads them)
+    case("index_put_accumulate_broadcast_values",
+         lambda m, a, v: m.index_put(a, (m.tensor(IDX_2D),), v, accumulate=True), ((3,), (2,))),
     case("inplace_arithmetic", lambda m, a, b: (a * 1).add_(b).mul_(b).sub_(a, alpha=2).div_(2),
          (A, B)),
     case("sort", lambda m, a: a.sort(), (A,)),

@@ -19,12 +19,12 @@ linear(indexing.ScatterAdd, indexing.MaskedFill, at=(0, 2))
 
 
 @rule(indexing.Scatter)
-def _scatter(xs, ts, out, dim, multiply=False):
+def _scatter(xs, ts, out, dim, multiply=False, name=None):
     if multiply:  # x * src at the index: not linear; the fallback has its formula
         return NotImplemented
     (x, index, src), (tx, _, tsrc) = xs, ts
     return indexing.Scatter.apply(tx if tx is not None else zero_of(x), index,
-                                  tsrc if tsrc is not None else zero_of(src), dim=dim)
+                                  tsrc if tsrc is not None else zero_of(src), dim=dim, name=name)
 
 
 @rule(statistics.ScatterReduce)

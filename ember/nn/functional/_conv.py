@@ -17,7 +17,7 @@ from ..._arg_errors import must_be
 from ..._user_warning import warn_at_user
 from ...autograd.function import Op
 from ._common import _size_index_error
-from ._conv_dtypes import _uses_onednn, bias_check_early, check_conv_dtypes
+from ._conv_dtypes import SIGN_CHECKS, _uses_onednn, bias_check_early, check_conv_dtypes, check_same
 from ._kernels import FLOATING, check_kernel
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
@@ -192,8 +192,10 @@ def _batchify(input, nd, name):
     return (input if batched else input.unsqueeze(0)), batched
 
 
-def _check_shapes(input, weight, bias, nd, transposed, groups, stride):
-    """torch's checks on the operands' ranks, channels and groups (``input`` batched)."""
+def _check_shapes(input, weight, bias, nd, transposed, groups, stride, shown=None, params=()):
+    """torch's checks on the operands' ranks, channels and groups (``input`` batched;
+    ``shown``: the input shape torch's messages name, when not the input's own; ``params``:
+    (name, value) options whose lengths torch checks before the channels)."""
     if weight.dim() < 3:
         raise RuntimeError("weight should have at least three dimensions")
     if weight.dim() != nd + 2:
@@ -209,7 +211,11 @@ def _check_shapes(input, weight, bias, nd, transposed, groups, stride):
                            f"dimensional input of size {list(input.shape)} instead")
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
-    ws, xs = list(weight.shape), list(input.shape)
+    given = {pname: _expand(value, nd, pname) for pname, value in params}
+    for pname, bad, message in SIGN_CHECKS:  # torch's order, before the channels
+        if any(bad(v) for v in given.get(pname, ())):
+            raise RuntimeError(message)
+    ws, xs = list(weight.shape), list(shown or input.shape)
     if ws[0] % groups:
         raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by "
                            f"{groups} at dimension 0, but got weight of size [{ws}] instead")
@@ -284,24 +290,25 @@ def _warn_same_padding_copy():
 def _conv(input, weight, bias, stride, padding, dilation, groups, nd, name):
     input, batched = _batchify(input, nd, name)
     same = padding == "same" if isinstance(padding, str) else False
-    if same and any(s != 1 for s in _expand(stride, nd, "stride")):
-        raise RuntimeError("padding='same' is not supported for strided convolutions")
+    if isinstance(padding, str) and not same and padding != "valid":  # torch's first check
+        raise RuntimeError(f"Invalid padding string: '{padding}'")
+    shown = check_same(input, weight, stride, dilation, groups) if same else None
     if not same and bias is not None and bias._data.dtype != input._data.dtype:
         bias_check_early(input._data, bias._data)
-    _check_shapes(input, weight, bias, nd, False, groups, stride)
+    pads = () if isinstance(padding, str) else (("padding", padding),)
+    _check_shapes(input, weight, bias, nd, False, groups, stride, shown,
+                  (("stride", stride),) + pads + (("dilation", dilation),))
     stride, dilation = _expand(stride, nd, "stride"), _expand(dilation, nd, "dilation")
     kernel = tuple(weight.shape[2:])
     if isinstance(padding, str):
         if padding == "valid":
             pads = ((0, 0),) * nd
-        elif same:
+        else:  # 'same' (another string was refused above)
             # torch puts the odd one out of an even total padding on the right
             totals = [d * (k - 1) for d, k in zip(dilation, kernel)]
             pads = tuple((int(t / 2), t - int(t / 2)) for t in totals)
             if any(t % 2 for t in totals):
                 _warn_same_padding_copy()
-        else:
-            raise RuntimeError(f"Invalid padding string: '{padding}'")
         _check_options(stride, [b for b, _ in pads], dilation, input, weight, groups, False)
     else:
         padding = _expand(padding, nd, "padding")
@@ -323,13 +330,17 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
     if isinstance(padding, str):
         raise must_be(name, "padding", None, "tuple of ints", padding)
     input, batched = _batchify(input, nd, name)
-    _check_shapes(input, weight, bias, nd, True, groups, stride)
+    _check_shapes(input, weight, bias, nd, True, groups, stride, params=tuple(zip(
+        ("stride", "padding", "dilation", "output_padding"),
+        (stride, padding, dilation, output_padding))))
     stride, dilation = _expand(stride, nd, "stride"), _expand(dilation, nd, "dilation")
     padding = _expand(padding, nd, "padding")
     output_padding = _expand(output_padding, nd, "output_padding")
     _check_options(stride, padding, dilation, input, weight, groups, True)
     if any(o >= s and o >= d for o, s, d in zip(output_padding, stride, dilation)):
-        dims = ["depth", "height", "width"][3 - nd:]
+        if nd == 1:  # torch runs 1d as 2d: its message names a height too
+            output_padding, stride, dilation = (0, *output_padding), (1, *stride), (1, *dilation)
+        dims = ["depth", "height", "width"][3 - len(stride):]
         parts = [f"output_padding_{a}: {o}" for a, o in zip(dims, output_padding)]
         parts += [f"stride_{a}: {s}" for a, s in zip(dims, stride)]
         parts += [f"dilation_{a}: {d}" for a, d in zip(dims, dilation)]
@@ -339,9 +350,10 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
     out_size = tuple((n - 1) * s - 2 * p + d * (k - 1) + o + 1 for n, s, p, d, k, o in zip(
         input.shape[2:], stride, padding, dilation, kernel, output_padding))
     if any(o <= 0 for o in out_size):
-        raise RuntimeError(f"Given input size per channel: ({' x '.join(map(str, input.shape[2:]))}"
-                           f"). Calculated output size per channel: "
-                           f"({' x '.join(map(str, out_size))}). Output size is too small")
+        lead = (1,) * (nd == 1)  # (torch runs 1d as 2d, a height of 1)
+        given, got = (" x ".join(map(str, lead + tuple(s))) for s in (input.shape[2:], out_size))
+        raise RuntimeError(f"Given input size per channel: ({given}). Calculated output size "
+                           f"per channel: ({got}). Output size is too small")
     if 0 in input.shape[2:] and input.shape[0] and input.shape[1]:
         view = list(input.shape) if nd > 1 else [*input.shape[:2], 1, *input.shape[2:]]
         raise RuntimeError(f"Only zero batch or zero channel inputs are supported, but got "

@@ -6,6 +6,8 @@ compares the operands' legacy type names; the native kernels say "expected scala
 A plain convolution checks the bias's dtype before anything else (``bias_check_early``); a
 ``'same'``-padded one adds the bias afterwards, casting it; a transposed one has kernels only
 for floating point and int64 input, and its 3-D kernel checks the bias like the weight.
+It also keeps torch's option checks made before the operands' channels (``SIGN_CHECKS``) and
+the ones of a ``padding='same'`` convolution (``check_same``).
 """
 from __future__ import annotations
 
@@ -76,3 +78,34 @@ def check_conv_dtypes(x, w, b, *, nd: int, transposed: bool, groups: int) -> Non
     if w.dtype != x.dtype:
         raise _scalar_type(x, w)
     return None
+
+
+# (option, refused value, torch's message), in the order torch checks them
+SIGN_CHECKS = (("padding", lambda v: v < 0, "negative padding is not supported"),
+               ("output_padding", lambda v: v < 0, "negative output_padding is not supported"),
+               ("stride", lambda v: v <= 0, "non-positive stride is not supported"),
+               ("dilation", lambda v: v < 0, "dilation should be greater than zero"))
+
+
+def check_same(input, weight, stride, dilation, groups):
+    """torch's own checks (order and words) of a ``padding='same'`` convolution of a batched
+    ``input``; returns the input shape its channel error names (torch first pads the extra
+    element of an odd total padding)."""
+    k = weight.dim()
+    if k < 3:
+        raise RuntimeError("weight should have at least three dimensions")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    if k != input.dim():
+        raise RuntimeError(f"Expected {k}-dimensional input for {k}-dimensional weight"
+                           f"{list(weight.shape)}, but got {input.dim()}-dimensional input of "
+                           f"size {list(input.shape)} instead")
+    values = [[v] if isinstance(v, (int, np.integer)) else list(v) for v in (stride, dilation)]
+    for name, v in zip(("stride", "dilation"), values):
+        if len(v) not in (1, k - 2):
+            raise RuntimeError(f"{name} cannot broadcast to {k - 2} dimensions")
+    if any(s != 1 for s in values[0]):
+        raise RuntimeError("padding='same' is not supported for strided convolutions")
+    dilation = values[1] * (k - 2) if len(values[1]) == 1 else values[1]
+    extra = [d * (n - 1) % 2 for d, n in zip(dilation, weight.shape[2:])]
+    return list(input.shape[:2]) + [n + e for n, e in zip(input.shape[2:], extra)]

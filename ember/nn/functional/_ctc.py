@@ -162,9 +162,15 @@ def _check_length_lists(input_lengths, target_lengths):
                          if not isinstance(v, (int, np.integer))), None)
         return None
 
-    if first_bad(input_lengths) is not None:
-        raise TypeError("ctc_loss() received an invalid combination of arguments - got (Tensor, "
-                        "Tensor, list, list, int, int, bool), but expected one of:")
+    kinds = ["Tensor" if isinstance(v, Tensor) else type(v).__name__
+             if type(v).__module__ == "builtins" else f"{type(v).__module__}.{type(v).__name__}"
+             for v in (input_lengths, target_lengths)]
+    # the two overloads: both lengths sequences of ints, or both tensors
+    seqs = [isinstance(v, (list, tuple)) for v in (input_lengths, target_lengths)]
+    if first_bad(input_lengths) is not None or not (
+            all(seqs) or kinds == ["Tensor", "Tensor"]):
+        raise TypeError(f"ctc_loss() received an invalid combination of arguments - got (Tensor, "
+                        f"Tensor, {kinds[0]}, {kinds[1]}, int, int, bool), but expected one of:")
     pos = first_bad(target_lengths)
     if pos is not None:
         kind = type(target_lengths[pos]).__name__

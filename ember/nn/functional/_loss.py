@@ -86,7 +86,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                                    label_smoothing)
     if label_smoothing < 0.0:  # torch smooths only for a positive value
         label_smoothing = 0.0
-    _no_grad_arg(weight, "nll_loss_forward", "weight")
+    _no_grad_arg(weight, _nll_kernel(input), "weight")
     t, w = _class_targets(input, target, weight, True, label_smoothing)
     return CrossEntropy.apply(input, target=t, weight=w, ignore_index=ignore_index,
                               reduction=reduction, label_smoothing=label_smoothing)
@@ -135,7 +135,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     if not (isinstance(input, Tensor) and isinstance(target, Tensor)) or not (
             weight is None or isinstance(weight, Tensor)):
         _check_operands("nll_loss_nd", input, target, weight)
-    _no_grad_arg(weight, "nll_loss_forward", "weight")
+    _no_grad_arg(weight, _nll_kernel(input), "weight")
     t, w = _class_targets(input, target, weight, False)
     return NLLLoss.apply(input, target=t, weight=w, ignore_index=ignore_index,
                          reduction=reduction)
@@ -174,6 +174,11 @@ def _loss_dtypes(input, target, kernel, out=None):
                            f"output type {type_name(out._data.dtype)}")
     out_dtype = dt.np if out is None else out._data.dtype
     return compute_dtype(dt.np), out_dtype
+
+
+def _nll_kernel(input):
+    """torch's kernel name: K-dim input (3-d and up) runs through ``nll_loss2d``."""
+    return "nll_loss2d_forward" if input.dim() > 2 else "nll_loss_forward"
 
 
 def _no_grad_arg(value, fn, arg):

@@ -162,6 +162,33 @@ class SeparableMap(Op):
         return np.ascontiguousarray(g).astype(grad.dtype, copy=False)
 
 
+class EmptyPool(Op):
+    """z = the empty output of an adaptive pooling to a zero size; its backward fails as
+    torch's kernels do"""
+
+    @staticmethod
+    def forward(ctx, x, *, shape, node_name, message):
+        ctx.show_as(node_name)
+        ctx.message = message
+        return np.zeros(shape, x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError(ctx.message)
+
+
+def _empty_pool(input, nd, outs, kernel, node_name):
+    """The empty adaptive pooling output (``outs`` holds a 0), with torch's backward error
+    naming the shape its 2-D ``kernel`` sees (a unit dim added for 1-D)."""
+    shape = list(input.shape[:-nd]) + [1] * (nd == 1) + list(outs)
+    dim = next(i for i in range(1, len(shape)) if shape[i] == 0)
+    return EmptyPool.apply(input, shape=tuple(input.shape[:-nd]) + tuple(outs),
+                           node_name=node_name, message=(
+                               f"{kernel}_backward(): Expected grad_output to have non-zero "
+                               f"size for non-batch dimensions, but grad_output has sizes "
+                               f"{shape} with dimension {dim} being empty"))
+
+
 def _acc(x):
     """float16 as torch's pooling and interpolation kernels compute it: in float32 (the
     result is rounded back once)."""
@@ -284,6 +311,9 @@ def _adaptive_sizes(input, nd, fn, output_size):
         output_size = (int(output_size),) * nd
     output_size = tuple(output_size)
     if len(output_size) != nd:
+        if fn == "adaptive_max_pool2d":  # (torch's max kernel words it so)
+            raise RuntimeError("adaptive_max_pool2d(): internal error: output_size.size() "
+                               "must be 2")
         raise RuntimeError(f"{fn}: output_size must be {nd}")
     sizes = tuple(input.shape[-nd:])
     # None keeps the input's size on that axis
@@ -308,6 +338,10 @@ def _check_non_empty(input, fn, dims=None, shape=None):
 
 
 def _adaptive_avg(input, nd, fn, output_size):
+    if nd == 2 and input.dim() not in (3, 4) and (output_size == 1 or (
+            isinstance(output_size, (tuple, list)) and list(output_size) == [1, 1]
+            and input.dim() > 2)):
+        return input.mean((-1, -2), keepdim=True)  # torch's shortcut, before its rank check
     sizes, outs = _adaptive_sizes(input, nd, fn, output_size)
     if min(outs) < 0:  # torch pools 1-D as 2-D, with a unit dim before the last
         pair = ((1,) + outs) if nd == 1 else outs
@@ -321,6 +355,8 @@ def _adaptive_avg(input, nd, fn, output_size):
     if 0 not in outs:  # torch returns an empty output before it looks at the dtype
         check_kernel(input, "adaptive_avg_pool2d", FLOATING)
     name = "SqueezeBackward1" if nd == 1 else "AdaptiveAvgPool2DBackward0"
+    if 0 in outs and input.numel():
+        return _empty_pool(input, nd, outs, "adaptive_avg_pool2d", name)
     return SeparableMap.apply(input, mats=_adaptive_mats(sizes, outs), node_name=name)
 
 
@@ -355,6 +391,12 @@ def _adaptive_max(input, nd, fn, output_size, return_indices):
                            f"{next(o for o in outs if o < 0)}: {shape}")
     check_kernel(input, "adaptive_max_pool2d", FLOATING)
     name = "SqueezeBackward1" if nd == 1 else "AdaptiveMaxPool2DBackward0"
+    if 0 in outs and input.numel():
+        from ... import _creation
+
+        out = _empty_pool(input, nd, outs, "adaptive_max_pool2d", name)
+        indices = _creation.tensor(np.zeros(out.shape, np.int64))
+        return (out, indices) if return_indices else out
     out, indices = MaxGather.apply(input, tables=_adaptive_tables(sizes, outs), node_name=name)
     return (out, indices) if return_indices else out
 

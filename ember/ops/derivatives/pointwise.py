@@ -203,12 +203,11 @@ def _expm1(ctx, grad):
 
 @formula(Abs)
 def _abs(ctx, grad):
-    (x,) = ctx.saved_tensors
-    if x.dtype.kind == "c":  # x / |x| depends on x: recorded, as torch's grad * sgn(x)
-        from ..math_more import sgn
+    # torch's grad * sgn(x), recorded: x / |x| depends on a complex x, and a real x gets a
+    # (zero) second derivative through it, not none
+    from ..math_more import sgn
 
-        return grad * sgn(saved_tensors(ctx)[0])
-    return grad * const(np.sign(x))
+    return grad * sgn(saved_tensors(ctx)[0])
 
 
 @formula(Erf)
@@ -277,8 +276,13 @@ def _sigmoid(ctx, grad):
 
 @formula(Relu)
 def _relu(ctx, grad):
-    (out,) = ctx.saved_tensors
-    return grad * const(out > 0, grad._data.dtype)
+    from ..math_more import sgn
+
+    # torch's threshold_backward(grad, out): the mask out > 0, with a zero derivative for
+    # out (so x gets a zero second derivative, not none)
+    (out,) = saved_tensors(ctx)
+    mask = const(~(out._data <= 0))  # NaN passes the gradient, as torch's
+    return where(mask, grad * sgn(where(mask, out, 1.0)), 0.0)
 
 
 @formula(NanToNum)

@@ -63,7 +63,7 @@ def _cumsum(ctx, grad):
 
 @formula(Prod)
 def _prod(ctx, grad):
-    (x,) = saved_tensors(ctx)
+    x = saved_tensors(ctx)[0]  # (x, result)
     shape = x.shape
     if ctx.axes is None:
         axis, x, g = 0, x.reshape(-1), grad.reshape(1)
@@ -124,13 +124,13 @@ def _kthvalue(ctx, grad, grad_indices=None):
 
 @formula(Var)
 def _var(ctx, grad):
-    centred, _ = ctx.saved_tensors
+    centred = ctx.saved_tensors[1]  # (x, x - mean[, std])
     x = stand_in(ctx, 0, centred)  # var ignores a shift of x: x - mean stands in for x
     dims = list(ctx.axes) if ctx.axes is not None else list(range(x.ndim))
     c = x - x.mean(dim=dims, keepdim=True)
     g = kept_shape(grad, ctx.x_shape, ctx.axes, ctx.keepdim)
     if ctx.std:  # d std = d var / (2 std); 0 where std is 0, as torch (on std's own output)
-        s = kept_shape(saved_tensors(ctx)[1], ctx.x_shape, ctx.axes, ctx.keepdim)
+        s = kept_shape(saved_tensors(ctx)[2], ctx.x_shape, ctx.axes, ctx.keepdim)
         zero = const(s._data == 0)
         g = where(zero, 0.0, g / (2 * where(zero, 1.0, s)))
     if ctx.dof <= 0 and ctx.full:  # torch: infinite, NaN where x is at its mean
@@ -161,6 +161,7 @@ def _max_dim(ctx, grad, grad_indices=None):
 @formula(Amax)
 def _amax(ctx, grad):
     x, out = ctx.saved_tensors
+    out = out.reshape(ctx.kept_shape)  # the result, its reduced dims kept
     mask = x == out
     share = mask / mask.sum(axis=ctx.axes, keepdims=True)
     g = grad if ctx.keepdim else grad.reshape(out.shape)
@@ -182,15 +183,16 @@ def _log_softmax(ctx, grad):
 
 @formula(Logsumexp)
 def _logsumexp(ctx, grad):
-    x, out = saved_tensors(ctx)
+    x = saved_tensors(ctx)[0]
     dims = ctx.axes if ctx.axes is not None else tuple(range(x.ndim))
-    g = grad if ctx.keepdim else grad.reshape(out.shape)
+    g = grad if ctx.keepdim else grad.reshape(ctx.kept_shape)
     return g * exp(x - logsumexp(x, dims, keepdim=True))  # softmax over the reduced dims
 
 
 @formula(VectorNorm)
 def _vector_norm(ctx, grad):
     x_arr, out = ctx.saved_tensors
+    out = out.reshape(ctx.kept_shape)  # the result, its reduced dims kept
     (x, _) = saved_tensors(ctx)
     g = grad.reshape(out.shape)
     p, dt = ctx.p, grad._data.dtype
