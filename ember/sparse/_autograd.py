@@ -454,12 +454,7 @@ def _add_scaled_entries(out, s: Coo, v, alpha):
         wide = np.clongdouble if out.dtype.itemsize >= 16 else np.complex128
     a = wide(out.dtype.type(alpha))
     lin = _coo.linear_index(s.indices, s.shape[:s.sparse_dim])
-    order = np.argsort(lin, kind="stable")
-    first = np.ones(lin.size, bool)
-    first[1:] = lin[order][1:] != lin[order][:-1]
-    starts = np.maximum.accumulate(np.where(first, np.arange(lin.size), 0))
-    rank = np.empty(lin.size, np.int64)
-    rank[order] = np.arange(lin.size) - starts
+    rank = _coo.occurrence_rank(lin)
     for r in range(int(rank.max()) + 1 if lin.size else 0):
         sel = np.flatnonzero(rank == r)
         at = tuple(s.indices[:, sel])

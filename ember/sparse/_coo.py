@@ -154,6 +154,18 @@ class Coo:
 
 
 # --- the math -----------------------------------------------------------------------------
+def occurrence_rank(lin: np.ndarray) -> np.ndarray:
+    """For each entry of ``lin``, how many earlier entries hold the same value (0 for the
+    first occurrence, 1 for the second ...)."""
+    order = np.argsort(lin, kind="stable")
+    first = np.ones(lin.size, bool)
+    first[1:] = lin[order][1:] != lin[order][:-1]
+    starts = np.maximum.accumulate(np.where(first, np.arange(lin.size), 0))
+    rank = np.empty(lin.size, np.int64)
+    rank[order] = np.arange(lin.size) - starts
+    return rank
+
+
 def linear_index(indices: np.ndarray, sparse_shape) -> np.ndarray:
     """Row-major position of each entry among the sparse dims (int64)."""
     lin = np.zeros(indices.shape[1], np.int64)

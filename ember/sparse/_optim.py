@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ._coo import Coo, coalesce, linear_index, merge_add
+from ._coo import Coo, coalesce, linear_index, merge_add, occurrence_rank
 
 _ADD_DENSE = "add(sparse, dense) is not supported. Use add(dense, sparse) instead."
 
@@ -41,12 +41,7 @@ def index_add_(dense: np.ndarray, g: Coo, alpha=1.0) -> None:
     lin = linear_index(g.indices, g.shape[:g.sparse_dim])
     # the k-th occurrence of each index goes in round k: each round's indices are unique, and
     # the rounds keep every index's entries in order
-    order = np.argsort(lin, kind="stable")
-    first = np.ones(lin.size, bool)
-    first[1:] = lin[order][1:] != lin[order][:-1]
-    starts = np.maximum.accumulate(np.where(first, np.arange(lin.size), 0))
-    rank = np.empty(lin.size, np.int64)
-    rank[order] = np.arange(lin.size) - starts
+    rank = occurrence_rank(lin)
     for k in range(int(rank.max()) + 1):
         sel = np.flatnonzero(rank == k)
         at = tuple(g.indices[:, sel])

@@ -6,17 +6,10 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _tensor as _t
+from ..ops._shape_utils import wrap_dim as _wrap_dim
 from . import _autograd as _ag
 from . import _coo
 from ._coo import Coo, could_not_run
-
-
-def _wrap_dim(dim, ndim):
-    n = max(ndim, 1)
-    if not -n <= dim < n:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
-                         f"but got {dim})")
-    return dim % n
 
 
 def _swap(c: Coo, d0, d1) -> Coo:
