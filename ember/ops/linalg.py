@@ -325,8 +325,8 @@ def _linear_dtypes(x, w, b):
 def mm(input, mat2):
     """Product of two 2-D matrices."""
     try:
-        if input.dim() != 2 or mat2.dim() != 2:
-            raise RuntimeError(f"self must be a matrix (got {input.dim()}-D and {mat2.dim()}-D)")
+        if input.dim() != 2 or mat2.dim() != 2:  # torch names the first operand that is not
+            raise RuntimeError(f"{'self' if input.dim() != 2 else 'mat2'} must be a matrix")
     except AttributeError:
         _arg_errors.check_tensors("mm", input=input, mat2=mat2)
         raise
@@ -336,9 +336,9 @@ def mm(input, mat2):
 def bmm(input, mat2):
     """Batched product of (B, n, m) and (B, m, p) tensors."""
     try:
-        if input.dim() != 3 or mat2.dim() != 3:
-            raise RuntimeError(f"batch1 must be a 3D tensor (got {input.dim()}-D and "
-                               f"{mat2.dim()}-D)")
+        if input.dim() != 3 or mat2.dim() != 3:  # torch names the first operand that is not
+            raise RuntimeError(f"{'batch1' if input.dim() != 3 else 'batch2'} must be a 3D "
+                               "tensor")
     except AttributeError:
         _arg_errors.check_tensors("bmm", input=input, mat2=mat2)
         raise
