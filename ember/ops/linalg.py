@@ -325,8 +325,9 @@ def _linear_dtypes(x, w, b):
 def mm(input, mat2):
     """Product of two 2-D matrices."""
     try:
-        if input.dim() != 2 or mat2.dim() != 2:  # torch names the first operand that is not
-            raise RuntimeError(f"{'self' if input.dim() != 2 else 'mat2'} must be a matrix")
+        dims = input.dim(), mat2.dim()  # a non-Tensor fails here: torch's TypeError below
+        if dims != (2, 2):  # torch names the first operand that is not a matrix
+            raise RuntimeError(f"{'self' if dims[0] != 2 else 'mat2'} must be a matrix")
     except AttributeError:
         _arg_errors.check_tensors("mm", input=input, mat2=mat2)
         raise
@@ -336,9 +337,9 @@ def mm(input, mat2):
 def bmm(input, mat2):
     """Batched product of (B, n, m) and (B, m, p) tensors."""
     try:
-        if input.dim() != 3 or mat2.dim() != 3:  # torch names the first operand that is not
-            raise RuntimeError(f"{'batch1' if input.dim() != 3 else 'batch2'} must be a 3D "
-                               "tensor")
+        dims = input.dim(), mat2.dim()  # a non-Tensor fails here: torch's TypeError below
+        if dims != (3, 3):  # torch names the first operand that is not 3-D
+            raise RuntimeError(f"{'batch1' if dims[0] != 3 else 'batch2'} must be a 3D tensor")
     except AttributeError:
         _arg_errors.check_tensors("bmm", input=input, mat2=mat2)
         raise
