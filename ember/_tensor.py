@@ -102,6 +102,8 @@ def _mark_view(out, base):
     out._base = root = base if base._base is None else base._base
     if vc[0]:
         out._view_version = vc[0]
+    if out._grad_fn is not None:
+        out._grad_fn._output_is_view = True  # for torch's "output 0 of AsStrided" (_errors.py)
     if root._rg and not grad_mode.state.enabled:
         out._no_grad_view = True  # torch refuses to change it in place with grad mode on
         if out._data.dtype.kind in "fc":  # it requires grad, as torch's (a dead end)

@@ -117,11 +117,11 @@ def _torch_origin(node, vc, fn, output_nr, tensor):
         name = None if current is None else current.name()
     elif fn is node:
         name, nr = node.name(), output_nr
+    elif fn is not None and fn._output_is_view:
+        # a view changed in place (itself or through its base): torch regenerates its grad_fn
+        name, nr = "AsStridedBackward0", 0
     elif len(vc) > 2 and vc[2] is not None:  # the tensor itself is gone; its counter says
         name, nr = vc[2], 0
-    elif getattr(fn, "_fn", None) is not None and getattr(fn._fn, "_makes_view", False):
-        # a view whose base changed in place: torch's view has a regenerated grad_fn by now
-        name, nr = "AsStridedBackward0", 0
     else:
         name, nr = (None if fn is None else fn.name()), output_nr
     if name is None or name == "AccumulateGrad":

@@ -56,7 +56,6 @@ _TENSORS = {
 # number in torch too (no ``_raw_saved_*``)
 _BY_OP = {
     ("Linear", "AddmmBackward0"): (("mat1", 1), ("mat2", 0, "T")),
-    ("Linear", "MmBackward0"): (("self", 1), ("mat2", 0, "T")),
 }
 _REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}  # torch's Reduction enum
 # node name -> {torch name: value from the node}, for saved non-tensor arguments (not

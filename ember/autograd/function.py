@@ -169,7 +169,7 @@ class Node:
 
 _RENAMED = {}  # (op, torch name) -> node class
 _Node_defaults = dict(_saved=None, _saved_versions=None, _released=False, _tensor_hooks=None,
-                      _post_hooks=None, _pre_hooks=None, _site=None)
+                      _post_hooks=None, _pre_hooks=None, _site=None, _output_is_view=False)
 for _k, _v in _Node_defaults.items():
     setattr(Node, _k, _v)
 

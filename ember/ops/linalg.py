@@ -116,18 +116,10 @@ class Mm(Op):
                 np.matmul(x.T, grad) if need[1] else None)
 
 
-# (batched input, 1-D input, no bias) -> torch's node name
-_LINEAR_NODE_NAMES = {
-    (False, False, True): "MmBackward0",
-    (True, False, True): "UnsafeViewBackward0",
-    (True, False, False): "ViewBackward0",
-    (False, True, False): "ViewBackward0",
-    (False, True, True): "SqueezeBackward4",
-}
-
-
 class Linear(Op):
-    """z = x @ W.T + b: one node for the whole affine map (torch's ``F.linear``)"""
+    """z = x @ W.T + b in one NumPy expression: ``F.linear`` when nothing is recorded (and
+    under forward-mode AD). With grad recorded, ``F.linear`` records torch's nodes instead
+    (``linear_graph.py``)."""
 
     _backward_name = "AddmmBackward0"
 
@@ -135,8 +127,6 @@ class Linear(Op):
     def forward(ctx, x, w, b=None):
         check_linear(x, w, b)
         ctx.save_for_backward(x, w)
-        if b is None or x.ndim != 2:  # torch's names: F.linear is addmm only for 2-D with bias
-            ctx.show_as(_LINEAR_NODE_NAMES[x.ndim > 2, x.ndim == 1, b is None])
         if x.dtype is HALF:
             return _half_linear(x, w, b)
         if x.ndim > 2:
@@ -359,7 +349,8 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
 
 
 def linear(input, weight, bias=None):
-    """``input @ weight.T + bias`` as one node (``F.linear``)."""
+    """``input @ weight.T + bias`` computed at once: ``F.linear``'s path when no graph is
+    recorded."""
     if bias is None:
         return Linear.apply(input, weight)
     return Linear.apply(input, weight, bias)

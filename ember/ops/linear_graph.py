@@ -31,7 +31,6 @@ class WeightT(Op):
     """z = w.T for the weight of ``F.linear`` (torch's ``weight.t()``, a view)"""
 
     _backward_name = "TBackward0"
-    _makes_view = True
 
     @staticmethod
     def forward(ctx, w):

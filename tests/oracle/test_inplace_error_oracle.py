@@ -68,8 +68,34 @@ def _user_function_twice(lib, x):
     return z
 
 
+def _saved_view_base_changed(lib, x):  # a view's grad_fn is regenerated: AsStrided
+    y = x * 1
+    v = y.t()
+    z = v * v
+    y.mul_(2)
+    return z
+
+
+def _saved_view_changed_under_no_grad(lib, x):
+    y = x * 1
+    v = y[1:]
+    z = v * v
+    with lib.no_grad():
+        y.mul_(2)
+    return z
+
+
+def _saved_expand_changed(lib, x):
+    y = x * 1
+    v = y[:1].expand(2, 2)
+    z = v * v
+    y.add_(1)
+    return z
+
+
 CASES = [_inputs_then_inplace, _saved_output, _sum_then_mul_, _changed_under_no_grad,
-         _leaf_changed_under_no_grad, _tensor_without_grad, _user_function_twice]
+         _leaf_changed_under_no_grad, _tensor_without_grad, _user_function_twice,
+         _saved_view_base_changed, _saved_view_changed_under_no_grad, _saved_expand_changed]
 
 
 @pytest.mark.parametrize("build", CASES, ids=lambda f: f.__name__.strip("_"))
