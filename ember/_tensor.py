@@ -585,17 +585,10 @@ def _real_value(t, c_type):
     return v.real
 
 
-def _wrap_dim(dim, ndim):
-    n = max(ndim, 1)
-    if not -n <= dim < n:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
-                         f"but got {dim})")
-    return dim % n
-
-
 from . import _inplace  # noqa: E402,I001  (in-place ops need Tensor defined first)
 from . import _tensor_casts, _tensor_grad  # noqa: E402,F401  (.grad, .float(), .cpu() ...)
 from . import _tensor_methods  # noqa: E402,F401  (attaches op methods and dunders)
 from . import ops as _ops  # noqa: E402  (ops need Tensor defined first)
+from .ops._shape_utils import wrap_dim as _wrap_dim  # noqa: E402
 from . import _tensor_methods_views as _views  # noqa: E402,I001  (grad_sink, detach_'s error)
 from .autograd import function as _fn  # noqa: E402
