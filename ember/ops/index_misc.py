@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 
 from .._tensor import Tensor, _wrap
+from ._index_layout import laid_out
 from ._shape_utils import type_name
 
 
@@ -45,21 +46,28 @@ def nonzero(input, *, as_tuple=False):
 _FULL = slice(None)
 
 
-def _basic_index_node_name(index):
-    """torch's node name for ``x[index]`` without tensors: the view op it applies last."""
+def _basic_index_node_name(index, shape):
+    """torch's node name for ``x[index]`` without tensors (``x`` of ``shape``): the view op
+    it applies last. In a tuple, torch skips a slice that keeps a whole dim (start 0, step
+    1, stop at or past the end); when nothing is left, the result is an alias of ``x``."""
     if not isinstance(index, tuple):
         if isinstance(index, slice):
             return "SliceBackward0"  # x[:] too
         index = (index,)
-    for i in reversed(index):
+    name, dim = "AliasBackward0", 0
+    for i in index:
         if i is None:
-            return "UnsqueezeBackward0"
-        if isinstance(i, slice):
-            if i != _FULL:
-                return "SliceBackward0"
-        elif i is not Ellipsis:
-            return "SelectBackward0"
-    return "AliasBackward0"
+            name = "UnsqueezeBackward0"
+        elif i is Ellipsis:
+            dim += len(shape) - sum(j is not None and j is not Ellipsis for j in index)
+            continue
+        elif not isinstance(i, slice):
+            name = "SelectBackward0"
+        elif i.start not in (None, 0) or i.step not in (None, 1) or (
+                i.stop is not None and i.stop < shape[dim]):
+            name = "SliceBackward0"
+        dim += i is not None
+    return name
 
 
 # --- torch's words for a failed subscript ----------------------------------------------
@@ -191,6 +199,16 @@ def _out_of_bounds(index, shape):
 
 
 # --- reading and writing at an index, as torch -----------------------------------------
+def read(view, idx, arr, index):
+    """``view[idx]``, that is ``arr[index]`` (``indexing._target``), as torch reads it: see
+    ``_read``; a result of index arrays gets torch's memory layout (``_index_layout.py``)."""
+    out = _read(view, idx)
+    if type(out) is np.ndarray and out.ndim > 1 and any(
+            type(i) is np.ndarray for i in (idx if type(idx) is tuple else (idx,))):
+        return laid_out(arr, index, out)
+    return out
+
+
 def _read(view, idx):
     """``view[idx]``, where an index out of range is an error only when the result has
     elements: torch checks index values as it copies them."""

@@ -179,12 +179,12 @@ class GetItem(Op):
                 idx = idx if type(idx) is tuple else (idx,)
                 if Ellipsis not in idx:
                     idx = idx + (Ellipsis,)  # all-int indices then give a 0-d view, not a copy
-            out = _im._read(view, idx)
+            out = _im.read(view, idx, x, index)
         except IndexError as e:
             raise _index_error(e, x.shape, index) from None
         ctx.x_shape, ctx.x_dtype, ctx.index = x.shape, x.dtype, index
         if node_name or _is_basic(index):
-            ctx.show_as(node_name or _im._basic_index_node_name(index))
+            ctx.show_as(node_name or _im._basic_index_node_name(index, x.shape))
         return out if isinstance(out, np.ndarray) else np.asarray(out)
 
     @staticmethod
@@ -387,8 +387,9 @@ class MaskedFill(Op):
 
 
 # --- wrappers ---------------------------------------------------------------------------
-def getitem(input, index):
-    """``input[index]`` with ints, slices, None, Ellipsis, integer tensors and bool masks."""
+def getitem(input, index, node_name=None):
+    """``input[index]`` with ints, slices, None, Ellipsis, integer tensors and bool masks
+    (``node_name``: the recorded node's, for ops built on a subscript)."""
     if not input._rg and (type(index) is slice or type(index) is int):
         # fast path for x[i] and x[a:b] (the DataLoader's per-sample reads)
         arr = input._data
@@ -407,14 +408,14 @@ def getitem(input, index):
                 idx = idx if type(idx) is tuple else (idx,)
                 if Ellipsis not in idx:
                     idx = idx + (Ellipsis,)  # all-int indices then give a 0-d view, not a copy
-            out = _im._read(view, idx)
+            out = _im.read(view, idx, input._data, index)
         except IndexError as e:
             raise _index_error(e, input._data.shape, index) from None
         t = _wrap(out if isinstance(out, np.ndarray) else np.asarray(out))
         if _is_basic(index) and isinstance(out, np.ndarray):
             _mark_view(t, input)
         return t
-    out = GetItem.apply(input, index=index)
+    out = GetItem.apply(input, index=index, node_name=node_name)
     if _is_basic(index):
         _mark_view(out, input)
     return out

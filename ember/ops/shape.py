@@ -13,6 +13,7 @@ from ..autograd.function import Op
 from ._shape_utils import check_expand, check_movedim, sum_to_shape, type_name, wrap_dim
 from ._shape_utils import size_one_strides as _size_one_strides
 from ._shape_utils import sizes_arg as _sizes
+from .indexing import getitem
 
 
 def _as_view(out, base):
@@ -520,11 +521,10 @@ def tensor_split(input, indices_or_sections, dim=0):
         raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a "
                            "tensor with 0 dims")
     from .shape_more import section_bounds
-
     d = wrap_dim(dim, input._data.ndim)
-    bounds = section_bounds(indices_or_sections, input._data.shape[d])
-    lead = (slice(None),) * d  # plain slices, as torch's: each may be changed in place
-    return tuple(input[lead + (slice(a, b),)] for a, b in zip(bounds[:-1], bounds[1:]))
+    bounds, lead = section_bounds(indices_or_sections, input._data.shape[d]), (slice(None),) * d
+    return tuple(getitem(input, lead + (slice(a, b),), "SliceBackward0")
+                 for a, b in zip(bounds[:-1], bounds[1:]))
 
 
 def chunk(input, chunks, dim=0):
@@ -536,7 +536,7 @@ def chunk(input, chunks, dim=0):
     d = wrap_dim(dim, input._data.ndim)
     n = input._data.shape[d]
     if n == 0:  # torch: ``chunks`` empty pieces
-        return tuple(input[(slice(None),) * d + (slice(0, 0),)] for _ in range(chunks))
+        return split(input, [0] * chunks, d)
     return split(input, -(-n // chunks), dim)
 
 

@@ -224,7 +224,7 @@ def _np_split(name: str, input: Tensor, indices_or_sections, dim: int, min_dims:
         bounds = [i * (n // k) for i in range(k + 1)]
     else:
         bounds = [0, *[int(i) for i in indices_or_sections], n]
-    return tuple(getitem(input, lead + (slice(a, max(a, b)),))
+    return tuple(getitem(input, lead + (slice(a, max(a, b)),), "SliceBackward0")
                  for a, b in zip(bounds[:-1], bounds[1:]))
 
 

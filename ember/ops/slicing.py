@@ -43,7 +43,7 @@ def narrow(input, dim, start, length):
         raise RuntimeError("narrow(): length must be non-negative.")
     if start + length > n:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
-    return getitem(input, (slice(None),) * d + (slice(start, start + length),))
+    return getitem(input, (slice(None),) * d + (slice(start, start + length),), "SliceBackward0")
 
 
 def select(input, dim, index):

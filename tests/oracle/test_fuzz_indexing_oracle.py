@@ -109,9 +109,7 @@ def test_getitem_gradient_matches_torch(seed):
         shape = _shape(rng)
         x = _array(rng, shape, "float64")
         desc = fz.rand_index(rng, shape)
-        # NOTE: names=False: torch names x[0:n, ...] (a slice over all of a dim, in a tuple)
-        # AliasBackward0, ember SliceBackward0 (narrow and tensor_split rely on that name)
-        d = fz.compare(torch, _getitem_grad(desc), [x], grad=(0,), names=False)
+        d = fz.compare(torch, _getitem_grad(desc), [x], grad=(0,))
         if d:
             fails.append(f"x{list(shape)} [{fz.show(desc)}]: {d}")
     _report(fails, total)
