@@ -7,6 +7,7 @@ import numpy as np
 from .. import _arg_errors, _dtype
 from .._tensor import Tensor, _mark_view, _wrap
 from ..autograd.function import Op
+from . import _index_chain as _chain
 from . import index_misc as _im
 from ._shape_utils import check_broadcast, sum_to_shape, wrap_dim
 from .complex_ops import drop_imag
@@ -415,6 +416,8 @@ def getitem(input, index, node_name=None):
         if _is_basic(index) and isinstance(out, np.ndarray):
             _mark_view(t, input)
         return t
+    if _chain.is_chain(index, input._data.shape):  # (torch: one node per view op)
+        return _chain.record(input, index, getitem)
     out = GetItem.apply(input, index=index, node_name=node_name)
     if _is_basic(index):
         _mark_view(out, input)
