@@ -19,15 +19,18 @@ What round-trips exactly:
     tensors (every ember dtype, any shape including 0-d and empty; ``requires_grad`` and
     ``nn.Parameter`` are kept, ``.grad`` is not, as in torch), ``int`` (any size), ``float``
     (including nan, inf and -0.0), ``bool``, ``None``, ``str``, ``list``, ``tuple``,
-    ``dict`` and ``OrderedDict`` (insertion order and key types: str, int, float, bool,
-    None and tuples of them, so an optimizer's integer state keys stay integers), NumPy
+    ``dict``, ``OrderedDict`` and ``Counter`` (a MultiStepLR's milestones; insertion order
+    and key types: str, int, float, bool, None, NumPy scalars and tuples of them, so an
+    optimizer's integer state keys stay integers), NumPy
     arrays and NumPy scalars of numeric or bool dtype. complex128, which safetensors lacks,
     is stored as float64 pairs (a trailing dim of 2: ``torch.view_as_complex`` reads it).
 
 Differences from ``torch.save`` (which pickles):
     - Tensors that share storage (views, ``t.data``, the same tensor twice) are each saved
       as their own copy and load as independent tensors; a container referenced twice
-      loads as two equal containers. A circular reference raises ValueError.
+      loads as two equal containers. A circular reference raises ValueError, and so does
+      nesting deeper than 200 containers (torch.save goes on to Python's recursion limit):
+      json's parser, at load time, must stay within that limit.
     - Other dict subclasses load as ``dict``, tuple subclasses (``ember.Size``,
       namedtuples) as ``tuple``; any other object raises TypeError naming its path.
     - The file holds a CRC-32 of every tensor and of the JSON description, so a damaged
@@ -41,7 +44,7 @@ import os
 import reprlib
 import struct
 import zlib
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 
 import numpy as np
 import safetensors
@@ -55,6 +58,11 @@ _FORMAT_VERSION = 1
 _META_KEY = "ember"              # __metadata__ key of the JSON description
 _META_CRC_KEY = "ember.crc32"    # CRC-32 of that JSON text
 _MAX_HEADER = 100_000_000        # safetensors' own limit on the header size
+# Larger ints are stored in hex: Python limits decimal conversions to 4300 (at least 640) digits
+_MAX_DECIMAL_BITS = 2000
+# Containers nested deeper are refused on saving: a dict is 3 levels of JSON, and json's
+# parser must stay within Python's recursion limit (1000) when the file is loaded.
+_MAX_DEPTH = 200
 
 # Element types an ember tensor can have (ember._dtype.ALL) as safetensors spells them.
 _TENSOR_DTYPES = {"F64": "float64", "F32": "float32", "F16": "float16", "I64": "int64",
@@ -90,7 +98,9 @@ def save(obj, f) -> None:
     Raises:
         TypeError: an object that cannot be stored, naming its path in ``obj``, e.g.
             ``obj["optimizer"]["state"][0]["fn"]: cannot save object of type function``.
-        ValueError: ``obj`` contains itself (a circular reference).
+        ValueError: ``obj`` contains itself (a circular reference), nests containers more
+            than 200 deep, or its non-tensor part is too large for a safetensors header
+            (100 MB as JSON).
 
     NOTE: tensors sharing storage are saved as separate copies (torch keeps one storage).
     """
@@ -108,7 +118,13 @@ def _serialize(obj) -> bytes:
     text = json.dumps({"version": _FORMAT_VERSION, "tree": tree, "tensors": enc.records},
                       ensure_ascii=True, allow_nan=False, separators=(",", ":"))
     metadata = {"format": "pt", _META_KEY: text, _META_CRC_KEY: str(zlib.crc32(text.encode()))}
-    return safetensors.numpy.save(enc.arrays, metadata=metadata)
+    try:
+        return safetensors.numpy.save(enc.arrays, metadata=metadata)
+    except safetensors.SafetensorError as e:  # "header too large": > 100 MB of JSON
+        raise ValueError(f"ember.save: cannot save obj: safetensors refused it ({e}); its "
+                         f"non-tensor part takes {len(json.dumps(text)):,} bytes of the header, "
+                         f"which holds at most {_MAX_HEADER:,}: store long lists of numbers as "
+                         "tensors") from None
 
 
 class _Encoder:
@@ -146,6 +162,8 @@ class _Encoder:
         if obj is None or isinstance(obj, bool):
             return obj
         if isinstance(obj, int):
+            if obj.bit_length() > _MAX_DECIMAL_BITS:
+                return {"int": hex(obj)}
             return int(obj)
         if isinstance(obj, float):
             return _encode_float(float(obj))
@@ -155,12 +173,17 @@ class _Encoder:
             if id(obj) in self._open:
                 raise ValueError(f"{_format_path(path)}: cannot save a circular reference "
                                  "(the object contains itself)")
+            if len(self._open) >= _MAX_DEPTH:
+                raise ValueError(f"{_format_path(path)}: cannot save containers nested more "
+                                 f"than {_MAX_DEPTH} deep")
             self._open.add(id(obj))
             try:
                 if isinstance(obj, dict):
                     items = [[self._encode_key(k, path), self.encode(v, path + (k,))]
                              for k, v in obj.items()]
-                    return {"odict" if isinstance(obj, OrderedDict) else "dict": items}
+                    kind = ("odict" if isinstance(obj, OrderedDict) else
+                            "counter" if isinstance(obj, Counter) else "dict")
+                    return {kind: items}
                 elements = [self.encode(v, path + (i,)) for i, v in enumerate(obj)]
                 return elements if isinstance(obj, list) else {"tuple": elements}
             finally:
@@ -171,13 +194,14 @@ class _Encoder:
             "tuples of them")
 
     def _encode_key(self, key, path):
-        if key is None or isinstance(key, (bool, str, int, float)):
-            return self.encode(key, path)
+        if key is None or isinstance(key, (bool, str, int, float, np.number, np.bool_)):
+            return self.encode(key, path)  # NumPy scalars stay NumPy scalars, as values do
         if isinstance(key, tuple):
             return {"tuple": [self._encode_key(k, path) for k in key]}
         raise TypeError(
             f"{_format_path(path)}: cannot save a dict key of type {_type_name(key)} "
-            f"({reprlib.repr(key)}); keys must be str, int, float, bool, None or tuples of them")
+            f"({reprlib.repr(key)}); keys must be str, int, float, bool, None, NumPy numbers "
+            "or tuples of them")
 
     def _check_numpy_dtype(self, arr, path):
         if arr.dtype.name not in _NUMPY_DTYPES or not arr.dtype.isnative:
@@ -305,6 +329,9 @@ def _deserialize(data: bytes, name: str, map_fn=None):
         return _parse(data, map_fn)
     except _FormatError as e:
         raise RuntimeError(f"ember.load: cannot load {name!r}: {e}") from None
+    except RecursionError:  # from json or the decoder: only a crafted file nests this deep
+        raise RuntimeError(f"ember.load: cannot load {name!r}: corrupt file (its header or "
+                           "description is nested too deeply)") from None
 
 
 def _parse(data: bytes, map_fn=None):
@@ -402,7 +429,8 @@ def _unpair(arrays: dict, records) -> None:
         return
     for key, rec in records.items():
         arr = arrays.get(key)
-        if not isinstance(rec, dict) or rec.get("dtype") not in _PAIRED or arr is None:
+        if (not isinstance(rec, dict) or not isinstance(rec.get("dtype"), str)
+                or rec["dtype"] not in _PAIRED or arr is None):
             continue
         shape = rec.get("shape")
         if (arr.dtype == _PAIRED[rec["dtype"]] and isinstance(shape, list)
@@ -447,7 +475,10 @@ class _Decoder:
         if node is None or isinstance(node, (bool, int, float, str)):
             return node
         if isinstance(node, list):
-            return [self.decode(v) for v in node]
+            out = []  # a loop, not a comprehension: one frame per level
+            for v in node:
+                out.append(self.decode(v))
+            return out
         if not isinstance(node, dict) or not node:
             raise _FormatError(f"corrupt ember description (unexpected {reprlib.repr(node)})")
         if "tensor" in node:
@@ -456,28 +487,42 @@ class _Decoder:
             return self._array(node["ndarray"])
         if "numpy" in node:
             dtype, value = node["numpy"], self.decode(node.get("value"))
-            if (dtype in _NUMPY_DTYPES and np.dtype(dtype).kind == "c" and isinstance(value, list)
-                    and len(value) == 2 and all(isinstance(v, (int, float)) for v in value)):
-                value = complex(*value)
-            elif dtype not in _NUMPY_DTYPES or not isinstance(value, (bool, int, float)):
+            if not isinstance(dtype, str) or dtype not in _NUMPY_DTYPES:
                 raise _FormatError(f"corrupt ember description (bad NumPy scalar {node})")
-            return np.dtype(dtype).type(value)
+            if (np.dtype(dtype).kind == "c" and isinstance(value, list) and len(value) == 2
+                    and all(isinstance(v, (int, float)) for v in value)):
+                value = complex(*value)
+            elif not isinstance(value, (bool, int, float)):
+                raise _FormatError(f"corrupt ember description (bad NumPy scalar {node})")
+            try:
+                return np.dtype(dtype).type(value)
+            except (OverflowError, ValueError, TypeError):  # e.g. np.int8(1000)
+                raise _FormatError(f"corrupt ember description (bad NumPy scalar "
+                                   f"{node})") from None
         if "float" in node:
-            if node["float"] not in self._NONFINITE:
+            if not isinstance(node["float"], str) or node["float"] not in self._NONFINITE:
                 raise _FormatError(f"corrupt ember description (bad float {node})")
             return self._NONFINITE[node["float"]]
         if "tuple" in node:
-            return tuple(self.decode(v) for v in self._sequence(node["tuple"]))
-        kind = "dict" if "dict" in node else "odict" if "odict" in node else None
+            return tuple(self.decode(self._sequence(node["tuple"])))
+        if "int" in node:
+            if not isinstance(node["int"], str):
+                raise _FormatError(f"corrupt ember description (bad int {reprlib.repr(node)})")
+            try:
+                return int(node["int"], 16)
+            except ValueError:
+                raise _FormatError(f"corrupt ember description (bad int "
+                                   f"{reprlib.repr(node)})") from None
+        kind = next((k for k in ("dict", "odict", "counter") if k in node), None)
         if kind is None:
             raise _FormatError(f"corrupt ember description (unknown node {reprlib.repr(node)})")
-        out = {} if kind == "dict" else OrderedDict()
+        out = {"dict": dict, "odict": OrderedDict, "counter": Counter}[kind]()
         for item in self._sequence(node[kind]):
             if not isinstance(item, list) or len(item) != 2:
                 raise _FormatError("corrupt ember description (bad dict item)")
-            key = self.decode(item[0])
+            key, value = self.decode(item[0]), self.decode(item[1])
             try:
-                out[key] = self.decode(item[1])
+                out[key] = value
             except TypeError:  # an unhashable key
                 raise _FormatError(f"corrupt ember description (bad dict key {key!r})") from None
         return out
