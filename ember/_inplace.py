@@ -234,8 +234,8 @@ def setitem(t, index, value):
             value = value.view(value._data.shape[_lead_ones(value._data.shape):])
         elif grad_mode.state.enabled and value._base is not None and not full:
             _ = value.grad_fn
-    if grad_mode.state.enabled and t._rg and t._base is None and t.grad_fn is None and \
-            basic and not full:
+    if grad_mode.state.enabled and t._rg and t._base is None and t.grad_fn is None and (
+            (basic and not full) or _ops._index_chain.is_chain(index, t._data.shape)):
         # torch writes through the view t[index], so its message is the view's (a view t:
         # the checks of the view t[index] below say it)
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
@@ -280,6 +280,10 @@ def setitem(t, index, value):
                 return
         if isinstance(value, Tensor) and value._data.dtype != t._data.dtype:
             value = value.to(t.dtype)  # setitem converts; index_put itself refuses
+        if _ops._index_chain.is_chain(index, t._data.shape):  # torch: index_put_ into a view
+            views, advanced = _ops._index_chain.split(index, t._data.shape)
+            t = _ops.getitem(t, views)
+            index = _ops._index_chain.tensor_index(advanced, t._data.ndim)
         # (overlap checked above; torch's index_put_ only warns on an expanded t)
         run(t, _ops.index_put, (index, value), {}, overlap=False, internal=False)
         return
@@ -315,13 +319,19 @@ def _check_setitem_overlap(region, value):
 
 
 def _whole(arr, index):
-    """Whether the basic ``index`` selects all of ``arr`` as it is (only step-1 slices that
-    cover their dims, and Ellipsis): torch's setitem then skips the slicing."""
+    """Whether the basic ``index`` keeps all of ``arr`` as it is (``...`` and slices that
+    torch skips, ``_index_chain._keeps_whole_dim``): torch's setitem then skips the slicing."""
     items = index if isinstance(index, tuple) else (index,)
-    if not all(i is Ellipsis or (isinstance(i, slice) and i.step in (None, 1)) for i in items):
-        return False
-    region = arr[index]
-    return region.shape == arr.shape
+    dim = 0
+    for i in items:
+        if i is Ellipsis:
+            dim += arr.ndim - sum(j is not Ellipsis for j in items)
+        elif isinstance(i, slice) and dim < arr.ndim and \
+                _ops._index_chain._keeps_whole_dim(i, arr.shape[dim]):
+            dim += 1
+        else:
+            return False
+    return True
 
 
 def _one_mask(index):

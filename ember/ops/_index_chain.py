@@ -78,8 +78,28 @@ def record(input, index, getitem):
     for dim, item, name in views:
         out = getitem(out, (_FULL,) * dim + (item, Ellipsis), name)
     if advanced:
-        rest = [_FULL] * out._data.ndim
-        for dim, item in reversed(advanced):
-            rest[dim:dim + _width(item)] = [item]
-        out = getitem(out, tuple(rest), "IndexBackward0")
+        out = getitem(out, tensor_index(advanced, out._data.ndim), "IndexBackward0")
     return out
+
+
+
+def split(index, shape):
+    """``(views, advanced)``: ``x[index]`` as ``x[views]`` (the view ops, a tuple for
+    ``getitem``) indexed by ``tensor_index(advanced, ndim)`` (torch's ``t[index] = v`` is
+    ``index_put_`` into the view ``t[views]``)."""
+    index = index if type(index) is tuple else (index,)
+    views = []
+    for item in index:
+        if isinstance(item, np.ndarray):
+            views += [_FULL] * _width(item)
+        else:
+            views.append(None if isinstance(item, (bool, np.bool_)) else item)
+    return tuple(views), _steps(index, shape)[1]
+
+
+def tensor_index(advanced, ndim):
+    """The subscript of ``ndim`` dims holding the index tensors ``advanced`` at their dims."""
+    rest = [_FULL] * ndim
+    for dim, item in reversed(advanced):
+        rest[dim:dim + _width(item)] = [item]
+    return tuple(rest)

@@ -163,12 +163,10 @@ def test_setitem_gradients_match_torch(seed):
         vshape = () if rng.random() < 0.3 else tshape if rng.random() < 0.6 else fz._bshape(
             rng, tshape)
         v = _array(rng, vshape, "float64")
-        # NOTE: names=False: for an index with ints, slices or None besides its tensors torch
-        # records CopySlices (index_put_ into a view of x); ember records IndexPutBackward0
         if rng.random() < 0.2:  # a Python number: only x needs a gradient
-            d = fz.compare(torch, _setitem(desc, -0.5), [x], grad=(0,), names=False)
+            d = fz.compare(torch, _setitem(desc, -0.5), [x], grad=(0,))
         else:
-            d = fz.compare(torch, _setitem_grad(desc), [x, v], grad=(0, 1), names=False)
+            d = fz.compare(torch, _setitem_grad(desc), [x, v], grad=(0, 1))
         if d:
             fails.append(f"x{list(shape)} [{fz.show(desc)}] = v{list(vshape)}: {d}")
     _report(fails, total)
@@ -272,6 +270,5 @@ REGRESSIONS = {
 def test_fuzzer_findings_match_torch(name):
     shapes, fn, grad = REGRESSIONS[name]
     rng = np.random.default_rng(7)
-    names = not name.startswith("set")  # (setitem: CopySlices, see the gradients test)
-    d = fz.compare(torch, fn, [rng.standard_normal(s) for s in shapes], grad, names)
+    d = fz.compare(torch, fn, [rng.standard_normal(s) for s in shapes], grad)
     assert d is None, f"{name}: {d}"
