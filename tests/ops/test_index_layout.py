@@ -56,3 +56,25 @@ def test_ops_built_on_slices_keep_their_slice_node():
     assert _name(x.hsplit(1)[0]) == "SliceBackward0"
     empty = ember.ones(3, 0, requires_grad=True)
     assert _name(empty.chunk(2, dim=1)[0]) == "SplitWithSizesBackward0"
+
+
+def test_setitem_with_view_ops_and_index_lists_writes_through_the_view():
+    x = ember.ones(3, 4, dtype=ember.float64, requires_grad=True)
+    v = ember.tensor([7.0, 8.0], dtype=ember.float64, requires_grad=True)
+    y = x * 1
+    y[1:, [0, 2]] = v  # torch: index_put_ into the view y[1:] (CopySlices on y)
+    assert _name(y) == "CopySlices"
+    (y * ember.arange(12.).reshape(3, 4)).sum().backward()
+    want = np.arange(12.).reshape(3, 4)
+    want[1:, [0, 2]] = 0
+    np.testing.assert_array_equal(x.grad.numpy(), want)
+    np.testing.assert_array_equal(v.grad.numpy(), [4.0 + 8.0, 6.0 + 10.0])
+
+
+def test_setitem_slice_with_negative_start_is_a_view_write():
+    y = ember.ones(3, 4, requires_grad=True) * 1
+    y[-5:] = 2.0  # covers every row, but torch only skips a slice that starts at 0
+    assert _name(y) == "CopySlices"
+    z = ember.ones(3, 4, requires_grad=True) * 1
+    z[:] = 2.0
+    assert _name(z) == "FillBackward3"
