@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy as np
 
@@ -59,14 +60,16 @@ def checked_value(value, np_dtype):
                        "without overflow")
 
 
-def _infer_array(data, float_dtype=None):
+def _infer_array(data, float_dtype=None, target=None):
     """NumPy array for nested data, with torch's dtype inference (Python floats become
     ``float_dtype``, by default the default dtype: a caller that casts afterwards asks for
-    float64, so that ``tensor([0.1], dtype=float64)`` is not rounded through float32)."""
+    float64, so that ``tensor([0.1], dtype=float64)`` is not rounded through float32).
+    ``target``: the NumPy dtype the caller casts to (it only picks torch's error messages)."""
     if isinstance(data, Tensor):
         return data._data.copy()
     if isinstance(data, np.ndarray):
         return np.array(data, copy=True)
+    given = data
     if isinstance(data, (list, tuple)) and data and any(isinstance(x, Tensor) for x in _flat(data)):
         data = _untensor(data)
     if isinstance(data, str):
@@ -74,22 +77,38 @@ def _infer_array(data, float_dtype=None):
     try:
         arr = np.array(data)
     except ValueError:
-        raise ValueError(_ragged_message(data)) from None
+        # torch reads a one-element tensor where a scalar belongs as that scalar
+        fixed = _scalars_at(given, _raise_store_error(given, target))
+        if given is data or any(isinstance(x, Tensor) for x in _flat(fixed)):
+            raise ValueError(_ragged_message(data)) from None
+        return _infer_array(fixed, float_dtype, target)
     if arr.dtype == object:
         if any(isinstance(x, int) for x in _flat(data)) and all(
                 isinstance(x, (int, float, bool, np.generic)) for x in _flat(data)):
             raise ValueError("Overflow when unpacking long long")  # beyond 64 bits
-        raise TypeError(f"Could not infer dtype of {type(_first_bad(data)).__name__}")
+        bad = type(_first_bad(data))
+        if target is None:  # torch infers the dtype first, and fails there
+            raise RuntimeError(f"Could not infer dtype of {bad.__name__}")
+        raise TypeError(_bad_scalar_message(bad, target))
     if arr.dtype.kind in "US":
-        raise (ValueError("too many dimensions 'str'") if arr.ndim else
-               TypeError("new(): invalid data type 'str'"))
+        # a str is a dimension where torch takes the sizes from, elsewhere a bad scalar
+        _raise_store_error(data, target)
+        bad = next(x for x in _flat(data) if isinstance(x, (str, bytes)))
+        if target is not None:
+            raise TypeError(_bad_scalar_message(type(bad), target))
+        raise TypeError(f"new(): invalid data type '{type(bad).__name__}'")
     if arr.dtype == np.uint64 and not isinstance(data, np.generic):
         raise ValueError("Overflow when unpacking long long")  # Python ints of 2**63 and up
     if isinstance(data, np.generic):  # a NumPy scalar keeps its dtype
         return arr
     if isinstance(data, (list, tuple)) and any(isinstance(x, (np.generic, np.ndarray))
                                                for x in _flat(data)):
-        return arr.astype(_scalars_dtype(data).np)
+        # dtype= given: keep NumPy's float64 (no rounding Python floats through float32)
+        want = target if target is not None else _scalars_dtype(data).np
+        if want.kind in "iu" and any(isinstance(x, np.bool_) for x in _flat(data)):
+            # torch stores each item with __index__, which NumPy bools lack
+            raise TypeError("'numpy.bool' object cannot be interpreted as an integer")
+        return arr if float_dtype is not None else arr.astype(want)
     if arr.dtype.kind == "f":
         arr = arr.astype(float_dtype or _dtype.get_default_dtype().np)
     elif arr.dtype.kind == "c":  # Python complex numbers: the default dtype's complex twin
@@ -115,6 +134,71 @@ def _scalars_dtype(data):
     return out
 
 
+def _bad_scalar_message(t: type, target) -> str:
+    """torch's TypeError for a ``t`` where it stores a scalar of dtype ``target``."""
+    heap = t.__flags__ & (1 << 9) or t.__module__ == "builtins"  # CPython's tp_name
+    name = t.__name__ if heap else f"{t.__module__}.{t.__name__}"
+    if target.kind in "fc":
+        return f"must be real number, not {name}"
+    return f"'{name}' object cannot be interpreted as an integer"
+
+
+def _scalars_at(data, depth):
+    """``data`` with the tensors ``depth`` levels down as 0-d arrays (torch's scalars)."""
+    if isinstance(data, Tensor) and depth == 0:
+        return data._data.reshape(())
+    return ([_scalars_at(x, depth - 1) for x in data]
+            if isinstance(data, (list, tuple)) and depth > 0 else data)
+
+
+def _raise_store_error(data, target) -> int:
+    """Raise torch's error for nested data that is not rectangular, if it has one: torch
+    takes the sizes from the first element at each level, infers the dtype from every
+    scalar (unless given), then stores each element into that shape, depth first; else
+    return the depth of the scalars."""
+    sizes, x = [], data
+    while isinstance(x, (list, tuple)):
+        sizes.append(len(x))
+        x = x[0] if x else None
+    if isinstance(x, str):
+        raise ValueError("too many dimensions 'str'")
+    if target is None:  # torch infers the dtype from every scalar before storing any
+        for v in _flat(data):
+            if isinstance(v, (np.ndarray, np.generic)):
+                _dtype.from_numpy(v.dtype)
+            elif isinstance(v, (str, bytes)):
+                raise TypeError(f"new(): invalid data type '{type(v).__name__}'")
+            elif not isinstance(v, (int, float, complex, Tensor)):
+                raise RuntimeError(f"Could not infer dtype of {type(v).__name__}")
+        kinds = {np.asarray(v._data if isinstance(v, Tensor) else v).dtype.kind
+                 for v in _flat(data)}
+        target = np.dtype(np.float64 if kinds & set("fc") else bool if kinds <= {"b"}
+                          else np.int64)
+
+    def store(obj, dim):
+        if dim < len(sizes) and not isinstance(obj, (list, tuple, Tensor, np.ndarray)):
+            raise TypeError("not a sequence")
+        if dim < len(sizes) and (isinstance(obj, (list, tuple)) or obj.ndim):
+            n = len(obj) if isinstance(obj, (list, tuple)) else obj.shape[0]  # tensors: rows
+            if n != sizes[dim]:
+                raise ValueError(f"expected sequence of length {sizes[dim]} at dim {dim} "
+                                 f"(got {n})")
+            for item in obj:
+                store(item, dim + 1)
+        elif dim == len(sizes) and isinstance(obj, (list, tuple)):
+            raise TypeError(_bad_scalar_message(type(obj), target))
+        elif dim == len(sizes) and isinstance(obj, Tensor) and obj.numel() != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        elif dim == len(sizes) and isinstance(obj, np.ndarray) and obj.ndim:
+            # torch reads it with __index__ / __float__: NumPy's own error
+            operator.index(obj) if target.kind in "iub" else float(obj)
+        elif isinstance(obj, np.bool_) and target.kind in "iu":
+            raise TypeError("'numpy.bool' object cannot be interpreted as an integer")
+
+    store(data, 0)
+    return len(sizes)
+
+
 def _ragged_message(data, dim=0):
     """torch's ValueError for nested sequences of unequal lengths."""
     if isinstance(data, (list, tuple)) and data and isinstance(data[0], (list, tuple)):
@@ -134,7 +218,7 @@ def _flat(data):
     while stack:
         x = stack.pop()
         if isinstance(x, (list, tuple)):
-            stack.extend(x)
+            stack.extend(reversed(x))  # first to last, as torch reads them
         else:
             yield x
 
@@ -160,9 +244,9 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     Python floats become the default dtype (float32), ints int64, bools bool; NumPy arrays
     keep their dtype.
     """
-    arr = _infer_array(data, None if dtype is None else np.float64)
+    to = None if dtype is None else np.dtype(_np_dtype(dtype))
+    arr = _infer_array(data, None if dtype is None else np.float64, to)
     if dtype is not None:
-        to = np.dtype(_np_dtype(dtype))
         if arr.dtype.kind == "c" and to.kind != "c" and not isinstance(data, (Tensor, np.ndarray)):
             raise TypeError("must be real number, not complex")
         if to.kind in "iu" and not isinstance(data, (Tensor, np.ndarray)):

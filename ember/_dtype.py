@@ -108,10 +108,14 @@ def from_numpy(np_dtype) -> dtype:
     try:
         return _BY_NP[np.dtype(np_dtype)]
     except KeyError:
+        np_dtype = np.dtype(np_dtype)
+        # torch's message; its list has unsigned types that ember lacks, so for those (which
+        # torch would convert) the list is ember's own
+        uints = "uint8" if np_dtype.kind == "u" else "uint64, uint32, uint16, uint8"
         raise TypeError(
-            f"can't convert np.ndarray of type {np.dtype(np_dtype)}. The only supported types "
-            "are: float64, float32, float16, complex64, complex128, int64, int32, int16, int8, "
-            "uint8, and bool."
+            f"can't convert np.ndarray of type numpy.{np_dtype.type.__name__}. The only "
+            "supported types are: float64, float32, float16, complex64, complex128, int64, "
+            f"int32, int16, int8, {uints}, and bool."
         ) from None
 
 

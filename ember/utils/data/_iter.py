@@ -78,16 +78,23 @@ class _BaseDataLoaderIter:
             }
             kept = resume.get("base_seed") if resume is not None else None
             self._restore_rng = resume.get("workers_rng") if resume is not None else None
+            # As torch: iter() on the index sampler comes before the base seed's draw (a
+            # sampler that shuffles in __iter__ draws first), and the indices themselves
+            # are drawn lazily, when batches are asked for (a generator-function sampler
+            # draws at the first next(), so an unused iterator draws nothing).
+            it = iter(self._index_sampler)
             if kept is None and new_iterator:
                 self._base_seed = _draw_seed(loader.generator)
             else:  # a persistent iterator's later epoch, or a saved epoch that kept its seed
                 if kept is not None:
                     self._base_seed = kept
                 self._snapshot["base_seed"] = self._base_seed
-            it = iter(self._index_sampler)
-            # Draw the first index now, so the epoch's random draws all happen here.
-            first = next(it, _END)
-            self._sampler_iter = iter(()) if first is _END else itertools.chain((first,), it)
+            self._resumed = resume is not None
+            if resume is not None:
+                # A resumed epoch replays its draws now, from the saved random states.
+                first = next(it, _END)
+                it = iter(()) if first is _END else itertools.chain((first,), it)
+            self._sampler_iter = it
             skip = resume["num_yielded"] if resume is not None else 0
             self._num_yielded = 0
             self._discard = 0

@@ -127,6 +127,10 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
     def _reset(self, loader, first_iter=False) -> None:
         if not first_iter:
             super()._reset(loader, first_iter)
+        elif not self._resumed:
+            # torch's first epoch calls iter() on the index sampler a second time here
+            # (after the base seed), and prefetches from that one
+            self._sampler_iter = iter(self._index_sampler)
         self._send_idx = 0
         self._rcvd_idx = 0
         self._task_info = {}

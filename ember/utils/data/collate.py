@@ -212,11 +212,30 @@ def _stack_arrays(arrays, tensors=None):
     return ember.from_numpy(out)
 
 
+def _type_name(t: type) -> str:
+    """The type's name as CPython's ``tp_name`` spells it in torch's messages: classes
+    defined in Python and builtins by name, extension types with their module
+    (``numpy.float32``)."""
+    if t.__flags__ & (1 << 9) or t.__module__ == "builtins":  # Py_TPFLAGS_HEAPTYPE
+        return t.__name__
+    return f"{t.__module__}.{t.__name__}"
+
+
 def collate_tensor_fn(batch, *, collate_fn_map=None):
-    """Stack ember Tensors along a new first dimension (the batch dimension)."""
+    """Stack ember Tensors along a new first dimension (the batch dimension).
+
+    Raises:
+        TypeError: an element is not a Tensor (torch.stack's message).
+    """
     try:
         arrays = list(map(ember.Tensor.numpy, batch))
-    except RuntimeError:
+    except (AttributeError, TypeError, RuntimeError) as e:
+        for i, x in enumerate(batch):
+            if not isinstance(x, ember.Tensor):
+                raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                                f"{_type_name(type(x))}") from None
+        if not isinstance(e, RuntimeError):
+            raise
         # A tensor that requires grad: keep the graph (ember.stack is differentiable).
         shapes = [tuple(t.shape) for t in batch]
         if len(set(shapes)) > 1:
@@ -230,12 +249,17 @@ def collate_numpy_array_fn(batch, *, collate_fn_map=None):
     elem = batch[0]
     if np_str_obj_array_pattern.search(elem.dtype.str) is not None:
         raise TypeError(default_collate_err_msg_format.format(elem.dtype))
+    if not all(isinstance(a, np.ndarray) and a.dtype == elem.dtype for a in batch):
+        # other elements (lists, numbers, tensors, other dtypes): torch converts each with
+        # as_tensor and collates the tensors, so its errors and dtype promotion apply
+        return collate([ember.as_tensor(b) for b in batch], collate_fn_map=collate_fn_map)
     return _stack_arrays(batch)
 
 
 def collate_numpy_scalar_fn(batch, *, collate_fn_map=None):
-    """NumPy scalars keep their dtype (``np.float32`` gives a float32 tensor)."""
-    return ember.as_tensor(np.array(batch))
+    """NumPy scalars keep their dtype (``np.float32`` gives a float32 tensor); mixed with
+    Python numbers they promote as in ``torch.as_tensor(batch)``."""
+    return ember.as_tensor(batch)
 
 
 def collate_float_fn(batch, *, collate_fn_map=None):
