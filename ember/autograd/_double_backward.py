@@ -40,6 +40,7 @@ from .engine import (
     _quiet,
     _root_grads,
     current_task,
+    hooks_see_none,
 )
 from .function import (
     AccumulateGrad,
@@ -236,11 +237,13 @@ def _dtype_of(np_dtype):
 def _run_pre_hooks(node, grads):
     grads = list(grads)
     for nr, hooks in (node._tensor_hooks or {}).items():
+        if grads[nr] is None:
+            hooks_see_none(hooks)
+            continue
         for hook in hooks:
-            if grads[nr] is not None:
-                r = hook(grads[nr])
-                if r is not None:
-                    grads[nr] = r if isinstance(r, _t.Tensor) else _t._wrap(np.asarray(r))
+            r = hook(grads[nr])
+            if r is not None:
+                grads[nr] = r if isinstance(r, _t.Tensor) else _t._wrap(np.asarray(r))
     for hook in node._pre_hooks or ():
         r = hook(tuple(grads))
         if r is not None:

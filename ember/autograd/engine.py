@@ -462,7 +462,8 @@ def _run_tensor_hooks(node, grads):
     grads = list(grads)
     for nr, hooks in node._tensor_hooks.items():
         g = grads[nr]
-        if g is None:
+        if g is None:  # an output that got no gradient while another did
+            hooks_see_none(hooks)
             continue
         for hook in hooks:
             r = hook(_t._wrap(g))
@@ -470,6 +471,14 @@ def _run_tensor_hooks(node, grads):
                 g = r._data if isinstance(r, _t.Tensor) else np.asarray(r)
         grads[nr] = g
     return grads
+
+
+def hooks_see_none(hooks):
+    """torch calls a tensor's hooks with None when its node runs without a gradient for it
+    (a split piece that was not used); a hook may not put a gradient there."""
+    for hook in hooks:
+        if not getattr(hook, "_retain", False) and hook(None) is not None:
+            raise RuntimeError("can't replace a None gradient with a non-None value")
 
 
 def _call_backward(node, grads, tracer):

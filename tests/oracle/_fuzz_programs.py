@@ -33,15 +33,15 @@ import numpy as np
 #    an op uses it; ember's stays without (the op's recording decision reads the view's
 #    flag before any refresh: a change in autograd/function.py, reserved). The generator
 #    makes another program for the seed when a line does this.
-# 7. see HOOKS.
+# 7. (fixed since) see HOOKS.
 # 8. a recorded t[index] = v with an index tensor or mask into an expanded t: torch writes
 #    (index_put_ only warns); ember refuses (CopySlices cannot write overlapping memory).
 # 9. t[..., None] = t and the like: whether torch sees a partial overlap depends on the
 #    strides of size-1 dims, which ember's arrays do not carry as torch's tensors do.
 MAX_NUMEL = 48
 LEAF_SHAPES = [(3, 4), (4,), (2, 3, 4), (3, 1), (4, 4), (2, 3), (), (1, 4), (6,)]
-# None-safe (EXCLUDED 7): torch calls a tensor hook with None for an output of a multi-output
-# node (split) that got no gradient while another did; ember does not call it
+# None-safe: torch (and ember, since EXCLUDED 7 was fixed) calls a tensor hook with None for
+# an output of a multi-output node (split) that got no gradient while another did
 HOOKS = ["lambda g: None if g is None else g * 2", "lambda g: None if g is None else g + 1",
          "lambda g: None", "lambda g: None if g is None else -g"]
 
