@@ -25,7 +25,7 @@ import numpy as np
 # 4. gradients from autograd.grad(create_graph=True): torch's double-backward graph node
 #    names and versions (and requires_grad where ember proves a gradient constant) differ;
 #    their values, shapes and dtypes are compared, and the second-order .grad of the leaves.
-# 5. autograd.grad with respect to a view made under no_grad (a leaf that requires grad):
+# 5. (fixed since, and generated) autograd.grad with respect to a view made under no_grad:
 #    torch finds it unused (its gradient edge goes nowhere), ember returns its gradient.
 # 6. a view made while its base did not require grad, after the base starts to (through
 #    requires_grad_() or an in-place op with an argument that requires grad): torch's view
@@ -470,8 +470,6 @@ class _Gen:
         if not self.run_line("loss = " + " + ".join(terms)):
             return
         leaves = self.tensors(lambda t: t.is_leaf and t.requires_grad)
-        # EXCLUDED 5: not with respect to a view made under no_grad (see below)
-        leaves = [k for k in leaves if not self.ns[k]._is_view()]
         if second_order and leaves:
             names = ", ".join(leaves)
             ok = self.run_line(f"gs = T.autograd.grad(loss, [{names}], create_graph=True, "
