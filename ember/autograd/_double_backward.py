@@ -321,7 +321,7 @@ def run_backward_graph(tensors, grad_tensors=None, retain_graph=True, inputs=Non
         for x in inputs:
             if not x._rg:
                 raise RuntimeError(_errors().input_no_grad(inputs, x))
-            if not accumulate and x._no_grad_view and x._grad_fn is None:
+            if not accumulate and getattr(x, "_no_grad_view", False) and x._grad_fn is None:
                 continue  # torch's edge to nowhere (``grad_sink``): never reached, so unused
             node, nr = _node_of(x)
             targets.add(node)

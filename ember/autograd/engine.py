@@ -406,7 +406,7 @@ def _targets(root_nodes, inputs, accumulate):
     for x in inputs:
         if not x._rg:
             raise RuntimeError(_errors().input_no_grad(inputs, x))
-        if captures is not None and x._no_grad_view and x._grad_fn is None:
+        if captures is not None and getattr(x, "_no_grad_view", False) and x._grad_fn is None:
             continue  # torch's edge to nowhere (``grad_sink``): never reached, so unused
         node, nr = _node_of(x)
         targets.add(node)
