@@ -116,7 +116,6 @@ from .shape import (  # noqa: F401
     expand,
     flatten,
     flip,
-    hstack,
     movedim,
     permute,
     ravel,
@@ -137,9 +136,9 @@ from .shape import (  # noqa: F401
     unflatten,
     unsqueeze,
     view,
-    vstack,
 )
 from .shape_like import broadcast_to, expand_as, reshape_as, view_as  # noqa: F401
+from .shape_more import hstack, vstack  # noqa: F401
 from .sort import argsort, bucketize, kthvalue, searchsorted, sort, topk  # noqa: F401
 from .unary import (  # noqa: F401
     abs,

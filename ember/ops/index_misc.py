@@ -199,6 +199,15 @@ def _out_of_bounds(index, shape):
 
 
 # --- reading and writing at an index, as torch -----------------------------------------
+def owned(index):
+    """``index`` with its arrays copied."""
+    if isinstance(index, np.ndarray):
+        return index.copy()
+    if isinstance(index, tuple):
+        return tuple(i.copy() if isinstance(i, np.ndarray) else i for i in index)
+    return index
+
+
 def read(view, idx, arr, index):
     """``view[idx]``, that is ``arr[index]`` (``indexing._target``), as torch reads it: see
     ``_read``; a result of index arrays gets torch's memory layout (``_index_layout.py``)."""

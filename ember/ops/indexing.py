@@ -204,15 +204,6 @@ class GetItem(Op):
         return out
 
 
-def _owned(index):
-    """``index`` with its arrays copied."""
-    if isinstance(index, np.ndarray):
-        return index.copy()
-    if isinstance(index, tuple):
-        return tuple(i.copy() if isinstance(i, np.ndarray) else i for i in index)
-    return index
-
-
 class IndexPut(Op):
     """z = x with z[index] = v; gradient to x outside index, to v (summed) from inside"""
 
@@ -224,7 +215,7 @@ class IndexPut(Op):
         except IndexError as e:
             raise _index_error(e, x.shape, index) from None
         if ctx.needs_input_grad:  # recorded: index arrays may be the user's tensors' memory,
-            index = _owned(index)  # changed in place before backward; keep them as they were
+            index = _im.owned(index)  # changed in place before backward; keep them as they were
         ctx.index, ctx.v_shape, ctx.accumulate = index, np.shape(v), accumulate
         return out
 
@@ -537,6 +528,8 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
 
 def index_select(input, dim, index):
     """Rows (along ``dim``) picked by a 1-D integer ``index``."""
+    if type(input._data) is not np.ndarray:  # a sparse tensor: its own index_select
+        return input.index_select(dim, index)
     if not isinstance(index, Tensor) or index._data.dtype.kind not in "iu":
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     if index._data.ndim > 1:

@@ -337,6 +337,8 @@ def permute(input, *dims):
 
 def transpose(input, dim0, dim1, *, node_name="TransposeBackward0"):
     """Swap two dims (``node_name``, ember's own: the recorded node's name)."""
+    if type(input._data) is not np.ndarray:  # a sparse tensor: its own transpose
+        return input.transpose(dim0, dim1)
     nd = input._data.ndim
     if nd == 0:
         return input
@@ -351,6 +353,8 @@ swapaxes = swapdims = transpose
 
 def t(input):
     """Transpose a matrix (0-D and 1-D inputs come back as views of themselves)."""
+    if type(input._data) is not np.ndarray:  # a sparse tensor: its own t
+        return input.t()
     if input._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
                            f"{input._data.ndim}D")
@@ -475,21 +479,6 @@ def stack(tensors, dim=0, *, out=None):
 
         return _write_out("stack", r, out, tensors)
     return r
-
-
-def hstack(tensors):
-    """Stack along dim 1 (dim 0 for 1-D tensors)."""
-    if isinstance(tensors, Tensor):
-        raise _arg_errors.must_be("hstack", "tensors", 1, "tuple of Tensors", tensors)
-    tensors = list(tensors)
-    return cat(tensors, 0 if tensors[0].dim() == 1 else 1)
-
-
-def vstack(tensors):
-    """Stack as rows."""
-    if isinstance(tensors, Tensor):
-        raise _arg_errors.must_be("vstack", "tensors", 1, "tuple of Tensors", tensors)
-    return cat([t.reshape(1, -1) if t.dim() == 1 else t for t in tensors], 0)
 
 
 def _multi_views(outs, name):

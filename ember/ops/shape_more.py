@@ -15,7 +15,7 @@ from ..autograd.function import Op
 from ._shape_utils import wrap_dim
 from .arrange import DiagEmbed
 from .indexing import getitem, nonzero
-from .shape import Split, _as_view, _multi_views, _sizes, movedim, reshape
+from .shape import Split, _as_view, _multi_views, _sizes, cat, movedim, reshape
 from .sort import sort
 
 __all__ = ["moveaxis", "hsplit", "vsplit", "dsplit", "split_with_sizes", "unsafe_split",
@@ -255,6 +255,8 @@ def narrow_copy(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     Raises:
         RuntimeError: the range leaves the dim (or ``dim`` is out of range, torch's wording).
     """
+    if type(input._data) is not np.ndarray:  # a sparse tensor: its own narrow_copy
+        return input.narrow_copy(dim, start, length)
     nd = input._data.ndim
     if not -nd <= dim < nd:
         raise RuntimeError("Expected dim < static_cast<int64_t>(self_sizes.size()) to be true, "
@@ -303,3 +305,18 @@ def msort(input: Tensor) -> Tensor:
 def argwhere(input: Tensor) -> Tensor:
     """Indices of the non-zero elements, one row per element (``nonzero``)."""
     return nonzero(input)
+
+
+def hstack(tensors):
+    """Stack along dim 1 (dim 0 for 1-D tensors)."""
+    if isinstance(tensors, Tensor):
+        raise _arg_errors.must_be("hstack", "tensors", 1, "tuple of Tensors", tensors)
+    tensors = list(tensors)
+    return cat(tensors, 0 if tensors[0].dim() == 1 else 1)
+
+
+def vstack(tensors):
+    """Stack as rows."""
+    if isinstance(tensors, Tensor):
+        raise _arg_errors.must_be("vstack", "tensors", 1, "tuple of Tensors", tensors)
+    return cat([t.reshape(1, -1) if t.dim() == 1 else t for t in tensors], 0)

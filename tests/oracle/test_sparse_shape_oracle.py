@@ -71,6 +71,12 @@ RESULTS = {
     "sum_dense_dim": lambda L: L.sparse.sum(_h(L), 1),
     "sum_sparse_dims_only": lambda L: L.sparse.sum(_h(L), 0),
     "sum_3d_two_dims": lambda L: L.sparse.sum(_s3(L), (0, 2)),
+    # the function forms dispatch to the sparse ops as the methods do
+    "fn_t": lambda L: L.t(_a(L)),
+    "fn_transpose": lambda L: L.transpose(_s3(L), 0, 2),
+    "fn_swapaxes": lambda L: L.swapaxes(_a(L), 0, 1),
+    "fn_index_select": lambda L: L.index_select(_a(L), 1, L.tensor([2, 0])),
+    "fn_narrow_copy": lambda L: L.narrow_copy(_h(L), 1, 1, 2),
 }
 
 
@@ -90,6 +96,8 @@ ERRORS = {
     "index_select_float_index": lambda L: _a(L).index_select(1, L.tensor([0.0])),
     "index_select_dim": lambda L: _a(L).index_select(2, L.tensor([0])),
     "softmax_int": lambda L: L.sparse.softmax(L.sparse_coo_tensor([[0, 1]], [1, 2], (3,)), 0),
+    "fn_t_3d": lambda L: L.t(_s3(L)),
+    "fn_transpose_dense_dim": lambda L: L.transpose(_h(L), 0, 1),
 }
 
 
