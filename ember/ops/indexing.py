@@ -528,7 +528,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
 
 def index_select(input, dim, index):
     """Rows (along ``dim``) picked by a 1-D integer ``index``."""
-    if type(input._data) is not np.ndarray:  # a sparse tensor: its own index_select
+    if type(input._data) is not np.ndarray and type(input) is not Tensor:  # sparse
         return input.index_select(dim, index)
     if not isinstance(index, Tensor) or index._data.dtype.kind not in "iu":
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")

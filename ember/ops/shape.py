@@ -337,7 +337,7 @@ def permute(input, *dims):
 
 def transpose(input, dim0, dim1, *, node_name="TransposeBackward0"):
     """Swap two dims (``node_name``, ember's own: the recorded node's name)."""
-    if type(input._data) is not np.ndarray:  # a sparse tensor: its own transpose
+    if type(input._data) is not np.ndarray and type(input) is not Tensor:  # sparse
         return input.transpose(dim0, dim1)
     nd = input._data.ndim
     if nd == 0:
@@ -353,7 +353,7 @@ swapaxes = swapdims = transpose
 
 def t(input):
     """Transpose a matrix (0-D and 1-D inputs come back as views of themselves)."""
-    if type(input._data) is not np.ndarray:  # a sparse tensor: its own t
+    if type(input._data) is not np.ndarray and type(input) is not Tensor:  # sparse
         return input.t()
     if input._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "

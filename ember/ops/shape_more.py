@@ -255,7 +255,7 @@ def narrow_copy(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     Raises:
         RuntimeError: the range leaves the dim (or ``dim`` is out of range, torch's wording).
     """
-    if type(input._data) is not np.ndarray:  # a sparse tensor: its own narrow_copy
+    if type(input._data) is not np.ndarray and type(input) is not Tensor:  # sparse
         return input.narrow_copy(dim, start, length)
     nd = input._data.ndim
     if not -nd <= dim < nd:
