@@ -43,19 +43,29 @@ class Parameter(Tensor):
         return new
 
 
-class Buffer(Tensor):
-    """Marks a tensor to be registered as a Module buffer when assigned (torch 2.5+)."""
+class _BufferMeta(type):
+    # torch's Buffer(...) is a plain Tensor flagged ``_is_buffer``: isinstance reads the flag
+    def __instancecheck__(cls, instance):
+        if cls is Buffer:
+            return isinstance(instance, Tensor) and getattr(instance, "_is_buffer", False)
+        return super().__instancecheck__(instance)
+
+
+class Buffer(Tensor, metaclass=_BufferMeta):
+    """Marks a tensor to be registered as a Module buffer when assigned (torch 2.5+).
+
+    As in torch, ``Buffer(t)`` returns a plain Tensor (``t`` detached, sharing its storage,
+    keeping its ``requires_grad``) flagged as a buffer, with a ``persistent`` attribute;
+    ``isinstance(x, Buffer)`` is true for such flagged tensors.
+    """
 
     def __new__(cls, data=None, *, persistent=True):
         if data is None:
             data = _wrap(np.empty(0, np.float32))
-        self = object.__new__(cls)
-        _copy_fields(self, _wrap(data._data))
-        self.persistent = persistent
-        return self
-
-    def __init__(self, data=None, *, persistent=True):
-        pass
+        t = data.detach().requires_grad_(data.requires_grad)
+        t.persistent = persistent
+        t._is_buffer = True
+        return t
 
 
 # the lazy modules' placeholders live in their own file; torch spells them nn.parameter.*

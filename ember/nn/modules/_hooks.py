@@ -102,7 +102,8 @@ class _HooksMixin:
                     if res is not None:
                         result = res
                 except Exception as e:
-                    warnings.warn("module forward hook with ``always_call=True`` raised an "
+                    where = "module" if hook_id in self._forward_hooks else "global module"
+                    warnings.warn(f"{where} forward hook with ``always_call=True`` raised an "
                                   f"exception that was silenced as another error was raised "
                                   f"in forward: {e}", stacklevel=2)
             raise

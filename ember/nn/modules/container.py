@@ -386,6 +386,12 @@ class ParameterList(Module):
             self.append(value)
         return self
 
+    def __dir__(self):
+        return [key for key in super().__dir__() if not key.isdigit()]
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("ParameterList should not be called.")
+
     def extra_repr(self) -> str:
         # torch names an entry's dtype here (``torch.float32``) and its type in ParameterDict
         return _entries_repr(enumerate(self), lambda p: str(p.dtype))
@@ -400,16 +406,28 @@ class ParameterDict(Module):
         if parameters is not None:
             self.update(parameters)
 
+    @staticmethod
+    def _key_to_attr(key) -> str:
+        if not isinstance(key, str):
+            raise TypeError("Index given to ParameterDict cannot be used as a key as it is not "
+                            f"a string (type is '{type(key).__name__}'). Open an issue on "
+                            "github if you need non-string keys.")
+        return key
+
     def __getitem__(self, key: str):
-        return getattr(self, key)
+        try:
+            return getattr(self, key)
+        except TypeError:  # a non-string key: torch's message (checked only on this branch)
+            self._key_to_attr(key)
+            raise
 
     def __setitem__(self, key: str, value) -> None:
         self._keys[key] = None
-        setattr(self, key, _as_parameter(value))
+        setattr(self, self._key_to_attr(key), _as_parameter(value))
 
     def __delitem__(self, key: str) -> None:
         del self._keys[key]
-        delattr(self, key)
+        delattr(self, self._key_to_attr(key))
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -417,8 +435,29 @@ class ParameterDict(Module):
     def __iter__(self):
         return iter(self._keys)
 
+    def __reversed__(self):
+        return reversed(self._keys)
+
     def __contains__(self, key: str) -> bool:
         return key in self._keys
+
+    def __call__(self, input):
+        raise RuntimeError("ParameterDict should not be called.")
+
+    def copy(self) -> ParameterDict:
+        """A new ParameterDict holding the same entries."""
+        return ParameterDict(OrderedDict((k, self[k]) for k in self._keys))
+
+    def setdefault(self, key: str, default=None):
+        """``self[key]``, first set to ``default`` when ``key`` is absent."""
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def clear(self) -> None:
+        """Remove every entry."""
+        for k in self._keys.copy():
+            del self[k]
 
     def keys(self):
         """The names."""
@@ -438,11 +477,62 @@ class ParameterDict(Module):
         del self[key]
         return v
 
+    def popitem(self):
+        """Remove and return the last inserted ``(name, parameter)`` pair."""
+        if not self._keys:
+            raise KeyError("popitem(): dictionary is empty")
+        k = next(reversed(self._keys))
+        val = self[k]
+        del self[k]
+        return k, val
+
+    def get(self, key: str, default=None):
+        """``self[key]`` if present, else ``default``."""
+        return self[key] if key in self else default
+
+    def fromkeys(self, keys, default=None) -> ParameterDict:
+        """A new ParameterDict with every key in ``keys`` set to ``default``."""
+        return ParameterDict((k, default) for k in keys)
+
+    def __or__(self, other: ParameterDict) -> ParameterDict:
+        copy = self.copy()
+        copy.update(other)
+        return copy
+
+    def __ror__(self, other: ParameterDict) -> ParameterDict:
+        copy = other.copy()
+        copy.update(self)
+        return copy
+
+    def __ior__(self, other: ParameterDict):
+        self.update(other)
+        return self
+
     def update(self, parameters) -> None:
-        """Add or overwrite entries from a mapping or an iterable of pairs."""
-        items = parameters.items() if hasattr(parameters, "items") else parameters
-        for k, v in items:
-            self[k] = v
+        """Add or overwrite entries from a mapping or an iterable of ``(name, value)`` pairs.
+
+        As in torch, a plain (unordered) mapping is added in sorted key order; an
+        ``OrderedDict``, a ParameterDict or a sequence of pairs keeps its order.
+        """
+        if not isinstance(parameters, container_abcs.Iterable):
+            raise TypeError("ParametersDict.update should be called with an iterable of "
+                            "key/value pairs, but got " + type(parameters).__name__)
+        if isinstance(parameters, (OrderedDict, ParameterDict)):
+            for key, value in parameters.items():
+                self[key] = value
+            return
+        if isinstance(parameters, container_abcs.Mapping):
+            for key, value in sorted(parameters.items()):
+                self[key] = value
+            return
+        for j, p in enumerate(parameters):
+            if not isinstance(p, container_abcs.Iterable):
+                raise TypeError(f"ParameterDict update sequence element #{j} should be "
+                                f"Iterable; is{type(p).__name__}")
+            if len(p) != 2:
+                raise ValueError(f"ParameterDict update sequence element #{j} has length "
+                                 f"{len(p)}; 2 is required")
+            self[p[0]] = p[1]
 
     def extra_repr(self) -> str:
         return _entries_repr(self.items(), lambda p: p.type())
