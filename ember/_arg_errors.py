@@ -139,9 +139,26 @@ def invalid_combination(name: str, args: tuple = (), kwargs: dict | None = None,
     if len(expected) == 1:
         tail = f"expected {expected[0]}"
     else:
-        tail = "expected one of:\n" + "\n".join(f" * {sig}" for sig in expected)
+        tail = "expected one of:\n" + "".join(f" * {sig}\n" for sig in expected)
     return TypeError(f"{name}() received an invalid combination of arguments - got ({got}), "
                      f"but {tail}")
+
+
+_TO_KEYWORDS = frozenset(("device", "dtype", "non_blocking", "memory_format", "copy"))
+_TO_SIGNATURES = (
+    "(torch.device device = None, torch.dtype dtype = None, bool non_blocking = False, "
+    "bool copy = False, *, torch.memory_format memory_format = None)",
+    "(torch.dtype dtype, bool non_blocking = False, bool copy = False, *, "
+    "torch.memory_format memory_format = None)",
+    "(Tensor tensor, bool non_blocking = False, bool copy = False, *, "
+    "torch.memory_format memory_format = None)")
+
+
+def check_to_keywords(args: tuple, kwargs: dict) -> None:
+    """torch's TypeError for ``Tensor.to`` / ``Module.to`` with a keyword it does not take
+    (its parser lists every given keyword: sorted here, torch's order varies)."""
+    if kwargs.keys() - _TO_KEYWORDS:
+        raise invalid_combination("to", args, dict(sorted(kwargs.items())), _TO_SIGNATURES)
 
 
 def check_tensor_list(values, arg_index: int = 0) -> None:

@@ -411,11 +411,9 @@ class Tensor:
 
     def to(self, *args, **kwargs) -> Tensor:
         """Convert dtype and/or move to a device (only "cpu"); returns self when nothing changes."""
-        dtype = kwargs.pop("dtype", None)
-        device = kwargs.pop("device", None)
-        copy = kwargs.pop("copy", False)
-        kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
+        if kwargs:
+            _arg_errors.check_to_keywords(args, kwargs)
+        dtype, device, copy = kwargs.get("dtype"), kwargs.get("device"), kwargs.get("copy", False)
         for a in args:
             if isinstance(a, _dtype.dtype):
                 dtype = a
@@ -585,10 +583,11 @@ def _real_value(t, c_type):
     return v.real
 
 
-from . import _inplace  # noqa: E402,I001  (in-place ops need Tensor defined first)
+from . import _arg_errors, _inplace  # noqa: E402,I001  (ops need Tensor defined first)
 from . import _tensor_casts, _tensor_grad  # noqa: E402,F401  (.grad, .float(), .cpu() ...)
 from . import _tensor_methods  # noqa: E402,F401  (attaches op methods and dunders)
 from . import ops as _ops  # noqa: E402  (ops need Tensor defined first)
 from .ops._shape_utils import wrap_dim as _wrap_dim  # noqa: E402
 from . import _tensor_methods_views as _views  # noqa: E402,I001  (grad_sink, detach_'s error)
 from .autograd import function as _fn  # noqa: E402
+Tensor.__module__ = "ember"  # as torch.Tensor.__module__ is "torch" (messages name the class so)

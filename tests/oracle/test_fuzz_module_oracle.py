@@ -327,9 +327,7 @@ def op_get(c: Case):
             target = c.pick(["", ".", "0..w", "0.-1"])
         fn = c.pick(["get_submodule", "get_parameter", "get_buffer", "set_submodule"])
         if fn == "set_submodule":
-            # NOTE: not a tensor: the message shows type(tensor), and ember.Tensor's
-            # __module__ is "ember._tensor" where torch's is "torch" (reported, in _tensor.py)
-            new = c.pick([c.fresh(3), None, 4])
+            new = c.pick([c.fresh(3), None, 4, c.lib.ones(1)])
             strict = c.coin()
             out = c.record(fn, lambda target=target, new=new, strict=strict:
                            root.set_submodule(target, new, strict=strict))

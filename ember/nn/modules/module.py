@@ -62,16 +62,6 @@ def _check_new_member_name(module, kind: str, registry: str, name) -> None:
         raise KeyError(f"attribute '{name}' already exists")
 
 
-_TO_KEYWORDS = frozenset(("device", "dtype", "non_blocking", "memory_format", "copy"))
-_TO_SIGNATURES = (
-    "(torch.device device = None, torch.dtype dtype = None, bool non_blocking = False, "
-    "bool copy = False, *, torch.memory_format memory_format = None)",
-    "(torch.dtype dtype, bool non_blocking = False, bool copy = False, *, "
-    "torch.memory_format memory_format = None)",
-    "(Tensor tensor, bool non_blocking = False, bool copy = False, *, "
-    "torch.memory_format memory_format = None)")
-
-
 def _forward_unimplemented(self, *input: Any) -> None:
     raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '
                               '"forward" function')
@@ -482,13 +472,9 @@ class Module(_HooksMixin, _StateDictMixin):
             TypeError: a non-floating dtype.
             RuntimeError: a device other than the CPU.
         """
-        if kwargs.keys() - _TO_KEYWORDS:
-            from ..._arg_errors import invalid_combination
+        from ..._arg_errors import check_to_keywords
 
-            # torch's parser lists every given keyword (sorted here; torch's order varies)
-            # and ends its list of signatures with a newline
-            err = invalid_combination("to", args, dict(sorted(kwargs.items())), _TO_SIGNATURES)
-            raise TypeError(f"{err}\n")
+        check_to_keywords(args, kwargs)
         device = kwargs.get("device")
         dtype = kwargs.get("dtype")
         for a in args:
