@@ -26,7 +26,8 @@ def test_missing_keeps_torchs_inverted_plural():
 def test_invalid_combination_renders_the_given_arguments_like_torch():
     first = str(_arg_errors.invalid_combination("f", (), {"dim": 1}, ("(int a)", "(str b)")))
     assert first.split("\n") == ["f() received an invalid combination of arguments - got "
-                                 "(dim=int, ), but expected one of:", " * (int a)", " * (str b)", ""]
+                                 "(dim=int, ), but expected one of:", " * (int a)", " * (str b)",
+                                 ""]
     one = str(_arg_errors.invalid_combination("f", (ember.ones(1), 2), {"k": None}, ("(x)",)))
     assert one == ("f() received an invalid combination of arguments - got (Tensor, int, "
                    "k=NoneType), but expected (x)")

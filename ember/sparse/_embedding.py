@@ -62,7 +62,7 @@ class SparseEmbeddingBag(EmbeddingBagOp):
                 rows = rows * psw[ctx.keep][:, None]
             if ctx.mode == "mean":
                 rows = rows / ctx.counts[bags][:, None].astype(grad.dtype)
-            g_weight = sparse_rows(ids, rows.astype(weight.dtype, copy=False), weight.shape[0])
+            g_weight = sparse_rows(ids, rows.astype(ctx.w_dtype, copy=False), ctx.w_shape[0])
         if psw is not None and ctx.needs_input_grad[1]:
             g_psw = np.zeros_like(psw)
             g_psw[ctx.keep] = np.einsum("jd,jd->j", g_rows, weight[ids])

@@ -261,6 +261,8 @@ class NLLLoss(Op):
         if weight is not None:
             loss *= weight[t]
         denom = _denominator(t, valid, weight, x.dtype) if reduction == "mean" else None
+        # saved, so that a second backward after the graph was freed raises as torch's
+        ctx.save_for_backward(t)
         ctx.t, ctx.valid, ctx.weight, ctx.denom = t, valid, weight, denom
         ctx.reduction, ctx.x_shape, ctx.dtype = reduction, x.shape, x.dtype
         return reduce_rows(loss.astype(x.dtype, copy=False), valid, reduction, denom,
@@ -268,11 +270,12 @@ class NLLLoss(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        rows = ctx.t.size
+        (t,) = ctx.saved_tensors
+        rows = t.size
         num_classes = ctx.x_shape[1] if len(ctx.x_shape) > 1 else ctx.x_shape[0]
         f = row_factors(grad, rows, ctx.valid, ctx.reduction, ctx.denom)
         if ctx.weight is not None:
-            f *= ctx.weight[ctx.t]
+            f *= ctx.weight[t]
         gx = np.zeros((rows, num_classes), ctx.dtype)
-        gx[np.arange(rows), ctx.t] = -f
+        gx[np.arange(rows), t] = -f
         return from_rows(gx, ctx.x_shape)

@@ -92,10 +92,10 @@ def _embedding_bag(ctx, grad):
     g_rows = GetItem.apply(grad, index=bags)  # each id's bag gradient
     gw = gp = None
     if need[0]:
-        zeros = const(np.zeros(weight.shape, dt))
+        zeros = const(np.zeros(ctx.w_shape, dt))
         if ctx.mode == "max":  # feature d of bag b goes to the row that won it
             won = ctx.winner < ids.size
-            cols = np.broadcast_to(np.arange(weight.shape[1]), won.shape)[won]
+            cols = np.broadcast_to(np.arange(ctx.w_shape[1]), won.shape)[won]
             gw = IndexPut.apply(zeros, GetItem.apply(grad, index=won),
                                 index=(ids[ctx.winner[won]], cols), accumulate=True)
         else:
@@ -105,7 +105,7 @@ def _embedding_bag(ctx, grad):
             if ctx.mode == "mean":
                 rows = rows / const(ctx.counts[bags][:, None], dt)
             if ctx.scale_grad_by_freq:
-                freq = np.bincount(ctx.all_idx, minlength=weight.shape[0])
+                freq = np.bincount(ctx.all_idx, minlength=ctx.w_shape[0])
                 rows = rows / const(freq[ids][:, None], dt)
             gw = IndexPut.apply(zeros, rows, index=ids, accumulate=True)
     if psw is not None and need[1]:

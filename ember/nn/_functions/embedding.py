@@ -67,13 +67,14 @@ class EmbeddingLookup(Op):
 
     @staticmethod
     def forward(ctx, weight, *, idx, padding_idx=None, scale_grad_by_freq=False):
+        ctx.save_for_backward(idx)  # so that a second backward after the graph was freed raises
         ctx.idx, ctx.num_rows = idx, weight.shape[0]
         ctx.padding_idx, ctx.scale_grad_by_freq = padding_idx, scale_grad_by_freq
         return weight.take(idx, axis=0)
 
     @staticmethod
     def backward(ctx, grad):
-        idx = ctx.idx
+        (idx,) = ctx.saved_tensors
         if ctx.scale_grad_by_freq:
             # torch divides each id's gradient by how often the id occurs in the batch
             counts = np.bincount(idx.reshape(-1), minlength=ctx.num_rows)
@@ -140,7 +141,11 @@ class EmbeddingBagOp(Op):
                 out /= np.maximum(counts, 1)[:, None].astype(out.dtype)
             out = out.astype(weight.dtype, copy=False)
         if ctx.needs_input_grad:
-            ctx.save_for_backward(weight, per_sample_weights)
+            # the weight itself only for per_sample_weights' gradient (as torch, whose
+            # in-place checks then leave an updated weight alone)
+            ctx.save_for_backward(weight if ctx.needs_input_grad[1] else None,
+                                  per_sample_weights)
+            ctx.w_shape, ctx.w_dtype = weight.shape, weight.dtype
             ctx.keep, ctx.ids, ctx.bags, ctx.counts = keep, ids, bags, counts
             ctx.mode, ctx.scale_grad_by_freq, ctx.all_idx = mode, scale_grad_by_freq, idx
             ctx.winner = winner
@@ -154,9 +159,9 @@ class EmbeddingBagOp(Op):
         g_weight = g_psw = None
         if ctx.needs_input_grad[0]:
             if ctx.mode == "max":
-                g_weight = np.zeros_like(weight)
+                g_weight = np.zeros(ctx.w_shape, ctx.w_dtype)
                 won = ctx.winner < ids.size                   # non-empty bags
-                cols = np.broadcast_to(np.arange(weight.shape[1]), won.shape)
+                cols = np.broadcast_to(np.arange(ctx.w_shape[1]), won.shape)
                 np.add.at(g_weight, (ids[ctx.winner[won]], cols[won]), grad[won])
             else:
                 rows = g_rows
@@ -165,10 +170,10 @@ class EmbeddingBagOp(Op):
                 if ctx.mode == "mean":
                     rows = rows / ctx.counts[bags][:, None].astype(grad.dtype)
                 if ctx.scale_grad_by_freq:
-                    freq = np.bincount(ctx.all_idx, minlength=weight.shape[0])
+                    freq = np.bincount(ctx.all_idx, minlength=ctx.w_shape[0])
                     rows = rows / freq[ids][:, None].astype(grad.dtype)
-                g_weight = (accumulate(weight.shape[0], ids, rows) if ids.size
-                            else np.zeros_like(weight))
+                g_weight = (accumulate(ctx.w_shape[0], ids, rows) if ids.size
+                            else np.zeros(ctx.w_shape, ctx.w_dtype))
         if psw is not None and ctx.needs_input_grad[1]:
             g_psw = np.zeros_like(psw)
             g_psw[ctx.keep] = np.einsum("jd,jd->j", g_rows, weight[ids])

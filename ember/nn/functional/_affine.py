@@ -124,14 +124,11 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         raise RuntimeError("'weight' must be 2-D")
     idx = input._data if isinstance(input, Tensor) else np.asarray(input)
     num = weight._data.shape[0]
-    if max_norm is not None:  # torch renormalises first, with embedding_renorm_'s checks
-        _check_renorm_indices(idx, weight)
-    check_indices(idx, num)
     if padding_idx is not None:
         padding_idx = _check_padding_idx(padding_idx, num)
-    if max_norm is not None:
-        renorm_(weight._data, idx, max_norm, norm_type)
-        weight._vc[0] += 1
+    if max_norm is not None:  # torch renormalises first, with embedding_renorm_'s checks
+        _renorm_rows(idx, weight, max_norm, norm_type)
+    check_indices(idx, num)
     if sparse:
         from ...sparse._embedding import SparseEmbeddingLookup as op
     else:
@@ -140,14 +137,19 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
                     scale_grad_by_freq=scale_grad_by_freq)
 
 
-def _check_renorm_indices(idx, weight):
-    """embedding_renorm_'s errors: its ids' dtype, then the first sorted id that cannot
-    select a row (negative ids count from the end there)."""
+def _renorm_rows(idx, weight, max_norm, norm_type):
+    """torch's embedding_renorm_: its ids' dtype checked, then the rows of the sorted distinct
+    ids rescaled in place up to the first id that cannot select a row, which raises
+    (negative ids count from the end there)."""
     check_index_dtype(idx, "#2 'indices'", "embedding_renorm_")
     num = weight._data.shape[0]
     bad = idx[(idx < -num) | (idx >= num)]
-    if bad.size:
-        raise IndexError(f"select(): index {int(bad.min())} out of range for tensor of size "
+    first = int(bad.min()) if bad.size else None
+    # the rows before the bad id are already rescaled when torch raises
+    renorm_(weight._data, idx if first is None else idx[idx < first], max_norm, norm_type)
+    weight._vc[0] += 1
+    if first is not None:
+        raise IndexError(f"select(): index {first} out of range for tensor of size "
                          f"{list(weight.shape)} at dimension 0")
 
 
@@ -215,9 +217,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
         raise ValueError("max mode does not support sparse weights")
     num = weight.shape[0]
     if max_norm is not None:
-        _check_renorm_indices(idx, weight)
-        renorm_(weight._data, idx, max_norm, norm_type)
-        weight._vc[0] += 1
+        _renorm_rows(idx, weight, max_norm, norm_type)
     if per_sample_weights is not None and mode != "sum":
         raise NotImplementedError("embedding_bag: per_sample_weights was not None. "
                                   "per_sample_weights is only supported for mode='sum' "
@@ -279,8 +279,9 @@ def _bags_of(idx: np.ndarray, starts: np.ndarray, include_last_offset: bool):
     if np.any(np.diff(starts) < 0):
         raise RuntimeError("offsets must be non-decreasing")
     num_bags = max(starts.size - 1, 0) if include_last_offset else starts.size
-    bag = np.searchsorted(starts, np.arange(n), side="right") - 1
-    bag[bag >= num_bags] = -1
+    # NOTE: torch reads only the first num_bags offsets: with include_last_offset the last bag
+    # runs to the end of the input, whatever the last offset says
+    bag = np.searchsorted(starts[:num_bags], np.arange(n), side="right") - 1
     return bag, num_bags
 
 
