@@ -276,6 +276,8 @@ def _accumulate(t, g):
         r = hook(g)
         if r is not None:
             g = r
+    if not t._rg:  # frozen since the graph was recorded: torch's AccumulateGrad skips it
+        return
     if g._data.dtype != t._data.dtype:
         g = g.to(t.dtype)
     if t.grad is None:

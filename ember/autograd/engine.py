@@ -199,6 +199,8 @@ def _accumulate(t, g, shared):
             r = hook(_t._wrap(g))
             if r is not None:
                 g = r._data
+    if not t._rg:  # frozen since the graph was recorded: torch's AccumulateGrad skips it
+        return
     if g.dtype != t._data.dtype:
         g = _cast(g, t._data.dtype)
     if t._grad is None:

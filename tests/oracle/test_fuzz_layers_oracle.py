@@ -13,8 +13,8 @@ input gradients, the parameters and their gradients, the buffers (running statis
 between must raise torch's error), and may run twice (with or without ``retain_graph``).
 
 Known differences, not fixed yet (the runner leaves these sequences out, where marked):
-  U1: a parameter frozen (``requires_grad_(False)``) after the forward still gets the pending
-      backward's gradient in ember; torch's AccumulateGrad skips it (engine.py).
+  U1: (fixed since, and generated) a parameter frozen after the forward got the pending
+      backward's gradient; torch's AccumulateGrad skips it, and so does ember's now.
   U2: a graph recorded before ``.double()``/``.float()`` backpropagates into the cast
       parameters in ember; torch's kernels raise "expected scalar type Double but found Float".
   U3: GroupNorm is several nodes in ember (torch: NativeGroupNormBackward0): a second backward
@@ -350,7 +350,6 @@ def run_case(case, seed, rng):
         elif kind == "deepcopy":
             e_mod, t_mod = copy.deepcopy(e_mod), copy.deepcopy(t_mod)
         elif kind == "freeze":
-            pending.clear()  # (U1)
             names = [n for n, _ in t_mod.named_parameters()]
             if names:
                 name = ch(rng, *names)
