@@ -112,6 +112,7 @@ def __deepcopy__(self, memo):
                            "support the deepcopy protocol at the moment.")
     new = type(self).__new__(type(self))
     _copy_fields(new, _wrap(self._data.copy(), self._rg))
+    new._vc[0] = 1  # torch fills the copy's new storage in place (a Parameter's is a clone)
     if self.grad is not None:
         g = self.grad
         new.grad = g.detach().clone() if g.is_sparse else _wrap(g._data.copy())

@@ -143,3 +143,29 @@ def test_changed_ops_gradcheck():
     assert gradcheck(lambda a, p: F.embedding_bag(ember.tensor([1, 1, 3, 0]), a,
                                                   ember.tensor([0, 3]), mode="sum",
                                                   per_sample_weights=p), (w, psw))
+
+
+def test_training_forward_does_not_bump_running_stat_versions():
+    # torch's kernel writes the running statistics without a version bump
+    bn = ember.nn.BatchNorm1d(3)
+    before = bn.running_mean._version, bn.running_var._version
+    bn(ember.randn(4, 3))
+    assert (bn.running_mean._version, bn.running_var._version) == before
+    assert bn.num_batches_tracked._version == 2  # its own add_ counts
+
+
+def test_instance_norm_copies_running_stats_back_only_when_training():
+    m = ember.nn.InstanceNorm1d(3, track_running_stats=True)
+    x = ember.randn(2, 3, 4)
+    m(x)
+    after_training = m.running_mean._version
+    m.eval()
+    m(x)
+    assert m.running_mean._version == after_training
+
+
+def test_deepcopy_versions_as_torch():
+    import copy
+
+    assert copy.deepcopy(ember.zeros(3))._version == 1  # torch fills the new storage in place
+    assert copy.deepcopy(ember.nn.Parameter(ember.zeros(2)))._version == 0  # a clone

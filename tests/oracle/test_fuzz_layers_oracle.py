@@ -25,8 +25,8 @@ Known differences, not fixed yet (the runner leaves these sequences out, where m
   U5: NLLLoss/CrossEntropyLoss/BCEWithLogitsLoss do not check the versions of their weight and
       pos_weight buffers at backward (loading a state_dict in between raises in torch).
   U6: BatchNorm/InstanceNorm do not check the running statistics' versions at backward (torch
-      saves them: loading a state_dict between forward and backward raises there), and a
-      training forward bumps their ``_version`` (torch's kernel does not).
+      saves them: loading a state_dict between forward and backward raises there). (Fixed
+      since: a training forward bumped their ``_version``; torch's kernel does not.)
 """
 from __future__ import annotations
 
@@ -134,6 +134,9 @@ def compare_state(e_mod, t_mod, what, tol_dt):
         return problems + [f"{what}: buffers {list(e_buf)} != torch {list(t_buf)}"]
     for name, tb in t_buf.items():
         problems += _compare(e_buf[name], tb, f"{what}: buffer {name}", tol_dt)
+        if e_buf[name]._version != tb._version:  # (a training forward bumps none of them)
+            problems.append(f"{what}: buffer {name}._version {e_buf[name]._version} != "
+                            f"torch {tb._version}")
     e_sd, t_sd = e_mod.state_dict(), t_mod.state_dict()
     if list(e_sd) != list(t_sd):
         problems.append(f"{what}: state_dict keys {list(e_sd)} != torch {list(t_sd)}")

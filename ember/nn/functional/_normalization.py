@@ -108,11 +108,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         raise _size_index_error(1, 1) from None
     if x is not input:
         out = out.to(input.dtype)
-    if training:  # the running statistics changed in place
-        if running_mean is not None:
-            running_mean._vc[0] += 1
-        if running_var is not None:
-            running_var._vc[0] += 1
+    # (the running statistics change in place without a version bump: torch's kernel writes
+    # them directly too)
     return out
 
 
@@ -230,7 +227,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
     out = batch_norm(input.reshape((1, n * c) + shape[2:]), rm, rv, w, b, use_input_stats,
                      momentum, eps)
     for stat, repeated in ((running_mean, rm), (running_var, rv)):
-        if stat is not None:
+        if stat is not None and use_input_stats:  # (torch copies them back only then)
             stat.copy_(repeated.reshape(n, c).mean(0))
     return out.reshape(shape)
 
