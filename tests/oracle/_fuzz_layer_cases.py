@@ -29,7 +29,7 @@ class LayerCase:
     inputs: object
     dtype: object = np.float64
     options: dict = field(default_factory=dict)
-    # False where ember's graph is not torch's one node (U3-U5 in test_fuzz_layers_oracle.py):
+    # False where ember's graph is not torch's one node (U4-U5 in test_fuzz_layers_oracle.py):
     # the runner then leaves out in-place updates under a pending graph and second backwards
     one_node: bool = True
 
@@ -278,7 +278,7 @@ def group_norm(rng):
             shape = (2, C, 3)
         return [fl(r, shape, dt)]
     return LayerCase("GroupNorm", _module("GroupNorm", (G, C), kw, dt, _how(rng)), inputs, dt,
-                     kw, one_node=False)
+                     kw)
 
 
 def instance_norm(rng):

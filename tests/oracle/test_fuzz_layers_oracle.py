@@ -17,9 +17,8 @@ Known differences, not fixed yet (the runner leaves these sequences out, where m
       backward's gradient; torch's AccumulateGrad skips it, and so does ember's now.
   U2: a graph recorded before ``.double()``/``.float()`` backpropagates into the cast
       parameters in ember; torch's kernels raise "expected scalar type Double but found Float".
-  U3: GroupNorm is several nodes in ember (torch: NativeGroupNormBackward0): a second backward
-      through the freed graph accumulates the bias gradient before it raises, and the in-place
-      error names another saved tensor.
+  U3: (fixed since, and generated) GroupNorm was several nodes in ember; it is torch's one
+      NativeGroupNormBackward0 now.
   U4: Bilinear is composite in ember (torch: TrilinearBackward0 saving the weight): an in-place
       update of the weight before backward raises with another tensor named, or not at all.
   U5: NLLLoss/CrossEntropyLoss/BCEWithLogitsLoss do not check the versions of their weight and

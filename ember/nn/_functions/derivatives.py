@@ -27,6 +27,7 @@ from .batch_norm import BatchNorm
 from .cross_entropy import CrossEntropy, NLLLoss, from_rows
 from .dropout import Dropout
 from .embedding import EmbeddingLookup
+from .group_norm import GroupNorm
 from .layer_norm import LayerNorm
 from .pad import ConstantPad, IndexPad
 from .pointwise_loss import (
@@ -231,6 +232,29 @@ def _layer_norm(ctx, grad):
         gb = grad.sum(dim=lead) if lead else grad
     if need[0]:
         gx = _normalise_backward(grad * w if w is not None else grad, xhat, rstd, dims)
+    return gx, gw, gb
+
+
+@formula(GroupNorm)
+def _group_norm(ctx, grad):
+    xhat_a, invstd_a, _ = ctx.saved_tensors
+    w = saved_tensors(ctx)[2]
+    need = ctx.needs_input_grad
+    shape, rows = grad.shape, (grad.shape[0], ctx.num_groups, -1)
+    # x - mean stands in for x
+    x = stand_in(ctx, 0, (xhat_a.reshape(rows) / invstd_a).reshape(shape)).reshape(rows)
+    xc = x - x.mean(dim=2, keepdim=True)
+    rstd = _rstd((xc * xc).mean(dim=2, keepdim=True), invstd_a)
+    xhat = xc * rstd
+    others = [0] + list(range(2, grad.ndim))
+    gx = gw = gb = None
+    if need[1]:
+        gw = (grad * xhat.reshape(shape)).sum(dim=others)
+    if need[2]:
+        gb = grad.sum(dim=others)
+    if need[0]:
+        gy = grad * w.reshape((1, -1) + (1,) * (grad.ndim - 2)) if w is not None else grad
+        gx = _normalise_backward(gy.reshape(rows), xhat, rstd, [2]).reshape(shape)
     return gx, gw, gb
 
 

@@ -13,6 +13,7 @@ from ..._user_warning import warn_at_user
 from ...ops._shape_utils import check_broadcast, type_name
 from .._functions.batch_norm import BatchNorm
 from .._functions.dropout import Dropout
+from .._functions.group_norm import GroupNorm
 from .._functions.layer_norm import LayerNorm
 from ._common import _size_index_error, _size_str
 
@@ -186,6 +187,8 @@ def group_norm_kernel(input: Tensor, num_groups: int, weight: Tensor | None = No
     if input._data.size == 0:
         return _empty_norm(input, weight, bias)
     half = x_dt == np.float16  # torch's half kernel: in float32, the output rounded once
+    if not half and x_dt == input._data.dtype:
+        return GroupNorm.apply(input, weight, bias, num_groups=num_groups, eps=eps)
     x = input if x_dt == input._data.dtype and not half else input.to(_dtype.float32)
     if half:
         weight, bias = (None if p is None else p.to(_dtype.float32) for p in (weight, bias))
