@@ -29,6 +29,7 @@ and one line on stderr, before anything is written.
 """
 from __future__ import annotations
 
+import codecs
 import contextlib
 import os
 import sys
@@ -63,6 +64,34 @@ def main(argv: list[str] | None = None) -> int:
     options (nothing written); 130: interrupted (a training run saves a checkpoint first).
     """
     parser = build_parser()
+    with _printable_streams():
+        return _main(parser, argv)
+
+
+@contextlib.contextmanager
+def _printable_streams():
+    """Text the terminal's encoding lacks (a CJK sample on an ASCII or cp1252 stdout) is
+    printed as escapes instead of failing the command after its work is done."""
+    changed = []
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None) or "utf-8"
+        try:
+            utf = codecs.lookup(encoding).name.startswith("utf")
+        except LookupError:
+            utf = False
+        if not utf and getattr(stream, "errors", None) == "strict" and \
+                hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+            changed.append(stream)
+    try:
+        yield
+    finally:
+        for stream in changed:
+            with contextlib.suppress(ValueError, OSError):  # closed meanwhile
+                stream.reconfigure(errors="strict")
+
+
+def _main(parser, argv) -> int:
     try:
         args = parser.parse_args(argv)
         if args.command is None:

@@ -98,7 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"hidden Linear-BatchNorm1d-ReLU-Dropout blocks (mlp), transformer "
                         f"blocks (gpt) or LSTM layers (lstm) (default: {md['layers']})")
     m.add_argument("--heads", type=_int_at_least(1), metavar="N",
-                   help="attention heads per block (gpt only)")
+                   help=f"attention heads per block (gpt only; default: "
+                        f"{_model_defaults('gpt').get('heads')})")
     m.add_argument("--dropout", type=_float_in(0, 1, False, True,
                    "dropout probability has to be between 0 and 1 (excluding 1)"),
                    metavar="P", help=f"dropout after each hidden activation (default: "
@@ -154,17 +155,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     gr = sub.add_parser("graph", help="draw the autograd graph of one training step",
                         description="Record one training step of the model, write its "
-                        "autograd graph as Graphviz DOT (and SVG/PNG when Graphviz's `dot` "
-                        "is installed), and print the order in which backward visits the "
-                        "nodes.")
+                        "autograd graph as Graphviz DOT and as SVG (drawn by Graphviz's `dot` "
+                        "when it is installed, by ember otherwise; PNG needs Graphviz), and "
+                        "print the order in which backward visits the nodes.")
     gr.set_defaults(func=cmd_graph)
     gr.add_argument("--run", metavar="DIR",
                     help="use this run's model and vocabulary (default: a fresh model with "
                          "the default sizes)")
     gr.add_argument("--out", default="graph.dot", metavar="FILE",
-                    help="where to write the graph: .dot, or .svg/.png to render it with "
-                         "Graphviz (default: graph.dot, plus graph.svg when Graphviz is "
-                         "installed)")
+                    help="where to write the graph: .dot, .svg, or .png (rendered by "
+                         "Graphviz); the .dot file is always written beside it (default: "
+                         "graph.dot, plus graph.svg)")
     gr.add_argument("--batch-size", type=_int_at_least(2), default=32, metavar="N",
                     help="windows in the recorded step (default: 32; BatchNorm1d needs 2)")
     gr.add_argument("--seed", type=int, default=0, metavar="S", help="seed (default: 0)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from shlex import quote
 
 from ember.cli._errors import CLIError
 
@@ -56,6 +57,9 @@ def _read_text_file(path: str) -> str:
         raise CLIError(f"{shown}: cannot read it ({e.strerror or e})") from None
     if not raw:
         raise CLIError(f"{shown}: the file is empty")
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Windows "Unicode" text: suggest the right fix
+        raise CLIError(f"{shown}: UTF-16 text, not UTF-8 (it starts with a UTF-16 byte-order "
+                       f"mark); convert it first, e.g. with `iconv -f utf-16 -t utf-8`")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -75,6 +79,49 @@ def _sha256(text: str) -> str:
 def _is_run_dir(path: str) -> bool:
     return os.path.isfile(os.path.join(path, CONFIG_FILE)) and \
         os.path.isfile(os.path.join(path, VOCAB_FILE))
+
+
+def _check_out_dir(out: str) -> None:
+    if not out:
+        raise CLIError("--out: the directory name is empty")
+    if os.path.exists(out):
+        if not os.path.isdir(out):
+            raise CLIError(f"--out {out}: exists and is not a directory")
+        names = os.listdir(out)
+        if names and not _unstarted_run(out, names):
+            if _is_run_dir(out):
+                raise CLIError(f"--out {out}: already holds a run; continue it with --resume "
+                               f"{quote(out)} or choose another --out")
+            raise CLIError(f"--out {out}: exists and is not empty; choose a new or empty "
+                           f"directory")
+        _check_writable(out, "--out")
+        return
+    # a new directory: the nearest folder that exists must be one and be writable
+    parent = os.path.dirname(os.path.abspath(out))
+    while not os.path.lexists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise CLIError(f"--out {out}: cannot create it, {parent} is not a directory")
+    _check_writable(parent, "--out", out)
+
+
+def _check_writable(folder: str, option: str, shown: str | None = None) -> None:
+    """CLIError unless files can be created in ``folder`` (checked before any is written)."""
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise CLIError(f"{option} {shown or folder}: cannot write there ({folder} is not "
+                       f"writable)")
+
+
+def _unstarted_run(out: str, names) -> bool:
+    """A run that stopped before its first checkpoint (only its config and vocabulary were
+    written): starting it again loses nothing."""
+    if CONFIG_FILE not in names or not set(names) <= {CONFIG_FILE, VOCAB_FILE}:
+        return False
+    try:
+        _load_run_config(out, "--out")
+    except CLIError:
+        return False
+    return True
 
 
 def _load_run_config(path: str, option: str) -> dict:

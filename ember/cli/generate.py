@@ -34,16 +34,22 @@ def _load_run_model(run: str, option: str):
 def cmd_generate(args) -> int:
     """``ember generate``: continue ``--prompt`` with text sampled from a run's model."""
     cfg, vocab, model = _load_run_model(args.run, "--run")
-    try:
-        prompt_ids = vocab.encode(args.prompt).tolist() if args.prompt else []
-    except KeyError as e:
-        token = e.args[0] if e.args else "?"
-        raise CLIError(f"--prompt: {token!s} is not in the vocabulary of {args.run} "
-                       f"(it never occurs in the training text)") from None
+    for name, p in model.state_dict().items():
+        if p.is_floating_point() and not bool(p.isfinite().all()):
+            raise CLIError(f"--run {args.run}: {MODEL_FILE} holds non-finite weights ({name}; "
+                           f"the training diverged), so there is nothing to sample from")
+    # the training text was read with \n line ends (see _read_text_file): so is the prompt
+    prompt = args.prompt.replace("\r\n", "\n").replace("\r", "\n")
+    unknown = [t for t in dict.fromkeys(vocab.tokenizer.encode(prompt)) if t not in vocab]
+    if unknown and vocab.get_default_index() is None:
+        shown = ", ".join(repr(t) for t in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+        raise CLIError(f"--prompt: {shown} {'is' if len(unknown) == 1 else 'are'} not in the "
+                       f"vocabulary of {args.run} (never seen in its training text)")
+    prompt_ids = vocab.encode(prompt).tolist() if prompt else []
     text = _sample_text(model, vocab, args.tokens, args.seed, prompt_ids=prompt_ids,
                         temperature=args.temperature, top_k=args.top_k)
     # word tokens are joined by spaces, so the prompt needs one before the continuation
-    joiner = " " if args.prompt and text and vocab.tokenizer.name == "basic_english" else ""
-    sys.stdout.write(args.prompt + joiner + text + ("" if text.endswith("\n") else "\n"))
+    joiner = " " if prompt and text and vocab.tokenizer.name == "basic_english" else ""
+    sys.stdout.write(prompt + joiner + text + ("" if text.endswith("\n") else "\n"))
     sys.stdout.flush()
     return 0

@@ -25,11 +25,19 @@ def cmd_graph(args) -> int:
     ext = ext.lower()
     if ext not in (".dot", ".gv", ".svg", ".png"):
         raise CLIError(f"--out {out}: expected a .dot, .svg or .png file name")
-    if os.path.isdir(out):
-        raise CLIError(f"--out {out}: is a directory")
     folder = os.path.dirname(os.path.abspath(out))
     if not os.path.isdir(folder):
-        raise CLIError(f"--out {out}: folder {folder} does not exist")
+        raise CLIError(f"--out {out}: folder {folder} "
+                       f"{'is not a directory' if os.path.exists(folder) else 'does not exist'}")
+    dot_path = out if ext in (".dot", ".gv") else stem + ".dot"
+    picture = out if ext in (".svg", ".png") else stem + ".svg"
+    for path in dict.fromkeys((out, dot_path)):  # every file that will be written
+        if os.path.isdir(path):
+            raise CLIError(f"--out {out}: {path} is a directory")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise CLIError(f"--out {out}: cannot write there ({folder} is not writable)")
+    # the picture beside a .dot file is a bonus: skipped if a directory holds its name
+    want_picture = ext in (".svg", ".png") or not os.path.isdir(picture)
     from ember.text import Vocab, builtin_corpus
 
     if args.run is not None:
@@ -67,13 +75,13 @@ def cmd_graph(args) -> int:
     dot = _render_dot(loss, model, names, variables)
     svg = _builtin_svg(loss, model, variables) if shutil.which("dot") is None else None
     order = _backward_order(loss, model)
-    dot_path = out if ext in (".dot", ".gv") else stem + ".dot"
     with _atomic(dot_path, "w") as f:
         f.write(dot)
     written = [dot_path]
     exe = shutil.which("dot")
-    picture = out if ext in (".svg", ".png") else stem + ".svg"
-    if exe is not None:
+    if not want_picture:
+        pass
+    elif exe is not None:
         try:
             res = subprocess.run([exe, f"-T{os.path.splitext(picture)[1][1:]}", dot_path],
                                  capture_output=True, timeout=60, check=False)

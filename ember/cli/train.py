@@ -13,6 +13,7 @@ import threading
 import time
 import types
 import warnings
+from shlex import quote
 
 from ember.cli._data import _build_vocab, _ignore_sigint, _load_corpus, _pad_id, _split
 from ember.cli._defaults import (
@@ -35,7 +36,8 @@ from ember.cli._run_dir import (
     SAMPLE_FILE,
     VOCAB_FILE,
     _atomic,
-    _is_run_dir,
+    _check_out_dir,
+    _check_writable,
     _load_run_config,
     _load_tensors,
     _load_vocab,
@@ -93,18 +95,6 @@ def _new_settings(args) -> _Settings:
     return s
 
 
-def _check_out_dir(out: str) -> None:
-    if os.path.exists(out):
-        if not os.path.isdir(out):
-            raise CLIError(f"--out {out}: exists and is not a directory")
-        if _is_run_dir(out):
-            raise CLIError(f"--out {out}: already holds a run; continue it with --resume {out} "
-                           f"or choose another --out")
-        if os.listdir(out):
-            raise CLIError(f"--out {out}: exists and is not empty; choose a new or empty "
-                           f"directory")
-
-
 def _default_out() -> str:
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     out = os.path.join("runs", stamp)
@@ -123,20 +113,22 @@ def _prepare(s: _Settings, text: str, vocab, data_info: dict) -> types.SimpleNam
     from ember.utils.data import DataLoader
 
     ids = vocab.encode(text).numpy()
-    ember.manual_seed(s.seed)
-    model = build_model(s.model, **s.model_config)
-    context = model.context_size
     shown = "the built-in corpus" if data_info["text"] is None else f"--text {data_info['text']}"
-    window = context + 1
-    if len(ids) < window:
-        raise CLIError(f"{shown} has {len(ids):,} {s.level} tokens, fewer than one window of "
-                       f"--context {context} + 1 = {window} tokens; use a longer text or a "
-                       f"smaller --context")
-    train_ids, val_ids = _split(ids, s.val_fraction)
-    if len(val_ids) < window:
-        raise CLIError(f"the held-out text (--val-fraction {s.val_fraction}) has "
-                       f"{len(val_ids):,} tokens, fewer than one window of {window}; use a "
-                       f"larger --val-fraction, a smaller --context or a longer text")
+    context = s.model_config.get("context")
+    if isinstance(context, int):
+        # before the model is built: a --context far longer than the text fails at once
+        # instead of first allocating a huge model
+        _split_windows(ids, context, s, shown)
+    ember.manual_seed(s.seed)
+    try:
+        model = build_model(s.model, **s.model_config)
+    except (TypeError, ValueError) as e:
+        raise CLIError(f"--model {s.model} cannot be built with these sizes: {e}") from None
+    if s.batch_size < 2 and any(isinstance(m, ember.nn.BatchNorm1d) for m in model.modules()):
+        raise CLIError(f"--batch-size {s.batch_size}: --model {s.model} has BatchNorm1d "
+                       f"layers, which need at least 2 windows a step")
+    context = model.context_size
+    train_ids, val_ids = _split_windows(ids, context, s, shown)
     train_ds = model.make_dataset(train_ids)
     val_ds = model.make_dataset(val_ids)
     if len(train_ds) < s.batch_size:
@@ -169,6 +161,21 @@ def _prepare(s: _Settings, text: str, vocab, data_info: dict) -> types.SimpleNam
         model=model, loader=loader, val_loader=val_loader, optimizer=optimizer,
         scheduler=scheduler, total=total, steps_per_epoch=steps_per_epoch,
         train_ids=train_ids, val_ids=val_ids, vocab=vocab, unigram=unigram)
+
+
+def _split_windows(ids, context: int, s, shown: str):
+    """(train ids, validation ids); CLIError unless each part holds one window."""
+    window = context + 1
+    if len(ids) < window:
+        raise CLIError(f"{shown} has {len(ids):,} {s.level} tokens, fewer than one window of "
+                       f"--context {context} + 1 = {window} tokens; use a longer text or a "
+                       f"smaller --context")
+    train_ids, val_ids = _split(ids, s.val_fraction)
+    if len(val_ids) < window:
+        raise CLIError(f"the held-out text (--val-fraction {s.val_fraction}) has "
+                       f"{len(val_ids):,} tokens, fewer than one window of {window}; use a "
+                       f"larger --val-fraction, a smaller --context or a longer text")
+    return train_ids, val_ids
 
 
 def _make_optimizer(s, model):
@@ -238,17 +245,22 @@ def _train_resume(args) -> int:
         raise CLIError(f"--resume takes the run's settings from {run}/{CONFIG_FILE}; "
                        f"{flags} cannot be given with it (only --steps, --epochs, --workers, "
                        f"--threads)")
-    tr = cfg["train"]
     s = _Settings(TRAIN_DEFAULTS)
-    s.update({k: tr[k] for k in tr if k in TRAIN_DEFAULTS or k in ("steps",)})
-    s.update(model=cfg["model"], level=cfg["data"]["level"], text=cfg["data"]["text"],
-             model_config=cfg["model_config"], workers=args.workers or 0,
-             threads=args.threads or TRAIN_DEFAULTS["threads"])
+    try:  # a hand-edited config.json: one clear line, not a KeyError
+        tr = dict(cfg["train"])
+        s.update({k: tr[k] for k in tr if k in TRAIN_DEFAULTS or k in ("steps",)})
+        s.update(model=cfg["model"], level=cfg["data"]["level"], text=cfg["data"]["text"],
+                 model_config=dict(cfg["model_config"]), workers=args.workers or 0,
+                 threads=args.threads or TRAIN_DEFAULTS["threads"])
+        old_total = int(tr["total_steps"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise CLIError(f"--resume {run}: {CONFIG_FILE} is incomplete or damaged ({e!r})") \
+            from None
     vocab = _load_vocab(run, "--resume")
     if not os.path.isfile(os.path.join(run, CHECKPOINT_FILE)):
         raise CLIError(f"--resume {run}: the run stopped before its first checkpoint (the end "
                        f"of an epoch, or Ctrl-C), so there is nothing to resume; start it "
-                       f"again with another --out")
+                       f"again (ember train --out {quote(run)} with its options)")
     ckpt = _load_tensors(os.path.join(run, CHECKPOINT_FILE), "the training state", "--resume",
                          run)
     needed = {"model", "optimizer", "scheduler", "loader", "rng", "progress"}
@@ -265,7 +277,6 @@ def _train_resume(args) -> int:
     data_info = dict(cfg["data"])
     state = dict(ckpt["progress"])
     # A new length: --steps N or --epochs N replace the recorded one.
-    old_total = tr["total_steps"]
     if args.steps is not None:
         s["steps"], s["epochs"] = args.steps, None
     elif args.epochs is not None:
@@ -284,6 +295,7 @@ def _train_resume(args) -> int:
         _print(f"{run} has already finished its {state['step']:,} steps; pass --steps or "
                f"--epochs to train it longer")
         return 0
+    _check_writable(run, "--resume")
     _load_weights(job.model, ckpt["model"], "--resume", run)
     try:
         job.optimizer.load_state_dict(ckpt["optimizer"])
@@ -388,6 +400,12 @@ def _train_loop(out, config, s, job, state, *, resumed: bool) -> int:
                 for x, y in it:
                     # looked up on the package, so ember.cli._train_step can be patched
                     loss = _cli._train_step(model, optimizer, scheduler, x, y)
+                    if not math.isfinite(loss):  # the weights are lost: stop before saving them
+                        raise CLIError(
+                            f"training diverged: the loss became {loss} at step "
+                            f"{state['step'] + 1:,}, so the run stops ({out} keeps its last "
+                            f"checkpoint, if any); start again with a smaller --lr than "
+                            f"{s.lr:g}", code=1)
                     state["step"] += 1
                     state["batch_in_epoch"] += 1
                     state["tokens"] += int(y.numel())
@@ -415,25 +433,31 @@ def _train_loop(out, config, s, job, state, *, resumed: bool) -> int:
                         next(it, None)
                     state["epoch"] += 1
                     state["batch_in_epoch"] = 0
-                    if not stop.requested or state["step"] >= job.total:
-                        _evaluate_and_log(out, config, job, state, t_start, bar)
-                        _checkpoint(out, job, state, t_start)
-                        # tokens/s counts training time only
-                        t_last, tokens_last = time.perf_counter(), state["tokens"]
+                    # even when Ctrl-C ended the epoch: a resumed run never redoes this
+                    # evaluation, and its metrics must match an uninterrupted run's
+                    _evaluate_and_log(out, config, job, state, t_start, bar)
+                    _checkpoint(out, job, state, t_start)
+                    # tokens/s counts training time only
+                    t_last, tokens_last = time.perf_counter(), state["tokens"]
                 # ``it`` stays referenced until the next epoch starts: the loader's
                 # state_dict() (saved by _checkpoint) reads the position from it.
             interrupted = stop.requested and state["step"] < job.total
     except KeyboardInterrupt:
         bar.close()
-        _err(f"ember: stopped at once at step {state['step']:,} without saving; {out} keeps "
-             f"its last checkpoint (resume with: ember train --resume {out})")
+        if os.path.isfile(os.path.join(out, CHECKPOINT_FILE)):
+            _err(f"ember: stopped at once at step {state['step']:,} without saving; {out} "
+                 f"keeps its last checkpoint (resume with: ember train --resume {quote(out)})")
+        else:
+            _err(f"ember: stopped at once at step {state['step']:,}, before the first "
+                 f"checkpoint: there is nothing to resume; the same command starts the run "
+                 f"again in {out}")
         return 130
     finally:
         bar.close()
     if interrupted:
         _checkpoint(out, job, state, t_start)
         _err(f"ember: interrupted at step {state['step']:,} of {job.total:,}; checkpoint saved. "
-             f"Continue with: ember train --resume {out}")
+             f"Continue with: ember train --resume {quote(out)}")
         return 130
     if state["batch_in_epoch"] > 0 and (not state["history"]
                                         or state["history"][-1]["step"] != state["step"]):
@@ -448,7 +472,7 @@ def _train_loop(out, config, s, job, state, *, resumed: bool) -> int:
            f"(perplexity {last['val_ppl']:.2f}); unigram baseline {job.unigram:.4f} "
            f"(perplexity {math.exp(job.unigram):.2f})")
     _print(f"sample:\n{sample}")
-    _print(f"run saved in {out}; more text with: ember generate --run {out}")
+    _print(f"run saved in {out}; more text with: ember generate --run {quote(out)}")
     return 0
 
 
