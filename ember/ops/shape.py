@@ -7,7 +7,8 @@ import math
 import numpy as np
 
 from .. import _arg_errors
-from .._tensor import Tensor, _mark_view, _wrap
+from .._memory_format import joined_layout as _joined_layout
+from .._tensor import Tensor, _buffer, _mark_view, _wrap
 from ..autograd import grad_mode
 from ..autograd.function import Op
 from ._shape_utils import check_expand, check_movedim, sum_to_shape, type_name, wrap_dim
@@ -21,7 +22,8 @@ def _as_view(out, base):
     owner = out._data.base
     if owner is not None:
         data = base._data
-        if owner is data or owner is data.base or np.may_share_memory(out._data, data):
+        if owner is data or owner is data.base or np.may_share_memory(out._data, data) or (
+                not out._data.size and _buffer(out._data) is _buffer(data)):  # (empty: same buffer)
             _mark_view(out, base)
     return out
 
@@ -36,6 +38,10 @@ def _infer(shape, numel, src_shape):
                 raise RuntimeError(f"invalid shape dimension {s} at index {i} of shape {[*shape]}")
             known *= s
     if -1 in shape:
+        if known == 0 and numel == 0:
+            raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {list(shape)} "
+                               "because the unspecified dimension size -1 can be any value and "
+                               "is ambiguous")
         if known == 0 or numel % known:
             raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
         shape = tuple(numel // known if s == -1 else s for s in shape)
@@ -107,7 +113,8 @@ class Repeat(Op):
     @staticmethod
     def forward(ctx, x, *, repeats):
         ctx.x_shape, ctx.repeats = x.shape, repeats
-        return np.tile(x, repeats)
+        out = np.tile(x, repeats)  # (all-ones repeats: a copy in x's own layout)
+        return out if out.flags.c_contiguous else np.ascontiguousarray(out)
 
     @staticmethod
     def backward(ctx, grad):
@@ -127,7 +134,7 @@ class Cat(Op):
     def forward(ctx, *xs, dim):
         ctx.sizes = [x.shape[dim] for x in xs]
         ctx.axis = dim
-        return np.concatenate(xs, axis=dim)
+        return _joined_layout(xs, np.concatenate(xs, axis=dim))
 
     @staticmethod
     def backward(ctx, grad):
@@ -142,7 +149,7 @@ class Stack(Op):
     @staticmethod
     def forward(ctx, *xs, dim):
         ctx.axis = dim
-        return np.stack(xs, axis=dim)
+        return np.ascontiguousarray(np.stack(xs, axis=dim))  # (transposed inputs: torch's too)
 
     @staticmethod
     def backward(ctx, grad):
@@ -287,11 +294,15 @@ def unflatten(input, dim, sizes):
     nd = input._data.ndim
     d = wrap_dim(dim, nd)
     shp = input._data.shape
-    sizes = tuple(sizes)
-    if -1 in sizes:
-        sizes = _infer(sizes, shp[d], (shp[d],))
-    if int(np.prod(sizes)) != shp[d]:
-        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
+    sizes = given = tuple(sizes)
+    try:
+        sizes = _infer(sizes, shp[d], (shp[d],)) if -1 in sizes else sizes
+    except RuntimeError as e:  # torch's rewording of infer_size's errors
+        if "is invalid for input of size" not in str(e):
+            raise RuntimeError(f"unflatten got an unexpected error:\n{e}") from None
+        sizes = None
+    if sizes is None or int(np.prod(sizes)) != shp[d]:
+        raise RuntimeError(f"unflatten: Provided sizes {list(given)} don't multiply up to the "
                            f"size of dim {dim} ({shp[d]}) in the input tensor")
     return input.view(shp[:d] + sizes + shp[d + 1:])  # always a view: ViewBackward0, as torch
 

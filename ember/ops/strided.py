@@ -2,22 +2,79 @@
 
 Both hand back a NumPy view of the input's memory, so they share its version counter. Their
 gradient scatters back through ``Region`` (``copy_slices.py``), summing where windows
-overlap, so each input element gets the gradient of every window that holds it.
+overlap, so each input element gets the gradient of every window that holds it. Where the
+input's own elements share memory (an expand), ``unfold`` sums by windows (``_Windows``) and
+``as_strided`` splits each memory element's gradient among them, as torch does.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import Tensor, _mark_view
+from ..autograd.function import Op
 from ._shape_utils import wrap_dim
 from ._storage import storage_root, strided_over
-from .copy_slices import AsStrided, Region
+from .copy_slices import AsStrided, Region, _byte_bounds, _may_repeat
 
 __all__ = ["as_strided", "unfold"]
 TENSOR_METHODS = ("as_strided", "unfold")
 
 
-def _view(input: Tensor, array: np.ndarray, node_name: str) -> Tensor:
+class _StorageRegion(Region):
+    """``as_strided``'s region, as torch's ``as_strided_backward`` sees it: the view may reach
+    storage outside the input's elements (that part of the gradient is dropped), and where
+    the input's own elements share memory (an expand), each gets an equal share of the
+    gradient of that memory."""
+
+    def __init__(self, base: np.ndarray, view: np.ndarray):
+        super().__init__(base, view)
+        (b_low, b_high), (v_low, v_high) = _byte_bounds(base), _byte_bounds(view)
+        low = min(b_low, v_low) if view.size else b_low
+        high = max(b_high, v_high) if view.size else b_high
+        self.n = (high - low) // base.dtype.itemsize
+        self.base_offset = base.__array_interface__["data"][0] - low
+        self.view_offset = view.__array_interface__["data"][0] - low
+        self.shared = _may_repeat(base)
+
+    def scatter(self, grad: np.ndarray) -> np.ndarray:
+        """The base-shaped gradient (shares split evenly where the base repeats memory)."""
+        out = super().scatter(grad)
+        if self.shared:
+            size = self.dtype.itemsize
+            positions = np.lib.stride_tricks.as_strided(
+                np.arange(self.n)[self.base_offset // size:], self.base_shape,
+                tuple(s // size * np.dtype(np.intp).itemsize for s in self.base_strides))
+            count = np.zeros(self.n, np.intp)
+            np.add.at(count, positions, 1)
+            out /= count[positions]
+        return out
+
+
+class _Windows(Op):
+    """z = windows of x along ``dim`` (``unfold``); backward sums each window's gradient into
+    the elements it covers, whatever x's memory (torch's ``unfold_backward``)."""
+
+    _backward_name = "UnfoldBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, view, dim, size, step):
+        ctx.x_shape, ctx.dim, ctx.size, ctx.step = x.shape, dim, size, step
+        return view
+
+    @staticmethod
+    def backward(ctx, grad):
+        g = np.zeros(ctx.x_shape, grad.dtype)
+        count = grad.shape[ctx.dim]
+        for k in range(ctx.size):
+            window = slice(k, k + ctx.step * (count - 1) + 1, ctx.step)
+            g[(slice(None),) * ctx.dim + (window,)] += grad[..., k]
+        return g
+
+
+_Windows._complex_fn = _Windows  # backward only moves and sums: right for complex too (SAME)
+
+
+def _view(input: Tensor, array: np.ndarray, node_name: str, region=Region) -> Tensor:
     """``array`` (a view of ``input``'s memory) as a Tensor recorded like torch's view."""
     from .shape import _as_view
 
@@ -25,7 +82,7 @@ def _view(input: Tensor, array: np.ndarray, node_name: str) -> Tensor:
         from .._tensor import _wrap
 
         return _as_view(_wrap(array), input)
-    out = AsStrided.apply(input, view=array, region=Region(input._data, array),
+    out = AsStrided.apply(input, view=array, region=region(input._data, array),
                           node_name=node_name)
     return _as_view(out, input)
 
@@ -51,7 +108,13 @@ def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
         count = (n - size) // step + 1
         shape = a.shape[:d] + (count,) + a.shape[d + 1:] + (size,)
         strides = a.strides[:d] + (a.strides[d] * step,) + a.strides[d + 1:] + (a.strides[d],)
-        view = np.lib.stride_tricks.as_strided(a, shape, strides, writeable=False)
+        # writable, as torch's windows are (ops that would write overlapping windows refuse)
+        view = np.lib.stride_tricks.as_strided(a, shape, strides, writeable=a.flags.writeable)
+        if input._rg and _may_repeat(a):  # (rare) the input's elements share memory
+            from .shape import _as_view
+
+            return _as_view(_Windows.apply(input, view=view, dim=d, size=size, step=step),
+                            input)
     return _view(input, view, "UnfoldBackward0")
 
 
@@ -65,6 +128,9 @@ def as_strided(input: Tensor, size, stride, storage_offset: int | None = None) -
                            f"{len(stride)}")
     item = a.itemsize
     root = storage_root(a)
+    if root.dtype != a.dtype and root.flags.c_contiguous:  # (view_as_real/complex, .real,
+        # .imag) the storage counted in the input's elements, as torch's
+        root = root.reshape(-1).view(a.dtype)
     root_start = root.__array_interface__["data"][0]
     offset = (a.__array_interface__["data"][0] - root_start) // item \
         if storage_offset is None else int(storage_offset)
@@ -75,16 +141,7 @@ def as_strided(input: Tensor, size, stride, storage_offset: int | None = None) -
                            f"{(last + 1) * item} are out of bounds for storage of size "
                            f"{root.nbytes}")
     view = strided_over(root, size, stride, offset)
-    if input._rg:
-        low, high = _bounds(a)
-        v_low, v_high = _bounds(view)
-        if v_low < low or v_high > high:
-            raise NotImplementedError("as_strided over memory outside the input's own elements "
-                                      "has no gradient in ember")
-    return _view(input, view, "AsStridedBackward0")
-
-
-def _bounds(a: np.ndarray) -> tuple[int, int]:
-    from .copy_slices import _byte_bounds
-
-    return _byte_bounds(a)
+    out = _view(input, view, "AsStridedBackward0", _StorageRegion)
+    if out._base is None:  # a view of the storage, even where it does not meet the input's
+        _mark_view(out, input)  # own elements (torch's)
+    return out
