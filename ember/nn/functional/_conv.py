@@ -293,6 +293,14 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd, name):
     if isinstance(padding, str) and not same and padding != "valid":  # torch's first check
         raise RuntimeError(f"Invalid padding string: '{padding}'")
     shown = check_same(input, weight, stride, dilation, groups) if same else None
+    if same and weight.dim() == nd + 2:  # torch warns as it pads, before the kernel's checks
+        try:
+            totals = [d * (k - 1) for d, k in zip(_expand(dilation, nd, "dilation"),
+                                                  weight.shape[2:])]
+        except RuntimeError:  # (a dilation of another length: the checks below say so)
+            totals = ()
+        if any(t % 2 for t in totals):
+            _warn_same_padding_copy()
     if not same and bias is not None and bias._data.dtype != input._data.dtype:
         bias_check_early(input._data, bias._data)
     pads = () if isinstance(padding, str) else (("padding", padding),)
@@ -307,8 +315,6 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd, name):
             # torch puts the odd one out of an even total padding on the right
             totals = [d * (k - 1) for d, k in zip(dilation, kernel)]
             pads = tuple((int(t / 2), t - int(t / 2)) for t in totals)
-            if any(t % 2 for t in totals):
-                _warn_same_padding_copy()
         _check_options(stride, [b for b, _ in pads], dilation, input, weight, groups, False)
     else:
         padding = _expand(padding, nd, "padding")
