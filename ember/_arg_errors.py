@@ -120,6 +120,13 @@ def missing(name: str, *params: str) -> TypeError:
                      f"{'s' if n == 1 else ''}: {names}")
 
 
+def required(name: str, param: str, value):
+    """``value``; torch's :func:`missing` error when it was not given (is None)."""
+    if value is None:
+        raise missing(name, param)
+    return value
+
+
 def takes_positional(name: str, takes: int | str, given: int) -> TypeError:
     """``name() takes N positional argument(s) but M was/were given``; ``takes`` may be a
     range such as ``"from 0 to 1"``."""

@@ -378,6 +378,7 @@ mean mm neg norm pow prod reciprocal remainder round rsqrt sigmoid sign sin sqrt
 sum tan tanh trunc var where floor_divide fmod atan2 arctan2 hypot xlogy copysign nextafter
 ldexp heaviside gcd lcm logaddexp logaddexp2 bitwise_and bitwise_or bitwise_xor
 bitwise_left_shift bitwise_right_shift clamp_min clamp_max float_power
+angle frac nansum signbit nan_to_num sgn bitwise_not exp2 msort median aminmax
 """.split())
 # Functions taking ``dim``/``keepdim`` that torch also lets you spell ``axis``/``keepdims``
 # (NumPy's names: ``x.max(axis=1)`` and ``x.std(1, keepdims=True)`` run under torch).
@@ -458,6 +459,10 @@ def _torch_spelling(fn, takes_out: bool, takes_dim: bool):
             raise _inplace.out_kernel_error(fn, out, args, e) from e.__cause__
         if out is None:
             return result
+        if isinstance(result, tuple):  # (values, indices) into a tuple ``out``
+            from .ops._out import write_out
+
+            return write_out(fn.__name__, result, out, args)
         return _write_out(fn.__name__, result, out, args)
 
     return wrapper

@@ -398,8 +398,79 @@ def check_out(name, out, values, inputs=()):
 
 # reductions that compute in ``out``'s dtype, and ops whose ``out`` must have the input's dtype
 _OUT_DTYPE_REDUCTIONS = frozenset(("sum", "prod", "cumsum", "cumprod", "nansum", "mean"))
+_NO_COMPLEX = frozenset(("floor", "ceil", "trunc", "fix", "sign"))
 _SAME_DTYPE_OUT = frozenset("""abs neg negative ceil floor round trunc fix sign sgn frac
 bitwise_not amax amin""".split())
+
+
+def _bool_out(name, args, kwargs, x, o):
+    if name == "signbit" and o.kind != "b" and x.kind != "c":  # the kernel's error first
+        raise RuntimeError("signbit does not support non-boolean outputs.")
+    if name != "signbit" and o.kind != "b" and o != np.uint8:
+        raise RuntimeError(f"{name} only supports bool tensor for result, got: "
+                           f"{_ops._shape_utils.type_name(o)}")
+
+
+def _index_out(name, args, kwargs, x, o):
+    shape, dim = args[0]._data.shape, args[1] if len(args) > 1 else kwargs.get("dim")
+    bad_dim = dim is not None and not -max(len(shape), 1) <= dim < max(len(shape), 1)
+    empty = 0 in shape and not bad_dim and (dim is None or shape[dim] == 0)
+    if o != np.int64 and x.kind in "iuf" and not (empty or bad_dim):  # torch's other errors
+        raise RuntimeError(f"Expected out tensor to have dtype long int, but got "
+                           f"{_dtype.c_type_name(o)} instead")
+
+
+def _float_out(name, args, kwargs, x, o):
+    if o.kind not in "fc":
+        raise RuntimeError(f"{name}(): Expected floating point type for result tensor, but "
+                           f"got: {_ops._shape_utils.type_name(o)}")
+
+
+def _castable_out(name, args, kwargs, x, o):
+    if x.kind in "fc":  # before std's and var's warning, as torch
+        check_castable(x.type(0).real.dtype, o)
+    shape, dim = args[0]._data.shape, args[1] if len(args) > 1 else kwargs.get("dim")
+    kept = [] if dim is None or isinstance(dim, bool) or not shape else [
+        n for i, n in enumerate(shape) if i not in _ops._shape_utils.wrap_dims(dim, len(shape))]
+    if x == np.float16 and o != x and 0 not in shape and int(np.prod(kept)) == 1:
+        correction = kwargs.get("correction")
+        if correction is None:
+            correction = 0 if kwargs.get("unbiased", args[1] if len(args) > 1 else 1) is False \
+                else 1
+        if int(np.prod(shape)) - correction <= 0:  # torch warns first
+            _ops.variance.warn_no_dof(name)
+        raise RuntimeError("std_var_all: Unsupported dtype Half")  # torch's one-output path
+    if o.kind == "c" and x.kind == "f" and int(np.prod(kept)) != 1:  # (one output: computes)
+        raise NotImplementedError(f"\"std_cpu\" not implemented for "
+                                  f"'{_ops._shape_utils.type_name(o)}'")
+
+
+def _exact_out(name, args, kwargs, x, o):
+    """torch's ``norm``, ``lerp``, ``nan_to_num`` and ``clamp`` by numbers: ``out`` of the
+    result's dtype only."""
+    name_of = _ops._shape_utils.type_name
+    if name == "nan_to_num" and o != x:
+        raise RuntimeError(f"nan_to_num: dtype of out: {name_of(o)} should be same as input: "
+                           f"{name_of(x)}")
+    real = x.type(0).real.dtype
+    if name == "norm" and x.kind in "fc" and o != real:
+        raise RuntimeError(f"Expected out tensor to have dtype {_dtype.c_type_name(real)}, "
+                           f"but got {_dtype.c_type_name(o)} instead")
+    if name == "lerp" and x.kind in "fc" and o.kind != "b" and o != x:  # bool: a cast error
+        raise RuntimeError(f"Found dtype {name_of(o)} but expected {name_of(x)}")
+    if name == "clamp":
+        bounds = [*args[1:3], kwargs.get("min"), kwargs.get("max")]
+        if any(isinstance(b, Tensor) for b in bounds):
+            return
+        want = _dtype.result_type(args[0], *(b for b in bounds if b is not None)).np
+        if want != o:
+            raise RuntimeError(f"Found dtype {name_of(o)} but expected {name_of(want)}")
+
+
+_OUT_DTYPE_RULES = {"any": _bool_out, "all": _bool_out, "signbit": _bool_out,
+                    "argmax": _index_out, "argmin": _index_out, "logsumexp": _float_out,
+                    "norm": _exact_out, "lerp": _exact_out, "nan_to_num": _exact_out,
+                    "clamp": _exact_out, "std": _castable_out, "var": _castable_out}
 
 
 def out_options(name, args, kwargs, out):
@@ -424,9 +495,12 @@ def out_options(name, args, kwargs, out):
             raise RuntimeError(f"result type Float can't be cast to the desired output type "
                                f"{name_of(o)}")
         return {**kwargs, "dtype": out.dtype}
+    if name in _OUT_DTYPE_RULES:
+        _OUT_DTYPE_RULES[name](name, args, kwargs, x, o)
     if name in ("neg", "negative") and x.kind == "b":
         return kwargs  # the op's own error comes first
-    if name in _SAME_DTYPE_OUT and o != x and not (name == "abs" and x.kind == "c" != o.kind):
+    if name in _SAME_DTYPE_OUT and o != x and not (name == "abs" and x.kind == "c" != o.kind) \
+            and not (x.kind == "c" and name in _NO_COMPLEX):  # the kernel's error first
         if name in ("amax", "amin"):
             raise RuntimeError(f"Expected the dtype for input and out to match, but got "
                                f"{name_of(x)} for input's dtype and {name_of(o)} for out's dtype.")
@@ -452,6 +526,8 @@ def out_kernel_error(fn, out, args, error):
                 check_output_shape(out._data.shape, shape)
         if name not in _COMPARISONS:
             values = [a for a in args if isinstance(a, (Tensor, bool, int, float, complex))]
+            if name == "lerp":  # torch's iterator holds its tensors only (not a number weight)
+                values = tensors
             check_castable(_dtype.result_type(*values).np, out._data.dtype)
     except RuntimeError as e:
         return e

@@ -183,6 +183,14 @@ def _alpha_first(name, alpha, args, kw_alpha):
     return args[0], alpha
 
 
+def _float_operand(x, o):
+    """``o`` for ``x op= o``: an integer operand of a float ``x`` cast to ``x``'s dtype first,
+    as torch's (NumPy would compute in float64); float16 reads a 0-d one as a number."""
+    if o.dtype.kind in "biu" and x.dtype.kind in "fc" and (o.ndim or x.dtype is not HALF):
+        return o.astype(x.dtype)
+    return o
+
+
 def _fast_inplace(name, fn):
     """In-place arithmetic: straight into the array when nothing is recorded."""
     ufunc, is_sub = _NP_INPLACE[name], name == "sub"
@@ -202,6 +210,8 @@ def _fast_inplace(name, fn):
                     return _sparse_ops.dense_inplace(self, name, other, alpha, fn)
                 _inplace.check_no_partial_overlap(self._data, (other,))
                 o = other._data
+                if o.dtype is not self._data.dtype:
+                    o = _float_operand(self._data, o)
             else:
                 o = other
             if is_sub and (ops.elementwise._is_bool(other) or self._data.dtype.kind == "b"):

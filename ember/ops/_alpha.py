@@ -27,9 +27,10 @@ def check_alpha(x, y, alpha, negated=False):
     """torch's errors for an ``alpha`` the result's dtype cannot take (``sub`` converts
     ``-alpha``: ``negated``)."""
     integral = all(v._data.dtype.kind in "iub" if isinstance(v, Tensor) else
-                   not isinstance(v, float) for v in (x, y))
-    if isinstance(alpha, bool) and not all(
-            isinstance(v, Tensor) and v._data.dtype == np.bool_ for v in (x, y)):
+                   not isinstance(v, (float, complex)) for v in (x, y))  # the result's dtype
+    if isinstance(alpha, bool) and not all(  # a bool result: bool tensors, or one and a bool
+            v._data.dtype == np.bool_ if isinstance(v, Tensor) else isinstance(v, bool)
+            for v in (x, y)):
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
     if integral and isinstance(alpha, float):
         raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
@@ -37,6 +38,18 @@ def check_alpha(x, y, alpha, negated=False):
     if integral and type(alpha) is int:
         arrays = [v._data for v in (x, y) if isinstance(v, Tensor)]
         _check_alpha_fits(-alpha if negated else alpha, np.result_type(*arrays))
+
+
+def check_alpha_after_out(name, x, y, alpha, out, negated=False):
+    """:func:`check_alpha` after torch's earlier checks: the operands' shapes, then the cast
+    of the result into ``out``."""
+    from ._out import out_checked_first
+    from ._shape_utils import check_broadcast
+
+    with out_checked_first(name, out, (x, y)):
+        if isinstance(x, Tensor) and isinstance(y, Tensor):
+            check_broadcast(x._data.shape, y._data.shape)
+        check_alpha(x, y, alpha, negated)
 
 
 _C_INT_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int"}

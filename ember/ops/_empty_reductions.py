@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import _wrap
-from ._shape_utils import type_name
+from ._shape_utils import type_name, wrap_dim
 
 
 def float_proxy(fn, input, *args, **kwargs):
@@ -22,6 +22,7 @@ def refuse_complex(fn, name, dim, input):
     if dim is None:
         raise NotImplementedError(f"\"{name}_all\" not implemented for "
                                   f"'{type_name(input._data.dtype)}'")
+    wrap_dim(dim, input._data.ndim)  # torch's IndexError for a dim out of range comes first
     raise RuntimeError(f"{name}(): does not support complex input")
 
 

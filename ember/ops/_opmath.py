@@ -136,8 +136,38 @@ def div_rounded(x, y, other, mode):
     if wide is not None:
         x = x.astype(np.float32)
         return (np.floor_divide(x, wide) if mode == "floor" else np.trunc(x / wide)).astype(HALF)
-    q = np.true_divide(x, y)
-    return np.floor(q) if mode == "floor" else np.trunc(q)
+    if mode == "floor":  # NumPy's floor division is torch's fmod-based one (inf // 1 is nan)
+        return np.floor_divide(x, y)
+    return np.trunc(np.true_divide(x, y))
+
+
+def tensor_power(pow_op, x, y):
+    """``x ** y`` (``pow_op``: the Pow op) for a tensor ``y``: C's pow, as torch, also where
+    NumPy takes its square root for a one-element 0.5 (``(-inf) ** 0.5`` is inf, ``(-0.) **
+    0.5`` is 0)."""
+    out = pow_op.apply(x, y, node_name="PowBackward1")
+    if y._data.size == 1 and out._data.dtype.kind == "f" and y._data.reshape(-1)[0] == 0.5:
+        if out._data.ndim:
+            fix = (x._data == -np.inf) | (x._data == 0)
+            out._data[np.broadcast_to(fix, out._data.shape)] = 0.0
+            out._data[np.broadcast_to(x._data == -np.inf, out._data.shape)] = np.inf
+        elif x._data == -np.inf or x._data == 0:
+            out._data = np.asarray(np.inf if x._data == -np.inf else 0.0, out._data.dtype)
+    return out
+
+
+def round_decimals(input, decimals, round_op, mul, div):
+    """torch's ``round(decimals=d)``: ``x * 10**d`` rounded, then ``/ 10**d`` (d < 0: ``x /
+    10**-d``, then ``*``); float16 in float32. ``round_op``, ``mul``, ``div``: ember's ops."""
+    if input._data.dtype.kind != "f":  # decimals=0 (given) runs another kernel
+        from ._shape_utils import type_name
+
+        kernel = "round_cpu" if decimals else "round_vml_cpu"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for "
+                                  f"'{type_name(input._data.dtype)}'")
+    s, x = 10.0 ** abs(decimals), input.float() if input._data.dtype is HALF else input
+    r = div(round_op.apply(mul(x, s)), s) if decimals > 0 else mul(round_op.apply(div(x, s)), s)
+    return r.half() if input._data.dtype is HALF else r
 
 
 def _sinc32(x):

@@ -71,11 +71,18 @@ def lerp(input, end, weight):
             " * (Tensor input, Tensor end, Tensor weight, *, Tensor out = None)\n"
             " * (Tensor input, Tensor end, Number weight, *, Tensor out = None)\n")
     _check_same_dtype(input, end, "end")
+    if tensor_weight and weight._data.ndim:  # torch checks the dtypes first
+        _check_same_dtype(input, weight, "weight")
     check_broadcast(input._data.shape, end._data.shape)
     if tensor_weight and weight._data.ndim:
-        _check_same_dtype(input, weight, "weight")
         check_broadcast(np.broadcast_shapes(input._data.shape, end._data.shape),
                         weight._data.shape)
+    elif tensor_weight and weight._data.dtype != input._data.dtype:
+        from .. import _dtype  # a 0-d weight takes part in torch's type promotion
+
+        rt = _dtype.result_type(input, end, weight)
+        input, end, weight = (t if t._data.dtype == rt.np else t.to(rt)
+                              for t in (input, end, weight))
     if input._data.dtype.kind not in "fc":
         kernel = "lerp_kernel_tensor" if tensor_weight else "lerp_kernel_scalar"
         raise NotImplementedError(
@@ -141,16 +148,16 @@ class Addcmul(Op):
         ctx.shapes, ctx.value, ctx.divide = (x.shape, t1.shape, t2.shape), value, divide
         if divide:
             ctx.show_as("AddcdivBackward0")
-        if t1.shape != t2.shape:
-            check_broadcast(t1.shape, t2.shape)
+        if not x.shape == t1.shape == t2.shape:  # torch's order: x with t1, then with t2
+            check_broadcast(check_broadcast(x.shape, t1.shape), t2.shape)
         if x.dtype is HALF and t1.dtype is HALF and t2.dtype is HALF:
             # torch: x + value * t1 * t2 (or / t2) in float32, value read as float32
-            if np.broadcast_shapes(t1.shape, t2.shape) != x.shape:
-                check_broadcast(x.shape, np.broadcast_shapes(t1.shape, t2.shape))
             return opmath(_addc, x, t1, t2, value, divide)
+        if x.dtype.kind in "iuc":  # torch: value cast to the dtype (truncated), then
+            if x.dtype.kind != "c":  # x + (value * t1) * t2, wrapping as C's casts
+                value = np.asarray(int(value)).astype(x.dtype)
+            return x + (value * t1 / t2 if divide else value * t1 * t2)
         part = t1 / t2 if divide else t1 * t2
-        if x.shape != part.shape:
-            check_broadcast(x.shape, part.shape)
         return x + value * part if value != 1 else x + part
 
     @staticmethod

@@ -133,9 +133,12 @@ def clamp(input, min=None, max=None, *, node_name=None):  # noqa: A002
         raise TypeError(f"clamp() received an invalid combination of arguments - got (Tensor, "
                         f"{type(min).__name__}, {type(max).__name__}), but expected both bounds "
                         "Tensors or both numbers")
+    if node_name is None and input._data.dtype.kind == "c":  # before the shapes, as torch
+        raise NotImplementedError("clamp is not supported for complex types")
+    shape = input._data.shape
     for bound in (min, max):
-        if isinstance(bound, Tensor):  # torch checks shapes before dtypes
-            check_broadcast(input._data.shape, bound._data.shape)
+        if isinstance(bound, Tensor):  # torch checks shapes before dtypes, in this order
+            shape = check_broadcast(shape, bound._data.shape)
     if node_name is None and input._data.dtype.kind == "f" and (
             isinstance(min, complex) or isinstance(max, complex)):
         from .._creation import checked_value  # torch converts the bounds to double first
@@ -244,10 +247,11 @@ def where(condition, input=None, other=None, *, out=None):
     With ``out``, both must be tensors whose result dtype is ``out``'s (torch's rules)."""
     if out is not None:
         _arg_errors.check_tensors("where", condition=condition, input=input, other=other)
-        result = where(condition, input, other)
-        if result._data.dtype != out._data.dtype:
-            raise RuntimeError(f"Expected out type to be {type_name(result._data.dtype)} but "
+        want = _dtype.result_type(input, other).np  # checked before the shapes, as torch
+        if want != out._data.dtype:
+            raise RuntimeError(f"Expected out type to be {type_name(want)} but "
                                f"got {type_name(out._data.dtype)}")
+        result = where(condition, input, other)
         return write_out("where", result, out, (condition, input, other))
     if input is None or other is None:
         if input is None and other is None:

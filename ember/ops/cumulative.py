@@ -26,7 +26,7 @@ def scan_acc(dtype):
 def _cumsum(a, axis):
     """``np.cumsum`` in torch's accumulation dtype, each running value rounded back."""
     acc = scan_acc(a.dtype)
-    return np.cumsum(a, axis=axis, dtype=acc).astype(a.dtype, copy=False)
+    return np.add.accumulate(a, axis=axis, dtype=acc).astype(a.dtype, copy=False)
 
 
 def _reverse_cumsum(a, axis):
@@ -59,7 +59,7 @@ class Cumprod(Op):
     def forward(ctx, x, *, dim, promote=True):
         ctx.axis = wrap_dim(dim, x.ndim)
         dtype = _accumulator(x, promote)
-        out = x.astype(dtype) if x.ndim == 0 else np.ascontiguousarray(np.cumprod(
+        out = x.astype(dtype) if x.ndim == 0 else np.ascontiguousarray(np.multiply.accumulate(
             x, axis=ctx.axis, dtype=scan_acc(dtype)).astype(dtype, copy=False))
         ctx.save_for_backward(x, out)
         return out

@@ -14,7 +14,7 @@ from .._tensor import Tensor, _wrap
 from ..autograd import grad_mode
 from ..autograd.function import Op, _record
 from . import _opmath
-from ._alpha import check_alpha as _check_alpha
+from ._alpha import check_alpha_after_out as _check_alpha
 from ._alpha import times_alpha as _times_alpha
 from ._opmath import HALF, half_scalar, times
 from ._out import out_checked_first
@@ -205,7 +205,7 @@ def add(input, other, *, alpha=1, out=None):
     if r is not None or (r := sparse_op("add", input, other, alpha, out)) is not None:
         return r
     if alpha != 1 or isinstance(alpha, bool):
-        _check_alpha(input, other, alpha)
+        _check_alpha("add", input, other, alpha, out)
     x, y = operands(input, other)
     if not isinstance(x, Tensor):
         x, y = y, x
@@ -231,7 +231,7 @@ def sub(input, other, *, alpha=1, out=None, node_name=None):
                            "If you are trying to invert a mask, use the `~` or `logical_not()` "
                            "operator instead.")
     if alpha != 1 or isinstance(alpha, bool):
-        _check_alpha(input, other, alpha, negated=True)
+        _check_alpha("sub", input, other, alpha, out, negated=True)
     x, y = operands(input, other)
     if not isinstance(x, Tensor):  # a number minus a tensor
         return _out(Sub.apply(x, y, alpha=alpha, node_name=node_name), out, "sub",
@@ -328,10 +328,11 @@ def pow(input, exponent):  # noqa: A001
         out = Pow.apply(np.asarray(x, dtype=y._data.dtype), y, node_name="PowBackward2")
         return _opmath.remember_base(out, x)  # float16: its gradient reads log(x), as torch
     e = py_num(exponent)
-    if (isinstance(e, Tensor) and e._data.dtype == np.bool_
-            and input._data.dtype == np.bool_):
-        check_broadcast(input._data.shape, e._data.shape)  # torch checks shapes first
-        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+    if isinstance(e, Tensor):
+        if e._data.dtype == np.bool_ and input._data.dtype == np.bool_:
+            check_broadcast(input._data.shape, e._data.shape)  # torch checks shapes first
+            raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+        return _opmath.tensor_power(Pow, *operands(input, e))
     if type(e) is int and e < 0 and input._data.dtype.kind in "biu":
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     x, y = operands(input, e)
@@ -544,14 +545,10 @@ def ceil(input):
     return _to_whole(_Ceil, input)
 
 
-def round(input, *, decimals=0):  # noqa: A001
-    """Round half to even, as torch does."""
-    if decimals:
-        if not input.is_floating_point():
-            raise NotImplementedError(
-                f"\"round_cpu\" not implemented for '{type_name(input._data.dtype)}'")
-        s = 10.0 ** decimals
-        return div(_Round.apply(mul(input, s)), s)
+def round(input, *, decimals=None):  # noqa: A001
+    """Round half to even, as torch does (``decimals`` defaults to 0)."""
+    if decimals is not None and (decimals or input._data.dtype.kind in "biu"):
+        return _opmath.round_decimals(input, decimals, _Round, mul, div)
     return _to_whole(_Round, input)
 
 

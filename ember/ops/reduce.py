@@ -96,7 +96,7 @@ class Mean(Op):
         n = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
         ctx.n = n
         if n:
-            result = np.asarray(np.mean(_acc(x), axis=axes, keepdims=keepdim))
+            result = np.asarray(_add_reduce(_acc(x), axis=axes, keepdims=keepdim) / n)
         else:  # NaN, as torch, without NumPy's "Mean of empty slice" warning
             result = np.asarray(np.sum(_acc(x), axis=axes, keepdims=keepdim) * np.nan)
         result = result.astype(dtype or x.dtype)  # a narrower dtype= rounds the mean only
@@ -121,7 +121,7 @@ class Var(Op):
         n = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
         x_in, x_dtype, x = x, x.real.dtype, _acc(x)  # complex x: a real variance
         if n:
-            mean = np.mean(x, axis=axes, keepdims=True)
+            mean = _add_reduce(x, axis=axes, keepdims=True) / n  # NumPy's warnings: silenced
         else:  # NaN, without NumPy's "Mean of empty slice" warning
             mean = np.sum(x, axis=axes, keepdims=True) * np.nan
         centred = x - mean
@@ -172,7 +172,7 @@ class Prod(Op):
             ctx.show_as("ProdBackward1")  # torch's name when a dim is given
         if dtype is None and x.dtype.kind in "biu":
             dtype = np.int64  # torch's integer products (NumPy would give uint64 for uint8)
-        result = np.asarray(np.prod(x, axis=axes, keepdims=keepdim, dtype=dtype))
+        result = np.asarray(np.multiply.reduce(x, axis=axes, keepdims=keepdim, dtype=dtype))
         result = _contiguous(result.astype(dtype or x.dtype, copy=False))
         ctx.save_for_backward(x, result)  # torch saves the result too: it sees it changed
         return result
@@ -555,9 +555,10 @@ def log_softmax(input, dim=None, dtype=None, *, _stacklevel=3, out=None):
     return write_out("log_softmax", result, out, (input,))
 
 
-def logsumexp(input, dim, keepdim=False):
-    """log(sum(exp(x))) over ``dim``."""
-    return Logsumexp.apply(_softmax_input(input, None), dim=dim, keepdim=keepdim)
+def logsumexp(input, dim=None, keepdim=False):
+    """log(sum(exp(x))) over ``dim`` (required, as torch's)."""
+    return Logsumexp.apply(_softmax_input(input, None),
+                           dim=_arg_errors.required("logsumexp", "dim", dim), keepdim=keepdim)
 
 
 def _logical_axes(input, dim):

@@ -66,11 +66,14 @@ class Nansum(Op):
         axes = _reduced_axes(dim, x.ndim)
         ctx.save_for_backward(x)
         ctx.axes, ctx.keepdim = axes, keepdim
+        # the ufunc itself (not np.nansum), so that NumPy's float warnings are silenced
+        xz = np.where(np.isnan(x), 0, x) if x.dtype.kind in "fc" else x
         if x.dtype == np.float16 and dtype is None:  # summed in float32, as torch
-            out = np.nansum(x, axis=axes, keepdims=keepdim, dtype=np.float32)
+            out = np.add.reduce(xz, axis=axes, keepdims=keepdim, dtype=np.float32)
             with np.errstate(over="ignore"):
                 return _contiguous(np.asarray(out).astype(np.float16))
-        return _contiguous(np.nansum(x, axis=axes, keepdims=keepdim, dtype=dtype))
+        return _contiguous(np.asarray(np.add.reduce(xz, axis=axes, keepdims=keepdim,
+                                                    dtype=dtype)))
 
     @staticmethod
     def backward(ctx, grad):

@@ -25,10 +25,15 @@ def _var_args(name, input, dim, unbiased, correction, names=None):
     shape = input._data.shape
     axes = wrap_dims(dim, len(shape)) if shape else None
     n = int(np.prod(shape if axes is None else [shape[a] for a in axes]))
-    if n - correction <= 0:
-        warn_at_user(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less "
-                     "than the reduction factor (input numel divided by output numel).")
+    if n - correction <= 0 or not input._data.size:  # torch's n: numel / output numel, or 0
+        warn_no_dof(name)
     return dim, correction
+
+
+def warn_no_dof(name):
+    """torch's warning when ``correction`` leaves no degrees of freedom."""
+    warn_at_user(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less "
+                 "than the reduction factor (input numel divided by output numel).")
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
