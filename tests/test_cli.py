@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -20,17 +19,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = ["--context", "3", "--embed-dim", "4", "--hidden", "16", "--layers", "1",
         "--batch-size", "8", "--lr", "0.01", "--sample-tokens", "20", "--threads", "1"]
 STEPS = 200  # the shared run: enough to beat the unigram baseline clearly
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    """About 3,000 characters of a few words in random order (vocabulary ~20 characters)."""
-    rng = random.Random(0)
-    words = "the cat sat on a mat and the dog ran to it".split()
-    lines = [" ".join(rng.choice(words) for _ in range(8)) for _ in range(90)]
-    path = tmp_path_factory.mktemp("data") / "tiny.txt"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return str(path)
 
 
 @pytest.fixture(scope="module")

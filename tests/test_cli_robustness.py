@@ -27,17 +27,6 @@ STEPS_PER_EPOCH = 36
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    """About 3,000 characters of a few words in random order."""
-    rng = random.Random(0)
-    words = "the cat sat on a mat and the dog ran to it".split()
-    lines = [" ".join(rng.choice(words) for _ in range(8)) for _ in range(90)]
-    path = tmp_path_factory.mktemp("data") / "tiny.txt"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return str(path)
-
-
-@pytest.fixture(scope="module")
 def run(tmp_path_factory, corpus):
     """A finished run directory."""
     out = str(tmp_path_factory.mktemp("runs") / "run")
