@@ -468,3 +468,22 @@ GENERATORS = {
     "embedding_bag": embedding_bag, "softmax": softmax_family, "gumbel_softmax": gumbel_softmax,
     "activation": activation, "sdpa": sdpa,
 }
+
+
+# --- comparing (shared by the functional and layer fuzzers) -------------------------------
+def np_of(t):
+    """``t``'s values as a NumPy array (None stays None)."""
+    return t.detach().numpy() if t is not None else None
+
+
+def tol(dt, grad=False):
+    """Comparison tolerances for results of dtype ``dt`` (gradients a little looser)."""
+    if "float32" in str(dt):
+        return dict(rtol=1e-4, atol=3e-5 if grad else 1e-5)
+    return dict(rtol=1e-7, atol=1e-9)
+
+
+def first_line(exc):
+    """The first line of an exception's message (what the fuzzers compare)."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else ""

@@ -15,7 +15,18 @@ import numpy as np
 import pytest
 
 import ember
-from tests.oracle._fuzz_functional_cases import GENERATORS, Arr, Case, ch, dtype, fl, ints
+from tests.oracle._fuzz_functional_cases import (
+    GENERATORS,
+    Arr,
+    Case,
+    ch,
+    dtype,
+    first_line,
+    fl,
+    ints,
+    np_of,
+    tol,
+)
 
 torch = pytest.importorskip("torch")
 
@@ -288,33 +299,18 @@ def _execute(lib, case):
     return (list(out) if isinstance(out, (tuple, list)) else [out]), leaves, inputs
 
 
-def _np(t):
-    return t.detach().numpy() if t is not None else None
-
-
-def _tol(dt, grad=False):
-    if "float32" in str(dt):
-        return dict(rtol=1e-4, atol=3e-5 if grad else 1e-5)
-    return dict(rtol=1e-7, atol=1e-9)
-
-
-def _first_line(exc):
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else ""
-
-
 def _same_error(e, t, what):
     if not isinstance(e, Exception):
-        return [f"{what}: torch raised {type(t).__name__}: {_first_line(t)}; ember did not"]
-    if type(e).__name__ != type(t).__name__ or _first_line(e) != _first_line(t):
-        return [f"{what}: torch raised {type(t).__name__}: {_first_line(t)!r}; ember raised "
-                f"{type(e).__name__}: {_first_line(e)!r}"]
+        return [f"{what}: torch raised {type(t).__name__}: {first_line(t)}; ember did not"]
+    if type(e).__name__ != type(t).__name__ or first_line(e) != first_line(t):
+        return [f"{what}: torch raised {type(t).__name__}: {first_line(t)!r}; ember raised "
+                f"{type(e).__name__}: {first_line(e)!r}"]
     return []
 
 
 def _compare(e, t, what, tol_dt=None, grad=False):
     if e is None or t is None:
-        if t is None and e is not None and not np.all(_np(e) == 0):
+        if t is None and e is not None and not np.all(np_of(e) == 0):
             return [f"{what}: torch has None, ember nonzero"]
         return [f"{what}: torch has a value, ember None"] if e is None and t is not None else []
     te, tt = str(e.dtype).split(".")[-1], str(t.dtype).split(".")[-1]
@@ -322,9 +318,9 @@ def _compare(e, t, what, tol_dt=None, grad=False):
         return [f"{what}: dtype {te} != torch {tt}"]
     if tuple(e.shape) != tuple(t.shape):
         return [f"{what}: shape {tuple(e.shape)} != torch {tuple(t.shape)}"]
-    a, b = _np(e), _np(t)
+    a, b = np_of(e), np_of(t)
     if a.dtype.kind in "fc":
-        ok = np.allclose(a, b, equal_nan=True, **_tol(tol_dt or t.dtype, grad))
+        ok = np.allclose(a, b, equal_nan=True, **tol(tol_dt or t.dtype, grad))
     else:
         ok = np.array_equal(a, b)
     return [] if ok else [f"{what}: values differ, max |diff| "
@@ -338,7 +334,7 @@ def check_case(case, seed=0):
     if isinstance(t_out, Exception):
         return _same_error(e_out, t_out, "call")
     if isinstance(e_out, Exception):
-        return [f"call: ember raised {type(e_out).__name__}: {_first_line(e_out)}; torch did not"]
+        return [f"call: ember raised {type(e_out).__name__}: {first_line(e_out)}; torch did not"]
     if len(e_out) != len(t_out):
         return [f"{len(e_out)} outputs, torch {len(t_out)}"]
     problems = []
@@ -371,7 +367,7 @@ def check_case(case, seed=0):
     if isinstance(res[0], Exception):
         return _same_error(res[1], res[0], "backward")
     if isinstance(res[1], Exception):
-        return [f"backward: ember raised {type(res[1]).__name__}: {_first_line(res[1])}"]
+        return [f"backward: ember raised {type(res[1]).__name__}: {first_line(res[1])}"]
     # a gradient that went through float32 (an output or another input) has its precision
     f32 = any(t.dtype == torch.float32 for t in t_out + t_leaves)
     for i, (e, t) in enumerate(zip(e_leaves, t_leaves)):

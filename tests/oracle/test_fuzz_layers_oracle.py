@@ -39,7 +39,7 @@ import pytest
 
 import ember
 from tests.oracle import _fuzz_layer_cases as cases
-from tests.oracle._fuzz_functional_cases import Arr, ch
+from tests.oracle._fuzz_functional_cases import Arr, ch, first_line, np_of, tol
 
 torch = pytest.importorskip("torch")
 
@@ -62,31 +62,16 @@ SAME_STREAM = not _intel_mkl()
 
 # ---------------------------------------------------------------- comparing
 
-def _np(t):
-    return t.detach().numpy() if t is not None else None
-
-
-def _tol(dt, grad=False):
-    if "float32" in str(dt):
-        return dict(rtol=1e-4, atol=3e-5 if grad else 1e-5)
-    return dict(rtol=1e-7, atol=1e-9)
-
-
-def _first_line(exc):
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else ""
-
-
 def _same_error(e, t, what, full=False):
     if not isinstance(e, Exception):
-        return [f"{what}: torch raised {type(t).__name__}: {_first_line(t)!r}; ember did not"]
-    el, tl = (str(e), str(t)) if full else (_first_line(e), _first_line(t))
+        return [f"{what}: torch raised {type(t).__name__}: {first_line(t)!r}; ember did not"]
+    el, tl = (str(e), str(t)) if full else (first_line(e), first_line(t))
     # ember's in-place error explains on lines of its own what torch's one-line hint says
     tl = tl.split(" Hint: enable anomaly detection")[0]
     # ember may add the values that explain a failure after torch's words: "(got -1, ...)"
     if not isinstance(e, type(t)) or (el != tl and not el.startswith(tl + " (")):
-        return [f"{what}: torch raised {type(t).__name__}: {_first_line(t)!r}; ember raised "
-                f"{type(e).__name__}: {_first_line(e)!r}"]
+        return [f"{what}: torch raised {type(t).__name__}: {first_line(t)!r}; ember raised "
+                f"{type(e).__name__}: {first_line(e)!r}"]
     return []
 
 
@@ -100,8 +85,8 @@ def _compare(e, t, what, tol_dt=None, grad=False):
         return [f"{what}: dtype {te} != torch {tt}"]
     if tuple(e.shape) != tuple(t.shape):
         return [f"{what}: shape {tuple(e.shape)} != torch {tuple(t.shape)}"]
-    a, b = _np(e), _np(t)
-    ok = (np.allclose(a, b, equal_nan=True, **_tol(tol_dt or t.dtype, grad))
+    a, b = np_of(e), np_of(t)
+    ok = (np.allclose(a, b, equal_nan=True, **tol(tol_dt or t.dtype, grad))
           if a.dtype.kind in "fc"
           else np.array_equal(a, b))
     return [] if ok else [f"{what}: values differ, max |diff| "
@@ -203,7 +188,7 @@ def step_forward(e_mod, t_mod, case, rng, seed, dt, tol_dt, pending, grad_mode=T
     if isinstance(t_out, Exception):
         return _same_error(e_out, t_out, "forward")
     if isinstance(e_out, Exception):
-        return [f"forward: ember raised {type(e_out).__name__}: {_first_line(e_out)!r}"]
+        return [f"forward: ember raised {type(e_out).__name__}: {first_line(e_out)!r}"]
     problems = _compare(e_out, t_out, "output", tol_dt)
     for i, (e, t) in enumerate(zip(e_passed, t_passed)):
         problems += _compare(e, t, f"argument {i} after the call", tol_dt)
@@ -231,7 +216,7 @@ def step_backward(pend, rng, tol_dt, pending, again=True):
     if isinstance(t_res, Exception):
         return _same_error(e_res, t_res, "backward")
     if isinstance(e_res, Exception):
-        return [f"backward: ember raised {type(e_res).__name__}: {_first_line(e_res)!r}"]
+        return [f"backward: ember raised {type(e_res).__name__}: {first_line(e_res)!r}"]
     if retain or (again and rng.random() < 0.1):  # (without retain_graph: it fails)
         pending.append(pend)
     problems = []
@@ -280,7 +265,7 @@ def step_state_dict(e_mod, t_mod, rng):
     if isinstance(t_res, Exception):
         return _same_error(e_res, t_res, "load_state_dict", full=True)
     if isinstance(e_res, Exception):
-        return [f"load_state_dict: ember raised {type(e_res).__name__}: {_first_line(e_res)!r}"]
+        return [f"load_state_dict: ember raised {type(e_res).__name__}: {first_line(e_res)!r}"]
     if _keys(e_res) != _keys(t_res):
         return [f"load_state_dict: {_keys(e_res)} != torch {_keys(t_res)}"]
     e_sd = e_mod.state_dict()  # and back (each module loads twice: the same version bumps)
@@ -298,17 +283,17 @@ def run_case(case, seed, rng):
     if isinstance(t_mod, Exception):
         return _same_error(e_mod, t_mod, "constructor")
     if isinstance(e_mod, Exception):
-        return [f"constructor: ember raised {type(e_mod).__name__}: {_first_line(e_mod)!r}"]
+        return [f"constructor: ember raised {type(e_mod).__name__}: {first_line(e_mod)!r}"]
     if repr(e_mod) != repr(t_mod):
         return [f"repr {repr(e_mod)!r} != torch {repr(t_mod)!r}"]
     # random weights (the default ones are often all ones and zeros), and running statistics
     # seen before; every tensor is copied once in both libraries (the same version bumps)
     with torch.no_grad():
         for p in t_mod.parameters():
-            new = rng.uniform(-1.5, 1.5, tuple(p.shape)) if rng.random() < 0.6 else _np(p)
+            new = rng.uniform(-1.5, 1.5, tuple(p.shape)) if rng.random() < 0.6 else np_of(p)
             p.copy_(torch.tensor(new))
         for name, b in t_mod.named_buffers():
-            new = _np(b).copy()
+            new = np_of(b).copy()
             if name in ("running_mean", "running_var") and rng.random() < 0.4:
                 new = rng.uniform(0.3 if name == "running_var" else -1.0, 2.0, new.shape)
             elif name == "num_batches_tracked" and rng.random() < 0.4:
@@ -317,10 +302,10 @@ def run_case(case, seed, rng):
     with ember.no_grad():
         e_par = dict(e_mod.named_parameters())
         for name, p in t_mod.named_parameters():
-            e_par[name].copy_(ember.tensor(_np(p).copy()))
+            e_par[name].copy_(ember.tensor(np_of(p).copy()))
         e_buf = dict(e_mod.named_buffers())
         for name, b in t_mod.named_buffers():
-            e_buf[name].copy_(ember.tensor(_np(b).copy()))
+            e_buf[name].copy_(ember.tensor(np_of(b).copy()))
     dt = tol_dt = case.dtype
     pending = []  # forward outputs whose backward is still to run
     problems = compare_state(e_mod, t_mod, "built", tol_dt)
@@ -412,7 +397,7 @@ def _renorm_then_bad_id(lib):
     try:
         lib.nn.Embedding.from_pretrained(w, max_norm=1.0)(lib.tensor([[0, 2], [5, -1]]))
     except IndexError as exc:
-        return _first_line(exc).split(" (")[0], w
+        return first_line(exc).split(" (")[0], w
     return None, w
 
 
@@ -433,7 +418,7 @@ def _second_backward(lib):
     try:
         y.backward()
     except RuntimeError as exc:
-        return _first_line(exc)[:40], x.grad
+        return first_line(exc)[:40], x.grad
     return None, x.grad
 
 
