@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import math
 import os
-import random
 
 import numpy as np
 import pytest
@@ -184,16 +183,6 @@ def test_forward_and_gradients_match_torch(torch):
 
 
 # --- the command line -------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    rng = random.Random(0)
-    words = "the cat sat on a mat and the dog ran to it".split()
-    lines = [" ".join(rng.choice(words) for _ in range(8)) for _ in range(90)]
-    path = tmp_path_factory.mktemp("gpt_data") / "tiny.txt"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return str(path)
-
-
 def test_cli_trains_a_gpt_and_generates_from_it(tmp_path, corpus, capsys):
     out = str(tmp_path / "run")
     argv = ["train", "--model", "gpt", "--text", corpus, "--context", "16", "--embed-dim",

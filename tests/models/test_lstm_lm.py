@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import math
 import os
-import random
 
 import numpy as np
 import pytest
@@ -121,16 +120,6 @@ def test_forward_and_gradients_match_torch(torch):
     t_params = dict(twin.named_parameters())
     for name, p in model.named_parameters():
         assert_close(p.grad, t_params[name].grad, rtol=1e-3, atol=1e-6, msg=name)
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    rng = random.Random(0)
-    words = "the cat sat on a mat and the dog ran to it".split()
-    lines = [" ".join(rng.choice(words) for _ in range(8)) for _ in range(90)]
-    path = tmp_path_factory.mktemp("lstm_data") / "tiny.txt"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return str(path)
 
 
 def test_cli_trains_an_lstm_and_generates_from_it(tmp_path, corpus, capsys):
